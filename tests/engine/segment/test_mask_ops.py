@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+
+from engine.segment import mask_ops as mo
+
+
+def square(size=64, x=20, y=20, w=10, h=10):
+    m = np.zeros((size, size), np.uint8)
+    m[y:y + h, x:x + w] = 255
+    return m
+
+
+def test_as_mask_converts_bool_float_and_rgb():
+    assert mo.as_mask(np.ones((2, 3), bool)).tolist() == [[255] * 3] * 2
+    assert mo.as_mask(np.full((2, 2), 0.5)).max() == 128
+    rgb = np.zeros((4, 4, 3), np.uint8); rgb[1, 1] = 255
+    assert mo.as_mask(rgb)[1, 1] == 255 and mo.as_mask(rgb).shape == (4, 4)
+    with pytest.raises(ValueError):
+        mo.as_mask(np.zeros(5))
+
+
+def test_dilate_and_erode_grow_and_shrink_by_radius():
+    m = square()
+    d = mo.dilate(m, 3)
+    assert mo.bbox(d) == (17, 17, 16, 16)
+    e = mo.erode(m, 2)
+    assert mo.bbox(e) == (22, 22, 6, 6)
+    assert np.array_equal(mo.dilate(m, 0), m) and mo.dilate(m, 0) is not m
+
+
+def test_erode_does_not_treat_the_border_as_selected():
+    full = np.full((10, 10), 255, np.uint8)
+    assert mo.erode(full, 1)[0, 0] == 0 and mo.erode(full, 1)[5, 5] == 255
+
+
+def test_feather_outward_keeps_inside_and_far_pixels():
+    m = square()
+    f = mo.feather_outward(m, 21)
+    assert (f[m == 255] == 255).all()
+    assert f[20, 18] > 0  # just outside is soft
+    far = mo.dilate(m, 11) == 0
+    assert (f[far] == 0).all()
+
+
+def test_move_shifts_and_drops_what_leaves():
+    m = square()
+    assert mo.bbox(mo.move(m, 5, -3)) == (25, 17, 10, 10)
+    assert mo.bbox(mo.move(m, 40, 0)) == (60, 20, 4, 10)
+    assert mo.is_empty(mo.move(m, 100, 0))
+
+
+def test_boolean_ops():
+    a, b = square(x=10), square(x=15)
+    assert mo.bbox(mo.union(a, b)) == (10, 20, 15, 10)
+    assert mo.bbox(mo.subtract(a, b)) == (10, 20, 5, 10)
+    assert mo.bbox(mo.intersect(a, b)) == (15, 20, 5, 10)
+    assert mo.invert(a).sum() == 255 * (64 * 64 - 100)
+
+
+def test_box_and_ellipse():
+    m = np.zeros((50, 80), np.uint8); m[10, 10] = 255; m[30, 60] = 255
+    assert mo.to_box(m).sum() == 255 * 51 * 21
+    e = mo.to_ellipse(m)
+    assert mo.bbox(e) == (10, 10, 51, 21)
+    assert e[20, 35] == 255 and e[10, 10] == 0
+    assert mo.box_mask((10, 10), (-5, -5, 8, 8)).sum() == 255 * 9
+    assert mo.clamp_rect((20, 20, 5, 5), 10, 10) is None
+
+
+def test_bbox_of_empty_is_none_and_resize():
+    assert mo.bbox(np.zeros((5, 5), np.uint8)) is None
+    r = mo.resize(square(), 32, 16)
+    assert r.shape == (16, 32) and set(np.unique(r)) <= {0, 255}
