@@ -1,0 +1,180 @@
+"""The Models dialog: what each weight enables, its size and status; download through the engine thread."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from desktop import engine_client
+from desktop.engine_client import DownloadRequest
+
+INTRO = (
+    "Painting masks, the layers and the fast <b>fill</b> engine work without any model. "
+    "Instruction edits need the BrushNet and Stable Diffusion 1.5 weights; click-to-select needs SAM; "
+    "object detection from text needs GroundingDINO; the local instructor needs Qwen2-VL. "
+    "Downloads run in the background and can be cancelled."
+)
+
+
+def human_size(n: int | None) -> str:
+    if n is None:
+        return "?"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit in ("B", "KB") else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"  # pragma: no cover
+
+
+class ModelsDialog(QDialog):
+    """The weights manifest as a table; "Download" fetches the selected (or all missing) entries.
+
+    Parameters
+    ----------
+    client : EngineClient
+        Downloads are ``DownloadRequest`` jobs on the engine thread (progress, cancel).
+    entries : callable, optional
+        Returns the list of ``engine_client.ModelEntry`` (default: ``engine_client.model_entries``).
+    """
+
+    COLUMNS = ("Model", "Size", "Status", "Enables")
+
+    def __init__(self, client, parent=None, entries=None):
+        super().__init__(parent)
+        self.setWindowTitle("Models")
+        self.resize(760, 420)
+        self.client = client
+        self._entries_fn = entries or engine_client.model_entries
+        self.entries = []
+        self.job_id: int | None = None
+
+        layout = QVBoxLayout(self)
+        intro = QLabel(INTRO)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.table = QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        layout.addWidget(self.table, 1)
+
+        row = QHBoxLayout()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.status = QLabel("")
+        self.download_button = QPushButton("Download")
+        self.cancel_button = QPushButton("Cancel download")
+        self.cancel_button.setEnabled(False)
+        row.addWidget(self.status, 1)
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.download_button)
+        row.addWidget(self.cancel_button)
+        layout.addLayout(row)
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        box.rejected.connect(self.reject)
+        layout.addWidget(box)
+
+        self.download_button.clicked.connect(self.download_selected)
+        self.cancel_button.clicked.connect(self.cancel_download)
+        client.progress.connect(self._on_progress)
+        client.finished.connect(self._on_finished)
+        client.failed.connect(self._on_failed)
+        client.cancelled.connect(self._on_cancelled)
+        self.refresh()
+
+    def refresh(self) -> None:
+        try:
+            self.entries = list(self._entries_fn())
+        except Exception as exc:  # the dialog must open even if the manifest is broken
+            self.entries = []
+            self.status.setText(f"Could not read the models manifest: {exc}")
+        self.table.setRowCount(len(self.entries))
+        for r, e in enumerate(self.entries):
+            cells = (e.name, human_size(e.size_bytes), e.status, e.enables or e.description)
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(str(text))
+                if c == 0 and e.description:
+                    item.setToolTip(e.description)
+                if c == 2:
+                    item.setForeground(Qt.GlobalColor.green if e.installed else Qt.GlobalColor.yellow)
+                self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+        missing = [e for e in self.entries if not e.installed]
+        if not self.entries:
+            self.status.setText(self.status.text() or "No models manifest available")
+        elif self.job_id is None:
+            self.status.setText(f"{len(missing)} of {len(self.entries)} not installed" if missing
+                                else "All models are installed")
+        self._update_buttons()
+
+    def selected_names(self) -> list[str]:
+        rows = sorted({i.row() for i in self.table.selectedIndexes()})
+        return [self.entries[r].name for r in rows if r < len(self.entries)]
+
+    def download_selected(self) -> int | None:
+        """Download the selected entries (or all missing ones when none is selected)."""
+        names = self.selected_names() or [e.name for e in self.entries if not e.installed]
+        return self.download(names)
+
+    def download(self, names: list[str]) -> int | None:
+        if not names or self.job_id is not None:
+            return None
+        self.job_id = self.client.submit(DownloadRequest(tuple(names)))
+        self.status.setText("Downloading " + ", ".join(names) + "…")
+        self.progress.setRange(0, 0)
+        self._update_buttons()
+        return self.job_id
+
+    def cancel_download(self) -> None:
+        if self.job_id is not None:
+            self.client.cancel(self.job_id)
+
+    def _update_buttons(self) -> None:
+        running = self.job_id is not None
+        self.download_button.setEnabled(not running and any(not e.installed for e in self.entries))
+        self.cancel_button.setEnabled(running)
+
+    def _on_progress(self, job_id: int, step: int, total: int, stage: str) -> None:
+        if job_id != self.job_id:
+            return
+        if total > 0:
+            self.progress.setRange(0, total)
+            self.progress.setValue(step)
+        if stage:
+            self.status.setText(stage)
+
+    def _done(self, text: str) -> None:
+        self.job_id = None
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.refresh()
+        self.status.setText(text)
+
+    def _on_finished(self, job_id: int, result) -> None:
+        if job_id == self.job_id:
+            self.progress.setValue(1)
+            self._done("Download finished")
+
+    def _on_failed(self, job_id: int, error: str, hint: str, kind: str) -> None:
+        if job_id == self.job_id:
+            self._done(f"Download failed: {error}" + (f" — {hint}" if hint else ""))
+
+    def _on_cancelled(self, job_id: int) -> None:
+        if job_id == self.job_id:
+            self._done("Download cancelled")

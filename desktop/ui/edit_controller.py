@@ -1,0 +1,480 @@
+"""The edit flow between the panels, the document and the engine client.
+
+Plan an instruction (proposed mask and caption, shown for approval), run an edit on the current mask,
+collect candidates, preview one on the canvas, accept one or several as edit layers (each one undo
+step, with full provenance), discard, re-run a layer, and turn SAM clicks into the mask. Requests are
+snapshots of the document taken on the GUI thread; results enter the document only here, on the GUI
+thread. Engine errors become ``error(message, hint)`` and leave the document untouched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from desktop.engine_client import (
+    EditParams,
+    EditPlan,
+    EditResult,
+    EngineClient,
+    InpaintRequest,
+    PlanRequest,
+    SegmentRequest,
+    SegmentResult,
+    mask_ops,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from desktop.document import Document
+
+log = logging.getLogger(__name__)
+
+
+def snapshot_rgb(doc: "Document", exclude: Any = None) -> np.ndarray:
+    """The visible composite as an ``H x W x 3`` uint8 copy (optionally without layer ``exclude``)."""
+    if exclude is not None:
+        pixels = _flatten_without(doc, exclude)
+    else:
+        pixels = doc.flatten()
+    pixels = np.asarray(pixels)
+    if pixels.ndim == 3 and pixels.shape[2] == 4:
+        # Composite over white where the document is transparent (as an export would show it).
+        alpha = pixels[..., 3:4].astype(np.float32) / 255.0
+        rgb = pixels[..., :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
+        return np.ascontiguousarray(rgb.round().astype(np.uint8))
+    return np.ascontiguousarray(pixels[..., :3]).copy()
+
+
+def _flatten_without(doc: "Document", layer: Any) -> np.ndarray:
+    """``doc.flatten()`` with ``layer`` hidden, without touching the history."""
+    was_visible = layer.visible
+    try:
+        # A direct attribute flip (not set_layer_props): no undo step, restored right away.
+        layer.visible = False
+        _invalidate(doc)
+        return np.array(doc.flatten(), copy=True)
+    finally:
+        layer.visible = was_visible
+        _invalidate(doc)
+
+
+def _invalidate(doc: Any) -> None:
+    # Documents may cache their composite; ask them to drop it if they offer a way.
+    for name in ("invalidate", "_invalidate", "invalidate_cache"):
+        fn = getattr(doc, name, None)
+        if callable(fn):
+            try:
+                fn()
+            except TypeError:
+                continue
+            return
+
+
+def make_provenance(**values: Any) -> Any:
+    """A ``desktop.document.Provenance`` from the values it knows (unknown keys dropped)."""
+    from desktop.document import Provenance
+
+    if dataclasses.is_dataclass(Provenance):
+        names = {f.name for f in dataclasses.fields(Provenance)}
+        unknown = {k: v for k, v in values.items() if k not in names}
+        values = {k: v for k, v in values.items() if k in names}
+        if "extra" in names and unknown:
+            values["extra"] = dict(values.get("extra") or {}) | unknown
+    return Provenance(**values)
+
+
+class EditController(QObject):
+    """Drives plan -> mask -> run -> candidates -> accept for the document ``document_getter()``.
+
+    Signals
+    -------
+    plan_ready(EditPlan)
+    candidates_changed(list[Candidate])
+    preview_changed(object): a full-size ``H x W x 3`` image to show instead of the document, or None
+    step_preview(object): the engine's live preview while painting (any size)
+    progress_changed(step, total, stage)
+    busy_changed(bool): an edit or plan of this controller is running or waiting
+    error(message, hint)
+    accepted(list): the edit layers just added
+    """
+
+    plan_ready = Signal(object)
+    candidates_changed = Signal(list)
+    preview_changed = Signal(object)
+    step_preview = Signal(object)
+    progress_changed = Signal(int, int, str)
+    busy_changed = Signal(bool)
+    error = Signal(str, str)
+    accepted = Signal(list)
+    segment_ready = Signal(object)
+
+    def __init__(self, client: EngineClient, document_getter: Callable[[], "Document | None"], parent=None):
+        super().__init__(parent)
+        self.client = client
+        self._doc = document_getter
+        self.plan: EditPlan | None = None
+        self.result: EditResult | None = None
+        self.candidates: list = []
+        self._jobs: dict[int, tuple[str, Any]] = {}  # job id -> (kind, context)
+        self._run_job: int | None = None
+        self._segment_job: int | None = None
+        self._busy = False
+        client.progress.connect(self._on_progress)
+        client.preview.connect(self._on_preview)
+        client.finished.connect(self._on_finished)
+        client.failed.connect(self._on_failed)
+        client.cancelled.connect(self._on_cancelled)
+
+    # --- planning -------------------------------------------------------------------------------
+
+    def request_plan(self, instruction: str, backend: str = "offline") -> None:
+        """Ask the instructor for a plan of ``instruction``; ``plan_ready`` follows."""
+        doc = self._require_doc()
+        if doc is None:
+            return
+        instruction = instruction.strip()
+        if not instruction:
+            self.error.emit("Type an instruction first", "For example: remove the cat, or make the sky a sunset")
+            return
+        request = PlanRequest(snapshot_rgb(doc), instruction, backend=backend)
+        self._submit(request, "plan", doc)
+
+    def apply_plan(self, plan: EditPlan) -> None:
+        """Show the plan's proposed mask on the document (one undo step)."""
+        doc = self._require_doc()
+        if doc is None:
+            return
+        self.plan = plan
+        mask = mask_ops.as_mask(plan.mask)
+        if mask.shape != (doc.height, doc.width):
+            mask = mask_ops.resize(mask, doc.width, doc.height)
+        label = f"Plan mask: {plan.target}" if plan.target else "Plan mask"
+        doc.set_mask(mask, label=label)
+
+    # --- painting -------------------------------------------------------------------------------
+
+    def run(self, prompt: str, params: EditParams | None = None, *, instruction: str = "",
+            category: str = "", target: str | None = None) -> None:
+        """Paint the document's mask with ``prompt``; candidates arrive in ``candidates_changed``."""
+        doc = self._require_doc()
+        if doc is None:
+            return
+        params = params or EditParams()
+        mask = None if doc.mask is None else np.asarray(doc.mask)
+        if mask is None or mask_ops.is_empty(mask):
+            self.error.emit("Nothing to repaint: the mask is empty",
+                            "Paint a mask, click an object with the SAM tool, or type an instruction and press Plan")
+            return
+        request = InpaintRequest(
+            image=snapshot_rgb(doc), mask=mask.copy(), prompt=prompt.strip(), params=params,
+            instruction=instruction, category=category, target=target,
+        )
+        self.discard()
+        self._run_job = self._submit(request, "inpaint", doc)
+
+    def cancel(self) -> None:
+        """Cancel this controller's running or waiting edit/plan jobs."""
+        for job_id, (kind, _ctx) in list(self._jobs.items()):
+            if kind in ("inpaint", "plan", "rerun"):
+                self.client.cancel(job_id)
+
+    def preview_candidate(self, index: int | None) -> None:
+        """Show candidate ``index`` on the canvas (``None``: the document again)."""
+        if index is None or not (0 <= index < len(self.candidates)):
+            self.preview_changed.emit(None)
+            return
+        self.preview_changed.emit(self.candidates[index].image)
+
+    def accept(self, indices: list[int]) -> list:
+        """Add candidates ``indices`` as edit layers (one undo step each); returns the layers."""
+        doc = self._require_doc()
+        if doc is None or self.result is None:
+            return []
+        result = self.result
+        layers = []
+        for i in indices:
+            if not 0 <= i < len(self.candidates):
+                continue
+            cand = self.candidates[i]
+            pixels, offset, mask = _layer_from_candidate(result.request, cand)
+            if pixels is None:
+                continue
+            prov = self._provenance(result, cand.seed)
+            name = _layer_name(result.request, len(indices) > 1, i)
+            try:
+                layer = doc.add_edit(pixels, offset=offset, provenance=prov, name=name, mask=mask)
+            except Exception as exc:  # a document refusal is a message, not a crash
+                log.exception("add_edit failed")
+                self.error.emit(f"Could not add the edit layer: {exc}", "")
+                continue
+            layers.append(layer)
+        if layers:
+            self.candidates = []
+            self.result = None
+            self.preview_changed.emit(None)
+            self.candidates_changed.emit([])
+            self.accepted.emit(layers)
+        return layers
+
+    def discard(self) -> None:
+        """Drop the candidates (the document is not touched)."""
+        had = bool(self.candidates)
+        self.candidates = []
+        self.result = None
+        if had:
+            self.preview_changed.emit(None)
+            self.candidates_changed.emit([])
+
+    def rerun_layer(self, layer: Any, *, seed: int | None = None, prompt: str | None = None) -> None:
+        """Paint ``layer``'s edit again (a new seed or prompt); its pixels are replaced in one undo step."""
+        doc = self._require_doc()
+        if doc is None:
+            return
+        prov = getattr(layer, "provenance", None)
+        if prov is None:
+            self.error.emit("This layer was not made by an edit", "Re-run works on edit layers only")
+            return
+        mask = _layer_full_mask(doc, layer)
+        if mask is None or mask_ops.is_empty(mask):
+            self.error.emit("This edit layer has no mask to re-run", "")
+            return
+        old_seed = getattr(prov, "seed", None)
+        if seed is None:
+            seed = int(np.random.default_rng().integers(0, 2**31 - 1))
+            if seed == old_seed:
+                seed += 1
+        params = _params_from_provenance(prov, seed)
+        request = InpaintRequest(
+            image=snapshot_rgb(doc, exclude=layer), mask=mask, params=params,
+            prompt=(prompt if prompt is not None else getattr(prov, "prompt", "")) or "",
+            instruction=getattr(prov, "instruction", "") or "", category=getattr(prov, "category", "") or "",
+            target=getattr(prov, "target", None),
+        )
+        self._submit(request, "rerun", (doc, layer))
+
+    # --- SAM --------------------------------------------------------------------------------------
+
+    def segment_click(self, points, labels, box=None) -> None:
+        """Ask SAM for the object under ``points``; the mask lands via ``doc.set_mask("SAM select")``."""
+        doc = self._require_doc()
+        if doc is None:
+            return
+        if self._segment_job is not None:
+            self.client.cancel(self._segment_job)  # only the latest click counts
+        request = SegmentRequest(
+            image=snapshot_rgb(doc),
+            points=tuple((float(x), float(y)) for x, y in points),
+            labels=tuple(int(v) for v in labels),
+            box=None if box is None else tuple(float(v) for v in box),
+            image_key=self._image_key(doc),
+        )
+        self._segment_job = self._submit(request, "segment", doc)
+
+    # --- internals --------------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def _require_doc(self):
+        doc = self._doc()
+        if doc is None:
+            self.error.emit("No image is open", "Open a photo first (Ctrl+O)")
+        return doc
+
+    def _image_key(self, doc: Any) -> str:
+        # The pixels change only with layer/pixel edits; the history position tracks those cheaply.
+        history = getattr(doc, "history", None)
+        index = getattr(history, "index", 0)
+        return f"{id(doc)}:{index}"
+
+    def _submit(self, request: Any, kind: str, context: Any) -> int:
+        job_id = self.client.submit(request)
+        self._jobs[job_id] = (kind, context)
+        self._update_busy()
+        return job_id
+
+    def _update_busy(self) -> None:
+        busy = any(kind != "segment" for kind, _ in self._jobs.values())
+        if busy != self._busy:
+            self._busy = busy
+            self.busy_changed.emit(busy)
+
+    def _on_progress(self, job_id: int, step: int, total: int, stage: str) -> None:
+        if job_id in self._jobs and self._jobs[job_id][0] != "segment":
+            self.progress_changed.emit(step, total, stage)
+
+    def _on_preview(self, job_id: int, image: object) -> None:
+        if job_id in self._jobs and self._jobs[job_id][0] in ("inpaint", "rerun"):
+            self.step_preview.emit(image)
+
+    def _on_finished(self, job_id: int, result: object) -> None:
+        entry = self._jobs.pop(job_id, None)
+        if entry is None:
+            return
+        kind, context = entry
+        try:
+            if kind == "plan":
+                self._plan_done(context, result)
+            elif kind == "inpaint":
+                self._inpaint_done(context, result)
+            elif kind == "rerun":
+                self._rerun_done(context, result)
+            elif kind == "segment":
+                self._segment_done(job_id, context, result)
+        finally:
+            self._update_busy()
+
+    def _on_failed(self, job_id: int, error: str, hint: str, kind: str) -> None:
+        entry = self._jobs.pop(job_id, None)
+        if entry is None:
+            return
+        if job_id == self._segment_job:
+            self._segment_job = None
+        self._update_busy()
+        self.progress_changed.emit(0, 0, "failed")
+        self.error.emit(error, hint)
+
+    def _on_cancelled(self, job_id: int) -> None:
+        entry = self._jobs.pop(job_id, None)
+        if entry is None:
+            return
+        if job_id == self._segment_job:
+            self._segment_job = None
+        self._update_busy()
+        if entry[0] != "segment":
+            self.progress_changed.emit(0, 0, "cancelled")
+
+    def _still_current(self, doc: Any) -> bool:
+        return doc is not None and self._doc() is doc
+
+    def _plan_done(self, doc: Any, plan: Any) -> None:
+        if not self._still_current(doc):
+            return
+        self.plan = plan
+        self.plan_ready.emit(plan)
+
+    def _inpaint_done(self, doc: Any, result: Any) -> None:
+        if not self._still_current(doc):
+            return
+        self.result = result
+        self.candidates = list(result.candidates)
+        self.progress_changed.emit(0, 0, "done")
+        self.candidates_changed.emit(list(self.candidates))
+        if self.candidates:
+            self.preview_candidate(0)
+
+    def _rerun_done(self, context: Any, result: Any) -> None:
+        doc, layer = context
+        if not self._still_current(doc) or not result.candidates:
+            return
+        if layer not in list(doc.layers):
+            self.error.emit("The layer was deleted before its re-run finished", "")
+            return
+        cand = result.candidates[0]
+        pixels, offset, _mask = _layer_from_candidate(result.request, cand)
+        if pixels is None:
+            return
+        prov = self._provenance(result, cand.seed)
+        try:
+            doc.replace_layer_pixels(layer, pixels, offset)
+        except Exception as exc:
+            log.exception("replace_layer_pixels failed")
+            self.error.emit(f"Could not update the layer: {exc}", "")
+            return
+        try:
+            layer.provenance = prov
+        except Exception:  # a frozen layer keeps its old record
+            log.debug("layer provenance is read-only")
+        self.progress_changed.emit(0, 0, "done")
+        self.accepted.emit([layer])
+
+    def _segment_done(self, job_id: int, doc: Any, result: SegmentResult) -> None:
+        if job_id != self._segment_job:
+            return
+        self._segment_job = None
+        if not self._still_current(doc):
+            return
+        mask = mask_ops.as_mask(result.mask)
+        if mask.shape != (doc.height, doc.width):
+            mask = mask_ops.resize(mask, doc.width, doc.height)
+        doc.set_mask(mask, label="SAM select")
+        self.segment_ready.emit(result)
+
+    def _provenance(self, result: EditResult, seed: int) -> Any:
+        req, p = result.request, result.request.params
+        return make_provenance(
+            instruction=req.instruction, category=req.category, target=req.target, prompt=req.prompt,
+            negative_prompt=p.negative_prompt, seed=int(seed), steps=p.steps,
+            guidance=p.guidance, strength=p.strength, conditioning_scale=p.conditioning_scale,
+            engine=result.engine, model=result.model, blend=p.blend,
+            resolution_mode=p.resolution_mode, working_size=p.working_size,
+            params=dataclasses.asdict(p) | {"seed": int(seed)},
+        )
+
+
+def _layer_from_candidate(request: InpaintRequest, cand: Any):
+    """The RGBA crop of a candidate that differs from its input, its offset and the mask crop.
+
+    The layer is transparent wherever the candidate equals the image it was painted on, so hiding or
+    deleting an earlier edit underneath still shows through.
+    """
+    h, w = cand.image.shape[:2]
+    rect = mask_ops.clamp_rect(cand.bbox, w, h) if cand.bbox else (0, 0, w, h)
+    if rect is None:
+        return None, None, None
+    x, y, bw, bh = rect
+    rgb = np.ascontiguousarray(cand.image[y:y + bh, x:x + bw, :3])
+    base = request.image[y:y + bh, x:x + bw, :3]
+    mask = mask_ops.as_mask(request.mask)[y:y + bh, x:x + bw]
+    changed = np.any(rgb != base, axis=2) | (mask > 0)
+    alpha = np.where(changed, 255, 0).astype(np.uint8)
+    pixels = np.dstack([rgb, alpha])
+    return pixels, (x, y), mask.copy()
+
+
+def _layer_full_mask(doc: Any, layer: Any) -> np.ndarray | None:
+    """The layer's edit mask placed on the full canvas."""
+    mask = getattr(layer, "mask", None)
+    if mask is None:
+        return None
+    mask = mask_ops.as_mask(mask)
+    if mask.shape == (doc.height, doc.width):
+        return mask.copy()
+    full = np.zeros((doc.height, doc.width), np.uint8)
+    ox, oy = (int(v) for v in getattr(layer, "offset", (0, 0)))
+    rect = mask_ops.clamp_rect((ox, oy, mask.shape[1], mask.shape[0]), doc.width, doc.height)
+    if rect is None:
+        return None
+    x, y, w, h = rect
+    full[y:y + h, x:x + w] = mask[y - oy:y - oy + h, x - ox:x - ox + w]
+    return full
+
+
+def _params_from_provenance(prov: Any, seed: int) -> EditParams:
+    stored = getattr(prov, "params", None) or (getattr(prov, "extra", None) or {}).get("params")
+    fields = {f.name for f in dataclasses.fields(EditParams)}
+    values: dict[str, Any] = {}
+    if isinstance(stored, dict):
+        values.update({k: v for k, v in stored.items() if k in fields})
+    for name in ("steps", "guidance", "strength", "conditioning_scale", "blend", "resolution_mode",
+                 "working_size", "engine"):
+        if name not in values and getattr(prov, name, None) not in (None, ""):
+            values[name] = getattr(prov, name)
+    negative = getattr(prov, "negative_prompt", None) or getattr(prov, "negative", None)
+    if negative is not None and "negative_prompt" not in values:
+        values["negative_prompt"] = negative
+    if values.get("engine") not in ("auto", "brushedit", "fill"):
+        values.pop("engine", None)
+    values.update(seed=int(seed), num_candidates=1)
+    return EditParams(**values)
+
+
+def _layer_name(request: InpaintRequest, several: bool, index: int) -> str:
+    text = request.instruction or request.prompt or "Edit"
+    text = text if len(text) <= 40 else text[:39] + "…"
+    return f"{text} ({index + 1})" if several else text

@@ -1,0 +1,169 @@
+"""The candidate strip: thumbnails of the painted results, hover to preview, accept or discard."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+THUMB = 96
+
+
+def thumbnail(image: np.ndarray, size: int = THUMB) -> QPixmap:
+    """A ``size``-px (long side) pixmap of an ``H x W x 3|4`` uint8 array."""
+    h, w = image.shape[:2]
+    scale = size / max(h, w)
+    if scale < 1:
+        image = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    image = np.ascontiguousarray(image)
+    h, w = image.shape[:2]
+    fmt = QImage.Format.Format_RGBA8888 if image.shape[2] == 4 else QImage.Format.Format_RGB888
+    qimage = QImage(image.data, w, h, image.strides[0], fmt).copy()  # copy: own the buffer
+    return QPixmap.fromImage(qimage)
+
+
+class CandidateStrip(QWidget):
+    """Thumbnails of the controller's candidates.
+
+    Hover shows a candidate on the canvas (``controller.preview_candidate``); a click selects it,
+    a double click accepts it. "Accept" adds the selected candidates (or the only one) as separate
+    edit layers; "Discard" drops them all. While an edit runs, the live step preview shows here.
+    """
+
+    def __init__(self, controller, parent=None):
+        super().__init__(parent)
+        self.controller = controller
+        self.buttons: list[QToolButton] = []
+        self._hovered: int | None = None
+
+        root = QVBoxLayout(self)
+        root.setContentsMargins(6, 0, 6, 6)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setFixedHeight(THUMB + 30)
+        self.row_widget = QWidget()
+        self.row = QHBoxLayout(self.row_widget)
+        self.row.setContentsMargins(0, 0, 0, 0)
+        self.live = QLabel()
+        self.live.setFixedSize(THUMB, THUMB)
+        self.live.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.live.setToolTip("Live preview of the running edit")
+        self.live.setVisible(False)
+        self.row.addWidget(self.live)
+        self.row.addStretch(1)
+        self.scroll.setWidget(self.row_widget)
+        root.addWidget(self.scroll)
+
+        self.hint = QLabel("Candidates appear here after Run. Hover to preview, click to select.")
+        self.hint.setWordWrap(True)
+        root.addWidget(self.hint)
+
+        actions = QHBoxLayout()
+        self.accept_button = QPushButton("Accept")
+        self.accept_button.setToolTip("Keep the selected candidates, each as its own edit layer")
+        self.discard_button = QPushButton("Discard")
+        actions.addWidget(self.accept_button)
+        actions.addWidget(self.discard_button)
+        root.addLayout(actions)
+
+        self.accept_button.clicked.connect(self.accept_selected)
+        self.discard_button.clicked.connect(controller.discard)
+        controller.candidates_changed.connect(self.set_candidates)
+        controller.step_preview.connect(self._on_step_preview)
+        controller.busy_changed.connect(self._on_busy)
+        self._update_actions()
+
+    # --- public ---------------------------------------------------------------------------------------
+
+    def set_candidates(self, candidates: list) -> None:
+        for b in self.buttons:
+            b.removeEventFilter(self)
+            self.row.removeWidget(b)
+            b.deleteLater()
+        self.buttons = []
+        self._hovered = None
+        for i, cand in enumerate(candidates):
+            b = QToolButton()
+            b.setCheckable(True)
+            b.setIcon(QIcon(thumbnail(cand.image)))
+            b.setIconSize(QSize(THUMB, THUMB))
+            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+            b.setText(f"seed {cand.seed}")
+            b.setToolTip(f"Candidate {i + 1}, seed {cand.seed}. Double-click to accept")
+            b.installEventFilter(self)
+            b.toggled.connect(self._update_actions)
+            self.row.insertWidget(self.row.count() - 1, b)
+            self.buttons.append(b)
+        if len(self.buttons) == 1:
+            self.buttons[0].setChecked(True)
+        self.live.setVisible(False)
+        self._update_actions()
+
+    def selected(self) -> list[int]:
+        return [i for i, b in enumerate(self.buttons) if b.isChecked()]
+
+    def accept_selected(self) -> list:
+        indices = self.selected()
+        if not indices and len(self.buttons) == 1:
+            indices = [0]
+        if not indices:
+            return []
+        return self.controller.accept(indices)
+
+    def accept_one(self, index: int) -> list:
+        return self.controller.accept([index])
+
+    # --- events ----------------------------------------------------------------------------------------
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj in self.buttons:
+            i = self.buttons.index(obj)
+            t = event.type()
+            if t == QEvent.Type.Enter:
+                self._hover(i)
+            elif t == QEvent.Type.Leave:
+                self._hover(None)
+            elif t == QEvent.Type.MouseButtonDblClick:
+                self.accept_one(i)
+                return True
+        return super().eventFilter(obj, event)
+
+    def _hover(self, index: int | None) -> None:
+        if index == self._hovered:
+            return
+        self._hovered = index
+        if index is None:
+            # Back to the first selected candidate (what Accept would keep), else the document.
+            sel = self.selected()
+            self.controller.preview_candidate(sel[0] if sel else None)
+        else:
+            self.controller.preview_candidate(index)
+
+    def _on_step_preview(self, image) -> None:
+        self.live.setPixmap(thumbnail(np.asarray(image)))
+        self.live.setVisible(True)
+
+    def _on_busy(self, busy: bool) -> None:
+        if not busy:
+            self.live.setVisible(False)
+        self._update_actions()
+
+    def _update_actions(self, *_args) -> None:
+        have = bool(self.buttons)
+        n = len(self.selected())
+        self.accept_button.setEnabled(have and (n > 0 or len(self.buttons) == 1))
+        self.accept_button.setText(f"Accept {n} as layers" if n > 1 else "Accept")
+        self.discard_button.setEnabled(have)
+        self.hint.setVisible(not have)

@@ -1,0 +1,316 @@
+"""The chat-like instruction panel: type an instruction, see the plan, tune parameters, run or cancel."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.engine_client import DEFAULT_NEGATIVE_PROMPT, EditParams
+
+_ENGINES = (("Auto (BrushEdit if installed, else fill)", "auto"), ("BrushEdit (BrushNet)", "brushedit"),
+            ("Fill (fast, no weights)", "fill"))
+_INSTRUCTORS = (("Offline (rules, no model)", "offline"), ("Local VLM (Qwen2-VL)", "local"),
+                ("OpenAI API", "openai"))
+_RESOLUTIONS = (("Crop around the mask", "crop"), ("Whole image", "whole"))
+
+
+class InstructionPanel(QWidget):
+    """Instruction box, Plan / Run / Cancel, the plan (category, target, editable caption), parameters.
+
+    Without a plan, the text in the box is used as the prompt for the painted mask ("skip planning").
+    """
+
+    run_requested = Signal()
+
+    def __init__(self, controller, parent=None):
+        super().__init__(parent)
+        self.controller = controller
+        self.plan = None
+        self._build()
+        controller.plan_ready.connect(self._on_plan)
+        controller.busy_changed.connect(self._on_busy)
+        controller.progress_changed.connect(self._on_progress)
+        controller.error.connect(self._on_error)
+        controller.candidates_changed.connect(self._on_candidates)
+        self._on_busy(False)
+
+    # --- building ----------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(6, 6, 6, 6)
+
+        self.transcript = QTextBrowser()
+        self.transcript.setPlaceholderText("Type what to change, e.g. \"remove the cat\" or \"make the sky a sunset\"."
+                                           " Or paint a mask and type a prompt, then Run.")
+        self.transcript.setMinimumHeight(60)
+        root.addWidget(self.transcript, 1)
+
+        self.instruction = QPlainTextEdit()
+        self.instruction.setPlaceholderText("Instruction or prompt…  (Ctrl+Enter: Plan, Ctrl+Shift+Enter: Run)")
+        self.instruction.setMaximumHeight(70)
+        root.addWidget(self.instruction)
+
+        buttons = QHBoxLayout()
+        self.plan_button = QPushButton("Plan")
+        self.plan_button.setToolTip("Ask the instructor for the edit type, the object mask and a caption")
+        self.run_button = QPushButton("Run")
+        self.run_button.setToolTip("Paint the masked region with the caption (or the text above)")
+        self.run_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel")
+        buttons.addWidget(self.plan_button)
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        root.addLayout(buttons)
+
+        # The plan, editable before running.
+        self.plan_box = QFrame()
+        self.plan_box.setFrameShape(QFrame.Shape.StyledPanel)
+        plan_form = QFormLayout(self.plan_box)
+        self.category_label = QLabel("—")
+        self.target_label = QLabel("—")
+        self.caption = QLineEdit()
+        self.caption.setPlaceholderText("What the region should show (empty: remove / fill)")
+        self.clear_plan_button = QToolButton()
+        self.clear_plan_button.setText("Clear plan")
+        plan_form.addRow("Category", self.category_label)
+        plan_form.addRow("Target", self.target_label)
+        plan_form.addRow("Caption", self.caption)
+        plan_form.addRow("", self.clear_plan_button)
+        self.plan_box.setVisible(False)
+        root.addWidget(self.plan_box)
+
+        # Collapsible parameters.
+        self.params_toggle = QToolButton()
+        self.params_toggle.setText("Parameters")
+        self.params_toggle.setCheckable(True)
+        self.params_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.params_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        root.addWidget(self.params_toggle)
+        self.params_box = QWidget()
+        form = QFormLayout(self.params_box)
+        form.setContentsMargins(0, 0, 0, 0)
+        d = EditParams()
+        self.candidates = _spin(1, 8, d.num_candidates)
+        self.steps = _spin(1, 150, d.steps)
+        self.guidance = _dspin(0.0, 30.0, d.guidance, 0.5)
+        self.strength = _dspin(0.0, 1.0, d.strength, 0.05)
+        seed_row = QWidget()
+        seed_layout = QHBoxLayout(seed_row)
+        seed_layout.setContentsMargins(0, 0, 0, 0)
+        self.seed = _spin(0, 2**31 - 1, 0)
+        self.seed_lock = QCheckBox("Lock")
+        self.seed_lock.setToolTip("Locked: every run uses this seed. Unlocked: a new random seed each run")
+        seed_layout.addWidget(self.seed, 1)
+        seed_layout.addWidget(self.seed_lock)
+        self.negative = QLineEdit(DEFAULT_NEGATIVE_PROMPT)
+        self.blend = QCheckBox("Blend the edges (feather outside the mask)")
+        self.blend.setChecked(d.blend)
+        res_row = QWidget()
+        res_layout = QGridLayout(res_row)
+        res_layout.setContentsMargins(0, 0, 0, 0)
+        self.resolution_mode = _combo(_RESOLUTIONS, d.resolution_mode)
+        self.working_size = _spin(256, 2048, d.working_size)
+        self.working_size.setSingleStep(64)
+        self.working_size.setSuffix(" px")
+        res_layout.addWidget(self.resolution_mode, 0, 0)
+        res_layout.addWidget(self.working_size, 0, 1)
+        self.engine = _combo(_ENGINES, d.engine)
+        self.instructor = _combo(_INSTRUCTORS, "offline")
+        form.addRow("Candidates", self.candidates)
+        form.addRow("Steps", self.steps)
+        form.addRow("Guidance", self.guidance)
+        form.addRow("Strength", self.strength)
+        form.addRow("Seed", seed_row)
+        form.addRow("Negative prompt", self.negative)
+        form.addRow("", self.blend)
+        form.addRow("Working resolution", res_row)
+        form.addRow("Engine", self.engine)
+        form.addRow("Instructor", self.instructor)
+        self.params_box.setVisible(False)
+        root.addWidget(self.params_box)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(False)
+        self.stage = QLabel("Ready")
+        self.stage.setWordWrap(True)
+        root.addWidget(self.progress)
+        root.addWidget(self.stage)
+
+        self.plan_button.clicked.connect(self.request_plan)
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button.clicked.connect(self.controller.cancel)
+        self.clear_plan_button.clicked.connect(self.clear_plan)
+        self.params_toggle.toggled.connect(self._toggle_params)
+        QShortcut(QKeySequence("Ctrl+Return"), self.instruction, self.request_plan,
+                  context=Qt.ShortcutContext.WidgetShortcut)
+        QShortcut(QKeySequence("Ctrl+Shift+Return"), self.instruction, self.run,
+                  context=Qt.ShortcutContext.WidgetShortcut)
+
+    def _toggle_params(self, shown: bool) -> None:
+        self.params_box.setVisible(shown)
+        self.params_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
+    # --- actions -------------------------------------------------------------------------------------
+
+    def params(self) -> EditParams:
+        """The parameters as set in the panel."""
+        return EditParams(
+            steps=self.steps.value(),
+            guidance=self.guidance.value(),
+            strength=self.strength.value(),
+            seed=self.seed.value() if self.seed_lock.isChecked() else None,
+            num_candidates=self.candidates.value(),
+            negative_prompt=self.negative.text(),
+            blend=self.blend.isChecked(),
+            resolution_mode=self.resolution_mode.currentData(),
+            working_size=self.working_size.value(),
+            engine=self.engine.currentData(),
+        )
+
+    def set_params(self, params: EditParams) -> None:
+        self.steps.setValue(params.steps)
+        self.guidance.setValue(params.guidance)
+        self.strength.setValue(params.strength)
+        if params.seed is not None:
+            self.seed.setValue(params.seed)
+        self.candidates.setValue(params.num_candidates)
+        self.negative.setText(params.negative_prompt)
+        self.blend.setChecked(params.blend)
+        _select(self.resolution_mode, params.resolution_mode)
+        self.working_size.setValue(params.working_size)
+        _select(self.engine, params.engine)
+
+    def request_plan(self) -> None:
+        text = self.instruction.toPlainText().strip()
+        if text:
+            self._say("you", text)
+        self.controller.request_plan(text, backend=self.instructor.currentData())
+
+    def run(self) -> None:
+        text = self.instruction.toPlainText().strip()
+        if self.plan is not None:
+            prompt = self.caption.text()
+            self.controller.run(prompt, self.params(), instruction=self.plan.instruction,
+                                category=self.plan.category, target=self.plan.target)
+        else:
+            if text:
+                self._say("you", text)
+            self.controller.run(text, self.params())
+        self.run_requested.emit()
+
+    def clear_plan(self) -> None:
+        self.plan = None
+        self.plan_box.setVisible(False)
+
+    # --- controller signals ---------------------------------------------------------------------------
+
+    def _on_plan(self, plan) -> None:
+        self.plan = plan
+        self.category_label.setText(plan.category or "—")
+        self.target_label.setText(plan.target or "—")
+        self.caption.setText(plan.caption)
+        if plan.negative_prompt:
+            self.negative.setText(plan.negative_prompt)
+        self.plan_box.setVisible(True)
+        notes = "; ".join(plan.notes)
+        text = f"<b>{html.escape(plan.category)}</b>"
+        if plan.target:
+            text += f" · {html.escape(plan.target)}"
+        if plan.caption:
+            text += f" → “{html.escape(plan.caption)}”"
+        if notes:
+            text += f"<br><i>{html.escape(notes)}</i>"
+        self._say("plan", text, escaped=True)
+        self.controller.apply_plan(plan)
+        self.stage.setText("Plan ready: adjust the mask or caption, then Run")
+
+    def _on_busy(self, busy: bool) -> None:
+        self.run_button.setEnabled(not busy)
+        self.plan_button.setEnabled(not busy)
+        self.cancel_button.setEnabled(busy)
+        if busy:
+            self.progress.setRange(0, 0)  # indeterminate until the first step
+            self.stage.setText("Waiting for the engine…")
+
+    def _on_progress(self, step: int, total: int, stage: str) -> None:
+        if total > 0:
+            self.progress.setRange(0, total)
+            self.progress.setValue(step)
+            self.stage.setText(f"{stage.capitalize() or 'Working'} {step}/{total}")
+        else:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(1 if stage == "done" else 0)
+            self.stage.setText({"done": "Done", "cancelled": "Cancelled", "failed": "Failed"}.get(stage, stage))
+
+    def _on_error(self, message: str, hint: str) -> None:
+        text = f"<span style='color:#ff7a7a'>{html.escape(message)}</span>"
+        if hint:
+            text += f"<br>{html.escape(hint)}"
+        self._say("engine", text, escaped=True)
+        self.stage.setText(message)
+
+    def _on_candidates(self, candidates: list) -> None:
+        if not candidates:
+            return
+        seeds = ", ".join(str(c.seed) for c in candidates)
+        self._say("engine", f"{len(candidates)} candidate(s), seed {seeds}")
+        if not self.seed_lock.isChecked():
+            self.seed.setValue(int(candidates[0].seed) % (2**31))
+
+    def _say(self, who: str, text: str, escaped: bool = False) -> None:
+        body = text if escaped else html.escape(text)
+        self.transcript.append(f"<p><b>{html.escape(who)}:</b> {body}</p>")
+
+
+def _spin(lo: int, hi: int, value: int) -> QSpinBox:
+    s = QSpinBox()
+    s.setRange(lo, hi)
+    s.setValue(value)
+    return s
+
+
+def _dspin(lo: float, hi: float, value: float, step: float) -> QDoubleSpinBox:
+    s = QDoubleSpinBox()
+    s.setRange(lo, hi)
+    s.setSingleStep(step)
+    s.setDecimals(2)
+    s.setValue(value)
+    return s
+
+
+def _combo(items, current) -> QComboBox:
+    c = QComboBox()
+    for label, data in items:
+        c.addItem(label, data)
+    _select(c, current)
+    return c
+
+
+def _select(combo: QComboBox, data) -> None:
+    i = combo.findData(data)
+    if i >= 0:
+        combo.setCurrentIndex(i)
