@@ -1,0 +1,452 @@
+"""The engine dispatcher: turns one request into one result, owning the loaded models.
+
+:class:`Engine` is what the worker thread of :mod:`engine.service` drives, and what the headless CLI
+calls directly. It loads models lazily on first use and keeps them (one of each kind) until the
+configuration changes. Nothing here imports torch at module import time.
+
+Choosing the painter (``EditParams.engine``)
+--------------------------------------------
+``"brushedit"``
+    BrushNet on SD1.5. Needs the base and BrushNet weights; runs on CUDA when there is a GPU, else on
+    the CPU (slowly: the user asked for it by name).
+``"fill"``
+    The classical OpenCV fill: no weights, only sensible for removals.
+``"auto"``
+    BrushEdit when its weights are found *and* a usable device exists. A usable device is a CUDA
+    GPU, or the CPU when the configuration says ``device="cpu"`` explicitly: with ``device="auto"``
+    and no GPU, fifty SD1.5 steps on a CPU take minutes per candidate, which is not what a user who
+    did not ask for it expects. Otherwise the fill engine for removals (a request whose category is
+    ``"removal"``, or a plain painted mask with no prompt and no category), else
+    :class:`~engine.api.MissingModelsError` naming the weights to download (or an
+    :class:`~engine.api.EngineError` saying there is no usable device).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+from engine.api import (
+    DownloadRequest,
+    EngineError,
+    InpaintRequest,
+    MissingModelsError,
+    PlanRequest,
+    SegmentRequest,
+)
+
+log = logging.getLogger("brushedit.engine")
+
+ProgressFn = Callable[..., None]
+PreviewFn = Callable[..., None]
+CancelledFn = Callable[[], bool]
+
+DEFAULT_BASE = "sd15-realistic-vision"
+DEFAULT_BRUSHNET = "brushnet-x"
+DEFAULT_SAM = "sam-vit-h"
+DEFAULT_GROUNDING = "grounding-dino-tiny"
+DEFAULT_INSTRUCTOR_MODEL = "qwen2-vl-7b"
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Everything the engine needs to know to find and load its models.
+
+    Parameters
+    ----------
+    base_model_dir, brushnet_dir, sam_path, grounding_dir : str or Path or None
+        Explicit weights (a diffusers SD1.5 folder, a BrushNet folder, a SAM ``.pth``/``.safetensors``
+        file, a transformers GroundingDINO folder). ``None`` finds them with :mod:`engine.models`
+        (user folder, app models folder, Hugging Face cache).
+    instructor : {"offline", "local", "openai"}
+        Default instructor backend (a :class:`~engine.api.PlanRequest` names its own).
+    instructor_settings : dict
+        Keyword settings for the instructor backend (model folder, endpoint, ...). Never logged.
+    device : {"auto", "cuda", "cpu"}
+        Where torch work runs; ``"auto"`` means CUDA when available.
+    cpu_offload : bool
+        Keep model parts on the CPU until needed (less GPU memory, slower).
+    dtype : {"float16", "bfloat16", "float32"} or None
+        Weights dtype; ``None`` lets the loader choose (half on CUDA, float32 on CPU).
+    base_model, brushnet_model, sam_model, grounding_model, instructor_model : str
+        Manifest names used when the matching path is ``None``.
+    model_dirs : dict
+        Per-model user folders (manifest name -> folder), as saved in the settings.
+    """
+
+    base_model_dir: str | Path | None = None
+    brushnet_dir: str | Path | None = None
+    sam_path: str | Path | None = None
+    grounding_dir: str | Path | None = None
+    instructor: str = "offline"
+    instructor_settings: dict = field(default_factory=dict, hash=False, repr=False)
+    device: str = "auto"
+    cpu_offload: bool = False
+    dtype: str | None = None
+    base_model: str = DEFAULT_BASE
+    brushnet_model: str = DEFAULT_BRUSHNET
+    sam_model: str = DEFAULT_SAM
+    grounding_model: str = DEFAULT_GROUNDING
+    instructor_model: str = DEFAULT_INSTRUCTOR_MODEL
+    model_dirs: dict = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        if self.device not in ("auto", "cuda", "cpu"):
+            raise ValueError(f"device must be auto, cuda or cpu, not {self.device!r}")
+        if self.instructor not in ("offline", "local", "openai"):
+            raise ValueError(f"instructor must be offline, local or openai, not {self.instructor!r}")
+
+
+def is_removal(request: InpaintRequest) -> bool:
+    """True when the request erases (the fill engine can do it): a removal, or a bare painted mask."""
+    if request.category:
+        return request.category == "removal"
+    return not request.prompt.strip()
+
+
+def cuda_available() -> bool:
+    """Whether torch sees a CUDA device (imports torch)."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return False
+    return bool(torch.cuda.is_available())
+
+
+class Engine:
+    """Dispatch requests to the painters, the instructor and SAM; own the loaded models.
+
+    Parameters
+    ----------
+    config : EngineConfig, optional
+        Where the weights are and where to run.
+
+    Notes
+    -----
+    Not thread-safe: one thread (the service's worker, or the CLI's main thread) drives it.
+    """
+
+    def __init__(self, config: EngineConfig | None = None) -> None:
+        self.config = config or EngineConfig()
+        self._cache: dict[str, tuple[Any, Any]] = {}  # kind -> (key, loaded object)
+
+    # --- configuration --------------------------------------------------------------------
+
+    def set_config(self, config: EngineConfig) -> None:
+        """Use ``config`` from the next request on; loaded models whose key changed are dropped."""
+        old, self.config = self.config, config
+        # Cache keys include paths and device, so stale entries would simply miss; a device or
+        # dtype change drops them now to free memory instead of at the next load of each kind.
+        if (old.device, old.dtype, old.cpu_offload) != (config.device, config.dtype, config.cpu_offload):
+            self.unload()
+
+    def unload(self) -> None:
+        """Forget every loaded model (and free GPU memory when torch is loaded)."""
+        self._cache.clear()
+        _empty_cuda_cache()
+
+    # --- locating weights -----------------------------------------------------------------
+
+    def _locate(self, explicit: str | Path | None, name: str) -> Path | None:
+        if explicit:
+            return Path(explicit).expanduser()
+        from engine.models import find_model
+
+        found = find_model(name, self.config.model_dirs)
+        return found.path if found else None
+
+    def base_model_dir(self) -> Path | None:
+        """The SD1.5 base folder to use, or ``None`` when not found."""
+        return self._locate(self.config.base_model_dir, self.config.base_model)
+
+    def brushnet_dir(self) -> Path | None:
+        """The BrushNet folder to use, or ``None`` when not found."""
+        return self._locate(self.config.brushnet_dir, self.config.brushnet_model)
+
+    def sam_path(self) -> Path | None:
+        """The SAM checkpoint to use, or ``None`` when not found."""
+        path = self._locate(self.config.sam_path, self.config.sam_model)
+        if path is not None and path.is_dir():
+            from engine.models import MANIFEST
+
+            spec = MANIFEST.get(self.config.sam_model)
+            if spec is not None and spec.files:
+                path = path / spec.files[0]
+        return path
+
+    def grounding_dir(self) -> Path | None:
+        """The GroundingDINO folder to use, or ``None`` when not found."""
+        return self._locate(self.config.grounding_dir, self.config.grounding_model)
+
+    def device(self) -> str:
+        """The torch device requests run on: ``"cuda"`` or ``"cpu"`` (imports torch for ``auto``)."""
+        if self.config.device == "auto":
+            return "cuda" if cuda_available() else "cpu"
+        return self.config.device
+
+    def has_usable_device(self) -> bool:
+        """Whether ``auto`` may pick BrushEdit: a CUDA GPU, or the CPU when set explicitly."""
+        if self.config.device == "cpu":
+            return True
+        return cuda_available()
+
+    def brushedit_missing(self) -> list[str]:
+        """Manifest names of the BrushEdit weights that are not found (empty when ready)."""
+        missing = []
+        if self.base_model_dir() is None:
+            missing.append(self.config.base_model)
+        if self.brushnet_dir() is None:
+            missing.append(self.config.brushnet_model)
+        return missing
+
+    def choose_engine(self, request: InpaintRequest) -> tuple[str, str]:
+        """Return ``(engine, reason)`` for ``request``; raise when nothing can paint it.
+
+        Raises
+        ------
+        MissingModelsError
+            BrushEdit is needed (not a removal, or asked by name) and its weights are missing.
+        EngineError
+            BrushEdit is needed and there is no usable device (kind ``"no-device"``).
+        """
+        wanted = request.params.engine
+        if wanted == "fill":
+            return "fill", "asked for the fill engine"
+        missing = self.brushedit_missing()
+        if wanted == "brushedit":
+            if missing:
+                raise MissingModelsError(missing)
+            return "brushedit", "asked for BrushEdit"
+        if wanted != "auto":
+            raise ValueError(f"unknown engine {wanted!r} (auto, brushedit or fill)")
+        if not missing and self.has_usable_device():
+            return "brushedit", "BrushEdit weights found and a usable device"
+        if is_removal(request):
+            why = "BrushEdit weights missing" if missing else "no GPU (set device cpu to use it)"
+            return "fill", f"removal with the fill engine ({why})"
+        if missing:
+            raise MissingModelsError(
+                missing,
+                message="this edit needs BrushEdit and its weights are missing: " + ", ".join(missing),
+            )
+        raise EngineError(
+            "this edit needs BrushEdit and there is no CUDA GPU",
+            hint="pass --device cpu (slow) or use a removal with the fill engine",
+            kind="no-device",
+        )
+
+    # --- handling requests -------------------------------------------------------------------
+
+    def handle(
+        self,
+        request: object,
+        on_progress: ProgressFn | None = None,
+        on_preview: PreviewFn | None = None,
+        is_cancelled: CancelledFn | None = None,
+    ) -> object:
+        """Run one request and return its result.
+
+        Parameters
+        ----------
+        request : InpaintRequest, PlanRequest, SegmentRequest or DownloadRequest
+            What to do.
+        on_progress : callable, optional
+            ``on_progress(step, total, stage="")``.
+        on_preview : callable, optional
+            ``on_preview(image, step)`` with an ``H x W x 3`` uint8 preview.
+        is_cancelled : callable, optional
+            Polled between steps; when it returns True the job raises :class:`~engine.api.Cancelled`.
+
+        Returns
+        -------
+        EditResult, EditPlan, SegmentResult or tuple of Path
+            The result (downloads return the installed folders).
+        """
+        on_progress = on_progress or _ignore
+        on_preview = on_preview or _ignore
+        is_cancelled = is_cancelled or _never
+        if isinstance(request, InpaintRequest):
+            return self.inpaint(request, on_progress, on_preview, is_cancelled)
+        if isinstance(request, PlanRequest):
+            return self.plan(request, on_progress, is_cancelled)
+        if isinstance(request, SegmentRequest):
+            return self.segment(request, on_progress)
+        if isinstance(request, DownloadRequest):
+            return self.download(request, on_progress)
+        raise ValueError(f"unknown request type {type(request).__name__}")
+
+    def inpaint(self, request, on_progress=None, on_preview=None, is_cancelled=None):
+        """Paint an :class:`~engine.api.InpaintRequest` with the engine :meth:`choose_engine` picks."""
+        on_progress = on_progress or _ignore
+        on_preview = on_preview or _ignore
+        is_cancelled = is_cancelled or _never
+        _check_inpaint_request(request)
+        engine, reason = self.choose_engine(request)
+        log.info("job %s: %s", request.job_id, reason)
+        if engine == "fill":
+            from engine.fill import run_fill
+
+            return run_fill(request, on_progress=on_progress, is_cancelled=is_cancelled)
+        pipe = self.pipeline(on_progress)
+        from engine.brushnet import run_inpaint
+
+        return run_inpaint(
+            pipe, request, on_progress=on_progress, on_preview=on_preview, is_cancelled=is_cancelled
+        )
+
+    def pipeline(self, on_progress: ProgressFn | None = None):
+        """The BrushNet pipeline for the current configuration (loaded once, then cached)."""
+        missing = self.brushedit_missing()
+        if missing:
+            raise MissingModelsError(missing)
+        base, brushnet = self.base_model_dir(), self.brushnet_dir()
+        device = self.device()
+        key = (str(base), str(brushnet), device, self.config.dtype, self.config.cpu_offload)
+
+        def load():
+            from engine.brushnet import load_pipeline
+
+            return load_pipeline(
+                base, brushnet, device=device, dtype=_torch_dtype(self.config.dtype),
+                cpu_offload=self.config.cpu_offload,
+            )
+
+        return self._cached("brushnet", key, load, on_progress)
+
+    def plan(self, request: PlanRequest, on_progress=None, is_cancelled=None):
+        """Ask the instructor for an :class:`~engine.api.EditPlan` (segmentation models if found)."""
+        on_progress = on_progress or _ignore
+        from engine import instructor
+
+        backend = self.instructor_backend(request.backend or self.config.instructor, on_progress)
+        detector, segmenter = self.detector(on_progress), self.segmenter(on_progress)
+        return instructor.plan(
+            request.image, request.instruction, backend,
+            detector=detector, segmenter=segmenter, on_progress=on_progress,
+        )
+
+    def instructor_backend(self, name: str, on_progress=None):
+        """The loaded instructor backend ``name`` (``offline`` needs no weights)."""
+        settings = dict(self.config.instructor_settings)
+        if name == "local" and not settings.get("model_dir"):
+            found = self._locate(None, self.config.instructor_model)
+            if found is None:
+                raise MissingModelsError([self.config.instructor_model])
+            settings["model_dir"] = str(found)
+        if name == "local":
+            settings.setdefault("device", self.device())
+        key = (name, repr(sorted((k, str(v)) for k, v in settings.items())))
+
+        def load():
+            from engine.instructor.backends import load_backend
+
+            return load_backend(name, **settings)
+
+        return self._cached("instructor", key, load, on_progress)
+
+    def detector(self, on_progress=None):
+        """The GroundingDINO detector, or ``None`` when its weights are not found."""
+        path = self.grounding_dir()
+        if path is None:
+            return None
+        device = self.device()
+
+        def load():
+            from engine.segment.grounding import load_grounding_dino
+
+            return load_grounding_dino(path, device=device)
+
+        return self._cached("grounding", (str(path), device), load, on_progress)
+
+    def segmenter(self, on_progress=None):
+        """The SAM segmenter, or ``None`` when its checkpoint is not found."""
+        path = self.sam_path()
+        if path is None:
+            return None
+        device = self.device()
+
+        def load():
+            from engine.segment.sam import SamSegmenter, load_sam
+
+            return SamSegmenter(load_sam(path, device=device))
+
+        return self._cached("sam", (str(path), device), load, on_progress)
+
+    def segment(self, request: SegmentRequest, on_progress=None):
+        """SAM's mask of the clicked object (:class:`~engine.api.SegmentResult`)."""
+        segmenter = self.segmenter(on_progress)
+        if segmenter is None:
+            raise MissingModelsError([self.config.sam_model])
+        return segmenter.segment(request)
+
+    def download(self, request: DownloadRequest, on_progress=None):
+        """Download manifest models; returns the installed folders."""
+        from engine.models import download
+
+        return tuple(download(list(request.names), progress=on_progress))
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _cached(self, kind: str, key: Any, load: Callable[[], Any], on_progress=None) -> Any:
+        held = self._cache.get(kind)
+        if held is not None and held[0] == key:
+            return held[1]
+        if held is not None:  # a different model of this kind: free it before loading the next
+            del self._cache[kind]
+            held = None
+            _empty_cuda_cache()
+        if on_progress is not None:
+            on_progress(0, 1, f"loading {kind}")
+        obj = load()
+        self._cache[kind] = (key, obj)
+        if on_progress is not None:
+            on_progress(1, 1, f"loading {kind}")
+        return obj
+
+
+def _check_inpaint_request(request: InpaintRequest) -> None:
+    import numpy as np
+
+    image, mask = np.asarray(request.image), np.asarray(request.mask)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"the image must be H x W x 3 uint8, got {image.shape} {image.dtype}")
+    if mask.shape[:2] != image.shape[:2]:
+        raise ValueError(f"the mask is {mask.shape[1]}x{mask.shape[0]}, the image "
+                         f"{image.shape[1]}x{image.shape[0]}")
+    if not mask.any():
+        raise ValueError("the mask is empty: paint or select the region to edit")
+
+
+def _torch_dtype(name: str | None):
+    if name is None:
+        return None
+    import torch
+
+    return {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}[name]
+
+
+def _empty_cuda_cache() -> None:
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        try:
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+        except Exception:  # pragma: no cover - best effort
+            pass
+
+
+def _ignore(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def _never() -> bool:
+    return False
+
+
+def with_config(config: EngineConfig, **changes: Any) -> EngineConfig:
+    """A copy of ``config`` with ``changes`` (a readable ``dataclasses.replace``)."""
+    return replace(config, **changes)

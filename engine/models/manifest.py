@@ -1,0 +1,241 @@
+"""The weights manifest: every model the app can use, where it comes from, and what it needs.
+
+Each :class:`ModelSpec` names a Hugging Face repository, a revision, the subfolder that holds the
+model and the files that must be present there. ``revision`` is a pinned commit where we could
+confirm one; the entries marked ``pinned=False`` track ``main`` (their commit could not be confirmed
+from the sources available when this was written) and ``verify`` cannot check them against
+published checksums, only for completeness and integrity of each file's format.
+
+Checksums (``sha256``) are given only where the source publishes them (Meta's SAM checkpoints).
+``size_bytes`` is exact where ``file_sizes`` is given, else a rounded figure for the download size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+KINDS = ("brushnet", "sd15-base", "instructor", "grounding", "sam")
+
+# Features of the app and what they mean; ``ModelSpec.features`` uses these keys.
+FEATURES: Mapping[str, str] = MappingProxyType({
+    "inpaint": "paint a masked region with BrushNet (BrushEdit engine)",
+    "instruct": "turn an instruction into a plan with a local VLM",
+    "auto-mask": "find the object an instruction names (GroundingDINO + SAM)",
+    "click-select": "select an object by clicking it (SAM)",
+})
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model of the manifest.
+
+    Parameters
+    ----------
+    name : str
+        The manifest name used everywhere ("brushnet-x", "sam-vit-h", ...).
+    title : str
+        A human title.
+    kind : {"brushnet", "sd15-base", "instructor", "grounding", "sam"}
+        What the model is.
+    repo_id, revision, subfolder : str
+        Where it is on the Hugging Face Hub; ``subfolder`` is ``""`` for the repository root.
+    files : tuple of str
+        Paths, relative to the model folder (the subfolder), that must be present.
+    size_bytes : int
+        Download size (exact when ``file_sizes`` is given).
+    license : str
+        The weights' licence.
+    features : tuple of str
+        Keys of :data:`FEATURES` that need this model.
+    vram_gb : float
+        GPU memory the model needs at the app's default settings (approximate).
+    sha256 : dict
+        ``file -> hex digest`` where the source publishes one; empty otherwise.
+    default : bool
+        Whether this is the default model of its kind.
+    pinned : bool
+        Whether ``revision`` is a confirmed commit (False: tracks ``main``).
+    file_sizes : dict
+        ``file -> exact size in bytes`` where known.
+    sam_type : str
+        For SAM checkpoints, the ``segment_anything`` registry key (vit_h, vit_l, vit_b).
+    notes : str
+        Anything the user should know (gated, conversions, ...).
+    """
+
+    name: str
+    title: str
+    kind: str
+    repo_id: str
+    revision: str
+    subfolder: str
+    files: tuple[str, ...]
+    size_bytes: int
+    license: str
+    features: tuple[str, ...]
+    vram_gb: float
+    sha256: Mapping[str, str] = field(default_factory=dict, hash=False)
+    default: bool = False
+    pinned: bool = False
+    file_sizes: Mapping[str, int] = field(default_factory=dict, hash=False)
+    sam_type: str = ""
+    notes: str = ""
+
+    @property
+    def url(self) -> str:
+        """The model's page on the Hub."""
+        tree = f"/tree/{self.revision}/{self.subfolder}" if self.subfolder else ""
+        return f"https://huggingface.co/{self.repo_id}{tree}"
+
+    def repo_paths(self) -> tuple[str, ...]:
+        """The files as paths inside the repository (subfolder prefixed)."""
+        prefix = self.subfolder.strip("/") + "/" if self.subfolder else ""
+        return tuple(prefix + f for f in self.files)
+
+
+_SD15_FILES = (
+    "model_index.json",
+    "scheduler/scheduler_config.json",
+    "text_encoder/config.json",
+    "text_encoder/model.safetensors",
+    "tokenizer/merges.txt",
+    "tokenizer/special_tokens_map.json",
+    "tokenizer/tokenizer_config.json",
+    "tokenizer/vocab.json",
+    "unet/config.json",
+    "unet/diffusion_pytorch_model.safetensors",
+    "vae/config.json",
+    "vae/diffusion_pytorch_model.safetensors",
+)
+_BRUSHNET_FILES = ("config.json", "diffusion_pytorch_model.safetensors")
+_QWEN_FILES = (
+    "config.json",
+    "generation_config.json",
+    "model.safetensors.index.json",
+    "preprocessor_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+)
+_GDINO_FILES = (
+    "config.json",
+    "model.safetensors",
+    "preprocessor_config.json",
+    "special_tokens_map.json",
+    "tokenizer_config.json",
+    "vocab.txt",
+)
+
+
+def _shards(n: int) -> tuple[str, ...]:
+    return tuple(f"model-{i:05d}-of-{n:05d}.safetensors" for i in range(1, n + 1))
+
+
+_SPECS = (
+    ModelSpec(
+        name="brushnet-x", title="BrushNetX (all-in-one masks, BrushEdit)", kind="brushnet",
+        repo_id="TencentARC/BrushEdit", revision="main", subfolder="brushnetX",
+        files=_BRUSHNET_FILES, size_bytes=2_900_000_000, license="Apache-2.0",
+        features=("inpaint",), vram_gb=1.5, default=True,
+        notes="BrushEdit's improved BrushNet, trained on random and segmentation masks",
+    ),
+    ModelSpec(
+        name="brushnet-segmentation", title="BrushNet (segmentation masks)", kind="brushnet",
+        repo_id="TencentARC/BrushNet", revision="main", subfolder="segmentation_mask_brushnet_ckpt",
+        files=_BRUSHNET_FILES, size_bytes=2_900_000_000, license="Apache-2.0",
+        features=("inpaint",), vram_gb=1.5,
+        notes="best when the mask follows the object's outline (SAM masks)",
+    ),
+    ModelSpec(
+        name="brushnet-random", title="BrushNet (random masks)", kind="brushnet",
+        repo_id="TencentARC/BrushNet", revision="main", subfolder="random_mask_brushnet_ckpt",
+        files=_BRUSHNET_FILES, size_bytes=2_900_000_000, license="Apache-2.0",
+        features=("inpaint",), vram_gb=1.5,
+        notes="best for free-hand brush masks and boxes",
+    ),
+    ModelSpec(
+        name="sd15-realistic-vision", title="Realistic Vision V6.0 B1 (SD1.5, diffusers)",
+        kind="sd15-base", repo_id="TencentARC/BrushEdit", revision="main",
+        subfolder="base_model/realisticVisionV60B1_v51VAE", files=_SD15_FILES,
+        size_bytes=4_270_000_000, license="CreativeML OpenRAIL-M", features=("inpaint",),
+        vram_gb=4.5, default=True,
+        notes="any SD1.5 fine-tune in diffusers format works: pass its folder with --base-model",
+    ),
+    ModelSpec(
+        name="qwen2-vl-7b", title="Qwen2-VL-7B-Instruct (instructor)", kind="instructor",
+        repo_id="Qwen/Qwen2-VL-7B-Instruct", revision="main", subfolder="",
+        files=_QWEN_FILES + _shards(5), size_bytes=16_600_000_000, license="Apache-2.0",
+        features=("instruct",), vram_gb=17.0, default=True,
+    ),
+    ModelSpec(
+        name="qwen2-vl-2b", title="Qwen2-VL-2B-Instruct (small instructor)", kind="instructor",
+        repo_id="Qwen/Qwen2-VL-2B-Instruct", revision="main", subfolder="",
+        files=_QWEN_FILES + _shards(2), size_bytes=4_420_000_000, license="Apache-2.0",
+        features=("instruct",), vram_gb=5.5,
+    ),
+    ModelSpec(
+        name="grounding-dino-tiny", title="Grounding DINO tiny (transformers)", kind="grounding",
+        repo_id="IDEA-Research/grounding-dino-tiny", revision="main", subfolder="",
+        files=_GDINO_FILES, size_bytes=690_000_000, license="Apache-2.0",
+        features=("auto-mask",), vram_gb=1.5, default=True,
+    ),
+    ModelSpec(
+        name="grounding-dino-base", title="Grounding DINO base (transformers)", kind="grounding",
+        repo_id="IDEA-Research/grounding-dino-base", revision="main", subfolder="",
+        files=_GDINO_FILES, size_bytes=940_000_000, license="Apache-2.0",
+        features=("auto-mask",), vram_gb=2.0,
+    ),
+    ModelSpec(
+        name="sam-vit-h", title="Segment Anything ViT-H", kind="sam",
+        repo_id="ybelkada/segment-anything", revision="main", subfolder="checkpoints",
+        files=("sam_vit_h_4b8939.pth",), size_bytes=2_564_550_879, license="Apache-2.0",
+        features=("auto-mask", "click-select"), vram_gb=4.0, default=True, sam_type="vit_h",
+        sha256={"sam_vit_h_4b8939.pth": "a7bf3b02f3ebf1267aba913ff637d9a2d5c33d3173bb679e46d9f338c26f262e"},
+        file_sizes={"sam_vit_h_4b8939.pth": 2_564_550_879},
+        notes="Meta's checkpoint (also at dl.fbaipublicfiles.com/segment_anything/)",
+    ),
+    ModelSpec(
+        name="sam-vit-l", title="Segment Anything ViT-L", kind="sam",
+        repo_id="ybelkada/segment-anything", revision="main", subfolder="checkpoints",
+        files=("sam_vit_l_0b3195.pth",), size_bytes=1_249_524_607, license="Apache-2.0",
+        features=("auto-mask", "click-select"), vram_gb=3.0, sam_type="vit_l",
+        sha256={"sam_vit_l_0b3195.pth": "3adcc4315b642a4d2101128f611684e8734c41232a17c648ed1693702a49a622"},
+        file_sizes={"sam_vit_l_0b3195.pth": 1_249_524_607},
+    ),
+    ModelSpec(
+        name="sam-vit-b", title="Segment Anything ViT-B (small)", kind="sam",
+        repo_id="ybelkada/segment-anything", revision="main", subfolder="checkpoints",
+        files=("sam_vit_b_01ec64.pth",), size_bytes=375_042_383, license="Apache-2.0",
+        features=("auto-mask", "click-select"), vram_gb=1.5, sam_type="vit_b",
+        sha256={"sam_vit_b_01ec64.pth": "ec2df62732614e57411cdcf32a23ffdf28910380d03139ee0f4fcbe91eb8c912"},
+        file_sizes={"sam_vit_b_01ec64.pth": 375_042_383},
+    ),
+)
+
+MANIFEST: Mapping[str, ModelSpec] = MappingProxyType({s.name: s for s in _SPECS})
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The spec of ``name``.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not in the manifest (the message lists the known names).
+    """
+    try:
+        return MANIFEST[name]
+    except KeyError:
+        raise ValueError(f"unknown model {name!r}; known: {', '.join(MANIFEST)}") from None
+
+
+def defaults() -> dict[str, ModelSpec]:
+    """The default model of each kind: ``kind -> spec``."""
+    return {s.kind: s for s in _SPECS if s.default}
+
+
+def models_for(feature: str) -> tuple[ModelSpec, ...]:
+    """The default models a feature needs (one per kind)."""
+    kinds = {s.kind for s in _SPECS if feature in s.features}
+    return tuple(s for s in _SPECS if s.default and s.kind in kinds)
