@@ -1,0 +1,115 @@
+"""The document's undoable commands. Each stores only what it changed (tiles, or layer references)."""
+
+from __future__ import annotations
+
+from .history import Command
+from .layers import Layer
+from .patches import TilePatch
+
+
+def _canvas_rect(doc, layer: Layer):
+    return doc._clip(layer.bbox)
+
+
+class MaskPatch(Command):
+    """A change of the edit mask (a stroke, an operation, a new mask): the changed tiles only."""
+
+    def __init__(self, label: str, patch: TilePatch) -> None:
+        self.label = label
+        self.patch = patch
+
+    @property
+    def nbytes(self) -> int:
+        return self.patch.nbytes
+
+    def undo(self, doc) -> None:
+        doc._emit("mask", self.patch.swap(doc._edit_mask.array))
+
+    redo = undo  # the swap is its own inverse
+
+
+class AddLayer(Command):
+    def __init__(self, layer: Layer, index: int, label: str = "Add layer") -> None:
+        self.layer, self.index, self.label = layer, index, label
+
+    @property
+    def nbytes(self) -> int:
+        return self.layer.nbytes
+
+    def undo(self, doc) -> None:
+        doc._layers.remove(self.layer)
+        doc._emit("layers", _canvas_rect(doc, self.layer))
+
+    def redo(self, doc) -> None:
+        doc._layers.insert(self.index, self.layer)
+        doc._emit("layers", _canvas_rect(doc, self.layer))
+
+
+class RemoveLayer(AddLayer):
+    def __init__(self, layer: Layer, index: int) -> None:
+        super().__init__(layer, index, "Delete layer")
+
+    undo, redo = AddLayer.redo, AddLayer.undo
+
+
+class MoveLayer(Command):
+    label = "Move layer"
+
+    def __init__(self, layer: Layer, old: int, new: int) -> None:
+        self.layer, self.old, self.new = layer, old, new
+
+    def _go(self, doc, index: int) -> None:
+        doc._layers.remove(self.layer)
+        doc._layers.insert(index, self.layer)
+        doc._emit("layers", _canvas_rect(doc, self.layer))
+
+    def undo(self, doc) -> None:
+        self._go(doc, self.old)
+
+    def redo(self, doc) -> None:
+        self._go(doc, self.new)
+
+
+class LayerProps(Command):
+    """Name / visibility / opacity. Successive opacity changes of one layer merge (slider drags)."""
+
+    def __init__(self, layer: Layer, old: dict, new: dict, label: str) -> None:
+        self.layer, self.old, self.new, self.label = layer, old, new, label
+
+    def undo(self, doc) -> None:
+        self.layer._set_props(self.old)
+        doc._emit("layers", _canvas_rect(doc, self.layer))
+
+    def redo(self, doc) -> None:
+        self.layer._set_props(self.new)
+        doc._emit("layers", _canvas_rect(doc, self.layer))
+
+    def merge(self, other: Command) -> bool:
+        if (isinstance(other, LayerProps) and other.layer is self.layer
+                and set(self.new) == set(other.new) == {"opacity"}):
+            self.new = other.new
+            return True
+        return False
+
+
+class ReplacePixels(Command):
+    """New pixels/offset (and mask, provenance for an edit layer) for one layer."""
+
+    def __init__(self, layer: Layer, old: dict, new: dict, label: str = "Replace layer pixels") -> None:
+        self.layer, self.old, self.new, self.label = layer, old, new, label
+
+    @property
+    def nbytes(self) -> int:
+        return sum(int(getattr(v, "nbytes", 0)) for v in (*self.old.values(), *self.new.values()))
+
+    def _apply(self, doc, state: dict) -> None:
+        before = _canvas_rect(doc, self.layer)
+        self.layer._restore(state)
+        after = _canvas_rect(doc, self.layer)
+        doc._emit("pixels", doc._union(before, after))
+
+    def undo(self, doc) -> None:
+        self._apply(doc, self.old)
+
+    def redo(self, doc) -> None:
+        self._apply(doc, self.new)

@@ -1,0 +1,460 @@
+"""The layered document: a canvas size, a stack of layers, the edit mask, history and file I/O.
+
+Every change goes through a method here, becomes one undoable command (storing only what changed)
+and is announced on :attr:`Document.events`. Nothing here imports Qt: the editor, the CLI and the
+tests drive the same object.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from engine.segment import mask_ops
+
+from . import commands as cmd
+from .compositing import composite
+from .edit_mask import EditMask
+from .errors import DocumentError
+from .events import Events
+from .export import export_image
+from .history import DEFAULT_BUDGET, History
+from .image_import import DEFAULT_MAX_PIXELS, open_image
+from .layers import EditLayer, Layer, RasterLayer, as_rgba
+from .ora import is_ora, load_ora, save_ora
+from .provenance import Provenance
+
+Rect = tuple[int, int, int, int]
+MAX_SIDE = 1 << 16
+
+# Positional arguments of mask_op, by operation.
+_OP_ARGS = {"dilate": ("px",), "erode": ("px",), "feather": ("px",), "move": ("dx", "dy"),
+            "box": ("rect",), "ellipse": ("rect",), "threshold": ("level",)}
+
+
+class Document:
+    """An image being edited. Build with :meth:`new`, :meth:`from_array` or :meth:`open`."""
+
+    def __init__(self, width: int, height: int, *, history_budget: int = DEFAULT_BUDGET) -> None:
+        width, height = int(width), int(height)
+        if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):
+            raise DocumentError(f"canvas size {width} x {height} is out of range (1..{MAX_SIDE})")
+        self._w, self._h = width, height
+        self._layers: list[Layer] = []
+        self._edit_mask = EditMask(height, width)
+        self.events = Events()
+        self._history = History(self, history_budget, on_change=lambda: self._emit("history"))
+        self._saved_state = self._history.state_id
+        self._path: Path | None = None
+        self.source_path: Path | None = None  # the photo this document was opened from
+        self.source_info: dict = {}
+
+    # ----------------------------------------------------------------------------- creation
+    @classmethod
+    def new(cls, width: int, height: int, background=(255, 255, 255, 255)) -> "Document":
+        """A blank canvas with one background layer of colour ``background`` (None: no layer)."""
+        doc = cls(width, height)
+        if background is not None:
+            color = tuple(int(c) for c in background)
+            if len(color) == 3:
+                color += (255,)
+            if len(color) != 4 or not all(0 <= c <= 255 for c in color):
+                raise DocumentError(f"background must be RGB(A) 0..255, got {background!r}")
+            pixels = np.empty((doc._h, doc._w, 4), np.uint8)
+            pixels[...] = color
+            doc._layers.append(RasterLayer(pixels, name="Background"))
+        return doc
+
+    @classmethod
+    def from_array(cls, pixels: np.ndarray, name: str = "Background") -> "Document":
+        """A document holding ``pixels`` (H x W x 3 or 4 uint8) as its only layer."""
+        try:
+            rgba = as_rgba(pixels)
+        except ValueError as e:
+            raise DocumentError(str(e)) from None
+        doc = cls(rgba.shape[1], rgba.shape[0])
+        doc._layers.append(RasterLayer(rgba, name=name))
+        return doc
+
+    @classmethod
+    def open(cls, path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> "Document":
+        """Open a photo (PNG, JPEG, WebP, TIFF, BMP) or an OpenRaster project.
+
+        A photo becomes a one-layer document with no project path (``save`` then needs a path, so
+        the photo is never overwritten by a project); an ``.ora`` keeps its path.
+
+        Raises
+        ------
+        DocumentError
+            One line naming the file and the problem.
+        """
+        path = Path(path)
+        if is_ora(path) or (path.suffix.lower() == ".ora" and path.is_file()):
+            data = load_ora(path, max_pixels=max_pixels)
+            doc = cls(data.width, data.height)
+            doc._layers = list(data.layers)
+            if data.mask is not None:
+                doc._edit_mask.array[...] = data.mask
+            doc._path = path.resolve()
+            doc.source_path = doc._path
+            doc.source_info = {"format": "ORA"}
+            return doc
+        pixels, info = open_image(path, max_pixels=max_pixels)
+        doc = cls.from_array(pixels)
+        doc.source_path = path.resolve()
+        doc.source_info = info
+        return doc
+
+    # ------------------------------------------------------------------------------ reading
+    @property
+    def width(self) -> int:
+        return self._w
+
+    @property
+    def height(self) -> int:
+        return self._h
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self._w, self._h
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers, bottom to top (a copy: change them through the document's methods)."""
+        return list(self._layers)
+
+    @property
+    def path(self) -> Path | None:
+        """The project (.ora) file this document was opened from or last saved to."""
+        return self._path
+
+    @property
+    def title(self) -> str:
+        src = self._path or self.source_path
+        return src.name if src else "Untitled"
+
+    @property
+    def dirty(self) -> bool:
+        """Whether the document changed since it was opened or saved (undoing back clears it)."""
+        return self._history.state_id != self._saved_state
+
+    @property
+    def history(self) -> History:
+        return self._history
+
+    @property
+    def can_undo(self) -> bool:
+        return self._history.can_undo
+
+    @property
+    def can_redo(self) -> bool:
+        return self._history.can_redo
+
+    @property
+    def mask(self) -> np.ndarray:
+        """The edit mask, ``H x W`` uint8 (255 = repaint), as a read-only view."""
+        view = self._edit_mask.array.view()
+        view.flags.writeable = False
+        return view
+
+    def layer_by_id(self, layer_id: str) -> Layer | None:
+        return next((layer for layer in self._layers if layer.id == layer_id), None)
+
+    def index_of(self, layer: Layer) -> int:
+        for i, item in enumerate(self._layers):
+            if item is layer:
+                return i
+        raise DocumentError(f"layer {layer.name!r} is not in this document")
+
+    def flatten(self, rect: Rect | None = None) -> np.ndarray:
+        """The composite, ``H x W x 4`` uint8 straight alpha; with ``rect`` only that region."""
+        return composite(self._layers, (self._w, self._h), rect)
+
+    # ------------------------------------------------------------------------------ history
+    def undo(self) -> bool:
+        self._finish_stroke()
+        return self._history.undo()
+
+    def redo(self) -> bool:
+        self._finish_stroke()
+        return self._history.redo()
+
+    def _push(self, command: cmd.Command, merge: bool = False) -> None:
+        h = self._history
+        if merge and h.index == len(h.entries) and h.index and h.index > 0:
+            top = h._commands[h.index - 1]
+            if hasattr(top, "merge") and top.merge(command) and h.state_id != self._saved_state:
+                h._changed()
+                return
+        h.push(command)
+
+    # --------------------------------------------------------------------------------- mask
+    def begin_mask_stroke(self, mode: str = "paint", size: float = 40.0, hardness: float = 0.8) -> None:
+        """Start a brush stroke on the edit mask (``size`` = diameter in px, hardness 0..1)."""
+        self._finish_stroke()
+        self._edit_mask.begin(mode, size, hardness)
+
+    def mask_stroke_to(self, x: float, y: float, pressure: float = 1.0) -> None:
+        """Dab from the last stroke point to ``(x, y)`` (the first call dabs at the point)."""
+        rect = self._edit_mask.stroke_to(x, y, pressure)
+        if rect is not None:
+            self._emit("mask", rect)
+
+    def end_mask_stroke(self) -> None:
+        """Finish the stroke: the whole stroke becomes one undo command (its changed tiles)."""
+        label = self._edit_mask.stroke_label
+        patch = self._edit_mask.end()
+        if patch is not None:
+            self._push(cmd.MaskPatch(label, patch))
+
+    def _finish_stroke(self) -> None:
+        if self._edit_mask.stroking:
+            self.end_mask_stroke()
+
+    def set_mask(self, array: np.ndarray, label: str = "Set mask") -> None:
+        """Replace the edit mask (e.g. a SAM result or a plan's mask): one command."""
+        self._finish_stroke()
+        try:
+            patch = self._edit_mask.replace(array)
+        except ValueError as e:
+            raise DocumentError(str(e)) from None
+        self._mask_changed(patch, label)
+
+    def mask_op(self, name: str, *args, **kw) -> None:
+        """Apply a mask operation as one command.
+
+        ``dilate``/``erode``/``feather`` (px), ``move`` (dx, dy), ``invert``, ``clear``, ``fill``,
+        ``to_box``, ``to_ellipse``, ``box``/``ellipse`` (rect=(x, y, w, h); ``add=True`` or
+        ``subtract=True`` to combine), ``threshold`` (level).
+        """
+        self._finish_stroke()
+        names = _OP_ARGS.get(name, ())
+        if len(args) > len(names):
+            raise DocumentError(f"mask_op {name!r} takes at most {len(names)} positional arguments")
+        kw.update(zip(names, args))
+        try:
+            patch, label = self._edit_mask.apply_op(name, **kw)
+        except (TypeError, ValueError) as e:
+            raise DocumentError(str(e)) from None
+        self._mask_changed(patch, label)
+
+    def _mask_changed(self, patch, label: str) -> None:
+        if patch is None:
+            return
+        self._emit("mask", patch.rect)
+        self._push(cmd.MaskPatch(label, patch))
+
+    # ------------------------------------------------------------------------------- layers
+    def add_layer(self, layer: Layer, index: int | None = None) -> Layer:
+        """Insert ``layer`` (default: on top) as one command."""
+        if not isinstance(layer, Layer):
+            raise DocumentError("add_layer() needs a Layer")
+        if any(item is layer or item.id == layer.id for item in self._layers):
+            raise DocumentError(f"layer {layer.name!r} is already in this document")
+        index = len(self._layers) if index is None else max(0, min(int(index), len(self._layers)))
+        self._layers.insert(index, layer)
+        self._emit("layers", self._clip(layer.bbox))
+        label = f"Edit: {layer.name}" if isinstance(layer, EditLayer) else "Add layer"
+        self._push(cmd.AddLayer(layer, index, label))
+        return layer
+
+    def remove_layer(self, layer: Layer) -> None:
+        index = self.index_of(layer)
+        del self._layers[index]
+        self._emit("layers", self._clip(layer.bbox))
+        self._push(cmd.RemoveLayer(layer, index))
+
+    def move_layer(self, layer: Layer, new_index: int) -> None:
+        old = self.index_of(layer)
+        new = max(0, min(int(new_index), len(self._layers) - 1))
+        if new == old:
+            return
+        c = cmd.MoveLayer(layer, old, new)
+        c.redo(self)
+        self._push(c)
+
+    def duplicate_layer(self, layer: Layer) -> Layer:
+        """A copy (new id, name + " copy") just above ``layer``; one command."""
+        index = self.index_of(layer)
+        copy = layer._copy(new_id=True)
+        copy._name = f"{layer.name} copy"
+        self._layers.insert(index + 1, copy)
+        self._emit("layers", self._clip(copy.bbox))
+        self._push(cmd.AddLayer(copy, index + 1, "Duplicate layer"))
+        return copy
+
+    def set_layer_props(self, layer: Layer, name: str | None = None, visible: bool | None = None,
+                        opacity: float | None = None) -> None:
+        """Rename, show/hide or change opacity: one command (opacity drags merge into one)."""
+        self.index_of(layer)
+        new = {k: v for k, v in (("name", name), ("visible", visible), ("opacity", opacity))
+               if v is not None}
+        if opacity is not None:
+            try:
+                new["opacity"] = min(1.0, max(0.0, float(opacity)))
+            except (TypeError, ValueError):
+                raise DocumentError(f"opacity must be a number in 0..1, got {opacity!r}") from None
+            if not np.isfinite(new["opacity"]):
+                raise DocumentError(f"opacity must be a number in 0..1, got {opacity!r}")
+        old_all = layer._props()
+        new = {k: v for k, v in new.items() if old_all[k] != v}
+        if not new:
+            return
+        old = {k: old_all[k] for k in new}
+        if set(new) == {"visible"}:
+            label = "Show layer" if new["visible"] else "Hide layer"
+        elif set(new) == {"name"}:
+            label = "Rename layer"
+        elif set(new) == {"opacity"}:
+            label = "Layer opacity"
+        else:
+            label = "Layer properties"
+        c = cmd.LayerProps(layer, old, new, label)
+        c.redo(self)
+        self._push(c, merge=set(new) == {"opacity"})
+
+    def add_edit(self, pixels: np.ndarray, offset: tuple[int, int] = (0, 0),
+                 provenance: Provenance | None = None, *, name: str | None = None,
+                 mask: np.ndarray | None = None) -> EditLayer:
+        """Add an engine result as a new top layer: ONE command.
+
+        Parameters
+        ----------
+        pixels : ndarray
+            ``h x w x 3`` (opaque) or ``h x w x 4`` uint8: only the edited bounding box.
+        offset : (int, int)
+            Where the crop's top-left pixel lands on the canvas.
+        provenance : Provenance
+            How the edit was made.
+        name : str, optional
+            Layer name; default from the instruction or prompt.
+        mask : ndarray, optional
+            The mask used, full canvas size (``H x W``) or the crop's size; stored cropped.
+        """
+        provenance = provenance if provenance is not None else Provenance()
+        try:
+            rgba = as_rgba(pixels)
+            ox, oy = int(offset[0]), int(offset[1])
+            crop = self._crop_mask(mask, (ox, oy, rgba.shape[1], rgba.shape[0]))
+            if name is None:
+                text = provenance.instruction or provenance.prompt or "Edit"
+                name = text if len(text) <= 48 else text[:47] + "…"
+            layer = EditLayer(rgba, provenance, mask=crop, name=name, offset=(ox, oy))
+        except (TypeError, ValueError) as e:
+            raise DocumentError(f"bad edit: {e}") from None
+        return self.add_layer(layer)
+
+    def replace_layer_pixels(self, layer: Layer, pixels: np.ndarray,
+                             offset: tuple[int, int] | None = None, *,
+                             provenance: Provenance | None = None,
+                             mask: np.ndarray | None = None) -> None:
+        """New pixels (and offset; for edit layers new provenance/mask) for ``layer``: one command.
+
+        Used by "re-run with a new seed". An edit layer without a new ``mask`` keeps its old one,
+        re-cropped to the new bounding box.
+        """
+        self.index_of(layer)
+        try:
+            rgba = as_rgba(pixels)
+            off = layer.offset if offset is None else (int(offset[0]), int(offset[1]))
+            old = layer._snapshot()
+            new = {"pixels": rgba, "offset": off}
+            if isinstance(layer, EditLayer):
+                bbox = (off[0], off[1], rgba.shape[1], rgba.shape[0])
+                if mask is not None:
+                    new["mask"] = self._crop_mask(mask, bbox)
+                elif layer.mask is not None:
+                    new["mask"] = _recrop(layer.mask, layer.bbox, bbox)
+                else:
+                    new["mask"] = None
+                new["provenance"] = provenance if provenance is not None else layer.provenance
+        except (TypeError, ValueError) as e:
+            raise DocumentError(f"bad pixels: {e}") from None
+        c = cmd.ReplacePixels(layer, old, new,
+                              "Re-run edit" if isinstance(layer, EditLayer) else "Replace layer pixels")
+        c.redo(self)
+        self._push(c)
+
+    def _crop_mask(self, mask, bbox: Rect) -> np.ndarray | None:
+        if mask is None:
+            return None
+        m = mask_ops.as_mask(mask)
+        x, y, w, h = bbox
+        if m.shape == (h, w):
+            out = m.copy()
+        elif m.shape == (self._h, self._w):
+            out = _recrop(m, (0, 0, self._w, self._h), bbox)
+        else:
+            raise ValueError(f"mask must be {self._h} x {self._w} or {h} x {w}, got {m.shape}")
+        out.flags.writeable = False
+        return out
+
+    # --------------------------------------------------------------------------------- files
+    def save(self, path: str | Path | None = None) -> Path:
+        """Write the project as OpenRaster (atomically); sets :attr:`path`, clears :attr:`dirty`."""
+        self._finish_stroke()
+        if path is None:
+            if self._path is None:
+                raise DocumentError("this document has no project file yet: give a path")
+            path = self._path
+        path = Path(path)
+        if path.suffix.lower() != ".ora":
+            raise DocumentError("projects are saved as OpenRaster (.ora); use export() for images",
+                                path)
+        meta = {"history": self._history.entries[:self._history.index],
+                "source": str(self.source_path.name) if self.source_path else None}
+        save_ora(path, self._w, self._h, self._layers, self.flatten(), self._edit_mask.array, meta)
+        self._path = path.resolve()
+        self._saved_state = self._history.state_id
+        self._emit("path")
+        return self._path
+
+    def export(self, path: str | Path, *, quality: int = 92, lossless: bool = False) -> Path:
+        """Write the flattened image by extension (.png .jpg .jpeg .webp) with history metadata."""
+        self._finish_stroke()
+        edits = [layer for layer in self._layers if isinstance(layer, EditLayer) and layer.visible]
+        summary = "Edited with BrushEdit Studio"
+        if edits:
+            summary += f" ({len(edits)} edit{'s' if len(edits) > 1 else ''}): " + "; ".join(
+                f"{i + 1}) {layer.provenance.summary()}" for i, layer in enumerate(edits))
+        history = [dict(layer.provenance.to_dict(), layer=layer.name) for layer in edits]
+        export_image(path, self.flatten(), summary=summary, history=history, quality=quality,
+                     lossless=lossless)
+        return Path(path)
+
+    # ------------------------------------------------------------------------------ helpers
+    def _emit(self, kind: str, rect: Rect | None = None) -> None:
+        self.events.emit(kind, rect)
+
+    def _clip(self, rect: Rect | None) -> Rect | None:
+        if rect is None:
+            return None
+        return mask_ops.clamp_rect(rect, self._w, self._h) or (0, 0, 0, 0)
+
+    @staticmethod
+    def _union(a: Rect | None, b: Rect | None) -> Rect | None:
+        if a is None or b is None:
+            return None
+        if not a[2] or not a[3]:
+            return b
+        if not b[2] or not b[3]:
+            return a
+        x0, y0 = min(a[0], b[0]), min(a[1], b[1])
+        x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
+        return x0, y0, x1 - x0, y1 - y0
+
+    def __repr__(self) -> str:
+        return f"<Document {self.title!r} {self._w}x{self._h} layers={len(self._layers)}>"
+
+
+def _recrop(mask: np.ndarray, src: Rect, dst: Rect) -> np.ndarray:
+    """``mask`` placed at canvas rect ``src``, cut to canvas rect ``dst`` (0 where it has none)."""
+    out = np.zeros((dst[3], dst[2]), np.uint8)
+    x0, y0 = max(src[0], dst[0]), max(src[1], dst[1])
+    x1, y1 = min(src[0] + src[2], dst[0] + dst[2]), min(src[1] + src[3], dst[1] + dst[3])
+    if x1 > x0 and y1 > y0:
+        out[y0 - dst[1]:y1 - dst[1], x0 - dst[0]:x1 - dst[0]] = \
+            mask[y0 - src[1]:y1 - src[1], x0 - src[0]:x1 - src[0]]
+    return out

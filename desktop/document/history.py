@@ -1,0 +1,147 @@
+"""Undo history: commands that store only what changed, a memory budget, a clean point.
+
+Each command is applied when it is pushed; ``undo``/``redo`` swap its stored state with the
+document's. The stack keeps at most ``budget`` bytes of stored state and drops the oldest commands
+beyond it (the newest command always stays undoable).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Callable
+
+DEFAULT_BUDGET = 1 << 30  # 1 GiB
+
+_state_ids = itertools.count(1)
+
+
+class Command:
+    """One undoable change. Subclasses implement :meth:`undo`, :meth:`redo` and :attr:`nbytes`."""
+
+    label = "Change"
+
+    def undo(self, doc) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def redo(self, doc) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of pixel state this command keeps alive."""
+        return 0
+
+
+class History:
+    """The document's undo stack (read ``entries``/``index``; move with ``goto``/undo/redo)."""
+
+    def __init__(self, doc, budget: int = DEFAULT_BUDGET,
+                 on_change: Callable[[], None] | None = None) -> None:
+        self._doc = doc
+        self._commands: list[Command] = []
+        self._ids: list[int] = []
+        self._index = 0
+        self._base_id = next(_state_ids)  # state id with nothing applied
+        self._budget = int(budget)
+        self._on_change = on_change
+        self.dropped = 0
+
+    # -- read ---------------------------------------------------------------------------------
+    @property
+    def entries(self) -> list[str]:
+        """Command labels, oldest first."""
+        return [c.label for c in self._commands]
+
+    @property
+    def index(self) -> int:
+        """How many entries are applied (0 = everything undone)."""
+        return self._index
+
+    @property
+    def bytes_used(self) -> int:
+        return sum(c.nbytes for c in self._commands)
+
+    @property
+    def budget(self) -> int:
+        return self._budget
+
+    @budget.setter
+    def budget(self, value: int) -> None:
+        self._budget = max(0, int(value))
+        self._trim()
+
+    @property
+    def can_undo(self) -> bool:
+        return self._index > 0
+
+    @property
+    def can_redo(self) -> bool:
+        return self._index < len(self._commands)
+
+    @property
+    def state_id(self) -> int:
+        """Identifies the current state: equal ids mean the same document content."""
+        return self._ids[self._index - 1] if self._index else self._base_id
+
+    # -- change -------------------------------------------------------------------------------
+    def push(self, command: Command) -> None:
+        """Record an already applied command; drops the redo tail."""
+        del self._commands[self._index:]
+        del self._ids[self._index:]
+        self._commands.append(command)
+        self._ids.append(next(_state_ids))
+        self._index += 1
+        self._trim()
+        self._changed()
+
+    def undo(self) -> bool:
+        if not self._index:
+            return False
+        self._index -= 1
+        self._commands[self._index].undo(self._doc)
+        self._changed()
+        return True
+
+    def redo(self) -> bool:
+        if self._index >= len(self._commands):
+            return False
+        self._commands[self._index].redo(self._doc)
+        self._index += 1
+        self._changed()
+        return True
+
+    def goto(self, index: int) -> None:
+        """Undo or redo until ``index`` entries are applied."""
+        index = max(0, min(int(index), len(self._commands)))
+        while self._index > index:
+            self._index -= 1
+            self._commands[self._index].undo(self._doc)
+        while self._index < index:
+            self._commands[self._index].redo(self._doc)
+            self._index += 1
+        self._changed()
+
+    def clear(self) -> None:
+        """Forget every command (the current state becomes the base)."""
+        self._base_id = self.state_id
+        self._commands.clear()
+        self._ids.clear()
+        self._index = 0
+        self._changed()
+
+    def _trim(self) -> None:
+        # Oldest first; the newest command is kept even if it alone exceeds the budget.
+        # Commands past the index (the redo tail) are dropped from the end first.
+        while len(self._commands) > 1 and self.bytes_used > self._budget:
+            if self._index == 0:
+                self._commands.pop()
+                self._ids.pop()
+            else:
+                self._base_id = self._ids.pop(0)
+                self._commands.pop(0)
+                self._index -= 1
+            self.dropped += 1
+
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            self._on_change()

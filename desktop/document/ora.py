@@ -1,0 +1,325 @@
+"""OpenRaster (.ora) projects: layers as PNGs + stack.xml, with our provenance and masks inside.
+
+Written so Krita, GIMP and MyPaint open the layers: ``mimetype`` first and stored, ``stack.xml``
+(OpenRaster 0.0.5: ``image`` w/h, one ``stack`` of ``layer`` elements with src, x, y, opacity,
+visibility, name, composite-op), ``data/<id>.png``, ``mergedimage.png`` and a thumbnail of at most
+256 px. Our own data sits in ``brushedit/`` (``document.json``: provenance per layer id, the edit
+mask and edit-layer masks as PNGs) and in ``brushedit:`` attributes, which other programs ignore.
+
+Loading treats the file as hostile: entry names that escape the archive, absurd sizes, too many
+entries, zip bombs, XML entities, PNG headers claiming huge images all raise DocumentError.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import posixpath
+import zipfile
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Sequence
+from xml.etree import ElementTree as ET
+
+import numpy as np
+from PIL import Image
+
+from .errors import DocumentError
+from .image_import import DEFAULT_MAX_PIXELS, decode
+from .layers import EditLayer, Layer, RasterLayer
+from .provenance import Provenance
+from .safe_write import atomic_write
+
+MIMETYPE = b"image/openraster"
+NS = "https://github.com/brushedit-studio/ns/ora/1"
+ET.register_namespace("brushedit", NS)
+FORMAT_VERSION = 1
+PNG_LEVEL = 1  # fast deflate: a project file is saved often; exports use the default level
+THUMB_MAX = 256
+
+MAX_ENTRIES = 10_000
+MAX_XML_BYTES = 8 << 20
+MAX_JSON_BYTES = 64 << 20
+MAX_ENTRY_BYTES = 2 << 30
+MAX_RATIO = 1100  # deflate cannot exceed ~1032:1; above that the header lies
+MAX_OFFSET = 1 << 20
+
+
+class OraData:
+    """What an .ora holds, independent of the Document class."""
+
+    def __init__(self, width: int, height: int, layers: list[Layer], mask: np.ndarray | None,
+                 meta: dict | None = None) -> None:
+        self.width, self.height, self.layers, self.mask = width, height, layers, mask
+        self.meta = meta or {}
+
+
+# --------------------------------------------------------------------------------------- save
+def _png(arr: np.ndarray, level: int = PNG_LEVEL) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(arr)).save(buf, "PNG", compress_level=level)
+    return buf.getvalue()
+
+
+def _thumbnail(merged: np.ndarray) -> np.ndarray:
+    h, w = merged.shape[:2]
+    scale = min(1.0, THUMB_MAX / max(w, h))
+    img = Image.fromarray(merged)
+    if scale < 1.0:
+        img = img.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX)
+    return np.array(img)
+
+
+def save_ora(path: str | Path, width: int, height: int, layers: Sequence[Layer], merged: np.ndarray,
+             mask: np.ndarray | None, meta: dict | None = None) -> None:
+    """Write an OpenRaster file atomically (see the module docstring)."""
+    ids = [layer.id for layer in layers]
+    if len(set(ids)) != len(ids):
+        raise DocumentError("two layers share an id", path)
+    jobs: dict[str, np.ndarray] = {f"data/{layer.id}.png": layer.pixels for layer in layers}
+    # The merged image of a single full-canvas layer is that layer: encode it once.
+    same = next((name for name, arr in jobs.items()
+                 if arr.shape == merged.shape and np.array_equal(arr, merged)), None)
+    if same is None:
+        jobs["mergedimage.png"] = merged
+    jobs["Thumbnails/thumbnail.png"] = _thumbnail(merged)
+    for layer in layers:
+        if isinstance(layer, EditLayer) and layer.mask is not None:
+            jobs[f"brushedit/masks/{layer.id}.png"] = layer.mask
+    if mask is not None and mask.any():
+        jobs["brushedit/mask.png"] = mask
+    # zlib releases the GIL: encode the PNGs in parallel, biggest first.
+    order = sorted(jobs, key=lambda k: -jobs[k].size)
+    workers = max(1, min(len(order), os.cpu_count() or 1))
+    with ThreadPoolExecutor(workers) as pool:
+        encoded = dict(zip(order, pool.map(lambda k: _png(jobs[k]), order)))
+    if same is not None:
+        encoded["mergedimage.png"] = encoded[same]
+
+    root = ET.Element("image", {"version": "0.0.5", "w": str(width), "h": str(height),
+                                "xres": "72", "yres": "72"})
+    stack = ET.SubElement(root, "stack")
+    doc_json = {"format": "brushedit-ora", "version": FORMAT_VERSION, "layers": {},
+                "mask": "brushedit/mask.png" if "brushedit/mask.png" in encoded else None}
+    doc_json.update(meta or {})
+    for layer in reversed(list(layers)):  # OpenRaster lists the top layer first
+        x, y = layer.offset
+        ET.SubElement(stack, "layer", {
+            "name": layer.name, "src": f"data/{layer.id}.png", "x": str(x), "y": str(y),
+            "opacity": f"{layer.opacity:.6g}", "visibility": "visible" if layer.visible else "hidden",
+            "composite-op": "svg:src-over", f"{{{NS}}}id": layer.id, f"{{{NS}}}kind": layer.kind})
+        entry: dict = {"kind": layer.kind, "name": layer.name}
+        if isinstance(layer, EditLayer):
+            entry["provenance"] = layer.provenance.to_dict()
+            entry["mask"] = (f"brushedit/masks/{layer.id}.png" if layer.mask is not None else None)
+        doc_json["layers"][layer.id] = entry
+    xml = ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+
+    with atomic_write(path) as f:
+        with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+            zf.writestr(zipfile.ZipInfo("mimetype"), MIMETYPE)  # first, stored: the magic
+            zf.writestr("stack.xml", xml, compress_type=zipfile.ZIP_DEFLATED)
+            for name in [f"data/{layer.id}.png" for layer in layers] + [
+                    "mergedimage.png", "Thumbnails/thumbnail.png"]:
+                zf.writestr(name, encoded[name])  # PNGs are compressed already: store them
+            for name in sorted(k for k in encoded if k.startswith("brushedit/")):
+                zf.writestr(name, encoded[name])
+            zf.writestr("brushedit/document.json", json.dumps(doc_json, indent=1),
+                        compress_type=zipfile.ZIP_DEFLATED)
+
+
+# --------------------------------------------------------------------------------------- load
+def is_ora(path: str | Path) -> bool:
+    """Whether ``path`` looks like an OpenRaster file (zip whose first entry is the mimetype)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(30 + 8 + len(MIMETYPE))
+    except OSError:
+        return False
+    return head[:4] == b"PK\x03\x04" and head[30:38] == b"mimetype" and head[38:] == MIMETYPE
+
+
+def _check_name(name: str, path) -> str:
+    if "\x00" in name or "\\" in name or name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        raise DocumentError(f"archive entry {name!r} escapes the archive", path)
+    norm = posixpath.normpath(name)
+    if norm.startswith("../") or norm == ".." or "/../" in f"/{name}/":
+        raise DocumentError(f"archive entry {name!r} escapes the archive", path)
+    return name
+
+
+class _Archive:
+    def __init__(self, zf: zipfile.ZipFile, path, max_pixels: int) -> None:
+        self.zf, self.path, self.max_pixels = zf, path, max_pixels
+        infos = zf.infolist()
+        if len(infos) > MAX_ENTRIES:
+            raise DocumentError(f"the archive has {len(infos)} entries (limit {MAX_ENTRIES})", path)
+        self.infos: dict[str, zipfile.ZipInfo] = {}
+        total = 0
+        for info in infos:
+            _check_name(info.filename, path)
+            if info.file_size > MAX_ENTRY_BYTES:
+                raise DocumentError(f"archive entry {info.filename!r} claims an absurd size "
+                                    f"({info.file_size} bytes)", path)
+            if info.file_size > (1 << 20) and info.file_size > MAX_RATIO * max(1, info.compress_size):
+                raise DocumentError(f"archive entry {info.filename!r} is a zip bomb "
+                                    f"({info.file_size} bytes from {info.compress_size})", path)
+            total += info.file_size
+            self.infos[info.filename] = info
+        if total > 4 * MAX_ENTRY_BYTES:
+            raise DocumentError(f"the archive unpacks to an absurd size ({total} bytes)", path)
+
+    def read(self, name: str, limit: int = MAX_ENTRY_BYTES) -> bytes:
+        name = _check_name(name, self.path)
+        info = self.infos.get(name)
+        if info is None:
+            raise DocumentError(f"the archive has no entry {name!r}", self.path)
+        if info.file_size > limit:
+            raise DocumentError(f"archive entry {name!r} is too large ({info.file_size} bytes)",
+                                self.path)
+        with self.zf.open(info) as f:
+            data = f.read(limit + 1)  # zipfile also stops at the declared size and checks the CRC
+        if len(data) > limit:
+            raise DocumentError(f"archive entry {name!r} is too large", self.path)
+        return data
+
+    def image(self, name: str, max_pixels: int) -> np.ndarray:
+        data = self.read(name)
+        try:
+            pixels, _ = decode(io.BytesIO(data), name, max_pixels=max_pixels)
+        except DocumentError as e:
+            raise DocumentError(str(e), self.path) from None
+        return pixels
+
+
+def _int(elem, attr: str, path, default: int | None = None, lo: int = -MAX_OFFSET,
+         hi: int = MAX_OFFSET) -> int:
+    raw = elem.get(attr)
+    if raw is None:
+        if default is None:
+            raise DocumentError(f"stack.xml: <{elem.tag}> lacks {attr!r}", path)
+        return default
+    try:
+        value = int(float(raw))
+    except (TypeError, ValueError, OverflowError):
+        raise DocumentError(f"stack.xml: {attr}={raw!r} is not a number", path) from None
+    if not lo <= value <= hi:
+        raise DocumentError(f"stack.xml: {attr}={value} is out of range", path)
+    return value
+
+
+def _float(elem, attr: str, default: float) -> float:
+    try:
+        v = float(elem.get(attr, default))
+    except (TypeError, ValueError):
+        return default
+    return min(1.0, max(0.0, v)) if np.isfinite(v) else default
+
+
+def load_ora(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> OraData:
+    """Read an OpenRaster file (ours or another program's); DocumentError on anything wrong."""
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return _load(_Archive(zf, path, max_pixels), path, max_pixels)
+    except DocumentError:
+        raise
+    except FileNotFoundError:
+        raise DocumentError("file not found", path) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, NotImplementedError,
+            RuntimeError, ValueError, KeyError, OSError) as e:
+        raise DocumentError(f"not a readable OpenRaster file ({' '.join(str(e).split())[:160]})",
+                            path) from None
+
+
+def _load(ar: _Archive, path: Path, max_pixels: int) -> OraData:
+    xml = ar.read("stack.xml", MAX_XML_BYTES)
+    if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
+        raise DocumentError("stack.xml declares a DTD or entities (refused)", path)
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as e:
+        raise DocumentError(f"stack.xml is not valid XML ({e})", path) from None
+    if root.tag != "image":
+        raise DocumentError("stack.xml has no <image> root", path)
+    w = _int(root, "w", path, lo=1, hi=1 << 20)
+    h = _int(root, "h", path, lo=1, hi=1 << 20)
+    if w * h > max_pixels:
+        raise DocumentError(f"the image is too large: {w} x {h} (limit {max_pixels / 1e6:g} "
+                            "megapixels)", path)
+    top = root.find("stack")
+    if top is None:
+        raise DocumentError("stack.xml has no <stack>", path)
+
+    meta: dict = {}
+    if "brushedit/document.json" in ar.infos:
+        try:
+            meta = json.loads(ar.read("brushedit/document.json", MAX_JSON_BYTES))
+        except (ValueError, UnicodeDecodeError):
+            meta = {}
+        if not isinstance(meta, dict):
+            meta = {}
+    layer_meta = meta.get("layers") if isinstance(meta.get("layers"), dict) else {}
+
+    specs: list[tuple] = []  # top to bottom
+
+    def walk(stack, dx: int, dy: int, visible: bool, opacity: float, depth: int) -> None:
+        if depth > 32:
+            raise DocumentError("stack.xml nests stacks too deeply", path)
+        for elem in stack:
+            if elem.tag == "stack":
+                walk(elem, dx + _int(elem, "x", path, 0), dy + _int(elem, "y", path, 0),
+                     visible and elem.get("visibility", "visible") != "hidden",
+                     opacity * _float(elem, "opacity", 1.0), depth + 1)
+            elif elem.tag == "layer":
+                src = elem.get("src")
+                if not src:
+                    continue
+                specs.append((elem, src, dx + _int(elem, "x", path, 0), dy + _int(elem, "y", path, 0),
+                              visible and elem.get("visibility", "visible") != "hidden",
+                              opacity * _float(elem, "opacity", 1.0)))
+            if len(specs) > 4096:
+                raise DocumentError("too many layers", path)
+
+    walk(top, 0, 0, True, 1.0, 0)
+    total = 0
+    layers: list[Layer] = []
+    seen: set[str] = set()
+    for elem, src, x, y, visible, opacity in reversed(specs):
+        _check_name(src, path)
+        pixels = ar.image(src, max_pixels)
+        total += pixels.shape[0] * pixels.shape[1]
+        if total > 10 * max_pixels:
+            raise DocumentError("the layers together are too large", path)
+        lid = elem.get(f"{{{NS}}}id") or None
+        if lid in seen or (lid and not all(c.isalnum() or c in "-_" for c in lid)):
+            lid = None
+        info = layer_meta.get(lid, {}) if lid else {}
+        info = info if isinstance(info, dict) else {}
+        kw = dict(name=elem.get("name", "Layer"), offset=(x, y), visible=visible, opacity=opacity,
+                  id=lid)
+        if elem.get(f"{{{NS}}}kind") == "edit" or info.get("kind") == "edit":
+            try:
+                prov = Provenance.from_dict(info.get("provenance") or {})
+            except (TypeError, ValueError):
+                prov = Provenance()
+            mask = None
+            mname = info.get("mask")
+            if isinstance(mname, str) and mname in ar.infos:
+                m = ar.image(mname, max_pixels)[..., 0]
+                mask = m if m.shape == pixels.shape[:2] else None
+            layer = EditLayer(pixels, prov, mask=mask, **kw)
+        else:
+            layer = RasterLayer(pixels, **kw)
+        seen.add(layer.id)
+        layers.append(layer)
+
+    mask = None
+    mname = meta.get("mask")
+    if isinstance(mname, str) and mname in ar.infos:
+        m = ar.image(mname, max_pixels)[..., 0]
+        if m.shape == (h, w):
+            mask = np.array(m)
+    return OraData(w, h, layers, mask, meta)
