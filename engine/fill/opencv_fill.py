@@ -1,0 +1,117 @@
+"""``run_fill``: remove what the mask covers with OpenCV's Telea or Navier-Stokes inpainting.
+
+It needs no weights and no GPU, so it is the fallback engine for removal. It takes and returns the
+same request and result types as the BrushNet path, with the same blending rule (mask feathered
+outward only) and the same ``bbox`` meaning. Only a crop around the mask is processed, and large
+holes are filled at reduced resolution (the fill is smooth anyway), so a 24 MP photo is quick.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from engine.api import Cancelled, Candidate, EditResult, EngineError, InpaintRequest
+from engine.segment import mask_ops
+
+FILL_METHODS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS, "navier-stokes": cv2.INPAINT_NS}
+BLEND_KERNEL = 21
+MIN_IMAGE_SIDE = 64
+MAX_WORK_SIDE = 1024  # the crop is filled at most at this long side
+
+
+def _check(request: InpaintRequest) -> tuple[np.ndarray, np.ndarray]:
+    # Shared with the BrushNet path would mean importing it; the checks are small enough to mirror.
+    from engine.brushnet.runner import check_image, check_mask
+
+    image = check_image(request.image)
+    return image, check_mask(request.mask, image.shape)
+
+
+def _odd(px: float) -> int:
+    k = max(3, int(round(px)))
+    return k if k % 2 else k + 1
+
+
+def run_fill(
+    request: InpaintRequest,
+    *,
+    on_progress: Callable[[int, int], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+    method: str = "telea",
+) -> EditResult:
+    """Fill ``request.mask`` of ``request.image`` from its surroundings.
+
+    Parameters
+    ----------
+    request : InpaintRequest
+        Image ``H x W x 3`` uint8 (>= 64 px), mask 255 = remove; the prompt is ignored.
+    on_progress : callable, optional
+        ``on_progress(step, total)`` (three steps: prepare, fill, blend).
+    is_cancelled : callable, optional
+        Checked between the steps; raises :class:`engine.api.Cancelled`.
+    method : {"telea", "ns"}
+        OpenCV's Telea (fast marching) or Navier-Stokes inpainting.
+
+    Returns
+    -------
+    EditResult
+        ``engine="fill"``, one full-size candidate (the fill is deterministic) whose ``bbox`` is the
+        mask's bounding box grown by the feather; pixels outside it equal the input's.
+    """
+    t0 = time.perf_counter()
+    flag = FILL_METHODS.get(method)
+    if flag is None:
+        raise EngineError(f"unknown fill method {method!r}; use one of {sorted(FILL_METHODS)}", kind="bad-input")
+
+    def step(i: int) -> None:
+        if is_cancelled is not None and is_cancelled():
+            raise Cancelled()
+        if on_progress is not None:
+            on_progress(i, 3)
+
+    image, mask = _check(request)
+    step(0)
+    H, W = mask.shape
+    bx, by, bw, bh = mask_ops.bbox(mask)
+    radius = max(3, int(round(max(bw, bh) * 0.02)))
+    # The crop needs the feather ring plus a border of known pixels to fill from.
+    margin = BLEND_KERNEL + 2 * radius + max(16, max(bw, bh) // 4)
+    x0, y0 = max(0, bx - margin), max(0, by - margin)
+    x1, y1 = min(W, bx + bw + margin), min(H, by + bh + margin)
+    crop, cmask = image[y0:y1, x0:x1], mask[y0:y1, x0:x1]
+    ch, cw = cmask.shape
+    s = min(1.0, MAX_WORK_SIDE / max(cw, ch))
+    if s < 1.0:
+        ww, wh = max(8, int(round(cw * s))), max(8, int(round(ch * s)))
+        small = cv2.resize(crop, (ww, wh), interpolation=cv2.INTER_AREA)
+        smask = np.where(mask_ops.resize(cmask, ww, wh, smooth=True) > 0, 255, 0).astype(np.uint8)
+        # Grow the hole a little so no original pixel under the mask leaks into the fill.
+        smask = mask_ops.dilate(smask, 1)
+    else:
+        small, smask = crop, cmask
+    step(1)
+    filled = cv2.inpaint(np.ascontiguousarray(small), smask, max(3, int(round(radius * s))), flag)
+    if s < 1.0:
+        filled = cv2.resize(filled, (cw, ch), interpolation=cv2.INTER_CUBIC)
+    step(2)
+    p = request.params
+    kernel = BLEND_KERNEL if p.blend else 0
+    alpha8 = mask_ops.feather_outward(cmask, kernel) if kernel > 1 else cmask
+    a = (alpha8.astype(np.float32) / 255.0)[..., None]
+    patch = np.clip(np.rint(crop.astype(np.float32) * (1 - a) + filled.astype(np.float32) * a), 0, 255).astype(np.uint8)
+    keep = alpha8 == 0
+    patch[keep] = crop[keep]
+    out = image.copy()
+    out[y0:y1, x0:x1] = patch
+    reach = kernel // 2 + 1 if kernel > 1 else 0
+    bx0, by0 = max(0, bx - reach), max(0, by - reach)
+    bbox = (bx0, by0, min(W, bx + bw + reach) - bx0, min(H, by + bh + reach) - by0)
+    step(3)
+    seed = int(p.seed) if p.seed is not None else 0
+    return EditResult(request=request, candidates=(Candidate(image=out, seed=seed, bbox=bbox),), engine="fill",
+                      model=f"opencv-{'telea' if flag == cv2.INPAINT_TELEA else 'ns'}",
+                      seconds=time.perf_counter() - t0)
