@@ -213,7 +213,7 @@ _SPECS = (
     ),
 )
 
-MANIFEST: Mapping[str, ModelSpec] = MappingProxyType({s.name: s for s in _SPECS})
+MANIFEST: dict[str, ModelSpec] = {s.name: s for s in _SPECS}
 
 
 def get_spec(name: str) -> ModelSpec:

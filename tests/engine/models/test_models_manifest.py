@@ -1,0 +1,89 @@
+"""The manifest's entries are consistent: ids, sources, revisions, sizes, checksums, defaults."""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from engine.models import FEATURES, KINDS, MANIFEST, defaults, get_spec, models_for
+
+REQUIRED = {
+    "brushnet-x", "brushnet-segmentation", "brushnet-random", "sd15-realistic-vision",
+    "qwen2-vl-7b", "qwen2-vl-2b", "grounding-dino-tiny", "grounding-dino-base",
+    "sam-vit-h", "sam-vit-l", "sam-vit-b",
+}
+# Entries whose Hub commit could not be confirmed: they track "main". Pinning one must update this.
+UNPINNED = {
+    "brushnet-x", "brushnet-segmentation", "brushnet-random", "sd15-realistic-vision",
+    "qwen2-vl-7b", "qwen2-vl-2b", "grounding-dino-tiny", "grounding-dino-base",
+    "sam-vit-h", "sam-vit-l", "sam-vit-b",
+}
+
+
+def test_every_required_model_is_listed_under_its_own_name():
+    assert REQUIRED <= set(MANIFEST)
+    for name, spec in MANIFEST.items():
+        assert spec.name == name
+        assert re.fullmatch(r"[a-z0-9][a-z0-9.-]*", name)
+
+
+def test_sources_are_well_formed():
+    for spec in MANIFEST.values():
+        assert spec.kind in KINDS, spec.name
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+", spec.repo_id), spec.name
+        assert spec.title and spec.license, spec.name
+        assert not spec.subfolder.startswith("/") and ".." not in spec.subfolder.split("/")
+        assert spec.files and len(set(spec.files)) == len(spec.files), spec.name
+        for rel in spec.files:
+            p = PurePosixPath(rel)
+            assert not p.is_absolute() and ".." not in p.parts, (spec.name, rel)
+        assert spec.url.startswith("https://huggingface.co/" + spec.repo_id)
+
+
+def test_revisions_are_pinned_commits_or_flagged_unpinned():
+    for spec in MANIFEST.values():
+        if spec.pinned:
+            assert re.fullmatch(r"[0-9a-f]{40}", spec.revision), spec.name
+        else:
+            assert spec.revision == "main", spec.name
+    assert {s.name for s in MANIFEST.values() if not s.pinned} == UNPINNED
+
+
+def test_sizes_checksums_and_needs_are_present():
+    for spec in MANIFEST.values():
+        assert spec.size_bytes > 10_000_000, spec.name
+        assert 0 < spec.vram_gb < 80, spec.name
+        assert spec.features and set(spec.features) <= set(FEATURES), spec.name
+        for rel, digest in spec.sha256.items():
+            assert rel in spec.files and re.fullmatch(r"[0-9a-f]{64}", digest), spec.name
+        for rel, size in spec.file_sizes.items():
+            assert rel in spec.files and size > 0
+        if spec.file_sizes and set(spec.file_sizes) == set(spec.files):
+            assert sum(spec.file_sizes.values()) == spec.size_bytes, spec.name
+        if spec.kind == "sam":
+            assert spec.sam_type in ("vit_h", "vit_l", "vit_b") and len(spec.files) == 1
+            assert spec.sha256, "Meta publishes SAM checksums"
+            # Meta names each checkpoint after the start of its MD5; keep name and type together.
+            assert spec.sam_type in spec.files[0]
+
+
+def test_one_default_per_kind_and_the_defaults_the_issue_names():
+    for kind in KINDS:
+        assert sum(1 for s in MANIFEST.values() if s.kind == kind and s.default) == 1, kind
+    d = defaults()
+    assert d["brushnet"].name == "brushnet-x"
+    assert d["sd15-base"].name == "sd15-realistic-vision"
+    assert d["instructor"].name == "qwen2-vl-7b"
+    assert d["grounding"].name == "grounding-dino-tiny"
+    assert d["sam"].name == "sam-vit-h"
+    assert {s.name for s in models_for("inpaint")} == {"brushnet-x", "sd15-realistic-vision"}
+    assert {s.name for s in models_for("auto-mask")} == {"grounding-dino-tiny", "sam-vit-h"}
+
+
+def test_unknown_names_say_which_exist():
+    try:
+        get_spec("sam-vit-x")
+    except ValueError as exc:
+        assert "sam-vit-h" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("no error")
