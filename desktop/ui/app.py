@@ -1,0 +1,82 @@
+"""The editor's entry: QApplication with the dark theme, the qasync event loop and the main window.
+
+``BRUSHEDIT_SCREENSHOT=<path>`` makes the window save a grab of itself once it is shown (with the
+photo given on the command line open) and quit: the Xvfb screenshot test and the README use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from desktop.ui.theme import apply_dark_theme
+
+SCREENSHOT_ENV = "BRUSHEDIT_SCREENSHOT"
+SCREENSHOT_DELAY_MS = 1500
+
+
+def _application(argv: list[str]) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        from PySide6.QtCore import Qt
+
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication([sys.argv[0] if sys.argv else "brushedit-studio", *argv])
+    app.setApplicationName("BrushEdit Studio")
+    app.setOrganizationName("BrushEdit")
+    app.setDesktopFileName("brushedit-studio")
+    apply_dark_theme(app)
+    return app
+
+
+def create_app(argv: list[str] | None = None):
+    """Create (or reuse) the QApplication, the qasync loop and the main window.
+
+    Returns ``(app, loop, window)``; the window is shown and has the first file of ``argv`` open.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    app = _application(argv)
+    import qasync
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    from desktop.ui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    files = [a for a in argv if not a.startswith("-")]
+    if files:
+        QTimer.singleShot(0, lambda: window.open_path(files[0]))
+    shot = os.environ.get(SCREENSHOT_ENV)
+    if shot:
+        QTimer.singleShot(SCREENSHOT_DELAY_MS, lambda: _screenshot_and_quit(window, Path(shot)))
+    return app, loop, window
+
+
+def _screenshot_and_quit(window, path: Path) -> None:
+    """Save what the screen shows of ``window`` (falls back to rendering the widget) and quit."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    window.canvas.fit()
+    QApplication.processEvents()
+    pixmap = None
+    screen = window.screen()
+    if screen is not None and QGuiApplication.platformName() not in ("offscreen", "minimal"):
+        pixmap = screen.grabWindow(window.winId())
+    if pixmap is None or pixmap.isNull() or pixmap.width() < 10:
+        pixmap = window.grab()
+    pixmap.save(str(path))
+    QApplication.quit()
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the editor until its window closes; returns the exit code."""
+    app, loop, window = create_app(argv)
+    with loop:
+        loop.run_forever()
+    return 0

@@ -1,0 +1,1 @@
+"""The canvas widget and its tile cache."""

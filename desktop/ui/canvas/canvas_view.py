@@ -1,0 +1,363 @@
+"""The canvas: the flattened document drawn from pyramid tiles, the mask as a tint, tools on top.
+
+Zoom to the cursor with the wheel, fit (Ctrl+0) and 100 % (Ctrl+1), pan with Space-drag or the
+middle button, hold Backslash to see the original photo without edits (Krita's compare key).
+Only the tiles under the viewport are drawn, at the pyramid level that matches the zoom, and a
+document event re-renders only the tiles its dirty rect touches.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtWidgets import QWidget
+
+from desktop.ui import theme
+from desktop.ui.canvas.tile_cache import TILE, TileCache, level_for_zoom
+
+MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
+WHEEL_STEP = 1.2
+
+
+def mask_tint(region: np.ndarray, color: QColor = theme.MASK_TINT) -> QImage:
+    """A premultiplied RGBA QImage of mask ``region`` tinted with ``color``."""
+    m = np.asarray(region, np.uint16)
+    a = (m * color.alpha() // 255).astype(np.uint16)
+    out = np.empty(m.shape + (4,), np.uint8)
+    out[..., 0] = a * color.red() // 255
+    out[..., 1] = a * color.green() // 255
+    out[..., 2] = a * color.blue() // 255
+    out[..., 3] = a
+    h, w = m.shape
+    return QImage(out.data, w, h, w * 4, QImage.Format_RGBA8888_Premultiplied).copy()
+
+
+class CanvasView(QWidget):
+    """Shows a document; forwards mouse gestures in image coordinates to the current tool."""
+
+    zoom_changed = Signal(float)
+    cursor_moved = Signal(float, float)  # image coordinates under the mouse
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.StrongFocus)
+        self.setAttribute(Qt.WA_OpaquePaintEvent)
+        self.setMinimumSize(200, 150)
+        self.document = None
+        self.tool = None
+        self._zoom = 1.0
+        self._offset = QPointF(0, 0)  # widget position of the image's top-left corner
+        self._fit_mode = True
+        self._preview: np.ndarray | None = None
+        self._show_original = False
+        self._space = False
+        self._pan_from: QPointF | None = None
+        self._tool_active = False
+        self.mask_visible = True
+        self.placeholder = "Open a photo (Ctrl+O), drop one here, or paste one (Ctrl+V)"
+        self.image_tiles = TileCache(self._image_source)
+        self.mask_tiles = TileCache(self._mask_source, mask_tint)
+        self.preview_tiles = TileCache(self._preview_source)
+        self.original_tiles = TileCache(self._original_source)
+
+    # --- document -------------------------------------------------------------------------
+    def set_document(self, doc) -> None:
+        """Show ``doc`` (or nothing for ``None``), fitted to the view."""
+        if self.document is not None:
+            try:
+                self.document.events.disconnect(self._on_document_event)
+            except Exception:
+                pass
+        self.document = doc
+        self._preview = None
+        w, h = (doc.width, doc.height) if doc is not None else (0, 0)
+        for cache in self._caches():
+            cache.reset(w, h)
+        if doc is not None:
+            doc.events.connect(self._on_document_event)
+        self._fit_mode = True
+        self.fit()
+
+    def set_preview(self, image) -> None:
+        """Show ``image`` (``H x W x 3`` uint8, resized to the document when needed) instead of the
+        document, or the document again for ``None``."""
+        if image is not None and self.document is not None:
+            image = np.asarray(image)
+            if image.shape[:2] != (self.document.height, self.document.width):
+                import cv2
+
+                image = cv2.resize(image, (self.document.width, self.document.height), interpolation=cv2.INTER_LINEAR)
+        self._preview = image if self.document is not None else None
+        self.preview_tiles.invalidate()
+        self.update()
+
+    @property
+    def previewing(self) -> bool:
+        return self._preview is not None
+
+    def set_show_original(self, on: bool) -> None:
+        """Show the bottom layer alone (the photo without edits) while ``on``."""
+        if on != self._show_original:
+            self._show_original = on
+            self.update()
+
+    def set_tool(self, tool) -> None:
+        if self.tool is not None:
+            self.tool.deactivate()
+        self.tool = tool
+        if tool is not None:
+            tool.activate(self)
+        self._update_cursor()
+        self.update()
+
+    def _caches(self):
+        return (self.image_tiles, self.mask_tiles, self.preview_tiles, self.original_tiles)
+
+    def _image_source(self, rect):
+        return self.document.flatten(rect) if self.document is not None else None
+
+    def _mask_source(self, rect):
+        if self.document is None:
+            return None
+        x, y, w, h = rect
+        return self.document.mask[y : y + h, x : x + w]
+
+    def _preview_source(self, rect):
+        if self._preview is None:
+            return None
+        x, y, w, h = rect
+        return self._preview[y : y + h, x : x + w]
+
+    def _original_source(self, rect):
+        if self.document is None or not self.document.layers:
+            return None
+        layer = self.document.layers[0]
+        ox, oy = layer.offset
+        x, y, w, h = rect
+        px = layer.pixels
+        out = np.zeros((h, w, px.shape[2]), np.uint8)
+        x0, y0 = max(x, ox), max(y, oy)
+        x1, y1 = min(x + w, ox + px.shape[1]), min(y + h, oy + px.shape[0])
+        if x1 > x0 and y1 > y0:
+            out[y0 - y : y1 - y, x0 - x : x1 - x] = px[y0 - oy : y1 - oy, x0 - ox : x1 - ox]
+        return out
+
+    def _on_document_event(self, event) -> None:
+        kind, rect = event.kind, getattr(event, "rect", None)
+        if kind == "mask":
+            self.mask_tiles.invalidate(rect)
+        elif kind in ("pixels", "layers"):
+            self.image_tiles.invalidate(rect)
+            self.original_tiles.invalidate(rect)
+        else:
+            return
+        if rect is None:
+            self.update()
+        else:
+            self.update(self.image_rect_to_widget(rect).toAlignedRect().adjusted(-2, -2, 2, 2))
+
+    # --- geometry -------------------------------------------------------------------------
+    def zoom(self) -> float:
+        return self._zoom
+
+    def widget_to_image(self, pos) -> QPointF:
+        p = QPointF(pos)
+        return QPointF((p.x() - self._offset.x()) / self._zoom, (p.y() - self._offset.y()) / self._zoom)
+
+    def image_to_widget(self, pt) -> QPointF:
+        p = QPointF(pt)
+        return QPointF(p.x() * self._zoom + self._offset.x(), p.y() * self._zoom + self._offset.y())
+
+    def image_rect_to_widget(self, rect) -> QRectF:
+        x, y, w, h = rect
+        return QRectF(self.image_to_widget(QPointF(x, y)), self.image_to_widget(QPointF(x + w, y + h)))
+
+    def set_zoom(self, z: float, anchor=None) -> None:
+        """Zoom to ``z`` keeping the image point under ``anchor`` (widget coords; centre) still."""
+        z = float(min(MAX_ZOOM, max(MIN_ZOOM, z)))
+        anchor = QPointF(anchor) if anchor is not None else QPointF(self.width() / 2, self.height() / 2)
+        fixed = self.widget_to_image(anchor)
+        self._zoom = z
+        self._offset = QPointF(anchor.x() - fixed.x() * z, anchor.y() - fixed.y() * z)
+        self._fit_mode = False
+        self.zoom_changed.emit(z)
+        self.update()
+
+    def fit(self) -> None:
+        """Fit the whole image in the view, centred."""
+        self._fit_mode = True
+        if self.document is None:
+            self._zoom = 1.0
+            self._offset = QPointF(0, 0)
+        else:
+            margin = 16
+            w, h = max(1, self.width() - 2 * margin), max(1, self.height() - 2 * margin)
+            self._zoom = max(MIN_ZOOM, min(MAX_ZOOM, min(w / self.document.width, h / self.document.height)))
+            self._center()
+        self.zoom_changed.emit(self._zoom)
+        self.update()
+
+    def actual_size(self) -> None:
+        """One image pixel per device pixel (100 %), centred on the view's centre."""
+        self.set_zoom(1.0 / max(1.0, self.devicePixelRatioF()))
+
+    def zoom_by(self, factor: float, anchor=None) -> None:
+        self.set_zoom(self._zoom * factor, anchor)
+
+    def pan_by(self, dx: float, dy: float) -> None:
+        self._offset += QPointF(dx, dy)
+        self._fit_mode = False
+        self.update()
+
+    def _center(self) -> None:
+        self._offset = QPointF(
+            (self.width() - self.document.width * self._zoom) / 2,
+            (self.height() - self.document.height * self._zoom) / 2,
+        )
+
+    def resizeEvent(self, event) -> None:
+        if self._fit_mode:
+            self.fit()
+        super().resizeEvent(event)
+
+    # --- painting -------------------------------------------------------------------------
+    def visible_image_rect(self) -> tuple[int, int, int, int] | None:
+        """The image rect under the viewport (clipped to the image), or ``None``."""
+        if self.document is None:
+            return None
+        tl = self.widget_to_image(QPointF(0, 0))
+        br = self.widget_to_image(QPointF(self.width(), self.height()))
+        x0, y0 = max(0, int(np.floor(tl.x()))), max(0, int(np.floor(tl.y())))
+        x1 = min(self.document.width, int(np.ceil(br.x())))
+        y1 = min(self.document.height, int(np.ceil(br.y())))
+        if x1 <= x0 or y1 <= y0:
+            return None
+        return x0, y0, x1 - x0, y1 - y0
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.fillRect(event.rect(), theme.CANVAS_BACKGROUND)
+        if self.document is None and self.placeholder:
+            p.setPen(theme.DISABLED_TEXT)
+            f = p.font()
+            f.setPointSizeF(f.pointSizeF() * 1.3)
+            p.setFont(f)
+            p.drawText(self.rect(), Qt.AlignCenter, self.placeholder)
+        if self.document is not None:
+            area = self.widget_to_image_rect(event.rect())
+            if area is not None:
+                frame = self.image_rect_to_widget((0, 0, self.document.width, self.document.height))
+                p.setPen(QPen(QColor(0, 0, 0, 140), 1))
+                p.drawRect(frame.adjusted(-1, -1, 0, 0))
+                level = level_for_zoom(self._zoom * self.devicePixelRatioF())
+                p.setRenderHint(QPainter.SmoothPixmapTransform, self._zoom < 2.0)
+                if self._show_original:
+                    cache = self.original_tiles
+                elif self._preview is not None:
+                    cache = self.preview_tiles
+                else:
+                    cache = self.image_tiles
+                self._draw_tiles(p, cache, level, area)
+                if self.mask_visible and not self._show_original and self._preview is None:
+                    self._draw_tiles(p, self.mask_tiles, level, area)
+        if self.tool is not None:
+            self.tool.paint(p, self)
+        p.end()
+
+    def widget_to_image_rect(self, rect: QRect):
+        tl = self.widget_to_image(QPointF(rect.left(), rect.top()))
+        br = self.widget_to_image(QPointF(rect.right() + 1, rect.bottom() + 1))
+        x0, y0 = max(0, int(np.floor(tl.x()))), max(0, int(np.floor(tl.y())))
+        x1 = min(self.document.width, int(np.ceil(br.x())))
+        y1 = min(self.document.height, int(np.ceil(br.y())))
+        if x1 <= x0 or y1 <= y0:
+            return None
+        return x0, y0, x1 - x0, y1 - y0
+
+    def _draw_tiles(self, p: QPainter, cache: TileCache, level: int, area) -> None:
+        for tx, ty in cache.tiles_in(level, area):
+            img = cache.tile(level, tx, ty)
+            if img is None:
+                continue
+            rect = cache.tile_rect(level, tx, ty)
+            p.drawImage(self.image_rect_to_widget(rect), img, QRectF(0, 0, img.width(), img.height()))
+
+    # --- input ----------------------------------------------------------------------------
+    def _update_cursor(self) -> None:
+        if self._pan_from is not None:
+            self.setCursor(Qt.ClosedHandCursor)
+        elif self._space:
+            self.setCursor(Qt.OpenHandCursor)
+        elif self.tool is not None:
+            self.setCursor(self.tool.cursor())
+        else:
+            self.setCursor(Qt.ArrowCursor)
+
+    def wheelEvent(self, event) -> None:
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_by(WHEEL_STEP**steps, event.position())
+        event.accept()
+
+    def mousePressEvent(self, event) -> None:
+        self.setFocus()
+        if event.button() == Qt.MiddleButton or (event.button() == Qt.LeftButton and self._space):
+            self._pan_from = event.position()
+            self._update_cursor()
+            return
+        if self.tool is not None and self.document is not None:
+            self._tool_active = True
+            self.tool.press(self.widget_to_image(event.position()), event)
+
+    def mouseMoveEvent(self, event) -> None:
+        pos = event.position()
+        if self._pan_from is not None:
+            d = pos - self._pan_from
+            self._pan_from = pos
+            self.pan_by(d.x(), d.y())
+            return
+        img = self.widget_to_image(pos)
+        self.cursor_moved.emit(img.x(), img.y())
+        if self.tool is not None and self.document is not None:
+            if self._tool_active:
+                self.tool.move(img, event)
+            else:
+                self.tool.hover(img, event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._pan_from is not None and (event.button() == Qt.MiddleButton or event.button() == Qt.LeftButton):
+            self._pan_from = None
+            self._update_cursor()
+            return
+        if self._tool_active and self.tool is not None:
+            self._tool_active = False
+            self.tool.release(self.widget_to_image(event.position()), event)
+
+    def leaveEvent(self, event) -> None:
+        if self.tool is not None:
+            self.tool.hover(None, None)
+        super().leaveEvent(event)
+
+    def keyPressEvent(self, event) -> None:
+        if event.isAutoRepeat():
+            return event.accept() if event.key() in (Qt.Key_Space, Qt.Key_Backslash) else super().keyPressEvent(event)
+        if event.key() == Qt.Key_Space:
+            self._space = True
+            self._update_cursor()
+        elif event.key() == Qt.Key_Backslash:
+            self.set_show_original(True)
+        else:
+            super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:
+        if event.isAutoRepeat():
+            return
+        if event.key() == Qt.Key_Space:
+            self._space = False
+            self._update_cursor()
+        elif event.key() == Qt.Key_Backslash:
+            self.set_show_original(False)
+        else:
+            super().keyReleaseEvent(event)

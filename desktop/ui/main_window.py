@@ -1,0 +1,601 @@
+"""The main window: canvas in the centre; Layers, History, Instruction, Tool options and Job queue
+docks; a status bar with zoom, image size, engine state and GPU memory.
+
+File handling (open, drag-and-drop, paste, recent files, save .ora, export, unsaved-changes prompt)
+lives here; the AI side (plans, candidates, jobs) is the edit controller's. Message boxes are
+non-modal so nothing blocks the engine's messages (and tests never hang on one).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.ui.actions import build_actions
+from desktop.ui.canvas.canvas_view import CanvasView
+from desktop.document import Document, DocumentError
+from desktop.ui.icons import app_icon, icon
+from desktop.ui.panels.history_panel import HistoryPanel
+from desktop.ui.panels.layers_panel import LayersPanel
+from desktop.ui.panels.tool_options import ToolOptionsPanel
+from desktop.ui.tools.brush import MaskBrushTool
+from desktop.ui.tools.sam_click import SamClickTool
+from desktop.ui.tools.shapes import ShapeMaskTool
+
+APP_NAME = "BrushEdit Studio"
+MAX_RECENT = 10
+OPEN_FILTER = "Images and projects (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.ora);;All files (*)"
+EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
+FEATURE_NEEDS = (
+    "Painting, masks and the classic <b>fill</b> engine work now. "
+    "<b>Generative fill</b> needs BrushNet + Stable Diffusion 1.5 (brushnet-x, sd15-realistic-vision); "
+    "<b>click-to-select</b> needs SAM (sam-vit-h, or -l/-b); <b>instructions</b> need GroundingDINO "
+    "(grounding-dino-tiny) and, for the full instructor, Qwen2-VL (qwen2-vl-7b or -2b)."
+)
+
+
+def _optional(module: str, name: str):
+    """``module.name`` when that part of the editor is installed, else ``None``."""
+    try:
+        mod = __import__(module, fromlist=[name])
+        return getattr(mod, name)
+    except (ImportError, AttributeError):
+        return None
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, client=None, settings: QSettings | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.settings = settings if settings is not None else QSettings("BrushEdit", "BrushEdit Studio")
+        self.document = None
+        self.messages: list[tuple[str, str]] = []  # (title, text) of every message shown
+        self._boxes: list[QMessageBox] = []
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
+        self.setObjectName("mainWindow")
+
+        self.canvas = CanvasView()
+        self.banner = self._make_banner()
+        central = QWidget()
+        cl = QVBoxLayout(central)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.setSpacing(0)
+        cl.addWidget(self.banner)
+        cl.addWidget(self.canvas, 1)
+        self.setCentralWidget(central)
+
+        self.client = client if client is not None else self._make_client()
+        controller_cls = _optional("desktop.ui.edit_controller", "EditController")
+        self.controller = controller_cls(self.client, lambda: self.document, self) if controller_cls and self.client else None
+
+        self.tools = {
+            "brush": MaskBrushTool("paint"),
+            "eraser": MaskBrushTool("erase"),
+            "sam": SamClickTool(self._segment),
+            "box": ShapeMaskTool("box"),
+            "ellipse": ShapeMaskTool("ellipse"),
+        }
+        s = self.settings
+        for name in ("brush", "eraser"):
+            self.tools[name].size = int(s.value(f"tools/{name}/size", 60))
+            self.tools[name].hardness = float(s.value(f"tools/{name}/hardness", 0.8))
+
+        self.layers_panel = LayersPanel()
+        self.history_panel = HistoryPanel()
+        self.tool_options = ToolOptionsPanel(lambda: self.document)
+        self.tool_options.mask_visibility_changed.connect(self._set_mask_visible)
+        self.docks: dict[str, QDockWidget] = {}
+        self.actions = build_actions(self)
+        self._build_docks()
+        self._build_status_bar()
+        self._wire()
+        self.set_tool(str(s.value("tools/current", "brush")))
+        self._rebuild_recent_menu()
+        self.resize(1400, 900)
+        geometry = s.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = s.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        self._autosaver = None
+        self._update_title()
+        QTimer.singleShot(0, self._after_show)
+
+    # --- construction ---------------------------------------------------------------------
+    def _make_client(self):
+        cls = _optional("desktop.engine_client", "EngineClient")
+        return cls() if cls is not None else None
+
+    def _make_banner(self) -> QFrame:
+        banner = QFrame()
+        banner.setObjectName("firstRunBanner")
+        banner.setStyleSheet("#firstRunBanner { background: #2c3a4f; border-bottom: 1px solid #3d8ef0; }")
+        row = QHBoxLayout(banner)
+        row.setContentsMargins(12, 6, 8, 6)
+        self.banner_text = QLabel("<b>No AI model weights installed yet.</b> " + FEATURE_NEEDS)
+        self.banner_text.setWordWrap(True)
+        download = QPushButton(icon("models"), "Download models…")
+        download.clicked.connect(self.show_models_dialog)
+        dismiss = QPushButton("Dismiss")
+        dismiss.clicked.connect(banner.hide)
+        row.addWidget(self.banner_text, 1)
+        row.addWidget(download)
+        row.addWidget(dismiss)
+        banner.hide()
+        return banner
+
+    def _dock(self, key: str, title: str, widget, area, glyph: str) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{key}Dock")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable | QDockWidget.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        action = dock.toggleViewAction()
+        action.setIcon(icon(glyph))
+        self.panels_menu.addAction(action)
+        self.docks[key] = dock
+        return dock
+
+    def _build_docks(self) -> None:
+        self.instruction_panel = self._e2_widget("desktop.ui.panels.instruction_panel", "InstructionPanel", self.controller)
+        self.candidate_strip = self._e2_widget("desktop.ui.panels.candidates", "CandidateStrip", self.controller)
+        self.queue_panel = self._e2_widget("desktop.ui.panels.queue_panel", "JobQueuePanel", self.client)
+        instruction = QWidget()
+        il = QVBoxLayout(instruction)
+        il.setContentsMargins(0, 0, 0, 0)
+        il.addWidget(self.instruction_panel, 3)
+        il.addWidget(self.candidate_strip, 1)
+        right = Qt.RightDockWidgetArea
+        self._dock("instruction", "Instruction", instruction, right, "mdi6.message-text")
+        self._dock("layers", "Layers", self.layers_panel, right, "layers")
+        self._dock("history", "History", self.history_panel, right, "history")
+        self._dock("tool_options", "Tool options", self.tool_options, Qt.LeftDockWidgetArea, "mdi6.tune-variant")
+        self._dock("queue", "Job queue", self.queue_panel, right, "engine")
+        self.splitDockWidget(self.docks["instruction"], self.docks["layers"], Qt.Vertical)
+        self.tabifyDockWidget(self.docks["layers"], self.docks["history"])
+        self.tabifyDockWidget(self.docks["history"], self.docks["queue"])
+        self.docks["layers"].raise_()
+        self.resizeDocks([self.docks["instruction"]], [380], Qt.Horizontal)
+        self.resizeDocks([self.docks["tool_options"]], [250], Qt.Horizontal)
+
+    def _e2_widget(self, module: str, name: str, arg) -> QWidget:
+        cls = _optional(module, name)
+        if cls is not None and arg is not None:
+            try:
+                return cls(arg)
+            except Exception as exc:  # a broken panel must not take the editor down
+                return QLabel(f"{name} unavailable: {exc}")
+        label = QLabel(f"{name} is not available in this build.")
+        label.setWordWrap(True)
+        return label
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.zoom_label = QLabel("—")
+        self.size_label = QLabel("—")
+        self.engine_label = QLabel("Engine: idle")
+        self.gpu_label = QLabel("GPU: —")
+        for w in (self.size_label, self.zoom_label, self.engine_label, self.gpu_label):
+            bar.addPermanentWidget(w)
+
+    def _wire(self) -> None:
+        self.canvas.zoom_changed.connect(self._on_zoom)
+        self.layers_panel.rerun_seed_requested.connect(self.rerun_with_new_seed)
+        self.layers_panel.rerun_prompt_requested.connect(self.rerun_with_new_prompt)
+        self.layers_panel.show_mask_requested.connect(self.show_layer_mask)
+        c = self.controller
+        if c is not None:
+            c.preview_changed.connect(self.canvas.set_preview)
+            c.error.connect(self.show_error)
+            c.busy_changed.connect(lambda busy: self._set_engine_state("busy" if busy else "idle"))
+            c.progress_changed.connect(self._on_progress)
+        if self.client is not None:
+            for sig, slot in (("failed", self._on_job_failed), ("started", self._on_job_started)):
+                if hasattr(self.client, sig):
+                    getattr(self.client, sig).connect(slot)
+
+    def _after_show(self) -> None:
+        """Start-up work that may show messages: recovery offer, autosave, first-run check."""
+        self._start_autosave()
+        self._check_models()
+
+    # --- documents ------------------------------------------------------------------------
+    def set_document(self, doc) -> None:
+        if self.document is not None:
+            try:
+                self.document.events.disconnect(self._on_doc_event)
+            except Exception:
+                pass
+        self.document = doc
+        if doc is not None:
+            doc.events.connect(self._on_doc_event)
+        self.canvas.set_document(doc)
+        self.layers_panel.set_document(doc)
+        self.history_panel.set_document(doc)
+        self.tools["sam"].reset()
+        if self.controller is not None and hasattr(self.controller, "discard"):
+            try:
+                self.controller.discard()
+            except Exception:
+                pass
+        self.size_label.setText(f"{doc.width} × {doc.height} px" if doc is not None else "—")
+        self._update_title()
+
+    def _on_doc_event(self, event) -> None:
+        if event.kind in ("history", "path"):
+            self._update_title()
+        if event.kind == "mask" and getattr(event, "rect", None) is None:
+            pass
+
+    def _update_title(self) -> None:
+        doc = self.document
+        if doc is None:
+            self.setWindowTitle(APP_NAME)
+            self.setWindowModified(False)
+            return
+        name = Path(doc.path).name if getattr(doc, "path", None) else "Untitled"
+        self.setWindowTitle(f"{name}[*] — {APP_NAME}")
+        self.setWindowModified(bool(doc.dirty))
+        self.setWindowFilePath(str(doc.path) if doc.path else "")
+        if hasattr(self, "actions"):
+            self.actions["undo"].setEnabled(doc.can_undo)
+            self.actions["redo"].setEnabled(doc.can_redo)
+
+    def open_path(self, path) -> bool:
+        """Open a photo or .ora project; a clear message (non-blocking) when it cannot be opened."""
+        if not self.maybe_save():
+            return False
+        try:
+            doc = Document.open(str(path))
+        except (DocumentError, OSError, ValueError) as exc:
+            self.show_error("Cannot open file", str(exc).splitlines()[0] if str(exc) else f"Cannot open {path}")
+            return False
+        self.set_document(doc)
+        self._add_recent(str(Path(path).resolve()))
+        self.statusBar().showMessage(f"Opened {Path(path).name}", 3000)
+        return True
+
+    def open_dialog(self) -> None:
+        start = str(self.settings.value("files/last_dir", str(Path.home())))
+        path, _ = QFileDialog.getOpenFileName(self, "Open image or project", start, OPEN_FILTER)
+        if path:
+            self.settings.setValue("files/last_dir", str(Path(path).parent))
+            self.open_path(path)
+
+    def paste_image(self) -> bool:
+        """Open the clipboard's image as a new, untitled document."""
+        image = QGuiApplication.clipboard().image()
+        if image.isNull():
+            self.statusBar().showMessage("The clipboard holds no image", 3000)
+            return False
+        if not self.maybe_save():
+            return False
+        import numpy as np
+
+        from PySide6.QtGui import QImage
+
+        img = image.convertToFormat(QImage.Format_RGBA8888)
+        arr = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())
+        arr = arr[:, : img.width() * 4].reshape(img.height(), img.width(), 4).copy()
+        self.set_document(Document.from_array(arr))
+        return True
+
+    def close_document(self) -> bool:
+        if not self.maybe_save():
+            return False
+        self.set_document(None)
+        return True
+
+    def save(self) -> bool:
+        doc = self.document
+        if doc is None:
+            return False
+        if doc.path and str(doc.path).lower().endswith(".ora"):
+            return self._write_project(doc.path)
+        return self.save_as()
+
+    def save_as(self, path=None) -> bool:
+        doc = self.document
+        if doc is None:
+            return False
+        if path is None:
+            stem = Path(doc.path).with_suffix(".ora") if doc.path else Path(str(self.settings.value("files/last_dir", Path.home()))) / "Untitled.ora"
+            path, _ = QFileDialog.getSaveFileName(self, "Save project", str(stem), "OpenRaster project (*.ora)")
+            if not path:
+                return False
+        path = Path(path)
+        if path.suffix.lower() != ".ora":
+            path = path.with_suffix(".ora")
+        return self._write_project(path)
+
+    def _write_project(self, path) -> bool:
+        try:
+            self.document.save(str(path))
+        except (DocumentError, OSError, ValueError) as exc:
+            self.show_error("Cannot save project", str(exc))
+            return False
+        self._add_recent(str(Path(path).resolve()))
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {Path(path).name}", 3000)
+        if self._autosaver is not None and hasattr(self._autosaver, "clear"):
+            self._autosaver.clear()
+        return True
+
+    def export(self, path=None) -> bool:
+        """Export the flattened image as PNG, JPEG or WebP (by the file's extension)."""
+        doc = self.document
+        if doc is None:
+            return False
+        if path is None:
+            base = Path(doc.path).with_suffix(".png") if doc.path else Path.home() / "export.png"
+            path, _ = QFileDialog.getSaveFileName(self, "Export image", str(base), EXPORT_FILTER)
+            if not path:
+                return False
+        path = Path(path)
+        if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
+            path = path.with_suffix(".png")
+        try:
+            doc.export(str(path))
+        except (DocumentError, OSError, ValueError) as exc:
+            self.show_error("Cannot export", str(exc))
+            return False
+        self.statusBar().showMessage(f"Exported {path.name}", 3000)
+        return True
+
+    def ask_unsaved(self) -> str:
+        """Ask what to do with unsaved changes: ``"save"``, ``"discard"`` or ``"cancel"``."""
+        box = QMessageBox(QMessageBox.Warning, APP_NAME, "The image has unsaved changes.", parent=self)
+        box.setInformativeText("Save them as a project before closing?")
+        box.setStandardButtons(QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel)
+        box.setDefaultButton(QMessageBox.Save)
+        answer = box.exec()
+        return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer, "cancel")
+
+    def maybe_save(self) -> bool:
+        """True when it is fine to drop the current document (saved, discarded or clean)."""
+        doc = self.document
+        if doc is None or not doc.dirty:
+            return True
+        choice = self.ask_unsaved()
+        if choice == "save":
+            return self.save()
+        return choice == "discard"
+
+    # --- recent files ---------------------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("files/recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _add_recent(self, path: str) -> None:
+        recent = [p for p in self.recent_files() if p != path]
+        recent.insert(0, path)
+        self.settings.setValue("files/recent", recent[:MAX_RECENT])
+        self._rebuild_recent_menu()
+
+    def _rebuild_recent_menu(self) -> None:
+        menu = self.recent_menu
+        menu.clear()
+        recent = self.recent_files()
+        for i, path in enumerate(recent):
+            act = menu.addAction(f"&{(i + 1) % 10}  {Path(path).name}")
+            act.setToolTip(path)
+            act.setEnabled(Path(path).exists())
+            act.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        if recent:
+            menu.addSeparator()
+            menu.addAction("Clear list", lambda: (self.settings.setValue("files/recent", []), self._rebuild_recent_menu()))
+        menu.setEnabled(bool(recent))
+
+    # --- tools ----------------------------------------------------------------------------
+    def set_tool(self, name: str) -> None:
+        tool = self.tools.get(name, self.tools["brush"])
+        self.canvas.set_tool(tool)
+        self.tool_options.set_tool(tool)
+        self.actions[tool.name].setChecked(True)
+        self.settings.setValue("tools/current", tool.name)
+
+    def current_tool(self):
+        return self.canvas.tool
+
+    def resize_brush(self, direction: int) -> None:
+        tool = self.canvas.tool
+        if hasattr(tool, "grow"):
+            tool.grow() if direction > 0 else tool.shrink()
+
+    def reset_sam(self) -> None:
+        self.tools["sam"].reset()
+
+    def _segment(self, points, labels) -> None:
+        if self.controller is None:
+            self.show_error("Select unavailable", "The engine is not available in this build.")
+            return
+        self.controller.segment_click(points, labels)
+
+    def _set_mask_visible(self, on: bool) -> None:
+        self.canvas.mask_visible = on
+        self.canvas.update()
+
+    def undo(self) -> None:
+        if self.document is not None:
+            self.document.undo()
+
+    def redo(self) -> None:
+        if self.document is not None:
+            self.document.redo()
+
+    # --- layers panel requests ------------------------------------------------------------
+    def rerun_with_new_seed(self, layer) -> None:
+        if self.controller is not None:
+            import random
+
+            self.controller.rerun_layer(layer, seed=random.randrange(2**31))
+
+    def rerun_with_new_prompt(self, layer) -> None:
+        if self.controller is None:
+            return
+        prov = getattr(layer, "provenance", None)
+        old = getattr(prov, "caption", "") or getattr(prov, "prompt", "") or ""
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Re-run with changed prompt")
+        dialog.setLabelText("Prompt:")
+        dialog.setTextValue(old)
+        dialog.setModal(False)
+        dialog.textValueSelected.connect(lambda text: text.strip() and self.controller.rerun_layer(layer, prompt=text.strip()))
+        dialog.open()
+        self._prompt_dialog = dialog
+
+    def show_layer_mask(self, layer) -> None:
+        mask = getattr(layer, "mask", None)
+        if self.document is None or mask is None:
+            return
+        import numpy as np
+
+        full = np.zeros((self.document.height, self.document.width), np.uint8)
+        mask = np.asarray(mask)
+        if mask.shape == full.shape:
+            full = mask.astype(np.uint8)
+        else:
+            x, y = layer.offset
+            h, w = mask.shape[:2]
+            full[y : y + h, x : x + w] = mask[: self.document.height - y, : self.document.width - x]
+        self.document.set_mask(full, label=f"Mask of {layer.name}")
+
+    # --- engine ---------------------------------------------------------------------------
+    def _set_engine_state(self, state: str) -> None:
+        self.engine_label.setText(f"Engine: {state}")
+
+    def _on_progress(self, step: int, total: int, stage: str) -> None:
+        text = f"{stage} {step}/{total}" if total else (stage or "working")
+        self._set_engine_state(text.strip())
+
+    def _on_job_started(self, job_id: int, kind: str) -> None:
+        self._set_engine_state(f"{kind}…")
+
+    def _on_job_failed(self, job_id: int, error: str, hint: str, kind: str) -> None:
+        self._set_engine_state("idle")
+        if kind == "missing-models":
+            self.banner_text.setText(f"<b>{error}.</b> " + FEATURE_NEEDS)
+            self.banner.show()
+
+    def set_gpu_memory(self, used_bytes: int | None, total_bytes: int | None = None) -> None:
+        """Show GPU memory in the status bar ("—" when unknown)."""
+        if not used_bytes:
+            self.gpu_label.setText("GPU: —")
+            return
+        text = f"GPU: {used_bytes / 2**30:.1f}"
+        self.gpu_label.setText(text + (f" / {total_bytes / 2**30:.0f} GiB" if total_bytes else " GiB"))
+
+    def _check_models(self) -> None:
+        """First run: with no weights installed, explain what each feature needs."""
+        entries_fn = _optional("desktop.engine_client", "model_entries")
+        if entries_fn is None:
+            return
+        try:
+            entries = entries_fn()
+        except Exception:
+            return
+        if entries and not any(e.installed for e in entries):
+            self.banner.show()
+
+    def show_models_dialog(self) -> None:
+        cls = _optional("desktop.ui.dialogs.models_dialog", "ModelsDialog")
+        if cls is None or self.client is None:
+            self.show_message("Models", "The model manager is not available in this build.")
+            return
+        self._models_dialog = cls(self.client, self)
+        self._models_dialog.setModal(False)
+        self._models_dialog.show()
+
+    def _start_autosave(self) -> None:
+        cls = _optional("desktop.ui.autosave", "Autosaver")
+        if cls is None:
+            return
+        folder = self.settings.value("autosave/folder") or None
+        try:
+            recovery = cls.find_recovery(folder)
+        except Exception:
+            recovery = None
+        self._autosaver = cls(lambda: self.document, folder=folder, parent=self)
+        self._autosaver.start()
+        if self.controller is not None and hasattr(self.controller, "accepted"):
+            self.controller.accepted.connect(lambda _layers: self._autosaver.save_now())
+        if recovery is not None and self.document is None:
+            self.offer_recovery(recovery)
+
+    def offer_recovery(self, path) -> None:
+        box = self._box(QMessageBox.Question, "Recover unsaved work?",
+                        f"BrushEdit Studio closed without saving. Recover the autosaved project?\n{path}")
+        box.setStandardButtons(QMessageBox.Open | QMessageBox.Discard)
+        box.button(QMessageBox.Open).setText("Recover")
+        box.accepted.connect(lambda: self.open_path(path))
+        box.show()
+
+    # --- messages -------------------------------------------------------------------------
+    def _box(self, kind, title: str, text: str) -> QMessageBox:
+        self.messages.append((title, text))
+        box = QMessageBox(kind, title, text, QMessageBox.Ok, self)
+        box.setWindowModality(Qt.NonModal)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        self._boxes = [b for b in self._boxes if b.isVisible()] + [box]
+        return box
+
+    def show_error(self, title: str, text: str) -> None:
+        """A non-blocking error message (title, one clear line and the fix)."""
+        self._box(QMessageBox.Warning, title, text).show()
+        self.statusBar().showMessage(f"{title}: {text}", 8000)
+
+    def show_message(self, title: str, text: str) -> None:
+        self._box(QMessageBox.Information, title, text).show()
+
+    def show_about(self) -> None:
+        self.show_message(f"About {APP_NAME}", f"{APP_NAME}: a photo editor driven by a local BrushEdit agent.")
+
+    # --- window events --------------------------------------------------------------------
+    def _on_zoom(self, z: float) -> None:
+        self.zoom_label.setText(f"{z * self.devicePixelRatioF() * 100:.0f} %")
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.open_path(files[0])
+
+    def closeEvent(self, event) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        for name in ("brush", "eraser"):
+            s.setValue(f"tools/{name}/size", self.tools[name].size)
+            s.setValue(f"tools/{name}/hardness", self.tools[name].hardness)
+        s.sync()
+        if self._autosaver is not None and hasattr(self._autosaver, "clear"):
+            self._autosaver.clear()  # a clean exit leaves nothing to recover
+        if self.client is not None and hasattr(self.client, "shutdown"):
+            self.client.shutdown()
+        event.accept()

@@ -1,0 +1,296 @@
+"""The Layers panel: thumbnails, visibility, opacity, rename, reorder, delete, duplicate.
+
+Top of the list = top of the stack. Edit layers (made by the engine) carry their provenance in a
+tooltip and in the inspector line under the list, and offer re-run with a new seed, re-run with a
+changed prompt and "show its mask" (signals the window wires to the edit controller / document).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QSlider,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.ui.canvas.tile_cache import array_to_qimage
+from desktop.ui.icons import icon
+
+THUMB = QSize(48, 36)
+
+
+def is_edit_layer(layer) -> bool:
+    return getattr(layer, "provenance", None) is not None
+
+
+def provenance_text(layer, rich: bool = True) -> str:
+    """A short description of how an edit layer was made ("" for other layers)."""
+    prov = getattr(layer, "provenance", None)
+    if prov is None:
+        return ""
+    rows = []
+    for key, title in (
+        ("instruction", "Instruction"),
+        ("category", "Category"),
+        ("target", "Target"),
+        ("prompt", "Caption"),
+        ("seed", "Seed"),
+        ("model", "Model"),
+        ("engine", "Engine"),
+        ("steps", "Steps"),
+        ("guidance", "Guidance"),
+    ):
+        value = getattr(prov, key, None)
+        if value not in (None, ""):
+            rows.append((title, str(value)))
+    import html
+
+    rows = [(t, html.escape(v)) for t, v in rows] if rich else rows
+    if not rich:
+        return "  ·  ".join(f"{t}: {v}" for t, v in rows)
+    return "<br>".join(f"<b>{t}</b>: {v}" for t, v in rows)
+
+
+def thumbnail(layer) -> QIcon:
+    """A small RGBA thumbnail of ``layer``'s pixels on a checkerboard."""
+    px = np.asarray(layer.pixels)
+    h, w = px.shape[:2]
+    s = min(THUMB.width() / w, THUMB.height() / h)
+    tw, th = max(1, int(w * s)), max(1, int(h * s))
+    small = cv2.resize(np.ascontiguousarray(px), (tw, th), interpolation=cv2.INTER_AREA)
+    if small.ndim == 3 and small.shape[2] == 4:
+        yy, xx = np.mgrid[0:th, 0:tw]
+        checker = np.where(((yy // 4 + xx // 4) % 2)[..., None] == 0, 90, 60).astype(np.float32)
+        a = small[..., 3:4].astype(np.float32) / 255
+        small = (small[..., :3] * a + checker * (1 - a)).astype(np.uint8)
+    return QIcon(QPixmap.fromImage(array_to_qimage(small)))
+
+
+class LayersPanel(QWidget):
+    rerun_seed_requested = Signal(object)
+    rerun_prompt_requested = Signal(object)
+    show_mask_requested = Signal(object)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.document = None
+        self._refreshing = False
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("layersTree")
+        self.tree.setColumnCount(2)
+        self.tree.setHeaderHidden(True)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setIconSize(THUMB)
+        self.tree.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.tree.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed)
+        self.tree.header().setStretchLastSection(True)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.Fixed)
+        self.tree.setColumnWidth(0, 30)
+        self.tree.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
+        self.tree.itemClicked.connect(self._on_item_clicked)
+        self.tree.itemChanged.connect(self._on_item_changed)
+        self.tree.currentItemChanged.connect(lambda *_: self._update_controls())
+
+        self.opacity = QSlider(Qt.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setToolTip("Opacity of the selected layer")
+        self.opacity_label = QLabel("100 %")
+        self.opacity_label.setMinimumWidth(40)
+        self.opacity.valueChanged.connect(lambda v: self.opacity_label.setText(f"{v} %"))
+        self.opacity.sliderReleased.connect(self._commit_opacity)
+        self.opacity.valueChanged.connect(lambda _v: None if self.opacity.isSliderDown() else self._commit_opacity())
+
+        self.inspector = QLabel()
+        self.inspector.setWordWrap(True)
+        self.inspector.setTextFormat(Qt.RichText)
+        self.inspector.setStyleSheet("color: #b8b8bc; padding: 2px;")
+
+        self.buttons: dict[str, QToolButton] = {}
+        row = QHBoxLayout()
+        row.setSpacing(2)
+        for name, tip, slot in (
+            ("up", "Move layer up", lambda: self._move(+1)),
+            ("down", "Move layer down", lambda: self._move(-1)),
+            ("duplicate", "Duplicate layer", self.duplicate_current),
+            ("delete", "Delete layer (reverts an edit)", self.delete_current),
+            ("new_seed", "Re-run with a new seed", lambda: self._emit(self.rerun_seed_requested)),
+            ("new_prompt", "Re-run with a changed prompt", lambda: self._emit(self.rerun_prompt_requested)),
+            ("show_mask", "Show its mask", lambda: self._emit(self.show_mask_requested)),
+        ):
+            b = QToolButton()
+            b.setIcon(icon(name))
+            b.setToolTip(tip)
+            b.setAutoRaise(True)
+            b.clicked.connect(slot)
+            self.buttons[name] = b
+            row.addWidget(b)
+        row.addStretch(1)
+
+        opacity_row = QHBoxLayout()
+        opacity_row.addWidget(QLabel("Opacity"))
+        opacity_row.addWidget(self.opacity, 1)
+        opacity_row.addWidget(self.opacity_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(opacity_row)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.inspector)
+        layout.addLayout(row)
+        self._refresh_timer = QTimer(self, singleShot=True, interval=0)
+        self._refresh_timer.timeout.connect(self.refresh)
+        self.refresh()
+
+    # --- document -------------------------------------------------------------------------
+    def set_document(self, doc) -> None:
+        if self.document is not None:
+            try:
+                self.document.events.disconnect(self._on_event)
+            except Exception:
+                pass
+        self.document = doc
+        if doc is not None:
+            doc.events.connect(self._on_event)
+        self.refresh()
+
+    def _on_event(self, event) -> None:
+        if event.kind in ("layers", "pixels"):
+            self._refresh_timer.start()  # coalesce bursts of events into one refresh
+
+    def layer_items(self) -> list[QTreeWidgetItem]:
+        return [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+
+    def refresh(self) -> None:
+        doc = self.document
+        current = self.current_layer()
+        self._refreshing = True
+        self.tree.clear()
+        if doc is not None:
+            for layer in reversed(list(doc.layers)):
+                item = QTreeWidgetItem()
+                item.setData(0, Qt.UserRole, layer)
+                item.setIcon(0, icon("visible" if layer.visible else "hidden"))
+                item.setToolTip(0, "Show / hide (hiding an edit layer reverts it)")
+                item.setText(1, str(layer.name))
+                item.setIcon(1, thumbnail(layer))
+                item.setFlags(item.flags() | Qt.ItemIsEditable)
+                tip = provenance_text(layer)
+                item.setToolTip(1, tip or f"{layer.name} — double-click to rename")
+                if not layer.visible:
+                    item.setForeground(1, self.palette().placeholderText())
+                self.tree.addTopLevelItem(item)
+                if layer is current:
+                    self.tree.setCurrentItem(item)
+            if self.tree.currentItem() is None and self.tree.topLevelItemCount():
+                self.tree.setCurrentItem(self.tree.topLevelItem(0))
+        self._refreshing = False
+        self._update_controls()
+
+    def current_layer(self):
+        item = self.tree.currentItem()
+        return item.data(0, Qt.UserRole) if item is not None else None
+
+    def select_layer(self, layer) -> None:
+        for item in self.layer_items():
+            if item.data(0, Qt.UserRole) is layer:
+                self.tree.setCurrentItem(item)
+
+    def _update_controls(self) -> None:
+        layer = self.current_layer()
+        has = layer is not None
+        edit = has and is_edit_layer(layer)
+        self.opacity.blockSignals(True)
+        self.opacity.setValue(int(round(100 * layer.opacity)) if has else 100)
+        self.opacity.blockSignals(False)
+        self.opacity_label.setText(f"{self.opacity.value()} %")
+        self.opacity.setEnabled(has)
+        n = len(self.document.layers) if self.document is not None else 0
+        index = self.document.layers.index(layer) if has else -1
+        self.buttons["up"].setEnabled(has and index < n - 1)
+        self.buttons["down"].setEnabled(has and index > 0)
+        self.buttons["duplicate"].setEnabled(has)
+        self.buttons["delete"].setEnabled(has and n > 1)
+        for name in ("new_seed", "new_prompt", "show_mask"):
+            self.buttons[name].setEnabled(bool(edit))
+        self.inspector.setText(provenance_text(layer) if edit else "")
+        self.inspector.setVisible(bool(edit))
+
+    # --- actions --------------------------------------------------------------------------
+    def _on_item_clicked(self, item, column) -> None:
+        if column == 0 and self.document is not None:
+            layer = item.data(0, Qt.UserRole)
+            self.document.set_layer_props(layer, visible=not layer.visible)
+
+    def _on_item_changed(self, item, column) -> None:
+        if self._refreshing or column != 1 or self.document is None:
+            return
+        layer = item.data(0, Qt.UserRole)
+        name = item.text(1).strip()
+        if name and name != layer.name:
+            self.document.set_layer_props(layer, name=name)
+
+    def rename(self, layer, name: str) -> None:
+        self.document.set_layer_props(layer, name=name)
+
+    def _commit_opacity(self) -> None:
+        layer = self.current_layer()
+        if layer is None or self.document is None:
+            return
+        value = self.opacity.value() / 100
+        if abs(value - layer.opacity) > 1e-6:
+            self.document.set_layer_props(layer, opacity=value)
+
+    def _move(self, direction: int) -> None:
+        layer = self.current_layer()
+        if layer is None:
+            return
+        index = self.document.layers.index(layer) + direction
+        if 0 <= index < len(self.document.layers):
+            self.document.move_layer(layer, index)
+            self.select_layer(layer)
+
+    def duplicate_current(self) -> None:
+        layer = self.current_layer()
+        if layer is not None:
+            self.document.duplicate_layer(layer)
+
+    def delete_current(self) -> None:
+        layer = self.current_layer()
+        if layer is not None and len(self.document.layers) > 1:
+            self.document.remove_layer(layer)
+
+    def _emit(self, signal) -> None:
+        layer = self.current_layer()
+        if layer is not None and is_edit_layer(layer):
+            signal.emit(layer)
+
+    def _context_menu(self, pos) -> None:
+        item = self.tree.itemAt(pos)
+        if item is None:
+            return
+        self.tree.setCurrentItem(item)
+        layer = item.data(0, Qt.UserRole)
+        menu = QMenu(self)
+        menu.addAction(icon("rename"), "Rename", lambda: self.tree.editItem(item, 1))
+        menu.addAction(icon("hidden" if layer.visible else "visible"), "Hide" if layer.visible else "Show",
+                       lambda: self.document.set_layer_props(layer, visible=not layer.visible))
+        menu.addAction(icon("duplicate"), "Duplicate", self.duplicate_current)
+        menu.addAction(icon("delete"), "Delete", self.delete_current).setEnabled(len(self.document.layers) > 1)
+        if is_edit_layer(layer):
+            menu.addSeparator()
+            menu.addAction(icon("new_seed"), "Re-run with a new seed", lambda: self.rerun_seed_requested.emit(layer))
+            menu.addAction(icon("new_prompt"), "Re-run with changed prompt…", lambda: self.rerun_prompt_requested.emit(layer))
+            menu.addAction(icon("show_mask"), "Show its mask", lambda: self.show_mask_requested.emit(layer))
+        menu.popup(self.tree.viewport().mapToGlobal(pos))

@@ -1,0 +1,172 @@
+"""Tool options: brush size and hardness, hints for the click tools, and the mask operations
+(dilate, erode, feather, move, invert, clear, fill, to box, to ellipse), each one undo step."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QSlider,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.ui.icons import icon
+
+HINTS = {
+    "brush": "Paint the region to repaint.  [ ] size · Space-drag pan · \\ compare",
+    "eraser": "Erase from the mask.  [ ] size",
+    "sam": "Click an object: left click adds, Alt+click or right click subtracts. Esc starts over.",
+    "box": "Drag a box. Shift adds to the mask, Alt subtracts.",
+    "ellipse": "Drag an ellipse. Shift adds to the mask, Alt subtracts.",
+}
+
+
+class ToolOptionsPanel(QWidget):
+    mask_visibility_changed = Signal(bool)
+
+    def __init__(self, document_getter, parent=None) -> None:
+        super().__init__(parent)
+        self._doc = document_getter
+        self.tool = None
+
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #a8a8ac;")
+
+        self.brush_box = QGroupBox("Brush")
+        self.size = QSlider(Qt.Horizontal)
+        self.size.setRange(1, 1000)
+        self.size_spin = QSpinBox()
+        self.size_spin.setRange(1, 1000)
+        self.size_spin.setSuffix(" px")
+        self.size.valueChanged.connect(self.size_spin.setValue)
+        self.size_spin.valueChanged.connect(self.size.setValue)
+        self.size_spin.valueChanged.connect(self._apply_size)
+        self.hardness = QSlider(Qt.Horizontal)
+        self.hardness.setRange(0, 100)
+        self.hardness_label = QLabel()
+        self.hardness.valueChanged.connect(self._apply_hardness)
+        form = QFormLayout(self.brush_box)
+        size_row = QWidget()
+        sr = QGridLayout(size_row)
+        sr.setContentsMargins(0, 0, 0, 0)
+        sr.addWidget(self.size, 0, 0)
+        sr.addWidget(self.size_spin, 0, 1)
+        hard_row = QWidget()
+        hr = QGridLayout(hard_row)
+        hr.setContentsMargins(0, 0, 0, 0)
+        hr.addWidget(self.hardness, 0, 0)
+        hr.addWidget(self.hardness_label, 0, 1)
+        form.addRow("Size", size_row)
+        form.addRow("Hardness", hard_row)
+
+        self.mask_box = QGroupBox("Mask")
+        grid = QGridLayout(self.mask_box)
+        self.amount = QSpinBox()
+        self.amount.setRange(1, 200)
+        self.amount.setValue(8)
+        self.amount.setSuffix(" px")
+        self.amount.setToolTip("How far dilate, erode, feather and move go")
+        grid.addWidget(QLabel("Amount"), 0, 0)
+        grid.addWidget(self.amount, 0, 1, 1, 3)
+        self.op_buttons: dict[str, QToolButton] = {}
+        ops = [
+            ("dilate", "Dilate (grow) the mask"),
+            ("erode", "Erode (shrink) the mask"),
+            ("feather", "Feather the mask edge"),
+            ("invert", "Invert the mask"),
+            ("to_box", "Mask → its bounding box"),
+            ("to_ellipse", "Mask → its ellipse"),
+            ("fill", "Select everything"),
+            ("clear", "Clear the mask"),
+        ]
+        for i, (name, tip) in enumerate(ops):
+            b = self._op_button(name, tip, lambda _=False, n=name: self.apply_op(n))
+            grid.addWidget(b, 1 + i // 4, i % 4)
+        for i, (name, glyph, dx, dy) in enumerate(
+            (("left", "mdi6.arrow-left", -1, 0), ("up", "mdi6.arrow-up", 0, -1),
+             ("down", "mdi6.arrow-down", 0, 1), ("right", "mdi6.arrow-right", 1, 0))
+        ):
+            b = self._op_button(glyph, f"Move the mask {name}", lambda _=False, x=dx, y=dy: self.move_mask(x, y))
+            self.op_buttons["move_" + name] = b
+            grid.addWidget(b, 3, i)
+        self.show_mask = QCheckBox("Show mask overlay")
+        self.show_mask.setChecked(True)
+        self.show_mask.toggled.connect(self.mask_visibility_changed)
+        grid.addWidget(self.show_mask, 4, 0, 1, 4)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.brush_box)
+        layout.addWidget(self.mask_box)
+        layout.addStretch(1)
+        self.set_tool(None)
+
+    def _op_button(self, name, tip, slot) -> QToolButton:
+        b = QToolButton()
+        b.setIcon(icon(name))
+        b.setToolTip(tip)
+        b.setAutoRaise(True)
+        b.clicked.connect(slot)
+        self.op_buttons[name] = b
+        return b
+
+    def set_tool(self, tool) -> None:
+        if self.tool is not None:
+            try:
+                self.tool.changed.disconnect(self._sync)
+            except Exception:
+                pass
+        self.tool = tool
+        if tool is not None:
+            tool.changed.connect(self._sync)
+        self._sync()
+
+    def _sync(self) -> None:
+        tool = self.tool
+        name = getattr(tool, "name", "")
+        self.hint.setText(HINTS.get(name, ""))
+        is_brush = hasattr(tool, "hardness")
+        self.brush_box.setVisible(is_brush)
+        if is_brush:
+            self.brush_box.setTitle(tool.label)
+            for w in (self.size_spin, self.size, self.hardness):
+                w.blockSignals(True)
+            self.size_spin.setValue(tool.size)
+            self.size.setValue(tool.size)
+            self.hardness.setValue(int(round(tool.hardness * 100)))
+            for w in (self.size_spin, self.size, self.hardness):
+                w.blockSignals(False)
+            self.hardness_label.setText(f"{self.hardness.value()} %")
+
+    def _apply_size(self, value) -> None:
+        if hasattr(self.tool, "size"):
+            self.tool.size = value
+
+    def _apply_hardness(self, value) -> None:
+        self.hardness_label.setText(f"{value} %")
+        if hasattr(self.tool, "hardness"):
+            self.tool.hardness = value / 100
+
+    def apply_op(self, name: str) -> None:
+        doc = self._doc()
+        if doc is None:
+            return
+        if name in ("dilate", "erode", "feather"):
+            doc.mask_op(name, px=self.amount.value())
+        else:
+            doc.mask_op(name)
+
+    def move_mask(self, dx: int, dy: int) -> None:
+        doc = self._doc()
+        if doc is not None:
+            step = self.amount.value()
+            doc.mask_op("move", dx=dx * step, dy=dy * step)

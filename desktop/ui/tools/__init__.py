@@ -1,0 +1,1 @@
+"""Canvas tools: mask brush/eraser, box/ellipse mask, SAM click-to-select."""

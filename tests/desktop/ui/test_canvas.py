@@ -1,0 +1,174 @@
+"""The canvas: geometry, zoom to cursor, pan, tile rendering limited to what changed, preview, compare."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from desktop.ui.canvas.canvas_view import CanvasView
+from desktop.ui.canvas.tile_cache import TILE, TileCache, level_for_zoom
+from desktop.document import Document
+
+
+@pytest.fixture
+def canvas(qtbot, photo_array):
+    view = CanvasView()
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_document(Document.from_array(photo_array))
+    return view
+
+
+def test_fit_centres_the_whole_image(canvas):
+    doc = canvas.document
+    tl = canvas.image_to_widget(QPointF(0, 0))
+    br = canvas.image_to_widget(QPointF(doc.width, doc.height))
+    assert tl.x() >= 0 and tl.y() >= 0 and br.x() <= canvas.width() and br.y() <= canvas.height()
+    assert abs((tl.x() + br.x()) / 2 - canvas.width() / 2) < 1
+    assert abs((tl.y() + br.y()) / 2 - canvas.height() / 2) < 1
+
+
+def test_widget_and_image_coordinates_round_trip(canvas):
+    canvas.set_zoom(2.7, QPointF(123, 77))
+    p = QPointF(321.5, 210.25)
+    back = canvas.image_to_widget(canvas.widget_to_image(p))
+    assert abs(back.x() - p.x()) < 1e-6 and abs(back.y() - p.y()) < 1e-6
+
+
+def test_zoom_keeps_the_point_under_the_anchor(canvas):
+    anchor = QPointF(300, 200)
+    before = canvas.widget_to_image(anchor)
+    canvas.set_zoom(canvas.zoom() * 3, anchor)
+    after = canvas.widget_to_image(anchor)
+    assert abs(before.x() - after.x()) < 1e-6 and abs(before.y() - after.y()) < 1e-6
+
+
+def test_wheel_zooms_to_the_cursor(canvas, qtbot):
+    from PySide6.QtCore import QPoint as P
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    pos = QPointF(500, 260)
+    under = canvas.widget_to_image(pos)
+    z = canvas.zoom()
+    ev = QWheelEvent(pos, canvas.mapToGlobal(pos), P(0, 0), P(0, 240), Qt.NoButton, Qt.NoModifier,
+                     Qt.NoScrollPhase, False)
+    QApplication.sendEvent(canvas, ev)
+    assert canvas.zoom() > z
+    after = canvas.widget_to_image(pos)
+    assert abs(under.x() - after.x()) < 1e-6 and abs(under.y() - after.y()) < 1e-6
+
+
+def test_actual_size_and_fit(canvas):
+    canvas.actual_size()
+    assert canvas.zoom() == pytest.approx(1.0 / canvas.devicePixelRatioF())
+    canvas.fit()
+    assert canvas.zoom() != pytest.approx(1.0)
+
+
+def test_middle_drag_and_space_drag_pan(canvas, qtbot, drag):
+    start = canvas.image_to_widget(QPointF(0, 0))
+    drag(canvas, [QPointF(100, 100), QPointF(130, 110), QPointF(160, 140)], Qt.MiddleButton)
+    moved = canvas.image_to_widget(QPointF(0, 0))
+    assert moved.x() - start.x() == pytest.approx(60) and moved.y() - start.y() == pytest.approx(40)
+    canvas.setFocus()
+    qtbot.keyPress(canvas, Qt.Key_Space)
+    drag(canvas, [QPointF(200, 200), QPointF(180, 190)], Qt.LeftButton)
+    qtbot.keyRelease(canvas, Qt.Key_Space)
+    again = canvas.image_to_widget(QPointF(0, 0))
+    assert again.x() - moved.x() == pytest.approx(-20) and again.y() - moved.y() == pytest.approx(-10)
+    assert not canvas.document.history.entries  # panning is not an edit
+
+
+def _grab_rgb(canvas):
+    img = canvas.grab().toImage().convertToFormat(canvas.grab().toImage().Format.Format_RGB888)
+    arr = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())
+    return arr[:, : img.width() * 3].reshape(img.height(), img.width(), 3).copy()
+
+
+def test_preview_and_compare_show_other_pixels(canvas, qtbot):
+    doc = canvas.document
+    centre = canvas.image_to_widget(QPointF(doc.width / 2, doc.height / 2))
+    cx, cy = int(centre.x()), int(centre.y())
+    normal = _grab_rgb(canvas)[cy, cx].astype(int)
+    canvas.set_preview(np.full((doc.height, doc.width, 3), (0, 0, 255), np.uint8))
+    assert canvas.previewing
+    blue = _grab_rgb(canvas)[cy, cx]
+    assert blue[2] > 200 and blue[0] < 40
+    canvas.set_preview(None)
+    # An edit layer on top, then hold backslash: the original shows without it.
+    doc.add_edit(np.full((doc.height, doc.width, 3), (0, 255, 0), np.uint8), offset=(0, 0))
+    assert _grab_rgb(canvas)[cy, cx][1] > 200
+    canvas.setFocus()
+    qtbot.keyPress(canvas, Qt.Key_Backslash)
+    original = _grab_rgb(canvas)[cy, cx].astype(int)
+    qtbot.keyRelease(canvas, Qt.Key_Backslash)
+    assert np.abs(original - normal).max() <= 2
+    assert _grab_rgb(canvas)[cy, cx][1] > 200
+
+
+def test_mask_shows_as_a_tint(canvas):
+    doc = canvas.document
+    centre = canvas.image_to_widget(QPointF(doc.width / 2, doc.height / 2))
+    cx, cy = int(centre.x()), int(centre.y())
+    before = _grab_rgb(canvas)[cy, cx].astype(int)
+    doc.mask_op("fill")
+    tinted = _grab_rgb(canvas)[cy, cx].astype(int)
+    assert tinted[0] - before[0] > 20  # reddish tint
+    canvas.mask_visible = False
+    canvas.update()
+    assert np.abs(_grab_rgb(canvas)[cy, cx].astype(int) - before).max() <= 2
+
+
+def test_a_brush_stroke_re_renders_only_the_tiles_it_touches(qtbot):
+    """Smoothness on a 6000 x 4000 photo: fit view draws a coarse pyramid level, and a stroke re-renders
+    a few mask tiles and no image tile."""
+    rng = np.random.default_rng(0)
+    big = rng.integers(0, 255, (4000, 6000, 3), dtype=np.uint8)
+    view = CanvasView()
+    qtbot.addWidget(view)
+    view.resize(1000, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_document(Document.from_array(big))
+    view.grab()
+    assert level_for_zoom(view.zoom()) >= 2
+    first = view.image_tiles.renders
+    assert 0 < first <= 40  # a couple of dozen coarse tiles, not hundreds of full-size ones
+    view.set_zoom(1.0, QPointF(500, 350))
+    view.grab()
+    image_renders, mask_renders = view.image_tiles.renders, view.mask_tiles.renders
+    doc = view.document
+    c = view.widget_to_image(QPointF(500, 350))
+    doc.begin_mask_stroke("paint", 40, 0.8)
+    for i in range(10):
+        doc.mask_stroke_to(c.x() + 4 * i, c.y())
+    doc.end_mask_stroke()
+    view.grab()
+    assert view.image_tiles.renders == image_renders
+    assert 1 <= view.mask_tiles.renders - mask_renders <= 4
+    assert doc.mask.max() == 255
+
+
+def test_tile_cache_invalidates_only_overlapping_tiles():
+    calls = []
+
+    def source(rect):
+        calls.append(rect)
+        x, y, w, h = rect
+        return np.zeros((h, w, 3), np.uint8)
+
+    cache = TileCache(source)
+    cache.reset(1000, 600)
+    for tx, ty in cache.tiles_in(0, (0, 0, 1000, 600)):
+        cache.tile(0, tx, ty)
+    n = len(cache)
+    assert n == 4 * 3
+    cache.invalidate((300, 300, 10, 10))  # inside tile (1, 1)
+    assert len(cache) == n - 1
+    assert cache.cached(0, 1, 1) is None and cache.cached(0, 0, 0) is not None
+    img = cache.tile(1, 1, 0)  # level 1: 512 image px per tile, downscaled to 256
+    assert img.width() == (1000 - 512 + 1) // 2 and img.height() == TILE
