@@ -56,6 +56,9 @@ GLYPHS = {
     "app": "mdi6.auto-fix",
     "engine": "mdi6.chip",
     "recover": "mdi6.backup-restore",
+    "shrink": "mdi6.minus-circle-outline",
+    "grow": "mdi6.plus-circle-outline",
+    "reset_selection": "mdi6.selection-remove",
 }
 
 COLOR = "#d6d6d8"

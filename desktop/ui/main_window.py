@@ -250,7 +250,7 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(APP_NAME)
             self.setWindowModified(False)
             return
-        name = Path(doc.path).name if getattr(doc, "path", None) else "Untitled"
+        name = getattr(doc, "title", None) or (Path(doc.path).name if doc.path else "Untitled")
         self.setWindowTitle(f"{name}[*] — {APP_NAME}")
         self.setWindowModified(bool(doc.dirty))
         self.setWindowFilePath(str(doc.path) if doc.path else "")
@@ -316,7 +316,7 @@ class MainWindow(QMainWindow):
         if doc is None:
             return False
         if path is None:
-            stem = Path(doc.path).with_suffix(".ora") if doc.path else Path(str(self.settings.value("files/last_dir", Path.home()))) / "Untitled.ora"
+            stem = self._suggested_path(".ora")
             path, _ = QFileDialog.getSaveFileName(self, "Save project", str(stem), "OpenRaster project (*.ora)")
             if not path:
                 return False
@@ -338,13 +338,20 @@ class MainWindow(QMainWindow):
             self._autosaver.clear()
         return True
 
+    def _suggested_path(self, suffix: str) -> Path:
+        doc = self.document
+        src = doc.path or getattr(doc, "source_path", None)
+        if src:
+            return Path(src).with_suffix(suffix)
+        return Path(str(self.settings.value("files/last_dir", Path.home()))) / f"Untitled{suffix}"
+
     def export(self, path=None) -> bool:
         """Export the flattened image as PNG, JPEG or WebP (by the file's extension)."""
         doc = self.document
         if doc is None:
             return False
         if path is None:
-            base = Path(doc.path).with_suffix(".png") if doc.path else Path.home() / "export.png"
+            base = self._suggested_path(".png")
             path, _ = QFileDialog.getSaveFileName(self, "Export image", str(base), EXPORT_FILTER)
             if not path:
                 return False

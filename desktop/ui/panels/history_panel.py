@@ -80,7 +80,8 @@ class HistoryPanel(QWidget):
     def base_label(doc) -> str:
         from pathlib import Path
 
-        return f"Open {Path(doc.path).name}" if getattr(doc, "path", None) else "Original"
+        src = getattr(doc, "path", None) or getattr(doc, "source_path", None)
+        return f"Open {Path(src).name}" if src else "Original"
 
     def _on_clicked(self, item: QListWidgetItem) -> None:
         if self.document is not None:

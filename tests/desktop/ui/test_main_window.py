@@ -1,0 +1,152 @@
+"""The main window driven for real (offscreen): open, title, save/re-open .ora, export, recent files,
+unsaved-changes prompt, drag-and-drop, paste, persisted settings, non-blocking errors."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QImage
+from PySide6.QtWidgets import QApplication, QDockWidget
+
+from desktop.document import Document
+
+
+def _paint(doc, x=100, y=100):
+    doc.begin_mask_stroke("paint", 30, 0.8)
+    doc.mask_stroke_to(x, y)
+    doc.mask_stroke_to(x + 60, y + 10)
+    doc.end_mask_stroke()
+
+
+def test_window_has_the_docks_status_bar_and_titled_actions(make_window):
+    w = make_window()
+    titles = {d.windowTitle() for d in w.findChildren(QDockWidget)}
+    assert {"Layers", "History", "Instruction", "Tool options", "Job queue"} <= titles
+    for label in (w.zoom_label, w.size_label, w.engine_label, w.gpu_label):
+        assert label.isVisible()
+    assert w.gpu_label.text() == "GPU: —"
+    assert w.actions["brush"].toolTip() == "Brush (B)"
+    assert w.actions["redo"].shortcuts()[1].toString() == "Ctrl+Y"
+    assert all(not a.icon().isNull() for a in w.actions.values())
+    assert w.controller is not None
+
+
+def test_open_photo_sets_title_size_layers_and_recent(make_window, photo_path):
+    w = make_window()
+    assert w.open_path(photo_path)
+    assert w.document.size == (451, 300)
+    assert "chelsea.png" in w.windowTitle() and not w.isWindowModified()
+    assert w.size_label.text().startswith("451 × 300")
+    assert w.layers_panel.tree.topLevelItemCount() == 1
+    assert w.recent_files()[0].endswith("chelsea.png")
+    _paint(w.document)
+    assert w.isWindowModified()
+
+
+def test_a_bad_file_gives_a_clear_message_and_keeps_the_document(make_window, tmp_path, photo_path):
+    w = make_window()
+    w.open_path(photo_path)
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"not a png at all")
+    assert not w.open_path(bad)
+    assert w.document is not None and w.document.title == "chelsea.png"
+    title, text = w.messages[-1]
+    assert title == "Cannot open file" and "\n" not in text and text
+
+
+def test_save_reopen_and_export(make_window, photo_path, tmp_path):
+    w = make_window()
+    w.open_path(photo_path)
+    _paint(w.document)
+    w.document.add_edit(np.full((40, 50, 3), (10, 200, 30), np.uint8), offset=(20, 30))
+    project = tmp_path / "out" / "cat"
+    project.parent.mkdir()
+    assert w.save_as(project)  # the .ora suffix is added
+    assert (tmp_path / "out" / "cat.ora").exists()
+    assert not w.isWindowModified() and "cat.ora" in w.windowTitle()
+    for ext in ("png", "jpg", "webp"):
+        assert w.export(tmp_path / f"flat.{ext}")
+        with Image.open(tmp_path / f"flat.{ext}") as im:
+            assert im.size == (451, 300)
+    flat = np.asarray(Image.open(tmp_path / "flat.png").convert("RGB"))
+    assert tuple(flat[50, 40]) == (10, 200, 30)
+    assert w.open_path(tmp_path / "out" / "cat.ora")
+    assert len(w.document.layers) == 2
+    assert w.document.mask.max() == 255
+    assert w.save()  # saves in place now that it is a project
+
+
+def test_unsaved_changes_prompt(make_window, photo_path, tmp_path):
+    w = make_window(unsaved="cancel")
+    w.open_path(photo_path)
+    _paint(w.document)
+    assert not w.close()  # cancel keeps the window and the document
+    assert w.isVisible() and w.document.dirty
+    assert not w.open_path(photo_path)
+    w.unsaved_answer = "discard"
+    assert w.open_path(photo_path) and not w.document.dirty
+    _paint(w.document)
+    w.unsaved_answer = "save"
+    w.save_as = lambda path=None: type(w).save_as(w, tmp_path / "kept.ora")
+    assert w.close()
+    assert (tmp_path / "kept.ora").exists()
+
+
+def test_settings_persist_recent_files_tools_and_layout(make_window, photo_path, ini_settings):
+    w = make_window()
+    w.open_path(photo_path)
+    w.set_tool("eraser")
+    w.tools["brush"].size = 123
+    w.close()
+    ini_settings.sync()
+    w2 = make_window()
+    assert w2.recent_files()[0].endswith("chelsea.png")
+    assert w2.recent_menu.actions()[0].text().endswith("chelsea.png")
+    assert w2.tools["brush"].size == 123
+    assert w2.current_tool().name == "eraser"
+    assert ini_settings.value("window/state") is not None
+
+
+def test_drop_and_paste_open_images(make_window, photo_path, photo_array):
+    w = make_window()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo_path))])
+    ev = QDropEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    w.dropEvent(ev)
+    assert w.document is not None and w.document.title == "chelsea.png"
+    img = QImage(64, 32, QImage.Format_RGB888)
+    img.fill(Qt.red)
+    QApplication.clipboard().setImage(img)
+    assert w.paste_image()
+    assert w.document.size == (64, 32)
+    assert tuple(w.document.flatten()[5, 5][:3]) == (255, 0, 0)
+
+
+def test_undo_redo_shortcuts_and_history(make_window, photo_path, qtbot):
+    w = make_window()
+    w.open_path(photo_path)
+    _paint(w.document)
+    assert w.document.mask.max() == 255
+    w.actions["undo"].trigger()
+    assert w.document.mask.max() == 0
+    w.actions["redo"].trigger()
+    assert w.document.mask.max() == 255
+    assert w.history_panel.list.count() == 2
+    assert w.history_panel.list.currentRow() == 1
+
+
+def test_missing_models_failure_shows_what_each_feature_needs(make_window):
+    w = make_window()
+    w.banner.hide()
+    w._on_job_failed(1, "missing model weights: brushnet-x", "run: brushedit models download brushnet-x", "missing-models")
+    assert w.banner.isVisible()
+    assert "SAM" in w.banner_text.text() and "fill" in w.banner_text.text()
+
+
+def test_first_window_with_a_document_from_array(make_window, photo_array):
+    w = make_window()
+    w.set_document(Document.from_array(photo_array))
+    assert w.windowTitle().startswith("Untitled")
+    w.set_gpu_memory(3 * 2**30, 24 * 2**30)
+    assert w.gpu_label.text() == "GPU: 3.0 / 24 GiB"

@@ -1,0 +1,127 @@
+"""Canvas tools driven with real mouse events: brush/eraser strokes (one undo step each), [ ] size,
+box/ellipse masks with add/subtract, SAM clicks through the edit controller and the fake engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from desktop.ui.tools.brush import MaskBrushTool
+
+
+@pytest.fixture
+def window(make_window, photo_path):
+    w = make_window()
+    w.open_path(photo_path)
+    w.canvas.actual_size()
+    return w
+
+
+def _w(canvas, x, y):
+    return canvas.image_to_widget(QPointF(x, y))
+
+
+def test_brush_stroke_paints_the_mask_as_one_undo_step(window, drag):
+    c = window.canvas
+    window.set_tool("brush")
+    drag(c, [_w(c, 100 + 10 * i, 150) for i in range(12)])
+    doc = window.document
+    assert doc.mask[150, 100:210].min() > 0
+    assert doc.mask[10, 10] == 0
+    assert len(doc.history.entries) == 1
+    assert doc.undo() and doc.mask.max() == 0
+
+
+def test_eraser_removes_from_the_mask(window, drag):
+    c, doc = window.canvas, window.document
+    doc.mask_op("fill")
+    window.set_tool("eraser")
+    drag(c, [_w(c, 200, 100 + 5 * i) for i in range(20)])
+    assert doc.mask[150, 200] == 0 and doc.mask[150, 50] == 255
+    assert len(doc.history.entries) == 2
+
+
+def test_bracket_keys_resize_the_brush_and_options_follow(window, qtbot):
+    window.set_tool("brush")
+    tool = window.current_tool()
+    size = tool.size
+    window.actions["grow"].trigger()
+    assert tool.size > size
+    assert window.tool_options.size_spin.value() == tool.size
+    window.actions["shrink"].trigger()
+    window.actions["shrink"].trigger()
+    assert tool.size < size
+    window.tool_options.hardness.setValue(25)
+    assert tool.hardness == pytest.approx(0.25)
+
+
+def test_brush_size_is_bounded():
+    t = MaskBrushTool()
+    t.size = 0
+    assert t.size == 1
+    t.size = 10**6
+    assert t.size == 1000
+
+
+def test_tool_shortcuts_switch_tools(window):
+    for name in ("eraser", "sam", "box", "ellipse", "brush"):
+        window.actions[name].trigger()
+        assert window.current_tool().name == name
+        assert window.actions[name].isChecked()
+
+
+def test_box_and_ellipse_masks_with_add_and_subtract(window, drag):
+    c, doc = window.canvas, window.document
+    window.set_tool("box")
+    drag(c, [_w(c, 20, 30), _w(c, 80, 60), _w(c, 120, 90)])
+    m = doc.mask
+    assert m[60, 70] == 255 and m[29, 70] == 0 and m[60, 121] == 0
+    window.set_tool("ellipse")
+    drag(c, [_w(c, 200, 100), _w(c, 300, 200)], modifiers=Qt.ShiftModifier)
+    m = doc.mask
+    assert m[60, 70] == 255 and m[150, 250] == 255 and m[101, 201] == 0  # corner of the ellipse's box
+    window.set_tool("box")
+    drag(c, [_w(c, 0, 0), _w(c, 100, 70)], modifiers=Qt.AltModifier)
+    assert doc.mask[60, 70] == 0 and doc.mask[80, 110] == 255
+    assert len(doc.history.entries) == 3
+
+
+def test_mask_operations_in_tool_options(window):
+    doc = window.document
+    opts = window.tool_options
+    window.set_tool("box")
+    doc.mask_op("box", rect=(100, 100, 50, 50))
+    area = int((doc.mask > 0).sum())
+    opts.amount.setValue(5)
+    opts.op_buttons["dilate"].click()
+    assert (doc.mask > 0).sum() > area
+    opts.op_buttons["erode"].click()
+    opts.op_buttons["erode"].click()
+    assert (doc.mask > 0).sum() < area
+    opts.op_buttons["move_right"].click()
+    ys, xs = np.nonzero(doc.mask)
+    assert xs.min() > 100
+    opts.op_buttons["invert"].click()
+    assert doc.mask[0, 0] == 255
+    opts.op_buttons["clear"].click()
+    assert doc.mask.max() == 0
+    assert len(doc.history.entries) == 7
+
+
+def test_sam_clicks_select_through_the_engine(window, qtbot, send_mouse):
+    c, doc = window.canvas, window.document
+    window.set_tool("sam")
+    send_mouse(c, "press", _w(c, 220, 150), Qt.LeftButton)
+    send_mouse(c, "release", _w(c, 220, 150), Qt.LeftButton)
+    qtbot.waitUntil(lambda: doc.mask[150, 220] > 0, timeout=5000)
+    assert len(doc.history.entries) == 1
+    tool = window.current_tool()
+    assert tool.labels == [1]
+    with qtbot.waitSignal(window.controller.segment_ready, timeout=5000) as blocker:
+        send_mouse(c, "press", _w(c, 300, 150), Qt.RightButton)
+        send_mouse(c, "release", _w(c, 300, 150), Qt.RightButton)
+    assert tool.labels == [1, 0]  # right click subtracts
+    assert blocker.args[0].mask.shape == (doc.height, doc.width)
+    window.actions["reset_selection"].trigger()
+    assert tool.points == []
