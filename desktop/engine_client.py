@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -69,6 +70,40 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+def _pin_booleans() -> bool:
+    """Work around a PySide6 6.12 reference leak that crashes CPython 3.11.
+
+    ``SignalInstance.emit()`` and ``connect()`` return ``True`` without a new reference, so each
+    call takes one reference from the ``True`` singleton; after a few hundred emits CPython 3.11
+    aborts with "bool_dealloc: deallocating True or False" (3.12+ makes ``True`` immortal, which is
+    why upstream does not see it). Where the leak is measured, give ``True``/``False`` a huge
+    reference count once, as 3.12 does. Returns whether the pin was applied.
+    """
+    if sys.version_info >= (3, 12) or getattr(sys, "_brushedit_bools_pinned", False):
+        return False
+
+    class _Probe(QObject):
+        ping = Signal(object)
+
+    probe = _Probe()
+    before = sys.getrefcount(True), sys.getrefcount(False)
+    for _ in range(4):
+        probe.ping.emit(None)
+    after = sys.getrefcount(True), sys.getrefcount(False)
+    if after >= before:
+        return False
+    import ctypes
+
+    for value in (True, False):
+        ctypes.c_ssize_t.from_address(id(value)).value += 1 << 40
+    sys._brushedit_bools_pinned = True
+    log.debug("pinned True/False against the PySide6 emit() reference leak")
+    return True
+
+
+_pin_booleans()
 
 
 def request_kind(request: Any) -> str:

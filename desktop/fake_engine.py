@@ -81,6 +81,7 @@ class FakeEngineService:
         self._queue: queue.Queue = queue.Queue()
         self._pending: list[int] = []
         self._cancelled: set[int] = set()
+        self._dropped: set[int] = set()
         self._running: int | None = None
         self._wake = threading.Event()
         self._lock = threading.Lock()
@@ -103,10 +104,23 @@ class FakeEngineService:
         self._queue.put(request)
         return request.job_id
 
-    def cancel(self, job_id: int) -> None:
+    def cancel(self, job_id: int) -> bool:
         with self._lock:
-            self._cancelled.add(job_id)
-        self._wake.set()
+            if job_id in self._pending:
+                # A waiting job is dropped at once (like the real service); the worker skips it.
+                self._pending.remove(job_id)
+                self._dropped.add(job_id)
+                dropped = True
+            elif job_id == self._running:
+                self._cancelled.add(job_id)
+                dropped = False
+            else:
+                return False
+        if dropped:
+            self.on_message(JobCancelled(job_id))
+        else:
+            self._wake.set()
+        return True
 
     def set_config(self, config: Any) -> None:
         self.config = config
@@ -115,36 +129,35 @@ class FakeEngineService:
         with self._lock:
             return ([self._running] if self._running is not None else []) + list(self._pending)
 
-    def shutdown(self, timeout: float = 5.0) -> None:
+    def shutdown(self, timeout: float = 5.0) -> bool:
         self._stop = True
         with self._lock:
-            self._cancelled.update(self._pending)
-            if self._running is not None:
-                self._cancelled.add(self._running)
-        self._wake.set()
+            waiting = list(self._pending)
+            running = self._running
+        for job_id in waiting:
+            self.cancel(job_id)
+        if running is not None:
+            self.cancel(running)
         self._queue.put(None)
         if self._thread is not None:
             self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
 
     # --- worker --------------------------------------------------------------------------------
 
     def _loop(self) -> None:
         while True:
             request = self._queue.get()
-            if request is None or self._stop and request is None:
+            if request is None:
                 return
             job_id = request.job_id
             with self._lock:
+                if job_id in self._dropped:
+                    self._dropped.discard(job_id)
+                    continue
                 self._pending.remove(job_id)
-                if job_id in self._cancelled:
-                    self._cancelled.discard(job_id)
-                    skip = True
-                else:
-                    skip = False
-                    self._running = job_id
-            if skip:
-                self.on_message(JobCancelled(job_id))
-                continue
+                self._running = job_id
             self._wake.clear()
             self.on_message(JobStarted(job_id, _KINDS.get(type(request), "job")))
             try:
