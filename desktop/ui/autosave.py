@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 log = logging.getLogger(__name__)
@@ -160,28 +161,35 @@ class Autosaver(QObject):
 
 
 def _save_copy(doc: Any, path: Path) -> None:
-    """``doc.save(path)`` without changing what the user sees: its path and unsaved state stay."""
-    path_before = getattr(doc, "path", None)
-    dirty_before = getattr(doc, "dirty", None)
+    """Write ``doc`` as OpenRaster to ``path`` without changing what the user sees.
+
+    ``Document.save`` would adopt the file as the project and clear the unsaved flag, so the
+    autosave writes the same OpenRaster through the document package's writer instead.
+    """
     saver = getattr(doc, "save_copy", None)
     if callable(saver):
         saver(path)
         return
+    try:
+        from desktop.document.ora import save_ora
+    except ImportError:  # pragma: no cover - a document without the OpenRaster module
+        save_ora = None
+    if save_ora is None:
+        _save_and_restore(doc, path)
+        return
+    history = getattr(doc, "history", None)
+    entries = list(getattr(history, "entries", ()) or ())[: getattr(history, "index", 0)]
+    mask = getattr(doc, "mask", None)
+    save_ora(path, doc.width, doc.height, doc.layers, doc.flatten(),
+             None if mask is None else np.asarray(mask),
+             {"history": entries, "source": None, "autosave": True})
+
+
+def _save_and_restore(doc: Any, path: Path) -> None:
+    path_before = getattr(doc, "_path", None)
+    saved_before = getattr(doc, "_saved_state", None)
     doc.save(path)
-    # Restore what save() may have changed (the document's file and its unsaved flag).
-    _restore(doc, "path", path_before)
-    _restore(doc, "dirty", dirty_before)
-
-
-def _restore(doc: Any, name: str, value: Any) -> None:
-    if value is None and name == "dirty":
-        return
-    if getattr(doc, name, None) == value:
-        return
-    for attr in (name, "_" + name):
-        try:
-            setattr(doc, attr, value)
-            if getattr(doc, name, None) == value:
-                return
-        except AttributeError:
-            continue
+    if hasattr(doc, "_path"):
+        doc._path = path_before
+    if hasattr(doc, "_saved_state"):
+        doc._saved_state = saved_before

@@ -50,28 +50,11 @@ def snapshot_rgb(doc: "Document", exclude: Any = None) -> np.ndarray:
 
 
 def _flatten_without(doc: "Document", layer: Any) -> np.ndarray:
-    """``doc.flatten()`` with ``layer`` hidden, without touching the history."""
-    was_visible = layer.visible
-    try:
-        # A direct attribute flip (not set_layer_props): no undo step, restored right away.
-        layer.visible = False
-        _invalidate(doc)
-        return np.array(doc.flatten(), copy=True)
-    finally:
-        layer.visible = was_visible
-        _invalidate(doc)
+    """The composite of ``doc`` without ``layer`` (the history is not touched)."""
+    from desktop.document.compositing import composite
 
-
-def _invalidate(doc: Any) -> None:
-    # Documents may cache their composite; ask them to drop it if they offer a way.
-    for name in ("invalidate", "_invalidate", "invalidate_cache"):
-        fn = getattr(doc, name, None)
-        if callable(fn):
-            try:
-                fn()
-            except TypeError:
-                continue
-            return
+    others = [item for item in doc.layers if item is not layer]
+    return composite(others, (doc.width, doc.height))
 
 
 def make_provenance(**values: Any) -> Any:
@@ -381,15 +364,11 @@ class EditController(QObject):
             return
         prov = self._provenance(result, cand.seed)
         try:
-            doc.replace_layer_pixels(layer, pixels, offset)
+            doc.replace_layer_pixels(layer, pixels, offset, provenance=prov, mask=result.request.mask)
         except Exception as exc:
             log.exception("replace_layer_pixels failed")
             self.error.emit(f"Could not update the layer: {exc}", "")
             return
-        try:
-            layer.provenance = prov
-        except Exception:  # a frozen layer keeps its old record
-            log.debug("layer provenance is read-only")
         self.progress_changed.emit(0, 0, "done")
         self.accepted.emit([layer])
 

@@ -1,0 +1,297 @@
+"""EditController flows on the real document with the fake engine: plan, run, candidates, accept,
+discard, re-run, SAM clicks, and errors that leave the document untouched."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from desktop.document import Document, EditLayer
+from desktop.engine_client import EditParams, EngineClient, EngineError
+from desktop.fake_engine import FakeEngineService
+from desktop.ui.edit_controller import EditController
+
+
+@pytest.fixture
+def photo():
+    from skimage import data
+
+    return np.ascontiguousarray(data.coffee()[::4, ::4])  # 100 x 150 RGB
+
+
+@pytest.fixture
+def setup(qtbot, photo):
+    services = []
+
+    def factory(on_message):
+        services.append(FakeEngineService(on_message, steps=3, step_delay=0.002))
+        return services[-1]
+
+    client = EngineClient(factory)
+    holder = {"doc": Document.from_array(photo)}
+    controller = EditController(client, lambda: holder["doc"])
+    errors = []
+    controller.error.connect(lambda m, h: errors.append((m, h)))
+    yield client, controller, holder, errors, services
+    client.shutdown()
+
+
+def _paint_box(doc, rect=(40, 30, 50, 30)):
+    mask = np.zeros((doc.height, doc.width), np.uint8)
+    x, y, w, h = rect
+    mask[y:y + h, x:x + w] = 255
+    doc.set_mask(mask, label="Box")
+    return mask
+
+
+def _run(qtbot, controller, prompt="a red cup", **kw):
+    with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=lambda c: bool(c)):
+        controller.run(prompt, **kw)
+    return controller.candidates
+
+
+def test_plan_then_apply_sets_the_proposed_mask_as_one_undo_step(setup, qtbot):
+    client, controller, holder, errors, _ = setup
+    doc = holder["doc"]
+    n = len(doc.history.entries)
+    with qtbot.waitSignal(controller.plan_ready, timeout=5000) as blocker:
+        controller.request_plan("make the cup blue", backend="offline")
+    plan = blocker.args[0]
+    assert plan.instruction == "make the cup blue" and plan.category == "local"
+    assert not doc.mask.any()  # planning alone does not touch the document
+    controller.apply_plan(plan)
+    assert np.array_equal(doc.mask, plan.mask)
+    assert len(doc.history.entries) == n + 1
+    doc.undo()
+    assert not doc.mask.any()
+    assert errors == []
+
+
+def test_run_needs_a_mask_and_says_so(setup):
+    _, controller, holder, errors, services = setup
+    controller.run("a cat")
+    assert errors and "mask is empty" in errors[0][0] and errors[0][1]
+    assert services == [] or services[0].submitted == []
+
+
+def test_run_accept_adds_one_edit_layer_with_full_provenance(setup, qtbot):
+    client, controller, holder, errors, services = setup
+    doc = holder["doc"]
+    mask = _paint_box(doc)
+    before = doc.flatten().copy()
+    progress = []
+    controller.progress_changed.connect(lambda s, t, st: progress.append((s, t, st)))
+    previews = []
+    controller.preview_changed.connect(previews.append)
+    params = EditParams(num_candidates=2, seed=11, steps=20, guidance=6.0, strength=0.9,
+                        negative_prompt="blurry")
+    cands = _run(qtbot, controller, "a red cup", params=params, instruction="make the cup red",
+                 category="local", target="cup")
+    assert [c.seed for c in cands] == [11, 12]
+    assert (1, 3, "denoising") in progress and (3, 3, "denoising") in progress
+    # The first candidate is previewed full size; hovering another previews it.
+    assert previews and previews[-1].shape == (doc.height, doc.width, 3)
+    controller.preview_candidate(1)
+    assert np.array_equal(previews[-1], cands[1].image)
+    controller.preview_candidate(None)
+    assert previews[-1] is None
+    # The request was a snapshot of the document.
+    request = services[0].submitted[-1]
+    assert np.array_equal(request.mask, mask) and np.array_equal(request.image, before[..., :3])
+
+    n = len(doc.history.entries)
+    accepted = []
+    controller.accepted.connect(accepted.append)
+    layers = controller.accept([1])
+    assert len(layers) == 1 and isinstance(layers[0], EditLayer)
+    assert len(doc.history.entries) == n + 1 and accepted == [layers]
+    layer = layers[0]
+    prov = layer.provenance
+    assert (prov.instruction, prov.category, prov.target, prov.prompt) == ("make the cup red", "local", "cup", "a red cup")
+    assert (prov.seed, prov.steps, prov.guidance, prov.strength) == (12, 20, 6.0, 0.9)
+    assert prov.negative_prompt == "blurry" and prov.engine == "fake" and prov.model == "fake-model"
+    # The document now shows candidate 1 inside the mask and the photo elsewhere.
+    flat = doc.flatten()[..., :3]
+    assert np.array_equal(flat, cands[1].image)
+    assert controller.candidates == []
+    # One undo removes the whole edit.
+    doc.undo()
+    assert np.array_equal(doc.flatten(), before)
+    assert errors == []
+
+
+def test_accept_several_gives_separate_layers_each_one_undo_step(setup, qtbot):
+    _, controller, holder, errors, _ = setup
+    doc = holder["doc"]
+    _paint_box(doc)
+    _run(qtbot, controller, params=EditParams(num_candidates=3, seed=5))
+    n_layers, n_hist = len(doc.layers), len(doc.history.entries)
+    layers = controller.accept([0, 2])
+    assert len(layers) == 2 and len(doc.layers) == n_layers + 2
+    assert len(doc.history.entries) == n_hist + 2
+    assert [la.provenance.seed for la in layers] == [5, 7]
+    assert layers[0].name != layers[1].name
+
+
+def test_hiding_an_edit_layer_reverts_it_without_touching_a_later_one(setup, qtbot):
+    _, controller, holder, _, _ = setup
+    doc = holder["doc"]
+    original = doc.flatten().copy()
+    _paint_box(doc, (10, 10, 40, 40))
+    _run(qtbot, controller, params=EditParams(seed=1))
+    first, = controller.accept([0])
+    _paint_box(doc, (30, 30, 60, 40))  # overlaps the first edit
+    _run(qtbot, controller, params=EditParams(seed=2))
+    second, = controller.accept([0])
+    with_both = doc.flatten().copy()
+    doc.set_layer_props(first, visible=False)
+    flat = doc.flatten()
+    # The second edit's region still shows the second edit ...
+    sel = np.zeros(flat.shape[:2], bool)
+    sel[30:70, 30:90] = True
+    assert np.array_equal(flat[sel], with_both[sel])
+    # ... and the first edit's own pixels are back to the photo.
+    only_first = np.zeros_like(sel)
+    only_first[10:50, 10:50] = True
+    only_first &= ~sel
+    assert np.array_equal(flat[only_first], original[only_first])
+
+
+def test_discard_leaves_the_document_untouched(setup, qtbot):
+    _, controller, holder, _, _ = setup
+    doc = holder["doc"]
+    _paint_box(doc)
+    n_layers, n_hist = len(doc.layers), len(doc.history.entries)
+    _run(qtbot, controller)
+    with qtbot.waitSignal(controller.candidates_changed) as blocker:
+        controller.discard()
+    assert blocker.args == [[]]
+    assert len(doc.layers) == n_layers and len(doc.history.entries) == n_hist
+    assert controller.accept([0]) == []
+
+
+def test_engine_failure_is_an_error_and_the_document_is_untouched(setup, qtbot):
+    client, controller, holder, errors, services = setup
+    doc = holder["doc"]
+    _paint_box(doc)
+    client.start()
+    services[0].fail_with = EngineError("CUDA out of memory", "try fewer candidates", "out-of-memory")
+    n_layers, n_hist = len(doc.layers), len(doc.history.entries)
+    busy = []
+    controller.busy_changed.connect(busy.append)
+    with qtbot.waitSignal(controller.error, timeout=5000) as blocker:
+        controller.run("a cup")
+    assert blocker.args == ["CUDA out of memory", "try fewer candidates"]
+    assert len(doc.layers) == n_layers and len(doc.history.entries) == n_hist
+    assert busy == [True, False] and not controller.busy
+    # The controller is usable again.
+    services[0].fail_with = None
+    assert len(_run(qtbot, controller)) == 1
+
+
+def test_cancel_stops_the_run(setup, qtbot):
+    client, controller, holder, errors, services = setup
+    doc = holder["doc"]
+    _paint_box(doc)
+    client.start()
+    services[0].steps, services[0].step_delay = 1000, 0.01
+    stages = []
+    controller.progress_changed.connect(lambda s, t, st: stages.append(st))
+    controller.run("a cup")
+    qtbot.waitUntil(lambda: "denoising" in stages, timeout=5000)
+    with qtbot.waitSignal(controller.busy_changed, timeout=3000, check_params_cb=lambda b: not b):
+        controller.cancel()
+    assert stages[-1] == "cancelled" and controller.candidates == [] and errors == []
+
+
+def test_rerun_layer_with_a_new_seed_replaces_its_pixels_in_one_undo_step(setup, qtbot):
+    _, controller, holder, errors, services = setup
+    doc = holder["doc"]
+    _paint_box(doc)
+    _run(qtbot, controller, "a red cup", params=EditParams(seed=3, steps=12), instruction="make it red")
+    layer, = controller.accept([0])
+    old_pixels = layer.pixels.copy()
+    n_layers, n_hist = len(doc.layers), len(doc.history.entries)
+    with qtbot.waitSignal(controller.accepted, timeout=5000):
+        controller.rerun_layer(layer, seed=99)
+    assert len(doc.layers) == n_layers and len(doc.history.entries) == n_hist + 1
+    assert layer.provenance.seed == 99 and layer.provenance.instruction == "make it red"
+    assert layer.provenance.steps == 12
+    assert not np.array_equal(layer.pixels, old_pixels)
+    request = services[0].submitted[-1]
+    assert request.params.seed == 99 and request.params.steps == 12 and request.prompt == "a red cup"
+    doc.undo()
+    assert layer.provenance.seed == 3 and np.array_equal(doc.layers[-1].pixels, old_pixels)
+    # A changed prompt.
+    with qtbot.waitSignal(controller.accepted, timeout=5000):
+        controller.rerun_layer(doc.layers[-1], prompt="a green cup")
+    assert doc.layers[-1].provenance.prompt == "a green cup"
+    assert errors == []
+
+
+def test_rerun_snapshot_excludes_the_layer(setup, qtbot):
+    _, controller, holder, _, services = setup
+    doc = holder["doc"]
+    photo = doc.flatten()[..., :3].copy()
+    _paint_box(doc)
+    _run(qtbot, controller)
+    layer, = controller.accept([0])
+    with qtbot.waitSignal(controller.accepted, timeout=5000):
+        controller.rerun_layer(layer, seed=1)
+    assert np.array_equal(services[0].submitted[-1].image, photo)
+
+
+def test_rerun_of_a_plain_layer_is_refused(setup):
+    _, controller, holder, errors, _ = setup
+    controller.rerun_layer(holder["doc"].layers[0], seed=1)
+    assert errors and "edit" in errors[0][0].lower()
+
+
+def test_sam_click_sets_the_mask_as_one_undo_step(setup, qtbot):
+    _, controller, holder, errors, _ = setup
+    doc = holder["doc"]
+    n = len(doc.history.entries)
+    with qtbot.waitSignal(controller.segment_ready, timeout=5000):
+        controller.segment_click([(75, 50)], [1])
+    assert doc.mask[50, 75] == 255 and doc.mask[0, 0] == 0
+    assert len(doc.history.entries) == n + 1 and "SAM" in doc.history.entries[-1]
+    with qtbot.waitSignal(controller.segment_ready, timeout=5000):
+        controller.segment_click([(75, 50), (80, 50)], [1, 0])
+    assert doc.mask[50, 80] == 0
+    assert len(doc.history.entries) == n + 2
+    assert errors == []
+
+
+def test_only_the_latest_sam_click_lands(setup, qtbot):
+    client, controller, holder, _, services = setup
+    doc = holder["doc"]
+    client.start()
+    services[0].step_delay = 0.05
+    n = len(doc.history.entries)
+    controller.segment_click([(20, 20)], [1])
+    controller.segment_click([(120, 80)], [1])
+    qtbot.waitUntil(lambda: not client.busy, timeout=5000)
+    assert len(doc.history.entries) == n + 1
+    assert doc.mask[80, 120] == 255 and doc.mask[20, 20] == 0
+
+
+def test_results_for_a_closed_document_are_dropped(setup, qtbot):
+    client, controller, holder, errors, services = setup
+    doc = holder["doc"]
+    _paint_box(doc)
+    controller.run("a cup")
+    holder["doc"] = Document.new(32, 32)  # the user opened another file meanwhile
+    qtbot.waitUntil(lambda: not client.busy, timeout=5000)
+    assert controller.candidates == [] and len(doc.layers) == 1
+
+
+def test_no_document_is_a_clear_error(qtbot):
+    client = EngineClient(lambda cb: FakeEngineService(cb))
+    controller = EditController(client, lambda: None)
+    errors = []
+    controller.error.connect(lambda m, h: errors.append((m, h)))
+    controller.run("x")
+    controller.request_plan("remove the cat")
+    controller.segment_click([(1, 1)], [1])
+    assert len(errors) == 3 and all("open" in h.lower() for _, h in errors)
+    client.shutdown()
