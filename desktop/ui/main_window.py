@@ -11,10 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QInputDialog,
@@ -27,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.ui.actions import build_actions
+from desktop.ui.file_actions import APP_NAME, FileActionsMixin
 from desktop.ui.canvas.canvas_view import CanvasView
-from desktop.document import Document, DocumentError
 from desktop.ui.icons import app_icon, icon
 from desktop.ui.panels.history_panel import HistoryPanel
 from desktop.ui.panels.layers_panel import LayersPanel
@@ -37,10 +35,6 @@ from desktop.ui.tools.brush import MaskBrushTool
 from desktop.ui.tools.sam_click import SamClickTool
 from desktop.ui.tools.shapes import ShapeMaskTool
 
-APP_NAME = "BrushEdit Studio"
-MAX_RECENT = 10
-OPEN_FILTER = "Images and projects (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.ora);;All files (*)"
-EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
 FEATURE_NEEDS = (
     "Painting, masks and the classic <b>fill</b> engine work now. "
     "<b>Generative fill</b> needs BrushNet + Stable Diffusion 1.5 (brushnet-x, sd15-realistic-vision); "
@@ -58,7 +52,7 @@ def _optional(module: str, name: str):
         return None
 
 
-class MainWindow(QMainWindow):
+class MainWindow(FileActionsMixin, QMainWindow):
     def __init__(self, client=None, settings: QSettings | None = None, parent=None) -> None:
         super().__init__(parent)
         self.settings = settings if settings is not None else QSettings("BrushEdit", "BrushEdit Studio")
@@ -257,160 +251,6 @@ class MainWindow(QMainWindow):
         if hasattr(self, "actions"):
             self.actions["undo"].setEnabled(doc.can_undo)
             self.actions["redo"].setEnabled(doc.can_redo)
-
-    def open_path(self, path) -> bool:
-        """Open a photo or .ora project; a clear message (non-blocking) when it cannot be opened."""
-        if not self.maybe_save():
-            return False
-        try:
-            doc = Document.open(str(path))
-        except (DocumentError, OSError, ValueError) as exc:
-            self.show_error("Cannot open file", str(exc).splitlines()[0] if str(exc) else f"Cannot open {path}")
-            return False
-        self.set_document(doc)
-        self._add_recent(str(Path(path).resolve()))
-        self.statusBar().showMessage(f"Opened {Path(path).name}", 3000)
-        return True
-
-    def open_dialog(self) -> None:
-        start = str(self.settings.value("files/last_dir", str(Path.home())))
-        path, _ = QFileDialog.getOpenFileName(self, "Open image or project", start, OPEN_FILTER)
-        if path:
-            self.settings.setValue("files/last_dir", str(Path(path).parent))
-            self.open_path(path)
-
-    def paste_image(self) -> bool:
-        """Open the clipboard's image as a new, untitled document."""
-        image = QGuiApplication.clipboard().image()
-        if image.isNull():
-            self.statusBar().showMessage("The clipboard holds no image", 3000)
-            return False
-        if not self.maybe_save():
-            return False
-        import numpy as np
-
-        from PySide6.QtGui import QImage
-
-        img = image.convertToFormat(QImage.Format_RGBA8888)
-        arr = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())
-        arr = arr[:, : img.width() * 4].reshape(img.height(), img.width(), 4).copy()
-        self.set_document(Document.from_array(arr))
-        return True
-
-    def close_document(self) -> bool:
-        if not self.maybe_save():
-            return False
-        self.set_document(None)
-        return True
-
-    def save(self) -> bool:
-        doc = self.document
-        if doc is None:
-            return False
-        if doc.path and str(doc.path).lower().endswith(".ora"):
-            return self._write_project(doc.path)
-        return self.save_as()
-
-    def save_as(self, path=None) -> bool:
-        doc = self.document
-        if doc is None:
-            return False
-        if path is None:
-            stem = self._suggested_path(".ora")
-            path, _ = QFileDialog.getSaveFileName(self, "Save project", str(stem), "OpenRaster project (*.ora)")
-            if not path:
-                return False
-        path = Path(path)
-        if path.suffix.lower() != ".ora":
-            path = path.with_suffix(".ora")
-        return self._write_project(path)
-
-    def _write_project(self, path) -> bool:
-        try:
-            self.document.save(str(path))
-        except (DocumentError, OSError, ValueError) as exc:
-            self.show_error("Cannot save project", str(exc))
-            return False
-        self._add_recent(str(Path(path).resolve()))
-        self._update_title()
-        self.statusBar().showMessage(f"Saved {Path(path).name}", 3000)
-        if self._autosaver is not None and hasattr(self._autosaver, "clear"):
-            self._autosaver.clear()
-        return True
-
-    def _suggested_path(self, suffix: str) -> Path:
-        doc = self.document
-        src = doc.path or getattr(doc, "source_path", None)
-        if src:
-            return Path(src).with_suffix(suffix)
-        return Path(str(self.settings.value("files/last_dir", Path.home()))) / f"Untitled{suffix}"
-
-    def export(self, path=None) -> bool:
-        """Export the flattened image as PNG, JPEG or WebP (by the file's extension)."""
-        doc = self.document
-        if doc is None:
-            return False
-        if path is None:
-            base = self._suggested_path(".png")
-            path, _ = QFileDialog.getSaveFileName(self, "Export image", str(base), EXPORT_FILTER)
-            if not path:
-                return False
-        path = Path(path)
-        if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
-            path = path.with_suffix(".png")
-        try:
-            doc.export(str(path))
-        except (DocumentError, OSError, ValueError) as exc:
-            self.show_error("Cannot export", str(exc))
-            return False
-        self.statusBar().showMessage(f"Exported {path.name}", 3000)
-        return True
-
-    def ask_unsaved(self) -> str:
-        """Ask what to do with unsaved changes: ``"save"``, ``"discard"`` or ``"cancel"``."""
-        box = QMessageBox(QMessageBox.Warning, APP_NAME, "The image has unsaved changes.", parent=self)
-        box.setInformativeText("Save them as a project before closing?")
-        box.setStandardButtons(QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel)
-        box.setDefaultButton(QMessageBox.Save)
-        answer = box.exec()
-        return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer, "cancel")
-
-    def maybe_save(self) -> bool:
-        """True when it is fine to drop the current document (saved, discarded or clean)."""
-        doc = self.document
-        if doc is None or not doc.dirty:
-            return True
-        choice = self.ask_unsaved()
-        if choice == "save":
-            return self.save()
-        return choice == "discard"
-
-    # --- recent files ---------------------------------------------------------------------
-    def recent_files(self) -> list[str]:
-        value = self.settings.value("files/recent", [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in (value or [])]
-
-    def _add_recent(self, path: str) -> None:
-        recent = [p for p in self.recent_files() if p != path]
-        recent.insert(0, path)
-        self.settings.setValue("files/recent", recent[:MAX_RECENT])
-        self._rebuild_recent_menu()
-
-    def _rebuild_recent_menu(self) -> None:
-        menu = self.recent_menu
-        menu.clear()
-        recent = self.recent_files()
-        for i, path in enumerate(recent):
-            act = menu.addAction(f"&{(i + 1) % 10}  {Path(path).name}")
-            act.setToolTip(path)
-            act.setEnabled(Path(path).exists())
-            act.triggered.connect(lambda _=False, p=path: self.open_path(p))
-        if recent:
-            menu.addSeparator()
-            menu.addAction("Clear list", lambda: (self.settings.setValue("files/recent", []), self._rebuild_recent_menu()))
-        menu.setEnabled(bool(recent))
 
     # --- tools ----------------------------------------------------------------------------
     def set_tool(self, name: str) -> None:

@@ -23,7 +23,7 @@ QToolBar QToolButton:hover { background: #46464c; }
 QToolBar QToolButton:checked { background: #3d8ef0; }
 QStatusBar { background: #252528; color: #b0b0b4; }
 QStatusBar QLabel { padding: 0 8px; }
-QListWidget, QTreeWidget, QPlainTextEdit, QTextEdit, QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox {
+QListWidget, QTreeWidget, QPlainTextEdit, QTextEdit, QLineEdit {
     border: 1px solid #1c1c1e; border-radius: 3px; }
 QListWidget::item { padding: 3px; }
 QListWidget::item:selected, QTreeWidget::item:selected { background: #2f5f9e; }
@@ -34,6 +34,10 @@ QPushButton:disabled { color: #77777b; }
 QSlider::groove:horizontal { height: 4px; background: #1c1c1e; border-radius: 2px; }
 QSlider::sub-page:horizontal { background: #3d8ef0; border-radius: 2px; }
 QSlider::handle:horizontal { background: #dcdcde; width: 12px; margin: -5px 0; border-radius: 6px; }
+QGroupBox { border: 1px solid #1c1c1e; border-radius: 4px; margin-top: 16px; padding: 6px 4px 4px 4px; }
+QGroupBox::title { subcontrol-origin: margin; left: 8px; padding: 0 4px; color: #a0a0a6; }
+QToolButton[maskOp="true"] { text-align: left; padding: 3px 6px; border-radius: 4px; }
+QToolButton[maskOp="true"]:hover { background: #46464c; }
 QMenu { border: 1px solid #1c1c1e; }
 QMenu::item:selected { background: #2f5f9e; }
 QToolTip { color: #e6e6e8; background: #1e1e20; border: 1px solid #3d8ef0; padding: 3px; }

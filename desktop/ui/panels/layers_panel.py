@@ -98,6 +98,7 @@ class LayersPanel(QWidget):
         self.tree.header().setStretchLastSection(True)
         self.tree.header().setSectionResizeMode(0, QHeaderView.Fixed)
         self.tree.setColumnWidth(0, 30)
+        self._eyes: dict[bool, QIcon] = {}
         self.tree.setContextMenuPolicy(Qt.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.itemClicked.connect(self._on_item_clicked)
@@ -169,6 +170,19 @@ class LayersPanel(QWidget):
         if event.kind in ("layers", "pixels"):
             self._refresh_timer.start()  # coalesce bursts of events into one refresh
 
+    def _eye(self, visible: bool) -> QIcon:
+        """The eye icon padded to a narrow cell (the tree's icon size is the thumbnails')."""
+        if visible not in self._eyes:
+            from PySide6.QtGui import QPainter
+
+            canvas = QPixmap(22, THUMB.height())
+            canvas.fill(Qt.transparent)
+            p = QPainter(canvas)
+            p.drawPixmap(2, (THUMB.height() - 18) // 2, icon("visible" if visible else "hidden").pixmap(18, 18))
+            p.end()
+            self._eyes[visible] = QIcon(canvas)
+        return self._eyes[visible]
+
     def layer_items(self) -> list[QTreeWidgetItem]:
         return [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
 
@@ -181,7 +195,7 @@ class LayersPanel(QWidget):
             for layer in reversed(list(doc.layers)):
                 item = QTreeWidgetItem()
                 item.setData(0, Qt.UserRole, layer)
-                item.setIcon(0, icon("visible" if layer.visible else "hidden"))
+                item.setIcon(0, self._eye(layer.visible))
                 item.setToolTip(0, "Show / hide (hiding an edit layer reverts it)")
                 item.setText(1, str(layer.name))
                 item.setIcon(1, thumbnail(layer))

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QSlider,
+    QSizePolicy,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -78,29 +79,30 @@ class ToolOptionsPanel(QWidget):
         grid.addWidget(self.amount, 0, 1, 1, 3)
         self.op_buttons: dict[str, QToolButton] = {}
         ops = [
-            ("dilate", "Dilate (grow) the mask"),
-            ("erode", "Erode (shrink) the mask"),
-            ("feather", "Feather the mask edge"),
-            ("invert", "Invert the mask"),
-            ("to_box", "Mask → its bounding box"),
-            ("to_ellipse", "Mask → its ellipse"),
-            ("fill", "Select everything"),
-            ("clear", "Clear the mask"),
+            ("dilate", "Grow", "Dilate (grow) the mask by Amount"),
+            ("erode", "Shrink", "Erode (shrink) the mask by Amount"),
+            ("feather", "Feather", "Soften the mask edge by Amount"),
+            ("invert", "Invert", "Invert the mask (Ctrl+I)"),
+            ("to_box", "To box", "Replace the mask by its bounding box"),
+            ("to_ellipse", "To ellipse", "Replace the mask by the ellipse in its bounding box"),
+            ("fill", "All", "Select everything (Ctrl+A)"),
+            ("clear", "Clear", "Clear the mask (Ctrl+Shift+A)"),
         ]
-        for i, (name, tip) in enumerate(ops):
-            b = self._op_button(name, tip, lambda _=False, n=name: self.apply_op(n))
-            grid.addWidget(b, 1 + i // 4, i % 4)
+        for i, (name, text, tip) in enumerate(ops):
+            b = self._op_button(name, tip, lambda _=False, n=name: self.apply_op(n), text)
+            grid.addWidget(b, 1 + i // 2, 2 * (i % 2), 1, 2)
         for i, (name, glyph, dx, dy) in enumerate(
             (("left", "mdi6.arrow-left", -1, 0), ("up", "mdi6.arrow-up", 0, -1),
              ("down", "mdi6.arrow-down", 0, 1), ("right", "mdi6.arrow-right", 1, 0))
         ):
             b = self._op_button(glyph, f"Move the mask {name}", lambda _=False, x=dx, y=dy: self.move_mask(x, y))
             self.op_buttons["move_" + name] = b
-            grid.addWidget(b, 3, i)
+            grid.addWidget(b, 6, i)
+        grid.addWidget(QLabel("Move by Amount"), 5, 0, 1, 4)
         self.show_mask = QCheckBox("Show mask overlay")
         self.show_mask.setChecked(True)
         self.show_mask.toggled.connect(self.mask_visibility_changed)
-        grid.addWidget(self.show_mask, 4, 0, 1, 4)
+        grid.addWidget(self.show_mask, 7, 0, 1, 4)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -110,9 +112,14 @@ class ToolOptionsPanel(QWidget):
         layout.addStretch(1)
         self.set_tool(None)
 
-    def _op_button(self, name, tip, slot) -> QToolButton:
+    def _op_button(self, name, tip, slot, text="") -> QToolButton:
         b = QToolButton()
         b.setIcon(icon(name))
+        if text:
+            b.setText(text)
+            b.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+            b.setProperty("maskOp", True)
+            b.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
         b.setToolTip(tip)
         b.setAutoRaise(True)
         b.clicked.connect(slot)
