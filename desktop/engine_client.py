@@ -158,58 +158,35 @@ class ModelEntry:
     status: str
     enables: str
     description: str
+    default: bool = False
 
 
-def _first_attr(obj: Any, names: tuple[str, ...], default: Any = None) -> Any:
-    for name in names:
-        if isinstance(obj, dict) and name in obj:
-            return obj[name]
-        if hasattr(obj, name):
-            return getattr(obj, name)
-    return default
-
-
-def model_entries() -> list[ModelEntry]:
+def model_entries(settings: Any = None) -> list[ModelEntry]:
     """The weights manifest with each entry's install status (``engine.models``, imported lazily).
 
-    Returns an empty list when the manifest module is not available.
+    ``settings`` are per-model user folders (manifest name -> folder), as in ``EngineConfig.model_dirs``.
     """
-    try:
-        from engine import models
-    except ImportError:  # pragma: no cover - the manifest lands with the engine
-        return []
-    manifest = getattr(models, "MANIFEST", {})
-    items = manifest.items() if isinstance(manifest, dict) else ((_first_attr(e, ("name",)), e) for e in manifest)
+    from engine import models
+
+    features = getattr(models, "FEATURES", {})
     entries = []
-    for name, spec in items:
+    for name, spec in models.MANIFEST.items():
         try:
-            status = models.model_status(name)
+            status = models.model_status(name, settings)
+            state = str(status.state)
+            installed = bool(status.installed)
+            if not installed and getattr(status, "problem", ""):
+                state += f" ({status.problem})"
         except Exception as exc:  # a broken folder must not break the dialog
-            status = f"error: {exc}"
-        if isinstance(status, str):
-            status_text = status
-            installed = status.lower() in ("installed", "ok", "ready", "present")
-        elif isinstance(status, bool):
-            installed = status
-            status_text = "installed" if status else "missing"
-        else:
-            installed = bool(_first_attr(status, ("installed", "ok", "present"), False))
-            status_text = str(_first_attr(status, ("status", "state"), "installed" if installed else "missing"))
-        size = _first_attr(spec, ("size_bytes", "size", "bytes"), None)
-        enables = _first_attr(spec, ("enables", "feature", "features", "purpose"), "")
-        if isinstance(enables, (list, tuple)):
-            enables = ", ".join(map(str, enables))
-        description = _first_attr(spec, ("description", "title", "repo_id", "repo"), "")
-        entries.append(
-            ModelEntry(
-                name=str(name),
-                size_bytes=int(size) if isinstance(size, (int, float)) else None,
-                installed=installed,
-                status=status_text,
-                enables=str(enables),
-                description=str(description),
-            )
-        )
+            state, installed = f"error: {exc}", False
+        enables = "; ".join(features.get(f, f) for f in getattr(spec, "features", ()))
+        title = getattr(spec, "title", "")
+        notes = getattr(spec, "notes", "")
+        entries.append(ModelEntry(
+            name=str(name), size_bytes=getattr(spec, "size_bytes", None), installed=installed,
+            status=state, enables=enables, description=" — ".join(t for t in (title, notes) if t),
+            default=bool(getattr(spec, "default", False)),
+        ))
     return entries
 
 

@@ -70,6 +70,7 @@ class ModelsDialog(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.table, 1)
 
@@ -106,7 +107,8 @@ class ModelsDialog(QDialog):
             self.status.setText(f"Could not read the models manifest: {exc}")
         self.table.setRowCount(len(self.entries))
         for r, e in enumerate(self.entries):
-            cells = (e.name, human_size(e.size_bytes), e.status, e.enables or e.description)
+            name = f"{e.name} (default)" if getattr(e, "default", False) else e.name
+            cells = (name, human_size(e.size_bytes), e.status, e.enables or e.description)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(str(text))
                 if c == 0 and e.description:
@@ -127,10 +129,16 @@ class ModelsDialog(QDialog):
         rows = sorted({i.row() for i in self.table.selectedIndexes()})
         return [self.entries[r].name for r in rows if r < len(self.entries)]
 
+    def to_download(self) -> list[str]:
+        """The selected entries, or else the missing default models (what the app uses out of the box)."""
+        selected = self.selected_names()
+        if selected:
+            return selected
+        return [e.name for e in self.entries if not e.installed and getattr(e, "default", False)]
+
     def download_selected(self) -> int | None:
-        """Download the selected entries (or all missing ones when none is selected)."""
-        names = self.selected_names() or [e.name for e in self.entries if not e.installed]
-        return self.download(names)
+        """Download :meth:`to_download`."""
+        return self.download(self.to_download())
 
     def download(self, names: list[str]) -> int | None:
         if not names or self.job_id is not None:
@@ -147,7 +155,10 @@ class ModelsDialog(QDialog):
 
     def _update_buttons(self) -> None:
         running = self.job_id is not None
-        self.download_button.setEnabled(not running and any(not e.installed for e in self.entries))
+        names = self.to_download() if self.entries else []
+        sizes = [e.size_bytes or 0 for e in self.entries if e.name in names]
+        self.download_button.setText(f"Download {len(names)} ({human_size(sum(sizes))})" if names else "Download")
+        self.download_button.setEnabled(not running and bool(names))
         self.cancel_button.setEnabled(running)
 
     def _on_progress(self, job_id: int, step: int, total: int, stage: str) -> None:

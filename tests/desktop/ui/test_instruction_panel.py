@@ -1,0 +1,196 @@
+"""InstructionPanel and CandidateStrip and JobQueuePanel driven like a user, on the fake engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QEnterEvent
+from PySide6.QtWidgets import QApplication
+
+from desktop.document import Document
+from desktop.engine_client import EngineClient
+from desktop.fake_engine import FakeEngineService
+from desktop.ui.edit_controller import EditController
+from desktop.ui.panels.candidates import CandidateStrip
+from desktop.ui.panels.instruction_panel import InstructionPanel
+from desktop.ui.panels.queue_panel import JobQueuePanel
+
+
+@pytest.fixture
+def ui(qtbot):
+    from skimage import data
+
+    services = []
+
+    def factory(on_message):
+        services.append(FakeEngineService(on_message, steps=3, step_delay=0.002))
+        return services[-1]
+
+    client = EngineClient(factory)
+    doc = Document.from_array(np.ascontiguousarray(data.astronaut()[::4, ::4]))  # 128 x 128
+    controller = EditController(client, lambda: doc)
+    panel = InstructionPanel(controller)
+    strip = CandidateStrip(controller)
+    queue = JobQueuePanel(client)
+    for w in (panel, strip, queue):
+        qtbot.addWidget(w)
+        w.show()
+    yield client, controller, doc, panel, strip, queue, services
+    client.shutdown()
+
+
+def test_plan_shows_category_target_caption_and_draws_the_mask(ui, qtbot):
+    client, controller, doc, panel, *_ = ui
+    panel.instruction.setPlainText("make the helmet gold")
+    with qtbot.waitSignal(controller.plan_ready, timeout=5000):
+        qtbot.mouseClick(panel.plan_button, Qt.LeftButton)
+    assert panel.plan_box.isVisible()
+    assert panel.category_label.text() == "local"
+    assert panel.target_label.text() == "helmet"
+    assert panel.caption.text() == "make the helmet gold"
+    assert doc.mask.any()  # the proposed mask is on the document
+    assert "make the helmet gold" in panel.transcript.toPlainText()
+
+
+def test_run_with_the_edited_caption_and_panel_parameters(ui, qtbot):
+    client, controller, doc, panel, strip, _, services = ui
+    panel.instruction.setPlainText("replace the flag with a banner")
+    with qtbot.waitSignal(controller.plan_ready, timeout=5000):
+        panel.request_plan()
+    panel.caption.setText("a red banner")
+    panel.params_toggle.click()
+    assert panel.params_box.isVisible()
+    panel.candidates.setValue(2)
+    panel.steps.setValue(17)
+    panel.guidance.setValue(5.5)
+    panel.seed.setValue(1234)
+    panel.seed_lock.setChecked(True)
+    panel.negative.setText("text, watermark")
+    panel.blend.setChecked(False)
+    panel.resolution_mode.setCurrentIndex(panel.resolution_mode.findData("whole"))
+    panel.working_size.setValue(512)
+    panel.engine.setCurrentIndex(panel.engine.findData("fill"))
+    with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=bool):
+        qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    req = services[0].submitted[-1]
+    assert req.prompt == "a red banner" and req.instruction == "replace the flag with a banner"
+    p = req.params
+    assert (p.num_candidates, p.steps, p.guidance, p.seed) == (2, 17, 5.5, 1234)
+    assert (p.negative_prompt, p.blend, p.resolution_mode, p.working_size, p.engine) == (
+        "text, watermark", False, "whole", 512, "fill")
+    assert len(strip.buttons) == 2
+    assert panel.stage.text() == "Done" and panel.run_button.isEnabled()
+
+
+def test_skip_planning_paint_a_mask_and_type_a_prompt(ui, qtbot):
+    client, controller, doc, panel, strip, _, services = ui
+    mask = np.zeros((doc.height, doc.width), np.uint8)
+    mask[10:40, 10:40] = 255
+    doc.set_mask(mask)
+    panel.instruction.setPlainText("a small boat")
+    with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=bool):
+        panel.run()
+    req = services[0].submitted[-1]
+    assert req.prompt == "a small boat" and req.instruction == "" and req.params.seed is None
+    # Unlocked seed: the panel shows the seed that was used, so the user can lock it.
+    assert panel.seed.value() == controller.candidates[0].seed
+
+
+def test_run_without_a_mask_shows_the_error_in_the_panel(ui, qtbot):
+    _, controller, _, panel, *_ = ui
+    panel.instruction.setPlainText("a boat")
+    panel.run()
+    assert "mask is empty" in panel.stage.text()
+    assert "Paint a mask" in panel.transcript.toPlainText()
+
+
+def test_progress_and_cancel(ui, qtbot):
+    client, controller, doc, panel, strip, queue, services = ui
+    client.start()
+    services[0].steps, services[0].step_delay = 1000, 0.01
+    doc.set_mask(np.full((doc.height, doc.width), 255, np.uint8))
+    panel.instruction.setPlainText("fog")
+    panel.run()
+    assert not panel.run_button.isEnabled() and panel.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.progress.maximum() == 1000 and panel.progress.value() >= 2, timeout=5000)
+    assert "Denoising" in panel.stage.text()
+    # The live preview is shown in the strip, and the job in the queue panel.
+    qtbot.waitUntil(lambda: strip.live.isVisible(), timeout=5000)
+    assert len(queue.rows) == 1 and queue.list.count() == 1
+    with qtbot.waitSignal(controller.busy_changed, timeout=5000, check_params_cb=lambda b: not b):
+        qtbot.mouseClick(panel.cancel_button, Qt.LeftButton)
+    assert panel.stage.text() == "Cancelled"
+    assert panel.run_button.isEnabled() and not panel.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: queue.list.count() == 0, timeout=3000)
+
+
+def test_queue_panel_lists_running_and_waiting_and_cancels_each(ui, qtbot):
+    client, controller, doc, panel, strip, queue, services = ui
+    client.start()
+    services[0].steps, services[0].step_delay = 1000, 0.01
+    doc.set_mask(np.full((doc.height, doc.width), 255, np.uint8))
+    controller.run("one")
+    controller.request_plan("remove the astronaut")
+    qtbot.waitUntil(lambda: client.running_job() is not None, timeout=5000)
+    assert queue.list.count() == 2
+    labels = [queue.rows[j.job_id].label.text() for j in client.jobs()]
+    assert labels[0].startswith("▶ Paint: one") and labels[1].startswith("… Plan: remove the astronaut")
+    waiting = client.jobs()[1].job_id
+    with qtbot.waitSignal(client.cancelled, timeout=3000):
+        queue.rows[waiting].cancel.click()
+    assert queue.list.count() == 1
+    running = client.jobs()[0].job_id
+    with qtbot.waitSignal(client.cancelled, timeout=3000):
+        queue.rows[running].cancel.click()
+    assert queue.list.count() == 0 and queue.empty.isVisible()
+
+
+def _hover(widget):
+    pos = QPointF(5, 5)
+    QApplication.sendEvent(widget, QEnterEvent(pos, pos, widget.mapToGlobal(pos)))
+
+
+def _leave(widget):
+    QApplication.sendEvent(widget, QEvent(QEvent.Type.Leave))
+
+
+def test_candidate_strip_hover_preview_select_accept(ui, qtbot):
+    client, controller, doc, panel, strip, _, services = ui
+    doc.set_mask(np.pad(np.full((40, 40), 255, np.uint8), 44))
+    previews = []
+    controller.preview_changed.connect(previews.append)
+    panel.candidates.setValue(3)
+    panel.instruction.setPlainText("a planet")
+    with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=bool):
+        panel.run()
+    assert len(strip.buttons) == 3 and not strip.accept_button.isEnabled()
+    _hover(strip.buttons[2])
+    assert np.array_equal(previews[-1], controller.candidates[2].image)
+    _leave(strip.buttons[2])
+    assert previews[-1] is None
+    strip.buttons[0].click()
+    strip.buttons[2].click()
+    assert strip.selected() == [0, 2] and strip.accept_button.isEnabled()
+    assert "2" in strip.accept_button.text()
+    n = len(doc.layers)
+    qtbot.mouseClick(strip.accept_button, Qt.LeftButton)
+    assert len(doc.layers) == n + 2
+    assert strip.buttons == [] and not strip.accept_button.isEnabled()
+
+
+def test_candidate_strip_double_click_accepts_one_and_discard(ui, qtbot):
+    client, controller, doc, panel, strip, _, _ = ui
+    doc.set_mask(np.pad(np.full((40, 40), 255, np.uint8), 44))
+    panel.candidates.setValue(2)
+    with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=bool):
+        controller.run("a moon", panel.params())
+    n = len(doc.layers)
+    seed = controller.candidates[1].seed
+    qtbot.mouseDClick(strip.buttons[1], Qt.LeftButton)
+    assert len(doc.layers) == n + 1
+    assert doc.layers[-1].provenance.seed == seed
+    with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=bool):
+        controller.run("a moon", panel.params())
+    qtbot.mouseClick(strip.discard_button, Qt.LeftButton)
+    assert strip.buttons == [] and len(doc.layers) == n + 1
