@@ -66,6 +66,9 @@ def build_actions(w) -> dict[str, QAction]:
     add("shrink", "Smaller brush", lambda: w.resize_brush(-1), ["["])
     add("grow", "Bigger brush", lambda: w.resize_brush(+1), ["]"])
     add("reset_selection", "Start a new SAM selection", w.reset_sam, ["Esc"])
+    # Esc only while the canvas has focus: dialogs and text fields keep their own Esc.
+    a["reset_selection"].setShortcutContext(Qt.WidgetWithChildrenShortcut)
+    w.canvas.addAction(a["reset_selection"])
     for op, text in (("invert", "Invert mask"), ("clear", "Clear mask"), ("fill", "Select all")):
         add(op, text, lambda _=False, n=op: w.tool_options.apply_op(n))
     a["invert"].setShortcut("Ctrl+I")

@@ -30,7 +30,8 @@ class FileActionsMixin:
             self.show_error("Cannot open file", str(exc).splitlines()[0] if str(exc) else f"Cannot open {path}")
             return False
         self.set_document(doc)
-        self._add_recent(str(Path(path).resolve()))
+        if self._autosaver is None or Path(path).resolve() != Path(self._autosaver.path).resolve():
+            self._add_recent(str(Path(path).resolve()))
         self.statusBar().showMessage(f"Opened {Path(path).name}", 3000)
         return True
 
@@ -69,7 +70,7 @@ class FileActionsMixin:
         doc = self.document
         if doc is None:
             return False
-        if doc.path and str(doc.path).lower().endswith(".ora"):
+        if doc.path and str(doc.path).lower().endswith(".ora") and not self.is_unsaved_recovery():
             return self._write_project(doc.path)
         return self.save_as()
 
@@ -93,6 +94,7 @@ class FileActionsMixin:
         except (DocumentError, OSError, ValueError) as exc:
             self.show_error("Cannot save project", str(exc))
             return False
+        self._recovered = None  # the recovered work now lives in a project of the user's
         self._add_recent(str(Path(path).resolve()))
         self._update_title()
         self.statusBar().showMessage(f"Saved {Path(path).name}", 3000)
@@ -102,7 +104,7 @@ class FileActionsMixin:
 
     def _suggested_path(self, suffix: str) -> Path:
         doc = self.document
-        src = doc.path or getattr(doc, "source_path", None)
+        src = None if self.is_unsaved_recovery() else (doc.path or getattr(doc, "source_path", None))
         if src:
             return Path(src).with_suffix(suffix)
         return Path(str(self.settings.value("files/last_dir", Path.home()))) / f"Untitled{suffix}"
@@ -137,10 +139,22 @@ class FileActionsMixin:
         answer = box.exec()
         return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer, "cancel")
 
+    def open_recovery(self, path) -> bool:
+        """Open an autosave left by a crash; it counts as unsaved until saved as a project."""
+        if not self.open_path(path):
+            return False
+        self._recovered = self.document
+        self._update_title()
+        return True
+
+    def is_unsaved_recovery(self) -> bool:
+        doc = self.document
+        return doc is not None and doc is getattr(self, "_recovered", None)
+
     def maybe_save(self) -> bool:
         """True when it is fine to drop the current document (saved, discarded or clean)."""
         doc = self.document
-        if doc is None or not doc.dirty:
+        if doc is None or not (doc.dirty or self.is_unsaved_recovery()):
             return True
         choice = self.ask_unsaved()
         if choice == "save":

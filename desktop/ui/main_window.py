@@ -57,6 +57,8 @@ class MainWindow(FileActionsMixin, QMainWindow):
         super().__init__(parent)
         self.settings = settings if settings is not None else QSettings("BrushEdit", "BrushEdit Studio")
         self.document = None
+        self._autosaver = None
+        self._recovered = None  # the document opened from a crash's autosave, until saved
         self.messages: list[tuple[str, str]] = []  # (title, text) of every message shown
         self._boxes: list[QMessageBox] = []
         self.setWindowIcon(app_icon())
@@ -108,7 +110,6 @@ class MainWindow(FileActionsMixin, QMainWindow):
         state = s.value("window/state")
         if state is not None:
             self.restoreState(state)
-        self._autosaver = None
         self._update_title()
         QTimer.singleShot(0, self._after_show)
 
@@ -197,7 +198,7 @@ class MainWindow(FileActionsMixin, QMainWindow):
         c = self.controller
         if c is not None:
             c.preview_changed.connect(self.canvas.set_preview)
-            c.error.connect(self.show_error)
+            c.error.connect(self._on_controller_error)
             c.busy_changed.connect(lambda busy: self._set_engine_state("busy" if busy else "idle"))
             c.progress_changed.connect(self._on_progress)
         if self.client is not None:
@@ -245,8 +246,11 @@ class MainWindow(FileActionsMixin, QMainWindow):
             self.setWindowModified(False)
             return
         name = getattr(doc, "title", None) or (Path(doc.path).name if doc.path else "Untitled")
+        recovered = self.is_unsaved_recovery()
+        if recovered:
+            name = "Recovered work"
         self.setWindowTitle(f"{name}[*] — {APP_NAME}")
-        self.setWindowModified(bool(doc.dirty))
+        self.setWindowModified(bool(doc.dirty) or recovered)
         self.setWindowFilePath(str(doc.path) if doc.path else "")
         if hasattr(self, "actions"):
             self.actions["undo"].setEnabled(doc.can_undo)
@@ -343,6 +347,11 @@ class MainWindow(FileActionsMixin, QMainWindow):
             self.banner_text.setText(f"<b>{error}.</b> " + FEATURE_NEEDS)
             self.banner.show()
 
+    def _on_controller_error(self, message: str, hint: str) -> None:
+        """An engine error: one clear line and the fix; the document is untouched."""
+        self._set_engine_state("idle")
+        self.show_error("Engine error", f"{message}\n{hint}" if hint else message)
+
     def set_gpu_memory(self, used_bytes: int | None, total_bytes: int | None = None) -> None:
         """Show GPU memory in the status bar ("—" when unknown)."""
         if not used_bytes:
@@ -393,7 +402,8 @@ class MainWindow(FileActionsMixin, QMainWindow):
                         f"BrushEdit Studio closed without saving. Recover the autosaved project?\n{path}")
         box.setStandardButtons(QMessageBox.Open | QMessageBox.Discard)
         box.button(QMessageBox.Open).setText("Recover")
-        box.accepted.connect(lambda: self.open_path(path))
+        box.accepted.connect(lambda: self.open_recovery(path))
+        self.recovery_box = box
         box.show()
 
     # --- messages -------------------------------------------------------------------------

@@ -150,3 +150,44 @@ def test_first_window_with_a_document_from_array(make_window, photo_array):
     assert w.windowTitle().startswith("Untitled")
     w.set_gpu_memory(3 * 2**30, 24 * 2**30)
     assert w.gpu_label.text() == "GPU: 3.0 / 24 GiB"
+
+
+def test_crash_recovery_is_offered_and_stays_unsaved_until_saved(make_window, photo_path, tmp_path, qtbot):
+    w = make_window()
+    w.open_path(photo_path)
+    _paint(w.document)
+    qtbot.waitUntil(lambda: w._autosaver is not None)
+    assert w._autosaver.save_now() is not None
+    w.hide()  # "crash": no clean close, the autosave stays
+    w2 = make_window()
+    qtbot.waitUntil(lambda: getattr(w2, "recovery_box", None) is not None, timeout=3000)
+    assert w2.messages[-1][0] == "Recover unsaved work?"
+    w2.recovery_box.accept()
+    assert w2.document is not None and w2.document.mask.max() == 255
+    assert w2.windowTitle().startswith("Recovered work") and w2.isWindowModified()
+    assert not any("autosave" in p for p in w2.recent_files())
+    w2.save_as = lambda path=None: type(w2).save_as(w2, tmp_path / "rescued.ora")
+    assert w2.save()  # goes to a project of the user's, not into the autosave folder
+    assert (tmp_path / "rescued.ora").exists() and not w2.isWindowModified()
+
+
+def test_the_window_opens_without_importing_torch(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from PySide6.QtCore import QSettings\n"
+        "from desktop.ui.app import _application\n"
+        "app = _application([])\n"
+        "from desktop.ui.main_window import MainWindow\n"
+        f"w = MainWindow(settings=QSettings({str(tmp_path / 's.ini')!r}, QSettings.IniFormat))\n"
+        "w.show(); app.processEvents()\n"
+        "print('torch' in sys.modules, 'diffusers' in sys.modules)\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_DATA_HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
+                          cwd=str(__import__("pathlib").Path(__file__).resolve().parents[3]))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[-2:] == ["False", "False"]
