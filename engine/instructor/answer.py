@@ -1,0 +1,172 @@
+"""Read a model's answer strictly: JSON first, then tolerant ``key: value`` text; validate it.
+
+A model answer is untrusted text: it is never evaluated, its size is capped, its category must be
+one of the five, its box must lie inside the image, and a removal caption may not name the object
+being removed. Whatever fails is reported as a problem so the caller can retry or fall back.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+
+from engine.api import CATEGORIES
+from engine.instructor.intent import Intent
+from engine.instructor.phrases import removal_caption, strip_determiners, tidy
+
+MAX_ANSWER_CHARS = 20_000
+MAX_FIELD_CHARS = 300
+
+_SYNONYMS = {
+    "add": "addition", "adding": "addition", "insert": "addition", "insertion": "addition",
+    "object addition": "addition", "remove": "removal", "delete": "removal", "deletion": "removal",
+    "erase": "removal", "object removal": "removal", "local": "local", "replace": "local",
+    "replacement": "local", "edit": "local", "change": "local", "local editing": "local",
+    "attribute": "local", "attribute change": "local", "object replacement": "local",
+    "swap": "local", "style": "global", "global editing": "global", "style transfer": "global",
+    "whole image": "global", "background change": "background", "background replacement": "background",
+    "background editing": "background",
+}
+
+
+class AnswerError(ValueError):
+    """The answer cannot be used; the message says why (sent back to the model on retry)."""
+
+
+def _json_objects(text: str):
+    """Yield the decoded ``{...}`` objects found in ``text`` (balanced braces, strings respected)."""
+    decoder = json.JSONDecoder()
+    i = text.find("{")
+    tries = 0
+    while i != -1 and tries < 50:
+        tries += 1
+        try:
+            obj, _ = decoder.raw_decode(text, i)
+            if isinstance(obj, dict):
+                yield obj
+        except ValueError:
+            pass
+        i = text.find("{", i + 1)
+
+
+_KV_RE = re.compile(r"^\s*[\"'*_-]*\s*(category|type|edit[ _]type|target|object|caption|prompt|"
+                    r"box|bbox|target[ _]caption)\s*[\"'*_]*\s*[:=]\s*(.+?)\s*,?\s*$", re.I | re.M)
+
+
+def _text_fields(text: str) -> dict:
+    out: dict = {}
+    for key, value in _KV_RE.findall(text):
+        k = key.lower().replace(" ", "_")
+        k = {"type": "category", "edit_type": "category", "object": "target", "prompt": "caption",
+             "bbox": "box", "target_caption": "caption"}.get(k, k)
+        out.setdefault(k, value.strip().strip("\"'`"))
+    return out
+
+
+def extract_fields(raw) -> dict:
+    """The answer as a dict: a dict as is, else the first JSON object in the text, else ``key: value``
+    lines. Raises :class:`AnswerError` when nothing usable is there."""
+    if isinstance(raw, dict):
+        return raw
+    if raw is None:
+        raise AnswerError("empty answer")
+    text = str(raw)[:MAX_ANSWER_CHARS]
+    if not text.strip():
+        raise AnswerError("empty answer")
+    text = re.sub(r"```(?:json)?", " ", text)
+    for obj in _json_objects(text):
+        if any(k in obj for k in ("category", "type", "edit_type")):
+            return obj
+    fields = _text_fields(text)
+    if "category" in fields:
+        return fields
+    raise AnswerError("no JSON object with a category")
+
+
+def parse_box(value, shape, scale: str = "auto"):
+    """A box ``(x0, y0, x1, y1)`` in pixels of an image of ``shape``, or None.
+
+    ``scale`` says how the model writes coordinates: "pixels", "unit" (0..1), "1000" (0..1000, as
+    Qwen2-VL) or "auto" (0..1 when all values are at most 1, else pixels). Raises
+    :class:`AnswerError` when the box lies outside the image or is not four numbers.
+    """
+    if value is None or value == "" or (isinstance(value, str) and value.strip().lower() in ("null", "none")):
+        return None
+    if isinstance(value, str):
+        nums = re.findall(r"-?\d+(?:\.\d+)?", value)[:5]
+        value = [float(n) for n in nums]
+    if isinstance(value, dict):
+        value = [value.get(k) for k in ("x0", "y0", "x1", "y1")]
+    try:
+        vals = [float(v) for v in value][:5]
+    except (TypeError, ValueError):
+        raise AnswerError("box is not four numbers") from None
+    if len(vals) != 4 or not all(np.isfinite(vals)):
+        raise AnswerError("box is not four numbers")
+    h, w = shape[:2]
+    if scale == "unit" or (scale == "auto" and max(abs(v) for v in vals) <= 1.0):
+        vals = [vals[0] * w, vals[1] * h, vals[2] * w, vals[3] * h]
+    elif scale == "1000":
+        vals = [vals[0] * w / 1000, vals[1] * h / 1000, vals[2] * w / 1000, vals[3] * h / 1000]
+    x0, x1 = sorted((vals[0], vals[2]))
+    y0, y1 = sorted((vals[1], vals[3]))
+    # Inside the image (a little slack for rounding), and not degenerate.
+    if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h or x0 < -0.05 * w or y0 < -0.05 * h \
+            or x1 > 1.05 * w or y1 > 1.05 * h:
+        raise AnswerError(f"box {vals} is outside the {w}x{h} image")
+    x0, y0, x1, y1 = max(0.0, x0), max(0.0, y0), min(float(w), x1), min(float(h), y1)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        raise AnswerError("box is empty")
+    return (x0, y0, x1, y1)
+
+
+def _field(fields: dict, key: str) -> str | None:
+    v = fields.get(key)
+    if v is None or isinstance(v, (dict, list)):
+        return None
+    v = tidy(str(v))[:MAX_FIELD_CHARS]
+    return None if v.lower() in ("", "null", "none", "n/a", "na", "nothing", "-") else v
+
+
+def interpret_answer(raw, instruction: str, shape, fallback: Intent, box_scale: str = "auto") -> Intent:
+    """Turn a raw model answer into a validated :class:`Intent`.
+
+    Missing pieces are filled from ``fallback`` (the offline parser's intent) when its category
+    agrees. Raises :class:`AnswerError` when the answer cannot be used.
+    """
+    fields = extract_fields(raw)
+    cat = fields.get("category", fields.get("type", fields.get("edit_type")))
+    cat = tidy(str(cat)).lower() if cat is not None else ""
+    cat = _SYNONYMS.get(cat, cat)
+    if cat not in CATEGORIES:
+        raise AnswerError(f"category {cat[:40]!r} is not one of {', '.join(CATEGORIES)}")
+    same = fallback.category == cat
+    target = _field(fields, "target")
+    if target and len(target.split()) > 12:
+        target = None
+    if target:
+        target = strip_determiners(target) or None
+    caption = _field(fields, "caption")
+    box = None
+    if cat == "addition":
+        box = parse_box(fields.get("box", fields.get("bbox")), shape, box_scale)
+    if cat in ("global", "background"):
+        target = None
+    elif not target:
+        if same and fallback.target:
+            target = fallback.target
+        else:
+            raise AnswerError(f"a {cat} edit needs a target object")
+    if cat == "removal":
+        noun = (target or "").lower().split()[-1:] if target else []
+        if not caption or (noun and re.search(rf"\b{re.escape(noun[0])}", caption.lower())):
+            caption = fallback.caption if same else removal_caption(None)
+    if not caption:
+        caption = fallback.caption if same and fallback.caption else (target or "")
+    return Intent(cat, target, replacement=fallback.replacement if same else None, caption=caption,
+                  confident=True, spatial=fallback.spatial,
+                  subject=fallback.subject if same else None,
+                  anchor=fallback.anchor if same else None,
+                  relation=fallback.relation if same else None, box=box, instruction=instruction)

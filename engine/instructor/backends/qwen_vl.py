@@ -1,0 +1,129 @@
+"""A local vision-language model through transformers: the Qwen2-VL / Qwen2.5-VL family.
+
+BrushEdit uses Qwen2-VL-7B-Instruct; the 2B/3B models fit smaller GPUs. The image is sent
+downscaled (long side ``max_side``) to bound the number of vision tokens.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from engine.api import MissingModelsError
+from engine.instructor.backends.base import InstructorBackend
+from engine.instructor.prompts import RETRY_PROMPT, system_prompt, user_prompt
+
+
+def downscale(image: np.ndarray, max_side: int) -> np.ndarray:
+    """``image`` with its long side at most ``max_side`` pixels (area interpolation)."""
+    import cv2
+
+    h, w = image.shape[:2]
+    s = max_side / float(max(h, w))
+    if s >= 1:
+        return image
+    return cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+
+
+class QwenVLBackend(InstructorBackend):
+    """Qwen2-VL / Qwen2.5-VL answering the planning prompt (greedy decoding).
+
+    Parameters
+    ----------
+    model : transformers model
+        ``Qwen2VLForConditionalGeneration`` or ``Qwen2_5_VLForConditionalGeneration``.
+    processor : transformers processor
+        Its ``AutoProcessor`` (tokenizer, image processor, chat template).
+    max_new_tokens : int
+    max_side : int
+        Long side in pixels of the image given to the model.
+    """
+
+    name = "local"
+
+    def __init__(self, model, processor, max_new_tokens: int = 200, max_side: int = 768) -> None:
+        self.model = model.eval()
+        self.processor = processor
+        self.max_new_tokens = int(max_new_tokens)
+        self.max_side = int(max_side)
+        model_type = getattr(getattr(model, "config", None), "model_type", "") or ""
+        # Qwen2-VL writes boxes on a 0..1000 grid; Qwen2.5-VL in pixels of the image it saw.
+        self.box_scale = "pixels" if "2_5" in model_type else "1000"
+        self.name = "local"
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path, device: str | None = None, dtype=None,
+                        **kwargs) -> "QwenVLBackend":
+        """Load a Qwen2-VL or Qwen2.5-VL folder (Hugging Face layout).
+
+        Raises
+        ------
+        engine.api.MissingModelsError
+            When the folder has no ``config.json``.
+        """
+        directory = Path(directory)
+        cfg_path = directory / "config.json"
+        if not cfg_path.is_file():
+            name = "qwen2-vl-2b" if "2b" in directory.name.lower() else "qwen2-vl-7b"
+            raise MissingModelsError([name], f"Qwen2-VL weights not found in {directory}")
+        import torch
+        from transformers import AutoProcessor
+
+        model_type = json.loads(cfg_path.read_text()).get("model_type", "qwen2_vl")
+        if model_type == "qwen2_5_vl":
+            from transformers import Qwen2_5_VLForConditionalGeneration as Model
+        else:
+            from transformers import Qwen2VLForConditionalGeneration as Model
+        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if dtype is None:
+            dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+        elif isinstance(dtype, str):
+            dtype = getattr(torch, dtype)
+        model = Model.from_pretrained(str(directory), dtype=dtype).to(device)
+        processor = AutoProcessor.from_pretrained(str(directory))
+        return cls(model, processor, **kwargs)
+
+    def ask(self, image: np.ndarray, instruction: str, problem: str | None = None) -> str:
+        import torch
+
+        small = downscale(np.asarray(image), self.max_side)
+        h, w = small.shape[:2]
+        text = user_prompt(instruction)
+        if problem:
+            text += "\n" + RETRY_PROMPT.format(problem=problem[:200])
+        messages = [
+            {"role": "system", "content": [{"type": "text", "text": system_prompt(w, h)}]},
+            {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": text}]},
+        ]
+        prompt = self.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        inputs = self.processor(text=[prompt], images=[small], return_tensors="pt")
+        device = next(self.model.parameters()).device
+        inputs = {k: (v.to(device) if hasattr(v, "to") else v) for k, v in inputs.items()}
+        with torch.inference_mode():
+            out = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
+        new = out[:, inputs["input_ids"].shape[1]:]
+        answer = self.processor.batch_decode(new, skip_special_tokens=True)[0]
+        if self.box_scale == "pixels":
+            # Boxes are in the downscaled image: say so, the validator rescales pixel boxes.
+            return _rescale_answer(answer, (h, w), image.shape[:2])
+        return answer
+
+
+def _rescale_answer(answer: str, seen: tuple[int, int], full: tuple[int, int]) -> str | dict:
+    """Rescale a pixel box from the image the model saw to the full image."""
+    from engine.instructor.answer import AnswerError, extract_fields
+
+    try:
+        fields = dict(extract_fields(answer))
+    except AnswerError:
+        return answer
+    box = fields.get("box", fields.get("bbox"))
+    if isinstance(box, (list, tuple)) and len(box) == 4:
+        try:
+            sy, sx = full[0] / seen[0], full[1] / seen[1]
+            fields["box"] = [float(box[0]) * sx, float(box[1]) * sy, float(box[2]) * sx, float(box[3]) * sy]
+        except (TypeError, ValueError):
+            pass
+    return fields

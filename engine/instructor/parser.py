@@ -1,0 +1,459 @@
+"""The offline instruction parser: a typed instruction -> :class:`Intent`, with no model.
+
+Rules over regular expressions, tried in order: removal, replacement, addition, background,
+change (local or whole-image), then softer phrasings ("the cat should be red", "a hat on the
+dog", "Van Gogh style"). Unknown text becomes a low-confidence ``local`` edit of the whole phrase.
+It never raises: it is the fallback of every model backend.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from engine.instructor.intent import Intent
+from engine.instructor.lexicon import (ADD_VERBS, CHANGE_VERBS, GLOBAL_LOOK, IMAGE_WORDS, POLITE_LEAD,
+                                       POLITE_TAIL, REMOVE_VERBS, REPLACE_VERBS)
+from engine.instructor.phrases import (analyze_object, background_caption, global_caption,
+                                       is_image_ref, is_scene, local_caption, looks_like_adjectives,
+                                       removal_caption, strip_determiners, strip_image_refs, tidy,
+                                       with_article)
+
+I = re.IGNORECASE
+MAX_CHARS = 600  # longer text is cut: instructions are short, junk must stay cheap
+
+_LEAD_RE = re.compile(rf"^(?:{POLITE_LEAD})\b[\s,!.:;-]*", I)
+_TAIL_RE = re.compile(rf"[\s,!.:;-]*\b(?:{POLITE_TAIL})$", I)
+_WISH_RE = re.compile(r"^(?:i(?:\s+want|\s+need|\s+would\s+like|'d\s+like|\s+d\s+like|\s+wish\s+for|'d\s+love|"
+                      r"\s+would\s+love)|give\s+me|show\s+me|i'm\s+after|we\s+want|we\s+need)\s+", I)
+_BG = r"(?:background|backdrop|back\s*ground|bg|setting|scenery|surroundings|environment)"
+_DEF = r"(?:the|this|that|my|his|her|its|our|their|your|these|those)"
+_INDEF = r"(?:a|an|some|one|two|three|four|five|six|seven|eight|nine|ten|several|many|few|a\s+few|\d+)"
+_PARTICIPLE_REMOVE = (r"(?:removed|gone|deleted|erased|eliminated|taken\s+out|taken\s+away|cut\s+out|"
+                      r"wiped\s+out|cleared|missing|hidden|out\s+of\s+(?:the\s+)?(?:" + IMAGE_WORDS +
+                      r")|out|away|disappear(?:ed)?|vanish(?:ed)?|go\s+away|be\s+gone|invisible|"
+                      r"get\s+removed|got\s+removed)")
+
+_ARROW_RE = re.compile(r"^(?P<x>.+?)\s*(?:->|=>|→|⇒|⟶|➔|➜)\s*(?P<y>.+)$")
+_REMOVE_RE = re.compile(rf"^(?:{REMOVE_VERBS})\b\s*(?:all\s+(?:of\s+)?|any\s+(?:of\s+)?|every\s+)?(?P<x>.+)$", I)
+_REMOVE_PARTICLE_RE = re.compile(
+    r"^(?:take|get|pull|cut|wipe|clean|clear|throw|edit|crop|paint|photoshop|rub|scrub|blot|white|"
+    r"leave|keep|move|rip|tear|chop|knock|pluck|brush)\s+(?P<x>.+?)\s+(?:out|away|off)\b(?P<rest>.*)$", I)
+_MAKE_GONE_RE = re.compile(rf"^(?:make|have|let|get)\s+(?P<x>.+?)\s+(?:be\s+)?{_PARTICIPLE_REMOVE}\b(?P<rest>.*)$", I)
+_NO_MORE_RE = re.compile(
+    r"^(?:(?:ensure|make\s+sure|see\s+to\s+it)\s+(?:that\s+)?)?(?:there(?:\s+is|\s+are|'s|\s+should\s+be|"
+    r"\s+must\s+be|\s+will\s+be|\s+shall\s+be)\s+|i\s+(?:don't|do\s+not|dont)\s+want\s+(?:to\s+see\s+)?(?:any\s+)?|"
+    r"we\s+(?:don't|do\s+not)\s+(?:want|need)\s+(?:any\s+)?|without\s+|leave\s+out\s+|"
+    r"there\s+should\s+not\s+be\s+|no\s+(?:more\s+)?)(?:no\s+(?:more\s+)?)?(?:longer\s+)?(?:any\s+)?(?P<x>.+)$", I)
+_SUBJ_GONE_RE = re.compile(
+    rf"^(?P<x>.+?)\s+(?:(?:should|must|needs?\s+to|has\s+to|have\s+to|shall|will|can|could|to)\s+"
+    rf"(?:be\s+|go\s+|get\s+)?|(?:is|are)\s+(?:to\s+be\s+)?|be\s+)?{_PARTICIPLE_REMOVE}\b(?P<rest>.*)$", I)
+_REPLACE_RE = re.compile(
+    rf"^(?P<v>{REPLACE_VERBS})\s+(?:out\s+)?(?P<x>.+?)\s+(?:with|by|for|to|into|in\s+favou?r\s+of|"
+    rf"and\s+(?:put|add|use|place)|->|so\s+(?:it|they)\s+(?:is|are|becomes?))\s+(?P<y>.+)$", I)
+_REPLACE_ALONE_RE = re.compile(rf"^(?P<v>{REPLACE_VERBS})\s+(?P<x>.+)$", I)
+_COLOR_OF_RE = re.compile(
+    r"^(?:change|alter|modify|switch|turn|make|set|adjust|update|shift|swap)\s+(?:the\s+)?"
+    r"(?:colou?r|colou?ring|hue|shade|tone|texture|material|pattern)\s+of\s+(?P<x>.+?)\s+"
+    r"(?:to|into|in|as|with|from\s+\w+\s+to)\s+(?:be\s+)?(?P<y>.+)$", I)
+_POSS_COLOR_RE = re.compile(
+    r"^(?:change|alter|modify|switch|turn|make|set|adjust|update)\s+(?P<x>.+?)(?:'s|s')?\s+"
+    r"(?:colou?r|hue|texture|material|pattern)\s+(?:to|into|in|as)\s+(?:be\s+)?(?P<y>.+)$", I)
+_PAINT_RE = re.compile(r"^(?:paint|repaint|colou?r|recolou?r|dye|tint|spray|spray\s+paint)\s+"
+                       r"(?P<x>(?!a\s|an\s).+?)\s+(?:in\s+|with\s+|to\s+)?(?P<y>[\w-]+(?:\s+and\s+[\w-]+)?)$", I)
+_CHANGE_RE = re.compile(
+    rf"^(?P<v>{CHANGE_VERBS})\s+(?P<x>.+?)\s+(?:(?:so\s+(?:that\s+)?(?:it|they)\s+)?(?:looks?|appears?|seems?)"
+    rf"\s+(?:like|as\s+if\s+(?:it\s+)?(?:were|was)|to\s+be)?|(?:in\s*to|into|to\s+be|to\s+look\s+like|"
+    rf"to\s+resemble|to\s+become|to|as\s+if\s+(?:it\s+)?(?:were|was|is)|as|like|resemble|become|"
+    rf"becomes|be|with|from\s+[\w\s]+?\s+to))\s+(?P<y>.+)$", I)
+_MAKE_ADJ_RE = re.compile(rf"^(?:make|render|get|have|let|keep)\s+(?P<x>.+?)\s+(?P<y>(?:a|an)\s+.+|"
+                          rf"(?:more|less|very|much|extra|super|really|slightly|a\s+bit|a\s+little)\s+.+|"
+                          rf"[\w-]+(?:\s*(?:and|,)\s*[\w-]+)?)$", I)
+_PLACE_SUBJECT_RE = re.compile(
+    rf"^(?:make|put|place|move|set|show|have|transport|take|bring|send|teleport|relocate|let|"
+    rf"drop|depict|display|picture|imagine|see)\s+(?P<x>{_DEF}\s+.+?|(?:him|her|them|it))\s+"
+    rf"(?:(?:sit(?:ting)?|stand(?:ing)?|be|being|to\s+be|appear|walking|lying)\s+)?"
+    rf"(?:in|on|at|into|onto|to|inside|within|under)\s+(?P<y>.+)$", I)
+_GIVE_RE = re.compile(rf"^(?:give|gift|hand|get)\s+(?P<a>.+?)\s+(?P<x>{_INDEF}\s+.+)$", I)
+_WEAR_RE = re.compile(
+    rf"^(?:(?:make|have|let|get)\s+)?(?P<a>.+?)\s+(?:(?:should|must|to|will|can)\s+)?(?:(?:wear|wears|wearing|"
+    rf"hold|holds|holding|carry|carries|carrying|put\s+on|puts\s+on|sport|sporting|don|donning|"
+    rf"grow|grows)\s+(?P<x>(?:{_INDEF}\s+)?.+)|(?:have|has|having|with|get|gets)\s+(?P<x2>{_INDEF}\s+.+))$", I)
+_THERE_BE_RE = re.compile(
+    rf"^(?:(?:let|make\s+sure)\s+)?there\s+(?:should\s+be|must\s+be|will\s+be|needs\s+to\s+be|be|is|are|'s)"
+    rf"\s+(?:also\s+)?(?P<x>.+)$", I)
+_ADD_RE = re.compile(rf"^(?P<v>{ADD_VERBS})\b\s*(?:in\s+|on\s+)?(?P<x>.+)$", I)
+_SUBJ_BE_RE = re.compile(
+    rf"^(?P<x>(?:{_DEF}\s+)?.+?)\s+(?:should|must|needs?\s+to|has\s+to|have\s+to|shall|will|to|"
+    rf"could|can|would)\s+(?:be|become|look\s+like|look|turn\s+into|turn|change\s+to)\s+(?P<y>.+)$", I)
+_WHAT_IF_RE = re.compile(r"^(?:what\s+if|imagine\s+(?:if)?|suppose|pretend)\s+(?P<x>.+?)\s+(?:was|were|is|are|became|turned\s+into)\s+(?P<y>.+)$", I)
+_STYLE_RE = re.compile(r"(?:\bstyle\b|\bpainting\b|\bpainted\b|\bin\s+the\s+(?:manner|style)\s+of\b|\bdrawn\s+as\b|"
+                       r"\bfilter\b|\baesthetic\b)", I)
+_GLOBAL_VERB_RE = re.compile(
+    r"^(?:brighten|darken|lighten|dim|enhance|sharpen|saturate|desaturate|colori[sz]e|stylize|"
+    r"stylise|cartoonize|cartoonise|animate|anime-?fy|age|warm|cool|relight|re-light|"
+    r"increase|decrease|reduce|boost|raise|lower)\b(?:\s+up)?\s*(?P<x>.*)$", I)
+_GLOBAL_VERB_LOOK = {"brighten": "brighter", "darken": "darker", "lighten": "lighter", "dim": "dimmer",
+                     "enhance": "enhanced, high quality", "sharpen": "sharper", "warm": "warmer tones",
+                     "cool": "cooler tones", "saturate": "more saturated colors",
+                     "desaturate": "desaturated colors", "colorize": "full color", "colorise": "full color",
+                     "age": "aged, vintage look", "cartoonize": "cartoon style", "cartoonise": "cartoon style"}
+_LOOK_RE = re.compile(rf"\b(?:{GLOBAL_LOOK})\b", I)
+
+
+def _clean(text: str) -> str:
+    t = unicodedata.normalize("NFKC", str(text))[:MAX_CHARS]
+    t = "".join(ch if ch.isprintable() else " " for ch in t)
+    t = (t.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"')
+         .replace("\u201d", '"').replace("-->", "->").replace("–>", "->"))
+    t = re.sub(r"\s+", " ", t).strip(" \t\"'`*_~.,;:!?¡¿。！？、")
+    for _ in range(6):
+        n = _LEAD_RE.sub("", t, count=1).strip(" ,.;:!?")
+        n = _TAIL_RE.sub("", n).strip(" ,.;:!?")
+        if n == t:
+            break
+        t = n
+    return t
+
+
+def _sentences(text: str) -> list[str]:
+    parts = [p for p in re.split(r"(?<=[.!?;。！？])\s+|\n+", text) if p.strip()]
+    return parts or [text]
+
+
+def parse_instruction(text: str) -> Intent:
+    """Parse an editing instruction into an :class:`Intent`, offline and without a model.
+
+    Parameters
+    ----------
+    text : str
+        What the user typed ("remove the red car on the left", "can you put a hat on the dog?",
+        "swap the cat for a tiger", "sky -> sunset", "make it look like winter").
+
+    Returns
+    -------
+    Intent
+        Never raises: unknown or empty text gives ``category="local"`` with the whole phrase as
+        target and ``confident=False``.
+    """
+    raw = "" if text is None else str(text)
+    try:
+        best = None
+        for sentence in _sentences(raw[:MAX_CHARS]):
+            intent = _parse_one(_clean(sentence))
+            if intent is not None and intent.confident:
+                return intent.with_(instruction=raw)
+            best = best or intent
+        if best is not None:
+            return best.with_(instruction=raw)
+    except Exception:  # noqa: BLE001 -- a parser bug must never fail an edit
+        pass
+    phrase = tidy(_safe_clean(raw)) or None
+    return Intent("local", phrase, caption=phrase or "", confident=False, instruction=raw)
+
+
+def _safe_clean(raw: str) -> str:
+    try:
+        return _clean(raw)
+    except Exception:  # noqa: BLE001
+        return raw[:200]
+
+
+def _parse_one(s: str) -> Intent | None:
+    if not s:
+        return None
+    wish = False
+    m = _WISH_RE.match(s)
+    if m:
+        wish, s = True, _clean(s[m.end():])
+    for rule in (_rule_arrow, _rule_remove, _rule_replace, _rule_add, _rule_background,
+                 _rule_place_subject, _rule_color_of, _rule_wear, _rule_change, _rule_be,
+                 _rule_global):
+        intent = rule(s)
+        if intent is not None:
+            return intent
+    if wish or re.match(rf"^{_INDEF}\s", s, I):
+        obj = analyze_object(s)
+        if obj.target:
+            return _addition(obj)
+    return _unknown(s)
+
+
+# --- intents ---------------------------------------------------------------------------------------
+
+
+def _unknown(s: str) -> Intent:
+    obj = analyze_object(s)
+    target = tidy(s) or None
+    return Intent("local", target, caption=target or "", confident=False, spatial=obj.spatial)
+
+
+def _addition(obj, confident: bool = True) -> Intent:
+    caption = with_article(obj.counted or obj.target or "")
+    return Intent("addition", obj.target, replacement=None, caption=caption, confident=confident,
+                  spatial=obj.spatial, anchor=obj.anchor, relation=obj.relation)
+
+
+def _removal(x: str, rest: str = "") -> Intent:
+    phrase = tidy(x + " " + rest)
+    if re.match(rf"^(?:{_DEF}\s+)?(?:whole\s+|entire\s+)?{_BG}$", phrase, I):
+        return Intent("background", None, replacement="plain white background",
+                      caption="a clean plain white background")
+    obj = analyze_object(phrase)
+    if not obj.target:
+        return Intent("local", tidy(x) or None, caption=tidy(x), confident=False)
+    anchor = obj.anchor if obj.relation in ("on", "from", "off", "off of", "atop", "upon", "in",
+                                            "inside", "at", "over", "out of", "away from") else None
+    caption = removal_caption(anchor, obj.spatial)
+    return Intent("removal", obj.target, caption=caption, spatial=obj.spatial, anchor=obj.anchor,
+                  relation=obj.relation)
+
+
+def _local(x: str, y: str | None) -> Intent:
+    obj = analyze_object(x)
+    y = tidy(strip_image_refs(y)) if y else None
+    if y:
+        y = re.sub(r"^(?:be|become|look\s+like|resemble)\s+", "", y, flags=I)
+    if not obj.target:
+        return _unknown(x)
+    return Intent("local", obj.target, replacement=y or None, caption=local_caption(obj.target, y),
+                  spatial=obj.spatial)
+
+
+def _global(look: str) -> Intent:
+    look = tidy(strip_image_refs(look))
+    return Intent("global", None, replacement=look or None, caption=global_caption(look))
+
+
+def _background(new: str, subject: str | None = None) -> Intent:
+    new = tidy(new)
+    new = re.sub(r"^(?:(?:to|into|be|become|look\s+like|show(?:case)?|showcasing|showing|simulate|"
+                 r"simulating|convey|conveying|depict|depicting|reflect|reflecting|portray|portraying|"
+                 r"feature|featuring|display|displaying|resemble|like|an?\s+image\s+of|"
+                 r"something\s+like)\s+)+", "", new, flags=I)
+    new = tidy(strip_image_refs(new))
+    subj = strip_determiners(subject) if subject else None
+    return Intent("background", None, replacement=new or None, caption=background_caption(new),
+                  subject=subj or None)
+
+
+def _classify_change(x: str, y: str) -> Intent:
+    """ "change X to Y": whole image -> global, scenery -> background, an object -> local."""
+    xs = tidy(strip_image_refs(x)) if not is_image_ref(x) else tidy(x)
+    if is_image_ref(x) or is_image_ref(xs) or not xs:
+        return _global(y)
+    if re.search(rf"\b{_BG}\b", xs, I):
+        subj = re.search(rf"\b(?:behind|of|around)\s+(?P<s>.+)$", xs, I)
+        return _background(y, subj.group("s") if subj else None)
+    if is_scene(xs):
+        return _background(y)
+    return _local(x, y)
+
+
+# --- rules -------------------------------------------------------------------------------------------
+
+
+def _rule_arrow(s: str) -> Intent | None:
+    m = _ARROW_RE.match(s)
+    if not m:
+        return None
+    x, y = tidy(m.group("x")), tidy(m.group("y"))
+    if not y:
+        return None
+    if not x or is_image_ref(x):
+        return _global(y)
+    if re.match(r"^(?:nothing|none|empty|blank|gone|remove|removed|delete|deleted|erase|erased|"
+                r"background|nil|null|void|-|x)$", y, I):
+        return _removal(x)
+    return _classify_change(x, y)
+
+
+def _rule_remove(s: str) -> Intent | None:
+    for rx in (_REMOVE_RE, _REMOVE_PARTICLE_RE, _MAKE_GONE_RE):
+        m = rx.match(s)
+        if m:
+            rest = m.groupdict().get("rest") or ""
+            return _removal(m.group("x"), rest)
+    m = _NO_MORE_RE.match(s)
+    if m and re.match(r"^(?:ensure|make\s+sure|see\s+to|there|i\s|we\s|without|leave|no\s)", s, I) and (
+            re.match(r"^(?:without|leave|no\s)", s, I) or re.search(r"\b(?:no|not|don't|dont)\b", s, I)):
+        return _removal(m.group("x"))
+    m = _SUBJ_GONE_RE.match(s)
+    if m and not re.match(r"^(?:it|this)$", m.group("x"), I):
+        return _removal(m.group("x"), m.group("rest"))
+    return None
+
+
+def _rule_replace(s: str) -> Intent | None:
+    m = _REPLACE_RE.match(s)
+    if m:
+        x, y = m.group("x"), m.group("y")
+        if re.match(r"^substitut", m.group("v"), I) and re.search(r"\s+for\s+", s, I):
+            x, y = y, x  # "substitute Y for X"
+        if re.match(r"^(?:it|this)$", tidy(x), I) and re.search(rf"\b{_BG}\b", y, I):
+            return _background(y)
+        return _classify_change(x, y)
+    m = _REPLACE_ALONE_RE.match(s)
+    if m:
+        x = m.group("x")
+        if re.search(rf"\b{_BG}\b", x, I):
+            return _background("", None)
+        obj = analyze_object(x)
+        if obj.target:
+            return Intent("local", obj.target, caption=f"a different {obj.target}", spatial=obj.spatial)
+    return None
+
+
+def _rule_add(s: str) -> Intent | None:
+    m = _ADD_RE.match(s)
+    if not m:
+        return None
+    verb, x = m.group("v").lower(), m.group("x")
+    # "put the cat on a beach": moving a named subject to a place is a new background.
+    if verb in ("put", "place", "set", "bring", "position", "station", "seat", "park", "lay", "drop",
+                "perch") and re.match(rf"^{_DEF}\s", x, I):
+        return None
+    if re.match(rf"^(?:an?\s+)?(?:new\s+)?(?:(?!(?:in|on|at|to|of|the)\b)[\w'-]+\s+){{0,3}}{_BG}\b", x, I) or re.search(rf"\b(?:as|for)\s+(?:the\s+)?{_BG}\b", x, I):
+        return _background(re.sub(rf"\b(?:as|for|to|in)?\s*(?:the\s+)?{_BG}\b.*$", "", x, flags=I) or x)
+    obj = analyze_object(x)
+    if not obj.target:
+        return None
+    if is_image_ref(obj.target) or re.match(rf"^(?:an?\s+)?(?:{IMAGE_WORDS})\b", tidy(x), I):
+        # "generate an image that captures ... cyberpunk": a whole-image look.
+        return _global(re.sub(rf"^(?:an?\s+)?(?:{IMAGE_WORDS})\s+(?:that|which|of|with)?\s*", "", tidy(x), flags=I))
+    if re.match(r"^(?:more|some\s+more)\s+(?:light|contrast|saturation|brightness|warmth|color|colour)", x, I):
+        return _global(x)
+    if re.search(r"\b(?:effect|filter|tone|tint|style|look|vibe|mood|atmosphere|lighting|grain|vignette)$",
+                 obj.target, I) and (not obj.anchor or is_image_ref(obj.anchor)):
+        return _global(x)
+    return _addition(obj)
+
+
+def _rule_background(s: str) -> Intent | None:
+    if not re.search(rf"\b{_BG}\b", s, I) or re.match(r"^(?:blur|blurr?ed)\b", s, I) and False:
+        return None
+    s2 = strip_image_refs(s)
+    if re.match(r"^(?:blur|soften|defocus)\b", s2, I):
+        return _background("blurred, out of focus background", _subject_of(s2))
+    m = re.search(rf"\b{_BG}\b(?:\s+(?:behind|of|around)\s+(?P<s>.+?))?\s+(?:to|into|with|as|for|be|is|into|:|"
+                  rf"showing|show|showcase|showcasing|depicting|depict|look\s+like|like|portraying|portray|"
+                  rf"reflecting|reflect|simulate|simulating|convey|conveying|becomes?|featuring|so\s+it\s+"
+                  rf"(?:is|shows|looks\s+like))\s+(?P<y>.+)$", s2, I)
+    if m:
+        return _background(m.group("y"), m.group("s"))
+    m = re.search(rf"(?:^|\s)(?P<y>(?:(?:a|an)\s+)?(?:[\w'-]+\s+){{1,4}}?){_BG}\b", s2, I)
+    if m:
+        y = re.sub(rf"^.*\b(?:to|into|with|as|of|reflect|show|depict|showcase|convey|give\s+\w+|"
+                   rf"add|use|put|place|make|want|need)\s+", "", m.group("y"), flags=I)
+        y = strip_determiners(y) if re.match(r"^(?:the|this|that|its|their)\b", y, I) else y
+        if tidy(y) and not re.match(r"^(?:change|replace|modify|alter|edit|new|different|swap|"
+                                    r"switch|the|this)$", tidy(y), I):
+            return _background(y, _subject_of(s2))
+    m = re.match(rf"^(?:make|turn|set|have)\s+(?:the\s+)?{_BG}\s+(?P<y>.+)$", s2, I)
+    if m:
+        return _background(m.group("y"), _subject_of(s2))
+    return _background("", _subject_of(s2)).with_(confident=False)
+
+
+def _subject_of(s: str) -> str | None:
+    m = re.search(rf"\b(?:behind|around)\s+(?P<s>{_DEF}\s+[\w\s'-]+?)(?:\s+(?:to|into|with|as)\b|$)", s, I)
+    return m.group("s") if m else None
+
+
+def _rule_place_subject(s: str) -> Intent | None:
+    m = _PLACE_SUBJECT_RE.match(s)
+    if not m:
+        return None
+    x, y = m.group("x"), m.group("y")
+    y_clean = tidy(y)
+    proper = bool(re.match(r"^(?:the\s+)?[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*$", y_clean))
+    if is_scene(y_clean) or proper or re.match(r"^(?:a|an)\s", y_clean, I) and is_scene(y_clean):
+        return _background(y_clean, x if not re.match(r"^(?:him|her|them|it)$", x, I) else None)
+    return None
+
+
+def _rule_color_of(s: str) -> Intent | None:
+    for rx in (_COLOR_OF_RE, _POSS_COLOR_RE):
+        m = rx.match(s)
+        if m:
+            x, y = m.group("x"), tidy(m.group("y"))
+            if is_image_ref(x):
+                return _global(y)
+            obj = analyze_object(x)
+            if obj.target:
+                return Intent("local", obj.target, replacement=y, caption=local_caption(obj.target, y)
+                              if looks_like_adjectives(y) else with_article(f"{y} {obj.target}"),
+                              spatial=obj.spatial)
+    m = _PAINT_RE.match(s)
+    if m and looks_like_adjectives(m.group("y")):
+        return _classify_change(m.group("x"), m.group("y"))
+    return None
+
+
+def _rule_change(s: str) -> Intent | None:
+    m = _CHANGE_RE.match(s)
+    if m:
+        x, y = m.group("x"), m.group("y")
+        if m.group("v").lower() in ("give", "apply") and not is_image_ref(x):
+            return None
+        return _classify_change(x, y)
+    m = _MAKE_ADJ_RE.match(s)
+    if m:
+        return _classify_change(m.group("x"), m.group("y"))
+    m = re.match(rf"^(?:{CHANGE_VERBS})\s+(?P<x>.+)$", s, I)
+    if m and _LOOK_RE.search(m.group("x")) and (is_image_ref(m.group("x")) or _STYLE_RE.search(s)):
+        return _global(m.group("x"))
+    return None
+
+
+def _rule_wear(s: str) -> Intent | None:
+    m = _GIVE_RE.match(s)
+    if m:
+        x, a = m.group("x"), m.group("a")
+        if re.search(r"\b(?:look|feel|vibe|style|tone|mood|makeover|finish|color|colour|texture|"
+                     r"effect|filter|glow)\b", x, I):
+            return _global(x) if is_image_ref(a) else _local(a, x)
+        obj = analyze_object(x)
+        if obj.target:
+            return _addition(obj).with_(anchor=strip_determiners(a), relation="on")
+    m = _WEAR_RE.match(s)
+    if m and not is_image_ref(m.group("a")):
+        obj = analyze_object(m.group("x") or m.group("x2"))
+        if obj.target:
+            return _addition(obj).with_(anchor=strip_determiners(m.group("a")), relation="on")
+    m = _THERE_BE_RE.match(s)
+    if m:
+        x = m.group("x")
+        if re.match(r"^(?:no|not)\b", x, I):
+            return _removal(re.sub(r"^(?:no|not)\s+(?:any\s+)?", "", x, flags=I))
+        obj = analyze_object(x)
+        if obj.target:
+            return _addition(obj)
+    return None
+
+
+def _rule_be(s: str) -> Intent | None:
+    for rx in (_SUBJ_BE_RE, _WHAT_IF_RE):
+        m = rx.match(s)
+        if m:
+            return _classify_change(m.group("x"), m.group("y"))
+    return None
+
+
+def _rule_global(s: str) -> Intent | None:
+    m = _GLOBAL_VERB_RE.match(s)
+    if m:
+        rest = tidy(m.group("x"))
+        verb = s.split()[0].lower()
+        look = _GLOBAL_VERB_LOOK.get(verb, verb)
+        if not rest or is_image_ref(rest):
+            return _global(look)
+        if _LOOK_RE.search(rest):
+            return _global(s)
+        return _local(rest, s.split()[0] + "ed")
+    if _LOOK_RE.search(s) or _STYLE_RE.search(s):
+        m = re.search(r"\b(?:in|into|to|with|like|as|of)\s+(?:the\s+|a\s+|an\s+)?(?P<y>(?:[\w'-]+\s+){0,4}?"
+                      r"(?:style|painting|sketch|drawing|art|look|aesthetic|filter|render)s?\b.*)$", s, I)
+        look = m.group("y") if m else s
+        return _global(look)
+    return None

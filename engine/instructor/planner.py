@@ -1,0 +1,193 @@
+"""``plan(image, instruction)``: the instructor's proposal (category, target, caption, mask).
+
+The backend understands the instruction; GroundingDINO finds the target, SAM cuts it out, and the
+category decides the mask (see :mod:`engine.segment.category_masks`). The editor shows the plan
+for approval before anything is painted.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+import numpy as np
+
+from engine.api import DEFAULT_NEGATIVE_PROMPT, EditPlan, MissingModelsError
+from engine.instructor.backends.base import InstructorBackend
+from engine.instructor.intent import Intent
+from engine.segment import category_masks as cm
+from engine.segment import mask_ops as mo
+from engine.segment.select import Detection, rank_detections
+
+ProgressFn = Callable[[int, int, str], None]
+MAX_CANDIDATES = 5
+SUBJECT_QUERY = "person. animal. main object."
+NEEDED_MODELS = ["grounding-dino-tiny", "sam-vit-h"]
+_GROUP_RE = re.compile(r"\b(?:all|every|each|both|any|everyone|everybody|several|many|two|three|"
+                       r"four|five|six|seven|eight|nine|ten|\d+)\b", re.I)
+
+
+def _as_rgb(image: np.ndarray) -> np.ndarray:
+    a = np.asarray(image)
+    if a.ndim == 2:
+        a = np.stack([a] * 3, axis=-1)
+    if a.ndim != 3 or a.shape[2] not in (3, 4) or a.shape[0] < 1 or a.shape[1] < 1:
+        raise ValueError(f"expected an H x W x 3 RGB image, got shape {a.shape}")
+    a = a[..., :3]
+    if a.dtype != np.uint8:
+        a = np.clip(a * (255.0 if np.issubdtype(a.dtype, np.floating) and a.max() <= 1.0 else 1.0),
+                    0, 255).astype(np.uint8)
+    return np.ascontiguousarray(a)
+
+
+def _resolve_backend(backend) -> InstructorBackend:
+    from engine.instructor.backends import InstructorBackend as Base, OfflineBackend, load_backend
+
+    if backend is None or backend == "offline":
+        return OfflineBackend()
+    if isinstance(backend, Base):
+        return backend
+    if isinstance(backend, str):
+        return load_backend(backend)
+    raise TypeError(f"backend must be None, 'offline' or an InstructorBackend, not {type(backend).__name__}")
+
+
+def negative_prompt_for(intent: Intent) -> str:
+    """The default negative prompt; for removal also the removed object, so it does not come back."""
+    if intent.category == "removal" and intent.target:
+        return f"{DEFAULT_NEGATIVE_PROMPT}, {intent.target}"
+    return DEFAULT_NEGATIVE_PROMPT
+
+
+def plan(image: np.ndarray, instruction: str, backend=None, *, detector=None, segmenter=None,
+         on_progress: ProgressFn | None = None, removal_dilation: float | None = None) -> EditPlan:
+    """Propose an edit for ``instruction`` on ``image``.
+
+    Parameters
+    ----------
+    image : ndarray
+        ``H x W x 3`` uint8 RGB.
+    instruction : str
+        What the user typed.
+    backend : None, "offline", "local", "openai" or InstructorBackend
+        Who understands the instruction; None means the offline parser.
+    detector : engine.segment.grounding.GroundingDetector, optional
+        Finds the target's boxes. Needed (with ``segmenter``) for removal, local and background.
+    segmenter : engine.segment.sam.SamSegmenter, optional
+        Turns boxes into masks.
+    on_progress : callable, optional
+        ``on_progress(step, total, stage)``; it may raise :class:`engine.api.Cancelled`.
+    removal_dilation : float, optional
+        How far to grow a removed object's mask: below 1 a fraction of the image diagonal, else
+        pixels (default 1.5 % of the diagonal).
+
+    Returns
+    -------
+    engine.api.EditPlan
+        ``mask`` is never empty for global (the whole image) and addition (a region). For an object
+        that was not found the mask is empty and ``notes`` says so, with ``confidence`` 0.
+
+    Raises
+    ------
+    engine.api.MissingModelsError
+        When the category needs an object mask and no detector/segmenter was given.
+    """
+    img = _as_rgb(image)
+    shape = img.shape
+    total = 4
+
+    def progress(step: int, stage: str) -> None:
+        if on_progress is not None:
+            on_progress(step, total, stage)
+
+    progress(0, "understanding the instruction")
+    b = _resolve_backend(backend)
+    understood = b.understand(img, instruction)
+    intent, notes = understood.intent, list(understood.notes)
+    confidence = 1.0 if intent.confident else 0.4
+    if understood.backend != b.name:
+        confidence = min(confidence, 0.7)
+    cat = intent.category
+
+    if cat in ("removal", "local", "background") and (detector is None or segmenter is None):
+        what = f"'{intent.target}'" if intent.target else "the subject"
+        raise MissingModelsError(
+            NEEDED_MODELS,
+            f"finding {what} for a {cat} edit needs GroundingDINO and SAM, which are not installed",
+            hint="run: brushedit models download grounding-dino-tiny sam-vit-h "
+                 "(or paint the mask yourself)")
+
+    candidates: list[np.ndarray] = []
+    if cat == "global":
+        mask = cm.global_mask(shape)
+    elif cat == "addition":
+        mask, candidates, note = _addition(img, intent, detector, progress)
+        notes += note
+    else:
+        progress(1, "finding the object")
+        query = intent.target if cat != "background" else (intent.subject or SUBJECT_QUERY)
+        dets = detector.detect(img, query or SUBJECT_QUERY)
+        if not dets and cat == "background" and intent.subject:
+            dets = detector.detect(img, SUBJECT_QUERY)
+        progress(2, "segmenting")
+        segmenter.set_image(img)
+        if dets:
+            ranked = rank_detections(dets, intent.spatial, shape[:2])[:MAX_CANDIDATES]
+            object_masks = segmenter.masks_from_boxes([d.box for d in ranked])
+            confidence *= min(1.0, 0.5 + ranked[0].score)
+        elif cat == "background":
+            # No subject found: take what SAM sees at the centre.
+            h, w = shape[:2]
+            object_masks = [segmenter.predict([(w / 2, h / 2)], [1]).mask]
+            ranked = []
+            notes.append("no subject detected; kept the object at the centre")
+        else:
+            progress(total, "done")
+            notes.append(f"could not find '{intent.target}' in the image: paint the region or click it")
+            return _plan(instruction, intent, np.zeros(shape[:2], np.uint8), (), 0.0,
+                         understood.backend, notes)
+        object_masks = [mo.threshold(m) for m in object_masks]
+        if cat != "background" and len(object_masks) > 1 and not intent.spatial and (
+                _GROUP_RE.search(instruction or "") or " and " in (intent.target or "")):
+            # "remove all the people", "the cup and the glasses": every detection together.
+            merged = object_masks[0]
+            for m in object_masks[1:]:
+                merged = mo.union(merged, m)
+            object_masks = [merged] + object_masks
+        progress(3, "building the mask")
+        if cat == "removal":
+            candidates = [cm.removal_mask(m, removal_dilation) for m in object_masks]
+        elif cat == "local":
+            candidates = [cm.local_mask(m) for m in object_masks]
+        else:
+            candidates = [cm.background_mask(m) for m in object_masks]
+        mask = candidates[0]
+    progress(total, "done")
+    return _plan(instruction, intent, mask, tuple(candidates), confidence, understood.backend, notes)
+
+
+def _plan(instruction, intent, mask, candidates, confidence, backend, notes) -> EditPlan:
+    return EditPlan(instruction=str(instruction or ""), category=intent.category, target=intent.target,
+                    caption=intent.caption, negative_prompt=negative_prompt_for(intent), mask=mask,
+                    candidate_masks=tuple(candidates), confidence=float(max(0.0, min(1.0, confidence))),
+                    backend=backend, notes=tuple(notes))
+
+
+def _addition(img, intent: Intent, detector, progress):
+    """The region for a new object: the model's box, else next to the anchor, else a default."""
+    shape = img.shape
+    notes: list[str] = []
+    box = cm.clamp_box(intent.box, shape) if intent.box is not None else None
+    if box is None and intent.anchor and detector is not None:
+        progress(1, "finding where to add")
+        dets = detector.detect(img, intent.anchor)
+        if dets:
+            anchor: Detection = rank_detections(dets, intent.spatial, shape[:2])[0]
+            box = cm.default_addition_box(shape, intent.spatial, anchor.box, intent.relation)
+        else:
+            notes.append(f"could not find '{intent.anchor}'; placed the new object in a default region")
+    if box is None:
+        box = cm.default_addition_box(shape, intent.spatial)
+    ellipse = cm.addition_mask(shape, box, "ellipse")
+    rect = cm.addition_mask(shape, box, "box")
+    return ellipse, [ellipse, rect], notes

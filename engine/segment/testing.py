@@ -1,0 +1,178 @@
+"""Tiny random SAM, GroundingDINO and Qwen2-VL models, built in-process with no network.
+
+For tests (diffusers' ``get_dummy_components`` habit): each builds in well under a second on a CPU
+and runs the same code paths as the published weights. The ``save_*`` functions write them in the
+on-disk layout the loaders expect (:func:`engine.segment.sam.load_sam`,
+:func:`engine.segment.grounding.load_grounding_dino`,
+:meth:`engine.instructor.backends.QwenVLBackend.from_pretrained`), so the CLI, the editor and the
+engine service can be tested end to end.
+
+The outputs of these models are random: a tiny SAM gives some blob, a tiny GroundingDINO some
+boxes, a tiny Qwen2-VL gibberish (which the instructor must survive by falling back to its offline
+parser).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# Words for the tiny BERT vocabulary of GroundingDINO; others become [UNK].
+_BERT_WORDS = ("[PAD] [UNK] [CLS] [SEP] [MASK] . , a an the of on in left right man woman person "
+               "cat dog car red blue sky tree hat house bird flower table chair cup face shirt "
+               "boy girl horse bench road building water grass background").split()
+
+QWEN_SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>",
+                       "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
+
+# Qwen2-VL's chat layout, reduced to what the instructor sends (system/user text and images).
+QWEN_CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
+    "{% for c in message['content'] %}{% if c['type'] == 'image' %}"
+    "<|vision_start|><|image_pad|><|vision_end|>{% else %}{{ c['text'] }}{% endif %}{% endfor %}"
+    "{% endif %}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+def _seed(seed: int) -> None:
+    import torch
+    torch.manual_seed(seed)
+
+
+# --- SAM ----------------------------------------------------------------------------------------
+
+
+def tiny_sam(seed: int = 0):
+    """A random ``segment_anything`` ``Sam`` with a 128 px input and 32-wide layers (~100 k weights)."""
+    from engine.segment.sam import build_sam
+
+    _seed(seed)
+    return build_sam("tiny")
+
+
+def save_tiny_sam(path: str | Path, seed: int = 0) -> Path:
+    """Write a tiny SAM checkpoint and return its file path.
+
+    ``path`` is a file (``.pth`` for a torch state dict, ``.safetensors``) or a folder, in which
+    ``sam_tiny.pth`` is written. The config goes beside it as ``<name>.json``, so
+    ``load_sam(returned_path)`` needs no ``model_type``.
+    """
+    from engine.segment.sam import save_sam
+
+    path = Path(path)
+    if path.suffix not in (".pth", ".pt", ".safetensors"):
+        path = path / "sam_tiny.pth"
+    return save_sam(tiny_sam(seed), path)
+
+
+# --- GroundingDINO ------------------------------------------------------------------------------
+
+
+def tiny_grounding_dino(seed: int = 0):
+    """A random ``GroundingDinoForObjectDetection`` and its ``GroundingDinoProcessor``.
+
+    Returns
+    -------
+    (model, processor)
+        A Swin backbone of width 8, a one-layer BERT with a 40-word vocabulary, d_model 32,
+        20 queries; the image processor works at 64-96 px.
+    """
+    import tempfile
+
+    from transformers import (BertConfig, BertTokenizer, GroundingDinoConfig,
+                              GroundingDinoForObjectDetection, GroundingDinoImageProcessor,
+                              GroundingDinoProcessor, SwinConfig)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        vocab = Path(tmp) / "vocab.txt"
+        vocab.write_text("\n".join(_BERT_WORDS) + "\n")
+        tokenizer = BertTokenizer(str(vocab))
+    backbone = SwinConfig(image_size=64, patch_size=4, embed_dim=8, depths=[1, 1, 1, 1],
+                          num_heads=[1, 1, 1, 1], window_size=4,
+                          out_features=["stage2", "stage3", "stage4"])
+    text = BertConfig(vocab_size=len(_BERT_WORDS), hidden_size=16, num_hidden_layers=1,
+                      num_attention_heads=2, intermediate_size=32, max_position_embeddings=64)
+    # d_model must be a multiple of 32 (GroupNorm(32)); two decoder layers (weight tying needs them).
+    config = GroundingDinoConfig(backbone_config=backbone, text_config=text, d_model=32,
+                                 encoder_layers=1, decoder_layers=2, encoder_ffn_dim=32,
+                                 decoder_ffn_dim=32, encoder_attention_heads=2,
+                                 decoder_attention_heads=2, num_queries=20, encoder_n_points=2,
+                                 decoder_n_points=2, max_text_len=32)
+    _seed(seed)
+    model = GroundingDinoForObjectDetection(config).eval()
+    processor = GroundingDinoProcessor(
+        image_processor=GroundingDinoImageProcessor(size={"shortest_edge": 64, "longest_edge": 96}),
+        tokenizer=tokenizer)
+    return model, processor
+
+
+def save_tiny_grounding_dino(directory: str | Path, seed: int = 0) -> Path:
+    """Write a tiny GroundingDINO (model + processor, Hugging Face layout) to ``directory``."""
+    directory = Path(directory)
+    model, processor = tiny_grounding_dino(seed)
+    model.save_pretrained(directory)
+    processor.save_pretrained(directory)
+    return directory
+
+
+# --- Qwen2-VL -----------------------------------------------------------------------------------
+
+
+def tiny_qwen2_vl_processor():
+    """A ``Qwen2VLProcessor`` with a byte-level tokenizer (256 bytes + Qwen's special tokens)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import (Qwen2TokenizerFast, Qwen2VLImageProcessor, Qwen2VLProcessor,
+                              Qwen2VLVideoProcessor)
+
+    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
+    backend = Tokenizer(models.BPE(vocab={c: i for i, c in enumerate(alphabet)}, merges=[]))
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    backend.decoder = decoders.ByteLevel()
+    tokenizer = Qwen2TokenizerFast(tokenizer_object=backend, unk_token=None, bos_token=None,
+                                   eos_token="<|im_end|>", pad_token="<|endoftext|>")
+    tokenizer.add_special_tokens({"additional_special_tokens": list(QWEN_SPECIAL_TOKENS)})
+    # Few pixels: 4 to 16 merged 28 px patches per image.
+    image_processor = Qwen2VLImageProcessor(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16)
+    return Qwen2VLProcessor(image_processor=image_processor, tokenizer=tokenizer,
+                            video_processor=Qwen2VLVideoProcessor(), chat_template=QWEN_CHAT_TEMPLATE)
+
+
+def tiny_qwen2_vl(seed: int = 0):
+    """A random ``Qwen2VLForConditionalGeneration`` (one 32-wide layer each side) and its processor.
+
+    Returns
+    -------
+    (model, processor)
+    """
+    from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration
+
+    processor = tiny_qwen2_vl_processor()
+    tok = processor.tokenizer
+    ids = {s: tok.convert_tokens_to_ids(s) for s in QWEN_SPECIAL_TOKENS}
+    text = dict(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=4096,
+                # mrope sections sum to head_dim / 2 (16 / 2).
+                rope_parameters={"rope_type": "default", "mrope_section": [2, 3, 3],
+                                 "rope_theta": 10000.0},
+                bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"],
+                pad_token_id=ids["<|endoftext|>"])
+    vision = dict(depth=1, embed_dim=32, hidden_size=32, num_heads=2, mlp_ratio=2, patch_size=14,
+                  spatial_merge_size=2, temporal_patch_size=2)
+    config = Qwen2VLConfig(text_config=text, vision_config=vision,
+                           image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+                           vision_start_token_id=ids["<|vision_start|>"],
+                           vision_end_token_id=ids["<|vision_end|>"])
+    _seed(seed)
+    model = Qwen2VLForConditionalGeneration(config).eval()
+    model.generation_config.pad_token_id = ids["<|endoftext|>"]
+    model.generation_config.eos_token_id = ids["<|im_end|>"]
+    return model, processor
+
+
+def save_tiny_qwen2_vl(directory: str | Path, seed: int = 0) -> Path:
+    """Write a tiny Qwen2-VL (model + processor, Hugging Face layout) to ``directory``."""
+    directory = Path(directory)
+    model, processor = tiny_qwen2_vl(seed)
+    model.save_pretrained(directory)
+    processor.save_pretrained(directory)
+    return directory

@@ -1,0 +1,111 @@
+"""plan(): one mask per category, exactly as the issue says, and clear errors."""
+
+import numpy as np
+import pytest
+
+from engine.api import Cancelled, EditPlan, MissingModelsError
+from engine.instructor import plan
+from engine.segment import mask_ops as mo
+
+
+def _area(m):
+    return int((m > 0).sum())
+
+
+def test_global_is_the_whole_image_without_models(chelsea):
+    p = plan(chelsea, "make it look like winter")
+    assert isinstance(p, EditPlan) and p.category == "global" and p.backend == "offline"
+    assert p.mask.shape == chelsea.shape[:2] and p.mask.min() == 255
+
+
+def test_addition_offline_gives_a_default_region(chelsea):
+    p = plan(chelsea, "add a red balloon")
+    h, w = chelsea.shape[:2]
+    assert p.category == "addition" and p.target == "red balloon" and p.caption == "a red balloon"
+    assert 0.03 * h * w < _area(p.mask) < 0.2 * h * w
+    assert len(p.candidate_masks) == 2  # ellipse and box
+    assert _area(p.candidate_masks[1]) > _area(p.candidate_masks[0])
+    left = plan(chelsea, "add a red balloon on the left")
+    assert mo.bbox(left.mask)[0] < mo.bbox(p.mask)[0]
+
+
+def test_addition_goes_on_the_detected_anchor(chelsea, fake_detector):
+    p = plan(chelsea, "put a hat on the cat", detector=fake_detector)
+    x, y, w, h = mo.bbox(p.mask)
+    assert "cat" in fake_detector.queries[0]
+    assert 100 <= x and x + w <= 300 and y < 50 + 10  # above the cat's top edge, within its width
+
+
+@pytest.mark.parametrize("text", ["remove the cat", "make the cat red", "change the background to a beach"])
+def test_object_categories_need_the_models(chelsea, text):
+    with pytest.raises(MissingModelsError) as err:
+        plan(chelsea, text)
+    assert set(err.value.names) == {"grounding-dino-tiny", "sam-vit-h"}
+    assert "GroundingDINO" in str(err.value)
+
+
+def test_removal_dilates_by_one_and_a_half_percent_of_the_diagonal(chelsea, fake_detector, box_segmenter):
+    p = plan(chelsea, "remove the cat", detector=fake_detector, segmenter=box_segmenter)
+    assert p.category == "removal" and "cat" not in p.caption and "cat" in p.negative_prompt
+    r = round(0.015 * np.hypot(*chelsea.shape[:2]))
+    x, y, w, h = mo.bbox(p.mask)
+    assert (x, y, w, h) == (100 - r, 50 - r, 200 + 2 * r, 200 + 2 * r)
+    assert len(p.candidate_masks) == 2  # one per detection, best first
+    tight = plan(chelsea, "remove the cat", detector=fake_detector, segmenter=box_segmenter,
+                 removal_dilation=3)
+    assert mo.bbox(tight.mask) == (97, 47, 206, 206)
+
+
+def test_spatial_word_picks_the_detection(chelsea, fake_detector, box_segmenter):
+    p = plan(chelsea, "remove the cat on the right", detector=fake_detector, segmenter=box_segmenter)
+    assert mo.bbox(p.mask)[0] > 300 - 10  # the right-hand cat, not the higher-scored left one
+
+
+def test_all_of_them_unites_the_detections(chelsea, fake_detector, box_segmenter):
+    p = plan(chelsea, "remove all the cats", detector=fake_detector, segmenter=box_segmenter)
+    assert mo.bbox(p.mask)[0] < 100 and mo.bbox(p.mask)[0] + mo.bbox(p.mask)[2] > 440
+
+
+def test_local_is_slightly_dilated(chelsea, fake_detector, box_segmenter):
+    p = plan(chelsea, "make the cat red", detector=fake_detector, segmenter=box_segmenter)
+    assert p.category == "local" and p.caption == "a red cat"
+    obj = _area(mo.box_mask(chelsea.shape[:2], (100, 50, 200, 200)))
+    assert obj < _area(p.mask) < obj * 1.15
+
+
+def test_background_is_the_inverse_of_the_subject(chelsea, fake_detector, box_segmenter):
+    p = plan(chelsea, "change the background to a beach", detector=fake_detector, segmenter=box_segmenter)
+    assert p.category == "background" and "beach" in p.caption
+    assert p.mask[150, 200] == 0 and p.mask[5, 5] == 255 and p.mask[290, 445] == 255
+
+
+def test_not_found_is_an_empty_mask_with_a_note(chelsea, fake_detector, box_segmenter):
+    p = plan(chelsea, "remove the giraffe", detector=fake_detector, segmenter=box_segmenter)
+    assert p.mask.max() == 0 and p.confidence == 0 and "giraffe" in p.notes[-1]
+
+
+def test_progress_and_cancel(chelsea, fake_detector, box_segmenter):
+    seen = []
+    plan(chelsea, "remove the cat", detector=fake_detector, segmenter=box_segmenter,
+         on_progress=lambda s, t, stage: seen.append((s, t, stage)))
+    assert seen[0][0] == 0 and seen[-1][0] == seen[-1][1] and len(seen) >= 4
+
+    def cancel(step, total, stage):
+        if step == 1:
+            raise Cancelled()
+    with pytest.raises(Cancelled):
+        plan(chelsea, "remove the cat", detector=fake_detector, segmenter=box_segmenter, on_progress=cancel)
+
+
+def test_end_to_end_with_tiny_grounding_dino_and_sam(chelsea):
+    from engine.segment.grounding import GroundingDetector
+    from engine.segment.sam import SamSegmenter
+    from engine.segment.testing import tiny_grounding_dino, tiny_sam
+
+    det = GroundingDetector(*tiny_grounding_dino())
+    seg = SamSegmenter(tiny_sam())
+    for text, cat in (("remove the cat on the left", "removal"), ("make the cat red", "local"),
+                      ("change the background to a beach", "background")):
+        p = plan(chelsea, text, detector=det, segmenter=seg)
+        assert p.category == cat and p.mask.shape == chelsea.shape[:2] and p.mask.dtype == np.uint8
+        assert p.candidate_masks and all(m.shape == p.mask.shape for m in p.candidate_masks)
