@@ -122,7 +122,8 @@ class CanvasView(QWidget):
         if self.document is None:
             return None
         x, y, w, h = rect
-        return self.document.mask[y : y + h, x : x + w]
+        region = self.document.mask[y : y + h, x : x + w]
+        return region if region.any() else None  # nothing to tint: no tile to draw
 
     def _preview_source(self, rect):
         if self._preview is None:
