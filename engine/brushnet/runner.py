@@ -50,7 +50,7 @@ def check_mask(mask, shape: tuple[int, ...]) -> np.ndarray:
         warnings.warn(f"mask is {m.shape[1]} x {m.shape[0]} px, image {w} x {h} px: resizing the mask",
                       stacklevel=3)
         m = mask_ops.resize(m, w, h, smooth=True)
-    m = np.where(m > 0, 255, 0).astype(np.uint8)
+    m = np.where(m > 0, np.uint8(255), np.uint8(0))  # uint8 throughout: 24 MP masks stay cheap
     if not m.any():
         raise EngineError("the mask is empty: paint or select the region to change", kind="bad-input")
     return m

@@ -150,6 +150,7 @@ def save_tiny_weights(root: Path, seed: int = 0) -> tuple[Path, Path]:
     for name in ("unet", "vae", "text_encoder"):
         c[name].save_pretrained(base / name, safe_serialization=True)
     c["tokenizer"].save_pretrained(base / "tokenizer")
+    write_tiny_tokenizer_files(base / "tokenizer")  # SD1.5 folders ship vocab.json + merges.txt
     c["scheduler"].save_pretrained(base / "scheduler")
     index = {
         "_class_name": "StableDiffusionPipeline",

@@ -20,7 +20,8 @@ from engine.segment import mask_ops
 FILL_METHODS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS, "navier-stokes": cv2.INPAINT_NS}
 BLEND_KERNEL = 21
 MIN_IMAGE_SIDE = 64
-MAX_WORK_SIDE = 1024  # the crop is filled at most at this long side
+MAX_WORK_SIDE = 768  # the crop is filled at most at this long side (the fill is smooth anyway)
+WORK_RADIUS = 5  # px at working resolution; Telea's cost grows with its square
 
 
 def _check(request: InpaintRequest) -> tuple[np.ndarray, np.ndarray]:
@@ -77,9 +78,9 @@ def run_fill(
     step(0)
     H, W = mask.shape
     bx, by, bw, bh = mask_ops.bbox(mask)
-    radius = max(3, int(round(max(bw, bh) * 0.02)))
+    radius = WORK_RADIUS
     # The crop needs the feather ring plus a border of known pixels to fill from.
-    margin = BLEND_KERNEL + 2 * radius + max(16, max(bw, bh) // 4)
+    margin = BLEND_KERNEL + max(16, max(bw, bh) // 8)
     x0, y0 = max(0, bx - margin), max(0, by - margin)
     x1, y1 = min(W, bx + bw + margin), min(H, by + bh + margin)
     crop, cmask = image[y0:y1, x0:x1], mask[y0:y1, x0:x1]
@@ -94,7 +95,7 @@ def run_fill(
     else:
         small, smask = crop, cmask
     step(1)
-    filled = cv2.inpaint(np.ascontiguousarray(small), smask, max(3, int(round(radius * s))), flag)
+    filled = cv2.inpaint(np.ascontiguousarray(small), smask, radius, flag)
     if s < 1.0:
         filled = cv2.resize(filled, (cw, ch), interpolation=cv2.INTER_CUBIC)
     step(2)

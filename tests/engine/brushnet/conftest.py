@@ -1,0 +1,37 @@
+"""Fixtures for the BrushNet tests: tiny random components and real photos from scikit-image."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="session")
+def tiny_pipe():
+    from engine.brushnet.testing import tiny_pipeline
+
+    return tiny_pipeline(seed=0)
+
+
+@pytest.fixture(scope="session")
+def components():
+    from engine.brushnet.testing import tiny_components
+
+    return tiny_components(seed=0)
+
+
+@pytest.fixture(scope="session")
+def chelsea() -> np.ndarray:
+    from skimage import data
+
+    return data.chelsea()  # 300 x 451 x 3
+
+
+@pytest.fixture()
+def box_mask():
+    def make(shape, x, y, w, h):
+        m = np.zeros(shape[:2], np.uint8)
+        m[y:y + h, x:x + w] = 255
+        return m
+
+    return make

@@ -1,0 +1,117 @@
+"""load_pipeline: folder checks with clear errors, and a working pipeline from saved tiny weights."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from engine.api import EditParams, EngineError, InpaintRequest
+from engine.brushnet import BrushNetPipeline, load_pipeline, run_inpaint
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    from engine.brushnet.testing import save_tiny_weights
+
+    return save_tiny_weights(tmp_path_factory.mktemp("weights"))
+
+
+@pytest.fixture()
+def copy(saved, tmp_path):
+    base, bn = saved
+    shutil.copytree(base, tmp_path / base.name)
+    shutil.copytree(bn, tmp_path / bn.name)
+    return tmp_path / base.name, tmp_path / bn.name
+
+
+def test_saved_tiny_weights_have_the_diffusers_layout(saved):
+    base, bn = saved
+    for rel in ("model_index.json", "unet/config.json", "unet/diffusion_pytorch_model.safetensors",
+                "vae/config.json", "vae/diffusion_pytorch_model.safetensors", "text_encoder/config.json",
+                "text_encoder/model.safetensors", "tokenizer/vocab.json", "tokenizer/merges.txt",
+                "scheduler/scheduler_config.json"):
+        assert (base / rel).is_file(), rel
+    assert (bn / "config.json").is_file() and (bn / "diffusion_pytorch_model.safetensors").is_file()
+
+
+def test_load_pipeline_gives_a_working_cpu_fp32_pipeline(saved):
+    import torch
+
+    pipe = load_pipeline(*saved, device="cpu")
+    assert isinstance(pipe, BrushNetPipeline)
+    assert pipe.unet.dtype == torch.float32 and pipe.brushnet.device.type == "cpu"
+    assert type(pipe.scheduler).__name__ == "UniPCMultistepScheduler"
+    assert "brushnet-tiny" in pipe.model_name
+    img = np.full((96, 96, 3), 90, np.uint8)
+    mask = np.zeros((96, 96), np.uint8)
+    mask[30:60, 30:60] = 255
+    res = run_inpaint(pipe, InpaintRequest(img, mask, "x", EditParams(steps=1, working_size=96, seed=0)))
+    assert res.candidates[0].image.shape == (96, 96, 3)
+
+
+def test_missing_base_folder_names_it(tmp_path, saved):
+    with pytest.raises(EngineError, match="sd15-nowhere is missing") as err:
+        load_pipeline(tmp_path / "sd15-nowhere", saved[1])
+    assert err.value.kind == "missing-models"
+
+
+@pytest.mark.parametrize("rel", ["unet/config.json", "vae/diffusion_pytorch_model.safetensors",
+                                 "text_encoder/model.safetensors", "tokenizer/vocab.json",
+                                 "scheduler/scheduler_config.json"])
+def test_missing_base_file_is_named(copy, rel):
+    base, bn = copy
+    (base / rel).unlink()
+    if rel.startswith("tokenizer"):
+        (base / "tokenizer/tokenizer.json").unlink(missing_ok=True)
+    with pytest.raises(EngineError, match=rel.replace("/", ".") + " is missing") as err:
+        load_pipeline(base, bn)
+    assert err.value.kind == "missing-models"
+
+
+def test_missing_brushnet_weights_are_named(copy):
+    base, bn = copy
+    (bn / "diffusion_pytorch_model.safetensors").unlink()
+    with pytest.raises(EngineError, match="diffusion_pytorch_model.safetensors is missing") as err:
+        load_pipeline(base, bn)
+    assert err.value.kind == "missing-models"
+    with pytest.raises(EngineError, match="brushnet-nowhere is missing"):
+        load_pipeline(base, bn.parent / "brushnet-nowhere")
+
+
+def test_brushnet_for_another_unet_is_incompatible(copy):
+    base, bn = copy
+    cfg = json.loads((bn / "config.json").read_text())
+    cfg["block_out_channels"] = [320, 640, 1280, 1280]
+    (bn / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(EngineError, match="does not fit") as err:
+        load_pipeline(base, bn)
+    assert err.value.kind == "bad-input"
+
+
+def test_an_inpainting_unet_is_refused(copy):
+    base, bn = copy
+    cfg = json.loads((base / "unet/config.json").read_text())
+    cfg["in_channels"] = 9
+    (base / "unet/config.json").write_text(json.dumps(cfg))
+    with pytest.raises(EngineError, match="4-channel") as err:
+        load_pipeline(base, bn)
+    assert err.value.kind == "bad-input"
+
+
+def test_pickle_only_weights_are_refused(copy):
+    base, bn = copy
+    (bn / "diffusion_pytorch_model.safetensors").rename(bn / "diffusion_pytorch_model.bin")
+    with pytest.raises(EngineError, match="safetensors") as err:
+        load_pipeline(base, bn)
+    assert err.value.kind == "bad-input"
+
+
+def test_corrupt_weights_give_a_clear_error(copy):
+    base, bn = copy
+    (bn / "diffusion_pytorch_model.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(EngineError, match="cannot load") as err:
+        load_pipeline(base, bn)
+    assert err.value.kind == "bad-input"

@@ -1,0 +1,59 @@
+"""The resolution policy: crop rectangle, working size and feather."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.brushnet.blending import blend
+from engine.brushnet.resolution import plan_region
+from engine.segment import mask_ops
+
+
+def test_small_mask_in_a_big_photo_gets_a_crop_with_context():
+    mask = mask_ops.box_mask((4000, 6000), (3000, 2000, 100, 60))
+    r = plan_region((4000, 6000, 3), mask, "crop", 640)
+    x, y, w, h = r.rect
+    assert x < 3000 and y < 2000 and x + w > 3100 and y + h > 2060
+    assert w * h < 0.05 * 6000 * 4000
+    assert max(r.work_size) == 640 and all(v % 8 == 0 for v in r.work_size)
+    assert r.blend_kernel % 2 == 1 and r.blend_kernel >= 21
+
+
+def test_crop_is_shifted_inside_the_image_at_the_border():
+    mask = mask_ops.box_mask((4000, 6000), (0, 3950, 50, 50))
+    x, y, w, h = plan_region((4000, 6000, 3), mask, "crop", 512).rect
+    assert x == 0 and y + h == 4000 and w >= 384 and h >= 384
+
+
+def test_a_mask_covering_most_of_the_image_works_on_the_whole_image():
+    mask = mask_ops.box_mask((300, 400), (20, 20, 360, 260))
+    assert plan_region((300, 400, 3), mask, "crop", 512).rect == (0, 0, 400, 300)
+
+
+def test_whole_mode_and_feather_scale_with_the_downscale():
+    mask = mask_ops.box_mask((4000, 6000), (3000, 2000, 100, 60))
+    r = plan_region((4000, 6000, 3), mask, "whole", 600)
+    assert r.rect == (0, 0, 6000, 4000)
+    assert r.work_size == (600, 400)
+    assert r.blend_kernel >= 21 * 10 - 1
+
+
+def test_empty_mask_and_bad_mode_are_refused():
+    with pytest.raises(ValueError):
+        plan_region((100, 100, 3), np.zeros((100, 100), np.uint8))
+    with pytest.raises(ValueError):
+        plan_region((100, 100, 3), mask_ops.box_mask((100, 100), (1, 1, 5, 5)), "tile")
+
+
+def test_blend_mixes_only_inside_the_feather():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (80, 90, 3), dtype=np.uint8)
+    b = rng.integers(0, 256, (80, 90, 3), dtype=np.uint8)
+    mask = mask_ops.box_mask((80, 90), (30, 30, 20, 20))
+    out = blend(a, b, mask, 21)
+    ring = mask_ops.feather_outward(mask, 21)
+    assert np.array_equal(out[ring == 0], a[ring == 0])
+    assert np.array_equal(out[mask > 0], b[mask > 0])
+    mixed = (ring > 0) & (ring < 255)
+    assert mixed.any() and not np.array_equal(out[mixed], a[mixed])

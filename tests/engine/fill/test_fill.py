@@ -1,0 +1,88 @@
+"""The OpenCV fill engine: same request/result shapes and blending rule as BrushNet, fast on big photos."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from engine.api import Cancelled, EditParams, EngineError, InpaintRequest
+from engine.fill import run_fill
+from engine.segment import mask_ops
+
+
+@pytest.fixture(scope="module")
+def coffee():
+    from skimage import data
+
+    return data.coffee()  # 400 x 600
+
+
+def _outside_bbox(c, shape):
+    x, y, w, h = c.bbox
+    keep = np.ones(shape[:2], bool)
+    keep[y:y + h, x:x + w] = False
+    return keep
+
+
+@pytest.mark.parametrize("method", ["telea", "ns"])
+def test_fill_paints_the_hole_from_its_surroundings(coffee, method):
+    img = coffee.copy()
+    mask = mask_ops.box_mask(img.shape, (250, 150, 60, 40))
+    # A flat surrounding must fill to (about) the same flat colour.
+    img[100:250, 200:360] = (200, 120, 40)
+    img[150:190, 250:310] = (0, 255, 0)  # the object to remove
+    res = run_fill(InpaintRequest(img, mask), method=method)
+    (c,) = res.candidates
+    assert res.engine == "fill" and c.image.shape == img.shape and c.image.dtype == np.uint8
+    hole = c.image[mask > 0].astype(int)
+    assert np.abs(hole - np.array([200, 120, 40])).max() <= 8
+
+
+def test_pixels_beyond_the_feather_and_outside_the_bbox_are_untouched(coffee):
+    mask = np.zeros(coffee.shape[:2], np.uint8)
+    cv2.circle(mask, (300, 200), 50, 255, -1)
+    c = run_fill(InpaintRequest(coffee, mask)).candidates[0]
+    free = mask_ops.feather_outward(mask, 21) == 0
+    assert np.array_equal(c.image[free], coffee[free])
+    assert np.array_equal(c.image[_outside_bbox(c, coffee.shape)], coffee[_outside_bbox(c, coffee.shape)])
+    x, y, w, h = c.bbox
+    assert x <= 250 and y <= 150 and x + w >= 351 and y + h >= 251
+
+
+def test_blend_off_changes_only_the_hole(coffee):
+    mask = mask_ops.box_mask(coffee.shape, (100, 100, 40, 40))
+    c = run_fill(InpaintRequest(coffee, mask, params=EditParams(blend=False))).candidates[0]
+    assert np.array_equal(c.image[mask == 0], coffee[mask == 0])
+
+
+def test_a_24mp_photo_with_a_big_hole(coffee):
+    big = cv2.resize(coffee, (6000, 4000), interpolation=cv2.INTER_LINEAR)
+    mask = mask_ops.ellipse_mask(big.shape, (2000, 1500, 1500, 1000))
+    progress = []
+    c = run_fill(InpaintRequest(big, mask, params=EditParams(seed=5)),
+                 on_progress=lambda s, t: progress.append((s, t))).candidates[0]
+    assert c.seed == 5 and c.image.shape == big.shape
+    free = mask_ops.feather_outward(mask, 21) == 0
+    assert np.array_equal(c.image[free], big[free])
+    assert progress[-1] == (3, 3)
+
+
+def test_fill_errors(coffee):
+    with pytest.raises(EngineError) as err:
+        run_fill(InpaintRequest(coffee, np.zeros(coffee.shape[:2], np.uint8)))
+    assert err.value.kind == "bad-input"
+    with pytest.raises(EngineError, match="64 px"):
+        run_fill(InpaintRequest(coffee[:40, :40], np.full((40, 40), 255, np.uint8)))
+    with pytest.raises(EngineError, match="method"):
+        run_fill(InpaintRequest(coffee, mask_ops.box_mask(coffee.shape, (1, 1, 9, 9))), method="magic")
+    with pytest.raises(Cancelled):
+        run_fill(InpaintRequest(coffee, mask_ops.box_mask(coffee.shape, (1, 1, 9, 9))), is_cancelled=lambda: True)
+
+
+def test_mask_of_another_size_is_resized_with_a_warning(coffee):
+    small = mask_ops.box_mask((200, 300), (100, 50, 20, 20))
+    with pytest.warns(UserWarning):
+        c = run_fill(InpaintRequest(coffee, small)).candidates[0]
+    x, y, w, h = c.bbox
+    assert 180 < x + w / 2 < 240 and 100 < y + h / 2 < 140
