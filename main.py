@@ -2,7 +2,8 @@
 
 ``python main.py`` (or ``brushedit-studio``) opens the editor, optionally with a photo or project to
 open; ``python main.py SUBCOMMAND ...`` (or ``brushedit SUBCOMMAND``) runs the headless tools
-(``edit``, ``plan``, ``models``, ``doctor``). Heavy imports happen only in the branch that needs them.
+(``edit``, ``plan``, ``models``, ``doctor``); ``--self-test`` checks an installation end to end
+offscreen. Heavy imports happen only in the branch that needs them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ def _is_cli(argv: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--self-test"]:
+        from desktop.ui.self_test import run_self_test
+
+        return run_self_test(argv[1:])
     if _is_cli(argv):
         from cli import main as cli_main
 

@@ -98,7 +98,7 @@ def make_tarball(version: str) -> Path:
         tar.add(BUNDLE, arcname=f"{NAME}-{version}/{NAME}")
         tar.add(linux / "brushedit-studio.desktop", arcname=f"{NAME}-{version}/brushedit-studio.desktop")
         tar.add(linux / "install.sh", arcname=f"{NAME}-{version}/install.sh")
-        tar.add(ROOT / "resources" / "brushedit.png", arcname=f"{NAME}-{version}/brushedit-studio.png")
+        tar.add(ROOT / "resources" / "app_icon.png", arcname=f"{NAME}-{version}/brushedit-studio.png")
     return out
 
 
@@ -112,7 +112,7 @@ def make_appimage(version: str) -> Path | None:
     shutil.rmtree(appdir, ignore_errors=True)
     shutil.copytree(BUNDLE, appdir / "usr" / "lib" / NAME, symlinks=True)
     shutil.copy(ROOT / "packaging" / "linux" / "brushedit-studio.desktop", appdir)
-    shutil.copy(ROOT / "resources" / "brushedit.png", appdir / "brushedit-studio.png")
+    shutil.copy(ROOT / "resources" / "app_icon.png", appdir / "brushedit-studio.png")
     apprun = appdir / "AppRun"
     apprun.write_text(f'#!/bin/sh\nexec "$(dirname "$(readlink -f "$0")")/usr/lib/{NAME}/{NAME}" "$@"\n')
     apprun.chmod(0o755)
