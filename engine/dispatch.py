@@ -195,10 +195,10 @@ class Engine:
     def brushedit_missing(self) -> list[str]:
         """Manifest names of the BrushEdit weights that are not found (empty when ready)."""
         missing = []
-        if self.base_model_dir() is None:
-            missing.append(self.config.base_model)
         if self.brushnet_dir() is None:
             missing.append(self.config.brushnet_model)
+        if self.base_model_dir() is None:
+            missing.append(self.config.base_model)
         return missing
 
     def choose_engine(self, request: InpaintRequest) -> tuple[str, str]:
@@ -366,11 +366,17 @@ class Engine:
         if path is None:
             return None
         device = self.device()
+        model_type = None
+        if not self.config.sam_path:  # found through the manifest: its registry key is known
+            from engine.models import MANIFEST
+
+            spec = MANIFEST.get(self.config.sam_model)
+            model_type = spec.sam_type or None if spec is not None else None
 
         def load():
             from engine.segment.sam import SamSegmenter, load_sam
 
-            return SamSegmenter(load_sam(path, device=device))
+            return SamSegmenter(load_sam(path, model_type=model_type, device=device), device=device)
 
         return self._cached("sam", (str(path), device), load, on_progress)
 

@@ -21,11 +21,11 @@ from engine.models.locate import (
 from engine.models.manifest import FEATURES, KINDS, MANIFEST, ModelSpec, defaults, get_spec, models_for
 
 
-def download(names, *, progress=None, source=None, settings=None):
+def download(names, *, progress=None, source=None, settings=None, force=False):
     """Download manifest models (see :func:`engine.models.download.download`)."""
     from engine.models.download import download as _download
 
-    return _download(names, progress=progress, source=source, settings=settings)
+    return _download(names, progress=progress, source=source, settings=settings, force=force)
 
 
 def verify(name, *, settings=None, progress=None):

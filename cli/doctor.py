@@ -1,0 +1,176 @@
+"""``brushedit doctor``: Python, torch, CUDA, weights, free disk, and what can run (and why not)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+from pathlib import Path
+
+from cli.errors import OK
+
+
+def add_parser(sub, common) -> None:
+    p = sub.add_parser("doctor", parents=[common], help="check the installation",
+                       description="Python, torch and CUDA, the weights found, free disk, and for "
+                                   "each feature whether it can run and why not.")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=run)
+
+
+def torch_info() -> dict:
+    """torch and CUDA facts (imports torch)."""
+    info: dict = {"torch": None, "cuda_available": False, "cuda": None, "devices": []}
+    try:
+        import torch
+    except Exception as exc:  # a broken torch install is what doctor is for
+        info["error"] = f"torch cannot be imported: {type(exc).__name__}: {exc}"
+        return info
+    info["torch"] = torch.__version__
+    info["cuda"] = torch.version.cuda
+    try:
+        info["cuda_available"] = bool(torch.cuda.is_available())
+        for i in range(torch.cuda.device_count() if info["cuda_available"] else 0):
+            props = torch.cuda.get_device_properties(i)
+            info["devices"].append({
+                "index": i, "name": props.name,
+                "vram_gb": round(props.total_memory / 2**30, 1),
+                "capability": f"{props.major}.{props.minor}",
+            })
+    except Exception as exc:  # driver trouble: report, do not crash
+        info["error"] = f"CUDA query failed: {type(exc).__name__}: {exc}"
+    return info
+
+
+def _free(path: Path) -> dict:
+    p = Path(path)
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    try:
+        usage = shutil.disk_usage(p)
+    except OSError:
+        return {"path": str(path), "free_gb": None}
+    return {"path": str(path), "free_gb": round(usage.free / 1e9, 1)}
+
+
+def _installed_of(kind: str, statuses: dict) -> list[str]:
+    from engine.models import MANIFEST
+
+    names = [n for n, s in MANIFEST.items() if s.kind == kind and statuses[n].installed]
+    return sorted(names, key=lambda n: not MANIFEST[n].default)
+
+
+def features(statuses: dict, gpu: dict | None) -> list[dict]:
+    """For each feature: ``{"feature", "can_run" (yes|slow|no), "why", "needs"}``."""
+    from engine.models import MANIFEST
+
+    vram = gpu["vram_gb"] if gpu else 0.0
+
+    def gpu_note(names: list[str]) -> tuple[str, str]:
+        need = sum(MANIFEST[n].vram_gb for n in names)
+        if gpu is None:
+            return "slow", "no CUDA GPU: runs on the CPU only when asked (--device cpu), slowly"
+        if vram and need > vram:
+            return "slow", f"needs about {need:.0f} GB of GPU memory, {gpu['name']} has {vram:.0f} GB: use --cpu-offload"
+        return "yes", f"on {gpu['name']}"
+
+    out = []
+    brushnet, base = _installed_of("brushnet", statuses), _installed_of("sd15-base", statuses)
+    missing = ([] if brushnet else ["brushnet-x"]) + ([] if base else ["sd15-realistic-vision"])
+    if missing:
+        out.append({"feature": "inpaint with BrushEdit", "can_run": "no",
+                    "why": "missing weights: run: brushedit models download " + " ".join(missing)})
+    else:
+        state, why = gpu_note([brushnet[0], base[0]])
+        out.append({"feature": "inpaint with BrushEdit", "can_run": state,
+                    "why": f"{why} ({brushnet[0]} + {base[0]})"})
+    out.append({"feature": "remove with the fill engine", "can_run": "yes",
+                "why": "OpenCV fill: no weights, no GPU"})
+    out.append({"feature": "plan instructions (offline parser)", "can_run": "yes",
+                "why": "rule-based: no weights"})
+    vlm = _installed_of("instructor", statuses)
+    if vlm:
+        state, why = gpu_note([vlm[0]])
+        out.append({"feature": "plan instructions (local VLM)", "can_run": state, "why": f"{why} ({vlm[0]})"})
+    else:
+        out.append({"feature": "plan instructions (local VLM)", "can_run": "no",
+                    "why": "missing weights: run: brushedit models download qwen2-vl-7b (or qwen2-vl-2b)"})
+    has_key = bool(os.environ.get("OPENAI_API_KEY"))
+    out.append({"feature": "plan instructions (OpenAI)", "can_run": "yes" if has_key else "no",
+                "why": "OPENAI_API_KEY is set" if has_key else "set OPENAI_API_KEY to use it"})
+    gd, sam = _installed_of("grounding", statuses), _installed_of("sam", statuses)
+    missing = ([] if gd else ["grounding-dino-tiny"]) + ([] if sam else ["sam-vit-h"])
+    if missing:
+        out.append({"feature": "masks from instructions (GroundingDINO + SAM)", "can_run": "no",
+                    "why": "missing weights: run: brushedit models download " + " ".join(missing)})
+    else:
+        state, why = gpu_note([gd[0], sam[0]])
+        out.append({"feature": "masks from instructions (GroundingDINO + SAM)", "can_run": state,
+                    "why": f"{why} ({gd[0]} + {sam[0]})"})
+    if sam:
+        state, why = gpu_note([sam[0]])
+        out.append({"feature": "select by clicking (SAM)", "can_run": state, "why": f"{why} ({sam[0]})"})
+    else:
+        out.append({"feature": "select by clicking (SAM)", "can_run": "no",
+                    "why": "missing weights: run: brushedit models download sam-vit-h (or sam-vit-b)"})
+    return out
+
+
+def collect() -> dict:
+    """Everything doctor reports, as a JSON-safe dict."""
+    from engine.models import MANIFEST, all_status, hf_cache_dir, models_dir
+    from engine.version import __version__
+
+    statuses = {s.name: s for s in all_status()}
+    tinfo = torch_info()
+    gpu = tinfo["devices"][0] if tinfo["devices"] else None
+    return {
+        "brushedit": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "torch": tinfo,
+        "weights": [{
+            "name": n, "state": s.state,
+            "path": str(s.location.path) if s.location else (str(s.where) if s.state != "missing" else None),
+            "problem": f"{s.file}: {s.problem}" if s.file else "",
+            "default": MANIFEST[n].default,
+        } for n, s in statuses.items()],
+        "disk": {"models_dir": _free(models_dir()), "hf_cache": _free(hf_cache_dir())},
+        "features": features(statuses, gpu),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    report = collect()
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return OK
+    t = report["torch"]
+    print(f"BrushEdit Studio {report['brushedit']}")
+    print(f"Python    {report['python']} on {report['platform']}")
+    if t["torch"]:
+        print(f"torch     {t['torch']} (built for CUDA {t['cuda'] or 'none'})")
+    if t.get("error"):
+        print(f"          {t['error']}")
+    if t["devices"]:
+        for d in t["devices"]:
+            print(f"GPU {d['index']}     {d['name']}, {d['vram_gb']} GB, compute capability {d['capability']}")
+    else:
+        print("GPU       none found (CUDA not available): BrushEdit runs only on the CPU, slowly")
+    print("weights:")
+    for w in report["weights"]:
+        mark = "*" if w["default"] else " "
+        detail = f" {w['path']}" if w["path"] else ""
+        if w["problem"]:
+            detail += f" ({w['problem']})"
+        print(f"  {mark}{w['name']:<24} {w['state']}{detail}")
+    for label, d in report["disk"].items():
+        free = "unknown" if d["free_gb"] is None else f"{d['free_gb']} GB free"
+        print(f"disk      {label}: {d['path']} ({free})")
+    print("features:")
+    for f in report["features"]:
+        print(f"  [{f['can_run']:^4}] {f['feature']}: {f['why']}")
+    return OK

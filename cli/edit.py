@@ -1,0 +1,195 @@
+"""``brushedit edit IMAGE [INSTRUCTION] [--mask MASK] ... -o OUT``: one edit, headless.
+
+With ``--mask`` the mask says where to paint and the instruction (optional) says what: its category
+(a removal may use the fill engine) and, without ``--prompt``, the caption. Without ``--mask`` the
+instructor plans the edit (GroundingDINO + SAM find the object), exactly as ``plan`` shows it.
+OUT ending in .png/.jpg/.webp gets the flattened result (numbered with ``--samples N``); OUT ending
+in .ora gets a layered project: the original plus one edit layer per result, with its provenance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from cli.errors import OK, USAGE, CliError, set_oom_context
+from cli.images import check_output, numbered, read_image, read_mask
+from cli.options import add_engine_options, engine_config
+from cli.progress import ProgressReporter
+
+
+def add_parser(sub, common) -> None:
+    p = sub.add_parser(
+        "edit", parents=[common], help="edit a photo: mask and/or instruction -> image or .ora",
+        description="Paint a region of IMAGE. Give --mask (white = repaint), an INSTRUCTION, or both.",
+    )
+    p.add_argument("image", metavar="IMAGE", help="photo (PNG, JPEG, WebP, TIFF, BMP) or .ora project")
+    p.add_argument("instruction", metavar="INSTRUCTION", nargs="?", default="",
+                   help='what to do, e.g. "remove the cat" or "make the sky a sunset"')
+    p.add_argument("-o", "--output", metavar="OUT", required=True,
+                   help="result: .png/.jpg/.webp (flattened) or .ora (layered project)")
+    p.add_argument("--mask", metavar="MASK", help="mask image, white = repaint (same size or aspect)")
+    p.add_argument("--prompt", metavar="TEXT", help="what to paint in the mask (default: from the instruction)")
+    p.add_argument("--negative", metavar="TEXT", help="negative prompt")
+    p.add_argument("--engine", choices=("auto", "brushedit", "fill"), default="auto",
+                   help="auto: BrushEdit when its weights and a GPU (or --device cpu) exist, "
+                        "else the fill engine for removals")
+    p.add_argument("--seed", type=int, help="seed of the first result (default: random, reported)")
+    p.add_argument("--steps", type=_positive_int, default=50, help="denoising steps (default 50)")
+    p.add_argument("--guidance", type=float, default=7.5, help="guidance scale (default 7.5)")
+    p.add_argument("--strength", type=_unit_float, default=1.0, help="0..1, how much to repaint (default 1)")
+    p.add_argument("--samples", type=_positive_int, default=1, help="number of results (default 1)")
+    p.add_argument("--working-size", type=_positive_int, default=640, metavar="PX",
+                   help="long side the model works at (default 640)")
+    p.add_argument("--whole", action="store_true", help="work on the whole image, not a crop around the mask")
+    p.add_argument("--no-blend", action="store_true", help="do not feather the result into the original")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    add_engine_options(p)
+    p.set_defaults(run=run)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
+    return value
+
+
+def _unit_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1]: {value}")
+    return value
+
+
+def _intent(instruction: str):
+    """The offline parser's reading of ``instruction`` (category, target, caption), or ``None``."""
+    try:
+        from engine.instructor import parse_instruction
+    except ImportError:  # the instructor package is optional for mask-only edits
+        return None
+    try:
+        return parse_instruction(instruction)
+    except ValueError:
+        return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.api import DEFAULT_NEGATIVE_PROMPT, EditParams, InpaintRequest, PlanRequest
+    from engine.dispatch import Engine
+    from engine.segment import mask_ops
+
+    progress = ProgressReporter(args.quiet, default_stage="painting")
+    out = check_output(args.output)
+    config = engine_config(args)
+    doc, rgba, rgb = read_image(args.image)
+    height, width = rgb.shape[:2]
+    instruction = (args.instruction or "").strip()
+    if not args.mask and not instruction:
+        raise CliError("nothing to do: give an INSTRUCTION, a --mask, or both", USAGE)
+    set_oom_context(args.samples, args.working_size, args.cpu_offload)
+    engine = Engine(config)
+
+    category, target, caption, negative, plan = "", None, "", "", None
+    if args.mask:
+        mask = read_mask(args.mask, width, height, note=progress.note)
+        if instruction:
+            intent = _intent(instruction)
+            if intent is not None:
+                category, target, caption = intent.category, intent.target, intent.caption
+    else:
+        plan = engine.plan(PlanRequest(rgb, instruction, backend=args.instructor), progress)
+        mask = plan.mask
+        category, target, caption, negative = plan.category, plan.target, plan.caption, plan.negative_prompt
+    if mask_ops.is_empty(mask):
+        raise CliError("the mask is empty: nothing to repaint" if args.mask else
+                       f"the instructor found nothing to edit for {instruction!r}: give a --mask", USAGE)
+    prompt = args.prompt if args.prompt is not None else caption
+    params = EditParams(
+        steps=args.steps, guidance=args.guidance, strength=args.strength, seed=args.seed,
+        num_candidates=args.samples, working_size=args.working_size,
+        negative_prompt=args.negative if args.negative is not None else (negative or DEFAULT_NEGATIVE_PROMPT),
+        blend=not args.no_blend, resolution_mode="whole" if args.whole else "crop", engine=args.engine,
+    )
+    request = InpaintRequest(rgb, mask, prompt, params, instruction=instruction,
+                             category=category, target=target)
+    started = time.monotonic()
+    try:
+        result = engine.inpaint(request, progress)
+    finally:
+        progress.close()
+    seconds = result.seconds or (time.monotonic() - started)
+    outputs = write_outputs(out, doc, rgba, request, result, Path(args.image).name)
+    summary = {
+        "outputs": [str(p) for p in outputs], "engine": result.engine, "model": result.model,
+        "seeds": [c.seed for c in result.candidates], "seconds": round(seconds, 2),
+        "category": category, "target": target, "prompt": prompt, "instruction": instruction,
+        "mask_bbox": list(mask_ops.bbox(mask) or ()),
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    elif not args.quiet:
+        if len(outputs) == len(result.candidates):
+            for path, cand in zip(outputs, result.candidates):
+                print(f"{path}  (engine {result.engine}, seed {cand.seed})")
+        else:
+            seeds = ", ".join(str(c.seed) for c in result.candidates)
+            print(f"{outputs[0]}  (engine {result.engine}, {len(result.candidates)} layers, seeds {seeds})")
+    return OK
+
+
+def provenance_of(request, result, candidate, index: int, count: int, source_name: str):
+    """The :class:`~desktop.document.Provenance` of one result."""
+    from desktop.document import Provenance
+
+    p = request.params
+    painted = result.engine != "fill"
+    return Provenance(
+        instruction=request.instruction, category=request.category, target=request.target,
+        prompt=request.prompt, negative_prompt=p.negative_prompt if painted else "",
+        seed=int(candidate.seed), steps=p.steps if painted else None,
+        guidance=p.guidance if painted else None, strength=p.strength if painted else None,
+        conditioning_scale=p.conditioning_scale if painted else None,
+        engine=result.engine, model=result.model,
+        extra={"source": source_name, "candidate": index + 1, "candidates": count,
+               "working_size": p.working_size, "resolution_mode": p.resolution_mode,
+               "blend": p.blend, "bbox": list(candidate.bbox), "tool": "brushedit edit"},
+    )
+
+
+def _layer_of(candidate):
+    x, y, w, h = candidate.bbox
+    return candidate.image[y:y + h, x:x + w], (x, y)
+
+
+def write_outputs(out: Path, doc, rgba, request, result, source_name: str) -> list[Path]:
+    """Write the results: numbered flattened images, or one .ora with one layer per result."""
+    from desktop.document import Document
+
+    cands = result.candidates
+    if not cands:
+        raise CliError("the engine returned no result", 4)
+    if out.suffix.lower() == ".ora":
+        for i, cand in enumerate(cands):
+            crop, offset = _layer_of(cand)
+            prov = provenance_of(request, result, cand, i, len(cands), source_name)
+            text = request.instruction or request.prompt or ("Fill" if result.engine == "fill" else "Edit")
+            name = text if len(cands) == 1 else f"{text} #{i + 1} (seed {cand.seed})"
+            doc.add_edit(crop, offset=offset, provenance=prov, name=name[:64], mask=request.mask)
+        return [doc.save(out)]
+    paths = numbered(out, len(cands))
+    for i, (cand, path) in enumerate(zip(cands, paths)):
+        single = Document.from_array(rgba)
+        crop, offset = _layer_of(cand)
+        prov = provenance_of(request, result, cand, i, len(cands), source_name)
+        single.add_edit(crop, offset=offset, provenance=prov, mask=request.mask)
+        single.export(path)
+    return paths

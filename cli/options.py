@@ -1,0 +1,51 @@
+"""Options shared by ``edit`` and ``plan``: where the weights are and where to run."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cli.errors import USAGE, CliError
+
+
+def add_engine_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("models and device")
+    g.add_argument("--base-model", metavar="DIR", help="SD1.5 base in diffusers format (default: found)")
+    g.add_argument("--brushnet", metavar="DIR", help="BrushNet weights folder (default: found)")
+    g.add_argument("--sam", metavar="FILE", help="SAM checkpoint (default: found)")
+    g.add_argument("--grounding", metavar="DIR", help="GroundingDINO folder, transformers format")
+    g.add_argument("--instructor", choices=("offline", "local", "openai"), default="offline",
+                   help="who reads the instruction (default: offline, the rule-based parser)")
+    g.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto",
+                   help="where models run (default: auto = CUDA when available)")
+    g.add_argument("--cpu-offload", action="store_true", help="less GPU memory, slower")
+
+
+def _existing(path: str | None, what: str, option: str) -> Path | None:
+    if not path:
+        return None
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise CliError(f"{option}: {what} {p} not found", USAGE)
+    return p
+
+
+def engine_config(args: argparse.Namespace):
+    """An :class:`engine.service.EngineConfig` from the parsed options (checks given paths)."""
+    from engine.dispatch import EngineConfig
+
+    base = _existing(args.base_model, "folder", "--base-model")
+    brushnet = _existing(args.brushnet, "folder", "--brushnet")
+    for path, option in ((base, "--base-model"), (brushnet, "--brushnet")):
+        if path is not None and not path.is_dir():
+            raise CliError(f"{option}: {path} is not a folder (diffusers format expected)", USAGE)
+    if base is not None and not (base / "model_index.json").is_file() and not (base / "unet").is_dir():
+        raise CliError(f"--base-model: {base} is not a diffusers SD1.5 folder (no model_index.json)", USAGE)
+    if brushnet is not None and not (brushnet / "config.json").is_file():
+        raise CliError(f"--brushnet: {brushnet} has no config.json (a BrushNet folder expected)", USAGE)
+    return EngineConfig(
+        base_model_dir=base, brushnet_dir=brushnet,
+        sam_path=_existing(args.sam, "file", "--sam"),
+        grounding_dir=_existing(args.grounding, "folder", "--grounding"),
+        instructor=args.instructor, device=args.device, cpu_offload=args.cpu_offload,
+    )

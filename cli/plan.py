@@ -1,0 +1,71 @@
+"""``brushedit plan IMAGE INSTRUCTION``: the instructor's plan without painting (the dry run)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from cli.errors import OK, RUNTIME, CliError
+from cli.images import read_image, save_mask
+from cli.options import add_engine_options, engine_config
+from cli.progress import ProgressReporter
+
+
+def add_parser(sub, common) -> None:
+    p = sub.add_parser(
+        "plan", parents=[common], help="show what an instruction would do, without painting",
+        description="The instructor's plan: category, target, caption; the mask is saved beside IMAGE.",
+    )
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("instruction", metavar="INSTRUCTION")
+    p.add_argument("--mask-out", metavar="PNG",
+                   help="where to save the proposed mask (default: IMAGE's folder, <name>.mask.png)")
+    p.add_argument("--json", action="store_true", help="print the plan as JSON on stdout")
+    add_engine_options(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.api import PlanRequest
+    from engine.dispatch import Engine
+    from engine.segment import mask_ops
+
+    instruction = args.instruction.strip()
+    if not instruction:
+        raise CliError("the instruction is empty", 2)
+    progress = ProgressReporter(args.quiet)
+    config = engine_config(args)
+    _, _, rgb = read_image(args.image)
+    try:
+        plan = Engine(config).plan(PlanRequest(rgb, instruction, backend=args.instructor), progress)
+    finally:
+        progress.close()
+    image = Path(args.image)
+    mask_path = Path(args.mask_out) if args.mask_out else image.with_name(image.stem + ".mask.png")
+    try:
+        save_mask(plan.mask, mask_path)
+    except OSError as exc:
+        raise CliError(f"cannot write the mask to {mask_path} ({exc.strerror or exc})", RUNTIME,
+                       "choose another place with --mask-out") from None
+    box = mask_ops.bbox(plan.mask)
+    data = {
+        "instruction": plan.instruction, "category": plan.category, "target": plan.target,
+        "caption": plan.caption, "negative_prompt": plan.negative_prompt,
+        "confidence": round(float(plan.confidence), 3), "backend": plan.backend,
+        "notes": list(plan.notes), "mask": str(mask_path), "mask_bbox": list(box) if box else None,
+        "mask_area": int((plan.mask > 0).sum()), "alternatives": len(plan.candidate_masks),
+    }
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return OK
+    print(f"category:   {data['category']}")
+    print(f"target:     {data['target'] or '-'}")
+    print(f"caption:    {data['caption'] or '-'}")
+    print(f"negative:   {data['negative_prompt'] or '-'}")
+    print(f"confidence: {data['confidence']}  (backend {data['backend']})")
+    print(f"mask:       {mask_path}  bbox {data['mask_bbox']}, {data['mask_area']} px"
+          + (f", {data['alternatives']} alternatives" if data["alternatives"] else ""))
+    for note in data["notes"]:
+        print(f"note:       {note}")
+    return OK
