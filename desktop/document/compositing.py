@@ -53,6 +53,87 @@ def _opaque_exact(layer: Layer, r: Rect) -> bool:
     return bool(a.min() == 255)
 
 
+def _view(layer: Layer, box: tuple[int, int, int, int]) -> Image.Image:
+    """A read-only Pillow image of ``box`` (x0, y0, x1, y1) of the layer, without copying pixels.
+
+    Pillow maps a strided buffer directly; near the end of the array the last row's stride would
+    run past the buffer, and there a plain crop (a copy) is used instead.
+    """
+    px = layer.pixels
+    stride = px.shape[1] * 4
+    offset = (box[1] * px.shape[1] + box[0]) * 4
+    size = (box[2] - box[0], box[3] - box[1])
+    flat = layer._flat()
+    if offset + size[1] * stride <= len(flat):
+        return Image.frombuffer("RGBA", size, flat[offset:], "raw", "RGBA", stride, 1)
+    return layer._image().crop(box)
+
+
+def _alpha_lut(opacity: float) -> np.ndarray:
+    return np.floor(np.arange(256) * float(opacity) + 0.5).astype(np.uint8)
+
+
+def _alpha_view(layer: Layer, box: tuple[int, int, int, int]) -> Image.Image:
+    """An "L" view of ``box`` of the layer's alpha times its opacity (cached per opacity)."""
+    cached = layer.__dict__.get("_scaled_alpha")
+    if cached is None or cached[0] != layer.opacity or cached[1] is not layer.pixels:
+        scaled = np.ascontiguousarray(_alpha_lut(layer.opacity)[layer.pixels[..., 3]])
+        cached = (layer.opacity, layer.pixels, scaled, memoryview(scaled).cast("B"))
+        layer._scaled_alpha = cached
+    arr, flat = cached[2], cached[3]
+    stride = arr.shape[1]
+    offset = box[1] * stride + box[0]
+    size = (box[2] - box[0], box[3] - box[1])
+    if offset + size[1] * stride <= len(flat):
+        return Image.frombuffer("L", size, flat[offset:], "raw", "L", stride, 1)
+    return Image.fromarray(arr[box[1]:box[3], box[0]:box[2]])
+
+
+def _spans(layer: Layer, sub: Rect):
+    """Split canvas rect ``sub`` (inside the layer) into rects of one tile class each.
+
+    Yields ``(cls, (x, y, w, h))``: cls 1 = partly transparent, 2 = fully opaque; fully
+    transparent tiles (cls 0) are left out. Runs of tiles in a row are merged, and equal runs in
+    consecutive rows are merged vertically, so an opaque interior is one big copy.
+    """
+    lo, hi = layer._alpha_tiles()
+    ox, oy = layer.offset
+    t = OPAQUE_TILE
+    lx0, ly0 = sub[0] - ox, sub[1] - oy
+    lx1, ly1 = lx0 + sub[2], ly0 + sub[3]
+    tx0, ty0, tx1, ty1 = lx0 // t, ly0 // t, (lx1 - 1) // t + 1, (ly1 - 1) // t + 1
+    lo_, hi_ = lo[ty0:ty1, tx0:tx1], hi[ty0:ty1, tx0:tx1]
+    cls = np.where(hi_ == 0, 0, np.where(lo_ == 255, 2, 1))
+    open_runs: dict[tuple[int, int, int], list[int]] = {}  # (cls, x0, x1) -> [y0, y1]
+    out = []
+    for r in range(cls.shape[0]):
+        y0 = max(ly0, (ty0 + r) * t)
+        y1 = min(ly1, (ty0 + r + 1) * t)
+        row = cls[r]
+        runs = []
+        c0 = 0
+        for c in range(1, len(row) + 1):
+            if c == len(row) or row[c] != row[c0]:
+                if row[c0]:
+                    x0 = max(lx0, (tx0 + c0) * t)
+                    x1 = min(lx1, (tx0 + c) * t)
+                    runs.append((int(row[c0]), x0, x1))
+                c0 = c
+        keep = {}
+        for key in runs:
+            if key in open_runs:
+                open_runs[key][1] = y1
+                keep[key] = open_runs.pop(key)
+            else:
+                keep[key] = [y0, y1]
+        for key, (a, b) in open_runs.items():
+            out.append((key[0], (key[1] + ox, a + oy, key[2] - key[1], b - a)))
+        open_runs = keep
+    for key, (a, b) in open_runs.items():
+        out.append((key[0], (key[1] + ox, a + oy, key[2] - key[1], b - a)))
+    return out
+
+
 def composite(layers: Sequence[Layer], size: tuple[int, int], rect: Rect | None = None) -> np.ndarray:
     """Flatten ``layers`` (bottom to top) on a transparent ``size = (w, h)`` canvas.
 
@@ -68,7 +149,8 @@ def composite(layers: Sequence[Layer], size: tuple[int, int], rect: Rect | None 
     Returns
     -------
     numpy.ndarray
-        ``h x w x 4`` uint8, straight alpha.
+        ``h x w x 4`` uint8, straight alpha. Every pixel is computed the same way whatever the
+        rectangle, so ``composite(rect)`` equals the same region of the full composite exactly.
     """
     W, H = size
     if rect is None:
@@ -89,34 +171,43 @@ def composite(layers: Sequence[Layer], size: tuple[int, int], rect: Rect | None 
             continue
         active.append((layer, sub))
 
-    start = 0
+    # Start from the topmost layer that hides everything below it here.
+    start = -1
     for i in range(len(active) - 1, -1, -1):
         layer, sub = active[i]
         if sub == r and _opaque_exact(layer, r):
             start = i
             break
-
-    acc: Image.Image | None = None
-    for i, (layer, sub) in enumerate(active[start:]):
+    if start >= 0:
+        layer, _ = active[start]
         ox, oy = layer.offset
-        box = (sub[0] - ox, sub[1] - oy, sub[0] - ox + sub[2], sub[1] - oy + sub[3])
-        if acc is None:
-            out = np.zeros((h, w, 4), np.uint8)
-            out[sub[1] - y:sub[1] - y + sub[3], sub[0] - x:sub[0] - x + sub[2]] = \
-                layer.pixels[box[1]:box[3], box[0]:box[2]]
-            if layer.opacity < 1.0:
-                a = out[..., 3]
-                a[...] = np.rint(a * np.float32(layer.opacity)).astype(np.uint8)
-            acc = Image.fromarray(out)
-            continue
-        src = layer._image().crop(box)
-        if layer.opacity < 1.0:
-            op = layer.opacity
-            src.putalpha(src.getchannel("A").point(lambda v: int(v * op + 0.5)))
-        elif _opaque_exact(layer, sub):
-            acc.paste(src, (sub[0] - x, sub[1] - y))
-            continue
-        acc.alpha_composite(src, (sub[0] - x, sub[1] - y))
-    if acc is None:
-        return np.zeros((h, w, 4), np.uint8)
-    return np.array(acc)
+        acc = layer._image().crop((x - ox, y - oy, x - ox + w, y - oy + h))
+        rest = active[start + 1:]
+    else:
+        acc = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+        rest = active
+    # Over an opaque base the result stays opaque, and source-over reduces to a masked paste
+    # (bit-identical to Pillow's alpha_composite there, and ~2.5x faster); the alpha band that
+    # paste leaves behind is reset to 255 at the end.
+    opaque = start >= 0
+
+    for layer, sub in rest:
+        ox, oy = layer.offset
+        lut = _alpha_lut(layer.opacity) if layer.opacity < 1.0 else None
+        for cls, (sx, sy, sw, sh) in _spans(layer, sub):
+            src = _view(layer, (sx - ox, sy - oy, sx - ox + sw, sy - oy + sh))
+            dest = (sx - x, sy - y)
+            if cls == 2 and lut is None:
+                acc.paste(src, dest)
+            elif opaque:
+                acc.paste(src, dest, src if lut is None else
+                          _alpha_view(layer, (sx - ox, sy - oy, sx - ox + sw, sy - oy + sh)))
+            else:
+                if lut is not None:
+                    src = src.copy()
+                    src.putalpha(_alpha_view(layer, (sx - ox, sy - oy, sx - ox + sw, sy - oy + sh)))
+                acc.alpha_composite(src, dest)
+    out = np.array(acc)
+    if opaque:
+        out[..., 3] = 255
+    return out

@@ -126,6 +126,12 @@ class Layer:
             self._pil = Image.frombuffer("RGBA", (w, h), self._pixels, "raw", "RGBA", 0, 1)
         return self._pil
 
+    def _flat(self) -> memoryview:
+        """The pixel buffer as flat read-only bytes (for strided Pillow views)."""
+        if getattr(self, "_flat_view", None) is None or self._flat_view.obj is not self._pixels:
+            self._flat_view = memoryview(self._pixels).cast("B")
+        return self._flat_view
+
     def _alpha_tiles(self) -> tuple[np.ndarray, np.ndarray]:
         """Per ``OPAQUE_TILE`` tile: (min alpha, max alpha); lets compositing skip or copy tiles."""
         if self._tiles is None:

@@ -45,15 +45,22 @@ class TileBackup:
     def __init__(self, array: np.ndarray) -> None:
         self.array = array
         self.tiles: dict[tuple[int, int], object] = {}
+        self._last = None
 
     def touch(self, x0: int, y0: int, x1: int, y1: int) -> None:
         h, w = self.array.shape[:2]
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
         if x1 <= x0 or y1 <= y0:
             return
-        for key in tiles_in(x0, y0, x1, y1):
-            if key not in self.tiles:
-                self.tiles[key] = _pack(self.array[_slices(key, self.array.shape)])
+        span = (x0 // TILE, y0 // TILE, (x1 - 1) // TILE, (y1 - 1) // TILE)
+        if span == self._last:  # consecutive dabs mostly touch the same tiles
+            return
+        self._last = span
+        tiles = self.tiles
+        for ty in range(span[1], span[3] + 1):
+            for tx in range(span[0], span[2] + 1):
+                if (ty, tx) not in tiles:
+                    tiles[(ty, tx)] = _pack(self.array[_slices((ty, tx), self.array.shape)])
 
     def finish(self) -> "TilePatch | None":
         """The patch of the tiles that really changed (None if nothing did)."""
@@ -94,10 +101,15 @@ class TilePatch:
     def __init__(self, tiles: dict, shape: tuple[int, ...]) -> None:
         self.tiles = tiles
         self.shape = tuple(shape)
+        self._nbytes = self._count()
+
+    def _count(self) -> int:
+        return sum(8 if isinstance(v, tuple) else v.nbytes for v in self.tiles.values())
 
     @property
     def nbytes(self) -> int:
-        return sum(getattr(v, "nbytes", 8) if not isinstance(v, tuple) else 8 for v in self.tiles.values())
+        """Bytes held (a uniform tile counts 8)."""
+        return self._nbytes
 
     @property
     def rect(self) -> Rect:
@@ -118,4 +130,5 @@ class TilePatch:
             cur = _pack(array[sl])
             array[sl] = _unpack(stored, array[sl].shape, array.dtype)
             self.tiles[key] = cur
+        self._nbytes = self._count()
         return self.rect

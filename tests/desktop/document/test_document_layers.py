@@ -224,3 +224,21 @@ def test_new_and_from_array_validate():
         with pytest.raises(DocumentError):
             bad()
     assert isinstance(Document.from_array(np.zeros((4, 4, 3), np.uint8)).layers[0], Layer)
+
+
+def test_dirty_rect_is_exact_on_a_transparent_canvas_with_a_local_opaque_layer():
+    """Where a rect sits inside an opaque layer, compositing takes a faster path: same pixels."""
+    rng = np.random.default_rng(3)
+    doc = Document.new(300, 200, background=None)
+    doc.add_layer(soft_layer(rng, 150, 150, "under", (0, 0)))
+    opaque = rng.integers(0, 256, (120, 160, 4), dtype=np.uint8)
+    opaque[..., 3] = 255
+    doc.add_layer(RasterLayer(opaque, offset=(60, 40)))
+    doc.add_layer(soft_layer(rng, 140, 200, "over", (40, 30), opacity=0.7))
+    doc.add_layer(soft_layer(rng, 100, 100, "top", (100, 60)))
+    full = doc.flatten()
+    for rect in [(70, 50, 100, 80), (60, 40, 160, 120), (0, 0, 300, 200), (150, 90, 130, 100)]:
+        x, y, w, h = rect
+        assert np.array_equal(doc.flatten(rect), full[y:y + h, x:x + w]), rect
+    want = reference_over(doc.layers, 300, 200)
+    assert np.abs(full.astype(float) - want)[..., 3].max() <= 1.0
