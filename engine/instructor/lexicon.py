@@ -43,7 +43,7 @@ IMAGE_WORDS = alt("image|photo|photograph|picture|pic|pics|scene|shot|frame|snap
 
 # Removal verbs.
 REMOVE_VERBS = alt(
-    "remove|removes|removing|erase|delete|eliminate|get rid of|take out|take away|take off|"
+    "remove|removes|removing|erase|erasing|delete|deleting|eliminate|eliminating|get rid of|take out|take away|take off|"
     "clear away|clear out|clear|wipe out|wipe away|wipe|rid the image of|rid|cut out|"
     "drop|lose|omit|discard|strip away|strip|extract|exclude|ditch|kill|destroy|eradicate|"
     "expunge|obliterate|scrub out|scrub|clean up|clean out|clean away|hide|dispose of|"
@@ -53,13 +53,14 @@ REMOVE_VERBS = alt(
     "togli|remover|remova")
 
 ADD_VERBS = alt(
-    "add|adds|adding|put|place|insert|include|attach|draw|sketch in|plant|hang|stick|"
+    "add|adds|adding|put|place|insert|inserting|include|attach|draw|produce|craft|design|compose|sketch in|plant|hang|stick|"
     "drop in|sprinkle|scatter|introduce|bring in|bring|throw in|slip in|pop in|"
     "position|set|station|incorporate|append|overlay|superimpose|embed|integrate|"
     "create|generate|spawn|paste|lay|install|mount|affix|pin|perch|seat|park|"
     "hinzufügen|füge|añadir|añade|agregar|agrega|ajouter|ajoute|aggiungi|adicionar|adicione")
 
-REPLACE_VERBS = alt("replace|replaces|replacing|swap|swap out|exchange|switch|switch out|substitute|"
+REPLACE_VERBS = alt("replace|replaces|replacing|swap|swap out|swapping|swapping out|exchange|exchanging|"
+                    "switch|switch out|switching|substitute|substituting|trade out|"
                     "trade|interchange|supplant|supersede|ersetze|reemplaza|remplace|sostituisci|"
                     "substitua|substituir")
 

@@ -12,7 +12,7 @@ import re
 import unicodedata
 
 from engine.instructor.intent import Intent
-from engine.instructor.lexicon import (ADD_VERBS, CHANGE_VERBS, GLOBAL_LOOK, IMAGE_WORDS, POLITE_LEAD,
+from engine.instructor.lexicon import (ADD_VERBS, CHANGE_VERBS, COLORS, GLOBAL_LOOK, IMAGE_WORDS, POLITE_LEAD,
                                        POLITE_TAIL, REMOVE_VERBS, REPLACE_VERBS)
 from engine.instructor.phrases import (analyze_object, background_caption, global_caption,
                                        is_image_ref, is_scene, local_caption, looks_like_adjectives,
@@ -29,7 +29,11 @@ _WISH_RE = re.compile(r"^(?:i(?:\s+want|\s+need|\s+would\s+like|'d\s+like|\s+d\s
 _BG = r"(?:background|backdrop|back\s*ground|bg|setting|scenery|surroundings|environment)"
 _DEF = r"(?:the|this|that|my|his|her|its|our|their|your|these|those)"
 _INDEF = r"(?:a|an|some|one|two|three|four|five|six|seven|eight|nine|ten|several|many|few|a\s+few|\d+)"
-_PARTICIPLE_REMOVE = (r"(?:removed|gone|deleted|erased|eliminated|taken\s+out|taken\s+away|cut\s+out|"
+_PARTICIPLE_REMOVE = (r"(?:removed|gone|deleted|erased|eliminated|expunged|wiped(?:\s+out|\s+away)?|scrubbed(?:\s+out)?|"
+                      r"stripped(?:\s+away)?|excluded|omitted|discarded|ditched|dropped|purged|banished|"
+                      r"eradicated|obliterated|edited\s+out|painted\s+out|cropped\s+out|got(?:ten)?\s+rid\s+of|"
+                      r"taken\s+off|cleaned\s+up|cleared\s+(?:away|out)|thrown\s+(?:away|out)|"
+                      r"taken\s+out|taken\s+away|cut\s+out|"
                       r"wiped\s+out|cleared|missing|hidden|out\s+of\s+(?:the\s+)?(?:" + IMAGE_WORDS +
                       r")|out|away|disappear(?:ed)?|vanish(?:ed)?|go\s+away|be\s+gone|invisible|"
                       r"get\s+removed|got\s+removed)")
@@ -166,8 +170,9 @@ def _parse_one(s: str) -> Intent | None:
     m = _WISH_RE.match(s)
     if m:
         wish, s = True, _clean(s[m.end():])
-    for rule in (_rule_arrow, _rule_remove, _rule_replace, _rule_add, _rule_background,
-                 _rule_place_subject, _rule_color_of, _rule_wear, _rule_change, _rule_be,
+    for rule in (_rule_arrow, _rule_replace, _rule_remove, _rule_add, _rule_background,
+                 _rule_place_subject, _rule_color_of, _rule_color_words, _rule_wear, _rule_change,
+                 _rule_be,
                  _rule_global):
         intent = rule(s)
         if intent is not None:
@@ -245,7 +250,7 @@ def _classify_change(x: str, y: str) -> Intent:
     if re.search(rf"\b{_BG}\b", xs, I):
         subj = re.search(rf"\b(?:behind|of|around)\s+(?P<s>.+)$", xs, I)
         return _background(y, subj.group("s") if subj else None)
-    if is_scene(xs):
+    if is_scene(xs) and not looks_like_adjectives(y):
         return _background(y)
     return _local(x, y)
 
@@ -318,7 +323,8 @@ def _rule_add(s: str) -> Intent | None:
     obj = analyze_object(x)
     if not obj.target:
         return None
-    if is_image_ref(obj.target) or re.match(rf"^(?:an?\s+)?(?:{IMAGE_WORDS})\b", tidy(x), I):
+    if is_image_ref(obj.target) or re.match(rf"^(?:an?\s+)?(?:{IMAGE_WORDS})\b", tidy(x), I) or (
+            re.search(r"\b(?:version|rendition|variant|copy|edit)$", obj.target, I)):
         # "generate an image that captures ... cyberpunk": a whole-image look.
         return _global(re.sub(rf"^(?:an?\s+)?(?:{IMAGE_WORDS})\s+(?:that|which|of|with)?\s*", "", tidy(x), flags=I))
     if re.match(r"^(?:more|some\s+more)\s+(?:light|contrast|saturation|brightness|warmth|color|colour)", x, I):
@@ -390,6 +396,43 @@ def _rule_color_of(s: str) -> Intent | None:
     return None
 
 
+_ENSURE_BE_RE = re.compile(r"^(?:ensure|make\s+sure|see\s+to\s+it|check|verify)\s+(?:that\s+)?(?P<x>.+?)\s+"
+                           r"(?:is|are|looks?|becomes?|gets?|turns?)\s+(?P<y>.+)$", I)
+_OPT_FOR_RE = re.compile(r"^(?:opt\s+for|go\s+(?:for|with)|use|choose|pick|select|apply|try)\s+(?P<y>.+?)\s+"
+                         r"(?:for|on|to)\s+(?P<x>.+)$", I)
+_COAT_RE = re.compile(r"^(?:coat|cover|paint|spray|wash|drench|splash|fill|tint|shade|dye|color|colour)\s+"
+                      r"(?P<x>.+?)\s+(?:with|in)\s+(?P<y>.+)$", I)
+_COLORISH_RE = re.compile(rf"\b(?:{COLORS}|colou?r|colou?rs|paint|pigment|dye|tint|hue|shade|tone)\b", I)
+_COLOR_SUFFIX_RE = re.compile(r"\s+(?:in\s+(?:colou?r|hue|tone|shade)|colou?red|hued|toned|in\s+appearance)$", I)
+
+
+def _rule_color_words(s: str) -> Intent | None:
+    """Colour phrasings: "ensure the sheep is red", "opt for a red shade for the cake",
+    "coat the train with a red color", "make the bear pink in color"."""
+    m = _ENSURE_BE_RE.match(s)
+    if m and not re.match(r"^(?:there|it|this)\b", m.group("x"), I):
+        return _classify_change(m.group("x"), m.group("y"))
+    m = _OPT_FOR_RE.match(s)
+    if m and _COLORISH_RE.search(m.group("y")):
+        return _color_local(m.group("x"), m.group("y"))
+    m = _COAT_RE.match(s)
+    if m and _COLORISH_RE.search(m.group("y")):
+        return _color_local(m.group("x"), m.group("y"))
+    if _COLOR_SUFFIX_RE.search(s):
+        return _rule_change(_COLOR_SUFFIX_RE.sub("", s))
+    return None
+
+
+def _color_local(x: str, y: str) -> Intent | None:
+    obj = analyze_object(x)
+    if not obj.target or is_image_ref(obj.target):
+        return _global(y) if obj.target else None
+    colour = re.search(rf"\b(?:{COLORS})(?:\s+and\s+(?:{COLORS}))?\b", y, I)
+    y2 = colour.group(0) if colour else tidy(y)
+    return Intent("local", obj.target, replacement=y2, caption=local_caption(obj.target, y2),
+                  spatial=obj.spatial)
+
+
 def _rule_change(s: str) -> Intent | None:
     m = _CHANGE_RE.match(s)
     if m:
@@ -411,7 +454,8 @@ def _rule_wear(s: str) -> Intent | None:
     if m:
         x, a = m.group("x"), m.group("a")
         if re.search(r"\b(?:look|feel|vibe|style|tone|mood|makeover|finish|color|colour|texture|"
-                     r"effect|filter|glow)\b", x, I):
+                     r"effect|filter|glow|tint|shade|hue|coat|paint\s*job|paint|pattern|sheen|"
+                     r"appearance|aesthetic|atmosphere|essence|quality)\b", x, I):
             return _global(x) if is_image_ref(a) else _local(a, x)
         obj = analyze_object(x)
         if obj.target:
