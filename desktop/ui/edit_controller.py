@@ -10,6 +10,7 @@ thread. Engine errors become ``error(message, hint)`` and leave the document unt
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -27,34 +28,12 @@ from desktop.engine_client import (
     SegmentResult,
     mask_ops,
 )
+from desktop.ui.edit_snapshots import Snapshots, snapshot_rgb  # noqa: F401  (snapshot_rgb re-exported)
 
 if TYPE_CHECKING:  # pragma: no cover
     from desktop.document import Document
 
 log = logging.getLogger(__name__)
-
-
-def snapshot_rgb(doc: "Document", exclude: Any = None) -> np.ndarray:
-    """The visible composite as an ``H x W x 3`` uint8 copy (optionally without layer ``exclude``)."""
-    if exclude is not None:
-        pixels = _flatten_without(doc, exclude)
-    else:
-        pixels = doc.flatten()
-    pixels = np.asarray(pixels)
-    if pixels.ndim == 3 and pixels.shape[2] == 4:
-        # Composite over white where the document is transparent (as an export would show it).
-        alpha = pixels[..., 3:4].astype(np.float32) / 255.0
-        rgb = pixels[..., :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
-        return np.ascontiguousarray(rgb.round().astype(np.uint8))
-    return np.ascontiguousarray(pixels[..., :3]).copy()
-
-
-def _flatten_without(doc: "Document", layer: Any) -> np.ndarray:
-    """The composite of ``doc`` without ``layer`` (the history is not touched)."""
-    from desktop.document.compositing import composite
-
-    others = [item for item in doc.layers if item is not layer]
-    return composite(others, (doc.width, doc.height))
 
 
 def make_provenance(**values: Any) -> Any:
@@ -105,6 +84,10 @@ class EditController(QObject):
         self._jobs: dict[int, tuple[str, Any]] = {}  # job id -> (kind, context)
         self._run_job: int | None = None
         self._segment_job: int | None = None
+        self._segment_seq = 0
+        self._preparing: dict[int, str] = {}  # snapshot being taken -> job kind
+        self._tokens = itertools.count(1)
+        self._snapshots = Snapshots(self)
         self._busy = False
         client.progress.connect(self._on_progress)
         client.preview.connect(self._on_preview)
@@ -123,8 +106,8 @@ class EditController(QObject):
         if not instruction:
             self.error.emit("Type an instruction first", "For example: remove the cat, or make the sky a sunset")
             return
-        request = PlanRequest(snapshot_rgb(doc), instruction, backend=backend)
-        self._submit(request, "plan", doc)
+        self._prepare(doc, None, "plan", doc,
+                      lambda image: PlanRequest(image, instruction, backend=backend))
 
     def apply_plan(self, plan: EditPlan) -> None:
         """Show the plan's proposed mask on the document (one undo step)."""
@@ -152,15 +135,21 @@ class EditController(QObject):
             self.error.emit("Nothing to repaint: the mask is empty",
                             "Paint a mask, click an object with the SAM tool, or type an instruction and press Plan")
             return
-        request = InpaintRequest(
-            image=snapshot_rgb(doc), mask=mask.copy(), prompt=prompt.strip(), params=params,
-            instruction=instruction, category=category, target=target,
-        )
+        mask = mask.copy()  # now: the user may keep painting while the image is composited
         self.discard()
-        self._run_job = self._submit(request, "inpaint", doc)
+        self._prepare(doc, None, "inpaint", doc, lambda image: InpaintRequest(
+            image=image, mask=mask, prompt=prompt.strip(), params=params,
+            instruction=instruction, category=category, target=target,
+        ))
 
     def cancel(self) -> None:
         """Cancel this controller's running or waiting edit/plan jobs."""
+        dropped = [t for t, kind in self._preparing.items() if kind != "segment"]
+        for token in dropped:
+            del self._preparing[token]
+        if dropped:
+            self._update_busy()
+            self.progress_changed.emit(0, 0, "cancelled")
         for job_id, (kind, _ctx) in list(self._jobs.items()):
             if kind in ("inpaint", "plan", "rerun"):
                 self.client.cancel(job_id)
@@ -231,13 +220,12 @@ class EditController(QObject):
             if seed == old_seed:
                 seed += 1
         params = _params_from_provenance(prov, seed)
-        request = InpaintRequest(
-            image=snapshot_rgb(doc, exclude=layer), mask=mask, params=params,
+        self._prepare(doc, layer, "rerun", (doc, layer), lambda image: InpaintRequest(
+            image=image, mask=mask, params=params,
             prompt=(prompt if prompt is not None else getattr(prov, "prompt", "")) or "",
             instruction=getattr(prov, "instruction", "") or "", category=getattr(prov, "category", "") or "",
             target=getattr(prov, "target", None),
-        )
-        self._submit(request, "rerun", (doc, layer))
+        ))
 
     # --- SAM --------------------------------------------------------------------------------------
 
@@ -248,14 +236,20 @@ class EditController(QObject):
             return
         if self._segment_job is not None:
             self.client.cancel(self._segment_job)  # only the latest click counts
-        request = SegmentRequest(
-            image=snapshot_rgb(doc),
-            points=tuple((float(x), float(y)) for x, y in points),
-            labels=tuple(int(v) for v in labels),
-            box=None if box is None else tuple(float(v) for v in box),
-            image_key=self._image_key(doc),
-        )
-        self._segment_job = self._submit(request, "segment", doc)
+            self._segment_job = None
+        self._segment_seq += 1
+        seq = self._segment_seq
+        points = tuple((float(x), float(y)) for x, y in points)
+        labels = tuple(int(v) for v in labels)
+        box = None if box is None else tuple(float(v) for v in box)
+        key = self._snapshots.key(doc)
+
+        def make(image):
+            if seq != self._segment_seq:
+                return None  # a newer click came while the image was composited
+            return SegmentRequest(image=image, points=points, labels=labels, box=box, image_key=key)
+
+        self._prepare(doc, None, "segment", doc, make)
 
     # --- internals --------------------------------------------------------------------------------
 
@@ -269,11 +263,33 @@ class EditController(QObject):
             self.error.emit("No image is open", "Open a photo first (Ctrl+O)")
         return doc
 
-    def _image_key(self, doc: Any) -> str:
-        # The pixels change only with layer/pixel edits; the history position tracks those cheaply.
-        history = getattr(doc, "history", None)
-        index = getattr(history, "index", 0)
-        return f"{id(doc)}:{index}"
+    def _prepare(self, doc: Any, exclude: Any, kind: str, context: Any,
+                 make_request: Callable[[np.ndarray], Any]) -> None:
+        """Snapshot the document (maybe off the GUI thread), then submit ``make_request(image)``."""
+        token = next(self._tokens)
+        self._preparing[token] = kind
+        self._update_busy()
+
+        def ready(image: np.ndarray | None) -> None:
+            if self._preparing.pop(token, None) is None:
+                return  # cancelled meanwhile
+            try:
+                if image is None:
+                    self.error.emit("Could not read the image for the engine", "See the log for the details")
+                    return
+                if self._doc() is not doc:
+                    return  # another document was opened meanwhile
+                request = make_request(image)
+                if request is not None:
+                    job_id = self._submit(request, kind, context)
+                    if kind == "inpaint":
+                        self._run_job = job_id
+                    elif kind == "segment":
+                        self._segment_job = job_id
+            finally:
+                self._update_busy()
+
+        self._snapshots.take(doc, exclude, ready)
 
     def _submit(self, request: Any, kind: str, context: Any) -> int:
         job_id = self.client.submit(request)
@@ -282,7 +298,8 @@ class EditController(QObject):
         return job_id
 
     def _update_busy(self) -> None:
-        busy = any(kind != "segment" for kind, _ in self._jobs.values())
+        busy = any(kind != "segment" for kind, _ in self._jobs.values()) or any(
+            kind != "segment" for kind in self._preparing.values())
         if busy != self._busy:
             self._busy = busy
             self.busy_changed.emit(busy)

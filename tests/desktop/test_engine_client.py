@@ -290,10 +290,9 @@ def test_real_engine_service_with_the_fill_engine(qtbot, tmp_path):
         client.shutdown()
 
 
-def test_many_signal_emits_do_not_crash_the_interpreter():
-    """PySide6 6.12 leaks a reference to True per emit(); on CPython 3.11 that aborts the process.
-
-    Importing the client pins the booleans; thousands of emits must then exit cleanly.
+def test_many_signal_emits_and_qt_calls_do_not_crash_the_interpreter():
+    """PySide6 6.12.0 leaks a reference to True per emit() and to None per void call; on CPython
+    3.11 that aborts the process. Importing the client pins them; many calls must exit cleanly.
     """
     import subprocess
     import sys
@@ -306,6 +305,8 @@ def test_many_signal_emits_do_not_crash_the_interpreter():
         "a = A()\n"
         "for i in range(20000):\n"
         "    a.s.emit(i)\n"
+        "for i in range(200000):\n"
+        "    a.setObjectName('x')\n"
         "print('ok')\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -22,6 +22,10 @@ THUMB = 96
 def thumbnail(image: np.ndarray, size: int = THUMB) -> QPixmap:
     """A ``size``-px (long side) pixmap of an ``H x W x 3|4`` uint8 array."""
     h, w = image.shape[:2]
+    step = max(1, max(h, w) // (size * 3))
+    if step > 1:  # subsample first: area-resizing a full photo costs tens of ms on the GUI thread
+        image = image[::step, ::step]
+        h, w = image.shape[:2]
     scale = size / max(h, w)
     if scale < 1:
         image = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
@@ -30,6 +34,20 @@ def thumbnail(image: np.ndarray, size: int = THUMB) -> QPixmap:
     fmt = QImage.Format.Format_RGBA8888 if image.shape[2] == 4 else QImage.Format.Format_RGB888
     qimage = QImage(image.data, w, h, image.strides[0], fmt).copy()  # copy: own the buffer
     return QPixmap.fromImage(qimage)
+
+
+def _region(cand) -> np.ndarray:
+    """The part of a candidate worth a thumbnail: its changed box with some context around it."""
+    image = cand.image
+    h, w = image.shape[:2]
+    if not cand.bbox:
+        return image
+    x, y, bw, bh = cand.bbox
+    side = max(bw, bh) * 1.5  # a square-ish view with context
+    cx, cy = x + bw / 2, y + bh / 2
+    x0, y0 = int(max(0, cx - side / 2)), int(max(0, cy - side / 2))
+    x1, y1 = int(min(w, cx + side / 2)), int(min(h, cy + side / 2))
+    return image[y0:y1, x0:x1] if x1 > x0 and y1 > y0 else image
 
 
 class CandidateStrip(QWidget):
@@ -97,7 +115,7 @@ class CandidateStrip(QWidget):
         for i, cand in enumerate(candidates):
             b = QToolButton()
             b.setCheckable(True)
-            b.setIcon(QIcon(thumbnail(cand.image)))
+            b.setIcon(QIcon(thumbnail(_region(cand))))
             b.setIconSize(QSize(THUMB, THUMB))
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
             b.setText(f"seed {cand.seed}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -42,11 +42,17 @@ class InstructionPanel(QWidget):
     """
 
     run_requested = Signal()
+    UPDATE_MS = 50
 
     def __init__(self, controller, parent=None):
         super().__init__(parent)
         self.controller = controller
         self.plan = None
+        self._pending_progress: tuple[int, int, str] | None = None
+        self._progress_timer = QTimer(self)
+        self._progress_timer.setSingleShot(True)
+        self._progress_timer.setInterval(self.UPDATE_MS)
+        self._progress_timer.timeout.connect(self._show_progress)
         self._build()
         controller.plan_ready.connect(self._on_plan)
         controller.busy_changed.connect(self._on_busy)
@@ -257,6 +263,20 @@ class InstructionPanel(QWidget):
             self.stage.setText("Waiting for the engine…")
 
     def _on_progress(self, step: int, total: int, stage: str) -> None:
+        # Steps can come faster than is worth painting (a progress bar repaints synchronously):
+        # show the latest at most every UPDATE_MS; final states at once.
+        self._pending_progress = (step, total, stage)
+        if total <= 0:
+            self._progress_timer.stop()
+            self._show_progress()
+        elif not self._progress_timer.isActive():
+            self._progress_timer.start()
+
+    def _show_progress(self) -> None:
+        if self._pending_progress is None:
+            return
+        step, total, stage = self._pending_progress
+        self._pending_progress = None
         if total > 0:
             self.progress.setRange(0, total)
             self.progress.setValue(step)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -61,6 +62,11 @@ class JobQueuePanel(QWidget):
         layout.addWidget(self.list, 1)
         layout.addWidget(self.empty)
         self.rows: dict[int, _JobRow] = {}
+        # Progress is painted at most every 100 ms (steps may come much faster).
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(100)
+        self._timer.timeout.connect(self._update_rows)
         client.queue_changed.connect(self.refresh)
         client.progress.connect(self._on_progress)
         self.refresh()
@@ -78,7 +84,11 @@ class JobQueuePanel(QWidget):
         self.empty.setVisible(not self.rows)
 
     def _on_progress(self, job_id: int, step: int, total: int, stage: str) -> None:
-        row = self.rows.get(job_id)
-        job = next((j for j in self.client.jobs() if j.job_id == job_id), None)
-        if row is not None and job is not None:
-            row.update_from(job)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _update_rows(self) -> None:
+        for job in self.client.jobs():
+            row = self.rows.get(job.job_id)
+            if row is not None:
+                row.update_from(job)
