@@ -1,0 +1,143 @@
+"""The Engine dispatcher: which painter a request gets, and the real engine behind the service."""
+
+from __future__ import annotations
+
+import queue
+
+import numpy as np
+import pytest
+
+from engine.api import (
+    EditParams,
+    EditResult,
+    EngineError,
+    InpaintRequest,
+    JobFailed,
+    JobFinished,
+    MissingModelsError,
+    SegmentRequest,
+)
+from engine.dispatch import Engine, EngineConfig, is_removal
+from engine.service import EngineService
+
+
+@pytest.fixture(autouse=True)
+def no_real_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("BRUSHEDIT_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    for key in [k for k in __import__("os").environ if k.startswith("BRUSHEDIT_MODEL_")]:
+        monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="module")
+def cat():
+    from skimage import data
+
+    image = data.chelsea()
+    mask = np.zeros(image.shape[:2], np.uint8)
+    mask[90:190, 140:250] = 255
+    return image, mask
+
+
+def request(cat, prompt="", category="", engine="auto", **params):
+    image, mask = cat
+    return InpaintRequest(image, mask, prompt, EditParams(engine=engine, **params), category=category)
+
+
+def test_removals_are_recognised():
+    img, m = np.zeros((4, 4, 3), np.uint8), np.full((4, 4), 255, np.uint8)
+    assert is_removal(InpaintRequest(img, m, "", category="removal"))
+    assert is_removal(InpaintRequest(img, m, ""))  # a bare painted mask erases
+    assert not is_removal(InpaintRequest(img, m, "a dog"))
+    assert not is_removal(InpaintRequest(img, m, "", category="local"))
+
+
+def test_auto_without_weights_fills_removals_and_names_missing_weights_otherwise(cat):
+    engine = Engine(EngineConfig(device="cpu"))
+    assert engine.choose_engine(request(cat, category="removal"))[0] == "fill"
+    with pytest.raises(MissingModelsError) as err:
+        engine.choose_engine(request(cat, "a dog", category="local"))
+    assert err.value.names == ("brushnet-x", "sd15-realistic-vision")
+    assert "brushedit models download brushnet-x sd15-realistic-vision" in err.value.hint
+    with pytest.raises(MissingModelsError):
+        engine.choose_engine(request(cat, engine="brushedit", category="removal"))
+    assert engine.choose_engine(request(cat, "a dog", engine="fill"))[0] == "fill"
+
+
+def test_auto_with_weights_needs_a_usable_device(cat, tmp_path, monkeypatch):
+    base, brushnet = tmp_path / "base", tmp_path / "bn"
+    base.mkdir(), brushnet.mkdir()
+    cfg = dict(base_model_dir=base, brushnet_dir=brushnet)
+    # Explicit CPU counts as usable: BrushEdit for everything.
+    assert Engine(EngineConfig(device="cpu", **cfg)).choose_engine(request(cat, "a dog"))[0] == "brushedit"
+    # device auto without CUDA: removals fall back to fill, other edits say why not.
+    import engine.dispatch as dispatch
+
+    monkeypatch.setattr(dispatch, "cuda_available", lambda: False)
+    auto = Engine(EngineConfig(device="auto", **cfg))
+    assert auto.choose_engine(request(cat, category="removal"))[0] == "fill"
+    with pytest.raises(EngineError) as err:
+        auto.choose_engine(request(cat, "a dog"))
+    assert err.value.kind == "no-device" and "--device cpu" in err.value.hint
+    monkeypatch.setattr(dispatch, "cuda_available", lambda: True)
+    assert auto.choose_engine(request(cat, "a dog"))[0] == "brushedit"
+
+
+def test_bad_requests_are_value_errors(cat):
+    image, mask = cat
+    engine = Engine(EngineConfig(device="cpu"))
+    with pytest.raises(ValueError, match="empty"):
+        engine.handle(InpaintRequest(image, np.zeros_like(mask), "", EditParams(engine="fill")))
+    with pytest.raises(ValueError, match="mask"):
+        engine.handle(InpaintRequest(image, mask[:10], "", EditParams(engine="fill")))
+    with pytest.raises(ValueError):
+        engine.handle("not a request")
+
+
+def test_segment_without_sam_names_the_model(cat):
+    with pytest.raises(MissingModelsError) as err:
+        Engine(EngineConfig(device="cpu")).handle(SegmentRequest(cat[0], points=((10.0, 10.0),), labels=(1,)))
+    assert err.value.names == ("sam-vit-h",)
+
+
+def test_the_real_engine_behind_the_service(cat):
+    """Fill edit -> JobFinished(EditResult); BrushEdit without weights -> JobFailed(missing-models)."""
+    messages = queue.Queue()
+    service = EngineService(messages.put, EngineConfig(device="cpu"))
+    service.start()
+    try:
+        ok = service.submit(request(cat, category="removal"))
+        bad = service.submit(request(cat, "a dog", category="local"))
+        seen = {}
+        while len(seen) < 2:
+            m = messages.get(timeout=60)
+            if isinstance(m, (JobFinished, JobFailed)):
+                seen[m.job_id] = m
+    finally:
+        assert service.shutdown()
+    result = seen[ok].result
+    assert isinstance(result, EditResult) and result.engine == "fill"
+    image, mask = cat
+    far = __import__("engine.segment.mask_ops", fromlist=["dilate"]).dilate(mask, 21) == 0
+    assert np.array_equal(result.candidates[0].image[far], image[far])
+    failed = seen[bad]
+    assert isinstance(failed, JobFailed) and failed.kind == "missing-models"
+    assert failed.hint == "run: brushedit models download brushnet-x sd15-realistic-vision"
+
+
+def test_pipelines_are_loaded_once_and_dropped_on_device_change(monkeypatch, tmp_path):
+    import engine.brushnet as brushnet_pkg
+
+    loads = []
+    monkeypatch.setattr(brushnet_pkg, "load_pipeline",
+                        lambda base, bn, **kw: loads.append((base, bn, kw)) or object(), raising=False)
+    base, bn = tmp_path / "b", tmp_path / "n"
+    base.mkdir(), bn.mkdir()
+    engine = Engine(EngineConfig(device="cpu", base_model_dir=base, brushnet_dir=bn))
+    first = engine.pipeline()
+    assert engine.pipeline() is first and len(loads) == 1
+    assert loads[0][2]["device"] == "cpu" and loads[0][2]["cpu_offload"] is False
+    engine.set_config(EngineConfig(device="cpu", base_model_dir=base, brushnet_dir=bn, cpu_offload=True))
+    engine.pipeline()
+    assert len(loads) == 2 and loads[1][2]["cpu_offload"] is True
