@@ -117,9 +117,14 @@ def canvas_figures(steps: int = 40) -> dict:
     view.resize(1400, 900)
     view.show()
     app.processEvents()
+    longest = 0.0
     t = time.perf_counter()
     view.set_document(doc)
     app.processEvents()
+    while view.rendering:  # tiles arrive over several rounds of the event loop (a time budget per paint)
+        t1 = time.perf_counter()
+        app.processEvents()
+        longest = max(longest, time.perf_counter() - t1)
     first = time.perf_counter() - t
     t = time.perf_counter()
     view.update()
@@ -148,12 +153,14 @@ def canvas_figures(steps: int = 40) -> dict:
         array_to_qimage(doc.flatten())
         naive.append(time.perf_counter() - t)
     naive_ms = statistics.median(naive) * 1000
-    print(f"canvas 6000x4000: first fit paint {first * 1000:.0f} ms, cached repaint {cached * 1000:.0f} ms, "
+    print(f"canvas 6000x4000: first fit view complete in {first * 1000:.0f} ms (longest event-loop round "
+          f"{longest * 1000:.0f} ms), cached repaint {cached * 1000:.0f} ms, "
           f"stroke step {fit_step:.1f} ms at fit / {full_step:.1f} ms at 100 %, "
           f"naive full re-composite {naive_ms:.0f} ms per step ({naive_ms / max(fit_step, full_step):.0f}x slower)")
     view.close()
     return {
-        "canvas_first_fit_paint_ms": round(first * 1000, 1),
+        "canvas_first_fit_complete_ms": round(first * 1000, 1),
+        "canvas_first_fit_longest_round_ms": round(longest * 1000, 1),
         "canvas_cached_repaint_ms": round(cached * 1000, 1),
         "canvas_stroke_step_fit_ms": round(fit_step, 2),
         "canvas_stroke_step_100pct_ms": round(full_step, 2),

@@ -63,6 +63,7 @@ def _screenshot_and_quit(window, path: Path) -> None:
     """Save what the screen shows of ``window`` (falls back to rendering the widget) and quit."""
     path.parent.mkdir(parents=True, exist_ok=True)
     window.canvas.fit()
+    window.canvas.render_all()
     QApplication.processEvents()
     pixmap = None
     screen = window.screen()

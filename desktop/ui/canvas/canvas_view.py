@@ -8,8 +8,10 @@ document event re-renders only the tiles its dirty rect touches.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
@@ -30,7 +32,8 @@ def mask_tint(region: np.ndarray, color: QColor = theme.MASK_TINT) -> QImage:
     out[..., 2] = a * color.blue() // 255
     out[..., 3] = a
     h, w = m.shape
-    return QImage(out.data, w, h, w * 4, QImage.Format_RGBA8888_Premultiplied).copy()
+    img = QImage(out.data, w, h, w * 4, QImage.Format_RGBA8888_Premultiplied)
+    return img.convertToFormat(QImage.Format_ARGB32_Premultiplied)  # native: cheap to draw
 
 
 class CanvasView(QWidget):
@@ -56,6 +59,12 @@ class CanvasView(QWidget):
         self._pan_from: QPointF | None = None
         self._tool_active = False
         self.mask_visible = True
+        self.render_budget_ms: float | None = 12.0  # tile rendering per paint; None = render all
+        self._paint_started = 0.0
+        self._pending = False
+        self._incomplete = False  # some visible tile is not rendered yet
+        self._pending_timer = QTimer(self, singleShot=True, interval=0)
+        self._pending_timer.timeout.connect(self.update)
         self.placeholder = "Open a photo (Ctrl+O), drop one here, or paste one (Ctrl+V)"
         self.image_tiles = TileCache(self._image_source)
         self.mask_tiles = TileCache(self._mask_source, mask_tint)
@@ -92,6 +101,19 @@ class CanvasView(QWidget):
         self._preview = image if self.document is not None else None
         self.preview_tiles.invalidate()
         self.update()
+
+    def render_all(self) -> None:
+        """Render every tile the view needs now (screenshots, tests): no progressive rounds."""
+        budget, self.render_budget_ms = self.render_budget_ms, None
+        try:
+            self.grab()
+        finally:
+            self.render_budget_ms = budget
+
+    @property
+    def rendering(self) -> bool:
+        """Whether tiles are still being rendered progressively."""
+        return self._incomplete
 
     @property
     def previewing(self) -> bool:
@@ -238,6 +260,8 @@ class CanvasView(QWidget):
         return x0, y0, x1 - x0, y1 - y0
 
     def paintEvent(self, event) -> None:
+        self._paint_started = time.perf_counter()
+        self._pending = False
         p = QPainter(self)
         p.fillRect(event.rect(), theme.CANVAS_BACKGROUND)
         if self.document is None and self.placeholder:
@@ -255,17 +279,25 @@ class CanvasView(QWidget):
                 level = level_for_zoom(self._zoom * self.devicePixelRatioF())
                 p.setRenderHint(QPainter.SmoothPixmapTransform, self._zoom < 2.0)
                 if self._show_original:
-                    cache = self.original_tiles
+                    cache, fallback = self.original_tiles, self.image_tiles
                 elif self._preview is not None:
-                    cache = self.preview_tiles
+                    cache, fallback = self.preview_tiles, self.image_tiles
                 else:
-                    cache = self.image_tiles
-                self._draw_tiles(p, cache, level, area)
+                    cache, fallback = self.image_tiles, None
+                self._draw_tiles(p, cache, level, area, fallback)
                 if self.mask_visible and not self._show_original and self._preview is None:
                     self._draw_tiles(p, self.mask_tiles, level, area)
         if self.tool is not None:
             self.tool.paint(p, self)
         p.end()
+        if self._pending:
+            self._incomplete = True
+        elif event.rect().contains(self.rect()):
+            self._incomplete = False
+        if self._pending:
+            # Tiles left over the time budget: render them in the next round of the event loop, so
+            # a big repaint never holds the GUI thread for long (the engine's messages keep flowing).
+            self._pending_timer.start()
 
     def widget_to_image_rect(self, rect: QRect):
         tl = self.widget_to_image(QPointF(rect.left(), rect.top()))
@@ -277,13 +309,37 @@ class CanvasView(QWidget):
             return None
         return x0, y0, x1 - x0, y1 - y0
 
-    def _draw_tiles(self, p: QPainter, cache: TileCache, level: int, area) -> None:
+    def _within_budget(self) -> bool:
+        budget = self.render_budget_ms
+        return budget is None or (time.perf_counter() - self._paint_started) * 1000 < budget
+
+    def _draw_tiles(self, p: QPainter, cache: TileCache, level: int, area, fallback: TileCache | None = None) -> None:
         for tx, ty in cache.tiles_in(level, area):
-            img = cache.tile(level, tx, ty)
+            rect = cache.tile_rect(level, tx, ty)
+            if cache.has(level, tx, ty) or self._within_budget():
+                img = cache.tile(level, tx, ty)
+                if img is not None:
+                    p.drawImage(self.image_rect_to_widget(rect), img, QRectF(0, 0, img.width(), img.height()))
+                continue
+            self._pending = True
+            self._draw_stand_in(p, fallback or cache, level, rect, exact=fallback is not None)
+
+    def _draw_stand_in(self, p: QPainter, cache: TileCache, level: int, rect, exact: bool) -> None:
+        """Until a tile is rendered, draw what is cached for its area: the same level of the
+        fallback cache, or a coarser level of the same cache (blurry for a moment, never blank)."""
+        levels = [level] if exact else []
+        levels += list(range(level + 1, level + 4))
+        x, y, w, h = rect
+        for lv in levels:
+            span = TILE << lv
+            tx, ty = x // span, y // span
+            img = cache.cached(lv, tx, ty)
             if img is None:
                 continue
-            rect = cache.tile_rect(level, tx, ty)
-            p.drawImage(self.image_rect_to_widget(rect), img, QRectF(0, 0, img.width(), img.height()))
+            s = 1.0 / (1 << lv)
+            src = QRectF((x - tx * span) * s, (y - ty * span) * s, w * s, h * s)
+            p.drawImage(self.image_rect_to_widget(rect), img, src)
+            return
 
     # --- input ----------------------------------------------------------------------------
     def _update_cursor(self) -> None:

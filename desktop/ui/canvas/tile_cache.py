@@ -32,6 +32,14 @@ def array_to_qimage(arr: np.ndarray) -> QImage:
     return QImage(arr.data, w, h, w * ch, fmt).copy()
 
 
+def array_to_display_image(arr: np.ndarray) -> QImage:
+    """Like :func:`array_to_qimage`, in the raster engine's native premultiplied 32-bit format so
+    drawing a tile needs no per-paint format conversion (the bulk of a repaint's cost otherwise)."""
+    img = array_to_qimage(arr)
+    fmt = QImage.Format_ARGB32_Premultiplied if img.hasAlphaChannel() else QImage.Format_RGB32
+    return img.convertToFormat(fmt)
+
+
 def level_for_zoom(zoom: float, max_level: int = 6) -> int:
     """The pyramid level to draw at ``zoom``: the coarsest one still at least as sharp as the screen."""
     if zoom >= 1.0 or zoom <= 0:
@@ -55,7 +63,7 @@ class TileCache:
     def __init__(
         self,
         source: Callable[[Rect], np.ndarray | None],
-        convert: Callable[[np.ndarray], QImage] = array_to_qimage,
+        convert: Callable[[np.ndarray], QImage] = array_to_display_image,
         max_tiles: int = 600,
     ) -> None:
         self._source = source
@@ -106,6 +114,10 @@ class TileCache:
             span = TILE << level
             if tx * span < x + w and x < (tx + 1) * span and ty * span < y + h and y < (ty + 1) * span:
                 del self._tiles[key]
+
+    def has(self, level: int, tx: int, ty: int) -> bool:
+        """Whether the tile is rendered (an empty tile counts: it is cached as ``None``)."""
+        return (level, tx, ty) in self._tiles
 
     def cached(self, level: int, tx: int, ty: int) -> QImage | None:
         """The tile when it is cached, without rendering it."""

@@ -99,6 +99,7 @@ class LayersPanel(QWidget):
         self.tree.header().setSectionResizeMode(0, QHeaderView.Fixed)
         self.tree.setColumnWidth(0, 30)
         self._eyes: dict[bool, QIcon] = {}
+        self._known: set[int] = set()
         self.tree.setContextMenuPolicy(Qt.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.itemClicked.connect(self._on_item_clicked)
@@ -162,6 +163,7 @@ class LayersPanel(QWidget):
             except Exception:
                 pass
         self.document = doc
+        self._known = set()
         if doc is not None:
             doc.events.connect(self._on_event)
         self.refresh()
@@ -189,6 +191,11 @@ class LayersPanel(QWidget):
     def refresh(self) -> None:
         doc = self.document
         current = self.current_layer()
+        known = self._known
+        self._known = {id(layer) for layer in doc.layers} if doc is not None else set()
+        added = [layer for layer in (doc.layers if doc is not None else []) if id(layer) not in known]
+        if known and len(added) == 1:
+            current = added[0]  # a new layer (an accepted edit, a duplicate) becomes the selection
         self._refreshing = True
         self.tree.clear()
         if doc is not None:

@@ -18,6 +18,7 @@ def canvas(qtbot, photo_array):
     view.resize(800, 600)
     view.show()
     qtbot.waitExposed(view)
+    view.render_budget_ms = None  # grabs must show every tile at once
     view.set_document(Document.from_array(photo_array))
     return view
 
@@ -133,6 +134,7 @@ def test_a_brush_stroke_re_renders_only_the_tiles_it_touches(qtbot):
     view.resize(1000, 700)
     view.show()
     qtbot.waitExposed(view)
+    view.render_budget_ms = None
     view.set_document(Document.from_array(big))
     view.grab()
     assert level_for_zoom(view.zoom()) >= 2
@@ -172,3 +174,22 @@ def test_tile_cache_invalidates_only_overlapping_tiles():
     assert cache.cached(0, 1, 1) is None and cache.cached(0, 0, 0) is not None
     img = cache.tile(1, 1, 0)  # level 1: 512 image px per tile, downscaled to 256
     assert img.width() == (1000 - 512 + 1) // 2 and img.height() == TILE
+
+
+def test_a_big_repaint_is_spread_over_event_loop_rounds(qtbot):
+    """With a render budget, a paint renders only a few tiles and shows cached stand-ins for the
+    rest; the remaining tiles follow in later rounds of the event loop until the view is complete."""
+    rng = np.random.default_rng(1)
+    view = CanvasView()
+    qtbot.addWidget(view)
+    view.resize(1000, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    view.render_budget_ms = 0.0  # no time to render: every tile is a stand-in
+    view.set_document(Document.from_array(rng.integers(0, 255, (2000, 3000, 3), dtype=np.uint8)))
+    view.grab()
+    assert view.image_tiles.renders <= 1 and view.rendering
+    view.render_budget_ms = 5.0
+    qtbot.waitUntil(lambda: not view.rendering and view.image_tiles.renders > 1, timeout=60000)
+    needed = view.image_tiles.tiles_in(level_for_zoom(view.zoom()), view.visible_image_rect())
+    assert all(view.image_tiles.has(level_for_zoom(view.zoom()), tx, ty) for tx, ty in needed)

@@ -31,6 +31,7 @@ def test_rows_are_top_first_with_thumbnails_and_provenance(setup):
     doc, panel, layer = setup
     top = panel.tree.topLevelItem(0)
     assert top.text(1) == "Green nose" and top.data(0, Qt.UserRole) is layer
+    assert panel.current_layer() is layer  # a new edit layer becomes the selection
     assert not top.icon(1).isNull()
     tip = top.toolTip(1)
     assert "make the nose green" in tip and "42" in tip and "brushnet-x" in tip
@@ -38,7 +39,7 @@ def test_rows_are_top_first_with_thumbnails_and_provenance(setup):
     assert "a green nose" in panel.inspector.text()
     assert panel.buttons["new_seed"].isEnabled()
     panel.select_layer(doc.layers[0])
-    assert not panel.buttons["new_seed"].isEnabled() and not panel.buttons["delete"].isEnabled() is False
+    assert not panel.buttons["new_seed"].isEnabled() and panel.buttons["delete"].isEnabled()
 
 
 def test_hiding_and_deleting_an_edit_layer_reverts_it(setup, qtbot):
