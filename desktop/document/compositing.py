@@ -53,20 +53,24 @@ def _opaque_exact(layer: Layer, r: Rect) -> bool:
     return bool(a.min() == 255)
 
 
-def _view(layer: Layer, box: tuple[int, int, int, int]) -> Image.Image:
-    """A read-only Pillow image of ``box`` (x0, y0, x1, y1) of the layer, without copying pixels.
+_map_buffer = getattr(Image.core, "map_buffer", None)
 
-    Pillow maps a strided buffer directly; near the end of the array the last row's stride would
-    run past the buffer, and there a plain crop (a copy) is used instead.
+
+def _view(layer: Layer, box: tuple[int, int, int, int]):
+    """A read-only Pillow core image of ``box`` (x0, y0, x1, y1) of the layer, without a copy.
+
+    Pillow maps a strided buffer directly (the per-span Python wrappers of ``Image`` cost more
+    than the pixels here, so the core object is used); near the end of the array the last row's
+    stride would run past the buffer, and there a plain crop (a copy) is used instead.
     """
     px = layer.pixels
     stride = px.shape[1] * 4
     offset = (box[1] * px.shape[1] + box[0]) * 4
     size = (box[2] - box[0], box[3] - box[1])
     flat = layer._flat()
-    if offset + size[1] * stride <= len(flat):
-        return Image.frombuffer("RGBA", size, flat[offset:], "raw", "RGBA", stride, 1)
-    return layer._image().crop(box)
+    if _map_buffer is not None and offset + size[1] * stride <= len(flat):
+        return _map_buffer(flat[offset:], size, "raw", 0, ("RGBA", stride, 1))
+    return layer._image().crop(box).im
 
 
 def _alpha_lut(opacity: float) -> np.ndarray:
@@ -84,9 +88,9 @@ def _alpha_view(layer: Layer, box: tuple[int, int, int, int]) -> Image.Image:
     stride = arr.shape[1]
     offset = box[1] * stride + box[0]
     size = (box[2] - box[0], box[3] - box[1])
-    if offset + size[1] * stride <= len(flat):
-        return Image.frombuffer("L", size, flat[offset:], "raw", "L", stride, 1)
-    return Image.fromarray(arr[box[1]:box[3], box[0]:box[2]])
+    if _map_buffer is not None and offset + size[1] * stride <= len(flat):
+        return _map_buffer(flat[offset:], size, "raw", 0, ("L", stride, 1))
+    return Image.fromarray(np.ascontiguousarray(arr[box[1]:box[3], box[0]:box[2]])).im
 
 
 def _spans(layer: Layer, sub: Rect):
@@ -110,15 +114,11 @@ def _spans(layer: Layer, sub: Rect):
         y0 = max(ly0, (ty0 + r) * t)
         y1 = min(ly1, (ty0 + r + 1) * t)
         row = cls[r]
+        cuts = (np.flatnonzero(row[1:] != row[:-1]) + 1).tolist()
         runs = []
-        c0 = 0
-        for c in range(1, len(row) + 1):
-            if c == len(row) or row[c] != row[c0]:
-                if row[c0]:
-                    x0 = max(lx0, (tx0 + c0) * t)
-                    x1 = min(lx1, (tx0 + c) * t)
-                    runs.append((int(row[c0]), x0, x1))
-                c0 = c
+        for c0, c1 in zip([0] + cuts, cuts + [len(row)]):
+            if row[c0]:
+                runs.append((int(row[c0]), max(lx0, (tx0 + c0) * t), min(lx1, (tx0 + c1) * t)))
         keep = {}
         for key in runs:
             if key in open_runs:
@@ -191,22 +191,25 @@ def composite(layers: Sequence[Layer], size: tuple[int, int], rect: Rect | None 
     # paste leaves behind is reset to 255 at the end.
     opaque = start >= 0
 
+    core = acc.im
     for layer, sub in rest:
         ox, oy = layer.offset
         lut = _alpha_lut(layer.opacity) if layer.opacity < 1.0 else None
         for cls, (sx, sy, sw, sh) in _spans(layer, sub):
-            src = _view(layer, (sx - ox, sy - oy, sx - ox + sw, sy - oy + sh))
-            dest = (sx - x, sy - y)
+            box = (sx - ox, sy - oy, sx - ox + sw, sy - oy + sh)
+            src = _view(layer, box)
+            dest = (sx - x, sy - y, sx - x + sw, sy - y + sh)
             if cls == 2 and lut is None:
-                acc.paste(src, dest)
+                core.paste(src, dest)
             elif opaque:
-                acc.paste(src, dest, src if lut is None else
-                          _alpha_view(layer, (sx - ox, sy - oy, sx - ox + sw, sy - oy + sh)))
+                core.paste(src, dest, src if lut is None else _alpha_view(layer, box))
             else:
+                img = Image.new("RGBA", (sw, sh))
+                img.im.paste(src, (0, 0, sw, sh))
                 if lut is not None:
-                    src = src.copy()
-                    src.putalpha(_alpha_view(layer, (sx - ox, sy - oy, sx - ox + sw, sy - oy + sh)))
-                acc.alpha_composite(src, dest)
+                    img.im.putband(_alpha_view(layer, box), 3)
+                acc.alpha_composite(img, dest[:2])
+                core = acc.im
     out = np.array(acc)
     if opaque:
         out[..., 3] = 255

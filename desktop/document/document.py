@@ -394,22 +394,35 @@ class Document:
     # --------------------------------------------------------------------------------- files
     def save(self, path: str | Path | None = None) -> Path:
         """Write the project as OpenRaster (atomically); sets :attr:`path`, clears :attr:`dirty`."""
-        self._finish_stroke()
         if path is None:
             if self._path is None:
                 raise DocumentError("this document has no project file yet: give a path")
             path = self._path
+        state = self._history.state_id
+        path = self.save_copy(path)
+        self._path = path.resolve()
+        self._saved_state = state
+        self._emit("path")
+        return self._path
+
+    def save_copy(self, path: str | Path) -> Path:
+        """Write the project to ``path`` (atomically) without making it the document's file.
+
+        For autosave and recovery copies: :attr:`path` and :attr:`dirty` do not change. The
+        layers and mask are snapshotted first, so later edits cannot tear the file.
+        """
+        self._finish_stroke()
         path = Path(path)
         if path.suffix.lower() != ".ora":
             raise DocumentError("projects are saved as OpenRaster (.ora); use export() for images",
                                 path)
+        layers = list(self._layers)
+        mask = self._edit_mask.array.copy()
         meta = {"history": self._history.entries[:self._history.index],
                 "source": str(self.source_path.name) if self.source_path else None}
-        save_ora(path, self._w, self._h, self._layers, self.flatten(), self._edit_mask.array, meta)
-        self._path = path.resolve()
-        self._saved_state = self._history.state_id
-        self._emit("path")
-        return self._path
+        merged = composite(layers, (self._w, self._h))
+        save_ora(path, self._w, self._h, layers, merged, mask, meta)
+        return path
 
     def export(self, path: str | Path, *, quality: int = 92, lossless: bool = False) -> Path:
         """Write the flattened image by extension (.png .jpg .jpeg .webp) with history metadata."""

@@ -231,7 +231,7 @@ def test_zip_bomb_is_refused_before_inflating(tmp_path):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         zf.writestr("mimetype", "image/openraster")
         zf.writestr("stack.xml", '<image w="8" h="8"><stack><layer src="data/a.png"/></stack></image>')
-        zf.writestr("data/a.png", b"\0" * (64 << 20))
+        zf.writestr("data/a.png", b"\0" * (16 << 20))
     assert path.stat().st_size < 1 << 20
     with pytest.raises(DocumentError, match="zip bomb"):
         Document.open(path)
@@ -280,3 +280,11 @@ def test_corrupt_layer_png_in_ora(tmp_path):
 def test_garbled_brushedit_data_is_ignored_not_fatal(tmp_path):
     path = _ora(tmp_path / "g.ora", {"brushedit/document.json": b"{not json"})
     assert Document.open(path).size == (8, 8)
+
+
+def test_save_copy_keeps_path_and_dirty(project, tmp_path):
+    project.save(tmp_path / "main.ora")
+    project.mask_op("invert")
+    project.save_copy(tmp_path / "autosave.ora")
+    assert project.path.name == "main.ora" and project.dirty
+    assert np.array_equal(Document.open(tmp_path / "autosave.ora").mask, project.mask)
