@@ -102,6 +102,7 @@ class Document:
             doc.source_info = {"format": "ORA"}
             return doc
         pixels, info = open_image(path, max_pixels=max_pixels)
+        pixels.flags.writeable = False  # ours alone: the layer can keep it without a copy
         doc = cls.from_array(pixels)
         doc.source_path = path.resolve()
         doc.source_info = info

@@ -66,7 +66,8 @@ def export_image(path: str | Path, rgba: np.ndarray, *, summary: str = "", histo
             info.add_itxt("brushedit:history", json.dumps(history, ensure_ascii=False))
         if rgba[..., 3].min() == 255:
             img = img.convert("RGB")  # smaller, and what viewers expect of an opaque photo
-        img.save(buf, "PNG", pnginfo=info, icc_profile=icc, compress_level=6)
+        # Level 4 gives level 6's size on photos at about a third of the time (measured).
+        img.save(buf, "PNG", pnginfo=info, icc_profile=icc, compress_level=4)
     else:
         exif = Image.Exif()
         exif[TAG_DESCRIPTION] = description.encode("ascii", "replace").decode("ascii")

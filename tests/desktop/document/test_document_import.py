@@ -147,3 +147,12 @@ def test_pixel_limit_is_configurable(chelsea, write, make):
     with pytest.raises(DocumentError, match="too large"):
         Document.open(path, max_pixels=100_000)
     assert Document.open(path, max_pixels=200_000).size == (451, 300)
+
+
+def test_camera_mpo_jpeg_opens_its_first_frame(chelsea, write, make):
+    main = Image.fromarray(chelsea)
+    data = make.encode(main, "MPO", save_all=True, append_images=[main.resize((64, 43))])
+    assert Image.open(__import__("io").BytesIO(data)).format == "MPO"
+    doc = Document.open(write("camera.jpg", data))
+    assert doc.size == (451, 300)
+    assert np.abs(doc.flatten()[..., :3].astype(int) - chelsea).mean() < 4
