@@ -18,7 +18,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from .errors import DocumentError
 
-FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "TIFF", "BMP")  # MPO: camera JPEGs with a preview frame
+FORMATS = ("PNG", "JPEG", "WEBP", "TIFF", "BMP")  # camera MPO files open through JPEG
 DEFAULT_MAX_PIXELS = 100_000_000
 MAX_FILE_BYTES = 2 << 30  # a 2 GiB photo is not a photo
 
