@@ -61,6 +61,7 @@ class CanvasView(QWidget):
         self.mask_visible = True
         self.render_budget_ms: float | None = 12.0  # tile rendering per paint; None = render all
         self._paint_started = 0.0
+        self._rendered_in_paint = 0
         self._pending = False
         self._incomplete = False  # some visible tile is not rendered yet
         self._pending_timer = QTimer(self, singleShot=True, interval=0)
@@ -261,6 +262,7 @@ class CanvasView(QWidget):
 
     def paintEvent(self, event) -> None:
         self._paint_started = time.perf_counter()
+        self._rendered_in_paint = 0
         self._pending = False
         p = QPainter(self)
         p.fillRect(event.rect(), theme.CANVAS_BACKGROUND)
@@ -310,13 +312,22 @@ class CanvasView(QWidget):
         return x0, y0, x1 - x0, y1 - y0
 
     def _within_budget(self) -> bool:
+        """Render another tile in this paint? Always the first one (so every round progresses),
+        then while the paint's rendering time stays under the budget."""
         budget = self.render_budget_ms
-        return budget is None or (time.perf_counter() - self._paint_started) * 1000 < budget
+        if budget is None or self._rendered_in_paint == 0:
+            return True
+        return (time.perf_counter() - self._paint_started) * 1000 < budget
 
     def _draw_tiles(self, p: QPainter, cache: TileCache, level: int, area, fallback: TileCache | None = None) -> None:
         for tx, ty in cache.tiles_in(level, area):
             rect = cache.tile_rect(level, tx, ty)
-            if cache.has(level, tx, ty) or self._within_budget():
+            cached = cache.has(level, tx, ty)
+            if cached or self._within_budget():
+                if not cached:
+                    if self._rendered_in_paint == 0:
+                        self._paint_started = time.perf_counter()  # the budget counts rendering only
+                    self._rendered_in_paint += 1
                 img = cache.tile(level, tx, ty)
                 if img is not None:
                     p.drawImage(self.image_rect_to_widget(rect), img, QRectF(0, 0, img.width(), img.height()))

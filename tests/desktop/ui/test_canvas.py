@@ -185,7 +185,7 @@ def test_a_big_repaint_is_spread_over_event_loop_rounds(qtbot):
     view.resize(1000, 700)
     view.show()
     qtbot.waitExposed(view)
-    view.render_budget_ms = 0.0  # no time to render: every tile is a stand-in
+    view.render_budget_ms = 0.0  # one tile per paint, the others are stand-ins
     view.set_document(Document.from_array(rng.integers(0, 255, (2000, 3000, 3), dtype=np.uint8)))
     view.grab()
     assert view.image_tiles.renders <= 1 and view.rendering

@@ -191,3 +191,20 @@ def test_the_window_opens_without_importing_torch(tmp_path):
                           cwd=str(__import__("pathlib").Path(__file__).resolve().parents[3]))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split()[-2:] == ["False", "False"]
+
+
+def test_candidate_previews_reach_the_canvas_and_progress_the_status_bar(make_window, photo_path, qtbot):
+    w = make_window()
+    w.open_path(photo_path)
+    doc = w.document
+    w.controller.preview_changed.emit(np.zeros((doc.height, doc.width, 3), np.uint8))
+    assert w.canvas.previewing
+    w.controller.preview_changed.emit(None)
+    assert not w.canvas.previewing
+    doc.mask_op("box", rect=(100, 80, 120, 90))
+    states = []
+    w.controller.progress_changed.connect(lambda *a: states.append(w.engine_label.text()))
+    w.controller.run("a red hat")
+    qtbot.waitUntil(lambda: len(w.controller.candidates) == 1, timeout=20000)
+    assert any(s.startswith("Engine: ") and s != "Engine: idle" for s in states)
+    qtbot.waitUntil(lambda: w.engine_label.text() == "Engine: idle", timeout=5000)
