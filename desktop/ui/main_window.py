@@ -129,7 +129,7 @@ class MainWindow(FileActionsMixin, QMainWindow):
         download = QPushButton(icon("models"), "Download models…")
         download.clicked.connect(self.show_models_dialog)
         dismiss = QPushButton("Dismiss")
-        dismiss.clicked.connect(banner.hide)
+        dismiss.clicked.connect(self.dismiss_banner)
         row.addWidget(self.banner_text, 1)
         row.addWidget(download)
         row.addWidget(dismiss)
@@ -369,8 +369,14 @@ class MainWindow(FileActionsMixin, QMainWindow):
             entries = entries_fn()
         except Exception:
             return
-        if entries and not any(e.installed for e in entries):
+        dismissed = self.settings.value("first_run/dismissed", False, type=bool)
+        if entries and not any(e.installed for e in entries) and not dismissed:
             self.banner.show()
+
+    def dismiss_banner(self) -> None:
+        """Hide the first-run notice for good (a missing-models failure still brings it back)."""
+        self.banner.hide()
+        self.settings.setValue("first_run/dismissed", True)
 
     def show_models_dialog(self) -> None:
         cls = _optional("desktop.ui.dialogs.models_dialog", "ModelsDialog")

@@ -208,3 +208,17 @@ def test_candidate_previews_reach_the_canvas_and_progress_the_status_bar(make_wi
     qtbot.waitUntil(lambda: len(w.controller.candidates) == 1, timeout=20000)
     assert any(s.startswith("Engine: ") and s != "Engine: idle" for s in states)
     qtbot.waitUntil(lambda: w.engine_label.text() == "Engine: idle", timeout=5000)
+
+
+def test_first_run_notice_can_be_dismissed_for_good(make_window, monkeypatch, qtbot):
+    import desktop.engine_client as ec
+
+    entry = ec.ModelEntry(name="sam-vit-b", size_bytes=1, installed=False, status="missing", enables="select",
+                          description="")
+    monkeypatch.setattr(ec, "model_entries", lambda: [entry])
+    w = make_window()
+    qtbot.waitUntil(lambda: w.banner.isVisible(), timeout=3000)
+    w.dismiss_banner()
+    w2 = make_window()
+    qtbot.wait(50)
+    assert not w2.banner.isVisible()
