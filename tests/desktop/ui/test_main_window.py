@@ -222,3 +222,11 @@ def test_first_run_notice_can_be_dismissed_for_good(make_window, monkeypatch, qt
     w2 = make_window()
     qtbot.wait(50)
     assert not w2.banner.isVisible()
+
+
+def test_models_dialog_opens_without_blocking(make_window):
+    w = make_window()
+    w.actions["models"].trigger()
+    dialog = w._models_dialog
+    assert dialog.isVisible() and not dialog.isModal()
+    dialog.close()

@@ -68,6 +68,9 @@ def test_editor_starts_under_xvfb_and_screenshots_itself(tmp_path, photo_path):
         env.pop("WAYLAND_DISPLAY", None)
         proc = subprocess.run([sys.executable, str(ROOT / "main.py"), str(photo_path)], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=120)
+        if proc.returncode != 0 and "platform plugin" in proc.stderr and "xcb" in proc.stderr:
+            pytest.skip("Qt's xcb platform plugin cannot load here (system libraries missing): "
+                        + proc.stderr.strip().splitlines()[-1])
         assert proc.returncode == 0, proc.stdout + proc.stderr
     finally:
         server.terminate()
