@@ -295,3 +295,78 @@ def test_no_document_is_a_clear_error(qtbot):
     controller.segment_click([(1, 1)], [1])
     assert len(errors) == 3 and all("open" in h.lower() for _, h in errors)
     client.shutdown()
+
+
+# --- snapshots: cached per pixel version, composited off the GUI thread for big documents ----------
+
+
+def test_snapshots_are_cached_until_the_pixels_change(setup, qtbot):
+    client, controller, holder, errors, services = setup
+    doc = holder["doc"]
+    for _ in range(2):
+        with qtbot.waitSignal(controller.plan_ready, timeout=5000):
+            controller.request_plan("make the cup blue")
+    first, second = services[0].submitted[-2:]
+    assert first.image is second.image and not first.image.flags.writeable
+    # A mask change does not change the pixels: still the same snapshot and SAM image key.
+    with qtbot.waitSignal(controller.segment_ready, timeout=5000):
+        controller.segment_click([(30, 30)], [1])
+    seg1 = services[0].submitted[-1]
+    assert seg1.image is first.image
+    with qtbot.waitSignal(controller.segment_ready, timeout=5000):
+        controller.segment_click([(30, 30), (60, 40)], [1, 1])
+    assert services[0].submitted[-1].image_key == seg1.image_key
+    # A pixel change does.
+    doc.add_edit(np.zeros((5, 5, 3), np.uint8), offset=(0, 0))
+    with qtbot.waitSignal(controller.segment_ready, timeout=5000):
+        controller.segment_click([(30, 30)], [1])
+    seg3 = services[0].submitted[-1]
+    assert seg3.image_key != seg1.image_key and seg3.image is not first.image
+    assert seg3.image[0, 0].tolist() == [0, 0, 0]
+
+
+def test_big_documents_are_composited_off_the_gui_thread(setup, qtbot, monkeypatch):
+    import threading
+
+    import desktop.ui.edit_snapshots as snaps
+
+    client, controller, holder, errors, services = setup
+    doc = holder["doc"]
+    monkeypatch.setattr(snaps.Snapshots, "SYNC_PIXELS", 100)  # every document counts as big here
+    threads = []
+    real = snaps._composite_rgb
+    monkeypatch.setattr(snaps, "_composite_rgb",
+                        lambda *a: threads.append(threading.current_thread().name) or real(*a))
+    mask = _paint_box(doc)
+    busy = []
+    controller.busy_changed.connect(busy.append)
+    controller.run("a red cup", EditParams(seed=1))
+    assert controller.busy and busy == [True]  # busy at once, while the image is composited
+    qtbot.waitUntil(lambda: bool(controller.candidates), timeout=5000)
+    assert threads and threads[0].startswith("brushedit-snapshot")
+    request = services[0].submitted[-1]
+    assert np.array_equal(request.mask, mask) and request.image.shape == (doc.height, doc.width, 3)
+    assert errors == []
+
+
+def test_cancel_while_the_snapshot_is_taken_submits_nothing(setup, qtbot, monkeypatch):
+    import threading
+
+    import desktop.ui.edit_snapshots as snaps
+
+    client, controller, holder, errors, services = setup
+    doc = holder["doc"]
+    _paint_box(doc)
+    monkeypatch.setattr(snaps.Snapshots, "SYNC_PIXELS", 100)
+    gate = threading.Event()
+    real = snaps._composite_rgb
+    monkeypatch.setattr(snaps, "_composite_rgb", lambda *a: gate.wait(5) and real(*a))
+    stages = []
+    controller.progress_changed.connect(lambda s, t, st: stages.append(st))
+    controller.run("a cup")
+    controller.cancel()
+    assert not controller.busy and stages == ["cancelled"]
+    gate.set()
+    qtbot.wait(100)
+    assert services == [] or services[0].submitted == []
+    assert controller.candidates == [] and errors == []
