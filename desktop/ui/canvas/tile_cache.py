@@ -64,7 +64,7 @@ class TileCache:
         self,
         source: Callable[[Rect], np.ndarray | None],
         convert: Callable[[np.ndarray], QImage] = array_to_display_image,
-        max_tiles: int = 600,
+        max_tiles: int = 400,
     ) -> None:
         self._source = source
         self._convert = convert
