@@ -12,97 +12,17 @@ import re
 import unicodedata
 
 from engine.instructor.intent import Intent
-from engine.instructor.lexicon import (ADD_VERBS, CHANGE_VERBS, COLORS, GLOBAL_LOOK, IMAGE_WORDS, POLITE_LEAD,
-                                       POLITE_TAIL, REMOVE_VERBS, REPLACE_VERBS)
+from engine.instructor.lexicon import CHANGE_VERBS, COLORS, IMAGE_WORDS
+from engine.instructor.patterns import (
+    I, MAX_CHARS, LEAD_RE, TAIL_RE, WISH_RE, BG, DEF, INDEF, ARROW_RE, REMOVE_RE,
+    REMOVE_PARTICLE_RE, MAKE_GONE_RE, NO_MORE_RE, SUBJ_GONE_RE, REPLACE_RE, REPLACE_ALONE_RE,
+    COLOR_OF_RE, POSS_COLOR_RE, PAINT_RE, CHANGE_RE, MAKE_ADJ_RE, PLACE_SUBJECT_RE, GIVE_RE,
+    WEAR_RE, THERE_BE_RE, ADD_RE, SUBJ_BE_RE, WHAT_IF_RE, STYLE_RE, GLOBAL_VERB_RE,
+    GLOBAL_VERB_LOOK, LOOK_RE, ENSURE_BE_RE, OPT_FOR_RE, COAT_RE, COLORISH_RE, COLOR_SUFFIX_RE)
 from engine.instructor.phrases import (analyze_object, background_caption, global_caption,
                                        is_image_ref, is_scene, local_caption, looks_like_adjectives,
                                        removal_caption, strip_determiners, strip_image_refs, tidy,
                                        with_article)
-
-I = re.IGNORECASE
-MAX_CHARS = 600  # longer text is cut: instructions are short, junk must stay cheap
-
-_LEAD_RE = re.compile(rf"^(?:{POLITE_LEAD})\b[\s,!.:;-]*", I)
-_TAIL_RE = re.compile(rf"[\s,!.:;-]*\b(?:{POLITE_TAIL})$", I)
-_WISH_RE = re.compile(r"^(?:i(?:\s+want|\s+need|\s+would\s+like|'d\s+like|\s+d\s+like|\s+wish\s+for|'d\s+love|"
-                      r"\s+would\s+love)|give\s+me|show\s+me|i'm\s+after|we\s+want|we\s+need)\s+", I)
-_BG = r"(?:background|backdrop|back\s*ground|bg|setting|scenery|surroundings|environment)"
-_DEF = r"(?:the|this|that|my|his|her|its|our|their|your|these|those)"
-_INDEF = r"(?:a|an|some|one|two|three|four|five|six|seven|eight|nine|ten|several|many|few|a\s+few|\d+)"
-_PARTICIPLE_REMOVE = (r"(?:removed|gone|deleted|erased|eliminated|expunged|wiped(?:\s+out|\s+away)?|scrubbed(?:\s+out)?|"
-                      r"stripped(?:\s+away)?|excluded|omitted|discarded|ditched|dropped|purged|banished|"
-                      r"eradicated|obliterated|edited\s+out|painted\s+out|cropped\s+out|got(?:ten)?\s+rid\s+of|"
-                      r"taken\s+off|cleaned\s+up|cleared\s+(?:away|out)|thrown\s+(?:away|out)|"
-                      r"taken\s+out|taken\s+away|cut\s+out|"
-                      r"wiped\s+out|cleared|missing|hidden|out\s+of\s+(?:the\s+)?(?:" + IMAGE_WORDS +
-                      r")|out|away|disappear(?:ed)?|vanish(?:ed)?|go\s+away|be\s+gone|invisible|"
-                      r"get\s+removed|got\s+removed)")
-
-_ARROW_RE = re.compile(r"^(?P<x>.+?)\s*(?:->|=>|→|⇒|⟶|➔|➜)\s*(?P<y>.+)$")
-_REMOVE_RE = re.compile(rf"^(?:{REMOVE_VERBS})\b\s*(?:all\s+(?:of\s+)?|any\s+(?:of\s+)?|every\s+)?(?P<x>.+)$", I)
-_REMOVE_PARTICLE_RE = re.compile(
-    r"^(?:take|get|pull|cut|wipe|clean|clear|throw|edit|crop|paint|photoshop|rub|scrub|blot|white|"
-    r"leave|keep|move|rip|tear|chop|knock|pluck|brush)\s+(?P<x>.+?)\s+(?:out|away|off)\b(?P<rest>.*)$", I)
-_MAKE_GONE_RE = re.compile(rf"^(?:make|have|let|get)\s+(?P<x>.+?)\s+(?:be\s+)?{_PARTICIPLE_REMOVE}\b(?P<rest>.*)$", I)
-_NO_MORE_RE = re.compile(
-    r"^(?:(?:ensure|make\s+sure|see\s+to\s+it)\s+(?:that\s+)?)?(?:there(?:\s+is|\s+are|'s|\s+should\s+be|"
-    r"\s+must\s+be|\s+will\s+be|\s+shall\s+be)\s+|i\s+(?:don't|do\s+not|dont)\s+want\s+(?:to\s+see\s+)?(?:any\s+)?|"
-    r"we\s+(?:don't|do\s+not)\s+(?:want|need)\s+(?:any\s+)?|without\s+|leave\s+out\s+|"
-    r"there\s+should\s+not\s+be\s+|no\s+(?:more\s+)?)(?:no\s+(?:more\s+)?)?(?:longer\s+)?(?:any\s+)?(?P<x>.+)$", I)
-_SUBJ_GONE_RE = re.compile(
-    rf"^(?P<x>.+?)\s+(?:(?:should|must|needs?\s+to|has\s+to|have\s+to|shall|will|can|could|to)\s+"
-    rf"(?:be\s+|go\s+|get\s+)?|(?:is|are)\s+(?:to\s+be\s+)?|be\s+)?{_PARTICIPLE_REMOVE}\b(?P<rest>.*)$", I)
-_REPLACE_RE = re.compile(
-    rf"^(?P<v>{REPLACE_VERBS})\s+(?:out\s+)?(?P<x>.+?)\s+(?:with|by|for|to|into|in\s+favou?r\s+of|"
-    rf"and\s+(?:put|add|use|place)|->|so\s+(?:it|they)\s+(?:is|are|becomes?))\s+(?P<y>.+)$", I)
-_REPLACE_ALONE_RE = re.compile(rf"^(?P<v>{REPLACE_VERBS})\s+(?P<x>.+)$", I)
-_COLOR_OF_RE = re.compile(
-    r"^(?:change|alter|modify|switch|turn|make|set|adjust|update|shift|swap)\s+(?:the\s+)?"
-    r"(?:colou?r|colou?ring|hue|shade|tone|texture|material|pattern)\s+of\s+(?P<x>.+?)\s+"
-    r"(?:to|into|in|as|with|from\s+\w+\s+to)\s+(?:be\s+)?(?P<y>.+)$", I)
-_POSS_COLOR_RE = re.compile(
-    r"^(?:change|alter|modify|switch|turn|make|set|adjust|update)\s+(?P<x>.+?)(?:'s|s')?\s+"
-    r"(?:colou?r|hue|texture|material|pattern)\s+(?:to|into|in|as)\s+(?:be\s+)?(?P<y>.+)$", I)
-_PAINT_RE = re.compile(r"^(?:paint|repaint|colou?r|recolou?r|dye|tint|spray|spray\s+paint)\s+"
-                       r"(?P<x>(?!a\s|an\s).+?)\s+(?:in\s+|with\s+|to\s+)?(?P<y>[\w-]+(?:\s+and\s+[\w-]+)?)$", I)
-_CHANGE_RE = re.compile(
-    rf"^(?P<v>{CHANGE_VERBS})\s+(?P<x>.+?)\s+(?:(?:so\s+(?:that\s+)?(?:it|they)\s+)?(?:looks?|appears?|seems?)"
-    rf"\s+(?:like|as\s+if\s+(?:it\s+)?(?:were|was)|to\s+be)?|(?:in\s*to|into|to\s+be|to\s+look\s+like|"
-    rf"to\s+resemble|to\s+become|to|as\s+if\s+(?:it\s+)?(?:were|was|is)|as|like|resemble|become|"
-    rf"becomes|be|with|from\s+[\w\s]+?\s+to))\s+(?P<y>.+)$", I)
-_MAKE_ADJ_RE = re.compile(rf"^(?:make|render|get|have|let|keep)\s+(?P<x>.+?)\s+(?P<y>(?:a|an)\s+.+|"
-                          rf"(?:more|less|very|much|extra|super|really|slightly|a\s+bit|a\s+little)\s+.+|"
-                          rf"[\w-]+(?:\s*(?:and|,)\s*[\w-]+)?)$", I)
-_PLACE_SUBJECT_RE = re.compile(
-    rf"^(?:make|put|place|move|set|show|have|transport|take|bring|send|teleport|relocate|let|"
-    rf"drop|depict|display|picture|imagine|see)\s+(?P<x>{_DEF}\s+.+?|(?:him|her|them|it))\s+"
-    rf"(?:(?:sit(?:ting)?|stand(?:ing)?|be|being|to\s+be|appear|walking|lying)\s+)?"
-    rf"(?:in|on|at|into|onto|to|inside|within|under)\s+(?P<y>.+)$", I)
-_GIVE_RE = re.compile(rf"^(?:give|gift|hand|get)\s+(?P<a>.+?)\s+(?P<x>{_INDEF}\s+.+)$", I)
-_WEAR_RE = re.compile(
-    rf"^(?:(?:make|have|let|get)\s+)?(?P<a>.+?)\s+(?:(?:should|must|to|will|can)\s+)?(?:(?:wear|wears|wearing|"
-    rf"hold|holds|holding|carry|carries|carrying|put\s+on|puts\s+on|sport|sporting|don|donning|"
-    rf"grow|grows)\s+(?P<x>(?:{_INDEF}\s+)?.+)|(?:have|has|having|with|get|gets)\s+(?P<x2>{_INDEF}\s+.+))$", I)
-_THERE_BE_RE = re.compile(
-    rf"^(?:(?:let|make\s+sure)\s+)?there\s+(?:should\s+be|must\s+be|will\s+be|needs\s+to\s+be|be|is|are|'s)"
-    rf"\s+(?:also\s+)?(?P<x>.+)$", I)
-_ADD_RE = re.compile(rf"^(?P<v>{ADD_VERBS})\b\s*(?:in\s+|on\s+)?(?P<x>.+)$", I)
-_SUBJ_BE_RE = re.compile(
-    rf"^(?P<x>(?:{_DEF}\s+)?.+?)\s+(?:should|must|needs?\s+to|has\s+to|have\s+to|shall|will|to|"
-    rf"could|can|would)\s+(?:be|become|look\s+like|look|turn\s+into|turn|change\s+to)\s+(?P<y>.+)$", I)
-_WHAT_IF_RE = re.compile(r"^(?:what\s+if|imagine\s+(?:if)?|suppose|pretend)\s+(?P<x>.+?)\s+(?:was|were|is|are|became|turned\s+into)\s+(?P<y>.+)$", I)
-_STYLE_RE = re.compile(r"(?:\bstyle\b|\bpainting\b|\bpainted\b|\bin\s+the\s+(?:manner|style)\s+of\b|\bdrawn\s+as\b|"
-                       r"\bfilter\b|\baesthetic\b)", I)
-_GLOBAL_VERB_RE = re.compile(
-    r"^(?:brighten|darken|lighten|dim|enhance|sharpen|saturate|desaturate|colori[sz]e|stylize|"
-    r"stylise|cartoonize|cartoonise|animate|anime-?fy|age|warm|cool|relight|re-light|"
-    r"increase|decrease|reduce|boost|raise|lower)\b(?:\s+up)?\s*(?P<x>.*)$", I)
-_GLOBAL_VERB_LOOK = {"brighten": "brighter", "darken": "darker", "lighten": "lighter", "dim": "dimmer",
-                     "enhance": "enhanced, high quality", "sharpen": "sharper", "warm": "warmer tones",
-                     "cool": "cooler tones", "saturate": "more saturated colors",
-                     "desaturate": "desaturated colors", "colorize": "full color", "colorise": "full color",
-                     "age": "aged, vintage look", "cartoonize": "cartoon style", "cartoonise": "cartoon style"}
-_LOOK_RE = re.compile(rf"\b(?:{GLOBAL_LOOK})\b", I)
 
 
 def _clean(text: str) -> str:
@@ -112,8 +32,8 @@ def _clean(text: str) -> str:
          .replace("\u201d", '"').replace("-->", "->").replace("–>", "->"))
     t = re.sub(r"\s+", " ", t).strip(" \t\"'`*_~.,;:!?¡¿。！？、")
     for _ in range(6):
-        n = _LEAD_RE.sub("", t, count=1).strip(" ,.;:!?")
-        n = _TAIL_RE.sub("", n).strip(" ,.;:!?")
+        n = LEAD_RE.sub("", t, count=1).strip(" ,.;:!?")
+        n = TAIL_RE.sub("", n).strip(" ,.;:!?")
         if n == t:
             break
         t = n
@@ -167,7 +87,7 @@ def _parse_one(s: str) -> Intent | None:
     if not s:
         return None
     wish = False
-    m = _WISH_RE.match(s)
+    m = WISH_RE.match(s)
     if m:
         wish, s = True, _clean(s[m.end():])
     for rule in (_rule_arrow, _rule_replace, _rule_remove, _rule_add, _rule_background,
@@ -177,7 +97,7 @@ def _parse_one(s: str) -> Intent | None:
         intent = rule(s)
         if intent is not None:
             return intent
-    if wish or re.match(rf"^{_INDEF}\s", s, I):
+    if wish or re.match(rf"^{INDEF}\s", s, I):
         obj = analyze_object(s)
         if obj.target:
             return _addition(obj)
@@ -201,7 +121,7 @@ def _addition(obj, confident: bool = True) -> Intent:
 
 def _removal(x: str, rest: str = "") -> Intent:
     phrase = tidy(x + " " + rest)
-    if re.match(rf"^(?:{_DEF}\s+)?(?:whole\s+|entire\s+)?{_BG}$", phrase, I):
+    if re.match(rf"^(?:{DEF}\s+)?(?:whole\s+|entire\s+)?{BG}$", phrase, I):
         return Intent("background", None, replacement="plain white background",
                       caption="a clean plain white background")
     obj = analyze_object(phrase)
@@ -247,7 +167,7 @@ def _classify_change(x: str, y: str) -> Intent:
     xs = tidy(strip_image_refs(x)) if not is_image_ref(x) else tidy(x)
     if is_image_ref(x) or is_image_ref(xs) or not xs:
         return _global(y)
-    if re.search(rf"\b{_BG}\b", xs, I):
+    if re.search(rf"\b{BG}\b", xs, I):
         subj = re.search(rf"\b(?:behind|of|around)\s+(?P<s>.+)$", xs, I)
         return _background(y, subj.group("s") if subj else None)
     if is_scene(xs) and not looks_like_adjectives(y):
@@ -259,7 +179,7 @@ def _classify_change(x: str, y: str) -> Intent:
 
 
 def _rule_arrow(s: str) -> Intent | None:
-    m = _ARROW_RE.match(s)
+    m = ARROW_RE.match(s)
     if not m:
         return None
     x, y = tidy(m.group("x")), tidy(m.group("y"))
@@ -274,34 +194,34 @@ def _rule_arrow(s: str) -> Intent | None:
 
 
 def _rule_remove(s: str) -> Intent | None:
-    for rx in (_REMOVE_RE, _REMOVE_PARTICLE_RE, _MAKE_GONE_RE):
+    for rx in (REMOVE_RE, REMOVE_PARTICLE_RE, MAKE_GONE_RE):
         m = rx.match(s)
         if m:
             rest = m.groupdict().get("rest") or ""
             return _removal(m.group("x"), rest)
-    m = _NO_MORE_RE.match(s)
+    m = NO_MORE_RE.match(s)
     if m and re.match(r"^(?:ensure|make\s+sure|see\s+to|there|i\s|we\s|without|leave|no\s)", s, I) and (
             re.match(r"^(?:without|leave|no\s)", s, I) or re.search(r"\b(?:no|not|don't|dont)\b", s, I)):
         return _removal(m.group("x"))
-    m = _SUBJ_GONE_RE.match(s)
+    m = SUBJ_GONE_RE.match(s)
     if m and not re.match(r"^(?:it|this)$", m.group("x"), I):
         return _removal(m.group("x"), m.group("rest"))
     return None
 
 
 def _rule_replace(s: str) -> Intent | None:
-    m = _REPLACE_RE.match(s)
+    m = REPLACE_RE.match(s)
     if m:
         x, y = m.group("x"), m.group("y")
         if re.match(r"^substitut", m.group("v"), I) and re.search(r"\s+for\s+", s, I):
             x, y = y, x  # "substitute Y for X"
-        if re.match(r"^(?:it|this)$", tidy(x), I) and re.search(rf"\b{_BG}\b", y, I):
+        if re.match(r"^(?:it|this)$", tidy(x), I) and re.search(rf"\b{BG}\b", y, I):
             return _background(y)
         return _classify_change(x, y)
-    m = _REPLACE_ALONE_RE.match(s)
+    m = REPLACE_ALONE_RE.match(s)
     if m:
         x = m.group("x")
-        if re.search(rf"\b{_BG}\b", x, I):
+        if re.search(rf"\b{BG}\b", x, I):
             return _background("", None)
         obj = analyze_object(x)
         if obj.target:
@@ -310,16 +230,16 @@ def _rule_replace(s: str) -> Intent | None:
 
 
 def _rule_add(s: str) -> Intent | None:
-    m = _ADD_RE.match(s)
+    m = ADD_RE.match(s)
     if not m:
         return None
     verb, x = m.group("v").lower(), m.group("x")
     # "put the cat on a beach": moving a named subject to a place is a new background.
     if verb in ("put", "place", "set", "bring", "position", "station", "seat", "park", "lay", "drop",
-                "perch") and re.match(rf"^{_DEF}\s", x, I):
+                "perch") and re.match(rf"^{DEF}\s", x, I):
         return None
-    if re.match(rf"^(?:an?\s+)?(?:new\s+)?(?:(?!(?:in|on|at|to|of|the)\b)[\w'-]+\s+){{0,3}}{_BG}\b", x, I) or re.search(rf"\b(?:as|for)\s+(?:the\s+)?{_BG}\b", x, I):
-        return _background(re.sub(rf"\b(?:as|for|to|in)?\s*(?:the\s+)?{_BG}\b.*$", "", x, flags=I) or x)
+    if re.match(rf"^(?:an?\s+)?(?:new\s+)?(?:(?!(?:in|on|at|to|of|the)\b)[\w'-]+\s+){{0,3}}{BG}\b", x, I) or re.search(rf"\b(?:as|for)\s+(?:the\s+)?{BG}\b", x, I):
+        return _background(re.sub(rf"\b(?:as|for|to|in)?\s*(?:the\s+)?{BG}\b.*$", "", x, flags=I) or x)
     obj = analyze_object(x)
     if not obj.target:
         return None
@@ -336,18 +256,18 @@ def _rule_add(s: str) -> Intent | None:
 
 
 def _rule_background(s: str) -> Intent | None:
-    if not re.search(rf"\b{_BG}\b", s, I) or re.match(r"^(?:blur|blurr?ed)\b", s, I) and False:
+    if not re.search(rf"\b{BG}\b", s, I) or re.match(r"^(?:blur|blurr?ed)\b", s, I) and False:
         return None
     s2 = strip_image_refs(s)
     if re.match(r"^(?:blur|soften|defocus)\b", s2, I):
         return _background("blurred, out of focus background", _subject_of(s2))
-    m = re.search(rf"\b{_BG}\b(?:\s+(?:behind|of|around)\s+(?P<s>.+?))?\s+(?:to|into|with|as|for|be|is|into|:|"
+    m = re.search(rf"\b{BG}\b(?:\s+(?:behind|of|around)\s+(?P<s>.+?))?\s+(?:to|into|with|as|for|be|is|into|:|"
                   rf"showing|show|showcase|showcasing|depicting|depict|look\s+like|like|portraying|portray|"
                   rf"reflecting|reflect|simulate|simulating|convey|conveying|becomes?|featuring|so\s+it\s+"
                   rf"(?:is|shows|looks\s+like))\s+(?P<y>.+)$", s2, I)
     if m:
         return _background(m.group("y"), m.group("s"))
-    m = re.search(rf"(?:^|\s)(?P<y>(?:(?:a|an)\s+)?(?:[\w'-]+\s+){{1,4}}?){_BG}\b", s2, I)
+    m = re.search(rf"(?:^|\s)(?P<y>(?:(?:a|an)\s+)?(?:[\w'-]+\s+){{1,4}}?){BG}\b", s2, I)
     if m:
         y = re.sub(rf"^.*\b(?:to|into|with|as|of|reflect|show|depict|showcase|convey|give\s+\w+|"
                    rf"add|use|put|place|make|want|need)\s+", "", m.group("y"), flags=I)
@@ -355,19 +275,19 @@ def _rule_background(s: str) -> Intent | None:
         if tidy(y) and not re.match(r"^(?:change|replace|modify|alter|edit|new|different|swap|"
                                     r"switch|the|this)$", tidy(y), I):
             return _background(y, _subject_of(s2))
-    m = re.match(rf"^(?:make|turn|set|have)\s+(?:the\s+)?{_BG}\s+(?P<y>.+)$", s2, I)
+    m = re.match(rf"^(?:make|turn|set|have)\s+(?:the\s+)?{BG}\s+(?P<y>.+)$", s2, I)
     if m:
         return _background(m.group("y"), _subject_of(s2))
     return _background("", _subject_of(s2)).with_(confident=False)
 
 
 def _subject_of(s: str) -> str | None:
-    m = re.search(rf"\b(?:behind|around)\s+(?P<s>{_DEF}\s+[\w\s'-]+?)(?:\s+(?:to|into|with|as)\b|$)", s, I)
+    m = re.search(rf"\b(?:behind|around)\s+(?P<s>{DEF}\s+[\w\s'-]+?)(?:\s+(?:to|into|with|as)\b|$)", s, I)
     return m.group("s") if m else None
 
 
 def _rule_place_subject(s: str) -> Intent | None:
-    m = _PLACE_SUBJECT_RE.match(s)
+    m = PLACE_SUBJECT_RE.match(s)
     if not m:
         return None
     x, y = m.group("x"), m.group("y")
@@ -379,7 +299,7 @@ def _rule_place_subject(s: str) -> Intent | None:
 
 
 def _rule_color_of(s: str) -> Intent | None:
-    for rx in (_COLOR_OF_RE, _POSS_COLOR_RE):
+    for rx in (COLOR_OF_RE, POSS_COLOR_RE):
         m = rx.match(s)
         if m:
             x, y = m.group("x"), tidy(m.group("y"))
@@ -390,36 +310,26 @@ def _rule_color_of(s: str) -> Intent | None:
                 return Intent("local", obj.target, replacement=y, caption=local_caption(obj.target, y)
                               if looks_like_adjectives(y) else with_article(f"{y} {obj.target}"),
                               spatial=obj.spatial)
-    m = _PAINT_RE.match(s)
+    m = PAINT_RE.match(s)
     if m and looks_like_adjectives(m.group("y")):
         return _classify_change(m.group("x"), m.group("y"))
     return None
 
 
-_ENSURE_BE_RE = re.compile(r"^(?:ensure|make\s+sure|see\s+to\s+it|check|verify)\s+(?:that\s+)?(?P<x>.+?)\s+"
-                           r"(?:is|are|looks?|becomes?|gets?|turns?)\s+(?P<y>.+)$", I)
-_OPT_FOR_RE = re.compile(r"^(?:opt\s+for|go\s+(?:for|with)|use|choose|pick|select|apply|try)\s+(?P<y>.+?)\s+"
-                         r"(?:for|on|to)\s+(?P<x>.+)$", I)
-_COAT_RE = re.compile(r"^(?:coat|cover|paint|spray|wash|drench|splash|fill|tint|shade|dye|color|colour)\s+"
-                      r"(?P<x>.+?)\s+(?:with|in)\s+(?P<y>.+)$", I)
-_COLORISH_RE = re.compile(rf"\b(?:{COLORS}|colou?r|colou?rs|paint|pigment|dye|tint|hue|shade|tone)\b", I)
-_COLOR_SUFFIX_RE = re.compile(r"\s+(?:in\s+(?:colou?r|hue|tone|shade)|colou?red|hued|toned|in\s+appearance)$", I)
-
-
 def _rule_color_words(s: str) -> Intent | None:
     """Colour phrasings: "ensure the sheep is red", "opt for a red shade for the cake",
     "coat the train with a red color", "make the bear pink in color"."""
-    m = _ENSURE_BE_RE.match(s)
+    m = ENSURE_BE_RE.match(s)
     if m and not re.match(r"^(?:there|it|this)\b", m.group("x"), I):
         return _classify_change(m.group("x"), m.group("y"))
-    m = _OPT_FOR_RE.match(s)
-    if m and _COLORISH_RE.search(m.group("y")):
+    m = OPT_FOR_RE.match(s)
+    if m and COLORISH_RE.search(m.group("y")):
         return _color_local(m.group("x"), m.group("y"))
-    m = _COAT_RE.match(s)
-    if m and _COLORISH_RE.search(m.group("y")):
+    m = COAT_RE.match(s)
+    if m and COLORISH_RE.search(m.group("y")):
         return _color_local(m.group("x"), m.group("y"))
-    if _COLOR_SUFFIX_RE.search(s):
-        return _rule_change(_COLOR_SUFFIX_RE.sub("", s))
+    if COLOR_SUFFIX_RE.search(s):
+        return _rule_change(COLOR_SUFFIX_RE.sub("", s))
     return None
 
 
@@ -434,23 +344,23 @@ def _color_local(x: str, y: str) -> Intent | None:
 
 
 def _rule_change(s: str) -> Intent | None:
-    m = _CHANGE_RE.match(s)
+    m = CHANGE_RE.match(s)
     if m:
         x, y = m.group("x"), m.group("y")
         if m.group("v").lower() in ("give", "apply") and not is_image_ref(x):
             return None
         return _classify_change(x, y)
-    m = _MAKE_ADJ_RE.match(s)
+    m = MAKE_ADJ_RE.match(s)
     if m:
         return _classify_change(m.group("x"), m.group("y"))
     m = re.match(rf"^(?:{CHANGE_VERBS})\s+(?P<x>.+)$", s, I)
-    if m and _LOOK_RE.search(m.group("x")) and (is_image_ref(m.group("x")) or _STYLE_RE.search(s)):
+    if m and LOOK_RE.search(m.group("x")) and (is_image_ref(m.group("x")) or STYLE_RE.search(s)):
         return _global(m.group("x"))
     return None
 
 
 def _rule_wear(s: str) -> Intent | None:
-    m = _GIVE_RE.match(s)
+    m = GIVE_RE.match(s)
     if m:
         x, a = m.group("x"), m.group("a")
         if re.search(r"\b(?:look|feel|vibe|style|tone|mood|makeover|finish|color|colour|texture|"
@@ -460,12 +370,12 @@ def _rule_wear(s: str) -> Intent | None:
         obj = analyze_object(x)
         if obj.target:
             return _addition(obj).with_(anchor=strip_determiners(a), relation="on")
-    m = _WEAR_RE.match(s)
+    m = WEAR_RE.match(s)
     if m and not is_image_ref(m.group("a")):
         obj = analyze_object(m.group("x") or m.group("x2"))
         if obj.target:
             return _addition(obj).with_(anchor=strip_determiners(m.group("a")), relation="on")
-    m = _THERE_BE_RE.match(s)
+    m = THERE_BE_RE.match(s)
     if m:
         x = m.group("x")
         if re.match(r"^(?:no|not)\b", x, I):
@@ -477,7 +387,7 @@ def _rule_wear(s: str) -> Intent | None:
 
 
 def _rule_be(s: str) -> Intent | None:
-    for rx in (_SUBJ_BE_RE, _WHAT_IF_RE):
+    for rx in (SUBJ_BE_RE, WHAT_IF_RE):
         m = rx.match(s)
         if m:
             return _classify_change(m.group("x"), m.group("y"))
@@ -485,17 +395,17 @@ def _rule_be(s: str) -> Intent | None:
 
 
 def _rule_global(s: str) -> Intent | None:
-    m = _GLOBAL_VERB_RE.match(s)
+    m = GLOBAL_VERB_RE.match(s)
     if m:
         rest = tidy(m.group("x"))
         verb = s.split()[0].lower()
-        look = _GLOBAL_VERB_LOOK.get(verb, verb)
+        look = GLOBAL_VERB_LOOK.get(verb, verb)
         if not rest or is_image_ref(rest):
             return _global(look)
-        if _LOOK_RE.search(rest):
+        if LOOK_RE.search(rest):
             return _global(s)
         return _local(rest, s.split()[0] + "ed")
-    if _LOOK_RE.search(s) or _STYLE_RE.search(s):
+    if LOOK_RE.search(s) or STYLE_RE.search(s):
         m = re.search(r"\b(?:in|into|to|with|like|as|of)\s+(?:the\s+|a\s+|an\s+)?(?P<y>(?:[\w'-]+\s+){0,4}?"
                       r"(?:style|painting|sketch|drawing|art|look|aesthetic|filter|render)s?\b.*)$", s, I)
         look = m.group("y") if m else s

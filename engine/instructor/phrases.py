@@ -40,6 +40,10 @@ _ADJ_LIKE_RE = re.compile(
     r"rubber|concrete|brick|lego|neon|pixel|old|new|big|small|tall|short|long|huge|tiny|"
     r"clean|dirty|happy|sad|angry|young|old|dry|wet|fat|thin|smooth|rough|shiny|matte)$", I)
 _ONE_RE = re.compile(r"^(?:(?:the|a|an)\s+)?(?P<adj>.+?)\s+(?:one|ones|version|variant)$", I)
+_MASS_NOUNS = frozenset("snow rain fog mist smoke steam fire water grass sand hair fur light sunlight "
+                        "moonlight lightning clouds sky dust glitter confetti foliage ice mud lava "
+                        "graffiti text writing makeup jewelry jewellery furniture bread cheese "
+                        "wine coffee tea milk juice".split())
 _STRIP_CHARS = " \t\n\r.,;:!?\"'`()[]{}*_~"
 
 
@@ -163,6 +167,8 @@ def with_article(phrase: str) -> str:
     if not p:
         return p
     first = p.split()[0].lower()
+    if p.split()[-1].lower() in _MASS_NOUNS:
+        return p
     if _DET_RE.match(p) or first.endswith("s") and not first.endswith("ss") and len(p.split()) == 1:
         return p
     last = p.split()[-1].lower()

@@ -234,6 +234,9 @@ class SamSegmenter:
         self._cache: OrderedDict[str, tuple] = OrderedDict()
         self._cache_size = max(1, int(cache_size))
         self._key: str | None = None
+        # The last prediction per image (points, labels, box, low-res logits): a further click on
+        # the same object feeds those logits back to SAM, as its interactive demo does.
+        self._last: dict[str, tuple] = {}
         self.last_timings: dict[str, float] = {}
 
     @property
@@ -310,15 +313,29 @@ class SamSegmenter:
         if not len(pts) and box is None:
             raise ValueError("click on the object or draw a box around it")
         bx = None if box is None else self._clean_box(box)
+        mask_input = self._previous_logits(pts, lab, bx)
         t0 = time.perf_counter()
         with torch.inference_mode():
-            masks, scores, _ = self._predictor.predict(
+            masks, scores, logits = self._predictor.predict(
                 point_coords=pts if len(pts) else None, point_labels=lab if len(pts) else None,
-                box=bx, multimask_output=bool(multimask))
+                box=bx, mask_input=mask_input, multimask_output=bool(multimask))
         self.last_timings["decode_s"] = time.perf_counter() - t0
         order = np.argsort(-scores)
+        self._last[self._key] = (pts.copy(), lab.copy(), None if bx is None else bx.copy(),
+                                 logits[order[0]][None].copy())
         out = [np.where(masks[i], 255, 0).astype(np.uint8) for i in order]
         return SegmentResult(mask=out[0], score=float(scores[order[0]]), alternatives=tuple(out[1:]))
+
+    def _previous_logits(self, pts: np.ndarray, lab: np.ndarray, box) -> np.ndarray | None:
+        """The last low-res logits when these clicks extend the last ones on this image."""
+        last = self._last.get(self._key)
+        if last is None or not len(pts):
+            return None
+        lp, ll, lb, logits = last
+        same_box = (lb is None and box is None) or (lb is not None and box is not None and np.allclose(lb, box))
+        if same_box and 0 < len(lp) < len(pts) and np.allclose(pts[:len(lp)], lp) and np.array_equal(lab[:len(ll)], ll):
+            return logits
+        return None
 
     def _clean_box(self, box: Sequence[float]) -> np.ndarray:
         h, w = self._predictor.original_size

@@ -126,3 +126,20 @@ def test_segment_request_reuses_the_keyed_embedding(tiny_sam_model, chelsea):
 def test_build_sam_any_size():
     m = build_sam({"model_type": "tiny", "encoder_depth": 1, "encoder_global_attn_indexes": [0]})
     assert len(m.image_encoder.blocks) == 1
+
+
+def test_further_clicks_refine_the_previous_mask(tiny_sam_model, chelsea):
+    seg = SamSegmenter(tiny_sam_model)
+    seg.set_image(chelsea)
+    seen = []
+    original = seg._predictor.predict
+
+    def spy(**kw):
+        seen.append(kw.get("mask_input") is not None)
+        return original(**kw)
+    seg._predictor.predict = spy
+    seg.predict([(100, 100)], [1])
+    seg.predict([(100, 100), (300, 200)], [1, 0])      # extends the last clicks: refined
+    seg.predict([(50, 50)], [1])                       # a new object: from scratch
+    seg.masks_from_boxes([(0, 0, 100, 100)])           # boxes: from scratch
+    assert seen == [False, True, False, False]

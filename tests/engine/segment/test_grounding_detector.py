@@ -1,0 +1,40 @@
+import numpy as np
+import pytest
+
+from engine.api import MissingModelsError
+from engine.segment.grounding import GroundingDetector, load_grounding_dino, prompt_text
+from engine.segment.testing import save_tiny_grounding_dino
+
+
+def test_prompt_text_is_lower_case_phrases_ended_by_dots():
+    assert prompt_text("Red Car") == "red car."
+    assert prompt_text("cup of coffee and the pair of glasses") == "cup of coffee. the pair of glasses."
+    assert prompt_text("  ") == "object."
+
+
+def test_detect_returns_boxes_inside_the_image_best_first(tiny_gdino, chelsea):
+    det = GroundingDetector(*tiny_gdino)
+    found = det.detect(chelsea, "cat", thresholds=(0.0,))
+    h, w = chelsea.shape[:2]
+    assert found
+    for d in found:
+        x0, y0, x1, y1 = d.box
+        assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h and 0 <= d.score <= 1
+    scores = [d.score for d in found]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_threshold_is_lowered_until_something_is_found(tiny_gdino, chelsea):
+    det = GroundingDetector(*tiny_gdino)
+    assert det.detect(chelsea, "cat", thresholds=(1.01,)) == []
+    lowered = det.detect(chelsea, "cat", thresholds=(1.01, 1.001, 0.0))
+    assert lowered and lowered == det.detect(chelsea, "cat", thresholds=(0.0,))
+
+
+def test_save_and_load_folder(tmp_path, chelsea):
+    folder = save_tiny_grounding_dino(tmp_path / "gd")
+    det = load_grounding_dino(folder, device="cpu")
+    assert isinstance(det.detect(chelsea, "dog", thresholds=(0.0,)), list)
+    with pytest.raises(MissingModelsError) as err:
+        load_grounding_dino(tmp_path / "grounding-dino-base")
+    assert err.value.names == ("grounding-dino-base",)
