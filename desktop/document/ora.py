@@ -29,6 +29,7 @@ from PIL import Image
 from .errors import DocumentError
 from .image_import import DEFAULT_MAX_PIXELS, decode
 from .layers import EditLayer, Layer, RasterLayer
+from .png_writer import encode_png
 from .provenance import Provenance
 from .safe_write import atomic_write
 
@@ -57,10 +58,6 @@ class OraData:
 
 
 # --------------------------------------------------------------------------------------- save
-def _png(arr: np.ndarray, level: int = PNG_LEVEL) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(arr)).save(buf, "PNG", compress_level=level)
-    return buf.getvalue()
 
 
 def _thumbnail(merged: np.ndarray) -> np.ndarray:
@@ -90,11 +87,9 @@ def save_ora(path: str | Path, width: int, height: int, layers: Sequence[Layer],
             jobs[f"brushedit/masks/{layer.id}.png"] = layer.mask
     if mask is not None and mask.any():
         jobs["brushedit/mask.png"] = mask
-    # zlib releases the GIL: encode the PNGs in parallel, biggest first.
-    order = sorted(jobs, key=lambda k: -jobs[k].size)
-    workers = max(1, min(len(order), os.cpu_count() or 1))
-    with ThreadPoolExecutor(workers) as pool:
-        encoded = dict(zip(order, pool.map(lambda k: _png(jobs[k]), order)))
+    # zlib releases the GIL: every PNG is deflated in blocks on all cores.
+    with ThreadPoolExecutor(max(1, os.cpu_count() or 1)) as pool:
+        encoded = {name: encode_png(arr, PNG_LEVEL, pool) for name, arr in jobs.items()}
     if same is not None:
         encoded["mergedimage.png"] = encoded[same]
 
