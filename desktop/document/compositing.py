@@ -1,9 +1,12 @@
 """Flatten a layer stack to straight-alpha RGBA, for the whole canvas or only a dirty rectangle.
 
-"normal" blending is Porter-Duff source-over on straight alpha (Pillow's ``alpha_composite``, a C
-loop). Work is cut per layer with its alpha tiles: layers that are transparent over the rectangle
-are skipped, and compositing starts from the topmost layer that is fully opaque there (usually
-the photo), so a dirty-rect update touches only the layers that can show in it.
+"normal" blending is Porter-Duff source-over on straight alpha, done by Pillow's C loops. Work is
+cut with each layer's alpha tiles (min/max alpha per 32 px tile): compositing starts from the
+topmost layer that is fully opaque over the rectangle (usually the photo); above it, transparent
+tiles are skipped, opaque tiles copied, and only the soft edges (or a layer with opacity < 1) are
+blended. Over an opaque base, source-over is a masked paste (bit-identical to
+``alpha_composite`` there, about 2.5x faster). Every pixel is computed the same way whatever the
+rectangle, so a dirty-rect update equals the same region of a full flatten exactly.
 """
 
 from __future__ import annotations
