@@ -74,6 +74,9 @@ class EngineConfig:
         Manifest names used when the matching path is ``None``.
     model_dirs : dict
         Per-model user folders (manifest name -> folder), as saved in the settings.
+    download_source : str or Path or None
+        A local mirror (``<repo_id>/<subfolder>/`` layout) that downloads copy from instead of the
+        Hub: for air-gapped sites.
     """
 
     base_model_dir: str | Path | None = None
@@ -91,6 +94,7 @@ class EngineConfig:
     grounding_model: str = DEFAULT_GROUNDING
     instructor_model: str = DEFAULT_INSTRUCTOR_MODEL
     model_dirs: dict = field(default_factory=dict, hash=False)
+    download_source: str | Path | None = None
 
     def __post_init__(self) -> None:
         if self.device not in ("auto", "cuda", "cpu"):
@@ -149,13 +153,30 @@ class Engine:
 
     # --- locating weights -----------------------------------------------------------------
 
-    def _locate(self, explicit: str | Path | None, name: str) -> Path | None:
+    def _resolve(self, explicit: str | Path | None, name: str) -> tuple[Path | None, str]:
+        """``(path, manifest name)``: the explicit path, else ``name``, else another installed model
+        of the same kind (defaults first), so a user with only ``sam-vit-b`` still gets SAM."""
         if explicit:
-            return Path(explicit).expanduser()
-        from engine.models import find_model
+            return Path(explicit).expanduser(), ""
+        from engine.models import MANIFEST, find_model
 
         found = find_model(name, self.config.model_dirs)
-        return found.path if found else None
+        if found is not None:
+            return found.path, name
+        spec = MANIFEST.get(name)
+        if spec is None:
+            return None, name
+        others = sorted((s for s in MANIFEST.values() if s.kind == spec.kind and s.name != name),
+                        key=lambda s: not s.default)
+        for other in others:
+            found = find_model(other.name, self.config.model_dirs)
+            if found is not None:
+                log.info("%s not found, using %s", name, other.name)
+                return found.path, other.name
+        return None, name
+
+    def _locate(self, explicit: str | Path | None, name: str) -> Path | None:
+        return self._resolve(explicit, name)[0]
 
     def base_model_dir(self) -> Path | None:
         """The SD1.5 base folder to use, or ``None`` when not found."""
@@ -165,16 +186,19 @@ class Engine:
         """The BrushNet folder to use, or ``None`` when not found."""
         return self._locate(self.config.brushnet_dir, self.config.brushnet_model)
 
+    def sam_checkpoint(self) -> tuple[Path | None, str | None]:
+        """``(checkpoint, segment_anything model type or None)`` of the SAM to use."""
+        path, name = self._resolve(self.config.sam_path, self.config.sam_model)
+        from engine.models import MANIFEST
+
+        spec = MANIFEST.get(name) if name else None
+        if path is not None and path.is_dir() and spec is not None:
+            path = path / spec.files[0]
+        return path, (spec.sam_type or None) if spec is not None else None
+
     def sam_path(self) -> Path | None:
         """The SAM checkpoint to use, or ``None`` when not found."""
-        path = self._locate(self.config.sam_path, self.config.sam_model)
-        if path is not None and path.is_dir():
-            from engine.models import MANIFEST
-
-            spec = MANIFEST.get(self.config.sam_model)
-            if spec is not None and spec.files:
-                path = path / spec.files[0]
-        return path
+        return self.sam_checkpoint()[0]
 
     def grounding_dir(self) -> Path | None:
         """The GroundingDINO folder to use, or ``None`` when not found."""
@@ -362,16 +386,10 @@ class Engine:
 
     def segmenter(self, on_progress=None):
         """The SAM segmenter, or ``None`` when its checkpoint is not found."""
-        path = self.sam_path()
+        path, model_type = self.sam_checkpoint()
         if path is None:
             return None
         device = self.device()
-        model_type = None
-        if not self.config.sam_path:  # found through the manifest: its registry key is known
-            from engine.models import MANIFEST
-
-            spec = MANIFEST.get(self.config.sam_model)
-            model_type = spec.sam_type or None if spec is not None else None
 
         def load():
             from engine.segment.sam import SamSegmenter, load_sam
@@ -391,7 +409,8 @@ class Engine:
         """Download manifest models; returns the installed folders."""
         from engine.models import download
 
-        return tuple(download(list(request.names), progress=on_progress))
+        return tuple(download(list(request.names), progress=on_progress, settings=self.config.model_dirs,
+                              source=self.config.download_source))
 
     # --- helpers -----------------------------------------------------------------------------
 

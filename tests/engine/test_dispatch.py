@@ -141,3 +141,47 @@ def test_pipelines_are_loaded_once_and_dropped_on_device_change(monkeypatch, tmp
     engine.set_config(EngineConfig(device="cpu", base_model_dir=base, brushnet_dir=bn, cpu_offload=True))
     engine.pipeline()
     assert len(loads) == 2 and loads[1][2]["cpu_offload"] is True
+
+
+def test_another_installed_model_of_the_kind_is_used(tmp_path, monkeypatch):
+    import zipfile
+
+    small = tmp_path / "my-small-sam.pth"
+    with zipfile.ZipFile(small, "w") as zf:
+        zf.writestr("archive/data.pkl", b"x")
+    engine = Engine(EngineConfig(device="cpu"))
+    assert engine.sam_checkpoint() == (None, "vit_h")
+    monkeypatch.setenv("BRUSHEDIT_MODEL_SAM_VIT_B", str(small))
+    assert engine.sam_checkpoint() == (small, "vit_b")  # only the small SAM is there: use it
+    explicit = Engine(EngineConfig(device="cpu", sam_path=small))
+    assert explicit.sam_checkpoint() == (small, None)  # an explicit file: the loader reads its type
+
+
+def test_a_download_job_through_the_service(tmp_path):
+    """DownloadRequest from a local mirror: progress messages, then the installed folder."""
+    import json
+
+    from engine.api import DownloadRequest, Progress
+    from safetensors.numpy import save_file
+
+    mirror = tmp_path / "mirror" / "TencentARC" / "BrushEdit" / "brushnetX"
+    mirror.mkdir(parents=True)
+    (mirror / "config.json").write_text(json.dumps({"_class_name": "BrushNetModel"}))
+    save_file({"w": np.ones((64, 64), np.float32)}, str(mirror / "diffusion_pytorch_model.safetensors"))
+    messages = queue.Queue()
+    service = EngineService(messages.put, EngineConfig(download_source=tmp_path / "mirror"))
+    service.start()
+    try:
+        job = service.submit(DownloadRequest(("brushnet-x",)))
+        seen = []
+        while not seen or not isinstance(seen[-1], (JobFinished, JobFailed)):
+            seen.append(messages.get(timeout=30))
+    finally:
+        assert service.shutdown()
+    assert isinstance(seen[-1], JobFinished) and seen[-1].job_id == job, seen[-1]
+    assert seen[-1].result == (tmp_path / "models" / "brushnet-x",)
+    progress = [m for m in seen if isinstance(m, Progress)]
+    assert progress and progress[-1].step == progress[-1].total > 0
+    from engine.models import find_model
+
+    assert find_model("brushnet-x").source == "app"
