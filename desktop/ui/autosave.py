@@ -1,7 +1,8 @@
 """No lost work: autosave the open project to the app's data folder, and find it after a crash.
 
-The autosave is an OpenRaster file written with the document's own ``save`` to a temporary name and
-moved into place (``os.replace``), so a crash mid-write never leaves a broken autosave. A small JSON
+The autosave is an OpenRaster file written with the document package's writer to a temporary name and
+moved into place (``os.replace``), so a crash mid-write never leaves a broken autosave; the user's
+own project path and unsaved state are not touched. A small JSON
 beside it records the running process and the original path; a clean exit removes both. At start,
 :meth:`Autosaver.find_recovery` returns a leftover autosave whose writer is no longer running.
 """
@@ -12,11 +13,12 @@ import json
 import logging
 import os
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +53,16 @@ def _pid_alive(pid: int) -> bool:
 class Autosaver(QObject):
     """Saves ``document_getter()`` every ``interval_s`` seconds (when changed) and on :meth:`save_now`.
 
-    Call :meth:`clear` on a clean exit (or after the user saved/discarded the project) so that the next
-    start does not offer a recovery.
+    The layers and mask are captured on the GUI thread (pixel arrays are immutable, so that is cheap)
+    and, for big documents, flattened and written on a helper thread so the editor never stalls on
+    PNG encoding. Call :meth:`clear` on a clean exit (or after the user saved/discarded the project)
+    so that the next start does not offer a recovery.
     """
 
+    SYNC_PIXELS = 2_000_000
     saved = Signal(str)
     failed = Signal(str)
+    _written = Signal(object)
 
     def __init__(self, document_getter: Callable[[], Any], folder=None, interval_s: float = 180, parent=None):
         super().__init__(parent)
@@ -66,7 +72,11 @@ class Autosaver(QObject):
         self.timer.setInterval(max(1, int(interval_s * 1000)))
         self.timer.timeout.connect(self._tick)
         self._saved_key: Any = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._running: Future | None = None
+        self._again = False
         self.last_saved: float | None = None
+        self._written.connect(self._on_written, Qt.ConnectionType.QueuedConnection)
 
     @property
     def path(self) -> Path:
@@ -91,36 +101,77 @@ class Autosaver(QObject):
         if doc is not None and getattr(doc, "dirty", True) and self._key(doc) != self._saved_key:
             self.save_now()
 
-    def save_now(self) -> Path | None:
-        """Write the autosave now (atomic). Returns its path, or None when there is nothing to save."""
+    def save_now(self, wait: bool | None = None) -> Path | None:
+        """Write the autosave (atomically). Returns its path, or None when there is nothing to save.
+
+        ``wait=None`` writes small documents at once and big ones on a helper thread (``saved``
+        follows); ``True``/``False`` force either way.
+        """
         doc = self._doc()
         if doc is None:
             return None
+        if self._running is not None:
+            self._again = True  # one more save once the running one is done
+            return self.path
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = self.folder / f".autosave-{os.getpid()}.tmp.ora"
-            _save_copy(doc, tmp)
-            os.replace(tmp, self.path)
-            info = {
-                "pid": os.getpid(),
-                "time": time.time(),
-                "original": str(doc.path) if getattr(doc, "path", None) else None,
-                "size": [int(doc.width), int(doc.height)],
-            }
-            tmp_info = self.folder / f".autosave-{os.getpid()}.tmp.json"
-            tmp_info.write_text(json.dumps(info), encoding="utf-8")
-            os.replace(tmp_info, self.info_path)
-        except Exception as exc:  # autosave must never take the editor down
+            job = _capture(doc)
+        except Exception as exc:
             log.exception("autosave failed")
             self.failed.emit(f"Autosave failed: {exc}")
             return None
-        self._saved_key = self._key(doc)
+        key = self._key(doc)
+        if wait is None:
+            wait = doc.width * doc.height <= self.SYNC_PIXELS
+        if wait:
+            try:
+                _write(job, self.folder)
+            except Exception as exc:  # autosave must never take the editor down
+                log.exception("autosave failed")
+                self.failed.emit(f"Autosave failed: {exc}")
+                return None
+            self._done(key)
+            return self.path
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="brushedit-autosave")
+        self._running = self._pool.submit(_write, job, self.folder)
+        self._running.add_done_callback(lambda f: self._written.emit((f, key)))
+        return self.path
+
+    def wait(self, timeout: float | None = 30) -> None:
+        """Wait for a background save to finish (before quitting)."""
+        running = self._running
+        if running is not None:
+            try:
+                running.result(timeout)
+            except Exception:
+                pass
+
+    def _on_written(self, item) -> None:
+        future, key = item
+        if future is not self._running:
+            return
+        self._running = None
+        try:
+            future.result()
+        except Exception as exc:
+            log.error("autosave failed: %s", exc)
+            self.failed.emit(f"Autosave failed: {exc}")
+        else:
+            self._done(key)
+        if self._again:
+            self._again = False
+            self.save_now()
+
+    def _done(self, key: Any) -> None:
+        self._saved_key = key
         self.last_saved = time.time()
         self.saved.emit(str(self.path))
-        return self.path
 
     def clear(self) -> None:
         """Remove the autosave: a clean exit, or the work is safe elsewhere."""
+        self._again = False
+        self.wait()
+        self._running = None
         for p in (self.path, self.info_path):
             try:
                 p.unlink()
@@ -160,36 +211,32 @@ class Autosaver(QObject):
             return {}
 
 
-def _save_copy(doc: Any, path: Path) -> None:
-    """Write ``doc`` as OpenRaster to ``path`` without changing what the user sees.
-
-    ``Document.save`` would adopt the file as the project and clear the unsaved flag, so the
-    autosave writes the same OpenRaster through the document package's writer instead.
-    """
-    saver = getattr(doc, "save_copy", None)
-    if callable(saver):
-        saver(path)
-        return
-    try:
-        from desktop.document.ora import save_ora
-    except ImportError:  # pragma: no cover - a document without the OpenRaster module
-        save_ora = None
-    if save_ora is None:
-        _save_and_restore(doc, path)
-        return
+def _capture(doc: Any) -> dict:
+    """What the writer needs, taken on the GUI thread: the layer list (immutable pixel arrays), a
+    copy of the edit mask (painted in place by strokes) and the metadata."""
     history = getattr(doc, "history", None)
     entries = list(getattr(history, "entries", ()) or ())[: getattr(history, "index", 0)]
     mask = getattr(doc, "mask", None)
-    save_ora(path, doc.width, doc.height, doc.layers, doc.flatten(),
-             None if mask is None else np.asarray(mask),
-             {"history": entries, "source": None, "autosave": True})
+    return {
+        "width": int(doc.width), "height": int(doc.height), "layers": list(doc.layers),
+        "mask": None if mask is None else np.array(mask, copy=True),
+        "meta": {"history": entries, "source": None, "autosave": True},
+        "info": {"pid": os.getpid(), "time": time.time(),
+                 "original": str(doc.path) if getattr(doc, "path", None) else None,
+                 "size": [int(doc.width), int(doc.height)]},
+    }
 
 
-def _save_and_restore(doc: Any, path: Path) -> None:
-    path_before = getattr(doc, "_path", None)
-    saved_before = getattr(doc, "_saved_state", None)
-    doc.save(path)
-    if hasattr(doc, "_path"):
-        doc._path = path_before
-    if hasattr(doc, "_saved_state"):
-        doc._saved_state = saved_before
+def _write(job: dict, folder: Path) -> None:
+    """Flatten and write the OpenRaster autosave, then its JSON (any thread)."""
+    from desktop.document.compositing import composite
+    from desktop.document.ora import save_ora
+
+    folder.mkdir(parents=True, exist_ok=True)
+    merged = composite(job["layers"], (job["width"], job["height"]))
+    tmp = folder / f".autosave-{os.getpid()}.tmp.ora"
+    save_ora(tmp, job["width"], job["height"], job["layers"], merged, job["mask"], job["meta"])
+    os.replace(tmp, folder / AUTOSAVE_NAME)
+    tmp_info = folder / f".autosave-{os.getpid()}.tmp.json"
+    tmp_info.write_text(json.dumps(job["info"]), encoding="utf-8")
+    os.replace(tmp_info, folder / INFO_NAME)

@@ -127,3 +127,27 @@ def test_default_folder_is_in_the_user_data_dir():
     import platformdirs
 
     assert default_folder() == Path(platformdirs.user_data_path("BrushEditStudio", appauthor=False)) / "autosave"
+
+
+def test_big_documents_are_written_on_a_helper_thread(doc, tmp_path, qtbot, monkeypatch):
+    import threading
+
+    import desktop.ui.autosave as autosave
+
+    monkeypatch.setattr(Autosaver, "SYNC_PIXELS", 100)
+    threads = []
+    real = autosave._write
+    monkeypatch.setattr(autosave, "_write", lambda *a: threads.append(threading.current_thread().name) or real(*a))
+    saver = Autosaver(lambda: doc, folder=tmp_path)
+    with qtbot.waitSignal(saver.saved, timeout=10000):
+        assert saver.save_now() == tmp_path / "autosave.ora"
+        # A second request while writing is queued, not run concurrently.
+        saver.save_now()
+    qtbot.waitUntil(lambda: len(threads) == 2 and saver._running is None, timeout=10000)
+    assert all(t.startswith("brushedit-autosave") for t in threads)
+    assert np.array_equal(Document.open(tmp_path / "autosave.ora").flatten(), doc.flatten())
+    # clear() waits for a running save, so nothing is left to recover after a clean exit.
+    saver.save_now()
+    saver.clear()
+    qtbot.wait(50)
+    assert Autosaver.find_recovery(tmp_path) is None
