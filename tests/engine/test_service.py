@@ -151,14 +151,12 @@ def test_jobs_run_in_order_and_report_on_the_worker_thread(service):
     assert len(worker) == 1 and worker[0].daemon
 
 
-def test_submit_returns_at_once_and_queued_positions_count_the_running_job(service):
+def test_submit_does_not_wait_and_queued_positions_count_the_running_job(service):
     svc, rec, engines = service
     first = svc.submit(plan("block"))
     rec.wait_for(lambda m: isinstance(m, JobStarted) and m.job_id == first)
-    t0 = time.monotonic()
-    second = svc.submit(plan("x"))
+    second = svc.submit(plan("x"))  # returns while the first job still blocks the worker
     third = svc.submit(plan("y"))
-    assert time.monotonic() - t0 < 1.0  # submit never waits for the running job
     assert svc.pending() == [first, second, third]
     # Queued notices arrive while the first job still runs (its cancel polls flush them).
     q2 = rec.wait_for(lambda m: isinstance(m, JobQueued) and m.job_id == second)
@@ -190,11 +188,13 @@ def test_cancel_the_running_job_lands_within_a_step(service):
     svc, rec, engines = service
     job = svc.submit(plan("loop"))
     rec.wait_for(lambda m: isinstance(m, Progress) and m.job_id == job and m.step >= 3)
+    before = len(rec.messages)
     assert svc.cancel(job)
-    last = rec.wait_for(ended(job), timeout=2.0)
+    last = rec.wait_for(ended(job))
     assert isinstance(last, JobCancelled)
-    steps = [m.step for m in rec.of(job) if isinstance(m, Progress)]
-    assert steps[-1] < 10_000 - 1
+    after = [m for m in rec.messages[before:] if isinstance(m, Progress) and m.job_id == job]
+    assert len(after) <= 2  # the step in flight when cancel() was called, at most one more
+    assert not any(isinstance(m, JobFinished) for m in rec.of(job))
     # The service keeps working after a cancel.
     after = svc.submit(plan("after"))
     assert isinstance(rec.wait_for(ended(after)), JobFinished)
