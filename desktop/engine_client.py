@@ -287,7 +287,11 @@ class EngineClient(QObject):
         self.start()
         job_id = request.job_id
         self._jobs[job_id] = JobInfo(job_id, request_kind(request), _describe(request))
-        returned = self._service.submit(request)
+        try:
+            returned = self._service.submit(request)
+        except BaseException:
+            self._jobs.pop(job_id, None)
+            raise
         if isinstance(returned, int) and returned != job_id:  # pragma: no cover - defensive
             self._jobs[returned] = self._jobs.pop(job_id)
             self._jobs[returned].job_id = returned

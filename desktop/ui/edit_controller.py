@@ -280,12 +280,19 @@ class EditController(QObject):
                 if self._doc() is not doc:
                     return  # another document was opened meanwhile
                 request = make_request(image)
-                if request is not None:
+                if request is None:
+                    return
+                try:
                     job_id = self._submit(request, kind, context)
-                    if kind == "inpaint":
-                        self._run_job = job_id
-                    elif kind == "segment":
-                        self._segment_job = job_id
+                except Exception as exc:  # e.g. the engine was shut down: say so, keep going
+                    log.exception("submit failed")
+                    self.error.emit(f"The engine did not take the job: {exc}",
+                                    "Restart BrushEdit Studio if this persists")
+                    return
+                if kind == "inpaint":
+                    self._run_job = job_id
+                elif kind == "segment":
+                    self._segment_job = job_id
             finally:
                 self._update_busy()
 

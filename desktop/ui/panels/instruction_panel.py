@@ -210,6 +210,54 @@ class InstructionPanel(QWidget):
         self.working_size.setValue(params.working_size)
         _select(self.engine, params.engine)
 
+    SETTINGS_KEYS = ("candidates", "steps", "guidance", "strength", "seed", "seed_lock", "negative", "blend",
+                     "resolution_mode", "working_size", "engine", "instructor", "params_shown")
+
+    def save_settings(self, settings) -> None:
+        """Store the parameters in a ``QSettings`` (group "instruction")."""
+        p = self.params()
+        values = {"candidates": p.num_candidates, "steps": p.steps, "guidance": p.guidance,
+                  "strength": p.strength, "seed": self.seed.value(), "seed_lock": self.seed_lock.isChecked(),
+                  "negative": p.negative_prompt, "blend": p.blend, "resolution_mode": p.resolution_mode,
+                  "working_size": p.working_size, "engine": p.engine,
+                  "instructor": self.instructor.currentData(), "params_shown": self.params_toggle.isChecked()}
+        for key, value in values.items():
+            settings.setValue(f"instruction/{key}", value)
+
+    def restore_settings(self, settings) -> None:
+        """Restore what :meth:`save_settings` stored (missing or bad values keep the defaults)."""
+        def get(key, kind):
+            value = settings.value(f"instruction/{key}")
+            if value is None:
+                return None
+            try:
+                if kind is bool:
+                    return value if isinstance(value, bool) else str(value).lower() in ("true", "1")
+                return kind(value)
+            except (TypeError, ValueError):
+                return None
+
+        for key, widget, kind in (("candidates", self.candidates, int), ("steps", self.steps, int),
+                                  ("guidance", self.guidance, float), ("strength", self.strength, float),
+                                  ("seed", self.seed, int), ("working_size", self.working_size, int)):
+            value = get(key, kind)
+            if value is not None:
+                widget.setValue(value)
+        for key, widget in (("seed_lock", self.seed_lock), ("blend", self.blend)):
+            value = get(key, bool)
+            if value is not None:
+                widget.setChecked(value)
+        negative = get("negative", str)
+        if negative is not None:
+            self.negative.setText(negative)
+        for key, combo in (("resolution_mode", self.resolution_mode), ("engine", self.engine),
+                           ("instructor", self.instructor)):
+            value = get(key, str)
+            if value is not None:
+                _select(combo, value)
+        if get("params_shown", bool):
+            self.params_toggle.setChecked(True)
+
     def request_plan(self) -> None:
         text = self.instruction.toPlainText().strip()
         if text:
@@ -218,6 +266,8 @@ class InstructionPanel(QWidget):
 
     def run(self) -> None:
         text = self.instruction.toPlainText().strip()
+        if self.plan is not None and text and text != self.plan.instruction:
+            self.clear_plan()  # a new text typed after planning: it is the prompt now
         if self.plan is not None:
             prompt = self.caption.text()
             self.controller.run(prompt, self.params(), instruction=self.plan.instruction,

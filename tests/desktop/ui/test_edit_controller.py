@@ -370,3 +370,20 @@ def test_cancel_while_the_snapshot_is_taken_submits_nothing(setup, qtbot, monkey
     qtbot.wait(100)
     assert services == [] or services[0].submitted == []
     assert controller.candidates == [] and errors == []
+
+
+def test_a_refused_submit_is_an_error_not_a_crash(qtbot, photo):
+    class Refusing(FakeEngineService):
+        def submit(self, request):
+            raise RuntimeError("the engine service is shut down")
+
+    client = EngineClient(lambda cb: Refusing(cb))
+    doc = Document.from_array(photo)
+    controller = EditController(client, lambda: doc)
+    errors = []
+    controller.error.connect(lambda m, h: errors.append(m))
+    _paint_box(doc)
+    controller.run("x")
+    assert errors == ["The engine did not take the job: the engine service is shut down"]
+    assert not controller.busy and client.jobs() == [] and not client.busy
+    client.shutdown()

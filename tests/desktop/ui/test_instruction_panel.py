@@ -194,3 +194,37 @@ def test_candidate_strip_double_click_accepts_one_and_discard(ui, qtbot):
         controller.run("a moon", panel.params())
     qtbot.mouseClick(strip.discard_button, Qt.LeftButton)
     assert strip.buttons == [] and len(doc.layers) == n + 1
+
+
+def test_a_new_text_after_planning_is_the_prompt(ui, qtbot):
+    client, controller, doc, panel, strip, _, services = ui
+    panel.instruction.setPlainText("remove the flag")
+    with qtbot.waitSignal(controller.plan_ready, timeout=5000):
+        panel.request_plan()
+    panel.instruction.setPlainText("a blue sky")
+    with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=bool):
+        panel.run()
+    req = services[0].submitted[-1]
+    assert req.prompt == "a blue sky" and req.instruction == "" and not panel.plan_box.isVisible()
+
+
+def test_parameters_persist_in_settings(ui, qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    _, controller, _, panel, *_ = ui
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)
+    panel.steps.setValue(33)
+    panel.guidance.setValue(4.5)
+    panel.seed.setValue(77)
+    panel.seed_lock.setChecked(True)
+    panel.blend.setChecked(False)
+    panel.negative.setText("blurry")
+    panel.engine.setCurrentIndex(panel.engine.findData("fill"))
+    panel.instructor.setCurrentIndex(panel.instructor.findData("openai"))
+    panel.save_settings(settings)
+    settings.sync()
+    other = InstructionPanel(controller)
+    qtbot.addWidget(other)
+    other.restore_settings(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    assert other.params() == panel.params()
+    assert other.instructor.currentData() == "openai" and other.params().seed == 77
