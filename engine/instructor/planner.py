@@ -111,11 +111,11 @@ def plan(image: np.ndarray, instruction: str, backend=None, *, detector=None, se
 
     if cat in ("removal", "local", "background") and (detector is None or segmenter is None):
         what = f"'{intent.target}'" if intent.target else "the subject"
+        missing = [n for n, have in zip(NEEDED_MODELS, (detector, segmenter)) if have is None]
         raise MissingModelsError(
-            NEEDED_MODELS,
+            missing,
             f"finding {what} for a {cat} edit needs GroundingDINO and SAM, which are not installed",
-            hint="run: brushedit models download grounding-dino-tiny sam-vit-h "
-                 "(or paint the mask yourself)")
+            hint="run: brushedit models download " + " ".join(missing) + " (or paint the mask yourself)")
 
     candidates: list[np.ndarray] = []
     if cat == "global":

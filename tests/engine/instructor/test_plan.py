@@ -109,3 +109,12 @@ def test_end_to_end_with_tiny_grounding_dino_and_sam(chelsea):
         p = plan(chelsea, text, detector=det, segmenter=seg)
         assert p.category == cat and p.mask.shape == chelsea.shape[:2] and p.mask.dtype == np.uint8
         assert p.candidate_masks and all(m.shape == p.mask.shape for m in p.candidate_masks)
+
+
+def test_only_the_missing_model_is_named(chelsea, fake_detector, box_segmenter):
+    with pytest.raises(MissingModelsError) as err:
+        plan(chelsea, "remove the cat", detector=fake_detector)
+    assert err.value.names == ("sam-vit-h",) and "sam-vit-h" in err.value.hint
+    with pytest.raises(MissingModelsError) as err:
+        plan(chelsea, "remove the cat", segmenter=box_segmenter)
+    assert err.value.names == ("grounding-dino-tiny",)
