@@ -96,6 +96,8 @@ class FakeEngineService:
             self._thread.start()
 
     def submit(self, request: Any) -> int:
+        if self._stop:
+            raise RuntimeError("the engine service is shut down")
         with self._lock:
             self._pending.append(request.job_id)
             position = len(self._pending) - 1 + (self._running is not None)
