@@ -39,7 +39,7 @@ def manual_placement(spec: ModelSpec) -> str:
     folder = app_folder(spec.name)
     files = ", ".join(spec.files[:4]) + (", ..." if len(spec.files) > 4 else "")
     return (f"download {spec.url} and place its files ({files}) in {folder}"
-            f" (or set {_env(spec)} to their folder)")
+            f" (or set {_env(spec)} to their folder; full layout: brushedit models where {spec.name})")
 
 
 def _env(spec: ModelSpec) -> str:

@@ -118,6 +118,33 @@ def test_hostile_image_files_exit_2_with_one_line(brushedit, photos, tmp_path, c
     assert len(r.err_lines) == 1 and "Traceback" not in r.err and "photo.png" in r.err
 
 
+def _png_claiming(width: int, height: int) -> bytes:
+    """A PNG header that claims a huge canvas (a decompression bomb) and holds no real data."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("name, content", [
+    ("bomb.png", _png_claiming(60_000, 60_000)),
+    ("project.ora", b"PK\x03\x04 not really a zip"),
+    ("project2.ora", b""),
+])
+def test_hostile_files_by_name(brushedit, photos, tmp_path, name, content):
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    r = brushedit("edit", bad, "--mask", photos / "cat_mask.png", "--engine", "fill", "-o", tmp_path / "o.png")
+    assert r.code == 2, r
+    assert len(r.err_lines) == 1 and "Traceback" not in r.err and name in r.err
+    r = brushedit("plan", bad, "make it look like winter")
+    assert r.code == 2 and len(r.err_lines) == 1, r
+
+
 def test_truncated_real_photo_and_missing_file(brushedit, photos, tmp_path):
     data = (photos / "coffee.jpg").read_bytes()
     cut = tmp_path / "cut.jpg"
