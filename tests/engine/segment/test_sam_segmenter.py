@@ -54,6 +54,7 @@ def test_missing_checkpoint_names_the_manifest_entry(tmp_path):
     assert err.value.names == ("sam-vit-l",)
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_pickle_payload_is_refused(tmp_path):
     class Evil:
         def __reduce__(self):
