@@ -180,13 +180,23 @@ class _Archive:
             raise DocumentError(f"archive entry {name!r} is too large", self.path)
         return data
 
-    def image(self, name: str, max_pixels: int) -> np.ndarray:
-        data = self.read(name)
+    def image(self, name: str, max_pixels: int, data: bytes | None = None) -> np.ndarray:
+        """Decode entry ``name`` (or its already read ``data``) to read-only RGBA."""
+        data = self.read(name) if data is None else data
         try:
             pixels, _ = decode(io.BytesIO(data), name, max_pixels=max_pixels)
         except DocumentError as e:
             raise DocumentError(str(e), self.path) from None
+        pixels.flags.writeable = False  # ours alone: layers keep it without another copy
         return pixels
+
+    def images(self, names: list[str], max_pixels: int) -> list[np.ndarray]:
+        """Decode several entries, in parallel threads (Pillow's decoder releases the GIL)."""
+        blobs = [self.read(_check_name(n, self.path)) for n in names]  # the zip file is shared
+        if len(names) < 2:
+            return [self.image(n, max_pixels, b) for n, b in zip(names, blobs)]
+        with ThreadPoolExecutor(max(1, min(len(names), os.cpu_count() or 1))) as pool:
+            return list(pool.map(lambda nb: self.image(nb[0], max_pixels, nb[1]), zip(names, blobs)))
 
 
 def _int(elem, attr: str, path, default: int | None = None, lo: int = -MAX_OFFSET,
@@ -211,6 +221,18 @@ def _float(elem, attr: str, default: float) -> float:
     except (TypeError, ValueError):
         return default
     return min(1.0, max(0.0, v)) if np.isfinite(v) else default
+
+
+def _png_size(ar: _Archive, name: str) -> tuple[int, int]:
+    """Width and height from an entry's header, without decoding it (0, 0 if it is not a PNG)."""
+    info = ar.infos.get(_check_name(name, ar.path))
+    if info is None:
+        raise DocumentError(f"the archive has no entry {name!r}", ar.path)
+    with ar.zf.open(info) as f:
+        head = f.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return 0, 0  # another format: the decoder checks it
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
 def load_ora(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> OraData:
@@ -282,12 +304,15 @@ def _load(ar: _Archive, path: Path, max_pixels: int) -> OraData:
     total = 0
     layers: list[Layer] = []
     seen: set[str] = set()
-    for elem, src, x, y, visible, opacity in reversed(specs):
-        _check_name(src, path)
-        pixels = ar.image(src, max_pixels)
-        total += pixels.shape[0] * pixels.shape[1]
+    specs.reverse()  # bottom to top
+    # Refuse what would not fit before decoding anything: PNG headers give each layer's size.
+    for _, src, *_rest in specs:
+        w_, h_ = _png_size(ar, src)
+        total += w_ * h_
         if total > 10 * max_pixels:
             raise DocumentError("the layers together are too large", path)
+    decoded = ar.images([spec[1] for spec in specs], max_pixels)
+    for (elem, src, x, y, visible, opacity), pixels in zip(specs, decoded):
         lid = elem.get(f"{{{NS}}}id") or None
         if lid in seen or (lid and not all(c.isalnum() or c in "-_" for c in lid)):
             lid = None
