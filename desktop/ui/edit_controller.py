@@ -109,16 +109,22 @@ class EditController(QObject):
         self._prepare(doc, None, "plan", doc,
                       lambda image: PlanRequest(image, instruction, backend=backend))
 
-    def apply_plan(self, plan: EditPlan) -> None:
-        """Show the plan's proposed mask on the document (one undo step)."""
+    def apply_plan(self, plan: EditPlan, alternative: int | None = None) -> None:
+        """Show the plan's proposed mask (or ``plan.candidate_masks[alternative]``) on the document,
+        as one undo step."""
         doc = self._require_doc()
         if doc is None:
             return
         self.plan = plan
-        mask = mask_ops.as_mask(plan.mask)
+        source = plan.mask
+        if alternative is not None and 0 <= alternative < len(plan.candidate_masks):
+            source = plan.candidate_masks[alternative]
+        mask = mask_ops.as_mask(source)
         if mask.shape != (doc.height, doc.width):
             mask = mask_ops.resize(mask, doc.width, doc.height)
         label = f"Plan mask: {plan.target}" if plan.target else "Plan mask"
+        if alternative is not None:
+            label += f" (alternative {alternative + 1})"
         doc.set_mask(mask, label=label)
 
     # --- painting -------------------------------------------------------------------------------

@@ -102,7 +102,10 @@ class InstructionPanel(QWidget):
         self.clear_plan_button.setText("Clear plan")
         plan_form.addRow("Category", self.category_label)
         plan_form.addRow("Target", self.target_label)
+        self.mask_choice = QComboBox()
+        self.mask_choice.setToolTip("The instructor found several candidates for the object: pick the mask")
         plan_form.addRow("Caption", self.caption)
+        plan_form.addRow("Mask", self.mask_choice)
         plan_form.addRow("", self.clear_plan_button)
         self.plan_box.setVisible(False)
         root.addWidget(self.plan_box)
@@ -170,6 +173,7 @@ class InstructionPanel(QWidget):
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.controller.cancel)
         self.clear_plan_button.clicked.connect(self.clear_plan)
+        self.mask_choice.activated.connect(self._choose_mask)
         self.params_toggle.toggled.connect(self._toggle_params)
         QShortcut(QKeySequence("Ctrl+Return"), self.instruction, self.request_plan,
                   context=Qt.ShortcutContext.WidgetShortcut)
@@ -284,8 +288,18 @@ class InstructionPanel(QWidget):
 
     # --- controller signals ---------------------------------------------------------------------------
 
+    def _choose_mask(self, index: int) -> None:
+        if self.plan is not None:
+            alternative = self.mask_choice.itemData(index)
+            self.controller.apply_plan(self.plan, alternative)
+
     def _on_plan(self, plan) -> None:
         self.plan = plan
+        self.mask_choice.clear()
+        self.mask_choice.addItem("Proposed", None)
+        for i in range(len(plan.candidate_masks)):
+            self.mask_choice.addItem(f"Alternative {i + 1}", i)
+        self.mask_choice.setEnabled(bool(plan.candidate_masks))
         self.category_label.setText(plan.category or "—")
         self.target_label.setText(plan.target or "—")
         self.caption.setText(plan.caption)

@@ -228,3 +228,23 @@ def test_parameters_persist_in_settings(ui, qtbot, tmp_path):
     other.restore_settings(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
     assert other.params() == panel.params()
     assert other.instructor.currentData() == "openai" and other.params().seed == 77
+
+
+def test_alternative_plan_masks_can_be_picked(ui, qtbot):
+    from desktop.engine_client import EditPlan
+
+    client, controller, doc, panel, *_ = ui
+    h, w = doc.height, doc.width
+    main = np.zeros((h, w), np.uint8)
+    main[:10, :10] = 255
+    alt = np.zeros((h, w), np.uint8)
+    alt[-10:, -10:] = 255
+    plan = EditPlan("remove the dog", "removal", "dog", "", "", main, candidate_masks=(alt,))
+    controller.plan_ready.emit(plan)
+    assert np.array_equal(doc.mask, main)
+    assert panel.mask_choice.count() == 2 and panel.mask_choice.isEnabled()
+    n = len(doc.history.entries)
+    panel.mask_choice.setCurrentIndex(1)
+    panel.mask_choice.activated.emit(1)
+    assert np.array_equal(doc.mask, alt) and len(doc.history.entries) == n + 1
+    assert "alternative 1" in doc.history.entries[-1]
