@@ -1,4 +1,4 @@
-"""Tiny random SAM, GroundingDINO and Qwen2-VL models, built in-process with no network.
+"""Tiny random SAM, GroundingDINO and Qwen2-VL / Qwen2.5-VL models, built in-process with no network.
 
 For tests (diffusers' ``get_dummy_components`` habit): each builds in well under a second on a CPU
 and runs the same code paths as the published weights. The ``save_*`` functions write them in the
@@ -137,6 +137,29 @@ def tiny_qwen2_vl_processor():
                             video_processor=Qwen2VLVideoProcessor(), chat_template=QWEN_CHAT_TEMPLATE)
 
 
+def _tiny_qwen_text_config(tok) -> tuple[dict, dict]:
+    ids = {s: tok.convert_tokens_to_ids(s) for s in QWEN_SPECIAL_TOKENS}
+    text = dict(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=4096,
+                # mrope sections sum to head_dim / 2 (16 / 2).
+                rope_parameters={"rope_type": "default", "mrope_section": [2, 3, 3],
+                                 "rope_theta": 10000.0},
+                bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"],
+                pad_token_id=ids["<|endoftext|>"])
+    return text, ids
+
+
+def _finish_qwen(model, ids):
+    model.generation_config.pad_token_id = ids["<|endoftext|>"]
+    model.generation_config.eos_token_id = ids["<|im_end|>"]
+    return model.eval()
+
+
+def _token_ids(ids: dict) -> dict:
+    return dict(image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+                vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"])
+
+
 def tiny_qwen2_vl(seed: int = 0):
     """A random ``Qwen2VLForConditionalGeneration`` (one 32-wide layer each side) and its processor.
 
@@ -147,26 +170,39 @@ def tiny_qwen2_vl(seed: int = 0):
     from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration
 
     processor = tiny_qwen2_vl_processor()
-    tok = processor.tokenizer
-    ids = {s: tok.convert_tokens_to_ids(s) for s in QWEN_SPECIAL_TOKENS}
-    text = dict(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=4096,
-                # mrope sections sum to head_dim / 2 (16 / 2).
-                rope_parameters={"rope_type": "default", "mrope_section": [2, 3, 3],
-                                 "rope_theta": 10000.0},
-                bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"],
-                pad_token_id=ids["<|endoftext|>"])
+    text, ids = _tiny_qwen_text_config(processor.tokenizer)
     vision = dict(depth=1, embed_dim=32, hidden_size=32, num_heads=2, mlp_ratio=2, patch_size=14,
                   spatial_merge_size=2, temporal_patch_size=2)
-    config = Qwen2VLConfig(text_config=text, vision_config=vision,
-                           image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
-                           vision_start_token_id=ids["<|vision_start|>"],
-                           vision_end_token_id=ids["<|vision_end|>"])
+    config = Qwen2VLConfig(text_config=text, vision_config=vision, **_token_ids(ids))
     _seed(seed)
-    model = Qwen2VLForConditionalGeneration(config).eval()
-    model.generation_config.pad_token_id = ids["<|endoftext|>"]
-    model.generation_config.eos_token_id = ids["<|im_end|>"]
-    return model, processor
+    return _finish_qwen(Qwen2VLForConditionalGeneration(config), ids), processor
+
+
+def tiny_qwen2_5_vl(seed: int = 0):
+    """A random ``Qwen2_5_VLForConditionalGeneration`` (the 3B/7B family's layout) and its processor."""
+    from transformers import (Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLProcessor,
+                              Qwen2VLVideoProcessor)
+
+    base = tiny_qwen2_vl_processor()
+    processor = Qwen2_5_VLProcessor(image_processor=base.image_processor, tokenizer=base.tokenizer,
+                                    video_processor=Qwen2VLVideoProcessor(), chat_template=QWEN_CHAT_TEMPLATE)
+    text, ids = _tiny_qwen_text_config(processor.tokenizer)
+    # Window attention needs a window of whole merged patches (56 px) and one full-attention block.
+    vision = dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=32,
+                  patch_size=14, spatial_merge_size=2, temporal_patch_size=2, window_size=56,
+                  fullatt_block_indexes=[1])
+    config = Qwen2_5_VLConfig(text_config=text, vision_config=vision, **_token_ids(ids))
+    _seed(seed)
+    return _finish_qwen(Qwen2_5_VLForConditionalGeneration(config), ids), processor
+
+
+def save_tiny_qwen2_5_vl(directory: str | Path, seed: int = 0) -> Path:
+    """Write a tiny Qwen2.5-VL (model + processor, Hugging Face layout) to ``directory``."""
+    directory = Path(directory)
+    model, processor = tiny_qwen2_5_vl(seed)
+    model.save_pretrained(directory)
+    processor.save_pretrained(directory)
+    return directory
 
 
 def save_tiny_qwen2_vl(directory: str | Path, seed: int = 0) -> Path:

@@ -237,3 +237,20 @@ def test_tiny_qwen_answer_goes_through_the_real_processor(chelsea, tiny_qwen_dir
     # Qwen2-VL's 0..1000 grid -> pixels of the 451 x 300 image.
     x, y, w, h = mo.bbox(p.candidate_masks[1])
     assert abs(x - 45) <= 1 and abs(y - 30) <= 1 and abs(w - 90) <= 2 and abs(h - 60) <= 2
+
+
+def test_tiny_qwen2_5_boxes_are_pixels_of_the_image_it_saw(tmp_path, monkeypatch):
+    import torch
+    from skimage import data
+
+    from engine.segment.testing import save_tiny_qwen2_5_vl
+
+    image = data.astronaut()  # 512 x 512, sent at 256 px: boxes come back in that image's pixels
+    b = QwenVLBackend.from_pretrained(save_tiny_qwen2_5_vl(tmp_path / "q25"), device="cpu",
+                                      max_new_tokens=8, max_side=256)
+    assert type(b.model).__name__ == "Qwen2_5_VLForConditionalGeneration" and b.box_scale == "pixels"
+    answer = '{"category": "addition", "target": "moon", "box": [64, 32, 128, 96], "caption": "a moon"}'
+    ids = b.processor.tokenizer(answer, return_tensors="pt")["input_ids"]
+    monkeypatch.setattr(b.model, "generate", lambda **kw: torch.cat([kw["input_ids"], ids], dim=1))
+    p = plan(image, "add a moon", b)
+    assert p.backend == "local" and mo.bbox(p.candidate_masks[1]) == (128, 64, 128, 128)
