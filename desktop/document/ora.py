@@ -16,6 +16,7 @@ import io
 import json
 import os
 import posixpath
+import re
 import zipfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -69,6 +70,14 @@ def _thumbnail(merged: np.ndarray) -> np.ndarray:
     return np.array(img)
 
 
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot hold (they would make stack.xml unreadable)."""
+    return _XML_BAD.sub("", text)
+
+
 def save_ora(path: str | Path, width: int, height: int, layers: Sequence[Layer], merged: np.ndarray,
              mask: np.ndarray | None, meta: dict | None = None) -> None:
     """Write an OpenRaster file atomically (see the module docstring)."""
@@ -102,7 +111,7 @@ def save_ora(path: str | Path, width: int, height: int, layers: Sequence[Layer],
     for layer in reversed(list(layers)):  # OpenRaster lists the top layer first
         x, y = layer.offset
         ET.SubElement(stack, "layer", {
-            "name": layer.name, "src": f"data/{layer.id}.png", "x": str(x), "y": str(y),
+            "name": _xml_text(layer.name), "src": f"data/{layer.id}.png", "x": str(x), "y": str(y),
             "opacity": f"{layer.opacity:.6g}", "visibility": "visible" if layer.visible else "hidden",
             "composite-op": "svg:src-over", f"{{{NS}}}id": layer.id, f"{{{NS}}}kind": layer.kind})
         entry: dict = {"kind": layer.kind, "name": layer.name}

@@ -23,6 +23,8 @@ def atomic_write(path: str | Path) -> Iterator[BinaryIO]:
     ``path`` untouched; OS errors become :class:`DocumentError`.
     """
     path = Path(path)
+    if path.is_symlink():  # write the file the link points to, keep the link
+        path = path.resolve()
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise DocumentError(f"the folder {str(folder)!r} does not exist", path)

@@ -288,3 +288,16 @@ def test_save_copy_keeps_path_and_dirty(project, tmp_path):
     project.save_copy(tmp_path / "autosave.ora")
     assert project.path.name == "main.ora" and project.dirty
     assert np.array_equal(Document.open(tmp_path / "autosave.ora").mask, project.mask)
+
+
+def test_odd_layer_names_and_symlinked_targets(chelsea, tmp_path):
+    doc = Document.from_array(chelsea)
+    doc.set_layer_props(doc.layers[0], name="photo\x01 <&> \"é\" \ud83d")
+    real = tmp_path / "real.ora"
+    doc.save(real)
+    link = tmp_path / "link.ora"
+    link.symlink_to(real)
+    doc.mask_op("fill")
+    doc.save(link)
+    assert link.is_symlink() and Document.open(real).mask.all()
+    assert Document.open(link).layers[0].name == 'photo <&> "é" '
