@@ -142,5 +142,16 @@ def test_further_clicks_refine_the_previous_mask(tiny_sam_model, chelsea):
     seg.predict([(100, 100)], [1])
     seg.predict([(100, 100), (300, 200)], [1, 0])      # extends the last clicks: refined
     seg.predict([(50, 50)], [1])                       # a new object: from scratch
-    seg.masks_from_boxes([(0, 0, 100, 100)])           # boxes: from scratch
+    seg.predict([(50, 50)], [1], box=(0, 0, 100, 100))  # same click, now a box: from scratch
     assert seen == [False, True, False, False]
+
+
+def test_batched_boxes_match_one_by_one(tiny_sam_model, chelsea):
+    seg = SamSegmenter(tiny_sam_model)
+    seg.set_image(chelsea)
+    boxes = [(0, 0, 100, 100), (200, 100, 451, 300), (50, 60, 70, 80)]
+    batched = seg.masks_from_boxes(boxes)
+    single = [seg.predict(box=b, multimask=False).mask for b in boxes]
+    for a, b in zip(batched, single):
+        assert (a != b).mean() < 0.001
+    assert seg.masks_from_boxes([]) == []
