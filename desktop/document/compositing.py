@@ -16,9 +16,12 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
-from .layers import OPAQUE_TILE, Layer
+from .layers import OPAQUE_TILE, Layer, RenderState
 
 Rect = tuple[int, int, int, int]
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 inside a layer
+
+_map_buffer = getattr(Image.core, "map_buffer", None)
 
 
 def _intersect(a: Rect, b: Rect) -> Rect | None:
@@ -29,88 +32,75 @@ def _intersect(a: Rect, b: Rect) -> Rect | None:
     return x0, y0, x1 - x0, y1 - y0
 
 
-def _alpha_range(layer: Layer, r: Rect) -> tuple[int, int]:
-    """(min, max) alpha of ``layer`` over canvas rect ``r`` (tile-conservative), times opacity."""
-    lo, hi = layer._alpha_tiles()
-    ox, oy = layer.offset
+def _tile_range(st: RenderState, r: Rect) -> tuple[slice, slice]:
     t = OPAQUE_TILE
-    tx0, ty0 = (r[0] - ox) // t, (r[1] - oy) // t
-    tx1, ty1 = (r[0] + r[2] - 1 - ox) // t + 1, (r[1] + r[3] - 1 - oy) // t + 1
-    amin = int(lo[ty0:ty1, tx0:tx1].min())
-    amax = int(hi[ty0:ty1, tx0:tx1].max())
-    if layer.opacity < 1.0:
-        amin = int(amin * layer.opacity)
-        amax = int(np.ceil(amax * layer.opacity))
-    return amin, amax
+    return (slice((r[1] - st.y) // t, (r[1] + r[3] - 1 - st.y) // t + 1),
+            slice((r[0] - st.x) // t, (r[0] + r[2] - 1 - st.x) // t + 1))
 
 
-def _opaque_exact(layer: Layer, r: Rect) -> bool:
-    """Whether ``layer`` is fully opaque over ``r`` (exact check where the tiles are mixed)."""
-    if layer.opacity < 1.0:
+def _shows(st: RenderState, r: Rect) -> bool:
+    """Whether any pixel of the layer over canvas rect ``r`` has alpha (tile-conservative)."""
+    return int(np.floor(int(st.alpha_max[_tile_range(st, r)].max()) * st.opacity + 0.5)) > 0
+
+
+def _opaque(st: RenderState, r: Rect) -> bool:
+    """Whether the layer is fully opaque over ``r`` (exact where its tiles are mixed)."""
+    if st.opacity < 1.0:
         return False
-    amin, _ = _alpha_range(layer, r)
-    if amin == 255:
+    if int(st.alpha_min[_tile_range(st, r)].min()) == 255:
         return True
-    ox, oy = layer.offset
-    a = layer.pixels[r[1] - oy:r[1] - oy + r[3], r[0] - ox:r[0] - ox + r[2], 3]
+    a = st.pixels[r[1] - st.y:r[1] - st.y + r[3], r[0] - st.x:r[0] - st.x + r[2], 3]
     return bool(a.min() == 255)
 
 
-_map_buffer = getattr(Image.core, "map_buffer", None)
-
-
-def _view(layer: Layer, box: tuple[int, int, int, int]):
-    """A read-only Pillow core image of ``box`` (x0, y0, x1, y1) of the layer, without a copy.
+def _view(st: RenderState, box: Box):
+    """A read-only Pillow core image of ``box`` of the layer, without copying pixels.
 
     Pillow maps a strided buffer directly (the per-span Python wrappers of ``Image`` cost more
     than the pixels here, so the core object is used); near the end of the array the last row's
-    stride would run past the buffer, and there a plain crop (a copy) is used instead.
+    stride would run past the buffer, and there a copy is used instead.
     """
-    px = layer.pixels
-    stride = px.shape[1] * 4
-    offset = (box[1] * px.shape[1] + box[0]) * 4
+    stride = st.w * 4
+    offset = (box[1] * st.w + box[0]) * 4
     size = (box[2] - box[0], box[3] - box[1])
-    flat = layer._flat()
-    if _map_buffer is not None and offset + size[1] * stride <= len(flat):
-        return _map_buffer(flat[offset:], size, "raw", 0, ("RGBA", stride, 1))
-    return layer._image().crop(box).im
+    if _map_buffer is not None and offset + size[1] * stride <= len(st.flat):
+        return _map_buffer(st.flat[offset:], size, "raw", 0, ("RGBA", stride, 1))
+    return Image.fromarray(np.ascontiguousarray(st.pixels[box[1]:box[3], box[0]:box[2]])).im
 
 
 def _alpha_lut(opacity: float) -> np.ndarray:
     return np.floor(np.arange(256) * float(opacity) + 0.5).astype(np.uint8)
 
 
-def _alpha_view(layer: Layer, box: tuple[int, int, int, int]) -> Image.Image:
-    """An "L" view of ``box`` of the layer's alpha times its opacity (cached per opacity)."""
-    cached = layer.__dict__.get("_scaled_alpha")
-    if cached is None or cached[0] != layer.opacity or cached[1] is not layer.pixels:
-        scaled = np.ascontiguousarray(_alpha_lut(layer.opacity)[layer.pixels[..., 3]])
-        cached = (layer.opacity, layer.pixels, scaled, memoryview(scaled).cast("B"))
-        layer._scaled_alpha = cached
+def _alpha_view(st: RenderState, box: Box):
+    """An "L" core view of ``box`` of the layer's alpha times its opacity (cached on the layer)."""
+    cached = st.layer._scaled_alpha
+    if cached is None or cached[0] != st.opacity or cached[1] is not st.pixels:
+        scaled = np.ascontiguousarray(_alpha_lut(st.opacity)[st.pixels[..., 3]])
+        cached = (st.opacity, st.pixels, scaled, memoryview(scaled).cast("B"))
+        st.layer._scaled_alpha = cached
     arr, flat = cached[2], cached[3]
-    stride = arr.shape[1]
-    offset = box[1] * stride + box[0]
+    offset = box[1] * st.w + box[0]
     size = (box[2] - box[0], box[3] - box[1])
-    if _map_buffer is not None and offset + size[1] * stride <= len(flat):
-        return _map_buffer(flat[offset:], size, "raw", 0, ("L", stride, 1))
+    if _map_buffer is not None and offset + size[1] * st.w <= len(flat):
+        return _map_buffer(flat[offset:], size, "raw", 0, ("L", st.w, 1))
     return Image.fromarray(np.ascontiguousarray(arr[box[1]:box[3], box[0]:box[2]])).im
 
 
-def _spans(layer: Layer, sub: Rect):
+def _spans(st: RenderState, sub: Rect) -> list[tuple[int, Rect]]:
     """Split canvas rect ``sub`` (inside the layer) into rects of one tile class each.
 
-    Yields ``(cls, (x, y, w, h))``: cls 1 = partly transparent, 2 = fully opaque; fully
+    Returns ``(cls, (x, y, w, h))``: cls 1 = partly transparent, 2 = fully opaque; fully
     transparent tiles (cls 0) are left out. Runs of tiles in a row are merged, and equal runs in
     consecutive rows are merged vertically, so an opaque interior is one big copy.
     """
-    lo, hi = layer._alpha_tiles()
-    ox, oy = layer.offset
-    t = OPAQUE_TILE
+    ox, oy, t = st.x, st.y, OPAQUE_TILE
     lx0, ly0 = sub[0] - ox, sub[1] - oy
     lx1, ly1 = lx0 + sub[2], ly0 + sub[3]
-    tx0, ty0, tx1, ty1 = lx0 // t, ly0 // t, (lx1 - 1) // t + 1, (ly1 - 1) // t + 1
-    lo_, hi_ = lo[ty0:ty1, tx0:tx1], hi[ty0:ty1, tx0:tx1]
-    cls = np.where(hi_ == 0, 0, np.where(lo_ == 255, 2, 1))
+    rows, cols = _tile_range(st, sub)
+    tx0, ty0 = cols.start, rows.start
+    lo, hi = st.alpha_min[rows, cols], st.alpha_max[rows, cols]
+    cls = np.where(hi == 0, 0, np.where(lo == 255, 2, 1))
     open_runs: dict[tuple[int, int, int], list[int]] = {}  # (cls, x0, x1) -> [y0, y1]
     out = []
     for r in range(cls.shape[0]):
@@ -140,6 +130,9 @@ def _spans(layer: Layer, sub: Rect):
 def composite(layers: Sequence[Layer], size: tuple[int, int], rect: Rect | None = None) -> np.ndarray:
     """Flatten ``layers`` (bottom to top) on a transparent ``size = (w, h)`` canvas.
 
+    Safe to call from a worker thread on a copy of the layer list (``doc.layers``): each layer's
+    pixels and offset are read together once.
+
     Parameters
     ----------
     layers : sequence of Layer
@@ -165,26 +158,22 @@ def composite(layers: Sequence[Layer], size: tuple[int, int], rect: Rect | None 
     x, y, w, h = r
 
     # Which layers can show here, and where each one lands.
-    active: list[tuple[Layer, Rect]] = []
+    active: list[tuple[RenderState, Rect]] = []
     for layer in layers:
         if not layer.visible or layer.opacity <= 0.0:
             continue
-        sub = _intersect(layer.bbox, r)
-        if sub is None or _alpha_range(layer, sub)[1] == 0:
-            continue
-        active.append((layer, sub))
+        st = layer._render_state()
+        sub = _intersect((st.x, st.y, st.w, st.h), r)
+        if sub is not None and _shows(st, sub):
+            active.append((st, sub))
 
     # Start from the topmost layer that hides everything below it here.
-    start = -1
-    for i in range(len(active) - 1, -1, -1):
-        layer, sub = active[i]
-        if sub == r and _opaque_exact(layer, r):
-            start = i
-            break
+    start = next((i for i in range(len(active) - 1, -1, -1)
+                  if active[i][1] == r and _opaque(active[i][0], r)), -1)
     if start >= 0:
-        layer, _ = active[start]
-        ox, oy = layer.offset
-        acc = layer._image().crop((x - ox, y - oy, x - ox + w, y - oy + h))
+        st = active[start][0]
+        acc = Image.new("RGBA", (w, h))
+        acc.im.paste(_view(st, (x - st.x, y - st.y, x - st.x + w, y - st.y + h)), (0, 0, w, h))
         rest = active[start + 1:]
     else:
         acc = Image.new("RGBA", (w, h), (0, 0, 0, 0))
@@ -195,22 +184,21 @@ def composite(layers: Sequence[Layer], size: tuple[int, int], rect: Rect | None 
     opaque = start >= 0
 
     core = acc.im
-    for layer, sub in rest:
-        ox, oy = layer.offset
-        lut = _alpha_lut(layer.opacity) if layer.opacity < 1.0 else None
-        for cls, (sx, sy, sw, sh) in _spans(layer, sub):
-            box = (sx - ox, sy - oy, sx - ox + sw, sy - oy + sh)
-            src = _view(layer, box)
+    for st, sub in rest:
+        scaled = st.opacity < 1.0
+        for cls, (sx, sy, sw, sh) in _spans(st, sub):
+            box = (sx - st.x, sy - st.y, sx - st.x + sw, sy - st.y + sh)
+            src = _view(st, box)
             dest = (sx - x, sy - y, sx - x + sw, sy - y + sh)
-            if cls == 2 and lut is None:
+            if cls == 2 and not scaled:
                 core.paste(src, dest)
             elif opaque:
-                core.paste(src, dest, src if lut is None else _alpha_view(layer, box))
+                core.paste(src, dest, _alpha_view(st, box) if scaled else src)
             else:
                 img = Image.new("RGBA", (sw, sh))
                 img.im.paste(src, (0, 0, sw, sh))
-                if lut is not None:
-                    img.im.putband(_alpha_view(layer, box), 3)
+                if scaled:
+                    img.im.putband(_alpha_view(st, box), 3)
                 acc.alpha_composite(img, dest[:2])
                 core = acc.im
     out = np.array(acc)

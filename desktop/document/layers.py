@@ -10,9 +10,9 @@ methods, which make the change undoable and tell the views.
 from __future__ import annotations
 
 import uuid
+from typing import NamedTuple
 
 import numpy as np
-from PIL import Image
 
 from .provenance import Provenance
 
@@ -43,6 +43,32 @@ def as_rgba(pixels: np.ndarray, what: str = "pixels") -> np.ndarray:
     return a
 
 
+class RenderState(NamedTuple):
+    """What compositing reads from a layer, captured at once (see ``Layer._render_state``)."""
+
+    pixels: np.ndarray
+    x: int
+    y: int
+    w: int
+    h: int
+    opacity: float
+    alpha_min: np.ndarray  # per OPAQUE_TILE tile
+    alpha_max: np.ndarray
+    flat: memoryview
+    layer: "Layer"
+
+
+def _alpha_tiles(px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per ``OPAQUE_TILE`` tile: (min alpha, max alpha); lets compositing skip or copy tiles."""
+    a = px[..., 3]
+    h, w = a.shape
+    t = OPAQUE_TILE
+    th, tw = -(-h // t), -(-w // t)
+    pad = np.pad(a, ((0, th * t - h), (0, tw * t - w)), mode="edge")
+    blocks = pad.reshape(th, t, tw, t)
+    return blocks.min(axis=(1, 3)), blocks.max(axis=(1, 3))
+
+
 class Layer:
     """Base of all layers. Read-only properties; see the module docstring."""
 
@@ -58,8 +84,8 @@ class Layer:
         self._visible = bool(visible)
         self._opacity = _clamp_opacity(opacity)
         self._blend_mode = blend_mode
-        self._offset = (int(offset[0]), int(offset[1]))
-        self._set_pixels(as_rgba(pixels))
+        self._geom = (as_rgba(pixels), (int(offset[0]), int(offset[1])))
+        self._tiles = self._flat_view = self._scaled_alpha = None
 
     # -- read-only view ---------------------------------------------------------------------
     id = property(lambda self: self._id, doc="Stable identifier (hex uuid), kept in saved files.")
@@ -67,25 +93,26 @@ class Layer:
     visible = property(lambda self: self._visible)
     opacity = property(lambda self: self._opacity, doc="0..1, multiplies the pixels' alpha.")
     blend_mode = property(lambda self: self._blend_mode)
-    offset = property(lambda self: self._offset, doc="(x, y) of the top-left pixel on the canvas.")
-    pixels = property(lambda self: self._pixels, doc="h x w x 4 uint8 RGBA, straight alpha, read-only.")
+    offset = property(lambda self: self._geom[1], doc="(x, y) of the top-left pixel on the canvas.")
+    pixels = property(lambda self: self._geom[0], doc="h x w x 4 uint8 RGBA, straight alpha, read-only.")
 
     @property
     def width(self) -> int:
-        return int(self._pixels.shape[1])
+        return int(self._geom[0].shape[1])
 
     @property
     def height(self) -> int:
-        return int(self._pixels.shape[0])
+        return int(self._geom[0].shape[0])
 
     @property
     def bbox(self) -> Rect:
         """``(x, y, w, h)`` on the canvas."""
-        return self._offset[0], self._offset[1], self.width, self.height
+        px, (x, y) = self._geom
+        return x, y, int(px.shape[1]), int(px.shape[0])
 
     @property
     def nbytes(self) -> int:
-        return int(self._pixels.nbytes) + sum(int(getattr(v, "nbytes", 0)) for v in self._extra_arrays())
+        return int(self._geom[0].nbytes) + sum(int(getattr(v, "nbytes", 0)) for v in self._extra_arrays())
 
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} {self._name!r} id={self._id[:8]} bbox={self.bbox} "
@@ -96,14 +123,12 @@ class Layer:
         return ()
 
     def _set_pixels(self, pixels: np.ndarray, offset: tuple[int, int] | None = None) -> None:
-        self._pixels = pixels
-        if offset is not None:
-            self._offset = (int(offset[0]), int(offset[1]))
-        self._pil = None
-        self._tiles = None
+        # One assignment, so a compositing thread never sees new pixels at the old offset.
+        off = self._geom[1] if offset is None else (int(offset[0]), int(offset[1]))
+        self._geom = (pixels, off)
 
     def _snapshot(self) -> dict:
-        return {"pixels": self._pixels, "offset": self._offset}
+        return {"pixels": self._geom[0], "offset": self._geom[1]}
 
     def _restore(self, state: dict) -> None:
         self._set_pixels(state["pixels"], state["offset"])
@@ -119,30 +144,23 @@ class Layer:
         if "opacity" in props:
             self._opacity = _clamp_opacity(props["opacity"])
 
-    def _image(self) -> Image.Image:
-        """A Pillow image sharing the (read-only) pixel buffer, built once."""
-        if self._pil is None:
-            h, w = self._pixels.shape[:2]
-            self._pil = Image.frombuffer("RGBA", (w, h), self._pixels, "raw", "RGBA", 0, 1)
-        return self._pil
+    def _render_state(self) -> "RenderState":
+        """A consistent view for compositing (safe against a change made by another thread).
 
-    def _flat(self) -> memoryview:
-        """The pixel buffer as flat read-only bytes (for strided Pillow views)."""
-        if getattr(self, "_flat_view", None) is None or self._flat_view.obj is not self._pixels:
-            self._flat_view = memoryview(self._pixels).cast("B")
-        return self._flat_view
-
-    def _alpha_tiles(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per ``OPAQUE_TILE`` tile: (min alpha, max alpha); lets compositing skip or copy tiles."""
-        if self._tiles is None:
-            a = self._pixels[..., 3]
-            h, w = a.shape
-            t = OPAQUE_TILE
-            th, tw = -(-h // t), -(-w // t)
-            pad = np.pad(a, ((0, th * t - h), (0, tw * t - w)), mode="edge")
-            blocks = pad.reshape(th, t, tw, t)
-            self._tiles = (blocks.min(axis=(1, 3)), blocks.max(axis=(1, 3)))
-        return self._tiles
+        Derived data (alpha tiles, the flat buffer) is cached keyed on the pixel array itself,
+        so it is never paired with another array.
+        """
+        px, (x, y) = self._geom
+        tiles = self._tiles
+        if tiles is None or tiles[0] is not px:
+            tiles = (px, *_alpha_tiles(px))
+            self._tiles = tiles
+        flat = self._flat_view
+        if flat is None or flat.obj is not px:
+            flat = memoryview(px).cast("B")
+            self._flat_view = flat
+        return RenderState(px, x, y, int(px.shape[1]), int(px.shape[0]), self._opacity,
+                           tiles[1], tiles[2], flat, self)
 
     def _copy(self, new_id: bool = True) -> "Layer":
         other = object.__new__(type(self))
@@ -175,8 +193,8 @@ class EditLayer(Layer):
         self._mask = None
         if mask is not None:
             m = np.asarray(mask)
-            if m.shape != self._pixels.shape[:2] or m.dtype != np.uint8:
-                raise ValueError(f"an edit layer's mask must be {self._pixels.shape[:2]} uint8, "
+            if m.shape != self._geom[0].shape[:2] or m.dtype != np.uint8:
+                raise ValueError(f"an edit layer's mask must be {self._geom[0].shape[:2]} uint8, "
                                  f"got {m.shape} {m.dtype}")
             m = np.array(m, order="C")
             m.flags.writeable = False
@@ -189,7 +207,7 @@ class EditLayer(Layer):
         return () if self._mask is None else (self._mask,)
 
     def _snapshot(self) -> dict:
-        return {"pixels": self._pixels, "offset": self._offset, "mask": self._mask,
+        return {"pixels": self._geom[0], "offset": self._geom[1], "mask": self._mask,
                 "provenance": self._provenance}
 
     def _restore(self, state: dict) -> None:

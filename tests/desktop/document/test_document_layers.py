@@ -242,3 +242,32 @@ def test_dirty_rect_is_exact_on_a_transparent_canvas_with_a_local_opaque_layer()
         assert np.array_equal(doc.flatten(rect), full[y:y + h, x:x + w]), rect
     want = reference_over(doc.layers, 300, 200)
     assert np.abs(full.astype(float) - want)[..., 3].max() <= 1.0
+
+
+def test_compositing_in_a_worker_thread_sees_whole_states(chelsea):
+    """The UI composites snapshots off the GUI thread while the user undoes and redoes."""
+    import threading
+
+    doc = Document.from_array(chelsea)
+    rng = np.random.default_rng(5)
+    layer = doc.add_edit(rng.integers(0, 256, (60, 90, 4), dtype=np.uint8), (10, 20), Provenance())
+    flat_a = doc.flatten()
+    doc.replace_layer_pixels(layer, rng.integers(0, 256, (120, 40, 4), dtype=np.uint8), (300, 150))
+    flat_b = doc.flatten()
+    results, errors = [], []
+
+    def worker():
+        try:
+            for _ in range(60):
+                results.append(doc.flatten())
+        except Exception as e:  # pragma: no cover - the failure being tested for
+            errors.append(e)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    while t.is_alive():
+        doc.undo()
+        doc.redo()
+    t.join()
+    assert not errors
+    assert all(np.array_equal(r, flat_a) or np.array_equal(r, flat_b) for r in results)
