@@ -42,7 +42,7 @@ class TickRecorder:
         return np.diff(np.asarray(self.ticks)) * 1000.0
 
 
-def _report(capsys, record_property, name, gaps, extra=""):
+def report_latency(capsys, record_property, name, gaps, extra=""):
     stats = {
         "ticks": int(gaps.size + 1),
         "max_ms": round(float(gaps.max()), 1),
@@ -99,7 +99,7 @@ def test_gui_event_loop_stays_responsive_during_a_long_job(qtbot, ini_settings, 
     # Baseline: the same timer with the window idle, to tell machine noise from our own blocking.
     with TickRecorder() as idle:
         qtbot.wait(1000)
-    _report(capsys, record_property, "idle window (baseline, same run)", idle.gaps_ms())
+    report_latency(capsys, record_property, "idle window (baseline, same run)", idle.gaps_ms())
 
     controller = window.controller
     steps = []
@@ -110,7 +110,7 @@ def test_gui_event_loop_stays_responsive_during_a_long_job(qtbot, ini_settings, 
         qtbot.waitUntil(lambda: len(controller.candidates) == 2, timeout=60000)
     assert max(steps) == 120  # the job really ran all its steps while we measured
     gaps = rec.gaps_ms()
-    stats = _report(capsys, record_property, "long job in the main window", gaps,
+    stats = report_latency(capsys, record_property, "long job in the main window", gaps,
                     f"({len(steps)} progress messages and previews)")
     assert gaps.size > 100
     assert stats["max_ms"] < BOUND_MS
@@ -134,6 +134,6 @@ def test_cancel_is_honoured_quickly_and_the_loop_stays_free(qtbot, slow_client, 
         qtbot.waitUntil(lambda: not controller.busy, timeout=5000)
         cancel_ms = (time.perf_counter() - t0) * 1000
     assert max(steps) < 120
-    stats = _report(capsys, record_property, "client + controller with cancel", rec.gaps_ms(),
+    stats = report_latency(capsys, record_property, "client + controller with cancel", rec.gaps_ms(),
                     f"(cancel honoured after {cancel_ms:.0f} ms)")
     assert stats["max_ms"] < BOUND_MS
