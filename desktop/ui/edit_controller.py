@@ -82,7 +82,6 @@ class EditController(QObject):
         self.result: EditResult | None = None
         self.candidates: list = []
         self._jobs: dict[int, tuple[str, Any]] = {}  # job id -> (kind, context)
-        self._run_job: int | None = None
         self._segment_job: int | None = None
         self._segment_seq = 0
         self._preparing: dict[int, str] = {}  # snapshot being taken -> job kind
@@ -269,9 +268,10 @@ class EditController(QObject):
             self.error.emit("No image is open", "Open a photo first (Ctrl+O)")
         return doc
 
-    def _prepare(self, doc: Any, exclude: Any, kind: str, context: Any,
+    def _prepare(self, doc: Any, below: Any, kind: str, context: Any,
                  make_request: Callable[[np.ndarray], Any]) -> None:
-        """Snapshot the document (maybe off the GUI thread), then submit ``make_request(image)``."""
+        """Snapshot the document (maybe off the GUI thread; with ``below``, only the layers under that
+        layer), then submit ``make_request(image)``."""
         token = next(self._tokens)
         self._preparing[token] = kind
         self._update_busy()
@@ -295,14 +295,12 @@ class EditController(QObject):
                     self.error.emit(f"The engine did not take the job: {exc}",
                                     "Restart BrushEdit Studio if this persists")
                     return
-                if kind == "inpaint":
-                    self._run_job = job_id
-                elif kind == "segment":
+                if kind == "segment":
                     self._segment_job = job_id
             finally:
                 self._update_busy()
 
-        self._snapshots.take(doc, exclude, ready)
+        self._snapshots.take(doc, below, ready)
 
     def _submit(self, request: Any, kind: str, context: Any) -> int:
         job_id = self.client.submit(request)

@@ -21,9 +21,17 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 
-def snapshot_rgb(doc: "Document", exclude: Any = None) -> np.ndarray:
-    """The visible composite as an ``H x W x 3`` uint8 copy (optionally without layer ``exclude``)."""
-    return _composite_rgb([item for item in doc.layers if item is not exclude], (doc.width, doc.height))
+def snapshot_rgb(doc: "Document", below: Any = None) -> np.ndarray:
+    """The visible composite as an ``H x W x 3`` uint8 copy (with ``below``: only the layers under it)."""
+    return _composite_rgb(_layers_below(doc, below), (doc.width, doc.height))
+
+
+def _layers_below(doc: Any, below: Any) -> list:
+    layers = list(doc.layers)
+    if below is None:
+        return layers
+    index = next((i for i, item in enumerate(layers) if item is below), len(layers))
+    return layers[:index]
 
 
 def _composite_rgb(layers: list, size: tuple[int, int]) -> np.ndarray:
@@ -60,35 +68,38 @@ class Snapshots(QObject):
         self._watch(doc)
         return f"{id(doc)}:{self._version}"
 
-    def take(self, doc: Any, exclude: Any, callback: Callable[[np.ndarray | None], None]) -> None:
-        """Call ``callback(image)`` now (small or cached) or later on the GUI thread (None on failure)."""
+    def take(self, doc: Any, below: Any, callback: Callable[[np.ndarray | None], None]) -> None:
+        """Call ``callback(image)`` now (small or cached) or later on the GUI thread (None on failure).
+
+        ``below``: a layer whose re-run needs only what lies under it (None: the whole document).
+        """
         self._watch(doc)
         version = self._version
-        if exclude is None and self._cache is not None and self._cache[0] == version:
+        if below is None and self._cache is not None and self._cache[0] == version:
             callback(self._cache[1])
             return
-        layers = [item for item in doc.layers if item is not exclude]
+        layers = _layers_below(doc, below)
         size = (doc.width, doc.height)
         if doc.width * doc.height <= self.SYNC_PIXELS:
-            callback(self._store(version, exclude, _composite_rgb(layers, size)))
+            callback(self._store(version, below, _composite_rgb(layers, size)))
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="brushedit-snapshot")
         future = self._pool.submit(_composite_rgb, layers, size)
-        future.add_done_callback(lambda f: self._done.emit((f, callback, version, exclude)))
+        future.add_done_callback(lambda f: self._done.emit((f, callback, version, below)))
 
     def _deliver(self, item) -> None:
-        future, callback, version, exclude = item
+        future, callback, version, below = item
         try:
-            image = self._store(version, exclude, future.result())
+            image = self._store(version, below, future.result())
         except Exception:
             log.exception("snapshot failed")
             image = None
         callback(image)
 
-    def _store(self, version: int, exclude: Any, image: np.ndarray) -> np.ndarray:
+    def _store(self, version: int, below: Any, image: np.ndarray) -> np.ndarray:
         image.flags.writeable = False  # shared by requests: a snapshot never changes
-        if exclude is None and version == self._version:
+        if below is None and version == self._version:
             self._cache = (version, image)
         return image
 

@@ -229,16 +229,19 @@ def test_rerun_layer_with_a_new_seed_replaces_its_pixels_in_one_undo_step(setup,
     assert errors == []
 
 
-def test_rerun_snapshot_excludes_the_layer(setup, qtbot):
+def test_rerun_paints_on_what_lies_under_the_layer(setup, qtbot):
     _, controller, holder, _, services = setup
     doc = holder["doc"]
     photo = doc.flatten()[..., :3].copy()
     _paint_box(doc)
     _run(qtbot, controller)
     layer, = controller.accept([0])
+    doc.add_edit(np.zeros((20, 20, 3), np.uint8), offset=(0, 0))  # a later edit above it
     with qtbot.waitSignal(controller.accepted, timeout=5000):
         controller.rerun_layer(layer, seed=1)
+    # Neither the layer itself nor the edit above it is in the re-run's image.
     assert np.array_equal(services[0].submitted[-1].image, photo)
+    assert doc.flatten()[5, 5, :3].tolist() == [0, 0, 0]  # the later edit still shows
 
 
 def test_rerun_of_a_plain_layer_is_refused(setup):
