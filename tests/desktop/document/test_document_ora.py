@@ -301,3 +301,28 @@ def test_odd_layer_names_and_symlinked_targets(chelsea, tmp_path):
     doc.save(link)
     assert link.is_symlink() and Document.open(real).mask.all()
     assert Document.open(link).layers[0].name == 'photo <&> "é" '
+
+
+def test_entry_claiming_an_absurd_size_is_refused(tmp_path):
+    path = _ora(tmp_path / "huge.ora", {})
+    data = bytearray(path.read_bytes())
+    pos = data.find(b"PK\x01\x02")
+    while pos >= 0:  # patch the central directory record of data/a.png: 4 GB uncompressed
+        name_len = int.from_bytes(data[pos + 28:pos + 30], "little")
+        if data[pos + 46:pos + 46 + name_len] == b"data/a.png":
+            data[pos + 24:pos + 28] = (0xFFFFFFF0).to_bytes(4, "little")
+        pos = data.find(b"PK\x01\x02", pos + 4)
+    path.write_bytes(bytes(data))
+    with pytest.raises(DocumentError, match="absurd size"):
+        Document.open(path)
+
+
+def test_too_many_entries_are_refused(tmp_path):
+    path = tmp_path / "many.ora"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("mimetype", "image/openraster")
+        zf.writestr("stack.xml", '<image w="8" h="8"><stack/></image>')
+        for i in range(10_001):
+            zf.writestr(f"junk/{i}", b"")
+    with pytest.raises(DocumentError, match="entries"):
+        Document.open(path)
