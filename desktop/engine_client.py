@@ -368,9 +368,10 @@ class EngineClient(QObject):
             self.started.emit(msg.job_id, msg.kind)
             self.queue_changed.emit()
         elif isinstance(msg, Progress):
+            step, total = _fit_int32(msg.step, msg.total)
             if job is not None:
-                job.step, job.total, job.stage = msg.step, msg.total, msg.stage
-            self.progress.emit(msg.job_id, msg.step, msg.total, msg.stage)
+                job.step, job.total, job.stage = step, total, msg.stage
+            self.progress.emit(msg.job_id, step, total, msg.stage)
         elif isinstance(msg, Preview):
             self.preview.emit(msg.job_id, msg.image)
         elif isinstance(msg, JobFinished):
@@ -406,6 +407,14 @@ class EngineClient(QObject):
         if busy != self._busy:
             self._busy = busy
             self.busy_changed.emit(busy)
+
+
+def _fit_int32(step: int, total: int) -> tuple[int, int]:
+    """Scale ``step``/``total`` (download bytes can pass 2 GiB) into Qt's int, keeping the ratio."""
+    step, total = int(step), int(total)
+    while max(abs(step), abs(total)) > 2**31 - 1:
+        step, total = step // 1024, total // 1024
+    return step, total
 
 
 def _engine_error(msg: JobFailed) -> EngineError:

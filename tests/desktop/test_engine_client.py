@@ -313,3 +313,14 @@ def test_many_signal_emits_and_qt_calls_do_not_crash_the_interpreter():
                          env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "ok"
+
+
+def test_download_progress_in_bytes_past_2_gib_keeps_its_ratio(make_client, qtbot):
+    from engine.api import Progress
+
+    client = make_client()
+    got = []
+    client.progress.connect(lambda *args: got.append(args))
+    client._dispatch(Progress(7, 3 * 2**30, 6 * 2**30, "brushnet-x: model.safetensors"))
+    (job, step, total, stage), = got
+    assert total <= 2**31 - 1 and step / total == 0.5 and stage.startswith("brushnet-x")
