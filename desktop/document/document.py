@@ -53,8 +53,12 @@ class Document:
 
     # ----------------------------------------------------------------------------- creation
     @classmethod
-    def new(cls, width: int, height: int, background=(255, 255, 255, 255)) -> "Document":
+    def new(cls, width: int, height: int, background=(255, 255, 255, 255), *,
+            max_pixels: int = DEFAULT_MAX_PIXELS) -> "Document":
         """A blank canvas with one background layer of colour ``background`` (None: no layer)."""
+        if int(width) * int(height) > max_pixels:
+            raise DocumentError(f"canvas {width} x {height} is over the limit of "
+                                f"{max_pixels / 1e6:g} megapixels")
         doc = cls(width, height)
         if background is not None:
             color = tuple(int(c) for c in background)

@@ -218,7 +218,7 @@ def test_provenance_round_trips_through_json():
 def test_new_and_from_array_validate():
     doc = Document.new(20, 10, background=(1, 2, 3))
     assert doc.size == (20, 10) and tuple(doc.flatten()[0, 0]) == (1, 2, 3, 255)
-    for bad in (lambda: Document.new(0, 10), lambda: Document.new(10, 10, background=(300, 0, 0)),
+    for bad in (lambda: Document.new(0, 10), lambda: Document.new(60000, 60000), lambda: Document.new(10, 10, background=(300, 0, 0)),
                 lambda: Document.from_array(np.zeros((4, 4, 2), np.uint8)),
                 lambda: Document.from_array(np.zeros((4, 4, 3), np.float32))):
         with pytest.raises(DocumentError):
