@@ -65,7 +65,7 @@ def main(argv: list[str]) -> int:
         if not getattr(args, "command", None):
             parser.print_help(sys.stderr)
             return USAGE
-        _configure_logging(debug, hub_bars=getattr(args, "models_command", None) == "download")
+        _configure_logging(debug)
         return int(args.run(args) or OK)
     except KeyboardInterrupt:
         sys.stderr.write("brushedit: cancelled\n")
@@ -83,7 +83,7 @@ def main(argv: list[str]) -> int:
         return error.code
 
 
-def _configure_logging(debug: bool, hub_bars: bool = False) -> None:
+def _configure_logging(debug: bool) -> None:
     import logging
     import os
     import warnings
@@ -95,7 +95,7 @@ def _configure_logging(debug: bool, hub_bars: bool = False) -> None:
         warnings.filterwarnings("ignore")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
-        if not hub_bars:  # libraries' own bars ("Loading weights") duplicate ours
-            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        # Libraries' own bars ("Loading weights", hub downloads) would duplicate ours.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         # The engine logs a job's traceback at ERROR; the CLI prints one line instead.
         logging.getLogger("brushedit").setLevel(logging.CRITICAL)

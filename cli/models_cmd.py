@@ -90,18 +90,8 @@ def run_download(args: argparse.Namespace) -> int:
 
     _check_names(args.names)
     progress = ProgressReporter(args.quiet, default_stage="downloading")
-    callback = progress
-    if args.source is None:
-        # From the Hub, huggingface_hub's own per-file byte bars are the better display.
-        from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
-
-        if args.quiet:
-            disable_progress_bars()
-        else:
-            enable_progress_bars()
-            callback = None
     try:
-        folders = download(args.names, progress=callback, source=args.source, force=args.force)
+        folders = download(args.names, progress=progress, source=args.source, force=args.force)
     finally:
         progress.close()
     if args.json:

@@ -1,8 +1,9 @@
 """Getting weights: from the Hugging Face Hub into its cache (resumable), or from a local mirror.
 
-``download(names)`` fetches each model's files with ``huggingface_hub.snapshot_download`` at the
-manifest's revision, restricted to the model's subfolder, into the shared HF cache (where other tools
-find them too). Interrupted downloads resume: the hub client keeps partial files and continues them.
+``download(names)`` fetches each model's files with ``huggingface_hub.hf_hub_download``, one by one
+(so every byte reaches the progress callback), at the manifest's revision, into the shared HF cache
+(where other tools find them too); sharded weights also get every shard their index names.
+Interrupted downloads resume: the hub client keeps partial files and continues them.
 ``HF_HUB_OFFLINE=1`` is respected: nothing is fetched and the error says where to place the files.
 
 ``source=`` names a local folder laid out like the hub (``<source>/<repo_id>/<subfolder>/<files>``),
@@ -177,16 +178,30 @@ def _download_from_hub(spec: ModelSpec, progress: ProgressFn | None) -> Path:
         from huggingface_hub import errors as hf_errors
     except ImportError:  # pragma: no cover - a declared dependency
         raise EngineError("huggingface_hub is not installed", hint="pip install huggingface_hub") from None
-    patterns = list(spec.repo_paths())
-    if any(f.endswith(".index.json") for f in spec.files):
-        prefix = spec.subfolder.strip("/") + "/" if spec.subfolder else ""
-        patterns.append(prefix + "*.safetensors")
-    tqdm_class = _progress_tqdm(progress, spec.name) if progress else None
+    counter = _ByteCounter(progress, spec)
+    prefix = spec.subfolder.strip("/") + "/" if spec.subfolder else ""
+    pending = list(spec.files)
+    fetched: list[str] = []
+    snapshot: Path | None = None
     try:
-        snapshot = huggingface_hub.snapshot_download(
-            spec.repo_id, revision=spec.revision, allow_patterns=patterns,
-            cache_dir=str(hf_cache_dir()), tqdm_class=tqdm_class,
-        )
+        # File by file (not snapshot_download): each file's bytes reach the progress callback, and an
+        # interrupted file resumes from its .incomplete part on the next call.
+        while pending:
+            rel = pending.pop(0)
+            local = huggingface_hub.hf_hub_download(
+                spec.repo_id, prefix + rel, revision=spec.revision, cache_dir=str(hf_cache_dir()),
+                tqdm_class=counter.tqdm_class(rel) if progress else None,
+            )
+            fetched.append(rel)
+            if snapshot is None:
+                snapshot = Path(local)
+                for _ in Path(prefix + rel).parts:
+                    snapshot = snapshot.parent
+            if rel.endswith(".index.json"):  # sharded weights: fetch every shard the index names
+                from engine.models.check import required_files
+
+                folder = snapshot / prefix if prefix else snapshot
+                pending += [f for f in required_files(spec, folder) if f not in fetched and f not in pending]
     except hf_errors.GatedRepoError:
         raise EngineError(f"{spec.repo_id} is gated: accept its licence on the Hub first",
                           hint=f"open {spec.url}, accept the terms, then run `hf auth login` "
@@ -202,6 +217,9 @@ def _download_from_hub(spec: ModelSpec, progress: ProgressFn | None) -> Path:
         raise EngineError(f"cannot reach the Hugging Face Hub to download {spec.name}",
                           hint="check the network; behind a proxy set HTTPS_PROXY (or HF_ENDPOINT for a "
                                "mirror); or " + manual_placement(spec), kind="missing-models") from None
+    except hf_errors.RemoteEntryNotFoundError:
+        raise EngineError(f"{spec.repo_id} has no {prefix}{rel} at {spec.revision}: the repository changed",
+                          hint=manual_placement(spec), kind="missing-models") from None
     except hf_errors.HfHubHTTPError as exc:
         raise EngineError(f"download of {spec.name} failed: {str(exc).splitlines()[0]}",
                           hint="retry (it resumes); behind a proxy set HTTPS_PROXY; or "
@@ -210,13 +228,46 @@ def _download_from_hub(spec: ModelSpec, progress: ProgressFn | None) -> Path:
         raise EngineError(f"download of {spec.name} failed: {exc.strerror or exc}",
                           hint="check free disk space and the network, then retry (it resumes)",
                           kind="error") from None
-    sub = spec.subfolder.strip("/")
-    folder = Path(snapshot) / sub if sub else Path(snapshot)
+    assert snapshot is not None
+    folder = snapshot / prefix.rstrip("/") if prefix else snapshot
     problem = check_folder(spec, folder)
     if problem is not None:
         raise EngineError(f"{spec.name}: downloaded, but {problem}",
                           hint="the repository may have changed; " + manual_placement(spec), kind="error")
     return folder
+
+
+class _ByteCounter:
+    """Adds up the bytes of every file of one model for ``progress(done, total, stage)``."""
+
+    def __init__(self, progress: ProgressFn | None, spec: ModelSpec) -> None:
+        self.progress = progress
+        self.spec = spec
+        self.done = 0
+
+    def add(self, n: int, rel: str) -> None:
+        self.done += int(n or 0)
+        if self.progress is not None:
+            total = max(self.spec.size_bytes, self.done)
+            self.progress(self.done, total, f"{self.spec.name}: {rel}")
+
+    def tqdm_class(self, rel: str):
+        """A tqdm class for huggingface_hub that forwards byte counts here and prints nothing."""
+        from tqdm.auto import tqdm
+
+        counter = self
+
+        class _Forward(tqdm):  # type: ignore[misc, valid-type]
+            def __init__(self, *args, **kwargs):
+                kwargs["disable"] = True
+                super().__init__(*args, **kwargs)
+                counter.add(kwargs.get("initial", 0) or 0, rel)  # bytes resumed from a partial file
+
+            def update(self, n=1):
+                counter.add(n or 0, rel)
+                return None
+
+        return _Forward
 
 
 def _free_bytes(path: Path) -> int | None:
@@ -227,25 +278,6 @@ def _free_bytes(path: Path) -> int | None:
         return shutil.disk_usage(p).free
     except OSError:
         return None
-
-
-def _progress_tqdm(progress: ProgressFn, name: str):
-    """A tqdm class that forwards byte counts to ``progress`` (and prints nothing itself)."""
-    from tqdm.auto import tqdm
-
-    class _Forward(tqdm):  # type: ignore[misc, valid-type]
-        def __init__(self, *args, **kwargs):
-            kwargs["disable"] = True
-            super().__init__(*args, **kwargs)
-            self._done = 0
-
-        def update(self, n=1):
-            self._done += n or 0
-            total = self.total or 0
-            progress(self._done, total, f"{name}: {self.desc or 'downloading'}")
-            return None
-
-    return _Forward
 
 
 __all__ = ["download", "is_offline", "manual_placement"]

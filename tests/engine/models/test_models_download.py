@@ -9,7 +9,7 @@ import pytest
 
 from engine.api import EngineError
 from engine.models import MANIFEST, download, find_model, verify
-from models_helpers import make_model_folder
+from models_helpers import make_model_folder, write_fake_file
 
 
 def mirror_of(root, spec):
@@ -68,7 +68,7 @@ def test_offline_mode_is_respected_and_says_where_to_place_files(monkeypatch, is
     def boom(*a, **k):  # pragma: no cover - must not be reached
         raise AssertionError("network used in offline mode")
 
-    monkeypatch.setattr(huggingface_hub, "snapshot_download", boom)
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", boom)
     with pytest.raises(EngineError) as err:
         download(["grounding-dino-tiny"])
     assert "HF_HUB_OFFLINE" in str(err.value)
@@ -90,6 +90,8 @@ def _hub_error(name):
     ("GatedRepoError", "HF_TOKEN"),
     ("LocalEntryNotFoundError", "HTTPS_PROXY"),
     ("RepositoryNotFoundError", "HF_TOKEN"),
+    ("RemoteEntryNotFoundError", "models where sam-vit-b"),
+    ("RevisionNotFoundError", "models where sam-vit-b"),
 ])
 def test_hub_failures_say_what_to_do(monkeypatch, error, words):
     import huggingface_hub
@@ -99,7 +101,7 @@ def test_hub_failures_say_what_to_do(monkeypatch, error, words):
     def fail(*a, **k):
         raise exc
 
-    monkeypatch.setattr(huggingface_hub, "snapshot_download", fail)
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fail)
     with pytest.raises(EngineError) as err:
         download(["sam-vit-b"])
     assert words in err.value.hint
@@ -107,27 +109,65 @@ def test_hub_failures_say_what_to_do(monkeypatch, error, words):
 
 
 def test_hub_download_goes_to_the_hf_cache_at_the_manifest_revision(monkeypatch, isolated_model_dirs):
-    """The hub client is stubbed: we check what we ask of it and that its snapshot is used."""
+    """The hub client is stubbed: we check what we ask of it, the byte progress, and that the
+    snapshot it fills is then found in place."""
     _, cache = isolated_model_dirs
-    spec = dataclasses.replace(MANIFEST["brushnet-random"])
+    spec = MANIFEST["brushnet-random"]
+    snapshot = cache / "models--TencentARC--BrushNet" / "snapshots" / ("c" * 40)
     calls = []
 
-    def fake_snapshot_download(repo_id, **kwargs):
-        calls.append((repo_id, kwargs))
-        snapshot = cache / ("models--" + repo_id.replace("/", "--")) / "snapshots" / ("c" * 40)
-        make_model_folder(snapshot / spec.subfolder, spec)
-        return str(snapshot)
+    def fake_hf_hub_download(repo_id, filename, *, revision, cache_dir, tqdm_class=None, **kw):
+        calls.append((repo_id, filename, revision, cache_dir))
+        target = snapshot / filename
+        write_fake_file(target, filename)
+        if tqdm_class is not None:  # what huggingface_hub does: a bar per file, resumed bytes first
+            size = target.stat().st_size
+            bar = tqdm_class(total=size, initial=3, unit="B")
+            bar.update(size - 3)
+            bar.close()
+        return str(target)
 
     import huggingface_hub
 
-    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download)
-    folders = download(["brushnet-random"], progress=lambda *a: None)
-    repo_id, kwargs = calls[0]
-    assert repo_id == "TencentARC/BrushNet" and kwargs["revision"] == spec.revision
-    assert set(kwargs["allow_patterns"]) == {f"{spec.subfolder}/{f}" for f in spec.files}
-    assert kwargs["cache_dir"] == str(cache)
-    assert folders[0].name == spec.subfolder
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_hf_hub_download)
+    seen = []
+    folders = download(["brushnet-random"], progress=lambda *a: seen.append(a))
+    assert [c[1] for c in calls] == [f"{spec.subfolder}/{f}" for f in spec.files]
+    assert {(c[0], c[2], c[3]) for c in calls} == {("TencentARC/BrushNet", spec.revision, str(cache))}
+    assert folders == [snapshot / spec.subfolder]
     assert find_model("brushnet-random").source == "hf-cache"
+    total_bytes = sum((snapshot / spec.subfolder / f).stat().st_size for f in spec.files)
+    assert seen[-1][0] == total_bytes and seen[-1][1] == spec.size_bytes
+    assert [a[0] for a in seen] == sorted(a[0] for a in seen)
+
+
+def test_hub_download_of_sharded_weights_fetches_every_shard(monkeypatch, isolated_model_dirs):
+    _, cache = isolated_model_dirs
+    spec = dataclasses.replace(MANIFEST["qwen2-vl-2b"],
+                               files=tuple(f for f in MANIFEST["qwen2-vl-2b"].files if "-of-" not in f))
+    saved, MANIFEST[spec.name] = MANIFEST[spec.name], spec
+    snapshot = cache / "models--Qwen--Qwen2-VL-2B-Instruct" / "snapshots" / ("d" * 40)
+    fetched = []
+
+    def fake_hf_hub_download(repo_id, filename, **kw):
+        fetched.append(filename)
+        target = snapshot / filename
+        if filename.endswith(".index.json"):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text('{"weight_map": {"a": "model-00001-of-00002.safetensors",'
+                              ' "b": "model-00002-of-00002.safetensors"}}')
+        else:
+            write_fake_file(target, filename)
+        return str(target)
+
+    import huggingface_hub
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_hf_hub_download)
+    try:
+        assert download([spec.name]) == [snapshot]
+    finally:
+        MANIFEST[spec.name] = saved
+    assert {"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"} <= set(fetched)
 
 
 def test_verify_checks_published_and_cached_digests(tmp_path, isolated_model_dirs):
