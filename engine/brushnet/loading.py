@@ -184,6 +184,12 @@ def load_pipeline(base_dir, brushnet_dir, *, device=None, dtype=None, cpu_offloa
     pipe.model_name = f"{brushnet_dir.name} on {base_dir.name}"
     for model in (unet, vae, text_encoder, brushnet):
         model.eval().requires_grad_(False)
+    if dev.type == "cuda":
+        # cuDNN's fastest convolutions want NHWC; SDPA attention is diffusers' default processor.
+        unet.to(memory_format=torch.channels_last)
+        brushnet.to(memory_format=torch.channels_last)
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
     if dev.type == "cuda" and cpu_offload:
         pipe.enable_model_cpu_offload(device=dev)
     else:

@@ -191,7 +191,9 @@ class BrushNetModel(ModelMixin, ConfigMixin):
             model.down_blocks.load_state_dict(unet.down_blocks.state_dict(), strict=False)
             model.mid_block.load_state_dict(unet.mid_block.state_dict(), strict=False)
             model.up_blocks.load_state_dict(unet.up_blocks.state_dict(), strict=False)
-        return model if unet.dtype == torch.float32 else model.to(dtype=unet.dtype)
+        if unet.device != model.device:
+            model = model.to(unet.device)
+        return model if unet.dtype == model.dtype else model.to(dtype=unet.dtype)
 
     # ------------------------------------------------------------------ forward
     def forward(
