@@ -24,7 +24,7 @@ Choosing the painter (``EditParams.engine``)
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -471,7 +471,3 @@ def _ignore(*args: Any, **kwargs: Any) -> None:
 def _never() -> bool:
     return False
 
-
-def with_config(config: EngineConfig, **changes: Any) -> EngineConfig:
-    """A copy of ``config`` with ``changes`` (a readable ``dataclasses.replace``)."""
-    return replace(config, **changes)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import platform
 
+import pytest
+
 
 def test_doctor_with_no_weights(brushedit):
     r = brushedit("doctor")
@@ -47,3 +49,18 @@ def test_doctor_sees_a_user_folder_and_never_prints_an_api_key(brushedit, isolat
     assert features["plan instructions (OpenAI)"]["can_run"] == "yes"
     assert "sd15-realistic-vision" in features["inpaint with BrushEdit"]["why"]
     assert "sk-test-secret-value" not in r.out + r.err
+
+
+@pytest.mark.gpu
+def test_doctor_reports_the_gpu(brushedit):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    report = json.loads(brushedit("doctor", "--json").out)
+    gpu = report["torch"]["devices"][0]
+    props = torch.cuda.get_device_properties(0)
+    assert gpu["name"] == props.name
+    assert gpu["capability"] == f"{props.major}.{props.minor}"
+    assert abs(gpu["vram_gb"] - props.total_memory / 2**30) < 0.1
+    features = {f["feature"]: f for f in report["features"]}
+    assert features["remove with the fill engine"]["can_run"] == "yes"
