@@ -69,3 +69,22 @@ def test_help_and_models_list_do_not_import_torch():
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_fill_edit_and_an_offline_plan_do_not_import_torch(photos, tmp_path, isolated_env):
+    """Only BrushEdit, the detectors and doctor need torch: the fill path starts fast."""
+    code = (
+        "import sys, contextlib, io\n"
+        "from cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert main(['edit', {str(photos / 'cat.png')!r}, 'remove the cat', '--mask',\n"
+        f"                 {str(photos / 'cat_mask.png')!r}, '-o', {str(tmp_path / 'o.png')!r}, '-q']) == 0\n"
+        f"    assert main(['plan', {str(photos / 'cat.png')!r}, 'make it look like winter',\n"
+        f"                 '--mask-out', {str(tmp_path / 'm.png')!r}, '-q']) == 0\n"
+        "heavy = [m for m in ('torch', 'diffusers', 'transformers', 'PySide6') if m in sys.modules]\n"
+        "print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          env=isolated_env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (tmp_path / "o.png").is_file() and (tmp_path / "m.png").is_file()
