@@ -205,9 +205,19 @@ class Engine:
         return self._locate(self.config.grounding_dir, self.config.grounding_model)
 
     def device(self) -> str:
-        """The torch device requests run on: ``"cuda"`` or ``"cpu"`` (imports torch for ``auto``)."""
+        """The torch device requests run on: ``"cuda"`` or ``"cpu"`` (imports torch unless ``cpu``).
+
+        Raises
+        ------
+        EngineError
+            ``device="cuda"`` and no CUDA device (kind ``"no-device"``).
+        """
         if self.config.device == "auto":
             return "cuda" if cuda_available() else "cpu"
+        if self.config.device == "cuda" and not cuda_available():
+            raise EngineError("device cuda was asked for, but no CUDA GPU is available",
+                              hint="use device cpu (slow), or check the NVIDIA driver with: brushedit doctor",
+                              kind="no-device")
         return self.config.device
 
     def has_usable_device(self) -> bool:

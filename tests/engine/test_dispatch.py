@@ -185,3 +185,13 @@ def test_a_download_job_through_the_service(tmp_path):
     from engine.models import find_model
 
     assert find_model("brushnet-x").source == "app"
+
+
+def test_cuda_asked_without_a_gpu_says_so(monkeypatch):
+    import engine.dispatch as dispatch
+
+    monkeypatch.setattr(dispatch, "cuda_available", lambda: False)
+    with pytest.raises(EngineError) as err:
+        Engine(EngineConfig(device="cuda")).device()
+    assert err.value.kind == "no-device" and "cpu" in err.value.hint
+    assert Engine(EngineConfig(device="auto")).device() == "cpu"
