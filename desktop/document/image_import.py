@@ -38,7 +38,7 @@ def srgb_icc_bytes() -> bytes:
 
 
 def open_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, dict]:
-    """Read ``path``; returns ``(H x W x 4 uint8 RGBA, info)``.
+    """Read ``path``; returns ``(H x W x 4 uint8 RGBA (read-only), info)``.
 
     ``info`` has ``format``, ``mode`` (the source mode), ``icc`` (whether a profile was converted)
     and ``orientation`` (the EXIF orientation applied).
@@ -123,7 +123,7 @@ def _to_rgba(img: Image.Image, info: dict) -> np.ndarray:
         img = _to_srgb(img, icc, info)
     if img.mode != "RGBA":
         img = img.convert("RGBA")
-    return np.array(img)
+    return np.asarray(img)  # one copy (Pillow's bytes), read-only: callers keep it as is
 
 
 def _to_8bit(img: Image.Image) -> Image.Image:
