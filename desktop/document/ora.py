@@ -105,9 +105,9 @@ def save_ora(path: str | Path, width: int, height: int, layers: Sequence[Layer],
     root = ET.Element("image", {"version": "0.0.5", "w": str(width), "h": str(height),
                                 "xres": "72", "yres": "72"})
     stack = ET.SubElement(root, "stack")
-    doc_json = {"format": "brushedit-ora", "version": FORMAT_VERSION, "layers": {},
-                "mask": "brushedit/mask.png" if "brushedit/mask.png" in encoded else None}
-    doc_json.update(meta or {})
+    doc_json = dict(meta or {})  # the caller's notes first: they cannot overwrite ours
+    doc_json.update({"format": "brushedit-ora", "version": FORMAT_VERSION, "layers": {},
+                     "mask": "brushedit/mask.png" if "brushedit/mask.png" in encoded else None})
     for layer in reversed(list(layers)):  # OpenRaster lists the top layer first
         x, y = layer.offset
         ET.SubElement(stack, "layer", {
