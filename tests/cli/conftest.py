@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from cli_helpers import ROOT
 
 
 class Run:
@@ -80,9 +79,3 @@ def tiny_weights(tmp_path_factory):
 
     return save_tiny_weights(tmp_path_factory.mktemp("weights"))
 
-
-def read_rgb(path) -> np.ndarray:
-    from PIL import Image
-
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from cli_helpers import ROOT
 
 
 def test_help_lists_every_subcommand(brushedit):

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import read_rgb
+from cli_helpers import read_rgb
 
 FEATHER = 21  # BrushNet's blending kernel: pixels further than this from the mask must not change
 

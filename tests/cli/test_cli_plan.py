@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import read_rgb
+from cli_helpers import read_rgb
 
 
 @pytest.fixture(scope="module")
