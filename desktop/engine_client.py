@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -70,43 +69,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-def _pin_singletons() -> bool:
-    """Work around PySide6 6.12.0 reference leaks that abort CPython 3.11.
-
-    Its bindings return ``None`` from void methods (``update()``, ``processEvents()``, ...) and
-    ``True`` from ``Signal.emit()``/``connect()`` without a new reference, so every call takes one
-    reference from the singleton; after enough calls CPython 3.11 aborts with "none_dealloc" or
-    "bool_dealloc" (3.12+ makes these objects immortal, which is why upstream does not see it).
-    Where a leak is measured, give ``None``/``True``/``False`` a huge reference count once, as 3.12
-    does. Returns whether the pin was applied. (PySide6 6.11 has no such leak.)
-    """
-    if sys.version_info >= (3, 12) or getattr(sys, "_brushedit_singletons_pinned", False):
-        return False
-
-    class _Probe(QObject):
-        ping = Signal(object)
-
-    probe = _Probe()
-    before = sys.getrefcount(None), sys.getrefcount(True)
-    for _ in range(4):
-        probe.ping.emit(0)
-        probe.blockSignals(False)  # returns a bool
-        probe.setObjectName("probe")  # a void method
-    after = sys.getrefcount(None), sys.getrefcount(True)
-    if after[0] >= before[0] and after[1] >= before[1]:
-        return False
-    import ctypes
-
-    for value in (None, True, False):
-        ctypes.c_ssize_t.from_address(id(value)).value += 1 << 40
-    sys._brushedit_singletons_pinned = True
-    log.debug("pinned None/True/False against PySide6 6.12.0 reference leaks")
-    return True
-
-
-_pin_singletons()
 
 
 def request_kind(request: Any) -> str:
