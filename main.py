@@ -14,7 +14,17 @@ SUBCOMMANDS = {"edit", "plan", "models", "doctor"}
 
 
 def _is_cli(argv: list[str]) -> bool:
-    return bool(argv) and (argv[0] in SUBCOMMANDS or argv[0] in {"-h", "--help", "--version"})
+    """Subcommands and CLI flags go to the CLI; so does a bare word that is not a file (a mistyped
+    subcommand such as ``modles``), so it gets the CLI's one-line error instead of an editor window
+    that cannot open it."""
+    if not argv:
+        return False
+    first = argv[0]
+    if first in SUBCOMMANDS or first in {"-h", "--help", "--version"}:
+        return True
+    from pathlib import Path
+
+    return not first.startswith("-") and not Path(first).suffix and not Path(first).exists()
 
 
 def main(argv: list[str] | None = None) -> int:

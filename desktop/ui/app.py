@@ -15,6 +15,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
+from desktop.engine_client import APP_VERSION
 from desktop.ui.theme import apply_dark_theme
 
 SCREENSHOT_ENV = "BRUSHEDIT_SCREENSHOT"
@@ -29,6 +30,7 @@ def _application(argv: list[str]) -> QApplication:
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication([sys.argv[0] if sys.argv else "brushedit-studio", *argv])
     app.setApplicationName("BrushEdit Studio")
+    app.setApplicationVersion(APP_VERSION)
     app.setOrganizationName("BrushEdit")
     app.setDesktopFileName("brushedit-studio")
     apply_dark_theme(app)

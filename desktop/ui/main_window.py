@@ -24,12 +24,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.engine_client import APP_VERSION, EngineClient, model_entries
 from desktop.ui.actions import build_actions
+from desktop.ui.autosave import Autosaver
+from desktop.ui.dialogs.models_dialog import ModelsDialog
+from desktop.ui.edit_controller import EditController
 from desktop.ui.file_actions import APP_NAME, FileActionsMixin
 from desktop.ui.canvas.canvas_view import CanvasView
 from desktop.ui.icons import app_icon, icon
+from desktop.ui.panels.candidates import CandidateStrip
 from desktop.ui.panels.history_panel import HistoryPanel
+from desktop.ui.panels.instruction_panel import InstructionPanel
 from desktop.ui.panels.layers_panel import LayersPanel
+from desktop.ui.panels.queue_panel import JobQueuePanel
 from desktop.ui.panels.tool_options import ToolOptionsPanel
 from desktop.ui.tools.brush import MaskBrushTool
 from desktop.ui.tools.sam_click import SamClickTool
@@ -41,15 +48,6 @@ FEATURE_NEEDS = (
     "<b>click-to-select</b> needs SAM (sam-vit-h, or -l/-b); <b>instructions</b> need GroundingDINO "
     "(grounding-dino-tiny) and, for the full instructor, Qwen2-VL (qwen2-vl-7b or -2b)."
 )
-
-
-def _optional(module: str, name: str):
-    """``module.name`` when that part of the editor is installed, else ``None``."""
-    try:
-        mod = __import__(module, fromlist=[name])
-        return getattr(mod, name)
-    except (ImportError, AttributeError):
-        return None
 
 
 class MainWindow(FileActionsMixin, QMainWindow):
@@ -76,9 +74,8 @@ class MainWindow(FileActionsMixin, QMainWindow):
         cl.addWidget(self.canvas, 1)
         self.setCentralWidget(central)
 
-        self.client = client if client is not None else self._make_client()
-        controller_cls = _optional("desktop.ui.edit_controller", "EditController")
-        self.controller = controller_cls(self.client, lambda: self.document, self) if controller_cls and self.client else None
+        self.client = client if client is not None else EngineClient()
+        self.controller = EditController(self.client, lambda: self.document, self)
 
         self.tools = {
             "brush": MaskBrushTool("paint"),
@@ -114,10 +111,6 @@ class MainWindow(FileActionsMixin, QMainWindow):
         QTimer.singleShot(0, self._after_show)
 
     # --- construction ---------------------------------------------------------------------
-    def _make_client(self):
-        cls = _optional("desktop.engine_client", "EngineClient")
-        return cls() if cls is not None else None
-
     def _make_banner(self) -> QFrame:
         banner = QFrame()
         banner.setObjectName("firstRunBanner")
@@ -149,9 +142,9 @@ class MainWindow(FileActionsMixin, QMainWindow):
         return dock
 
     def _build_docks(self) -> None:
-        self.instruction_panel = self._e2_widget("desktop.ui.panels.instruction_panel", "InstructionPanel", self.controller)
-        self.candidate_strip = self._e2_widget("desktop.ui.panels.candidates", "CandidateStrip", self.controller)
-        self.queue_panel = self._e2_widget("desktop.ui.panels.queue_panel", "JobQueuePanel", self.client)
+        self.instruction_panel = InstructionPanel(self.controller)
+        self.candidate_strip = CandidateStrip(self.controller)
+        self.queue_panel = JobQueuePanel(self.client)
         instruction = QWidget()
         il = QVBoxLayout(instruction)
         il.setContentsMargins(0, 0, 0, 0)
@@ -169,17 +162,6 @@ class MainWindow(FileActionsMixin, QMainWindow):
         self.docks["layers"].raise_()
         self.resizeDocks([self.docks["instruction"]], [380], Qt.Horizontal)
         self.resizeDocks([self.docks["tool_options"]], [250], Qt.Horizontal)
-
-    def _e2_widget(self, module: str, name: str, arg) -> QWidget:
-        cls = _optional(module, name)
-        if cls is not None and arg is not None:
-            try:
-                return cls(arg)
-            except Exception as exc:  # a broken panel must not take the editor down
-                return QLabel(f"{name} unavailable: {exc}")
-        label = QLabel(f"{name} is not available in this build.")
-        label.setWordWrap(True)
-        return label
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -225,11 +207,7 @@ class MainWindow(FileActionsMixin, QMainWindow):
         self.layers_panel.set_document(doc)
         self.history_panel.set_document(doc)
         self.tools["sam"].reset()
-        if self.controller is not None and hasattr(self.controller, "discard"):
-            try:
-                self.controller.discard()
-            except Exception:
-                pass
+        self.controller.discard()
         self.size_label.setText(f"{doc.width} × {doc.height} px" if doc is not None else "—")
         self._update_title()
 
@@ -276,9 +254,6 @@ class MainWindow(FileActionsMixin, QMainWindow):
         self.tools["sam"].reset()
 
     def _segment(self, points, labels) -> None:
-        if self.controller is None:
-            self.show_error("Select unavailable", "The engine is not available in this build.")
-            return
         self.controller.segment_click(points, labels)
 
     def _set_mask_visible(self, on: bool) -> None:
@@ -295,14 +270,11 @@ class MainWindow(FileActionsMixin, QMainWindow):
 
     # --- layers panel requests ------------------------------------------------------------
     def rerun_with_new_seed(self, layer) -> None:
-        if self.controller is not None:
-            import random
+        import random
 
-            self.controller.rerun_layer(layer, seed=random.randrange(2**31))
+        self.controller.rerun_layer(layer, seed=random.randrange(2**31))
 
     def rerun_with_new_prompt(self, layer) -> None:
-        if self.controller is None:
-            return
         prov = getattr(layer, "provenance", None)
         old = getattr(prov, "caption", "") or getattr(prov, "prompt", "") or ""
         dialog = QInputDialog(self)
@@ -362,12 +334,9 @@ class MainWindow(FileActionsMixin, QMainWindow):
 
     def _check_models(self) -> None:
         """First run: with no weights installed, explain what each feature needs."""
-        entries_fn = _optional("desktop.engine_client", "model_entries")
-        if entries_fn is None:
-            return
         try:
-            entries = entries_fn()
-        except Exception:
+            entries = model_entries()
+        except Exception:  # an unreadable models folder must not stop the editor from opening
             return
         dismissed = self.settings.value("first_run/dismissed", False, type=bool)
         if entries and not any(e.installed for e in entries) and not dismissed:
@@ -379,27 +348,19 @@ class MainWindow(FileActionsMixin, QMainWindow):
         self.settings.setValue("first_run/dismissed", True)
 
     def show_models_dialog(self) -> None:
-        cls = _optional("desktop.ui.dialogs.models_dialog", "ModelsDialog")
-        if cls is None or self.client is None:
-            self.show_message("Models", "The model manager is not available in this build.")
-            return
-        self._models_dialog = cls(self.client, self)
+        self._models_dialog = ModelsDialog(self.client, self)
         self._models_dialog.setModal(False)
         self._models_dialog.show()
 
     def _start_autosave(self) -> None:
-        cls = _optional("desktop.ui.autosave", "Autosaver")
-        if cls is None:
-            return
         folder = self.settings.value("autosave/folder") or None
         try:
-            recovery = cls.find_recovery(folder)
-        except Exception:
+            recovery = Autosaver.find_recovery(folder)
+        except OSError:
             recovery = None
-        self._autosaver = cls(lambda: self.document, folder=folder, parent=self)
+        self._autosaver = Autosaver(lambda: self.document, folder=folder, parent=self)
         self._autosaver.start()
-        if self.controller is not None and hasattr(self.controller, "accepted"):
-            self.controller.accepted.connect(lambda _layers: self._autosaver.save_now())
+        self.controller.accepted.connect(lambda _layers: self._autosaver.save_now())
         if recovery is not None and self.document is None:
             self.offer_recovery(recovery)
 
@@ -430,7 +391,8 @@ class MainWindow(FileActionsMixin, QMainWindow):
         self._box(QMessageBox.Information, title, text).show()
 
     def show_about(self) -> None:
-        self.show_message(f"About {APP_NAME}", f"{APP_NAME}: a photo editor driven by a local BrushEdit agent.")
+        self.show_message(f"About {APP_NAME}", f"{APP_NAME} {APP_VERSION}\n\nA photo editor driven by a local BrushEdit agent: "
+                          "paint, click or type an edit; every edit is a revertible layer.")
 
     # --- window events --------------------------------------------------------------------
     def _on_zoom(self, z: float) -> None:
