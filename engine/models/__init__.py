@@ -22,8 +22,8 @@ from engine.models.manifest import FEATURES, KINDS, MANIFEST, ModelSpec, default
 
 
 def download(names, *, progress=None, source=None, settings=None, force=False):
-    """Download manifest models (see :func:`engine.models.download.download`)."""
-    from engine.models.download import download as _download
+    """Download manifest models (see :func:`engine.models.fetch.download`)."""
+    from engine.models.fetch import download as _download
 
     return _download(names, progress=progress, source=source, settings=settings, force=force)
 
