@@ -29,8 +29,8 @@ def download(names, *, progress=None, source=None, settings=None, force=False):
 
 
 def verify(name, *, settings=None, progress=None):
-    """Verify an installed model (see :func:`engine.models.verify.verify`)."""
-    from engine.models.verify import verify as _verify
+    """Verify an installed model (see :func:`engine.models.integrity.verify`)."""
+    from engine.models.integrity import verify as _verify
 
     return _verify(name, settings=settings, progress=progress)
 

@@ -2,7 +2,7 @@
 
 These run on every ``models list`` and at engine start, so they read headers only (safetensors
 header and length, JSON parse of small files, the zip directory of ``.pth`` checkpoints, exact sizes
-where the manifest knows them). Full checksums are :func:`engine.models.verify.verify`'s job.
+where the manifest knows them). Full checksums are :func:`engine.models.integrity.verify`'s job.
 """
 
 from __future__ import annotations
