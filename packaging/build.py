@@ -94,11 +94,12 @@ def make_tarball(version: str) -> Path:
     """A tar.gz with the bundle, the .desktop entry, the icon and a per-user installer script."""
     out = DIST / f"{NAME}-{version}-linux-x86_64.tar.gz"
     linux = ROOT / "packaging" / "linux"
+    # The small files go first, so a listing of the archive's head shows what it is.
     with tarfile.open(out, "w:gz", compresslevel=6) as tar:
-        tar.add(BUNDLE, arcname=f"{NAME}-{version}/{NAME}")
         tar.add(linux / "brushedit-studio.desktop", arcname=f"{NAME}-{version}/brushedit-studio.desktop")
         tar.add(linux / "install.sh", arcname=f"{NAME}-{version}/install.sh")
         tar.add(ROOT / "resources" / "app_icon.png", arcname=f"{NAME}-{version}/brushedit-studio.png")
+        tar.add(BUNDLE, arcname=f"{NAME}-{version}/{NAME}")
     return out
 
 

@@ -42,6 +42,25 @@ def _clean_env(tmp_path):
     return env
 
 
+def test_tarball_carries_the_menu_entry_installer_and_icon(bundle):
+    import tarfile
+
+    from engine.version import __version__
+
+    tarball = ROOT / "dist" / f"BrushEditStudio-{__version__}-linux-x86_64.tar.gz"
+    assert tarball.exists()
+    head = []
+    with tarfile.open(tarball, "r|gz") as tar:  # streaming: read only the first members
+        for member in tar:
+            head.append(member)
+            if len(head) == 4:
+                break
+    names = [m.name.split("/", 1)[1] for m in head]
+    assert names[:3] == ["brushedit-studio.desktop", "install.sh", "brushedit-studio.png"]
+    assert head[1].mode & 0o111, "install.sh must be executable"
+    assert names[3] == "BrushEditStudio"
+
+
 def test_bundle_excludes_weights_and_tests(bundle):
     names = {p.name for p in BUNDLE.rglob("*")}
     assert not any(n.endswith((".safetensors", ".pth", ".ckpt")) for n in names)
