@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import queue
 import statistics
 import subprocess
@@ -28,17 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"CPU {cpu} (Python {platform.python_version()}, {platform.system()})"
+from machine_info import host  # noqa: E402
 
 
 def wall(cmd: list[str], repeat: int) -> float:
@@ -116,13 +105,13 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=500)
     ap.add_argument("--step-ms", type=float, default=20.0)
     args = ap.parse_args()
-    print(machine())
+    print(host())
     py = sys.executable
     baseline = wall([py, "-c", "import torch"], args.repeat)
     help_s = wall([py, "main.py", "--help"], args.repeat)
     list_s = wall([py, "main.py", "models", "list"], args.repeat)
     figures = {
-        "machine": machine(),
+        "machine": host(),
         "import_torch_s": round(baseline, 3),
         "cli_help_s": round(help_s, 3),
         "cli_models_list_s": round(list_s, 3),

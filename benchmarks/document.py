@@ -19,7 +19,6 @@ import io
 import json
 import math
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -32,19 +31,11 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from desktop.document import Document, EditLayer, Provenance  # noqa: E402
+from machine_info import host  # noqa: E402
 
 
 def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu}, {os.cpu_count()} logical cores, Python {platform.python_version()}, "
-            f"numpy {np.__version__}, Pillow {Image.__version__}")
+    return f"{host()}, numpy {np.__version__}, Pillow {Image.__version__}"
 
 
 def photo(w: int, h: int) -> np.ndarray:

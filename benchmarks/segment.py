@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import sys
 import time
@@ -25,21 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def machine(device) -> str:
-    import torch
-
-    if device.type == "cuda":
-        return f"GPU {torch.cuda.get_device_name(device)} (torch {torch.__version__}, CUDA {torch.version.cuda})"
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"CPU {cpu}, {torch.get_num_threads()} threads (torch {torch.__version__})"
+from machine_info import torch_device  # noqa: E402
 
 
 def photo(size: int):
@@ -118,7 +103,7 @@ def main() -> None:
     args = ap.parse_args()
     device = torch.device(args.device)
     image = photo(args.size)
-    where = machine(device)
+    where = torch_device(device)
     print(f"machine: {where}")
     print(f"image: {args.size} x {args.size}, {args.clicks} further clicks")
     results = []

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+from machine_info import host  # noqa: E402
 
 CHILD = r"""
 import sys, time
@@ -65,18 +66,6 @@ win.show()
 app.exec()
 print("SHOWN", repr(spy.t), "torch" in sys.modules)
 """
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
 def sample(mode: str, photo: Path, tmp: Path) -> tuple[float, bool]:
@@ -173,7 +162,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=5)
     args = ap.parse_args(argv)
-    print("machine:", machine())
+    print("machine:", host())
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         from PIL import Image
@@ -197,7 +186,7 @@ def main(argv=None) -> int:
     ratio = med["editor"] / med["bare"]
     print(f"editor / bare: {ratio:.2f}x; torch imported before the window showed: {torch_seen}")
     result = {
-        "machine": machine(),
+        "machine": host(),
         "reps": args.reps,
         "bare_ms": round(med["bare"] * 1000, 1),
         "editor_ms": round(med["editor"] * 1000, 1),
