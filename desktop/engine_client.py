@@ -29,6 +29,7 @@ from engine.api import (  # re-exported for desktop.ui
     EditPlan,
     EditResult,
     EngineError,
+    EngineStatus,
     InpaintRequest,
     JobCancelled,
     JobFailed,
@@ -56,6 +57,7 @@ __all__ = [
     "EditResult",
     "EngineClient",
     "EngineError",
+    "EngineStatus",
     "InpaintRequest",
     "JobInfo",
     "MissingModelsError",
@@ -188,6 +190,8 @@ class EngineClient(QObject):
     cancelled = Signal(int)
     busy_changed = Signal(bool)
     queue_changed = Signal()
+    # An EngineStatus after each job: the device and its GPU memory.
+    status = Signal(object)
     # Any message that is not one of the job messages (e.g. engine status); forwarded as is.
     message = Signal(object)
 
@@ -202,6 +206,7 @@ class EngineClient(QObject):
         self._futures: dict[int, asyncio.Future] = {}
         self._busy = False
         self._closed = False
+        self.last_status: EngineStatus | None = None
         # Queued: the slot runs on the thread that owns this object (the GUI thread), whatever
         # thread emits.
         self._incoming.connect(self._dispatch, Qt.ConnectionType.QueuedConnection)
@@ -353,6 +358,9 @@ class EngineClient(QObject):
             self.cancelled.emit(msg.job_id)
             self._resolve(msg.job_id, exc=Cancelled(f"job {msg.job_id} cancelled"))
             self.queue_changed.emit()
+        elif isinstance(msg, EngineStatus):
+            self.last_status = msg
+            self.status.emit(msg)
         else:
             self.message.emit(msg)
         self._set_busy(bool(self._jobs))

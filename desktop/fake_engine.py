@@ -22,6 +22,7 @@ from engine.api import (
     EditPlan,
     EditResult,
     EngineError,
+    EngineStatus,
     InpaintRequest,
     JobCancelled,
     JobFailed,
@@ -60,6 +61,8 @@ class FakeEngineService:
     busy_work : bool
         Spend each step computing on numpy (holding the GIL at times, like a real engine) instead
         of sleeping only.
+    status : EngineStatus, optional
+        What the fake reports after each job that ran (default: the CPU), like the real service.
     """
 
     def __init__(
@@ -70,12 +73,14 @@ class FakeEngineService:
         step_delay: float = 0.02,
         fail_with: Any = None,
         busy_work: bool = False,
+        status: EngineStatus | None = None,
     ) -> None:
         self.on_message = on_message
         self.steps = steps
         self.step_delay = step_delay
         self.fail_with = fail_with
         self.busy_work = busy_work
+        self.status = status if status is not None else EngineStatus("cpu")
         self.config: Any = None
         self.submitted: list[Any] = []
         self._queue: queue.Queue = queue.Queue()
@@ -180,6 +185,7 @@ class FakeEngineService:
                 with self._lock:
                     self._running = None
                     self._cancelled.discard(job_id)
+            self.on_message(self.status)
 
     def _failure(self, request: Any) -> BaseException | None:
         fail = self.fail_with

@@ -253,7 +253,22 @@ class JobCancelled:
     job_id: int
 
 
-Message = Union[JobQueued, JobStarted, Progress, Preview, JobFinished, JobFailed, JobCancelled]
+@dataclass(frozen=True)
+class EngineStatus:
+    """Where the engine runs and how much GPU memory it holds, sent after each job ends.
+
+    ``device`` is ``"cuda"`` or ``"cpu"``; ``gpu_name`` the CUDA device's name (empty on CPU);
+    ``gpu_used_bytes`` the memory torch has allocated on it and ``gpu_total_bytes`` the device's
+    capacity (``None`` when unknown or on CPU).
+    """
+
+    device: str
+    gpu_name: str = ""
+    gpu_used_bytes: int | None = None
+    gpu_total_bytes: int | None = None
+
+
+Message = Union[JobQueued, JobStarted, Progress, Preview, JobFinished, JobFailed, JobCancelled, EngineStatus]
 
 
 class EngineError(RuntimeError):

@@ -24,6 +24,7 @@ Choosing the painter (``EditParams.engine``)
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -119,6 +120,50 @@ def cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
+THREADS_ENV = "BRUSHEDIT_THREADS"
+_threads_set = False
+
+
+def cpu_thread_count(cpu_count: int | None = None, environ: Any = None) -> int | None:
+    """The torch thread count for an engine that shares the machine with the editor, or ``None``.
+
+    ``BRUSHEDIT_THREADS`` (a positive integer) wins; when ``OMP_NUM_THREADS`` is set the user (or
+    their launcher) chose already, so torch is left alone (``None``); otherwise every core but one,
+    so the window keeps a core to repaint and stays responsive while the CPU paints.
+    """
+    environ = os.environ if environ is None else environ
+    wanted = str(environ.get(THREADS_ENV, "")).strip()
+    if wanted:
+        try:
+            return max(1, int(wanted))
+        except ValueError:
+            log.warning("%s=%r is not a number; ignored", THREADS_ENV, wanted)
+    if str(environ.get("OMP_NUM_THREADS", "")).strip():
+        return None
+    count = os.cpu_count() if cpu_count is None else cpu_count
+    return max(1, (count or 2) - 1)
+
+
+def limit_cpu_threads() -> int | None:
+    """Apply :func:`cpu_thread_count` to torch, once per process; returns the count set (or ``None``).
+
+    Called by an engine that runs on the CPU inside the editor (not by the CLI, which may take every
+    core). Imports torch: only call it when torch work is about to run anyway.
+    """
+    global _threads_set
+    if _threads_set:
+        return None
+    _threads_set = True
+    threads = cpu_thread_count()
+    if threads is None:
+        return None
+    import torch
+
+    torch.set_num_threads(threads)
+    log.info("CPU engine: %d torch threads (one core left to the editor)", threads)
+    return threads
+
+
 class Engine:
     """Dispatch requests to the painters, the instructor and SAM; own the loaded models.
 
@@ -126,14 +171,18 @@ class Engine:
     ----------
     config : EngineConfig, optional
         Where the weights are and where to run.
+    leave_core_for_gui : bool
+        Running inside the editor: when the device is the CPU, use one torch thread fewer than the
+        cores (see :func:`cpu_thread_count`; ``BRUSHEDIT_THREADS`` or ``OMP_NUM_THREADS`` override it).
 
     Notes
     -----
     Not thread-safe: one thread (the service's worker, or the CLI's main thread) drives it.
     """
 
-    def __init__(self, config: EngineConfig | None = None) -> None:
+    def __init__(self, config: EngineConfig | None = None, *, leave_core_for_gui: bool = False) -> None:
         self.config = config or EngineConfig()
+        self.leave_core_for_gui = leave_core_for_gui
         self._cache: dict[str, tuple[Any, Any]] = {}  # kind -> (key, loaded object)
 
     # --- configuration --------------------------------------------------------------------
@@ -213,12 +262,17 @@ class Engine:
             ``device="cuda"`` and no CUDA device (kind ``"no-device"``).
         """
         if self.config.device == "auto":
-            return "cuda" if cuda_available() else "cpu"
-        if self.config.device == "cuda" and not cuda_available():
+            device = "cuda" if cuda_available() else "cpu"
+        elif self.config.device == "cuda" and not cuda_available():
             raise EngineError("device cuda was asked for, but no CUDA GPU is available",
                               hint="use device cpu (slow), or check the NVIDIA driver with: brushedit doctor",
                               kind="no-device")
-        return self.config.device
+        else:
+            device = self.config.device
+        if device == "cpu" and self.leave_core_for_gui:
+            # Every model loader asks for the device first: the one place torch work on CPU begins.
+            limit_cpu_threads()
+        return device
 
     def has_usable_device(self) -> bool:
         """Whether ``auto`` may pick BrushEdit: a CUDA GPU, or the CPU when set explicitly."""

@@ -23,6 +23,7 @@ from engine.api import (
     Cancelled,
     DownloadRequest,
     EngineError,
+    EngineStatus,
     InpaintRequest,
     JobCancelled,
     JobFailed,
@@ -38,7 +39,7 @@ from engine.api import (
 )
 from engine.dispatch import Engine, EngineConfig
 
-__all__ = ["Engine", "EngineConfig", "EngineService", "failure_of", "request_kind"]
+__all__ = ["Engine", "EngineConfig", "EngineService", "engine_status", "failure_of", "request_kind"]
 
 log = logging.getLogger("brushedit.engine")
 
@@ -56,6 +57,31 @@ def request_kind(request: object) -> str:
     if isinstance(request, DownloadRequest):
         return "download"
     raise ValueError(f"not an engine request: {type(request).__name__}")
+
+
+def engine_status() -> EngineStatus:
+    """Where torch work runs now and the GPU memory it holds, without importing torch.
+
+    Reports ``"cuda"`` only once torch is imported *and* has initialised CUDA (a job used the GPU):
+    asking an uninitialised driver would create a CUDA context just to answer. Anything else is
+    ``"cpu"``. Never raises: a failing driver query leaves the figures unknown.
+    """
+    torch = sys.modules.get("torch")
+    cuda = getattr(torch, "cuda", None) if torch is not None else None
+    try:
+        if cuda is None or not cuda.is_initialized():
+            return EngineStatus("cpu")
+    except Exception:  # pragma: no cover - a half-imported torch
+        return EngineStatus("cpu")
+    name, used, total = "", None, None
+    try:
+        index = cuda.current_device()
+        name = str(cuda.get_device_name(index))
+        used = int(cuda.memory_allocated(index))
+        total = int(cuda.mem_get_info(index)[1])
+    except Exception:  # pragma: no cover - driver trouble: show what is known
+        log.debug("GPU memory query failed", exc_info=True)
+    return EngineStatus("cuda", name, used, total)
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:
@@ -105,6 +131,11 @@ def _one_line(exc: BaseException) -> str:
     return line if len(line) <= 300 else line[:297] + "..."
 
 
+def _gui_engine(config: EngineConfig) -> Engine:
+    """The service's engine: it shares the machine with the editor, so on CPU it leaves a core free."""
+    return Engine(config, leave_core_for_gui=True)
+
+
 class _Job:
     __slots__ = ("request", "job_id", "kind", "cancelled")
 
@@ -144,7 +175,7 @@ class EngineService:
     ) -> None:
         self._on_message = on_message
         self._config = config or EngineConfig()
-        self._factory = engine_factory or Engine
+        self._factory = engine_factory or _gui_engine
         self._engine: Any = None
         self._engine_config: EngineConfig | None = None
         self._lock = threading.Condition()
@@ -300,6 +331,7 @@ class EngineService:
             finally:
                 with self._lock:
                     self._running = None
+            self._post_status()
         self._flush()
         self._release_engine()
 
@@ -365,6 +397,15 @@ class EngineService:
             self._post(JobCancelled(job_id))
         else:
             self._post(JobFinished(job_id, result))
+
+    def _post_status(self) -> None:
+        """Tell listeners where the engine runs and its GPU memory now that a job ended."""
+        try:
+            status = engine_status()
+        except Exception:  # pragma: no cover - engine_status does not raise; be safe anyway
+            log.exception("engine status failed")
+            return
+        self._post(status)
 
     def _free_gpu_memory(self) -> None:
         torch = sys.modules.get("torch")

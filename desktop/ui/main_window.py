@@ -96,6 +96,7 @@ class MainWindow(FileActionsMixin, QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.actions = build_actions(self)
         self._build_docks()
+        self.instruction_panel.restore_settings(self.settings)
         self._build_status_bar()
         self._wire()
         self.set_tool(str(s.value("tools/current", "brush")))
@@ -184,7 +185,8 @@ class MainWindow(FileActionsMixin, QMainWindow):
             c.busy_changed.connect(lambda busy: self._set_engine_state("busy" if busy else "idle"))
             c.progress_changed.connect(self._on_progress)
         if self.client is not None:
-            for sig, slot in (("failed", self._on_job_failed), ("started", self._on_job_started)):
+            for sig, slot in (("failed", self._on_job_failed), ("started", self._on_job_started),
+                              ("status", self._on_engine_status)):
                 if hasattr(self.client, sig):
                     getattr(self.client, sig).connect(slot)
 
@@ -326,11 +328,23 @@ class MainWindow(FileActionsMixin, QMainWindow):
 
     def set_gpu_memory(self, used_bytes: int | None, total_bytes: int | None = None) -> None:
         """Show GPU memory in the status bar ("—" when unknown)."""
-        if not used_bytes:
+        if used_bytes is None:
             self.gpu_label.setText("GPU: —")
             return
         text = f"GPU: {used_bytes / 2**30:.1f}"
         self.gpu_label.setText(text + (f" / {total_bytes / 2**30:.0f} GiB" if total_bytes else " GiB"))
+
+    def _on_engine_status(self, status) -> None:
+        """The engine said where it runs (after each job): GPU memory, or CPU, and the device name."""
+        if getattr(status, "device", "") == "cuda":
+            self.set_gpu_memory(status.gpu_used_bytes, status.gpu_total_bytes)
+            name = status.gpu_name or "CUDA GPU"
+            self.gpu_label.setToolTip(f"GPU memory held by the engine: {name}")
+            self.engine_label.setToolTip(f"The engine runs on {name}")
+        else:
+            self.gpu_label.setText("CPU")
+            self.gpu_label.setToolTip("The last edit ran on the CPU (no GPU in use)")
+            self.engine_label.setToolTip("The engine runs on the CPU")
 
     def _check_models(self) -> None:
         """First run: with no weights installed, explain what each feature needs."""
@@ -418,6 +432,7 @@ class MainWindow(FileActionsMixin, QMainWindow):
         for name in ("brush", "eraser"):
             s.setValue(f"tools/{name}/size", self.tools[name].size)
             s.setValue(f"tools/{name}/hardness", self.tools[name].hardness)
+        self.instruction_panel.save_settings(s)
         s.sync()
         if self._autosaver is not None and hasattr(self._autosaver, "clear"):
             self._autosaver.clear()  # a clean exit leaves nothing to recover

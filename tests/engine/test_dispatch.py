@@ -17,7 +17,7 @@ from engine.api import (
     MissingModelsError,
     SegmentRequest,
 )
-from engine.dispatch import Engine, EngineConfig, is_removal
+from engine.dispatch import Engine, EngineConfig, cpu_thread_count, is_removal
 from engine.service import EngineService
 
 
@@ -195,3 +195,33 @@ def test_cuda_asked_without_a_gpu_says_so(monkeypatch):
         Engine(EngineConfig(device="cuda")).device()
     assert err.value.kind == "no-device" and "cpu" in err.value.hint
     assert Engine(EngineConfig(device="auto")).device() == "cpu"
+
+
+def test_cpu_thread_count_leaves_a_core_unless_the_user_chose():
+    assert cpu_thread_count(8, {}) == 7
+    assert cpu_thread_count(1, {}) == 1 and cpu_thread_count(None, {}) >= 1
+    assert cpu_thread_count(8, {"OMP_NUM_THREADS": "4"}) is None  # the user's choice stands
+    assert cpu_thread_count(8, {"BRUSHEDIT_THREADS": "3", "OMP_NUM_THREADS": "4"}) == 3
+    assert cpu_thread_count(8, {"BRUSHEDIT_THREADS": "many"}) == 7
+
+
+def test_an_engine_in_the_editor_on_cpu_sets_torch_threads_once(monkeypatch):
+    import engine.dispatch as dispatch
+
+    torch = pytest.importorskip("torch")
+    calls = []
+    monkeypatch.setattr(dispatch, "_threads_set", False)
+    monkeypatch.setattr(torch, "set_num_threads", calls.append)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("BRUSHEDIT_THREADS", raising=False)
+    monkeypatch.setattr(dispatch.os, "cpu_count", lambda: 6)
+    assert Engine(EngineConfig(device="cpu")).device() == "cpu"
+    assert calls == []  # the CLI's engine keeps every core
+    gui = Engine(EngineConfig(device="cpu"), leave_core_for_gui=True)
+    assert gui.device() == "cpu" and gui.device() == "cpu"
+    assert calls == [5]  # once per process
+
+
+def test_the_service_engine_leaves_a_core_for_the_editor():
+    svc = EngineService(lambda m: None, EngineConfig(device="cpu"))
+    assert svc._factory(EngineConfig(device="cpu")).leave_core_for_gui

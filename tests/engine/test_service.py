@@ -15,6 +15,7 @@ import pytest
 from engine.api import (
     EditParams,
     EngineError,
+    EngineStatus,
     InpaintRequest,
     JobCancelled,
     JobFailed,
@@ -26,7 +27,7 @@ from engine.api import (
     Preview,
     Progress,
 )
-from engine.service import EngineConfig, EngineService, failure_of
+from engine.service import EngineConfig, EngineService, engine_status, failure_of
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 10.0
@@ -301,3 +302,68 @@ def test_importing_the_service_does_not_import_torch():
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("what", ["", "bad", "block"])
+def test_an_engine_status_follows_every_job_that_ran(service, what):
+    svc, rec, engines = service
+    job = svc.submit(plan(what))
+    if what == "block":
+        rec.wait_for(lambda m: isinstance(m, JobStarted) and m.job_id == job)
+        svc.cancel(job)
+    end = rec.wait_for(ended(job))
+    status = rec.wait_for(lambda m: isinstance(m, EngineStatus))
+    assert rec.messages.index(status) > rec.messages.index(end)
+    assert status.device in ("cpu", "cuda")
+    assert rec.threads[rec.messages.index(status)] == "brushedit-engine"
+
+
+class _FakeCuda:
+    def __init__(self, initialized):
+        self.initialized = initialized
+
+    def is_initialized(self):
+        return self.initialized
+
+    def current_device(self):
+        return 0
+
+    def get_device_name(self, index):
+        return "NVIDIA Test 24GB"
+
+    def memory_allocated(self, index):
+        return 3 * 2**30
+
+    def mem_get_info(self, index):
+        return (20 * 2**30, 24 * 2**30)
+
+
+def test_engine_status_reads_gpu_memory_only_from_an_initialised_torch(monkeypatch):
+    import types
+
+    fake = types.SimpleNamespace(cuda=_FakeCuda(True))
+    monkeypatch.setitem(sys.modules, "torch", fake)
+    assert engine_status() == EngineStatus("cuda", "NVIDIA Test 24GB", 3 * 2**30, 24 * 2**30)
+    fake.cuda.initialized = False  # torch loaded but the GPU never used: no CUDA context made for us
+    assert engine_status() == EngineStatus("cpu")
+    monkeypatch.delitem(sys.modules, "torch")
+    assert engine_status() == EngineStatus("cpu")
+
+
+def test_a_fill_job_reports_cpu_without_importing_torch():
+    code = (
+        "import sys, queue, numpy as np\n"
+        "from engine.api import InpaintRequest, EditParams, EngineStatus, JobFinished\n"
+        "from engine.service import EngineService\n"
+        "q = queue.Queue(); svc = EngineService(q.put); svc.start()\n"
+        "img = np.full((64, 64, 3), 120, np.uint8); m = np.zeros((64, 64), np.uint8); m[20:40, 20:40] = 255\n"
+        "svc.submit(InpaintRequest(img, m, params=EditParams(engine='fill')))\n"
+        "seen = []\n"
+        "while not any(isinstance(x, EngineStatus) for x in seen): seen.append(q.get(timeout=30))\n"
+        "svc.shutdown()\n"
+        "assert any(isinstance(x, JobFinished) for x in seen), seen\n"
+        "print(seen[-1].device, 'torch' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.split()[-2:] == ["cpu", "False"]

@@ -360,14 +360,30 @@ class InstructionPanel(QWidget):
     def _on_candidates(self, candidates: list) -> None:
         if not candidates:
             return
-        seeds = ", ".join(str(c.seed) for c in candidates)
-        self._say("engine", f"{len(candidates)} candidate(s), seed {seeds}")
+        result = getattr(self.controller, "result", None)
+        self._say("engine", describe_candidates(candidates, getattr(result, "engine", ""),
+                                                getattr(result, "model", "")))
         if not self.seed_lock.isChecked():
             self.seed.setValue(int(candidates[0].seed) % (2**31))
 
     def _say(self, who: str, text: str, escaped: bool = False) -> None:
         body = text if escaped else html.escape(text)
         self.transcript.append(f"<p><b>{html.escape(who)}:</b> {body}</p>")
+
+
+def describe_candidates(candidates: list, engine: str = "", model: str = "") -> str:
+    """One transcript line naming who painted: ``"fill: 2 candidates, seeds 0-1"``,
+    ``"brushedit (brushnet-x): 1 candidate, seed 42"``."""
+    seeds = [int(c.seed) for c in candidates]
+    n = len(seeds)
+    if n > 2 and seeds == list(range(seeds[0], seeds[0] + n)) or n == 2 and seeds[1] == seeds[0] + 1:
+        seed_text = f"seeds {seeds[0]}-{seeds[-1]}"
+    else:
+        seed_text = ("seed " if n == 1 else "seeds ") + ", ".join(map(str, seeds))
+    who = engine or "engine"
+    if model and model != engine:
+        who += f" ({model})"
+    return f"{who}: {n} candidate{'s' if n != 1 else ''}, {seed_text}"
 
 
 def _spin(lo: int, hi: int, value: int) -> QSpinBox:

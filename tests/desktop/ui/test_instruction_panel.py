@@ -13,7 +13,7 @@ from desktop.engine_client import EngineClient
 from desktop.fake_engine import FakeEngineService
 from desktop.ui.edit_controller import EditController
 from desktop.ui.panels.candidates import CandidateStrip
-from desktop.ui.panels.instruction_panel import InstructionPanel
+from desktop.ui.panels.instruction_panel import InstructionPanel, describe_candidates
 from desktop.ui.panels.queue_panel import JobQueuePanel
 
 
@@ -248,3 +248,24 @@ def test_alternative_plan_masks_can_be_picked(ui, qtbot):
     panel.mask_choice.activated.emit(1)
     assert np.array_equal(doc.mask, alt) and len(doc.history.entries) == n + 1
     assert "alternative 1" in doc.history.entries[-1]
+
+
+def test_the_transcript_names_the_engine_that_painted(ui, qtbot):
+    client, controller, doc, panel, *_ = ui
+    doc.mask_op("box", rect=(20, 20, 40, 40))
+    panel.candidates.setValue(2)
+    panel.instruction.setPlainText("a red hat")
+    with qtbot.waitSignal(controller.candidates_changed, timeout=5000):
+        panel.run()
+    seeds = [c.seed for c in controller.candidates]
+    assert f"fake (fake-model): 2 candidates, seeds {seeds[0]}-{seeds[1]}" in panel.transcript.toPlainText()
+
+
+def test_describe_candidates():
+    class C:
+        def __init__(self, seed):
+            self.seed = seed
+
+    assert describe_candidates([C(0), C(1)], "fill", "fill") == "fill: 2 candidates, seeds 0-1"
+    assert describe_candidates([C(42)], "brushedit", "brushnet-x") == "brushedit (brushnet-x): 1 candidate, seed 42"
+    assert describe_candidates([C(5), C(9)], "", "") == "engine: 2 candidates, seeds 5, 9"

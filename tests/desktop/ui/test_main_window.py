@@ -230,3 +230,49 @@ def test_models_dialog_opens_without_blocking(make_window):
     dialog = w._models_dialog
     assert dialog.isVisible() and not dialog.isModal()
     dialog.close()
+
+
+def test_engine_status_shows_gpu_memory_or_cpu(qtbot, ini_settings):
+    from desktop.engine_client import EngineClient, EngineStatus
+    from desktop.fake_engine import FakeEngineService
+    from desktop.ui.main_window import MainWindow
+
+    gpu = EngineStatus("cuda", "NVIDIA RTX 4090", int(3.1 * 2**30), 24 * 2**30)
+    services = []
+
+    def factory(on_message):
+        services.append(FakeEngineService(on_message, steps=2, step_delay=0.002, status=gpu))
+        return services[-1]
+
+    client = EngineClient(factory)
+    w = MainWindow(client=client, settings=ini_settings)
+    qtbot.addWidget(w)
+    w.ask_unsaved = lambda: "discard"
+    doc = Document.from_array(np.zeros((64, 64, 3), np.uint8))
+    w.set_document(doc)
+    doc.mask_op("box", rect=(10, 10, 20, 20))
+    with qtbot.waitSignal(client.status, timeout=10000):
+        w.controller.run("a hat")
+    assert w.gpu_label.text() == "GPU: 3.1 / 24 GiB"
+    assert "NVIDIA RTX 4090" in w.engine_label.toolTip()
+    services[0].status = EngineStatus("cpu")
+    with qtbot.waitSignal(client.status, timeout=10000):
+        w.controller.run("a hat")
+    assert w.gpu_label.text() == "CPU"
+    assert "CPU" in w.engine_label.toolTip()
+    client.shutdown()
+
+
+def test_instruction_parameters_persist_across_windows(make_window, ini_settings):
+    w = make_window()
+    panel = w.instruction_panel
+    panel.candidates.setValue(3)
+    panel.steps.setValue(20)
+    panel.engine.setCurrentIndex(panel.engine.findData("fill"))
+    panel.seed.setValue(1234)
+    panel.seed_lock.setChecked(True)
+    w.close()
+    ini_settings.sync()
+    p2 = make_window().instruction_panel
+    params = p2.params()
+    assert (params.num_candidates, params.steps, params.engine, params.seed) == (3, 20, "fill", 1234)
