@@ -82,8 +82,13 @@ def sd15_components(device, dtype):
                                             num_hidden_layers=12, vocab_size=49408, max_position_embeddings=77,
                                             hidden_act="quick_gelu", projection_dim=768))
     sched = UniPCMultistepScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear")
-    return {"unet": unet.to(dtype).eval(), "vae": vae.to(dtype).eval(), "text_encoder": text.to(dtype).eval(),
+    return {"unet": cast(unet, dtype), "vae": cast(vae, dtype), "text_encoder": cast(text, dtype),
             "tokenizer": tiny_tokenizer(), "scheduler": sched}
+
+
+def cast(model, dtype):
+    """``model`` in ``dtype`` and eval mode (no cast, hence no diffusers warning, when it already is)."""
+    return (model if model.dtype == dtype else model.to(dtype)).eval()
 
 
 def main(argv=None) -> dict:
@@ -119,7 +124,7 @@ def main(argv=None) -> dict:
     from diffusers import UNet2DConditionModel
 
     with torch.device(device):
-        inpaint_unet = UNet2DConditionModel(in_channels=9, sample_size=64, cross_attention_dim=768).to(dtype).eval()
+        inpaint_unet = cast(UNet2DConditionModel(in_channels=9, sample_size=64, cross_attention_dim=768), dtype)
     if cuda:
         inpaint_unet.to(memory_format=torch.channels_last)
     x9 = torch.randn(2, 9, lat, lat, generator=g).to(device, dtype)
@@ -133,7 +138,7 @@ def main(argv=None) -> dict:
     from engine.brushnet import BrushNetModel, BrushNetPipeline, unet_forward_with_brushnet
 
     comps = sd15_components(device, dtype)
-    brushnet = BrushNetModel.from_unet(comps["unet"]).to(device, dtype).eval()
+    brushnet = BrushNetModel.from_unet(comps["unet"]).eval()  # same device and dtype as the UNet
     pipe = BrushNetPipeline(brushnet=brushnet, **comps)
     pipe.set_progress_bar_config(disable=True)
     if cuda:

@@ -94,6 +94,9 @@ def default_device_dtype(device=None, dtype=None):
     import torch
 
     dev = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise EngineError("a CUDA device was asked for, but none is available", hint="use the CPU or the fill engine",
+                          kind="bad-input")
     if dtype is None:
         if dev.type == "cuda":
             dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16

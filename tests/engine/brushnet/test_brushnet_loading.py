@@ -115,3 +115,13 @@ def test_corrupt_weights_give_a_clear_error(copy):
     with pytest.raises(EngineError, match="cannot load") as err:
         load_pipeline(base, bn)
     assert err.value.kind == "bad-input"
+
+
+def test_asking_for_cuda_without_one_is_a_clear_error(saved):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    with pytest.raises(EngineError, match="CUDA") as err:
+        load_pipeline(*saved, device="cuda")
+    assert err.value.kind == "bad-input"
