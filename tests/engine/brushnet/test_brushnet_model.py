@@ -95,3 +95,16 @@ def test_unsupported_unet_families_are_refused():
     with pytest.raises(ValueError, match="SD1.5"):
         BrushNetModel(addition_embed_type="text_time", block_out_channels=(8, 16), norm_num_groups=4,
                       down_block_types=("DownBlock2D",) * 2, up_block_types=("UpBlock2D",) * 2)
+
+
+def test_from_unet_on_an_sd15_unet_reproduces_the_published_config_and_layout(reference):
+    from diffusers import UNet2DConditionModel
+
+    with torch.device("meta"):
+        unet = UNet2DConditionModel(sample_size=64, cross_attention_dim=768)  # SD1.5's UNet config
+        bn = BrushNetModel.from_unet(unet)
+    assert {k: list(v.shape) for k, v in bn.state_dict().items()} == reference["state_dict_shapes"]
+    for key, value in reference["config"].items():
+        if not key.startswith("_"):
+            got = bn.config[key]
+            assert (list(got) if isinstance(got, tuple) else got) == value, key
