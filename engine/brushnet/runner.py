@@ -173,11 +173,18 @@ def run_inpaint(
     else:
         bbox = region.rect
     candidates = []
+    bx, by, bw, bh = bbox
     for s, painted in zip(seeds, out.images):
         back = _resize(painted, cw, ch)
-        patch = blend(crop, back, cmask, region.blend_kernel) if p.blend else back
         full = image.copy()
-        full[y:y + ch, x:x + cw] = patch
+        if p.blend:
+            # Only the bbox can change: blend there (the feathered mask is 0 at its edges), which keeps
+            # a whole-image edit of a 24 MP photo from mixing 24 MP of floats.
+            sub = (slice(by, by + bh), slice(bx, bx + bw))
+            full[sub] = blend(image[sub], back[by - y:by - y + bh, bx - x:bx - x + bw], mask[sub],
+                              region.blend_kernel)
+        else:
+            full[y:y + ch, x:x + cw] = back
         candidates.append(Candidate(image=full, seed=s, bbox=bbox))
     return EditResult(request=request, candidates=tuple(candidates), engine="brushedit",
                       model=getattr(pipe, "model_name", "") or "brushnet", seconds=time.perf_counter() - t0)

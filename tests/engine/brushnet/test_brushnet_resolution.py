@@ -57,3 +57,19 @@ def test_blend_mixes_only_inside_the_feather():
     assert np.array_equal(out[mask > 0], b[mask > 0])
     mixed = (ring > 0) & (ring < 255)
     assert mixed.any() and not np.array_equal(out[mixed], a[mixed])
+
+
+def test_blending_inside_the_grown_bbox_equals_blending_the_whole_image():
+    from engine.brushnet.blending import feather_reach
+    from engine.brushnet.runner import grown_bbox
+
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 256, (200, 300, 3), dtype=np.uint8)
+    b = rng.integers(0, 256, (200, 300, 3), dtype=np.uint8)
+    mask = mask_ops.ellipse_mask((200, 300), (5, 120, 90, 70))  # touches the image border too
+    kernel = 31
+    full = blend(a, b, mask, kernel)
+    x, y, w, h = grown_bbox(mask, feather_reach(kernel), (0, 0, 300, 200))
+    part = a.copy()
+    part[y:y + h, x:x + w] = blend(a[y:y + h, x:x + w], b[y:y + h, x:x + w], mask[y:y + h, x:x + w], kernel)
+    assert np.array_equal(part, full)
