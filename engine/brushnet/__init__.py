@@ -1,5 +1,14 @@
 """BrushNet on stock diffusers: the model, UNet feature injection, the pipeline and the product path.
 
+- :class:`BrushNetModel` (``model.py``): the published SD1.5 BrushNet layout; ``from_pretrained``
+  loads TencentARC's checkpoints unchanged, ``from_unet`` builds one from a UNet.
+- :func:`unet_forward_with_brushnet` (``unet_forward.py``): a stock UNet with the features added.
+- :class:`BrushNetPipeline` (``pipeline.py``): image + mask (white = repaint) + prompt -> images.
+- :func:`load_pipeline` (``loading.py``): checked loading from an SD1.5 folder + a BrushNet folder.
+- :func:`run_inpaint` (``runner.py``): InpaintRequest -> EditResult (crop-to-mask, candidates,
+  outward-feathered blending, progress/preview/cancel).
+- ``testing.py``: tiny random components and folders for tests.
+
 Names are imported lazily so ``import engine.brushnet`` stays cheap (no torch) until one is used.
 """
 
