@@ -125,3 +125,20 @@ def test_asking_for_cuda_without_one_is_a_clear_error(saved):
     with pytest.raises(EngineError, match="CUDA") as err:
         load_pipeline(*saved, device="cuda")
     assert err.value.kind == "bad-input"
+
+
+def test_half_precision_path_runs_on_the_cpu_too(saved):
+    # bf16 on the CPU exercises the same dtype plumbing as fp16/bf16 on CUDA, without a GPU.
+    import torch
+
+    pipe = load_pipeline(*saved, device="cpu", dtype=torch.bfloat16)
+    assert {pipe.unet.dtype, pipe.vae.dtype, pipe.brushnet.dtype, pipe.text_encoder.dtype} == {torch.bfloat16}
+    img = np.full((96, 128, 3), 120, np.uint8)
+    mask = np.zeros((96, 128), np.uint8)
+    mask[30:60, 40:80] = 255
+    previews = []
+    res = run_inpaint(pipe, InpaintRequest(img, mask, "x", EditParams(steps=2, working_size=128, seed=0,
+                                                                      num_candidates=2, strength=0.8)),
+                      on_preview=lambda im, s: previews.append(im.dtype))
+    assert [c.image.shape for c in res.candidates] == [(96, 128, 3)] * 2
+    assert previews and set(previews) == {np.uint8}
