@@ -8,6 +8,7 @@ non-modal so nothing blocks the engine's messages (and tests never hang on one).
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -29,6 +30,7 @@ from desktop.ui.actions import build_actions
 from desktop.ui.autosave import Autosaver
 from desktop.ui.dialogs.models_dialog import ModelsDialog
 from desktop.ui.edit_controller import EditController
+from desktop.ui.error_text import for_display, missing_model_names
 from desktop.ui.file_actions import APP_NAME, FileActionsMixin
 from desktop.ui.canvas.canvas_view import CanvasView
 from desktop.ui.icons import app_icon, icon
@@ -149,8 +151,9 @@ class MainWindow(FileActionsMixin, QMainWindow):
         instruction = QWidget()
         il = QVBoxLayout(instruction)
         il.setContentsMargins(0, 0, 0, 0)
-        il.addWidget(self.instruction_panel, 3)
-        il.addWidget(self.candidate_strip, 1)
+        il.setSpacing(0)
+        il.addWidget(self.instruction_panel, 1)
+        il.addWidget(self.candidate_strip, 0)  # fixed height: always in view when an edit ends
         right = Qt.RightDockWidgetArea
         self._dock("instruction", "Instruction", instruction, right, "mdi6.message-text")
         self._dock("layers", "Layers", self.layers_panel, right, "layers")
@@ -162,6 +165,9 @@ class MainWindow(FileActionsMixin, QMainWindow):
         self.tabifyDockWidget(self.docks["history"], self.docks["queue"])
         self.docks["layers"].raise_()
         self.resizeDocks([self.docks["instruction"]], [380], Qt.Horizontal)
+        # The instruction dock holds the transcript, the plan, the parameters and the candidates:
+        # it gets most of the height; Layers/History/Job queue share the rest.
+        self.resizeDocks([self.docks["instruction"], self.docks["layers"]], [620, 300], Qt.Vertical)
         self.resizeDocks([self.docks["tool_options"]], [250], Qt.Horizontal)
 
     def _build_status_bar(self) -> None:
@@ -318,13 +324,25 @@ class MainWindow(FileActionsMixin, QMainWindow):
     def _on_job_failed(self, job_id: int, error: str, hint: str, kind: str) -> None:
         self._set_engine_state("idle")
         if kind == "missing-models":
-            self.banner_text.setText(f"<b>{error}.</b> " + FEATURE_NEEDS)
+            message, hint = (html.escape(t.rstrip(".")) for t in for_display(error, hint))
+            fix = f" {hint}" + ("" if hint.endswith("…") else ".") if hint else ""
+            self.banner_text.setText(f"<b>{message}.</b>{fix}<br>" + FEATURE_NEEDS)
             self.banner.show()
 
     def _on_controller_error(self, message: str, hint: str) -> None:
-        """An engine error: one clear line and the fix; the document is untouched."""
+        """An engine error: one clear line and the fix; the document is untouched.
+
+        Missing weights are not a box to click away: the banner says what is missing, next to its
+        Download button (the transcript keeps the line too)."""
         self._set_engine_state("idle")
-        self.show_error("Engine error", f"{message}\n{hint}" if hint else message)
+        missing = missing_model_names(hint)
+        message, hint = for_display(message, hint)
+        if missing:
+            # The banner (set by _on_job_failed for the same failure) says it, next to its button.
+            self.messages.append(("Models needed", f"{message}\n{hint}"))
+            self.statusBar().showMessage(message, 8000)
+            return
+        self.show_error("The edit did not run", f"{message}\n{hint}" if hint else message)
 
     def set_gpu_memory(self, used_bytes: int | None, total_bytes: int | None = None) -> None:
         """Show GPU memory in the status bar ("—" when unknown)."""

@@ -90,8 +90,10 @@ class CandidateStrip(QWidget):
 
         actions = QHBoxLayout()
         self.accept_button = QPushButton("Accept")
-        self.accept_button.setToolTip("Keep the selected candidates, each as its own edit layer")
+        self.accept_button.setToolTip("Keep the selected candidates, each as its own edit layer "
+                                      "(or double-click a thumbnail)")
         self.discard_button = QPushButton("Discard")
+        self.discard_button.setToolTip("Drop every candidate; the image stays as it was")
         actions.addWidget(self.accept_button)
         actions.addWidget(self.discard_button)
         root.addLayout(actions)
@@ -108,6 +110,7 @@ class CandidateStrip(QWidget):
     def set_candidates(self, candidates: list) -> None:
         for b in self.buttons:
             b.removeEventFilter(self)
+            b.hide()  # now: deleteLater waits for the event loop, the strip must look empty at once
             self.row.removeWidget(b)
             b.deleteLater()
         self.buttons = []
@@ -172,6 +175,7 @@ class CandidateStrip(QWidget):
     def _on_step_preview(self, image) -> None:
         self.live.setPixmap(thumbnail(np.asarray(image)))
         self.live.setVisible(True)
+        self.scroll.setVisible(True)
 
     def _on_busy(self, busy: bool) -> None:
         if not busy:
@@ -185,3 +189,5 @@ class CandidateStrip(QWidget):
         self.accept_button.setText(f"Accept {n} as layers" if n > 1 else "Accept")
         self.discard_button.setEnabled(have)
         self.hint.setVisible(not have)
+        # No empty box: the strip shows only with candidates or a live preview.
+        self.scroll.setVisible(have or not self.live.isHidden())

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QTextBrowser,
     QToolButton,
@@ -27,6 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.engine_client import DEFAULT_NEGATIVE_PROMPT, EditParams
+from desktop.ui.error_text import for_display
+from desktop.ui.panels.vertical_scroll import VerticalScrollArea
 
 _ENGINES = (("Auto (BrushEdit if installed, else fill)", "auto"), ("BrushEdit (BrushNet)", "brushedit"),
             ("Fill (fast, no weights)", "fill"))
@@ -68,23 +71,28 @@ class InstructionPanel(QWidget):
         root.setContentsMargins(6, 6, 6, 6)
 
         self.transcript = QTextBrowser()
-        self.transcript.setPlaceholderText("Type what to change, e.g. \"remove the cat\" or \"make the sky a sunset\"."
-                                           " Or paint a mask and type a prompt, then Run.")
+        self.transcript.setPlaceholderText("Your instructions and the engine's answers appear here.")
         self.transcript.setMinimumHeight(60)
+        # The transcript takes what the plan and the parameters leave (it scrolls itself).
+        self.transcript.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         root.addWidget(self.transcript, 1)
 
         self.instruction = QPlainTextEdit()
-        self.instruction.setPlaceholderText("Instruction or prompt…  (Ctrl+Enter: Plan, Ctrl+Shift+Enter: Run)")
+        self.instruction.setPlaceholderText("\"remove the cat\", \"make the sky a sunset\"… then Plan (Ctrl+Enter). "
+                                            "Or paint a mask, say what it should show, and Run (Ctrl+Shift+Enter).")
         self.instruction.setMaximumHeight(70)
         root.addWidget(self.instruction)
 
         buttons = QHBoxLayout()
         self.plan_button = QPushButton("Plan")
-        self.plan_button.setToolTip("Ask the instructor for the edit type, the object mask and a caption")
+        self.plan_button.setToolTip("Ask the instructor for the edit type, the object mask and a caption "
+                                    "(Ctrl+Enter)")
         self.run_button = QPushButton("Run")
-        self.run_button.setToolTip("Paint the masked region with the caption (or the text above)")
+        self.run_button.setToolTip("Paint the masked region with the caption (or the text above) "
+                                   "(Ctrl+Shift+Enter)")
         self.run_button.setDefault(True)
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the running plan or edit (it stops within one step)")
         buttons.addWidget(self.plan_button)
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -100,6 +108,7 @@ class InstructionPanel(QWidget):
         self.caption.setPlaceholderText("What the region should show (empty: remove / fill)")
         self.clear_plan_button = QToolButton()
         self.clear_plan_button.setText("Clear plan")
+        self.clear_plan_button.setToolTip("Forget the plan: Run then uses the text above as the prompt")
         plan_form.addRow("Category", self.category_label)
         plan_form.addRow("Target", self.target_label)
         self.mask_choice = QComboBox()
@@ -108,7 +117,12 @@ class InstructionPanel(QWidget):
         plan_form.addRow("Mask", self.mask_choice)
         plan_form.addRow("", self.clear_plan_button)
         self.plan_box.setVisible(False)
-        root.addWidget(self.plan_box)
+        # The plan and the parameters scroll, so that with both open the panel still fits a laptop
+        # screen next to the Layers panel; the transcript, buttons and progress stay in view.
+        details = QWidget()
+        details_layout = QVBoxLayout(details)
+        details_layout.setContentsMargins(0, 0, 0, 0)
+        details_layout.addWidget(self.plan_box)
 
         # Collapsible parameters.
         self.params_toggle = QToolButton()
@@ -116,7 +130,7 @@ class InstructionPanel(QWidget):
         self.params_toggle.setCheckable(True)
         self.params_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.params_toggle.setArrowType(Qt.ArrowType.RightArrow)
-        root.addWidget(self.params_toggle)
+        details_layout.addWidget(self.params_toggle)
         self.params_box = QWidget()
         form = QFormLayout(self.params_box)
         form.setContentsMargins(0, 0, 0, 0)
@@ -158,7 +172,11 @@ class InstructionPanel(QWidget):
         form.addRow("Engine", self.engine)
         form.addRow("Instructor", self.instructor)
         self.params_box.setVisible(False)
-        root.addWidget(self.params_box)
+        details_layout.addWidget(self.params_box)
+        self.details = VerticalScrollArea(details)
+        # As tall as the plan and parameters need, never taller; it shrinks (and scrolls) first.
+        self.details.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        root.addWidget(self.details)
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
@@ -306,6 +324,7 @@ class InstructionPanel(QWidget):
         if plan.negative_prompt:
             self.negative.setText(plan.negative_prompt)
         self.plan_box.setVisible(True)
+        self._finish_progress()
         notes = "; ".join(plan.notes)
         text = f"<b>{html.escape(plan.category)}</b>"
         if plan.target:
@@ -336,6 +355,13 @@ class InstructionPanel(QWidget):
         elif not self._progress_timer.isActive():
             self._progress_timer.start()
 
+    def _finish_progress(self) -> None:
+        """A job ended: drop a throttled step still waiting, so it cannot overwrite the outcome."""
+        self._progress_timer.stop()
+        self._pending_progress = None
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+
     def _show_progress(self) -> None:
         if self._pending_progress is None:
             return
@@ -351,6 +377,7 @@ class InstructionPanel(QWidget):
             self.stage.setText({"done": "Done", "cancelled": "Cancelled", "failed": "Failed"}.get(stage, stage))
 
     def _on_error(self, message: str, hint: str) -> None:
+        message, hint = for_display(message, hint)
         text = f"<span style='color:#ff7a7a'>{html.escape(message)}</span>"
         if hint:
             text += f"<br>{html.escape(hint)}"
@@ -361,8 +388,13 @@ class InstructionPanel(QWidget):
         if not candidates:
             return
         result = getattr(self.controller, "result", None)
-        self._say("engine", describe_candidates(candidates, getattr(result, "engine", ""),
-                                                getattr(result, "model", "")))
+        engine = getattr(result, "engine", "")
+        self._say("engine", describe_candidates(candidates, engine, getattr(result, "model", "")))
+        prompt = getattr(getattr(result, "request", None), "prompt", "")
+        if engine == "fill" and prompt:
+            # The fill engine only erases: say so rather than let "winter" come back unchanged.
+            self._say("note", f"<i>The fill engine only erases the region; it does not paint “"
+                      f"{html.escape(prompt)}”. That needs BrushEdit (Engine ▸ Models…).</i>", escaped=True)
         if not self.seed_lock.isChecked():
             self.seed.setValue(int(candidates[0].seed) % (2**31))
 

@@ -9,7 +9,7 @@ from PySide6.QtGui import QEnterEvent
 from PySide6.QtWidgets import QApplication
 
 from desktop.document import Document
-from desktop.engine_client import EngineClient
+from desktop.engine_client import Candidate, EditResult, EngineClient, InpaintRequest
 from desktop.fake_engine import FakeEngineService
 from desktop.ui.edit_controller import EditController
 from desktop.ui.panels.candidates import CandidateStrip
@@ -269,3 +269,46 @@ def test_describe_candidates():
     assert describe_candidates([C(0), C(1)], "fill", "fill") == "fill: 2 candidates, seeds 0-1"
     assert describe_candidates([C(42)], "brushedit", "brushnet-x") == "brushedit (brushnet-x): 1 candidate, seed 42"
     assert describe_candidates([C(5), C(9)], "", "") == "engine: 2 candidates, seeds 5, 9"
+
+
+def test_plan_ready_is_not_overwritten_by_a_late_progress_step(ui, qtbot):
+    client, controller, doc, panel, *_ = ui
+    panel.instruction.setPlainText("make the helmet gold")
+    with qtbot.waitSignal(controller.plan_ready, timeout=5000):
+        panel.request_plan()
+    panel._on_progress(1, 1, "planning")  # a throttled step arriving after the plan
+    panel._on_plan(controller.plan)
+    qtbot.wait(panel.UPDATE_MS * 3)
+    assert panel.stage.text().startswith("Plan ready")
+
+
+def test_the_fill_engine_says_it_ignored_the_caption(ui, qtbot):
+    client, controller, doc, panel, *_ = ui
+    doc.mask_op("box", rect=(20, 20, 40, 40))
+    result = EditResult(InpaintRequest(np.zeros((128, 128, 3), np.uint8), np.zeros((128, 128), np.uint8),
+                                       prompt="a snowy field"), (), engine="fill", model="opencv-telea")
+    controller.result = result
+    panel._on_candidates([Candidate(np.zeros((128, 128, 3), np.uint8), 0, (0, 0, 8, 8))])
+    text = panel.transcript.toPlainText()
+    assert "fill (opencv-telea): 1 candidate, seed 0" in text and "only erases" in text
+
+
+def test_buttons_have_tooltips_with_their_shortcuts(ui):
+    panel, strip = ui[3], ui[4]
+    assert "Ctrl+Enter" in panel.plan_button.toolTip()
+    assert "Ctrl+Shift+Enter" in panel.run_button.toolTip()
+    assert panel.cancel_button.toolTip() and strip.discard_button.toolTip()
+
+
+def test_accepted_candidates_leave_the_strip_at_once(ui, qtbot):
+    client, controller, doc, panel, strip, *_ = ui
+    assert not strip.scroll.isVisible()  # no empty box before the first run
+    doc.mask_op("box", rect=(20, 20, 40, 40))
+    with qtbot.waitSignal(controller.candidates_changed, timeout=5000):
+        controller.run("a red hat")
+    assert strip.scroll.isVisible()
+    qtbot.waitUntil(lambda: strip.buttons[0].isVisible(), timeout=2000)  # the layout shows it queued
+    old = list(strip.buttons)
+    strip.accept_selected()
+    assert not any(b.isVisible() for b in old)
+    assert not strip.scroll.isVisible() and strip.hint.isVisible()

@@ -276,3 +276,36 @@ def test_instruction_parameters_persist_across_windows(make_window, ini_settings
     p2 = make_window().instruction_panel
     params = p2.params()
     assert (params.num_candidates, params.steps, params.engine, params.seed) == (3, 20, "fill", 1234)
+
+
+def test_missing_weights_show_in_the_banner_not_in_a_box(make_window, photo_path, qtbot):
+    from PySide6.QtWidgets import QMessageBox
+
+    w = make_window()
+    w.open_path(photo_path)
+    w.banner.hide()
+    hint = "run: brushedit models download brushnet-x sd15-realistic-vision"
+    w.client.failed.emit(99, "this edit needs BrushEdit and its weights are missing: brushnet-x", hint,
+                         "missing-models")
+    w.controller.error.emit("this edit needs BrushEdit and its weights are missing: brushnet-x", hint)
+    assert w.banner.isVisible()
+    assert "Engine ▸ Models…" in w.banner_text.text() and "brushedit models" not in w.banner_text.text()
+    assert not any(b.isVisible() for b in w.findChildren(QMessageBox))
+    assert w.messages[-1][0] == "Models needed"
+    w.controller.error.emit("out of memory: CUDA", "try fewer candidates")
+    assert w.messages[-1] == ("The edit did not run", "Out of memory: CUDA\nTry fewer candidates")
+
+
+def test_the_instruction_panel_scrolls_instead_of_growing_the_window(make_window, photo_path, qtbot):
+    w = make_window()
+    w.open_path(photo_path)
+    height = w.height()
+    panel = w.instruction_panel
+    panel.params_toggle.setChecked(True)
+    panel.instruction.setPlainText("make the sky a sunset")
+    with qtbot.waitSignal(w.controller.plan_ready, timeout=5000):
+        panel.request_plan()
+    qtbot.wait(100)
+    assert w.height() == height
+    assert panel.details.widget().width() <= panel.details.viewport().width()  # no clipped fields
+    assert w.candidate_strip.accept_button.isVisible()

@@ -1,0 +1,22 @@
+"""Engine hints in the editor's words."""
+
+from __future__ import annotations
+
+from desktop.ui.error_text import for_display, missing_model_names
+
+
+def test_download_commands_become_the_models_menu():
+    message, hint = for_display("this edit needs BrushEdit and its weights are missing: brushnet-x",
+                                "run: brushedit models download brushnet-x sd15-realistic-vision")
+    assert message.startswith("This edit needs")
+    assert hint == "Download brushnet-x and sd15-realistic-vision in Engine ▸ Models…"
+    _, hint = for_display("x", "run: brushedit models download sam-vit-h (or paint the mask yourself)")
+    assert hint == "Download sam-vit-h in Engine ▸ Models… (or paint the mask yourself)"
+    assert "--device" not in for_display("x", "pass --device cpu (slow) or use a removal with the fill engine")[1]
+
+
+def test_other_hints_are_kept_and_names_are_parsed():
+    assert for_display("out of memory", "try fewer candidates") == ("Out of memory", "Try fewer candidates")
+    assert for_display("", "") == ("", "")
+    assert missing_model_names("run: brushedit models download a-1 b.2") == ["a-1", "b.2"]
+    assert missing_model_names("check the network") == []
