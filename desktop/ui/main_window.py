@@ -336,6 +336,10 @@ class MainWindow(FileActionsMixin, QMainWindow):
         Download button (the transcript keeps the line too)."""
         self._set_engine_state("idle")
         missing = missing_model_names(hint)
+        if any(name.startswith("sam-") for name in missing):
+            # The click selected nothing: its marker must not stay on the canvas as if it had.
+            self.tools["sam"].reset()
+            self.canvas.update()
         message, hint = for_display(message, hint)
         if missing:
             # The banner (set by _on_job_failed for the same failure) says it, next to its button.

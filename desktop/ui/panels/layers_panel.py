@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -41,6 +41,8 @@ def provenance_text(layer, rich: bool = True) -> str:
     if prov is None:
         return ""
     rows = []
+    # The fill engine has no steps or guidance: listing the defaults it ignored would mislead.
+    diffusion_only = ("steps", "guidance") if getattr(prov, "engine", "") == "fill" else ()
     for key, title in (
         ("instruction", "Instruction"),
         ("category", "Category"),
@@ -53,7 +55,7 @@ def provenance_text(layer, rich: bool = True) -> str:
         ("guidance", "Guidance"),
     ):
         value = getattr(prov, key, None)
-        if value not in (None, ""):
+        if value not in (None, "") and key not in diffusion_only:
             rows.append((title, str(value)))
     import html
 
@@ -105,6 +107,9 @@ class LayersPanel(QWidget):
         self.tree.itemClicked.connect(self._on_item_clicked)
         self.tree.itemChanged.connect(self._on_item_changed)
         self.tree.currentItemChanged.connect(lambda *_: self._update_controls())
+        # Del / Backspace in the list deletes the selected layer (Photoshop, Krita); a key filter,
+        # not a window shortcut, so it never fires while a text field elsewhere has focus.
+        self.tree.installEventFilter(self)
 
         self.opacity = QSlider(Qt.Horizontal)
         self.opacity.setRange(0, 100)
@@ -127,7 +132,7 @@ class LayersPanel(QWidget):
             ("up", "Move layer up", lambda: self._move(+1)),
             ("down", "Move layer down", lambda: self._move(-1)),
             ("duplicate", "Duplicate layer", self.duplicate_current),
-            ("delete", "Delete layer (reverts an edit)", self.delete_current),
+            ("delete", "Delete layer (Del) — deleting an edit layer reverts the edit", self.delete_current),
             ("new_seed", "Re-run with a new seed", lambda: self._emit(self.rerun_seed_requested)),
             ("new_prompt", "Re-run with a changed prompt", lambda: self._emit(self.rerun_prompt_requested)),
             ("show_mask", "Show its mask", lambda: self._emit(self.show_mask_requested)),
@@ -249,6 +254,14 @@ class LayersPanel(QWidget):
         self.inspector.setVisible(bool(edit))
 
     # --- actions --------------------------------------------------------------------------
+    def eventFilter(self, obj, event) -> bool:
+        if (obj is self.tree and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+                and self.tree.state() != QAbstractItemView.State.EditingState):
+            self.delete_current()
+            return True
+        return super().eventFilter(obj, event)
+
     def _on_item_clicked(self, item, column) -> None:
         if column == 0 and self.document is not None:
             layer = item.data(0, Qt.UserRole)

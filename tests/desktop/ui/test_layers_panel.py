@@ -105,3 +105,30 @@ def test_window_shows_an_edit_layers_mask_and_reruns_it(make_window, photo_path,
     w._prompt_dialog.setTextValue("a red hat")
     w._prompt_dialog.accept()
     assert calls[-1][1] == {"prompt": "a red hat"}
+
+
+def test_fill_layers_do_not_list_diffusion_settings_and_del_deletes(qtbot):
+    import numpy as np
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from desktop.document import Document
+    from desktop.ui.edit_controller import make_provenance
+    from desktop.ui.panels.layers_panel import LayersPanel, provenance_text
+
+    doc = Document.from_array(np.zeros((32, 32, 3), np.uint8))
+    fill = doc.add_edit(np.full((8, 8, 4), 255, np.uint8), offset=(2, 2), name="fill",
+                        provenance=make_provenance(engine="fill", model="opencv-telea", steps=50, guidance=7.5, seed=0))
+    text = provenance_text(fill)
+    assert "opencv-telea" in text and "Steps" not in text and "Guidance" not in text
+    painted = make_provenance(engine="brushedit", model="brushnet-x", steps=30, guidance=7.5, seed=1)
+    assert "Steps" in provenance_text(type("L", (), {"provenance": painted})())
+    panel = LayersPanel()
+    qtbot.addWidget(panel)
+    panel.set_document(doc)
+    panel.show()
+    panel.select_layer(fill)
+    panel.tree.setFocus()
+    QTest.keyClick(panel.tree, Qt.Key_Delete)
+    assert [layer.name for layer in doc.layers] == ["Background"]
+    assert "(Del)" in panel.buttons["delete"].toolTip()

@@ -309,3 +309,12 @@ def test_the_instruction_panel_scrolls_instead_of_growing_the_window(make_window
     assert w.height() == height
     assert panel.details.widget().width() <= panel.details.viewport().width()  # no clipped fields
     assert w.candidate_strip.accept_button.isVisible()
+
+
+def test_a_sam_click_without_sam_leaves_no_marker(make_window, photo_path):
+    w = make_window()
+    w.open_path(photo_path)
+    w.tools["sam"].points.append((10.0, 10.0))
+    w.tools["sam"].labels.append(1)
+    w.controller.error.emit("missing model weights: sam-vit-h", "run: brushedit models download sam-vit-h")
+    assert w.tools["sam"].points == []
