@@ -34,7 +34,7 @@ def load_grounding_dino(directory: str | Path, device: str | None = None) -> "Gr
     from transformers import AutoProcessor, GroundingDinoForObjectDetection
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    model = GroundingDinoForObjectDetection.from_pretrained(str(directory)).to(device).eval()
+    model = GroundingDinoForObjectDetection.from_pretrained(str(directory), use_safetensors=True).to(device).eval()
     processor = AutoProcessor.from_pretrained(str(directory))
     return GroundingDetector(model, processor, device=device)
 

@@ -81,7 +81,7 @@ class QwenVLBackend(InstructorBackend):
             dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
         elif isinstance(dtype, str):
             dtype = getattr(torch, dtype)
-        model = Model.from_pretrained(str(directory), dtype=dtype).to(device)
+        model = Model.from_pretrained(str(directory), dtype=dtype, use_safetensors=True).to(device)
         processor = AutoProcessor.from_pretrained(str(directory))
         return cls(model, processor, **kwargs)
 

@@ -38,3 +38,21 @@ def test_save_and_load_folder(tmp_path, chelsea):
     with pytest.raises(MissingModelsError) as err:
         load_grounding_dino(tmp_path / "grounding-dino-base")
     assert err.value.names == ("grounding-dino-base",)
+
+
+def test_a_pickle_only_folder_is_refused(tmp_path):
+    """Weights load only from safetensors: a folder holding just pytorch_model.bin is not unpickled."""
+    from engine.segment.grounding import load_grounding_dino
+    from engine.segment.testing import tiny_grounding_dino
+
+    import torch
+
+    model, processor = tiny_grounding_dino()
+    model.save_pretrained(tmp_path)
+    processor.save_pretrained(tmp_path)
+    for f in tmp_path.glob("*.safetensors"):
+        f.unlink()
+    torch.save(model.state_dict(), tmp_path / "pytorch_model.bin")
+    assert (tmp_path / "pytorch_model.bin").exists() and not (tmp_path / "model.safetensors").exists()
+    with pytest.raises(OSError, match="safetensors"):
+        load_grounding_dino(tmp_path, device="cpu")
