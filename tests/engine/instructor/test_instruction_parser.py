@@ -9,8 +9,8 @@ from engine.api import CATEGORIES
 from engine.instructor import Intent, parse_instruction
 from parser_accuracy import evaluate, load, norm_target
 
-SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "edit_instructions.jsonl"
 DATA = Path(__file__).parent / "data"
+SHARED = DATA / "edit_instructions.jsonl"  # a copy of shared/data/edit_instructions.jsonl (development set)
 
 
 @pytest.mark.parametrize("text, category, target", [
