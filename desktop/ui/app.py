@@ -2,6 +2,8 @@
 
 ``BRUSHEDIT_SCREENSHOT=<path>`` makes the window save a grab of itself once it is shown (with the
 photo given on the command line open) and quit: the Xvfb screenshot test and the README use it.
+With ``BRUSHEDIT_SCREENSHOT_SCENE=candidates`` it first masks a region, types an instruction and
+runs the fill engine, and shoots with the candidates showing (the README's picture).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from desktop.ui.theme import apply_dark_theme
 
 SCREENSHOT_ENV = "BRUSHEDIT_SCREENSHOT"
 SCREENSHOT_DELAY_MS = 1500
+SCENE_ENV = "BRUSHEDIT_SCREENSHOT_SCENE"
+SCENE_TIMEOUT_MS = 30000
 
 
 def _application(argv: list[str]) -> QApplication:
@@ -57,8 +61,39 @@ def create_app(argv: list[str] | None = None):
         QTimer.singleShot(0, lambda: window.open_path(files[0]))
     shot = os.environ.get(SCREENSHOT_ENV)
     if shot:
-        QTimer.singleShot(SCREENSHOT_DELAY_MS, lambda: _screenshot_and_quit(window, Path(shot)))
+        take = lambda: _screenshot_and_quit(window, Path(shot))  # noqa: E731
+        if os.environ.get(SCENE_ENV) == "candidates":
+            QTimer.singleShot(SCREENSHOT_DELAY_MS, lambda: _stage_candidates(window, take))
+        else:
+            QTimer.singleShot(SCREENSHOT_DELAY_MS, take)
     return app, loop, window
+
+
+def _stage_candidates(window, then) -> None:
+    """Mask a region of the open photo, type an instruction, run the fill engine and call ``then``
+    once its candidates show (or after SCENE_TIMEOUT_MS, whatever happened)."""
+    doc = window.document
+    if doc is None:
+        then()
+        return
+    done = []
+
+    def finish(*_args) -> None:
+        if not done:
+            done.append(True)
+            QTimer.singleShot(300, then)  # let the strip and the canvas preview paint
+
+    w, h = doc.size
+    doc.mask_op("ellipse", rect=(int(w * 0.7), int(h * 0.6), int(w * 0.22), int(h * 0.2)))
+    window.banner.hide()
+    panel = window.instruction_panel
+    panel.instruction.setPlainText("remove the whiskers on the right")
+    panel.engine.setCurrentIndex(panel.engine.findData("fill"))
+    panel.candidates.setValue(2)
+    window.controller.candidates_changed.connect(finish)
+    window.controller.error.connect(finish)
+    QTimer.singleShot(SCENE_TIMEOUT_MS, finish)
+    panel.run()
 
 
 def _screenshot_and_quit(window, path: Path) -> None:
@@ -74,6 +109,7 @@ def _screenshot_and_quit(window, path: Path) -> None:
     if pixmap is None or pixmap.isNull() or pixmap.width() < 10:
         pixmap = window.grab()
     pixmap.save(str(path))
+    window.ask_unsaved = lambda: "discard"  # a staged scene is nobody's work: quit without asking
     QApplication.quit()
 
 

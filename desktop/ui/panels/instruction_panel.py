@@ -391,7 +391,8 @@ class InstructionPanel(QWidget):
         engine = getattr(result, "engine", "")
         self._say("engine", describe_candidates(candidates, engine, getattr(result, "model", "")))
         prompt = getattr(getattr(result, "request", None), "prompt", "")
-        if engine == "fill" and prompt:
+        category = getattr(getattr(result, "request", None), "category", "")
+        if engine == "fill" and prompt and category != "removal" and not _reads_as_removal(prompt):
             # The fill engine only erases: say so rather than let "winter" come back unchanged.
             self._say("note", f"<i>The fill engine only erases the region; it does not paint “"
                       f"{html.escape(prompt)}”. That needs BrushEdit (Engine ▸ Models…).</i>", escaped=True)
@@ -401,6 +402,12 @@ class InstructionPanel(QWidget):
     def _say(self, who: str, text: str, escaped: bool = False) -> None:
         body = text if escaped else html.escape(text)
         self.transcript.append(f"<p><b>{html.escape(who)}:</b> {body}</p>")
+
+
+def _reads_as_removal(text: str) -> bool:
+    """Whether a prompt typed without a plan asks to erase (the fill engine did what was asked)."""
+    words = text.lower().split()
+    return bool(words) and words[0] in ("remove", "erase", "delete", "clear", "clean")
 
 
 def describe_candidates(candidates: list, engine: str = "", model: str = "") -> str:

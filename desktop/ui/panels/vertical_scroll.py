@@ -28,7 +28,8 @@ class VerticalScrollArea(QScrollArea):
     def minimumSizeHint(self) -> QSize:
         hint = super().minimumSizeHint()
         inner = self.widget().minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 2
-        return QSize(max(hint.width(), inner), hint.height())
+        # Never taller than the content either (a scroll area asks for ~70 px even for one button).
+        return QSize(max(hint.width(), inner), min(hint.height(), self.sizeHint().height()))
 
     def eventFilter(self, obj, event) -> bool:
         if obj is self.widget() and event.type() == QEvent.LayoutRequest:

@@ -312,3 +312,12 @@ def test_accepted_candidates_leave_the_strip_at_once(ui, qtbot):
     strip.accept_selected()
     assert not any(b.isVisible() for b in old)
     assert not strip.scroll.isVisible() and strip.hint.isVisible()
+
+
+def test_no_fill_note_when_the_prompt_asked_to_erase(ui):
+    client, controller, doc, panel, *_ = ui
+    request = InpaintRequest(np.zeros((16, 16, 3), np.uint8), np.zeros((16, 16), np.uint8),
+                             prompt="remove the whiskers")
+    controller.result = EditResult(request, (), engine="fill", model="opencv-telea")
+    panel._on_candidates([Candidate(np.zeros((16, 16, 3), np.uint8), 0, (0, 0, 8, 8))])
+    assert "only erases" not in panel.transcript.toPlainText()

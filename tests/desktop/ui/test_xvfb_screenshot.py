@@ -1,5 +1,5 @@
 """Start the editor for real (``python main.py photo``) under Xvfb and take a screenshot of the
-window with the photo open. Installs Xvfb and Qt's xcb libraries with apt-get when missing and
+window with the photo open, a region masked and the fill engine's candidate showing. Installs Xvfb and Qt's xcb libraries with apt-get when missing and
 running as root; otherwise skips. ``BRUSHEDIT_UPDATE_SCREENSHOT=1`` copies the shot to
 docs/screenshot.png (the README's picture)."""
 
@@ -63,6 +63,7 @@ def test_editor_starts_under_xvfb_and_screenshots_itself(tmp_path, photo_path):
             time.sleep(0.1)
         shot = tmp_path / "screenshot.png"
         env = dict(os.environ, DISPLAY=f":{n}", QT_QPA_PLATFORM="xcb", BRUSHEDIT_SCREENSHOT=str(shot),
+                   BRUSHEDIT_SCREENSHOT_SCENE="candidates", BRUSHEDIT_MODELS_DIR=str(tmp_path / "models"),
                    XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"),
                    XDG_CACHE_HOME=str(tmp_path / "cache"), HOME=str(tmp_path))
         env.pop("WAYLAND_DISPLAY", None)
