@@ -51,7 +51,7 @@ def run_fill(
     request : InpaintRequest
         Image ``H x W x 3`` uint8 (>= 64 px), mask 255 = remove; the prompt is ignored.
     on_progress : callable, optional
-        ``on_progress(step, total)`` (three steps: prepare, fill, blend).
+        ``on_progress(step, total)``: prepare, crop, then one step per candidate.
     is_cancelled : callable, optional
         Checked between the steps; raises :class:`engine.api.Cancelled`.
     method : {"telea", "ns"}
@@ -60,25 +60,29 @@ def run_fill(
     Returns
     -------
     EditResult
-        ``engine="fill"``, one full-size candidate (the fill is deterministic) whose ``bbox`` is the
-        mask's bounding box grown by the feather; pixels outside it equal the input's.
+        ``engine="fill"``, ``params.num_candidates`` full-size candidates, each a different variant
+        (Telea / Navier-Stokes, small / wide neighbourhood; see :func:`fill_variants`) since the fill
+        itself is deterministic. Each ``bbox`` is the mask's bounding box grown by the feather;
+        pixels outside it equal the input's.
     """
     t0 = time.perf_counter()
-    flag = FILL_METHODS.get(method)
-    if flag is None:
+    if method not in FILL_METHODS:
         raise EngineError(f"unknown fill method {method!r}; use one of {sorted(FILL_METHODS)}", kind="bad-input")
+    p = request.params
+    n = max(1, int(p.num_candidates))
+    variants = fill_variants(method, n)
+    total = 2 + n
 
     def step(i: int) -> None:
         if is_cancelled is not None and is_cancelled():
             raise Cancelled()
         if on_progress is not None:
-            on_progress(i, 3)
+            on_progress(i, total)
 
     image, mask = _check(request)
     step(0)
     H, W = mask.shape
     bx, by, bw, bh = mask_ops.bbox(mask)
-    radius = WORK_RADIUS
     # The crop needs the feather ring plus a border of known pixels to fill from.
     margin = BLEND_KERNEL + max(16, max(bw, bh) // 8)
     x0, y0 = max(0, bx - margin), max(0, by - margin)
@@ -94,25 +98,38 @@ def run_fill(
         smask = mask_ops.dilate(smask, 1)
     else:
         small, smask = crop, cmask
-    step(1)
-    filled = cv2.inpaint(np.ascontiguousarray(small), smask, radius, flag)
-    if s < 1.0:
-        filled = cv2.resize(filled, (cw, ch), interpolation=cv2.INTER_CUBIC)
-    step(2)
-    p = request.params
     kernel = BLEND_KERNEL if p.blend else 0
     alpha8 = mask_ops.feather_outward(cmask, kernel) if kernel > 1 else cmask
     a = (alpha8.astype(np.float32) / 255.0)[..., None]
-    patch = np.clip(np.rint(crop.astype(np.float32) * (1 - a) + filled.astype(np.float32) * a), 0, 255).astype(np.uint8)
     keep = alpha8 == 0
-    patch[keep] = crop[keep]
-    out = image.copy()
-    out[y0:y1, x0:x1] = patch
     reach = kernel // 2 + 1 if kernel > 1 else 0
     bx0, by0 = max(0, bx - reach), max(0, by - reach)
     bbox = (bx0, by0, min(W, bx + bw + reach) - bx0, min(H, by + bh + reach) - by0)
-    step(3)
     seed = int(p.seed) if p.seed is not None else 0
-    return EditResult(request=request, candidates=(Candidate(image=out, seed=seed, bbox=bbox),), engine="fill",
-                      model=f"opencv-{'telea' if flag == cv2.INPAINT_TELEA else 'ns'}",
+    step(1)
+    candidates = []
+    for i, (name, radius) in enumerate(variants):
+        filled = cv2.inpaint(np.ascontiguousarray(small), smask, radius, FILL_METHODS[name])
+        if s < 1.0:
+            filled = cv2.resize(filled, (cw, ch), interpolation=cv2.INTER_CUBIC)
+        patch = np.clip(np.rint(crop.astype(np.float32) * (1 - a) + filled.astype(np.float32) * a),
+                        0, 255).astype(np.uint8)
+        patch[keep] = crop[keep]
+        out = image.copy()
+        out[y0:y1, x0:x1] = patch
+        candidates.append(Candidate(image=out, seed=seed + i, bbox=bbox))
+        step(2 + i)
+    step(total)
+    model = "opencv-" + "+".join(dict.fromkeys(name for name, _ in variants))
+    return EditResult(request=request, candidates=tuple(candidates), engine="fill", model=model,
                       seconds=time.perf_counter() - t0)
+
+
+def fill_variants(method: str, n: int) -> list[tuple[str, int]]:
+    """The ``(method, radius)`` of each of ``n`` candidates: the chosen method first, then the
+    other one, then both again with a wider neighbourhood. Candidate ``i`` is always the same
+    variant; its "seed" ``seed + i`` only numbers it (the fill has no randomness)."""
+    first = "ns" if FILL_METHODS[method] == cv2.INPAINT_NS else "telea"
+    other = "telea" if first == "ns" else "ns"
+    cycle = [(first, WORK_RADIUS), (other, WORK_RADIUS), (first, 3 * WORK_RADIUS), (other, 3 * WORK_RADIUS)]
+    return [cycle[i % len(cycle)] for i in range(n)]

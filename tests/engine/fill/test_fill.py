@@ -65,7 +65,7 @@ def test_a_24mp_photo_with_a_big_hole(coffee):
     assert c.seed == 5 and c.image.shape == big.shape
     free = mask_ops.feather_outward(mask, 21) == 0
     assert np.array_equal(c.image[free], big[free])
-    assert progress[-1] == (3, 3)
+    assert progress[-1] == (3, 3)  # prepare, crop, one candidate
 
 
 def test_fill_errors(coffee):
@@ -86,3 +86,18 @@ def test_mask_of_another_size_is_resized_with_a_warning(coffee):
         c = run_fill(InpaintRequest(coffee, small)).candidates[0]
     x, y, w, h = c.bbox
     assert 180 < x + w / 2 < 240 and 100 < y + h / 2 < 140
+
+
+def test_several_candidates_are_different_variants_and_each_is_reproducible(coffee):
+    mask = mask_ops.ellipse_mask(coffee.shape, (200, 150, 120, 90))
+    res = run_fill(InpaintRequest(coffee, mask, params=EditParams(seed=10, num_candidates=3)))
+    assert [c.seed for c in res.candidates] == [10, 11, 12]
+    assert res.model == "opencv-telea+ns"
+    images = [c.image for c in res.candidates]
+    assert not np.array_equal(images[0], images[1]) and not np.array_equal(images[0], images[2])
+    free = mask_ops.feather_outward(mask, 21) == 0
+    for img in images:
+        assert np.array_equal(img[free], coffee[free])
+    # Candidate 1 is Navier-Stokes: asking for it with method="ns" alone gives the same pixels.
+    alone = run_fill(InpaintRequest(coffee, mask, params=EditParams(seed=11)), method="ns").candidates[0]
+    assert np.array_equal(alone.image, images[1])
