@@ -19,6 +19,14 @@ Choosing the painter (``EditParams.engine``)
     ``"removal"``, or a plain painted mask with no prompt and no category), else
     :class:`~engine.api.MissingModelsError` naming the weights to download (or an
     :class:`~engine.api.EngineError` saying there is no usable device).
+
+CPU threads in the editor
+-------------------------
+The editor's engine (``Engine(..., leave_core_for_gui=True)``, as :mod:`engine.service` builds it)
+sets ``torch.set_num_threads(cores - 1)`` once, the first time a model loads on the CPU, so the
+window keeps a core and stays responsive while the CPU paints. ``BRUSHEDIT_THREADS=N`` sets the
+count instead; with ``OMP_NUM_THREADS`` set, torch's own choice is left alone. The CLI uses every
+core.
 """
 
 from __future__ import annotations
@@ -343,7 +351,8 @@ class Engine:
         on_progress : callable, optional
             ``on_progress(step, total, stage="")``.
         on_preview : callable, optional
-            ``on_preview(image, step)`` with an ``H x W x 3`` uint8 preview.
+            ``on_preview(image, step, rect)`` with an ``H x W x 3`` uint8 preview of the image region
+            ``rect`` ``(x, y, w, h)`` (``None``: the whole image).
         is_cancelled : callable, optional
             Polled between steps; when it returns True the job raises :class:`~engine.api.Cancelled`.
 

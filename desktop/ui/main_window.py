@@ -99,6 +99,7 @@ class MainWindow(FileActionsMixin, QMainWindow):
         self.actions = build_actions(self)
         self._build_docks()
         self.instruction_panel.restore_settings(self.settings)
+        self.instruction_panel.set_document_open(False)
         self._build_status_bar()
         self._wire()
         self.set_tool(str(s.value("tools/current", "brush")))
@@ -175,6 +176,7 @@ class MainWindow(FileActionsMixin, QMainWindow):
         self.zoom_label = QLabel("—")
         self.size_label = QLabel("—")
         self.engine_label = QLabel("Engine: idle")
+        self.engine_label.setToolTip("The engine loads its models on first use; the device shows after the first job")
         self.gpu_label = QLabel("GPU: —")
         for w in (self.size_label, self.zoom_label, self.engine_label, self.gpu_label):
             bar.addPermanentWidget(w)
@@ -217,6 +219,7 @@ class MainWindow(FileActionsMixin, QMainWindow):
         self.tools["sam"].reset()
         self.controller.discard()
         self.size_label.setText(f"{doc.width} × {doc.height} px" if doc is not None else "—")
+        self.instruction_panel.set_document_open(doc is not None)
         self._update_title()
 
     def _on_doc_event(self, event) -> None:

@@ -337,9 +337,19 @@ class InstructionPanel(QWidget):
         self.controller.apply_plan(plan)
         self.stage.setText("Plan ready: adjust the mask or caption, then Run")
 
+    def set_document_open(self, is_open: bool) -> None:
+        """Plan and Run need a photo: greyed out (with the reason in the stage line) without one."""
+        self._document_open = bool(is_open)
+        self._on_busy(bool(getattr(self.controller, "busy", False)))
+        if not is_open:
+            self.stage.setText("Open a photo to start (Ctrl+O)")
+        elif self.stage.text().startswith("Open a photo"):
+            self.stage.setText("Ready")
+
     def _on_busy(self, busy: bool) -> None:
-        self.run_button.setEnabled(not busy)
-        self.plan_button.setEnabled(not busy)
+        ready = not busy and getattr(self, "_document_open", True)
+        self.run_button.setEnabled(ready)
+        self.plan_button.setEnabled(ready)
         self.cancel_button.setEnabled(busy)
         if busy:
             self.progress.setRange(0, 0)  # indeterminate until the first step

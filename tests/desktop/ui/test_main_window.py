@@ -318,3 +318,13 @@ def test_a_sam_click_without_sam_leaves_no_marker(make_window, photo_path):
     w.tools["sam"].labels.append(1)
     w.controller.error.emit("missing model weights: sam-vit-h", "run: brushedit models download sam-vit-h")
     assert w.tools["sam"].points == []
+
+
+def test_plan_and_run_wait_for_a_photo(make_window, photo_path):
+    w = make_window()
+    panel = w.instruction_panel
+    assert not panel.run_button.isEnabled() and not panel.plan_button.isEnabled()
+    assert "Open a photo" in panel.stage.text()
+    w.open_path(photo_path)
+    assert panel.run_button.isEnabled() and panel.plan_button.isEnabled()
+    assert panel.stage.text() == "Ready"
