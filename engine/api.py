@@ -222,11 +222,16 @@ class Progress:
 
 @dataclass(frozen=True, eq=False)
 class Preview:
-    """A cheap live preview (``H x W x 3`` uint8, any size) of the image being painted."""
+    """A cheap live preview (``H x W x 3`` uint8, any size) of the image being painted.
+
+    ``rect`` ``(x, y, w, h)`` is the region of the full image the preview shows (the worked crop,
+    upscaled to it); ``None`` means the whole image.
+    """
 
     job_id: int
     image: np.ndarray
     step: int = 0
+    rect: tuple[int, int, int, int] | None = None
 
 
 @dataclass(frozen=True, eq=False)

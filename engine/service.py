@@ -365,8 +365,8 @@ class EngineService:
             if job.cancelled.is_set():
                 raise Cancelled()
 
-        def on_preview(image: Any, step: int = 0, *_: Any, **__: Any) -> None:
-            self._post(Preview(job_id, image, int(step)))
+        def on_preview(image: Any, step: int = 0, rect: Any = None, *_: Any, **__: Any) -> None:
+            self._post(Preview(job_id, image, int(step), tuple(int(v) for v in rect) if rect is not None else None))
 
         config = None
         try:

@@ -102,7 +102,8 @@ def run_inpaint(
     on_progress : callable, optional
         ``on_progress(step, total)`` after every denoising step.
     on_preview : callable, optional
-        ``on_preview(rgb_uint8, step)``: a cheap linear latent->RGB preview of the first candidate.
+        ``on_preview(rgb_uint8, step, rect)``: a cheap linear latent->RGB preview of the first
+        candidate, and the region ``(x, y, w, h)`` of the image it shows.
     is_cancelled : callable, optional
         Polled every step; when it returns True the pipeline stops within one step.
 
@@ -152,7 +153,7 @@ def run_inpaint(
         if on_progress is not None:
             on_progress(i + 1, total)
         if on_preview is not None and "latents" in tensors:
-            on_preview(latents_to_rgb(tensors["latents"][0]), i + 1)
+            on_preview(latents_to_rgb(tensors["latents"][0]), i + 1, region.rect)
         if is_cancelled is not None and is_cancelled():
             pipe_._interrupt = True
         return {}

@@ -367,3 +367,27 @@ def test_a_fill_job_reports_cpu_without_importing_torch():
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.split()[-2:] == ["cpu", "False"]
+
+
+def test_preview_carries_the_region_it_shows():
+    from engine.api import InpaintRequest, Preview
+
+    class RegionEngine:
+        def handle(self, request, on_progress, on_preview, is_cancelled):
+            on_preview(np.zeros((8, 8, 3), np.uint8), 1, (10, 20, 64, 48))
+            on_preview(np.zeros((8, 8, 3), np.uint8), 2)  # an engine that knows no region
+            return "done"
+
+    seen = []
+    service = EngineService(seen.append, engine_factory=lambda config: RegionEngine())
+    service.start()
+    try:
+        job = service.submit(InpaintRequest(np.zeros((64, 64, 3), np.uint8), np.zeros((64, 64), np.uint8)))
+        deadline = time.monotonic() + 10
+        while not any(getattr(m, "job_id", None) == job and type(m).__name__ == "JobFinished" for m in seen):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    finally:
+        service.shutdown()
+    previews = [m for m in seen if isinstance(m, Preview)]
+    assert [(p.step, p.rect) for p in previews] == [(1, (10, 20, 64, 48)), (2, None)]

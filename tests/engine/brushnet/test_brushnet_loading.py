@@ -139,6 +139,6 @@ def test_half_precision_path_runs_on_the_cpu_too(saved):
     previews = []
     res = run_inpaint(pipe, InpaintRequest(img, mask, "x", EditParams(steps=2, working_size=128, seed=0,
                                                                       num_candidates=2, strength=0.8)),
-                      on_preview=lambda im, s: previews.append(im.dtype))
+                      on_preview=lambda im, s, rect: previews.append(im.dtype))
     assert [c.image.shape for c in res.candidates] == [(96, 128, 3)] * 2
     assert previews and all(d == np.uint8 for d in previews)

@@ -99,9 +99,14 @@ def test_progress_and_previews_every_step(tiny_pipe, chelsea, box_mask):
     progress, previews = [], []
     run_inpaint(tiny_pipe, _req(chelsea, box_mask(chelsea.shape, 100, 100, 50, 50), steps=3, seed=0),
                 on_progress=lambda s, t: progress.append((s, t)),
-                on_preview=lambda im, s: previews.append((im.dtype, im.ndim, im.shape[2], s)))
+                on_preview=lambda im, s, rect: previews.append((im.dtype, im.ndim, im.shape[2], s, rect)))
     assert progress == [(1, 3), (2, 3), (3, 3)]
-    assert previews == [(np.uint8, 3, 3, 1), (np.uint8, 3, 3, 2), (np.uint8, 3, 3, 3)]
+    assert [p[:4] for p in previews] == [(np.uint8, 3, 3, 1), (np.uint8, 3, 3, 2), (np.uint8, 3, 3, 3)]
+    # Each preview says which region of the photo it shows: the worked crop, holding the mask.
+    x, y, w, h = previews[0][4]
+    assert len({p[4] for p in previews}) == 1
+    assert 0 <= x <= 100 and 0 <= y <= 100 and x + w >= 150 and y + h >= 150
+    assert x + w <= chelsea.shape[1] and y + h <= chelsea.shape[0]
 
 
 def test_cancel_lands_within_one_step(tiny_pipe, chelsea, box_mask):
