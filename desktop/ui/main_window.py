@@ -230,9 +230,16 @@ class MainWindow(FileActionsMixin, QMainWindow):
 
     def _update_title(self) -> None:
         doc = self.document
+        if hasattr(self, "actions"):
+            # Nothing to save, export, close or undo without a photo: grey it out, not a message.
+            for name in ("save", "save_as", "export", "close"):
+                self.actions[name].setEnabled(doc is not None)
         if doc is None:
             self.setWindowTitle(APP_NAME)
             self.setWindowModified(False)
+            if hasattr(self, "actions"):
+                self.actions["undo"].setEnabled(False)
+                self.actions["redo"].setEnabled(False)
             return
         name = getattr(doc, "title", None) or (Path(doc.path).name if doc.path else "Untitled")
         recovered = self.is_unsaved_recovery()

@@ -328,3 +328,11 @@ def test_plan_and_run_wait_for_a_photo(make_window, photo_path):
     w.open_path(photo_path)
     assert panel.run_button.isEnabled() and panel.plan_button.isEnabled()
     assert panel.stage.text() == "Ready"
+
+
+def test_document_actions_are_greyed_out_without_a_photo(make_window, photo_path):
+    w = make_window()
+    for name in ("save", "save_as", "export", "close", "undo", "redo"):
+        assert not w.actions[name].isEnabled(), name
+    w.open_path(photo_path)
+    assert all(w.actions[n].isEnabled() for n in ("save", "save_as", "export", "close"))
