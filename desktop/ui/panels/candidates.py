@@ -127,7 +127,9 @@ class CandidateStrip(QWidget):
             b.toggled.connect(self._update_actions)
             self.row.insertWidget(self.row.count() - 1, b)
             self.buttons.append(b)
-        if len(self.buttons) == 1:
+        if self.buttons:
+            # The first candidate is what the canvas shows when the edit ends: selected, so Accept
+            # keeps what the user sees (Photoshop's first variation), and others can be added.
             self.buttons[0].setChecked(True)
         self.live.setVisible(False)
         self._update_actions()

@@ -164,11 +164,18 @@ def test_candidate_strip_hover_preview_select_accept(ui, qtbot):
     panel.instruction.setPlainText("a planet")
     with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=bool):
         panel.run()
-    assert len(strip.buttons) == 3 and not strip.accept_button.isEnabled()
+    # The first candidate is shown and selected: Accept keeps what the canvas shows.
+    assert len(strip.buttons) == 3 and strip.selected() == [0] and strip.accept_button.isEnabled()
+    assert np.array_equal(previews[-1], controller.candidates[0].image)
     _hover(strip.buttons[2])
     assert np.array_equal(previews[-1], controller.candidates[2].image)
     _leave(strip.buttons[2])
-    assert previews[-1] is None
+    assert np.array_equal(previews[-1], controller.candidates[0].image)  # back to the selection
+    strip.buttons[0].click()
+    assert strip.selected() == [] and not strip.accept_button.isEnabled()
+    _hover(strip.buttons[1])
+    _leave(strip.buttons[1])
+    assert previews[-1] is None  # nothing selected: the document again
     strip.buttons[0].click()
     strip.buttons[2].click()
     assert strip.selected() == [0, 2] and strip.accept_button.isEnabled()
