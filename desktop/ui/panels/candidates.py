@@ -72,6 +72,11 @@ class CandidateStrip(QWidget):
         self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setFixedHeight(THUMB + 30)
         self.row_widget = QWidget()
+        # A selected candidate must read as selected: the accent frame of the theme.
+        self.row_widget.setStyleSheet(
+            "QToolButton { border: 2px solid transparent; border-radius: 4px; padding: 2px; }"
+            "QToolButton:hover { background: #46464c; }"
+            "QToolButton:checked { background: #2f5f9e; border-color: #3d8ef0; }")
         self.row = QHBoxLayout(self.row_widget)
         self.row.setContentsMargins(0, 0, 0, 0)
         self.live = QLabel()
