@@ -43,6 +43,7 @@ from engine.api import (  # re-exported for desktop.ui
     SegmentRequest,
     SegmentResult,
 )
+from engine.instructor import parse_instruction  # noqa: F401  (re-exported: rule-based, no model, no torch)
 from engine.segment import mask_ops  # noqa: F401  (re-exported: numpy-only mask operations)
 from engine.version import __version__ as APP_VERSION  # noqa: F401  (re-exported for About)
 

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.engine_client import DEFAULT_NEGATIVE_PROMPT, EditParams
+from desktop.engine_client import DEFAULT_NEGATIVE_PROMPT, EditParams, parse_instruction
 from desktop.ui.error_text import for_display
 from desktop.ui.panels.vertical_scroll import VerticalScrollArea
 
@@ -297,7 +297,11 @@ class InstructionPanel(QWidget):
         else:
             if text:
                 self._say("you", text)
-            self.controller.run(text, self.params())
+            prompt, category, target = prompt_from_text(text)
+            if prompt != text:
+                self._say("plan", f"painting “{prompt}” ({category}; your text read as an instruction)")
+            self.controller.run(prompt, self.params(), instruction=text if prompt != text else "",
+                                category=category, target=target)
         self.run_requested.emit()
 
     def clear_plan(self) -> None:
@@ -402,7 +406,7 @@ class InstructionPanel(QWidget):
         self._say("engine", describe_candidates(candidates, engine, getattr(result, "model", "")))
         prompt = getattr(getattr(result, "request", None), "prompt", "")
         category = getattr(getattr(result, "request", None), "category", "")
-        if engine == "fill" and prompt and category != "removal" and not _reads_as_removal(prompt):
+        if engine == "fill" and prompt and category != "removal":
             # The fill engine only erases: say so rather than let "winter" come back unchanged.
             self._say("note", f"<i>The fill engine only erases the region; it does not paint “"
                       f"{html.escape(prompt)}”. That needs BrushEdit (Engine ▸ Models…).</i>", escaped=True)
@@ -414,10 +418,21 @@ class InstructionPanel(QWidget):
         self.transcript.append(f"<p><b>{html.escape(who)}:</b> {body}</p>")
 
 
-def _reads_as_removal(text: str) -> bool:
-    """Whether a prompt typed without a plan asks to erase (the fill engine did what was asked)."""
-    words = text.lower().split()
-    return bool(words) and words[0] in ("remove", "erase", "delete", "clear", "clean")
+def prompt_from_text(text: str) -> tuple[str, str, str | None]:
+    """What to paint when Run is pressed without a plan: ``(prompt, category, target)``.
+
+    A plain prompt ("a wooden bench") is painted as typed. An instruction ("remove the man",
+    "turn the cat into a tiger") is read by the offline parser, so its caption ("empty background",
+    "a tiger") is painted rather than the words of the instruction. Global edits keep the text:
+    over a painted mask the user's words are the better prompt.
+    """
+    if not text:
+        return "", "", None
+    intent = parse_instruction(text)
+    caption = (intent.caption or "").strip()
+    if intent.confident and intent.category != "global" and caption and caption.lower() != text.lower():
+        return caption, intent.category, intent.target
+    return text, "", None
 
 
 def describe_candidates(candidates: list, engine: str = "", model: str = "") -> str:

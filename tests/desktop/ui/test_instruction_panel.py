@@ -323,8 +323,25 @@ def test_accepted_candidates_leave_the_strip_at_once(ui, qtbot):
 
 def test_no_fill_note_when_the_prompt_asked_to_erase(ui):
     client, controller, doc, panel, *_ = ui
+    # Run without a plan reads "remove the whiskers" as a removal and paints its caption.
+    calls = []
+    controller.run = lambda prompt, params, **kw: calls.append((prompt, kw))
+    panel.instruction.setPlainText("remove the whiskers")
+    panel.run()
+    (prompt, kw), = calls
+    assert (prompt, kw["category"], kw["target"]) == ("empty background", "removal", "whiskers")
     request = InpaintRequest(np.zeros((16, 16, 3), np.uint8), np.zeros((16, 16), np.uint8),
-                             prompt="remove the whiskers")
+                             prompt=prompt, category=kw["category"], instruction=kw["instruction"])
     controller.result = EditResult(request, (), engine="fill", model="opencv-telea")
     panel._on_candidates([Candidate(np.zeros((16, 16, 3), np.uint8), 0, (0, 0, 8, 8))])
     assert "only erases" not in panel.transcript.toPlainText()
+
+
+def test_run_without_a_plan_reads_an_instruction_but_paints_a_prompt_as_typed():
+    from desktop.ui.panels.instruction_panel import prompt_from_text
+
+    assert prompt_from_text("remove the man on the left") == ("empty background", "removal", "man")
+    assert prompt_from_text("turn the cat into a tiger")[:2] == ("a tiger", "local")
+    assert prompt_from_text("a wooden bench") == ("a wooden bench", "", None)
+    assert prompt_from_text("sunset sky") == ("sunset sky", "", None)
+    assert prompt_from_text("") == ("", "", None)
