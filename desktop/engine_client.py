@@ -186,6 +186,7 @@ class EngineClient(QObject):
     started = Signal(int, str)
     progress = Signal(int, int, int, str)
     preview = Signal(int, object)
+    preview_region = Signal(int, object, object)  # job id, image, (x, y, w, h) or None
     finished = Signal(int, object)
     failed = Signal(int, str, str, str)
     cancelled = Signal(int)
@@ -343,6 +344,7 @@ class EngineClient(QObject):
             self.progress.emit(msg.job_id, step, total, msg.stage)
         elif isinstance(msg, Preview):
             self.preview.emit(msg.job_id, msg.image)
+            self.preview_region.emit(msg.job_id, msg.image, msg.rect)
         elif isinstance(msg, JobFinished):
             self._jobs.pop(msg.job_id, None)
             self.finished.emit(msg.job_id, msg.result)

@@ -58,6 +58,8 @@ class EditController(QObject):
     candidates_changed(list[Candidate])
     preview_changed(object): a full-size ``H x W x 3`` image to show instead of the document, or None
     step_preview(object): the engine's live preview while painting (any size)
+    live_preview(object, object): that preview and the image region ``(x, y, w, h)`` it shows
+        (``None``: the whole image); ``(None, None)`` when the job ends
     progress_changed(step, total, stage)
     busy_changed(bool): an edit or plan of this controller is running or waiting
     error(message, hint)
@@ -68,6 +70,7 @@ class EditController(QObject):
     candidates_changed = Signal(list)
     preview_changed = Signal(object)
     step_preview = Signal(object)
+    live_preview = Signal(object, object)
     progress_changed = Signal(int, int, str)
     busy_changed = Signal(bool)
     error = Signal(str, str)
@@ -90,6 +93,7 @@ class EditController(QObject):
         self._busy = False
         client.progress.connect(self._on_progress)
         client.preview.connect(self._on_preview)
+        client.preview_region.connect(self._on_preview_region)
         client.finished.connect(self._on_finished)
         client.failed.connect(self._on_failed)
         client.cancelled.connect(self._on_cancelled)
@@ -323,7 +327,18 @@ class EditController(QObject):
         if job_id in self._jobs and self._jobs[job_id][0] in ("inpaint", "rerun"):
             self.step_preview.emit(image)
 
+    def _on_preview_region(self, job_id: int, image: object, rect: object) -> None:
+        if job_id in self._jobs and self._jobs[job_id][0] in ("inpaint", "rerun"):
+            self._live_job = job_id
+            self.live_preview.emit(image, rect)
+
+    def _end_live_preview(self, job_id: int) -> None:
+        if getattr(self, "_live_job", None) == job_id:
+            self._live_job = None
+            self.live_preview.emit(None, None)
+
     def _on_finished(self, job_id: int, result: object) -> None:
+        self._end_live_preview(job_id)
         entry = self._jobs.pop(job_id, None)
         if entry is None:
             return
@@ -341,6 +356,7 @@ class EditController(QObject):
             self._update_busy()
 
     def _on_failed(self, job_id: int, error: str, hint: str, kind: str) -> None:
+        self._end_live_preview(job_id)
         entry = self._jobs.pop(job_id, None)
         if entry is None:
             return
@@ -351,6 +367,7 @@ class EditController(QObject):
         self.error.emit(error, hint)
 
     def _on_cancelled(self, job_id: int) -> None:
+        self._end_live_preview(job_id)
         entry = self._jobs.pop(job_id, None)
         if entry is None:
             return

@@ -189,6 +189,7 @@ class MainWindow(FileActionsMixin, QMainWindow):
         c = self.controller
         if c is not None:
             c.preview_changed.connect(self.canvas.set_preview)
+            c.live_preview.connect(self.canvas.set_live_preview)
             c.error.connect(self._on_controller_error)
             c.busy_changed.connect(lambda busy: self._set_engine_state("busy" if busy else "idle"))
             c.progress_changed.connect(self._on_progress)

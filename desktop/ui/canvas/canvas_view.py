@@ -54,6 +54,7 @@ class CanvasView(QWidget):
         self._offset = QPointF(0, 0)  # widget position of the image's top-left corner
         self._fit_mode = True
         self._preview: np.ndarray | None = None
+        self._live: tuple | None = None  # (QImage, (x, y, w, h)) while the engine paints
         self._show_original = False
         self._space = False
         self._pan_from: QPointF | None = None
@@ -102,6 +103,22 @@ class CanvasView(QWidget):
         self._preview = image if self.document is not None else None
         self.preview_tiles.invalidate()
         self.update()
+
+    def set_live_preview(self, image, rect=None) -> None:
+        """Show the engine's step preview (any size) scaled over the image region ``rect``
+        ``(x, y, w, h)`` (``None``: the whole image) while a job paints; ``None`` removes it."""
+        if image is None or self.document is None:
+            self._live = None
+        else:
+            from desktop.ui.canvas.tile_cache import array_to_qimage
+
+            rect = tuple(rect) if rect is not None else (0, 0, self.document.width, self.document.height)
+            self._live = (array_to_qimage(np.asarray(image)), rect)
+        self.update()
+
+    @property
+    def live_previewing(self) -> bool:
+        return self._live is not None
 
     def render_all(self) -> None:
         """Render every tile the view needs now (screenshots, tests): no progressive rounds."""
@@ -289,6 +306,10 @@ class CanvasView(QWidget):
                 self._draw_tiles(p, cache, level, area, fallback)
                 if self.mask_visible and not self._show_original and self._preview is None:
                     self._draw_tiles(p, self.mask_tiles, level, area)
+                if self._live is not None and not self._show_original and self._preview is None:
+                    live, rect = self._live
+                    p.setRenderHint(QPainter.SmoothPixmapTransform, True)
+                    p.drawImage(self.image_rect_to_widget(rect), live)
         if self.tool is not None:
             self.tool.paint(p, self)
         p.end()

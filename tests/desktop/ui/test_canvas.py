@@ -193,3 +193,20 @@ def test_a_big_repaint_is_spread_over_event_loop_rounds(qtbot):
     qtbot.waitUntil(lambda: not view.rendering and view.image_tiles.renders > 1, timeout=60000)
     needed = view.image_tiles.tiles_in(level_for_zoom(view.zoom()), view.visible_image_rect())
     assert all(view.image_tiles.has(level_for_zoom(view.zoom()), tx, ty) for tx, ty in needed)
+
+
+def test_live_preview_is_drawn_over_its_region_only(canvas):
+    doc = canvas.document
+    rect = (doc.width // 4, doc.height // 4, doc.width // 4, doc.height // 4)
+    inside = canvas.image_to_widget(QPointF(rect[0] + rect[2] / 2, rect[1] + rect[3] / 2))
+    outside = canvas.image_to_widget(QPointF(doc.width * 0.8, doc.height * 0.8))
+    before = _grab_rgb(canvas)
+    canvas.set_live_preview(np.full((8, 8, 3), (255, 0, 0), np.uint8), rect)  # latent-size preview
+    assert canvas.live_previewing
+    shot = _grab_rgb(canvas)
+    red = shot[int(inside.y()), int(inside.x())]
+    assert red[0] > 220 and red[1] < 30 and red[2] < 30
+    assert np.array_equal(shot[int(outside.y()), int(outside.x())], before[int(outside.y()), int(outside.x())])
+    canvas.set_live_preview(None)
+    assert not canvas.live_previewing
+    assert np.array_equal(_grab_rgb(canvas), before)

@@ -390,3 +390,14 @@ def test_a_refused_submit_is_an_error_not_a_crash(qtbot, photo):
     assert errors == ["The engine did not take the job: the engine service is shut down"]
     assert not controller.busy and client.jobs() == [] and not client.busy
     client.shutdown()
+
+
+def test_live_preview_while_painting_then_cleared(setup, qtbot):
+    client, controller, holder, errors, _ = setup
+    _paint_box(holder["doc"])
+    live = []
+    controller.live_preview.connect(lambda image, rect: live.append((image is not None, rect)))
+    _run(qtbot, controller)
+    qtbot.waitUntil(lambda: live and live[-1] == (False, None), timeout=5000)
+    assert live.count((True, None)) == 3  # one per step; the fake engine previews the whole image
+    assert errors == []
