@@ -355,25 +355,27 @@ class EditController(QObject):
         finally:
             self._update_busy()
 
-    def _on_failed(self, job_id: int, error: str, hint: str, kind: str) -> None:
+    def _retire(self, job_id: int):
+        """Forget a job that failed or was cancelled; its ``(kind, context)`` or None if not ours."""
         self._end_live_preview(job_id)
         entry = self._jobs.pop(job_id, None)
         if entry is None:
-            return
+            return None
         if job_id == self._segment_job:
             self._segment_job = None
         self._update_busy()
+        return entry
+
+    def _on_failed(self, job_id: int, error: str, hint: str, kind: str) -> None:
+        if self._retire(job_id) is None:
+            return
         self.progress_changed.emit(0, 0, "failed")
         self.error.emit(error, hint)
 
     def _on_cancelled(self, job_id: int) -> None:
-        self._end_live_preview(job_id)
-        entry = self._jobs.pop(job_id, None)
+        entry = self._retire(job_id)
         if entry is None:
             return
-        if job_id == self._segment_job:
-            self._segment_job = None
-        self._update_busy()
         if entry[0] != "segment":
             self.progress_changed.emit(0, 0, "cancelled")
 

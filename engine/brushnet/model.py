@@ -229,12 +229,9 @@ class BrushNetModel(ModelMixin, ConfigMixin):
         """
         if self.config.brushnet_conditioning_channel_order == "bgr":
             brushnet_cond = torch.flip(brushnet_cond, dims=[1])
-        t = timestep
-        if not torch.is_tensor(t):
-            t = torch.tensor([t], dtype=torch.float64 if isinstance(t, float) else torch.int64, device=sample.device)
-        elif t.ndim == 0:
-            t = t[None].to(sample.device)
-        t = t.expand(sample.shape[0])
+        from engine.brushnet.unet_forward import batch_timesteps
+
+        t = batch_timesteps(sample, timestep)
         emb = self.time_embedding(self.time_proj(t).to(dtype=sample.dtype))
 
         h = self.conv_in_condition(torch.cat([sample, brushnet_cond.to(sample.dtype)], dim=1))

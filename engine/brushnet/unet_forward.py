@@ -15,13 +15,18 @@ from collections.abc import Sequence
 import torch
 
 
-def _time_embedding(unet, sample: torch.Tensor, timestep) -> torch.Tensor:
+def batch_timesteps(sample: torch.Tensor, timestep) -> torch.Tensor:
+    """``timestep`` (a number, a 0-d or 1-d tensor) as one timestep per item of ``sample``'s batch."""
     t = timestep
     if not torch.is_tensor(t):
         t = torch.tensor([t], dtype=torch.float64 if isinstance(t, float) else torch.int64, device=sample.device)
     elif t.ndim == 0:
         t = t[None].to(sample.device)
-    t = t.expand(sample.shape[0])
+    return t.expand(sample.shape[0])
+
+
+def _time_embedding(unet, sample: torch.Tensor, timestep) -> torch.Tensor:
+    t = batch_timesteps(sample, timestep)
     # time_proj has no weights and returns float32; the embedding may run in half precision.
     emb = unet.time_embedding(unet.time_proj(t).to(dtype=sample.dtype), None)
     if getattr(unet, "time_embed_act", None) is not None:
