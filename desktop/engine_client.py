@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -68,7 +69,11 @@ __all__ = [
     "default_service_factory",
     "engine_config",
     "mask_ops",
+    "check_folder",
     "model_entries",
+    "model_names",
+    "model_path_status",
+    "model_status",
     "request_kind",
 ]
 
@@ -157,6 +162,88 @@ def model_entries(settings: Any = None) -> list[ModelEntry]:
             default=bool(getattr(spec, "default", False)),
         ))
     return entries
+
+
+def model_status(name: str, settings: Any = None) -> Any:
+    """``engine.models.model_status`` (imported lazily): installed, missing, incomplete or corrupt."""
+    from engine import models
+
+    return models.model_status(name, settings)
+
+
+def check_folder(name: str, folder: Any) -> Any:
+    """The first problem of ``folder`` as a copy of manifest model ``name`` (``None`` when complete)."""
+    from engine import models
+
+    return models.check_folder(models.get_spec(name), Path(folder))
+
+
+def model_names(kind: str) -> list[str]:
+    """Manifest names of one kind ("sd15-base", "brushnet", "sam", "grounding", "instructor"),
+    the default first."""
+    from engine.models import MANIFEST
+
+    specs = [s for s in MANIFEST.values() if s.kind == kind]
+    return [s.name for s in sorted(specs, key=lambda s: not s.default)]
+
+
+@dataclass(frozen=True)
+class ModelPathStatus:
+    """Whether a model path (or the automatic search, for an empty path) gives a usable model.
+
+    ``name`` is the manifest name the path holds (or the automatic copy found); empty when none.
+    """
+
+    usable: bool
+    text: str
+    name: str = ""
+
+
+_SOURCES = {"app": "app models folder", "hf-cache": "Hugging Face cache", "user": "set by environment"}
+
+
+def model_path_status(kind: str, path: Any = None) -> ModelPathStatus:
+    """Check a user's folder (or checkpoint file) for a model of ``kind``; empty: the automatic search.
+
+    Reads file headers only (``engine.models.check``), so it is cheap enough for the GUI thread.
+    """
+    from engine.models import MANIFEST, model_status as _status
+    from engine.models.check import check_file, check_folder as _check
+
+    names = model_names(kind)
+    if not names:
+        return ModelPathStatus(False, f"unknown model kind {kind!r}")
+    if not path or not str(path).strip():
+        first_problem = None
+        for name in names:
+            status = _status(name)
+            if status.installed and status.location is not None:
+                source = _SOURCES.get(status.location.source, status.location.source)
+                return ModelPathStatus(True, f"Found automatically: {name} ({source})", name)
+            if status.state != "missing" and first_problem is None:
+                first_problem = f"{name} is {status.state} ({status.file}: {status.problem})"
+        text = first_problem or f"Not installed: download {names[0]} with Engine ▸ Models…"
+        return ModelPathStatus(False, text)
+    p = Path(str(path).strip()).expanduser()
+    if not p.exists():
+        return ModelPathStatus(False, "Not usable: no such file or folder")
+    specs = [MANIFEST[n] for n in names]
+    if p.is_file():
+        single = [s for s in specs if len(s.files) == 1]
+        if not single:
+            return ModelPathStatus(False, "Not usable: choose the model's folder, not a file")
+        spec = next((s for s in single if s.files[0] == p.name), single[0])
+        problem = check_file(spec, spec.files[0] if p.name == spec.files[0] else p.name, p)
+        if problem is not None:
+            return ModelPathStatus(False, f"Not usable: {problem.file}: {problem.reason}")
+        return ModelPathStatus(True, f"Usable: {spec.title}", spec.name)
+    first = None
+    for spec in specs:
+        problem = _check(spec, p)
+        if problem is None:
+            return ModelPathStatus(True, f"Usable: {spec.title}", spec.name)
+        first = first or problem
+    return ModelPathStatus(False, f"Not usable: {first.file}: {first.reason}")
 
 
 @dataclass

@@ -50,6 +50,9 @@ def build_actions(w) -> dict[str, QAction]:
     add("compare", "Compare with original (hold \\)", None, checkable=True)
     a["compare"].toggled.connect(w.canvas.set_show_original)
     add("models", "&Models…", w.show_models_dialog)
+    add("preferences", "&Preferences…", w.show_preferences, ["Ctrl+,"])
+    a["preferences"].setIcon(icon("mdi6.cog"))
+    a["preferences"].setMenuRole(QAction.MenuRole.PreferencesRole)
     add("about", "&About BrushEdit Studio", w.show_about)
 
     tools = QActionGroup(w)
@@ -89,6 +92,8 @@ def build_actions(w) -> dict[str, QAction]:
     m.addActions([a["close"], a["quit"]])
     m = mb.addMenu("&Edit")
     m.addActions([a["undo"], a["redo"]])
+    m.addSeparator()
+    m.addAction(a["preferences"])
     m = mb.addMenu("&View")
     m.addActions([a["zoom_in"], a["zoom_out"], a["fit"], a["actual_size"], a["compare"]])
     m.addSeparator()

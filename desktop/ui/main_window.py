@@ -25,10 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.engine_client import APP_VERSION, EngineClient, model_entries
+from desktop import engine_client
+from desktop.engine_client import APP_VERSION, EngineClient, default_service_factory, model_entries
 from desktop.ui.actions import build_actions
 from desktop.ui.autosave import Autosaver
 from desktop.ui.dialogs.models_dialog import ModelsDialog
+from desktop.ui.dialogs.preferences import Preferences, PreferencesMixin, has_saved_preferences
 from desktop.ui.edit_controller import EditController
 from desktop.ui.error_text import for_display, missing_model_names
 from desktop.ui.file_actions import APP_NAME, FileActionsMixin
@@ -52,7 +54,7 @@ FEATURE_NEEDS = (
 )
 
 
-class MainWindow(FileActionsMixin, QMainWindow):
+class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
     def __init__(self, client=None, settings: QSettings | None = None, parent=None) -> None:
         super().__init__(parent)
         self.settings = settings if settings is not None else QSettings("BrushEdit", "BrushEdit Studio")
@@ -76,7 +78,16 @@ class MainWindow(FileActionsMixin, QMainWindow):
         cl.addWidget(self.canvas, 1)
         self.setCentralWidget(central)
 
-        self.client = client if client is not None else EngineClient()
+        # Edit ▸ Preferences…: the engine's device, model folders and instructor. A client the window
+        # builds starts with them; a client passed in keeps its own configuration until the user has
+        # saved preferences.
+        self.preferences = Preferences.load(self.settings)
+        self._prefs_dialog = None
+        if client is None:
+            client = EngineClient(default_service_factory(self._engine_config()))
+        elif has_saved_preferences(self.settings) and hasattr(client, "set_config"):
+            client.set_config(self._engine_config())
+        self.client = client
         self.controller = EditController(self.client, lambda: self.document, self)
 
         self.tools = {
@@ -99,6 +110,8 @@ class MainWindow(FileActionsMixin, QMainWindow):
         self.actions = build_actions(self)
         self._build_docks()
         self.instruction_panel.restore_settings(self.settings)
+        self.instruction_panel.set_instructor(self.preferences.instructor)
+        self.instruction_panel.instructor_changed.connect(self._on_panel_instructor)
         self.instruction_panel.set_document_open(False)
         self._build_status_bar()
         self._wire()
@@ -395,7 +408,8 @@ class MainWindow(FileActionsMixin, QMainWindow):
         self.settings.setValue("first_run/dismissed", True)
 
     def show_models_dialog(self) -> None:
-        self._models_dialog = ModelsDialog(self.client, self)
+        dirs = self.preferences.model_dirs() or None
+        self._models_dialog = ModelsDialog(self.client, self, entries=lambda: engine_client.model_entries(dirs))
         self._models_dialog.setModal(False)
         self._models_dialog.show()
 
@@ -405,7 +419,8 @@ class MainWindow(FileActionsMixin, QMainWindow):
             recovery = Autosaver.find_recovery(folder)
         except OSError:
             recovery = None
-        self._autosaver = Autosaver(lambda: self.document, folder=folder, parent=self)
+        self._autosaver = Autosaver(lambda: self.document, folder=folder, parent=self,
+                                    interval_s=self.preferences.autosave_minutes * 60)
         self._autosaver.start()
         self.controller.accepted.connect(lambda _layers: self._autosaver.save_now())
         if recovery is not None and self.document is None:

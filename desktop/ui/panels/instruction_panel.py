@@ -45,6 +45,8 @@ class InstructionPanel(QWidget):
     """
 
     run_requested = Signal()
+    # The user picked another instructor here; the window keeps it in the preferences (one setting).
+    instructor_changed = Signal(str)
     UPDATE_MS = 50
 
     def __init__(self, controller, parent=None):
@@ -161,6 +163,9 @@ class InstructionPanel(QWidget):
         res_layout.addWidget(self.working_size, 0, 1)
         self.engine = _combo(_ENGINES, d.engine)
         self.instructor = _combo(_INSTRUCTORS, "offline")
+        self.instructor.setToolTip("Who reads instructions; the same setting as Edit ▸ Preferences… ▸ Instructor")
+        self.instructor.currentIndexChanged.connect(
+            lambda _i: self.instructor_changed.emit(self.instructor.currentData()))
         form.addRow("Candidates", self.candidates)
         form.addRow("Steps", self.steps)
         form.addRow("Guidance", self.guidance)
@@ -340,6 +345,14 @@ class InstructionPanel(QWidget):
         self._say("plan", text, escaped=True)
         self.controller.apply_plan(plan)
         self.stage.setText("Plan ready: adjust the mask or caption, then Run")
+
+    def set_instructor(self, name: str) -> None:
+        """Show the instructor chosen elsewhere (Preferences) without echoing it back."""
+        self.instructor.blockSignals(True)
+        try:
+            _select(self.instructor, name)
+        finally:
+            self.instructor.blockSignals(False)
 
     def set_document_open(self, is_open: bool) -> None:
         """Plan and Run need a photo: greyed out (with the reason in the stage line) without one."""
