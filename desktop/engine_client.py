@@ -237,11 +237,15 @@ def model_path_status(kind: str, path: Any = None) -> ModelPathStatus:
         if problem is not None:
             return ModelPathStatus(False, f"Not usable: {problem.file}: {problem.reason}")
         return ModelPathStatus(True, f"Usable: {spec.title}", spec.name)
+    # Models of one kind with the same files (BrushNet variants, SD1.5 fine-tunes) cannot be told
+    # apart by their folder: name the model only where the layout does (SAM sizes, Qwen2-VL sizes).
+    same_layout = len({s.files for s in specs}) == 1
     first = None
     for spec in specs:
         problem = _check(spec, p)
         if problem is None:
-            return ModelPathStatus(True, f"Usable: {spec.title}", spec.name)
+            return ModelPathStatus(True, "Usable: all files present" if same_layout else f"Usable: {spec.title}",
+                                   spec.name)
         first = first or problem
     return ModelPathStatus(False, f"Not usable: {first.file}: {first.reason}")
 

@@ -112,6 +112,8 @@ class _ModelRow(QWidget):
         self.status_icon.setPixmap(qta.icon(glyph, color=color).pixmap(16, 16))
         self.status.setText(text)
         self.status.setStyleSheet(f"color: {ACCENT_OK if usable else ACCENT_BAD};")
+        self.status.setToolTip("" if usable or not self.path() else
+                               "Until this is fixed, the engine uses the copy it finds automatically, if any")
 
     def _browse(self) -> None:
         start = self.path() or os.path.expanduser("~")
@@ -346,7 +348,8 @@ class PreferencesDialog(QDialog):
         """The preferences as set in the dialog (the API key included)."""
         return Preferences(
             device=self.device.currentData(),
-            cpu_offload=self.cpu_offload.isChecked(),
+            # Offloading to the CPU means nothing when the CPU runs everything.
+            cpu_offload=self.cpu_offload.isChecked() and self.device.currentData() != "cpu",
             model_paths={kind: row.path() for kind, row in self.model_rows.items() if row.path()},
             instructor=self.instructor.currentData(),
             base_url=self.base_url.text().strip(),
@@ -433,6 +436,8 @@ class PreferencesMixin:
             dialog.raise_()
             dialog.activateWindow()
             return
+        if dialog is not None:
+            dialog.deleteLater()  # closed earlier: a fresh one shows the current preferences
         status = getattr(self.client, "last_status", None)
         last = ""
         if status is not None:

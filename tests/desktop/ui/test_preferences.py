@@ -109,6 +109,7 @@ def test_apply_sends_the_expected_engine_config(make_window, fake_client, tmp_pa
     w = make_window()
     qtbot.waitUntil(lambda: w._autosaver is not None, timeout=3000)
     dialog = open_prefs(w)
+    dialog.cpu_offload.setChecked(True)
     dialog.device.setCurrentIndex(dialog.device.findData("cpu"))
     assert not dialog.cpu_offload.isEnabled()  # offloading to the CPU means nothing on the CPU
     dialog.model_rows["brushnet"].set_path(str(folder))
@@ -137,6 +138,18 @@ def test_apply_sends_the_expected_engine_config(make_window, fake_client, tmp_pa
     config = fake_client.service.config
     assert (config.device, config.instructor, config.model_dirs) == ("auto", "offline", {})
     assert config.instructor_settings == {"api_key": SECRET}  # the session's key is kept
+
+
+def test_the_models_dialog_sees_the_chosen_folders(make_window, tmp_path, qtbot):
+    folder = brushnet_folder(tmp_path / "bn")
+    w = make_window()
+    dialog = open_prefs(w)
+    dialog.model_rows["brushnet"].set_path(str(folder))
+    click(dialog, QDialogButtonBox.StandardButton.Ok)
+    w.actions["models"].trigger()
+    entries = {e.name: e for e in w._models_dialog.entries}
+    assert entries["brushnet-x"].installed and not entries["sd15-realistic-vision"].installed
+    w._models_dialog.close()
 
 
 def test_the_real_engine_service_takes_the_config(tmp_path):
