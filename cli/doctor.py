@@ -77,46 +77,30 @@ def features(statuses: dict, gpu: dict | None) -> list[dict]:
             return "slow", f"needs about {need:.0f} GB of GPU memory, {gpu['name']} has {vram:.0f} GB: use --cpu-offload"
         return "yes", f"on {gpu['name']}"
 
-    out = []
-    brushnet, base = _installed_of("brushnet", statuses), _installed_of("sd15-base", statuses)
-    missing = ([] if brushnet else ["brushnet-x"]) + ([] if base else ["sd15-realistic-vision"])
-    if missing:
-        out.append({"feature": "inpaint with BrushEdit", "can_run": "no",
-                    "why": "missing weights: run: brushedit models download " + " ".join(missing)})
-    else:
-        state, why = gpu_note([brushnet[0], base[0]])
-        out.append({"feature": "inpaint with BrushEdit", "can_run": state,
-                    "why": f"{why} ({brushnet[0]} + {base[0]})"})
-    out.append({"feature": "remove with the fill engine", "can_run": "yes",
-                "why": "OpenCV fill: no weights, no GPU"})
-    out.append({"feature": "plan instructions (offline parser)", "can_run": "yes",
-                "why": "rule-based: no weights"})
-    vlm = _installed_of("instructor", statuses)
-    if vlm:
-        state, why = gpu_note([vlm[0]])
-        out.append({"feature": "plan instructions (local VLM)", "can_run": state, "why": f"{why} ({vlm[0]})"})
-    else:
-        out.append({"feature": "plan instructions (local VLM)", "can_run": "no",
-                    "why": "missing weights: run: brushedit models download qwen2-vl-7b (or qwen2-vl-2b)"})
-    has_key = bool(os.environ.get("OPENAI_API_KEY"))
-    out.append({"feature": "plan instructions (OpenAI)", "can_run": "yes" if has_key else "no",
-                "why": "OPENAI_API_KEY is set" if has_key else "set OPENAI_API_KEY to use it"})
-    gd, sam = _installed_of("grounding", statuses), _installed_of("sam", statuses)
-    missing = ([] if gd else ["grounding-dino-tiny"]) + ([] if sam else ["sam-vit-h"])
-    if missing:
-        out.append({"feature": "masks from instructions (GroundingDINO + SAM)", "can_run": "no",
-                    "why": "missing weights: run: brushedit models download " + " ".join(missing)})
-    else:
-        state, why = gpu_note([gd[0], sam[0]])
-        out.append({"feature": "masks from instructions (GroundingDINO + SAM)", "can_run": state,
-                    "why": f"{why} ({gd[0]} + {sam[0]})"})
-    if sam:
-        state, why = gpu_note([sam[0]])
-        out.append({"feature": "select by clicking (SAM)", "can_run": state, "why": f"{why} ({sam[0]})"})
-    else:
-        out.append({"feature": "select by clicking (SAM)", "can_run": "no",
-                    "why": "missing weights: run: brushedit models download sam-vit-h (or sam-vit-b)"})
-    return out
+    def needing(feature: str, kinds: list[tuple[str, str]], missing_hint: str = "") -> dict:
+        """A feature that needs one installed model of each kind (``(kind, default name)``)."""
+        found = [_installed_of(kind, statuses) for kind, _ in kinds]
+        missing = [default for (_, default), names in zip(kinds, found) if not names]
+        if missing:
+            return {"feature": feature, "can_run": "no",
+                    "why": "missing weights: run: brushedit models download " + " ".join(missing) + missing_hint}
+        chosen = [names[0] for names in found]
+        state, why = gpu_note(chosen)
+        return {"feature": feature, "can_run": state, "why": f"{why} ({' + '.join(chosen)})"}
+
+    key_var = next((v for v in ("BRUSHEDIT_API_KEY", "OPENAI_API_KEY") if os.environ.get(v)), None)
+    return [
+        needing("inpaint with BrushEdit", [("brushnet", "brushnet-x"), ("sd15-base", "sd15-realistic-vision")]),
+        {"feature": "remove with the fill engine", "can_run": "yes", "why": "OpenCV fill: no weights, no GPU"},
+        {"feature": "plan instructions (offline parser)", "can_run": "yes", "why": "rule-based: no weights"},
+        needing("plan instructions (local VLM)", [("instructor", "qwen2-vl-7b")], " (or qwen2-vl-2b)"),
+        {"feature": "plan instructions (OpenAI)", "can_run": "yes" if key_var else "no",
+         # The same variables the OpenAI-compatible backend reads (its key is never printed).
+         "why": f"{key_var} is set" if key_var else "set BRUSHEDIT_API_KEY or OPENAI_API_KEY to use it"},
+        needing("masks from instructions (GroundingDINO + SAM)",
+                [("grounding", "grounding-dino-tiny"), ("sam", "sam-vit-h")]),
+        needing("select by clicking (SAM)", [("sam", "sam-vit-h")], " (or sam-vit-b)"),
+    ]
 
 
 def collect() -> dict:

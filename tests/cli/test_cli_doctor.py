@@ -64,3 +64,14 @@ def test_doctor_reports_the_gpu(brushedit):
     assert abs(gpu["vram_gb"] - props.total_memory / 2**30) < 0.1
     features = {f["feature"]: f for f in report["features"]}
     assert features["remove with the fill engine"]["can_run"] == "yes"
+
+
+def test_doctor_counts_the_brushedit_api_key_as_the_backend_does(brushedit, isolated_env):
+    env = dict(isolated_env, BRUSHEDIT_API_KEY="sk-brushedit-secret")
+    env.pop("OPENAI_API_KEY", None)
+    r = brushedit("doctor", "--json", env=env)
+    assert r.code == 0, r
+    features = {f["feature"]: f for f in json.loads(r.out)["features"]}
+    assert features["plan instructions (OpenAI)"] == {
+        "feature": "plan instructions (OpenAI)", "can_run": "yes", "why": "BRUSHEDIT_API_KEY is set"}
+    assert "sk-brushedit-secret" not in r.out + r.err
