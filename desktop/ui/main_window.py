@@ -220,10 +220,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
     # --- documents ------------------------------------------------------------------------
     def set_document(self, doc) -> None:
         if self.document is not None:
-            try:
-                self.document.events.disconnect(self._on_doc_event)
-            except Exception:
-                pass
+            self.document.events.disconnect(self._on_doc_event)  # a no-op if not connected
         self.document = doc
         if doc is not None:
             doc.events.connect(self._on_doc_event)

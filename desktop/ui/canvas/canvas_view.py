@@ -77,10 +77,7 @@ class CanvasView(QWidget):
     def set_document(self, doc) -> None:
         """Show ``doc`` (or nothing for ``None``), fitted to the view."""
         if self.document is not None:
-            try:
-                self.document.events.disconnect(self._on_document_event)
-            except Exception:
-                pass
+            self.document.events.disconnect(self._on_document_event)  # a no-op if not connected
         self.document = doc
         self._preview = None
         w, h = (doc.width, doc.height) if doc is not None else (0, 0)

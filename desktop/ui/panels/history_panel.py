@@ -38,10 +38,7 @@ class HistoryPanel(QWidget):
 
     def set_document(self, doc) -> None:
         if self.document is not None:
-            try:
-                self.document.events.disconnect(self._on_event)
-            except Exception:
-                pass
+            self.document.events.disconnect(self._on_event)  # a no-op if not connected
         self.document = doc
         if doc is not None:
             doc.events.connect(self._on_event)

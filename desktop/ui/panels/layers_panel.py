@@ -163,10 +163,7 @@ class LayersPanel(QWidget):
     # --- document -------------------------------------------------------------------------
     def set_document(self, doc) -> None:
         if self.document is not None:
-            try:
-                self.document.events.disconnect(self._on_event)
-            except Exception:
-                pass
+            self.document.events.disconnect(self._on_event)  # a no-op if not connected
         self.document = doc
         self._known = set()
         if doc is not None:
