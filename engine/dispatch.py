@@ -206,7 +206,7 @@ class Engine:
     def unload(self) -> None:
         """Forget every loaded model (and free GPU memory when torch is loaded)."""
         self._cache.clear()
-        _empty_cuda_cache()
+        empty_cuda_cache()
 
     # --- locating weights -----------------------------------------------------------------
 
@@ -494,7 +494,7 @@ class Engine:
         if held is not None:  # a different model of this kind: free it before loading the next
             del self._cache[kind]
             held = None
-            _empty_cuda_cache()
+            empty_cuda_cache()
         if on_progress is not None:
             on_progress(0, 1, f"loading {kind}")
         obj = load()
@@ -525,7 +525,8 @@ def _torch_dtype(name: str | None):
     return {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}[name]
 
 
-def _empty_cuda_cache() -> None:
+def empty_cuda_cache() -> None:
+    """Return cached CUDA memory to the driver when torch is loaded (never imports torch)."""
     import sys
 
     torch = sys.modules.get("torch")

@@ -37,7 +37,7 @@ from engine.api import (
     Progress,
     SegmentRequest,
 )
-from engine.dispatch import Engine, EngineConfig
+from engine.dispatch import Engine, EngineConfig, empty_cuda_cache
 
 __all__ = ["Engine", "EngineConfig", "EngineService", "engine_status", "failure_of", "request_kind"]
 
@@ -382,7 +382,7 @@ class EngineService:
             failure = failure_of(exc, job.request, job_id, config)
             if failure.kind == "out-of-memory":
                 log.warning("job %s ran out of memory: %s", job_id, exc)
-                self._free_gpu_memory()
+                empty_cuda_cache()
             elif failure.kind in ("error",):
                 log.error("job %s failed", job_id, exc_info=exc)
             else:
@@ -406,14 +406,6 @@ class EngineService:
             log.exception("engine status failed")
             return
         self._post(status)
-
-    def _free_gpu_memory(self) -> None:
-        torch = sys.modules.get("torch")
-        if torch is not None:
-            try:
-                torch.cuda.empty_cache()
-            except Exception:  # pragma: no cover - best effort
-                pass
 
     def _release_engine(self) -> None:
         engine, self._engine = self._engine, None
