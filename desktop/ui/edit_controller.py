@@ -82,6 +82,10 @@ class EditController(QObject):
         self.client = client
         self._doc = document_getter
         self.plan: EditPlan | None = None
+        # The mask the user painted themselves when the last plan arrived (None: there was none, or
+        # it was an earlier plan's mask): a plan then proposes its mask instead of replacing theirs.
+        self.painted_mask: np.ndarray | None = None
+        self._plan_mask: np.ndarray | None = None  # what apply_plan last put on the document
         self.result: EditResult | None = None
         self.candidates: list = []
         self._jobs: dict[int, tuple[str, Any]] = {}  # job id -> (kind, context)
@@ -129,6 +133,17 @@ class EditController(QObject):
         if alternative is not None:
             label += f" (alternative {alternative + 1})"
         doc.set_mask(mask, label=label)
+        self._plan_mask = np.array(doc.mask, copy=True)
+
+    def use_painted_mask(self) -> bool:
+        """Put the mask the user painted before planning back on the document (one undo step);
+        False when there is none."""
+        doc = self._require_doc()
+        if doc is None or self.painted_mask is None or self.painted_mask.shape != (doc.height, doc.width):
+            return False
+        if not np.array_equal(doc.mask, self.painted_mask):
+            doc.set_mask(self.painted_mask, label="Your painted mask")
+        return True
 
     # --- painting -------------------------------------------------------------------------------
 
@@ -386,7 +401,17 @@ class EditController(QObject):
         if not self._still_current(doc):
             return
         self.plan = plan
+        self.painted_mask = self._user_painted_mask(doc)
         self.plan_ready.emit(plan)
+
+    def _user_painted_mask(self, doc: Any) -> np.ndarray | None:
+        """A copy of ``doc``'s mask when the user painted it (not empty, not the last plan's mask)."""
+        mask = doc.mask
+        if mask is None or mask_ops.is_empty(mask):
+            return None
+        if self._plan_mask is not None and self._plan_mask.shape == mask.shape and np.array_equal(mask, self._plan_mask):
+            return None
+        return np.array(mask, copy=True)
 
     def _inpaint_done(self, doc: Any, result: Any) -> None:
         if not self._still_current(doc):

@@ -315,18 +315,30 @@ class InstructionPanel(QWidget):
 
     # --- controller signals ---------------------------------------------------------------------------
 
+    PAINTED = "painted"  # the mask_choice entry for the mask the user painted before planning
+
     def _choose_mask(self, index: int) -> None:
-        if self.plan is not None:
-            alternative = self.mask_choice.itemData(index)
-            self.controller.apply_plan(self.plan, alternative)
+        if self.plan is None:
+            return
+        choice = self.mask_choice.itemData(index)
+        if choice == self.PAINTED:
+            self.controller.use_painted_mask()
+        else:
+            self.controller.apply_plan(self.plan, choice)
 
     def _on_plan(self, plan) -> None:
         self.plan = plan
+        # A mask painted before planning says where: keep it (as Photoshop's Generative Fill keeps
+        # the selection) and offer the instructor's mask as a choice instead of replacing it.
+        keep_painted = getattr(self.controller, "painted_mask", None) is not None
         self.mask_choice.clear()
-        self.mask_choice.addItem("Proposed", None)
+        if keep_painted:
+            self.mask_choice.addItem("Your painted mask", self.PAINTED)
+        self.mask_choice.addItem("Proposed" if not keep_painted else "Proposed by the instructor", None)
         for i in range(len(plan.candidate_masks)):
             self.mask_choice.addItem(f"Alternative {i + 1}", i)
-        self.mask_choice.setEnabled(bool(plan.candidate_masks))
+        self.mask_choice.setCurrentIndex(0)
+        self.mask_choice.setEnabled(self.mask_choice.count() > 1)
         self.category_label.setText(plan.category or "—")
         self.target_label.setText(plan.target or "—")
         self.caption.setText(plan.caption)
@@ -342,8 +354,12 @@ class InstructionPanel(QWidget):
             text += f" → “{html.escape(plan.caption)}”"
         if notes:
             text += f"<br><i>{html.escape(notes)}</i>"
+        if keep_painted:
+            text += ("<br><i>Kept your painted mask; pick “Proposed by the instructor” under Mask to use "
+                     "its mask instead.</i>")
         self._say("plan", text, escaped=True)
-        self.controller.apply_plan(plan)
+        if not keep_painted:
+            self.controller.apply_plan(plan)
         self.stage.setText("Plan ready: adjust the mask or caption, then Run")
 
     def set_instructor(self, name: str) -> None:

@@ -345,3 +345,53 @@ def test_run_without_a_plan_reads_an_instruction_but_paints_a_prompt_as_typed():
     assert prompt_from_text("a wooden bench") == ("a wooden bench", "", None)
     assert prompt_from_text("sunset sky") == ("sunset sky", "", None)
     assert prompt_from_text("") == ("", "", None)
+
+
+def _plan(panel, controller, qtbot, text):
+    panel.instruction.setPlainText(text)
+    with qtbot.waitSignal(controller.plan_ready, timeout=5000):
+        panel.request_plan()
+    return controller.plan
+
+
+def test_planning_keeps_a_painted_mask_and_offers_the_proposed_one(ui, qtbot):
+    client, controller, doc, panel, strip, _, services = ui
+    painted = np.zeros((doc.height, doc.width), np.uint8)
+    painted[5:30, 80:120] = 255
+    doc.set_mask(painted)
+    n = len(doc.history.entries)
+    plan = _plan(panel, controller, qtbot, "make the helmet gold")
+    # The user said where: the plan does not replace their mask, and says so.
+    assert np.array_equal(doc.mask, painted) and len(doc.history.entries) == n
+    assert panel.mask_choice.itemText(0) == "Your painted mask" and panel.mask_choice.isEnabled()
+    assert "Kept your painted mask" in panel.transcript.toPlainText()
+    # Picking the instructor's mask applies it (one undo step); picking theirs brings it back.
+    panel.mask_choice.setCurrentIndex(1)
+    panel.mask_choice.activated.emit(1)
+    assert np.array_equal(doc.mask, plan.mask) and len(doc.history.entries) == n + 1
+    panel.mask_choice.setCurrentIndex(0)
+    panel.mask_choice.activated.emit(0)
+    assert np.array_equal(doc.mask, painted) and doc.history.entries[-1] == "Your painted mask"
+    doc.undo()
+    assert np.array_equal(doc.mask, plan.mask)
+    doc.redo()
+    # Run paints the painted region with the plan's caption.
+    with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=bool):
+        panel.run()
+    req = services[0].submitted[-1]
+    assert np.array_equal(req.mask, painted) and req.prompt == plan.caption and req.category == plan.category
+
+
+def test_a_plan_after_a_plan_replaces_the_plan_mask_but_not_a_refined_one(ui, qtbot):
+    client, controller, doc, panel, *_ = ui
+    first = _plan(panel, controller, qtbot, "remove the flag")
+    assert np.array_equal(doc.mask, first.mask) and controller.painted_mask is None
+    # Planning again over the previous plan's own mask: nothing painted by hand, so it is replaced.
+    second = _plan(panel, controller, qtbot, "make the helmet gold")
+    assert controller.painted_mask is None and panel.mask_choice.itemText(0) == "Proposed"
+    assert np.array_equal(doc.mask, second.mask)
+    # The user refines the plan's mask with the brush: that is their mask now, and it is kept.
+    doc.mask_op("box", rect=(0, 0, 12, 12))
+    refined = np.array(doc.mask)
+    _plan(panel, controller, qtbot, "make it snowy")
+    assert np.array_equal(doc.mask, refined) and np.array_equal(controller.painted_mask, refined)
