@@ -136,6 +136,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         row.setContentsMargins(12, 6, 8, 6)
         self.banner_text = QLabel("<b>No AI model weights installed yet.</b> " + FEATURE_NEEDS)
         self.banner_text.setWordWrap(True)
+        self.banner_text.setToolTip(FEATURE_NEEDS)
         download = QPushButton(icon("models"), "Download models…")
         download.clicked.connect(self.show_models_dialog)
         dismiss = QPushButton("Dismiss")
@@ -347,7 +348,9 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         if kind == "missing-models":
             message, hint = (html.escape(t.rstrip(".")) for t in for_display(error, hint))
             fix = f" {hint}" + ("" if hint.endswith("…") else ".") if hint else ""
-            self.banner_text.setText(f"<b>{message}.</b>{fix}<br>" + FEATURE_NEEDS)
+            # One line: what is missing and the fix; what each feature needs stays a hover away.
+            self.banner_text.setText(f"<b>{message}.</b>{fix}")
+            self.banner_text.setToolTip(FEATURE_NEEDS)
             self.banner.show()
 
     def _on_controller_error(self, message: str, hint: str) -> None:
