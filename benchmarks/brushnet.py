@@ -132,7 +132,13 @@ def main(argv=None) -> dict:
     if args.compile:
         compile_pipeline(pipe)
     n_params = {k: sum(p.numel() for p in m.parameters()) for k, m in
-                (("unet", pipe.unet), ("brushnet", pipe.brushnet))}
+                (("unet", pipe.unet), ("brushnet", pipe.brushnet), ("vae", pipe.vae),
+                 ("text_encoder", pipe.text_encoder))}
+    # The weights alone in half precision: the floor under peak GPU memory (counted, not timed, so
+    # it holds on any machine; the 6 GB target leaves the rest for activations).
+    weights_half_gib = sum(n_params.values()) * 2 / 2**30
+    print(f"parameters: {', '.join(f'{k} {v / 1e6:.1f} M' for k, v in n_params.items())}; "
+          f"weights in fp16/bf16: {weights_half_gib:.2f} GiB", flush=True)
 
     def step_fn(n):
         x = torch.randn(2 * n, 4, lat, lat, generator=g).to(device, dtype)
@@ -188,6 +194,8 @@ def main(argv=None) -> dict:
         "machine": machine(device), "device": device.type, "dtype": str(dtype).replace("torch.", ""),
         "size": size, "compile": bool(args.compile),
         "params_unet": n_params["unet"], "params_brushnet": n_params["brushnet"],
+        "params_vae": n_params["vae"], "params_text_encoder": n_params["text_encoder"],
+        "weights_half_gib": round(weights_half_gib, 3),
         "plain_inpaint_unet_step_s": round(base_step, 5),
         "brushnet_step_s_1": round(step1, 5), "brushnet_step_s_4": round(step4, 5),
         "brushnet_to_plain_step_ratio": round(step1 / base_step, 3),
