@@ -132,3 +132,201 @@ def test_fill_layers_do_not_list_diffusion_settings_and_del_deletes(qtbot):
     QTest.keyClick(panel.tree, Qt.Key_Delete)
     assert [layer.name for layer in doc.layers] == ["Background"]
     assert "(Del)" in panel.buttons["delete"].toolTip()
+
+
+# --- drag to reorder -------------------------------------------------------------------------
+# Drops are simulated with the tree's own drag data and real drag events sent to its viewport at a
+# row's upper or lower half (no mouse), which is what Qt delivers at the end of a real drag.
+
+
+@pytest.fixture
+def stack(qtbot):
+    """A panel on a document of four layers: Background, A, B, C (C on top)."""
+    doc = Document.from_array(np.zeros((40, 60, 3), np.uint8))
+    for i, name in enumerate("ABC"):
+        doc.add_edit(np.full((10, 10, 3), 60 * (i + 1), np.uint8), offset=(5 * i, 5 * i), name=name)
+    panel = LayersPanel()
+    qtbot.addWidget(panel)
+    panel.resize(320, 520)  # every row visible, no scrolling
+    panel.show()
+    panel.set_document(doc)
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 4)
+    return doc, panel
+
+
+def _names(doc):
+    return [layer.name for layer in doc.layers]
+
+
+def _rows_match(panel, doc):
+    return [item.data(0, Qt.UserRole) for item in panel.layer_items()] == list(reversed(doc.layers))
+
+
+def _point(tree, row, where):
+    """A viewport point on ``row``: "above" / "below" its middle, or "empty" under the last row."""
+    from PySide6.QtCore import QPoint
+
+    if where == "empty":
+        rect = tree.visualItemRect(tree.topLevelItem(tree.topLevelItemCount() - 1))
+        assert rect.bottom() + 20 < tree.viewport().height()
+        return QPoint(rect.center().x(), rect.bottom() + 20)
+    rect = tree.visualItemRect(tree.topLevelItem(row))
+    return QPoint(rect.center().x(), rect.top() + 3 if where == "above" else rect.bottom() - 3)
+
+
+def _drop(tree, mime, point):
+    """Enter, move and drop ``mime`` at ``point``; returns the (enter, move, drop) events."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    args = (Qt.MoveAction | Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    enter = QDragEnterEvent(point, *args)
+    QApplication.sendEvent(tree.viewport(), enter)
+    move = QDragMoveEvent(point, *args)
+    QApplication.sendEvent(tree.viewport(), move)
+    drop = QDropEvent(QPointF(point), *args)
+    QApplication.sendEvent(tree.viewport(), drop)
+    return enter, move, drop
+
+
+def _drag_row(panel, row, target_row, where):
+    tree = panel.tree
+    item = tree.topLevelItem(row)
+    tree.setCurrentItem(item)  # pressing a row to drag it selects it
+    return _drop(tree, tree.mimeData([item]), _point(tree, target_row, where))
+
+
+def test_dragging_the_bottom_layer_to_the_top_and_back_one_undo_step_each(stack, qtbot):
+    doc, panel = stack
+    bg = doc.layers[0]
+    steps = doc.history.index
+    enter, move, drop = _drag_row(panel, 3, 0, "above")  # the Background row onto the top of the list
+    assert enter.isAccepted() and move.isAccepted() and drop.isAccepted()
+    assert drop.dropAction() == Qt.IgnoreAction  # Qt itself must not move or remove the item
+    assert _names(doc) == ["A", "B", "C", "Background"]
+    assert doc.history.index == steps + 1
+    qtbot.waitUntil(lambda: _rows_match(panel, doc))
+    assert panel.current_layer() is bg and panel.tree.currentItem() is panel.tree.topLevelItem(0)
+    assert panel.tree.topLevelItemCount() == 4  # nothing became a child of another row
+    assert all(panel.tree.topLevelItem(i).childCount() == 0 for i in range(4))
+
+    _drag_row(panel, 0, 3, "below")  # and back: the top row below the bottom one
+    assert _names(doc) == ["Background", "A", "B", "C"]
+    assert doc.history.index == steps + 2
+    qtbot.waitUntil(lambda: _rows_match(panel, doc))
+    assert panel.current_layer() is bg
+
+    doc.undo()  # one undo per drop
+    assert _names(doc) == ["A", "B", "C", "Background"]
+    doc.undo()
+    assert _names(doc) == ["Background", "A", "B", "C"]
+    qtbot.waitUntil(lambda: _rows_match(panel, doc))
+
+
+def test_dragging_the_top_layer_to_the_bottom(stack, qtbot):
+    doc, panel = stack
+    c = doc.layers[-1]
+    _drag_row(panel, 0, 3, "below")
+    assert _names(doc) == ["C", "Background", "A", "B"]
+    qtbot.waitUntil(lambda: _rows_match(panel, doc))
+    assert panel.current_layer() is c
+    assert panel.buttons["down"].isEnabled() is False and panel.buttons["up"].isEnabled()
+    doc.undo()
+    assert _names(doc) == ["Background", "A", "B", "C"]
+
+
+@pytest.mark.parametrize(("row", "target", "where", "expected"), [
+    (0, 1, "below", ["Background", "A", "C", "B"]),  # C under B
+    (0, 2, "above", ["Background", "A", "C", "B"]),  # the same line, from the other side
+    (0, 2, "below", ["Background", "C", "A", "B"]),
+    (3, 2, "above", ["A", "Background", "B", "C"]),  # Background just over A
+    (1, 0, "above", ["Background", "A", "C", "B"]),  # B to the top
+    (1, 3, "empty", ["B", "Background", "A", "C"]),  # the empty space under the rows = bottom
+])
+def test_a_drop_lands_where_the_indicator_line_is(stack, qtbot, row, target, where, expected):
+    doc, panel = stack
+    dragged = panel.layer_items()[row].data(0, Qt.UserRole)
+    steps = doc.history.index
+    _drag_row(panel, row, target, where)
+    assert _names(doc) == expected and doc.history.index == steps + 1
+    qtbot.waitUntil(lambda: _rows_match(panel, doc))
+    assert panel.current_layer() is dragged
+
+
+@pytest.mark.parametrize(("row", "target", "where"), [
+    (1, 1, "above"), (1, 1, "below"),  # onto itself
+    (1, 0, "below"), (1, 2, "above"),  # the lines right above and below it
+    (3, 3, "empty"),  # the bottom layer under the rows
+])
+def test_a_drop_on_the_same_place_does_nothing(stack, qtbot, row, target, where):
+    doc, panel = stack
+    dragged = panel.layer_items()[row].data(0, Qt.UserRole)
+    steps, before = doc.history.index, _names(doc)
+    *_, drop = _drag_row(panel, row, target, where)
+    assert drop.isAccepted() and drop.dropAction() == Qt.IgnoreAction
+    assert _names(doc) == before and doc.history.index == steps
+    assert _rows_match(panel, doc) and panel.current_layer() is dragged
+
+
+def test_onto_a_row_means_place_here_and_qt_never_moves_items(stack, qtbot):
+    from PySide6.QtWidgets import QAbstractItemView
+
+    doc, panel = stack
+    tree = panel.tree
+    on = QAbstractItemView.DropIndicatorPosition.OnItem
+    assert tree.target_row(3, 0, on) == 0 and tree.target_row(0, 3, on) == 3 and tree.target_row(1, 2, on) == 2
+    assert tree.target_row(2, 2, on) is None
+    assert tree.target_row(1, 0, QAbstractItemView.DropIndicatorPosition.OnViewport) is None
+    # No row takes drops into itself: Qt draws a line between rows, never a child slot.
+    assert not any(item.flags() & Qt.ItemIsDropEnabled for item in panel.layer_items())
+    assert tree.showDropIndicator() and tree.dragEnabled()
+    items = panel.layer_items()
+    _drag_row(panel, 3, 0, "above")
+    assert panel.layer_items() == items  # the drop itself left the rows alone...
+    qtbot.waitUntil(lambda: _rows_match(panel, doc))  # ...the refresh rebuilds them from the document
+    assert panel.tree.topLevelItemCount() == 4
+
+
+def test_foreign_drops_are_ignored_here(stack, qtbot, photo_path):
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtGui import QDragMoveEvent
+
+    doc, panel = stack
+    tree = panel.tree
+    steps, before = doc.history.index, _names(doc)
+    files = QMimeData()
+    files.setUrls([QUrl.fromLocalFile(str(photo_path))])
+    other = LayersPanel()  # a row dragged from another list (another document) is not ours either
+    qtbot.addWidget(other)
+    other.set_document(Document.from_array(np.zeros((8, 8, 3), np.uint8)))
+    for mime in (files, other.tree.mimeData([other.tree.topLevelItem(0)])):
+        enter, move, drop = _drop(tree, mime, _point(tree, 0, "above"))
+        assert not enter.isAccepted() and not move.isAccepted() and not drop.isAccepted()
+        move = QDragMoveEvent(_point(tree, 0, "above"), Qt.MoveAction, mime, Qt.LeftButton, Qt.NoModifier)
+        tree.dragMoveEvent(move)  # even if a move came without an accepted enter
+        assert not move.isAccepted()
+    stale = tree.mimeData([tree.topLevelItem(3)])
+    doc.remove_layer(doc.layers[-1])  # the rows are stale until the refresh runs: do not guess
+    _drop(tree, stale, _point(tree, 0, "above"))
+    assert _names(doc) == ["Background", "A", "B"]
+    doc.undo()
+    qtbot.waitUntil(lambda: _rows_match(panel, doc))
+    assert _names(doc) == before and doc.history.index == steps
+
+
+def test_files_dragged_over_the_layers_list_still_reach_the_window(make_window, photo_path):
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtGui import QDragEnterEvent
+    from PySide6.QtWidgets import QApplication
+
+    w = make_window()
+    w.open_path(photo_path)
+    tree = w.layers_panel.tree
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo_path))])
+    enter = QDragEnterEvent(tree.visualItemRect(tree.topLevelItem(0)).center(), Qt.CopyAction, mime,
+                            Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(tree.viewport(), enter)
+    assert enter.isAccepted()  # the tree ignored it, the window (which opens files) took it
+    assert "drag" in w.layers_panel.buttons["up"].toolTip() and "drag" in tree.toolTip().lower()
