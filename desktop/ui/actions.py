@@ -54,6 +54,8 @@ def build_actions(w) -> dict[str, QAction]:
     a["preferences"].setIcon(icon("mdi6.cog"))
     a["preferences"].setMenuRole(QAction.MenuRole.PreferencesRole)
     add("about", "&About BrushEdit Studio", w.show_about)
+    add("shortcuts", "&Keyboard shortcuts…", w.show_shortcuts, ["F1"])
+    a["shortcuts"].setIcon(icon("mdi6.keyboard-outline"))
 
     tools = QActionGroup(w)
     tools.setExclusive(True)
@@ -107,7 +109,7 @@ def build_actions(w) -> dict[str, QAction]:
     m = mb.addMenu("E&ngine")
     m.addAction(a["models"])
     m = mb.addMenu("&Help")
-    m.addAction(a["about"])
+    m.addActions([a["shortcuts"], a["about"]])
 
     top = QToolBar("File")
     top.setObjectName("fileToolbar")

@@ -452,6 +452,14 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
     def show_message(self, title: str, text: str) -> None:
         self._box(QMessageBox.Information, title, text).show()
 
+    def show_shortcuts(self) -> None:
+        """Help ▸ Keyboard shortcuts (F1): a non-modal, filterable table of every shortcut."""
+        from desktop.ui.dialogs.shortcuts_dialog import ShortcutsDialog
+
+        self._shortcuts_dialog = ShortcutsDialog(self.actions, self)
+        self._shortcuts_dialog.setModal(False)
+        self._shortcuts_dialog.show()
+
     def show_about(self) -> None:
         self.show_message(f"About {APP_NAME}", f"{APP_NAME} {APP_VERSION}\n\nA photo editor driven by a local BrushEdit agent: "
                           "paint, click or type an edit; every edit is a revertible layer.")
