@@ -12,6 +12,8 @@ CANVAS_BACKGROUND = QColor(34, 34, 36)
 TEXT = QColor(220, 220, 222)
 DISABLED_TEXT = QColor(120, 120, 124)
 MASK_TINT = QColor(255, 64, 96, 110)  # the edit mask shown over the photo
+MASK_OUTLINE_LIGHT = QColor(255, 255, 255)  # the mask's edge ("marching ants"): a light line...
+MASK_OUTLINE_DARK = QColor(0, 0, 0)  # ...under dark dashes, visible on any photo
 
 _QSS = """
 QMainWindow::separator { background: #202022; width: 3px; height: 3px; }

@@ -4,22 +4,37 @@ Zoom to the cursor with the wheel, fit (Ctrl+0) and 100 % (Ctrl+1), pan with Spa
 middle button, hold Backslash to see the original photo without edits (Krita's compare key).
 Only the tiles under the viewport are drawn, at the pyramid level that matches the zoom, and a
 document event re-renders only the tiles its dirty rect touches.
+
+The mask's edge is drawn as "marching ants" over its tint. The outline is traced off the GUI
+thread, once the mask has been still for a moment (not on every brush dab), at a resolution picked
+from the zoom, and kept as a path in image coordinates; the ants' timer only repaints it.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QRegion, QTransform
 from PySide6.QtWidgets import QWidget
 
 from desktop.ui import theme
+from desktop.ui.canvas.outline import MaskOutline, covered_cells, outline_scale
 from desktop.ui.canvas.tile_cache import TILE, TileCache, level_for_zoom
+
+log = logging.getLogger(__name__)
 
 MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
 WHEEL_STEP = 1.2
+OUTLINE_DELAY_MS = 120  # trace the mask's outline once the mask has been still this long
+ANTS_INTERVAL_MS = 110  # the ants march one pixel per tick (about 9 a second)
+ANTS_DASH = 4  # pixels of each colour
+ANTS_REPAINT_CELL = 32  # the ants repaint the squares of this many widget pixels the outline crosses
+
+_tracer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mask-outline")
 
 
 def mask_tint(region: np.ndarray, color: QColor = theme.MASK_TINT) -> QImage:
@@ -41,6 +56,7 @@ class CanvasView(QWidget):
 
     zoom_changed = Signal(float)
     cursor_moved = Signal(float, float)  # image coordinates under the mouse
+    _outline_traced = Signal(int, object)  # (generation, MaskOutline or None), from the tracing thread
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -59,7 +75,7 @@ class CanvasView(QWidget):
         self._space = False
         self._pan_from: QPointF | None = None
         self._tool_active = False
-        self.mask_visible = True
+        self._mask_visible = True
         self.render_budget_ms: float | None = 12.0  # tile rendering per paint; None = render all
         self._paint_started = 0.0
         self._rendered_in_paint = 0
@@ -72,6 +88,19 @@ class CanvasView(QWidget):
         self.mask_tiles = TileCache(self._mask_source, mask_tint)
         self.preview_tiles = TileCache(self._preview_source)
         self.original_tiles = TileCache(self._original_source)
+        # The mask's outline: traced after OUTLINE_DELAY_MS without mask changes, in a thread.
+        self._show_outline = True
+        self._outline: MaskOutline | None = None
+        self._outline_gen = 0  # bumped by every change the traced outline does not show yet
+        self._outline_dirty = False
+        self._outline_busy = False
+        self._outline_scale = 1
+        self._outline_timer = QTimer(self, singleShot=True, interval=OUTLINE_DELAY_MS)
+        self._outline_timer.timeout.connect(self._trace_outline)
+        self._outline_traced.connect(self._on_outline_traced, Qt.QueuedConnection)
+        self._ants_phase = 0
+        self._ants_timer = QTimer(self, interval=ANTS_INTERVAL_MS)
+        self._ants_timer.timeout.connect(self._march_ants)
 
     # --- document -------------------------------------------------------------------------
     def set_document(self, doc) -> None:
@@ -85,8 +114,11 @@ class CanvasView(QWidget):
             cache.reset(w, h)
         if doc is not None:
             doc.events.connect(self._on_document_event)
+        self._outline = None
         self._fit_mode = True
         self.fit()
+        self._invalidate_outline()
+        self._update_ants_timer()
 
     def set_preview(self, image) -> None:
         """Show ``image`` (``H x W x 3`` uint8, resized to the document when needed) instead of the
@@ -99,6 +131,7 @@ class CanvasView(QWidget):
                 image = cv2.resize(image, (self.document.width, self.document.height), interpolation=cv2.INTER_LINEAR)
         self._preview = image if self.document is not None else None
         self.preview_tiles.invalidate()
+        self._update_ants_timer()
         self.update()
 
     def set_live_preview(self, image, rect=None) -> None:
@@ -118,7 +151,9 @@ class CanvasView(QWidget):
         return self._live is not None
 
     def render_all(self) -> None:
-        """Render every tile the view needs now (screenshots, tests): no progressive rounds."""
+        """Render every tile the view needs now (screenshots, tests): no progressive rounds, and
+        the mask's outline traced for the current mask."""
+        self.flush_outline()
         budget, self.render_budget_ms = self.render_budget_ms, None
         try:
             self.grab()
@@ -138,7 +173,188 @@ class CanvasView(QWidget):
         """Show the bottom layer alone (the photo without edits) while ``on``."""
         if on != self._show_original:
             self._show_original = on
+            self._update_ants_timer()
             self.update()
+
+    @property
+    def mask_visible(self) -> bool:
+        """Whether the mask is shown (its tint and its outline)."""
+        return self._mask_visible
+
+    @mask_visible.setter
+    def mask_visible(self, on: bool) -> None:
+        on = bool(on)
+        if on != self._mask_visible:
+            self._mask_visible = on
+            self._update_ants_timer()
+            self.update()
+
+    # --- mask outline ("marching ants") ---------------------------------------------------
+    @property
+    def show_outline(self) -> bool:
+        return self._show_outline
+
+    def set_show_outline(self, on: bool) -> None:
+        """Draw the mask's edge as marching ants over its tint (the default) or not."""
+        on = bool(on)
+        if on != self._show_outline:
+            self._show_outline = on
+            self._update_ants_timer()
+            self.update()
+
+    @property
+    def mask_outline(self) -> MaskOutline | None:
+        """The traced outline (image coordinates) the canvas draws; it lags a mask change until
+        the next trace (see :attr:`outline_pending`)."""
+        return self._outline
+
+    @property
+    def outline_pending(self) -> bool:
+        """Whether a newer outline is still to be traced or on its way."""
+        return self._outline_dirty or self._outline_busy
+
+    @property
+    def ants_marching(self) -> bool:
+        """Whether the ants' animation timer runs."""
+        return self._ants_timer.isActive()
+
+    def flush_outline(self) -> None:
+        """Trace the outline now, in this thread, if it is out of date (tests, screenshots)."""
+        if not self._outline_dirty:
+            return
+        self._outline_timer.stop()
+        self._outline_gen += 1  # whatever the tracing thread is doing is stale now
+        self._accept_outline(self._trace(self.document, self._outline_scale))
+
+    def _invalidate_outline(self) -> None:
+        """The mask (or the resolution the outline needs) changed: trace again once it is still."""
+        self._outline_gen += 1
+        self._outline_dirty = True
+        self._outline_scale = self._wanted_outline_scale()
+        self._outline_timer.start()  # restarts: a stroke's dabs trace once, after the stroke
+
+    def _wanted_outline_scale(self) -> int:
+        return outline_scale(self._zoom * self.devicePixelRatioF())
+
+    def _check_outline_scale(self) -> None:
+        if self.document is not None and self._wanted_outline_scale() != self._outline_scale:
+            self._invalidate_outline()
+
+    @staticmethod
+    def _trace(doc, scale: int) -> MaskOutline | None:
+        if doc is None:
+            return None
+        try:
+            outline = MaskOutline.trace(doc.mask, scale)
+        except Exception:  # a bug here must not take the canvas down: no ants, the tint still shows
+            log.exception("tracing the mask outline failed")
+            return None
+        return None if outline.empty else outline
+
+    def _trace_outline(self) -> None:
+        if not self._outline_dirty or self._outline_busy:
+            return  # a trace in flight: its result (stale) starts the next one
+        if self.document is None:
+            self._accept_outline(None)
+            return
+        self._outline_busy = True
+        gen, doc, scale = self._outline_gen, self.document, self._outline_scale
+        signal, trace = self._outline_traced, CanvasView._trace
+
+        def work():
+            outline = trace(doc, scale)
+            try:
+                signal.emit(gen, outline)
+            except RuntimeError:  # the canvas is gone
+                pass
+
+        # The mask is read while the GUI thread may paint into it: a torn read is harmless, as
+        # every change bumps the generation and so discards the result.
+        _tracer.submit(work)
+
+    def _on_outline_traced(self, gen: int, outline) -> None:
+        self._outline_busy = False
+        if gen == self._outline_gen:
+            self._accept_outline(outline)
+        elif self._outline_dirty and not self._outline_timer.isActive():
+            self._trace_outline()
+
+    def _accept_outline(self, outline: MaskOutline | None) -> None:
+        old = self._outline_widget_rect()
+        self._outline = outline
+        self._outline_dirty = False
+        new = self._outline_widget_rect()
+        if not old.isEmpty() or not new.isEmpty():
+            self.update(old.united(new))
+        self._update_ants_timer()
+
+    def _outline_shown(self) -> bool:
+        return (self._outline is not None and self._show_outline and self._mask_visible
+                and self.document is not None and not self._show_original and self._preview is None)
+
+    def _update_ants_timer(self) -> None:
+        """Run the ants' timer only while they are on screen."""
+        if self._outline_shown() and self.isVisible() and not self.window().isMinimized():
+            if not self._ants_timer.isActive():
+                self._ants_timer.start()
+        else:
+            self._ants_timer.stop()
+
+    def _march_ants(self) -> None:
+        if self.window().isMinimized():  # still "visible" to Qt; nothing to see though
+            return
+        self._ants_phase = (self._ants_phase + 1) % (2 * ANTS_DASH)
+        region = self.outline_widget_region()
+        if not region.isEmpty():
+            self.update(region)  # a repaint of cached tiles along the outline, never a trace
+
+    def outline_widget_region(self) -> QRegion:
+        """The squares of the widget the outline passes through: what each step of the ants
+        repaints (not the whole bounding rect of a big mask)."""
+        region = QRegion()
+        if self._outline is None:
+            return region
+        cell = ANTS_REPAINT_CELL
+        grid = covered_cells(self._outline.boxes, (self._zoom, self._offset.x(), self._offset.y()),
+                             (self.width(), self.height()), cell)
+        padded = np.zeros((grid.shape[0], grid.shape[1] + 2), np.int8)
+        padded[:, 1:-1] = grid
+        for row, line in enumerate(np.diff(padded, axis=1)):
+            starts, ends = np.flatnonzero(line == 1), np.flatnonzero(line == -1)
+            for c0, c1 in zip(starts, ends):
+                region = region.united(QRect(int(c0) * cell, row * cell, int(c1 - c0) * cell, cell))
+        return region
+
+    def _outline_widget_rect(self) -> QRect:
+        """The widget rect the outline covers (clipped to the widget), empty without one."""
+        if self._outline is None:
+            return QRect()
+        rect = self.image_rect_to_widget(self._outline.bounds.getRect()).toAlignedRect()
+        return rect.adjusted(-2, -2, 2, 2).intersected(self.rect())
+
+    def _draw_outline(self, p: QPainter) -> None:
+        """The ants: a 1 px light line under dark dashes, in widget pixels at any zoom."""
+        p.save()
+        p.setRenderHint(QPainter.Antialiasing, False)
+        p.setTransform(QTransform(self._zoom, 0, 0, self._zoom, self._offset.x(), self._offset.y()))
+        p.setBrush(Qt.NoBrush)
+        light = QPen(theme.MASK_OUTLINE_LIGHT, 0)  # width 0: cosmetic, one device pixel
+        p.setPen(light)
+        p.drawPath(self._outline.path)
+        dark = QPen(theme.MASK_OUTLINE_DARK, 0)
+        dark.setDashPattern([ANTS_DASH, ANTS_DASH])
+        dark.setDashOffset(self._ants_phase)
+        p.setPen(dark)
+        p.drawPath(self._outline.path)
+        p.restore()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._update_ants_timer()
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self._update_ants_timer()
 
     def set_tool(self, tool) -> None:
         if self.tool is not None:
@@ -186,6 +402,7 @@ class CanvasView(QWidget):
         kind, rect = event.kind, getattr(event, "rect", None)
         if kind == "mask":
             self.mask_tiles.invalidate(rect)
+            self._invalidate_outline()
         elif kind in ("pixels", "layers"):
             self.image_tiles.invalidate(rect)
             self.original_tiles.invalidate(rect)
@@ -220,6 +437,7 @@ class CanvasView(QWidget):
         self._zoom = z
         self._offset = QPointF(anchor.x() - fixed.x() * z, anchor.y() - fixed.y() * z)
         self._fit_mode = False
+        self._check_outline_scale()
         self.zoom_changed.emit(z)
         self.update()
 
@@ -234,6 +452,7 @@ class CanvasView(QWidget):
             w, h = max(1, self.width() - 2 * margin), max(1, self.height() - 2 * margin)
             self._zoom = max(MIN_ZOOM, min(MAX_ZOOM, min(w / self.document.width, h / self.document.height)))
             self._center()
+        self._check_outline_scale()
         self.zoom_changed.emit(self._zoom)
         self.update()
 
@@ -307,6 +526,8 @@ class CanvasView(QWidget):
                     live, rect = self._live
                     p.setRenderHint(QPainter.SmoothPixmapTransform, True)
                     p.drawImage(self.image_rect_to_widget(rect), live)
+                if self._outline_shown():
+                    self._draw_outline(p)
         if self.tool is not None:
             self.tool.paint(p, self)
         p.end()

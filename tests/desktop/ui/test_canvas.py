@@ -210,3 +210,154 @@ def test_live_preview_is_drawn_over_its_region_only(canvas):
     canvas.set_live_preview(None)
     assert not canvas.live_previewing
     assert np.array_equal(_grab_rgb(canvas), before)
+
+
+# --- the mask's outline ("marching ants") -------------------------------------------------------
+def _box_mask(doc, rect):
+    x, y, w, h = rect
+    m = np.zeros((doc.height, doc.width), np.uint8)
+    m[y : y + h, x : x + w] = 255
+    return m
+
+
+def _traced(canvas, qtbot):
+    """Wait for the outline the canvas traces in the background after a mask change."""
+    qtbot.waitUntil(lambda: not canvas.outline_pending, timeout=5000)
+    return canvas.mask_outline
+
+
+def _extreme_pixels(shot, band):
+    """How many pixels of ``band`` (a boolean widget-sized array) are near black or near white."""
+    lo, hi = shot.max(axis=2) < 40, shot.min(axis=2) > 215
+    return int((lo & band).sum()), int((hi & band).sum())
+
+
+def _edge_band(canvas, rect, width=1):
+    """Widget pixels within ``width`` of image rect ``rect``'s edges."""
+    r = canvas.image_rect_to_widget(rect)
+    ys, xs = np.mgrid[0 : canvas.height(), 0 : canvas.width()]
+    near_x = (np.abs(xs - r.left()) <= width) | (np.abs(xs - r.right()) <= width)
+    near_y = (np.abs(ys - r.top()) <= width) | (np.abs(ys - r.bottom()) <= width)
+    inside_x = (xs >= r.left() - width) & (xs <= r.right() + width)
+    inside_y = (ys >= r.top() - width) & (ys <= r.bottom() + width)
+    return (near_x & inside_y) | (near_y & inside_x)
+
+
+def test_a_rectangular_mask_gets_an_outline_on_its_edges(canvas, qtbot):
+    doc = canvas.document
+    assert _traced(canvas, qtbot) is None and not canvas.ants_marching  # empty mask: no ants
+    doc.set_mask(_box_mask(doc, (40, 30, 200, 120)))
+    assert canvas.outline_pending  # traced once the mask is still, not in the event handler
+    outline = _traced(canvas, qtbot)
+    x, y, w, h = outline.bounds.getRect()
+    s = outline.scale
+    assert abs(x - 40) <= s and abs(y - 30) <= s and abs(x + w - 240) <= s and abs(y + h - 150) <= s
+    assert canvas.ants_marching
+    doc.mask_op("clear")
+    assert _traced(canvas, qtbot) is None and not canvas.ants_marching
+
+
+def test_painting_the_mask_starts_the_ants_and_undo_updates_the_outline(canvas, qtbot, monkeypatch):
+    from desktop.ui.canvas import canvas_view
+
+    traces = []
+    real = canvas_view.MaskOutline.trace.__func__
+    monkeypatch.setattr(canvas_view.MaskOutline, "trace",
+                        classmethod(lambda cls, *a, **kw: traces.append(1) or real(cls, *a, **kw)))
+    doc = canvas.document
+    _traced(canvas, qtbot)
+    assert not canvas.ants_marching
+    traces.clear()
+    doc.begin_mask_stroke("paint", 30, 1.0)
+    for i in range(12):
+        doc.mask_stroke_to(100 + 10 * i, 150)
+    doc.end_mask_stroke()
+    first = _traced(canvas, qtbot)
+    assert len(traces) == 1  # twelve dabs, one trace after the stroke
+    assert canvas.ants_marching
+    x, y, w, h = first.bounds.getRect()
+    assert 83 <= x <= 87 and 223 <= x + w <= 227 and 133 <= y <= 137 and 163 <= y + h <= 167  # 30 px dabs
+    doc.mask_op("dilate", 20)
+    grown = _traced(canvas, qtbot)
+    assert grown.bounds.width() > w + 30
+    doc.undo()
+    assert _traced(canvas, qtbot).bounds == first.bounds
+    doc.undo()
+    assert _traced(canvas, qtbot) is None and not canvas.ants_marching
+
+
+def test_the_ants_are_drawn_dark_and_light_on_the_edge_and_march(canvas, qtbot):
+    doc = canvas.document
+    rect = (60, 50, 240, 150)
+    doc.set_mask(_box_mask(doc, rect))
+    outline = _traced(canvas, qtbot)
+    band = _edge_band(canvas, rect)
+    with_ants = _grab_rgb(canvas)
+    dark, light = _extreme_pixels(with_ants, band)
+    perimeter = 2 * (canvas.image_rect_to_widget(rect).width() + canvas.image_rect_to_widget(rect).height())
+    assert dark > perimeter / 4 and light > perimeter / 4
+    canvas.set_show_outline(False)
+    assert not canvas.ants_marching
+    without = _grab_rgb(canvas)
+    assert sum(_extreme_pixels(without, band)) < (dark + light) / 10
+    assert np.array_equal(with_ants[~band], without[~band])  # only the edge changes
+    canvas.set_show_outline(True)
+    assert canvas.ants_marching
+    region = canvas.outline_widget_region()  # what each step of the ants repaints: the edge only
+    r = canvas.image_rect_to_widget(rect)
+    assert region.contains(r.topLeft().toPoint()) and region.contains(r.bottomRight().toPoint())
+    assert not region.contains(r.center().toPoint())
+    canvas._march_ants()  # what the timer does: the dashes move, the outline is not traced again
+    marched = _grab_rgb(canvas)
+    assert canvas.mask_outline is outline and not canvas.outline_pending
+    assert not np.array_equal(marched[band], with_ants[band])
+    assert _extreme_pixels(marched, band)[0] > perimeter / 4
+
+
+def test_compare_preview_and_hiding_stop_the_ants(canvas, qtbot):
+    doc = canvas.document
+    rect = (60, 50, 240, 150)
+    doc.set_mask(_box_mask(doc, rect))
+    _traced(canvas, qtbot)
+    band = _edge_band(canvas, rect)
+    assert canvas.ants_marching
+    canvas.setFocus()
+    qtbot.keyPress(canvas, Qt.Key_Backslash)  # compare: the original photo, no tint, no ants
+    assert not canvas.ants_marching
+    compare = _grab_rgb(canvas)
+    qtbot.keyRelease(canvas, Qt.Key_Backslash)
+    assert canvas.ants_marching
+    canvas.set_show_outline(False)
+    canvas.set_show_original(True)
+    assert np.array_equal(_grab_rgb(canvas), compare)  # the same as with no outline at all
+    canvas.set_show_original(False)
+    canvas.set_show_outline(True)
+    canvas.set_preview(np.full((doc.height, doc.width, 3), 128, np.uint8))  # a candidate
+    assert not canvas.ants_marching
+    assert sum(_extreme_pixels(_grab_rgb(canvas), band)) == 0
+    canvas.set_preview(None)
+    assert canvas.ants_marching
+    canvas.mask_visible = False
+    assert not canvas.ants_marching
+    canvas.mask_visible = True
+    canvas.hide()
+    assert not canvas.ants_marching
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    assert canvas.ants_marching
+
+
+def test_the_outline_is_traced_finer_when_zooming_in(qtbot):
+    view = CanvasView()
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    doc = Document.from_array(np.full((1500, 2400, 3), 90, np.uint8))
+    view.set_document(doc)
+    doc.set_mask(_box_mask(doc, (301, 203, 999, 777)))
+    coarse = _traced(view, qtbot)
+    assert coarse.scale * view.zoom() <= 1 and coarse.scale >= 2
+    view.set_zoom(1.0)
+    fine = _traced(view, qtbot)
+    assert fine.scale == 1 and fine.bounds.getRect() == (301, 203, 999, 777)
