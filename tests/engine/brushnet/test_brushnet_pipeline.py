@@ -140,3 +140,25 @@ def test_diffusers_from_pretrained_with_a_brushnet_component(tmp_path):
     m = np.zeros((64, 64), np.uint8)
     m[8:24, 8:24] = 255
     assert pipe("", img, m, num_inference_steps=1).images[0].shape == (64, 64, 3)
+
+
+def test_candidates_decoded_one_at_a_time_equal_the_batched_decode(tiny_pipe, chelsea, box_mask):
+    # On a GPU the VAE decodes candidates one by one (the peak of one image, not four); forced here
+    # on the CPU, it must give the batched decode's pixels, one VAE pass per candidate.
+    calls = []
+    handle = tiny_pipe.vae.decoder.register_forward_hook(lambda m, inputs, out: calls.append(inputs[0].shape[0]))
+    try:
+        assert tiny_pipe.decode_one_at_a_time is None and not tiny_pipe._decode_one_at_a_time(torch.zeros(3, 4, 8, 8))
+        img = np.ascontiguousarray(chelsea[:96, :128])
+        mask = box_mask(img.shape, 40, 30, 40, 30)
+        kw = dict(num_inference_steps=2, num_images_per_prompt=3)
+        batched = tiny_pipe("a cat", img, mask, generator=_gens(1, 2, 3), **kw).images
+        assert calls == [3]
+        tiny_pipe.decode_one_at_a_time = True
+        sliced = tiny_pipe("a cat", img, mask, generator=_gens(1, 2, 3), **kw).images
+        assert calls == [3, 1, 1, 1]
+    finally:
+        tiny_pipe.decode_one_at_a_time = None
+        handle.remove()
+    for a, b in zip(batched, sliced, strict=True):
+        assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
