@@ -166,6 +166,30 @@ class EditController(QObject):
             instruction=instruction, category=category, target=target,
         ))
 
+    def more(self) -> None:
+        """Paint as many candidates again, with the next seeds, and add them to the ones shown
+        (Generative Fill's "Generate" again: the variations so far are kept).
+
+        The same request is repeated (same image snapshot, mask, prompt and parameters), so every
+        candidate of the strip belongs to one edit and accepts the same way."""
+        doc = self._require_doc()
+        if doc is None:
+            return
+        result = self.result
+        if result is None or not self.candidates:
+            self.error.emit("No candidates to add to", "Run an edit first")
+            return
+        req = result.request
+        next_seed = (max(int(c.seed) for c in self.candidates) + 1) % (2**31)
+        request = InpaintRequest(image=req.image, mask=req.mask, prompt=req.prompt,
+                                 params=dataclasses.replace(req.params, seed=next_seed),
+                                 instruction=req.instruction, category=req.category, target=req.target)
+        try:
+            self._submit(request, "more", (doc, result))
+        except Exception as exc:  # e.g. the engine was shut down: say so, keep the candidates
+            log.exception("submit failed")
+            self.error.emit(f"The engine did not take the job: {exc}", "Restart BrushEdit Studio if this persists")
+
     def cancel(self) -> None:
         """Cancel this controller's running or waiting edit/plan jobs."""
         dropped = [t for t, kind in self._preparing.items() if kind != "segment"]
@@ -175,7 +199,7 @@ class EditController(QObject):
             self._update_busy()
             self.progress_changed.emit(0, 0, "cancelled")
         for job_id, (kind, _ctx) in list(self._jobs.items()):
-            if kind in ("inpaint", "plan", "rerun"):
+            if kind in ("inpaint", "plan", "rerun", "more"):
                 self.client.cancel(job_id)
 
     def preview_candidate(self, index: int | None) -> None:
@@ -339,11 +363,11 @@ class EditController(QObject):
             self.progress_changed.emit(step, total, stage)
 
     def _on_preview(self, job_id: int, image: object) -> None:
-        if job_id in self._jobs and self._jobs[job_id][0] in ("inpaint", "rerun"):
+        if job_id in self._jobs and self._jobs[job_id][0] in ("inpaint", "rerun", "more"):
             self.step_preview.emit(image)
 
     def _on_preview_region(self, job_id: int, image: object, rect: object) -> None:
-        if job_id in self._jobs and self._jobs[job_id][0] in ("inpaint", "rerun"):
+        if job_id in self._jobs and self._jobs[job_id][0] in ("inpaint", "rerun", "more"):
             self._live_job = job_id
             self.live_preview.emit(image, rect)
 
@@ -365,6 +389,8 @@ class EditController(QObject):
                 self._inpaint_done(context, result)
             elif kind == "rerun":
                 self._rerun_done(context, result)
+            elif kind == "more":
+                self._more_done(context, result)
             elif kind == "segment":
                 self._segment_done(job_id, context, result)
         finally:
@@ -422,6 +448,14 @@ class EditController(QObject):
         self.candidates_changed.emit(list(self.candidates))
         if self.candidates:
             self.preview_candidate(0)
+
+    def _more_done(self, context: Any, result: Any) -> None:
+        doc, base = context
+        self.progress_changed.emit(0, 0, "done")
+        if not self._still_current(doc) or self.result is not base:
+            return  # accepted, discarded or replaced by a new run meanwhile: nothing to add to
+        self.candidates.extend(result.candidates)
+        self.candidates_changed.emit(list(self.candidates))
 
     def _rerun_done(self, context: Any, result: Any) -> None:
         doc, layer = context

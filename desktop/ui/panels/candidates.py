@@ -97,14 +97,19 @@ class CandidateStrip(QWidget):
         self.accept_button = QPushButton("Accept")
         self.accept_button.setToolTip("Keep the selected candidates, each as its own edit layer "
                                       "(or double-click a thumbnail)")
+        self.more_button = QPushButton("More")
+        self.more_button.setToolTip("Paint as many candidates again with the next seeds and add them here "
+                                    "(the ones shown are kept)")
         self.discard_button = QPushButton("Discard")
         self.discard_button.setToolTip("Drop every candidate; the image stays as it was")
         actions.addWidget(self.accept_button)
+        actions.addWidget(self.more_button)
         actions.addWidget(self.discard_button)
         root.addLayout(actions)
 
         self.accept_button.clicked.connect(self.accept_selected)
         self.discard_button.clicked.connect(controller.discard)
+        self.more_button.clicked.connect(controller.more)
         controller.candidates_changed.connect(self.set_candidates)
         controller.step_preview.connect(self._on_step_preview)
         controller.busy_changed.connect(self._on_busy)
@@ -195,6 +200,7 @@ class CandidateStrip(QWidget):
         self.accept_button.setEnabled(have and (n > 0 or len(self.buttons) == 1))
         self.accept_button.setText(f"Accept {n} as layers" if n > 1 else "Accept")
         self.discard_button.setEnabled(have)
+        self.more_button.setEnabled(have and not getattr(self.controller, "busy", False))
         self.hint.setVisible(not have)
         # No empty box: the strip shows only with candidates or a live preview.
         self.scroll.setVisible(have or not self.live.isHidden())

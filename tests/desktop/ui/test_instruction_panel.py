@@ -395,3 +395,47 @@ def test_a_plan_after_a_plan_replaces_the_plan_mask_but_not_a_refined_one(ui, qt
     refined = np.array(doc.mask)
     _plan(panel, controller, qtbot, "make it snowy")
     assert np.array_equal(doc.mask, refined) and np.array_equal(controller.painted_mask, refined)
+
+
+def test_more_adds_candidates_with_the_next_seeds_and_keeps_the_first_ones(ui, qtbot):
+    client, controller, doc, panel, strip, _, services = ui
+    doc.mask_op("box", rect=(20, 20, 40, 40))
+    panel.candidates.setValue(2)
+    panel.seed.setValue(100)
+    panel.seed_lock.setChecked(True)
+    panel.instruction.setPlainText("a red hat")
+    with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=bool):
+        panel.run()
+    first = list(controller.candidates)
+    assert [c.seed for c in first] == [100, 101]
+    assert strip.more_button.isEnabled() and not strip.more_button.isHidden()
+    with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=lambda c: len(c) == 4):
+        qtbot.mouseClick(strip.more_button, Qt.LeftButton)
+    assert [c.seed for c in controller.candidates] == [100, 101, 102, 103]
+    assert controller.candidates[:2] == first and len(strip.buttons) == 4
+    # The same edit again: same snapshot, mask and prompt; only the seed moved on.
+    a, b = services[0].submitted[-2:]
+    assert b.image is a.image and np.array_equal(b.mask, a.mask) and b.prompt == a.prompt == "a red hat"
+    assert b.params.seed == 102 and b.params.num_candidates == 2 and b.job_id != a.job_id
+    layers = controller.accept([3])
+    assert len(layers) == 1 and layers[0].provenance.seed == 103
+
+
+def test_more_results_are_dropped_when_the_candidates_were_discarded(ui, qtbot):
+    client, controller, doc, panel, strip, _, services = ui
+    client.start()
+    doc.mask_op("box", rect=(20, 20, 40, 40))
+    panel.instruction.setPlainText("a red hat")
+    with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=bool):
+        panel.run()
+    services[0].steps, services[0].step_delay = 20, 0.01
+    controller.more()
+    assert controller.busy and not strip.more_button.isEnabled()
+    controller.discard()
+    qtbot.waitUntil(lambda: not controller.busy, timeout=5000)
+    assert controller.candidates == [] and strip.buttons == []
+    # Without candidates there is nothing to add to: a clear message, no job.
+    n = len(services[0].submitted)
+    with qtbot.waitSignal(controller.error, timeout=1000):
+        controller.more()
+    assert len(services[0].submitted) == n
