@@ -118,6 +118,12 @@ class CandidateStrip(QWidget):
     # --- public ---------------------------------------------------------------------------------------
 
     def set_candidates(self, candidates: list) -> None:
+        # More appends to the same list: keep what the user had selected among the first ones.
+        shown = getattr(self, "_shown", [])
+        appended = bool(shown) and len(candidates) > len(shown) and all(
+            a is b for a, b in zip(shown, candidates))
+        checked = [b.isChecked() for b in self.buttons] if appended else []
+        self._shown = list(candidates)
         for b in self.buttons:
             b.removeEventFilter(self)
             b.hide()  # now: deleteLater waits for the event loop, the strip must look empty at once
@@ -137,7 +143,10 @@ class CandidateStrip(QWidget):
             b.toggled.connect(self._update_actions)
             self.row.insertWidget(self.row.count() - 1, b)
             self.buttons.append(b)
-        if self.buttons:
+        if checked:
+            for b, on in zip(self.buttons, checked):
+                b.setChecked(on)
+        elif self.buttons:
             # The first candidate is what the canvas shows when the edit ends: selected, so Accept
             # keeps what the user sees (Photoshop's first variation), and others can be added.
             self.buttons[0].setChecked(True)

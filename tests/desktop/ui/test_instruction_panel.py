@@ -409,10 +409,13 @@ def test_more_adds_candidates_with_the_next_seeds_and_keeps_the_first_ones(ui, q
     first = list(controller.candidates)
     assert [c.seed for c in first] == [100, 101]
     assert strip.more_button.isEnabled() and not strip.more_button.isHidden()
+    strip.buttons[0].setChecked(False)
+    strip.buttons[1].setChecked(True)  # the user picked the second one before asking for more
     with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=lambda c: len(c) == 4):
         qtbot.mouseClick(strip.more_button, Qt.LeftButton)
     assert [c.seed for c in controller.candidates] == [100, 101, 102, 103]
     assert controller.candidates[:2] == first and len(strip.buttons) == 4
+    assert strip.selected() == [1]  # the selection survives; the new ones come unselected
     # The same edit again: same snapshot, mask and prompt; only the seed moved on.
     a, b = services[0].submitted[-2:]
     assert b.image is a.image and np.array_equal(b.mask, a.mask) and b.prompt == a.prompt == "a red hat"
