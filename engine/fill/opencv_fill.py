@@ -1,13 +1,17 @@
-"""``run_fill``: remove what the mask covers with OpenCV's Telea or Navier-Stokes inpainting.
+"""``run_fill``: remove what the mask covers without weights or a GPU.
 
-It needs no weights and no GPU, so it is the fallback engine for removal. It takes and returns the
-same request and result types as the BrushNet path, with the same blending rule (mask feathered
-outward only) and the same ``bbox`` meaning. Only a crop around the mask is processed, and large
-holes are filled at reduced resolution (the fill is smooth anyway), so a 24 MP photo is quick.
+Two kinds of fill: ``"patch"``, an exemplar fill that copies real texture from around the hole
+(multi-scale PatchMatch, :mod:`engine.fill.patch_fill`), and OpenCV's diffusion inpainting,
+``"telea"`` / ``"ns"`` (Navier-Stokes), which is smooth and fine for small holes but smears big
+ones. It is the fallback engine for removal. It takes and returns the same request and result
+types as the BrushNet path, with the same blending rule (mask feathered outward only) and the same
+``bbox`` meaning. Only a crop around the mask is processed, at most ``MAX_WORK_SIDE`` px long,
+and resized back, so a 24 MP photo is quick.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Callable
 
@@ -15,13 +19,18 @@ import cv2
 import numpy as np
 
 from engine.api import Cancelled, Candidate, EditResult, EngineError, InpaintRequest
+from engine.fill.patch_fill import patch_fill
 from engine.segment import mask_ops
 
-FILL_METHODS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS, "navier-stokes": cv2.INPAINT_NS}
+PATCH = "patch"
+DIFFUSION_METHODS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS, "navier-stokes": cv2.INPAINT_NS}
+FILL_METHODS = (PATCH, *DIFFUSION_METHODS)
+DEFAULT_METHOD = "telea"
 BLEND_KERNEL = 21
 MIN_IMAGE_SIDE = 64
-MAX_WORK_SIDE = 768  # the crop is filled at most at this long side (the fill is smooth anyway)
+MAX_WORK_SIDE = 768  # the crop is filled at most at this long side, then resized back
 WORK_RADIUS = 5  # px at working resolution; Telea's cost grows with its square
+PATCH_CONTEXT = 0.5  # the patch fill copies from a margin of this fraction of the hole's size
 
 
 def _check(request: InpaintRequest) -> tuple[np.ndarray, np.ndarray]:
@@ -42,7 +51,7 @@ def run_fill(
     *,
     on_progress: Callable[[int, int], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
-    method: str = "telea",
+    method: str = DEFAULT_METHOD,
 ) -> EditResult:
     """Fill ``request.mask`` of ``request.image`` from its surroundings.
 
@@ -53,24 +62,31 @@ def run_fill(
     on_progress : callable, optional
         ``on_progress(step, total)``: prepare, crop, then one step per candidate.
     is_cancelled : callable, optional
-        Checked between the steps; raises :class:`engine.api.Cancelled`.
-    method : {"telea", "ns"}
-        OpenCV's Telea (fast marching) or Navier-Stokes inpainting.
+        Checked between the steps (and, for ``"patch"``, between its iterations); raises
+        :class:`engine.api.Cancelled`.
+    method : {"patch", "telea", "ns"}
+        ``"patch"``: exemplar fill copying texture from around the hole (a crop of half the hole's
+        size around it), see :func:`engine.fill.patch_fill.patch_fill`. ``"telea"`` /
+        ``"ns"``: OpenCV's Telea (fast marching) or Navier-Stokes inpainting (smooth).
 
     Returns
     -------
     EditResult
-        ``engine="fill"``, ``params.num_candidates`` full-size candidates, each a different variant
-        (Telea / Navier-Stokes, small / wide neighbourhood; see :func:`fill_variants`) since the fill
-        itself is deterministic. Each ``bbox`` is the mask's bounding box grown by the feather;
-        pixels outside it equal the input's.
+        ``engine="fill"``, ``params.num_candidates`` full-size candidates. With ``"patch"``,
+        candidate ``i`` is the fill with seed ``seed + i`` (``params.seed``, or a random one when
+        it is None), and ``run_fill`` with that seed alone gives the same pixels. With
+        ``"telea"`` / ``"ns"`` each candidate is a different variant (Telea / Navier-Stokes,
+        small / wide neighbourhood; see :func:`fill_variants`) since those fills are
+        deterministic; ``seed + i`` only numbers them. Each ``bbox`` is the mask's bounding box
+        grown by the feather; pixels outside it equal the input's.
     """
     t0 = time.perf_counter()
     if method not in FILL_METHODS:
         raise EngineError(f"unknown fill method {method!r}; use one of {sorted(FILL_METHODS)}", kind="bad-input")
     p = request.params
     n = max(1, int(p.num_candidates))
-    variants = fill_variants(method, n)
+    exemplar = method == PATCH
+    variants = [(PATCH, 0)] * n if exemplar else fill_variants(method, n)
     total = 2 + n
 
     def step(i: int) -> None:
@@ -83,8 +99,10 @@ def run_fill(
     step(0)
     H, W = mask.shape
     bx, by, bw, bh = mask_ops.bbox(mask)
-    # The crop needs the feather ring plus a border of known pixels to fill from.
-    margin = BLEND_KERNEL + max(16, max(bw, bh) // 8)
+    # The crop needs the feather ring plus a border of known pixels to fill from; the patch fill
+    # copies texture from that border, so it gets a wider one.
+    context = int(max(bw, bh) * PATCH_CONTEXT) if exemplar else max(bw, bh) // 8
+    margin = BLEND_KERNEL + max(16, context)
     x0, y0 = max(0, bx - margin), max(0, by - margin)
     x1, y1 = min(W, bx + bw + margin), min(H, by + bh + margin)
     crop, cmask = image[y0:y1, x0:x1], mask[y0:y1, x0:x1]
@@ -105,11 +123,17 @@ def run_fill(
     reach = kernel // 2 + 1 if kernel > 1 else 0
     bx0, by0 = max(0, bx - reach), max(0, by - reach)
     bbox = (bx0, by0, min(W, bx + bw + reach) - bx0, min(H, by + bh + reach) - by0)
-    seed = int(p.seed) if p.seed is not None else 0
+    if p.seed is not None:
+        seed = int(p.seed)
+    else:  # the patch fill is random: pick a seed and report it, as the BrushNet path does
+        seed = secrets.randbelow(2**31 - 1 - n) if exemplar else 0
     step(1)
     candidates = []
     for i, (name, radius) in enumerate(variants):
-        filled = cv2.inpaint(np.ascontiguousarray(small), smask, radius, FILL_METHODS[name])
+        if name == PATCH:
+            filled = patch_fill(np.ascontiguousarray(small), smask, seed=seed + i, is_cancelled=is_cancelled)
+        else:
+            filled = cv2.inpaint(np.ascontiguousarray(small), smask, radius, DIFFUSION_METHODS[name])
         if s < 1.0:
             filled = cv2.resize(filled, (cw, ch), interpolation=cv2.INTER_CUBIC)
         patch = np.clip(np.rint(crop.astype(np.float32) * (1 - a) + filled.astype(np.float32) * a),
@@ -120,16 +144,16 @@ def run_fill(
         candidates.append(Candidate(image=out, seed=seed + i, bbox=bbox))
         step(2 + i)
     step(total)
-    model = "opencv-" + "+".join(dict.fromkeys(name for name, _ in variants))
+    model = "patchmatch" if exemplar else "opencv-" + "+".join(dict.fromkeys(name for name, _ in variants))
     return EditResult(request=request, candidates=tuple(candidates), engine="fill", model=model,
                       seconds=time.perf_counter() - t0)
 
 
 def fill_variants(method: str, n: int) -> list[tuple[str, int]]:
-    """The ``(method, radius)`` of each of ``n`` candidates: the chosen method first, then the
-    other one, then both again with a wider neighbourhood. Candidate ``i`` is always the same
+    """The ``(method, radius)`` of each of ``n`` candidates of a diffusion ``method`` ("telea" or
+    "ns"): the chosen method first, then the other one, then both again with a wider neighbourhood. Candidate ``i`` is always the same
     variant; its "seed" ``seed + i`` only numbers it (the fill has no randomness)."""
-    first = "ns" if FILL_METHODS[method] == cv2.INPAINT_NS else "telea"
+    first = "ns" if DIFFUSION_METHODS[method] == cv2.INPAINT_NS else "telea"
     other = "telea" if first == "ns" else "ns"
     cycle = [(first, WORK_RADIUS), (other, WORK_RADIUS), (first, 3 * WORK_RADIUS), (other, 3 * WORK_RADIUS)]
     return [cycle[i % len(cycle)] for i in range(n)]
