@@ -42,6 +42,8 @@ DEPTH_CAP = 30.0  # px; deeper patches all get the same (lowest) confidence
 SIGMA_SCALE = 1.0
 PEEL_POWER = 2.0
 MEMBRANE_SWEEPS = 30  # Jacobi sweeps per level of the colour-adaptation membrane
+PEEL_MAX_LAYERS = 16  # deeper holes are peeled in thicker rings (up to r px), or not at all
+MAX_START_TARGETS = 60_000  # a coarsest level bigger than this (a vast hole, a thin frame): Telea
 COARSEST_THICKNESS = 1.0  # the coarsest level has the hole about this many patches thick
 _CW = 512  # per-target arrays are laid out as rows of this width for cv2.remap (< SHRT_MAX)
 
@@ -99,7 +101,17 @@ def patch_fill(
 
     check()
     pyramid = _pyramid(img, hole, r)
-    if pyramid is None:  # no source patch anywhere: a diffusion fill is the best there is
+    start = None
+    if pyramid is not None:
+        coarsest = pyramid[-1][1]
+        depth = float(cv2.distanceTransform(coarsest.astype(np.uint8), cv2.DIST_L2, 3).max())
+        if depth <= r * PEEL_MAX_LAYERS:
+            start = "peel"
+        elif _targets(coarsest, r) <= MAX_START_TARGETS:
+            start = "smooth"
+    if start is None:
+        # No patch lies outside the hole, or the known pixels are too thin a frame around a vast
+        # hole to build a pyramid on: a diffusion fill is the best (and only affordable) answer.
         filled = cv2.inpaint(img, hole.astype(np.uint8) * 255, 5, cv2.INPAINT_TELEA)
         out[hole] = filled[hole]
         if on_progress is not None:
@@ -122,16 +134,22 @@ def patch_fill(
     for i in range(n - 1, -1, -1):
         check()
         lv = _Level(pyramid[i][0], pyramid[i][1], r)
+        wide = False
         if coarse is None:
-            lv.start(rng)
+            if start == "peel":
+                lv.peel(rng, check)
+            else:  # a smooth first guess and a random field, which needs a wide first search
+                lv.smooth_start(rng)
+                wide = True
         else:
             lv.start_from(coarse, rng)
             tick()
         em, pm = schedule[i]
         for _ in range(em):
             check()
-            for it in range(pm):
-                lv.search(rng)
+            for _ in range(pm):
+                lv.search(rng, wide=wide)
+                wide = False
             lv.vote()
             tick()
         coarse = lv
@@ -218,6 +236,12 @@ def _downsample(img: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarr
     H, W = hole.shape
     small = cv2.resize(img, (W // 2, H // 2), interpolation=cv2.INTER_AREA)
     return small, hole.reshape(H // 2, 2, W // 2, 2).any(axis=(1, 3))
+
+
+def _targets(hole: np.ndarray, r: int) -> int:
+    """How many pixels have a patch touching the hole."""
+    k = 2 * r + 1
+    return int(np.count_nonzero(cv2.dilate(hole.astype(np.uint8), np.ones((k, k), np.uint8))))
 
 
 def _valid_sources(hole: np.ndarray, r: int) -> np.ndarray:
@@ -313,18 +337,22 @@ class _Level:
         flat = np.clip(cy, 0, self.H - 1) * self.W + np.clip(cx, 0, self.W - 1)
         return self.valid_flat[flat] & self.active
 
-    def start(self, rng: np.random.Generator) -> None:
+    def peel(self, rng: np.random.Generator, check: Callable[[], None]) -> None:
         """Coarsest level: a random field, then the hole filled from its edge inward ("onion peel").
 
         Each ring of the hole is matched on the pixels already known (the distance only counts
         those) and voted, so the first guess is made of copied patches rather than a smooth
-        diffusion, which would pull in smooth sources.
+        diffusion, which would pull in smooth sources. Rings are 1 px thick, up to ``r`` px when
+        the hole is deep (at most about ``PEEL_MAX_LAYERS`` rings).
         """
         self.sy, self.sx = self._random_sources(rng, self.Np)
         filled = ~self.hole
         self.img[self.hole] = 0
-        ring = np.ones((3, 3), np.uint8)
+        depth = float(cv2.distanceTransform(self.hole.astype(np.uint8), cv2.DIST_L2, 3).max())
+        step = int(min(self.r, max(1, np.ceil(depth / PEEL_MAX_LAYERS))))
+        ring = np.ones((2 * step + 1, 2 * step + 1), np.uint8)
         while True:
+            check()
             left = self.hole & ~filled
             if not left.any():
                 break
@@ -337,6 +365,12 @@ class _Level:
             self.vote(only=front[self.hy[: self.Nh], self.hx[: self.Nh]])
             filled = filled | front
         self.known = None
+        self._refresh()
+
+    def smooth_start(self, rng: np.random.Generator) -> None:
+        """Coarsest level of a hole too deep to peel: a diffusion first guess, a random field."""
+        self.img = cv2.inpaint(self.img, self.hole.astype(np.uint8) * 255, 3, cv2.INPAINT_TELEA)
+        self.sy, self.sx = self._random_sources(rng, self.Np)
         self._refresh()
 
     def start_from(self, coarse: "_Level", rng: np.random.Generator) -> None:

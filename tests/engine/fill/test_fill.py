@@ -25,7 +25,7 @@ def _outside_bbox(c, shape):
     return keep
 
 
-@pytest.mark.parametrize("method", ["telea", "ns"])
+@pytest.mark.parametrize("method", ["telea", "ns", "patch"])
 def test_fill_paints_the_hole_from_its_surroundings(coffee, method):
     img = coffee.copy()
     mask = mask_ops.box_mask(img.shape, (250, 150, 60, 40))
@@ -88,9 +88,10 @@ def test_mask_of_another_size_is_resized_with_a_warning(coffee):
     assert 180 < x + w / 2 < 240 and 100 < y + h / 2 < 140
 
 
-def test_several_candidates_are_different_variants_and_each_is_reproducible(coffee):
+def test_several_diffusion_candidates_are_different_variants_and_each_is_reproducible(coffee):
+    # Telea is no longer the default (the patch fill is): ask for it to test its variant cycle.
     mask = mask_ops.ellipse_mask(coffee.shape, (200, 150, 120, 90))
-    res = run_fill(InpaintRequest(coffee, mask, params=EditParams(seed=10, num_candidates=3)))
+    res = run_fill(InpaintRequest(coffee, mask, params=EditParams(seed=10, num_candidates=3)), method="telea")
     assert [c.seed for c in res.candidates] == [10, 11, 12]
     assert res.model == "opencv-telea+ns"
     images = [c.image for c in res.candidates]
