@@ -65,7 +65,7 @@ def run_fill(
         Checked between the steps (and, for ``"patch"``, between its iterations); raises
         :class:`engine.api.Cancelled`.
     method : {"patch", "telea", "ns"}
-        ``"patch"``: exemplar fill copying texture from around the hole (a crop of half the hole's
+        ``"patch"`` (the default): exemplar fill copying texture from around the hole (a crop of half the hole's
         size around it), see :func:`engine.fill.patch_fill.patch_fill`. ``"telea"`` /
         ``"ns"``: OpenCV's Telea (fast marching) or Navier-Stokes inpainting (smooth).
 

@@ -16,7 +16,14 @@ copies real texture from around the hole instead, after the ideas of Wexler, She
   of squared RGB differences, gathered with ``cv2.remap`` offset by offset;
 - the hole is then rebuilt by voting: each hole pixel averages what the overlapping patches' sources
   say it should be, weighted by how well each patch matched (Wexler's weights). Search and vote
-  alternate a few times (an EM iteration), then the field is upsampled to the next finer scale.
+  alternate a few times (an EM iteration), then the field is upsampled to the next finer scale;
+- the coarsest scale is first filled from the hole's edge inward ("onion peel": each ring matched on
+  the pixels already known), so the start is copied texture, not a smooth guess that would attract
+  smooth sources (a hole too deep to peel starts from Telea; a vast hole in a thin frame of known
+  pixels, or one no patch fits beside, gets Telea only);
+- at the end, the mismatch between the fill and the known pixels on the 1 px ring around the hole
+  is spread smoothly over the hole (a membrane, as in Poisson cloning), so copied patches take
+  the local brightness and colour and leave no seam.
 
 Cost grows with the number of target pixels (about linearly), not with the image size; the
 engine (:func:`engine.fill.run_fill`) crops around the hole and works at most at 768 px.
@@ -39,8 +46,8 @@ MIN_SOURCES = 64  # a level needs at least this many source patches to be search
 GROUP_PIXELS = 1 << 16  # remap calls gather about this many pixels at once (fewer calls on small levels)
 CONFIDENCE_BASE = 1.3  # Wexler et al.: confidence falls as CONFIDENCE_BASE ** -depth
 DEPTH_CAP = 30.0  # px; deeper patches all get the same (lowest) confidence
-SIGMA_SCALE = 1.0
-PEEL_POWER = 2.0
+SIGMA_SCALE = 1.0  # vote weights exp(-d / (2 sigma2)), sigma2 = SIGMA_SCALE x the 75th percentile of d
+PEEL_POWER = 2.0  # during the peel a patch weighs (known fraction) ** PEEL_POWER
 MEMBRANE_SWEEPS = 30  # Jacobi sweeps per level of the colour-adaptation membrane
 PEEL_MAX_LAYERS = 16  # deeper holes are peeled in thicker rings (up to r px), or not at all
 MAX_START_TARGETS = 60_000  # a coarsest level bigger than this (a vast hole, a thin frame): Telea
