@@ -10,7 +10,7 @@ Choosing the painter (``EditParams.engine``)
     BrushNet on SD1.5. Needs the base and BrushNet weights; runs on CUDA when there is a GPU, else on
     the CPU (slowly: the user asked for it by name).
 ``"fill"``
-    The classical OpenCV fill: no weights, only sensible for removals.
+    The classical fill (exemplar PatchMatch, or OpenCV Telea/NS): no weights, only sensible for removals.
 ``"auto"``
     BrushEdit when its weights are found *and* a usable device exists. A usable device is a CUDA
     GPU, or the CPU when the configuration says ``device="cpu"`` explicitly: with ``device="auto"``
