@@ -27,6 +27,7 @@ DIFFUSION_METHODS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS, "navier-s
 FILL_METHODS = (PATCH, *DIFFUSION_METHODS)
 DEFAULT_METHOD = PATCH  # benchmarks/fill.py: copies texture (Telea smears), PSNR within 0.5 dB
 BLEND_KERNEL = 21
+PROGRESS_PER_FILL = 20  # progress steps per patch-fill candidate
 MIN_IMAGE_SIDE = 64
 MAX_WORK_SIDE = 768  # the crop is filled at most at this long side, then resized back
 WORK_RADIUS = 5  # px at working resolution; Telea's cost grows with its square
@@ -60,7 +61,8 @@ def run_fill(
     request : InpaintRequest
         Image ``H x W x 3`` uint8 (>= 64 px), mask 255 = remove; the prompt is ignored.
     on_progress : callable, optional
-        ``on_progress(step, total)``: prepare, crop, then one step per candidate.
+        ``on_progress(step, total)``, increasing: prepare, crop, then per candidate one step
+        (``"telea"``/``"ns"``) or :data:`PROGRESS_PER_FILL` steps following its iterations (``"patch"``).
     is_cancelled : callable, optional
         Checked between the steps (and, for ``"patch"``, between its iterations); raises
         :class:`engine.api.Cancelled`.
@@ -87,13 +89,25 @@ def run_fill(
     n = max(1, int(p.num_candidates))
     exemplar = method == PATCH
     variants = [(PATCH, 0)] * n if exemplar else fill_variants(method, n)
-    total = 2 + n
+    # A patch candidate takes a second or more: report its iterations too, as PROGRESS_PER_FILL
+    # sub-steps, so the bar moves smoothly; a diffusion candidate is one step.
+    per = PROGRESS_PER_FILL if exemplar else 1
+    total = 2 + n * per
+    last = -1
 
     def step(i: int) -> None:
+        nonlocal last
         if is_cancelled is not None and is_cancelled():
             raise Cancelled()
-        if on_progress is not None:
+        if on_progress is not None and i > last:
+            last = i
             on_progress(i, total)
+
+    def inner(i: int) -> Callable[[int, int], None]:
+        def report(done: int, of: int) -> None:
+            if on_progress is not None and of > 0:
+                step(2 + i * per + min(per - 1, done * per // of))
+        return report
 
     image, mask = _check(request)
     step(0)
@@ -131,7 +145,8 @@ def run_fill(
     candidates = []
     for i, (name, radius) in enumerate(variants):
         if name == PATCH:
-            filled = patch_fill(np.ascontiguousarray(small), smask, seed=seed + i, is_cancelled=is_cancelled)
+            filled = patch_fill(np.ascontiguousarray(small), smask, seed=seed + i, is_cancelled=is_cancelled,
+                                on_progress=inner(i))
         else:
             filled = cv2.inpaint(np.ascontiguousarray(small), smask, radius, DIFFUSION_METHODS[name])
         if s < 1.0:
@@ -142,7 +157,7 @@ def run_fill(
         out = image.copy()
         out[y0:y1, x0:x1] = patch
         candidates.append(Candidate(image=out, seed=seed + i, bbox=bbox))
-        step(2 + i)
+        step(2 + (i + 1) * per - 1)
     step(total)
     model = "patchmatch" if exemplar else "opencv-" + "+".join(dict.fromkeys(name for name, _ in variants))
     return EditResult(request=request, candidates=tuple(candidates), engine="fill", model=model,

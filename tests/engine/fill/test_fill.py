@@ -65,7 +65,18 @@ def test_a_24mp_photo_with_a_big_hole(coffee):
     assert c.seed == 5 and c.image.shape == big.shape
     free = mask_ops.feather_outward(mask, 21) == 0
     assert np.array_equal(c.image[free], big[free])
-    assert progress[-1] == (3, 3)  # prepare, crop, one candidate
+    # prepare, crop, then the patch fill's own iterations: a bar that moves, never backwards
+    steps = [s for s, _ in progress]
+    assert progress[-1] == (progress[-1][1], progress[-1][1]) and len(set(steps)) > 5
+    assert steps == sorted(set(steps)) and {t for _, t in progress} == {progress[-1][1]}
+
+
+def test_diffusion_fill_reports_one_step_per_candidate(coffee):
+    mask = mask_ops.ellipse_mask(coffee.shape, (200, 150, 80, 60))
+    progress = []
+    run_fill(InpaintRequest(coffee, mask, params=EditParams(num_candidates=2)), method="telea",
+             on_progress=lambda s, t: progress.append((s, t)))
+    assert progress == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]  # prepare, crop, two candidates, done
 
 
 def test_fill_errors(coffee):
