@@ -29,7 +29,9 @@ WIDGET_SHORTCUTS: tuple[tuple[str, str, str], ...] = (
     ("Canvas", "Compare with the original while held", "\\"),
     ("Layers", "Delete the selected layer", "Del / Backspace"),
     ("Layers", "Rename the selected layer", "F2, or double-click"),
-    ("Candidates", "Accept a candidate", "Double-click its thumbnail"),
+    ("Candidates", "Accept a candidate", "Double-click its thumbnail, or Enter"),
+    ("Candidates", "Look through the candidates", "← →"),
+    ("Candidates", "Select / unselect the focused candidate", "Space"),
 )
 
 

@@ -138,7 +138,9 @@ class CandidateStrip(QWidget):
             b.setIconSize(QSize(THUMB, THUMB))
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
             b.setText(f"seed {cand.seed}")
-            b.setToolTip(f"Candidate {i + 1}, seed {cand.seed}. Double-click to accept")
+            b.setToolTip(f"Candidate {i + 1}, seed {cand.seed}. Double-click or Enter to accept; "
+                         "← → to look through the candidates, Space to select")
+            b.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             b.installEventFilter(self)
             b.toggled.connect(self._update_actions)
             self.row.insertWidget(self.row.count() - 1, b)
@@ -180,7 +182,29 @@ class CandidateStrip(QWidget):
             elif t == QEvent.Type.MouseButtonDblClick:
                 self.accept_one(i)
                 return True
+            elif t == QEvent.Type.FocusIn:
+                self._hover(i)  # looking through with the keyboard previews like hovering
+            elif t == QEvent.Type.KeyPress:
+                return self._key(i, event.key())
         return super().eventFilter(obj, event)
+
+    def _key(self, index: int, key: int) -> bool:
+        """Arrows move through the candidates (previewing each), Enter accepts the selected ones
+        (or the focused one when none is selected); Space (the button's own) toggles selection."""
+        if key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            j = index + (1 if key == Qt.Key.Key_Right else -1)
+            if 0 <= j < len(self.buttons):
+                self.buttons[j].setFocus(Qt.FocusReason.OtherFocusReason)
+                self.scroll.ensureWidgetVisible(self.buttons[j])
+                self._hover(j)
+            return True
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if self.selected():
+                self.accept_selected()
+            else:
+                self.accept_one(index)
+            return True
+        return False
 
     def _hover(self, index: int | None) -> None:
         if index == self._hovered:

@@ -442,3 +442,32 @@ def test_more_results_are_dropped_when_the_candidates_were_discarded(ui, qtbot):
     with qtbot.waitSignal(controller.error, timeout=1000):
         controller.more()
     assert len(services[0].submitted) == n
+
+
+def test_candidate_strip_keyboard_arrows_preview_space_selects_enter_accepts(ui, qtbot):
+    client, controller, doc, panel, strip, _, _ = ui
+    doc.set_mask(np.pad(np.full((40, 40), 255, np.uint8), 44))
+    previews = []
+    controller.preview_changed.connect(previews.append)
+    panel.candidates.setValue(3)
+    with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=bool):
+        controller.run("a moon", panel.params())
+    qtbot.keyClick(strip.buttons[0], Qt.Key_Right)
+    assert np.array_equal(previews[-1], controller.candidates[1].image)
+    qtbot.keyClick(strip.buttons[1], Qt.Key_Right)
+    assert np.array_equal(previews[-1], controller.candidates[2].image)
+    qtbot.keyClick(strip.buttons[2], Qt.Key_Right)  # the end: stays
+    assert np.array_equal(previews[-1], controller.candidates[2].image)
+    qtbot.keyClick(strip.buttons[2], Qt.Key_Left)
+    assert np.array_equal(previews[-1], controller.candidates[1].image)
+    strip.buttons[0].setChecked(False)
+    n = len(doc.layers)
+    seed = controller.candidates[1].seed
+    qtbot.keyClick(strip.buttons[1], Qt.Key_Return)  # nothing selected: the focused one
+    assert len(doc.layers) == n + 1 and doc.layers[-1].provenance.seed == seed
+    with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=bool):
+        controller.run("a moon", panel.params())
+    qtbot.keyClick(strip.buttons[2], Qt.Key_Space)  # Space selects the third as well as the first
+    assert strip.selected() == [0, 2]
+    qtbot.keyClick(strip.buttons[1], Qt.Key_Enter)  # Enter keeps the selected ones
+    assert len(doc.layers) == n + 3
