@@ -46,6 +46,8 @@ from desktop.ui.tools.brush import MaskBrushTool
 from desktop.ui.tools.sam_click import SamClickTool
 from desktop.ui.tools.shapes import ShapeMaskTool
 
+FIRST_RUN_TEXT = ("<b>No AI models installed yet.</b> Painting, masks and the fill engine work now; generative "
+                  "fill, click-to-select and instructions need models.")
 FEATURE_NEEDS = (
     "Painting, masks and the classic <b>fill</b> engine work now. "
     "<b>Generative fill</b> needs BrushNet + Stable Diffusion 1.5 (brushnet-x, sd15-realistic-vision); "
@@ -134,7 +136,9 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         banner.setStyleSheet("#firstRunBanner { background: #2c3a4f; border-bottom: 1px solid #3d8ef0; }")
         row = QHBoxLayout(banner)
         row.setContentsMargins(12, 6, 8, 6)
-        self.banner_text = QLabel("<b>No AI model weights installed yet.</b> " + FEATURE_NEEDS)
+        # Short (one line on a laptop screen); what each feature needs is in the tooltip and the
+        # Models dialog.
+        self.banner_text = QLabel(FIRST_RUN_TEXT)
         self.banner_text.setWordWrap(True)
         self.banner_text.setToolTip(FEATURE_NEEDS)
         download = QPushButton(icon("models"), "Download models…")
