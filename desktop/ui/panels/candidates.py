@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -70,7 +71,10 @@ class CandidateStrip(QWidget):
         self.scroll.setWidgetResizable(True)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setFixedHeight(THUMB + 30)
+        # Room for the thumbnail, its seed label and the horizontal scroll bar that several
+        # candidates bring in a narrow dock (without it the bar would cover the labels).
+        bar = self.scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.scroll.setFixedHeight(THUMB + 2 * self.fontMetrics().height() + 14 + bar)
         self.row_widget = QWidget()
         # A selected candidate must read as selected: the accent frame of the theme.
         self.row_widget.setStyleSheet(

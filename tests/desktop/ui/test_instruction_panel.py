@@ -471,3 +471,15 @@ def test_candidate_strip_keyboard_arrows_preview_space_selects_enter_accepts(ui,
     assert strip.selected() == [0, 2]
     qtbot.keyClick(strip.buttons[1], Qt.Key_Enter)  # Enter keeps the selected ones
     assert len(doc.layers) == n + 3
+
+
+def test_candidate_labels_stay_visible_above_the_scroll_bar_in_a_narrow_dock(ui, qtbot):
+    client, controller, doc, panel, strip, _, _ = ui
+    doc.set_mask(np.pad(np.full((40, 40), 255, np.uint8), 44))
+    panel.candidates.setValue(4)
+    with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=bool):
+        controller.run("a moon", panel.params())
+    strip.resize(220, strip.sizeHint().height())
+    qtbot.waitUntil(lambda: strip.scroll.horizontalScrollBar().isVisible(), timeout=2000)
+    # The whole thumbnail and its seed label fit in what the scroll bar leaves.
+    assert strip.scroll.viewport().height() >= strip.buttons[0].sizeHint().height()
