@@ -446,12 +446,9 @@ def test_more_results_are_dropped_when_the_candidates_were_discarded(ui, qtbot):
 
 def test_candidate_strip_keyboard_arrows_preview_space_selects_enter_accepts(ui, qtbot):
     client, controller, doc, panel, strip, _, _ = ui
-    doc.set_mask(np.pad(np.full((40, 40), 255, np.uint8), 44))
     previews = []
     controller.preview_changed.connect(previews.append)
-    panel.candidates.setValue(3)
-    with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=bool):
-        controller.run("a moon", panel.params())
+    _paint_moons(qtbot, controller, doc, panel, 3)
     qtbot.keyClick(strip.buttons[0], Qt.Key_Right)
     assert np.array_equal(previews[-1], controller.candidates[1].image)
     qtbot.keyClick(strip.buttons[1], Qt.Key_Right)
@@ -465,8 +462,7 @@ def test_candidate_strip_keyboard_arrows_preview_space_selects_enter_accepts(ui,
     seed = controller.candidates[1].seed
     qtbot.keyClick(strip.buttons[1], Qt.Key_Return)  # nothing selected: the focused one
     assert len(doc.layers) == n + 1 and doc.layers[-1].provenance.seed == seed
-    with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=bool):
-        controller.run("a moon", panel.params())
+    _paint_moons(qtbot, controller, doc, panel, 3)
     qtbot.keyClick(strip.buttons[2], Qt.Key_Space)  # Space selects the third as well as the first
     assert strip.selected() == [0, 2]
     qtbot.keyClick(strip.buttons[1], Qt.Key_Enter)  # Enter keeps the selected ones
@@ -475,11 +471,16 @@ def test_candidate_strip_keyboard_arrows_preview_space_selects_enter_accepts(ui,
 
 def test_candidate_labels_stay_visible_above_the_scroll_bar_in_a_narrow_dock(ui, qtbot):
     client, controller, doc, panel, strip, _, _ = ui
-    doc.set_mask(np.pad(np.full((40, 40), 255, np.uint8), 44))
-    panel.candidates.setValue(4)
-    with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=bool):
-        controller.run("a moon", panel.params())
+    _paint_moons(qtbot, controller, doc, panel, 4)
     strip.resize(220, strip.sizeHint().height())
     qtbot.waitUntil(lambda: strip.scroll.horizontalScrollBar().isVisible(), timeout=2000)
     # The whole thumbnail and its seed label fit in what the scroll bar leaves.
     assert strip.scroll.viewport().height() >= strip.buttons[0].sizeHint().height()
+
+
+def _paint_moons(qtbot, controller, doc, panel, n):
+    """Mask a square and paint ``n`` candidates of "a moon" on the fake engine."""
+    doc.set_mask(np.pad(np.full((40, 40), 255, np.uint8), 44))
+    panel.candidates.setValue(n)
+    with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=bool):
+        controller.run("a moon", panel.params())
