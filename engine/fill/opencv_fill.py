@@ -6,7 +6,8 @@ Two kinds of fill: ``"patch"``, an exemplar fill that copies real texture from a
 ones. It is the fallback engine for removal. It takes and returns the same request and result
 types as the BrushNet path, with the same blending rule (mask feathered outward only) and the same
 ``bbox`` meaning. Only a crop around the mask is processed, at most ``MAX_WORK_SIDE`` px long,
-and resized back, so a 24 MP photo is quick.
+and resized back, so a 24 MP photo is quick; the patch fill searches at that size but rebuilds the
+hole at the crop's own resolution (see :mod:`engine.fill.patch_fill`), so it stays sharp.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ MIN_IMAGE_SIDE = 64
 MAX_WORK_SIDE = 768  # the crop is filled at most at this long side, then resized back
 WORK_RADIUS = 5  # px at working resolution; Telea's cost grows with its square
 PATCH_CONTEXT = 0.5  # the patch fill copies from a margin of this fraction of the hole's size
+FULL_RES_DETAIL = True  # carry the patch fill up to the crop's own resolution (False: upscale it; benchmarks)
 
 
 def _check(request: InpaintRequest) -> tuple[np.ndarray, np.ndarray]:
@@ -145,11 +147,14 @@ def run_fill(
     candidates = []
     for i, (name, radius) in enumerate(variants):
         if name == PATCH:
+            # Searched at the working size, then carried up to the crop's resolution, so the hole
+            # gets full-resolution texture rather than an upscaled (soft) one.
+            detail = (crop, cmask) if s < 1.0 and FULL_RES_DETAIL else None
             filled = patch_fill(np.ascontiguousarray(small), smask, seed=seed + i, is_cancelled=is_cancelled,
-                                on_progress=inner(i))
+                                on_progress=inner(i), detail=detail)
         else:
             filled = cv2.inpaint(np.ascontiguousarray(small), smask, radius, DIFFUSION_METHODS[name])
-        if s < 1.0:
+        if filled.shape[:2] != (ch, cw):
             filled = cv2.resize(filled, (cw, ch), interpolation=cv2.INTER_CUBIC)
         patch = np.clip(np.rint(crop.astype(np.float32) * (1 - a) + filled.astype(np.float32) * a),
                         0, 255).astype(np.uint8)

@@ -211,3 +211,124 @@ def test_run_fill_patch_cancel_inside_the_fill(chelsea):
     with pytest.raises(Cancelled):
         run_fill(InpaintRequest(chelsea, mask, params=EditParams(seed=1)), method="patch", is_cancelled=cancelled)
     assert len(calls) == 5
+
+
+# -- full-resolution detail (the fill carried up from the working size) ----------------------------
+
+def _crisp_texture(h: int, w: int) -> np.ndarray:
+    """Gravel mirror-tiled to ``h x w``: sharp at every pixel (no upscaling blur)."""
+    from skimage import data
+
+    t = np.dstack([data.gravel()] * 3)
+    t = np.concatenate([t, t[:, ::-1]], axis=1)
+    t = np.concatenate([t, t[::-1]], axis=0)
+    return np.ascontiguousarray(np.tile(t, (h // t.shape[0] + 1, w // t.shape[1] + 1, 1))[:h, :w])
+
+
+@pytest.fixture(scope="module")
+def hires():
+    """A crisp 960 x 1440 texture with a 400 x 560 hole painted green, and its 1/3-size working copy."""
+    truth = _crisp_texture(960, 1440)
+    mask = np.zeros(truth.shape[:2], np.uint8)
+    mask[280:680, 440:1000] = 255
+    img = truth.copy()
+    img[mask > 0] = (0, 255, 0)
+    small = cv2.resize(img, (480, 320), interpolation=cv2.INTER_AREA)
+    smask = mask_ops.dilate(np.where(cv2.resize(mask, (480, 320), interpolation=cv2.INTER_AREA) > 0, 255, 0)
+                            .astype(np.uint8), 1)
+    return truth, img, mask, small, smask
+
+
+def test_detail_gives_the_hole_full_resolution_texture(hires):
+    truth, img, mask, small, smask = hires
+    hole = mask > 0
+    out = patch_fill(small, smask, seed=0, detail=(img, mask))
+    assert out.shape == img.shape and out.dtype == np.uint8
+    assert np.array_equal(out[~hole], img[~hole])  # outside the hole: the input, bit for bit
+    filled = out[hole].astype(int)
+    assert not np.any((filled[:, 1] > 150) & (filled[:, 0] < 100))  # nothing of the green object
+    # The old way: fill at the working size, upscale (cubic). Soft: far less high-frequency energy.
+    upscaled = img.copy()
+    upscaled[hole] = cv2.resize(patch_fill(small, smask, seed=0), (1440, 960), interpolation=cv2.INTER_CUBIC)[hole]
+    real, ours, soft = _high_freq(truth, hole), _high_freq(out, hole), _high_freq(upscaled, hole)
+    assert soft < 0.3 * real
+    assert 0.6 * real < ours < 1.6 * real
+    assert abs(np.log(ours / real)) < 0.25 * abs(np.log(soft / real))
+    # Still a fill of this picture: grey gravel of about the original's brightness.
+    assert abs(filled.mean() - truth[hole].mean()) < 12
+
+
+def test_detail_same_seed_same_pixels(hires):
+    _, img, mask, small, smask = hires
+    a = patch_fill(small, smask, seed=3, detail=(img, mask))
+    b = patch_fill(small, smask, seed=3, detail=(img, mask))
+    c = patch_fill(small, smask, seed=4, detail=(img, mask))
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_detail_progress_and_cancel_in_the_full_resolution_stage(hires):
+    _, img, mask, small, smask = hires
+    plain = []
+    patch_fill(small, smask, seed=0, on_progress=lambda s, t: plain.append((s, t)))
+    seen = []
+    patch_fill(small, smask, seed=0, detail=(img, mask), on_progress=lambda s, t: seen.append((s, t)))
+    steps = [s for s, _ in seen]
+    assert steps == sorted(set(steps)) and {t for _, t in seen} == {seen[-1][1]}
+    assert seen[-1][0] == seen[-1][1] > plain[-1][1]  # the detail levels have steps of their own
+    # Cancelled once the working-size fill is done: it stops in the detail stage.
+    progress = []
+    with pytest.raises(Cancelled):
+        patch_fill(small, smask, seed=0, detail=(img, mask), on_progress=lambda s, t: progress.append(s),
+                   is_cancelled=lambda: bool(progress) and progress[-1] > plain[-1][1])
+    assert plain[-1][1] < progress[-1] < seen[-1][1]
+
+
+def test_detail_hole_at_the_image_corner():
+    truth = _crisp_texture(600, 900)
+    mask = np.zeros(truth.shape[:2], np.uint8)
+    mask[:220, :300] = 255
+    img = truth.copy()
+    img[mask > 0] = (0, 255, 0)
+    small = cv2.resize(img, (300, 200), interpolation=cv2.INTER_AREA)
+    smask = mask_ops.dilate(np.where(cv2.resize(mask, (300, 200), interpolation=cv2.INTER_AREA) > 0, 255, 0)
+                            .astype(np.uint8), 1)
+    out = patch_fill(small, smask, seed=0, detail=(img, mask))
+    assert np.array_equal(out[mask == 0], img[mask == 0])
+    filled = out[mask > 0].astype(int)
+    assert not np.any((filled[:, 1] > 150) & (filled[:, 0] < 100))
+    assert _high_freq(out, mask > 0) > 0.6 * _high_freq(truth, mask > 0)
+
+
+def test_detail_inputs_are_checked(hires):
+    _, img, mask, small, smask = hires
+    with pytest.raises(ValueError):
+        patch_fill(small, smask, detail=(img, mask[:100]))
+    with pytest.raises(ValueError):
+        patch_fill(small, smask, detail=(img[..., 0], mask))
+    # detail at the working size itself: nothing to carry up, the plain fill
+    assert np.array_equal(patch_fill(small, smask, seed=1, detail=(small, smask)), patch_fill(small, smask, seed=1))
+
+
+def test_run_fill_patch_on_a_crisp_big_photo_keeps_full_resolution_texture(monkeypatch):
+    from engine.fill import opencv_fill
+
+    truth = _crisp_texture(1800, 2700)
+    mask = mask_ops.ellipse_mask(truth.shape, (1000, 600, 800, 560))
+    hole = mask > 0
+    req = InpaintRequest(truth, mask, params=EditParams(seed=2))
+    res = run_fill(req)
+    (c,) = res.candidates
+    assert c.seed == 2 and c.image.shape == truth.shape
+    free = mask_ops.feather_outward(mask, 21) == 0
+    assert np.array_equal(c.image[free], truth[free])
+    x, y, w, h = c.bbox
+    outside = np.ones(mask.shape, bool)
+    outside[y:y + h, x:x + w] = False
+    assert np.array_equal(c.image[outside], truth[outside])
+    assert np.array_equal(run_fill(req).candidates[0].image, c.image)  # same seed, same pixels
+    real = _high_freq(truth, hole)
+    monkeypatch.setattr(opencv_fill, "FULL_RES_DETAIL", False)  # the fill upscaled from the working size
+    soft = _high_freq(run_fill(req).candidates[0].image, hole)
+    ours = _high_freq(c.image, hole)
+    assert soft < 0.3 * real and 0.6 * real < ours < 1.6 * real
