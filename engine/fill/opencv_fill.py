@@ -28,6 +28,7 @@ DIFFUSION_METHODS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS, "navier-s
 FILL_METHODS = (PATCH, *DIFFUSION_METHODS)
 DEFAULT_METHOD = PATCH  # benchmarks/fill.py: copies texture (Telea smears), PSNR within 0.5 dB
 BLEND_KERNEL = 21
+HOLE_GROW = 2  # px the hole grows beyond the mask (at full resolution) before filling
 PROGRESS_PER_FILL = 20  # progress steps per patch-fill candidate
 MIN_IMAGE_SIDE = 64
 MAX_WORK_SIDE = 768  # the crop is filled at most at this long side, then resized back
@@ -124,14 +125,20 @@ def run_fill(
     crop, cmask = image[y0:y1, x0:x1], mask[y0:y1, x0:x1]
     ch, cw = cmask.shape
     s = min(1.0, MAX_WORK_SIDE / max(cw, ch))
+    # The hole is grown a little beyond the mask: a tight mask (a SAM click) ends where the object's
+    # anti-aliased edge begins, and that fringe must be filled over, not copied into the fill.
+    # Pixels beyond the feather stay the input's (the blend below uses the mask as given).
+    full_hole = mask_ops.dilate(cmask, HOLE_GROW)
     if s < 1.0:
         ww, wh = max(8, int(round(cw * s))), max(8, int(round(ch * s)))
         small = cv2.resize(crop, (ww, wh), interpolation=cv2.INTER_AREA)
-        smask = np.where(mask_ops.resize(cmask, ww, wh, smooth=True) > 0, 255, 0).astype(np.uint8)
+        smask = np.where(mask_ops.resize(full_hole, ww, wh, smooth=True) > 0, 255, 0).astype(np.uint8)
         # Grow the hole a little so no original pixel under the mask leaks into the fill.
         smask = mask_ops.dilate(smask, 1)
+        if int(round(1 / s)) > HOLE_GROW:  # as much as that 1 px at the working size
+            full_hole = mask_ops.dilate(cmask, int(round(1 / s)))
     else:
-        small, smask = crop, cmask
+        small, smask = crop, full_hole
     kernel = BLEND_KERNEL if p.blend else 0
     alpha8 = mask_ops.feather_outward(cmask, kernel) if kernel > 1 else cmask
     a = (alpha8.astype(np.float32) / 255.0)[..., None]
@@ -149,7 +156,7 @@ def run_fill(
         if name == PATCH:
             # Searched at the working size, then carried up to the crop's resolution, so the hole
             # gets full-resolution texture rather than an upscaled (soft) one.
-            detail = (crop, cmask) if s < 1.0 and FULL_RES_DETAIL else None
+            detail = (crop, full_hole) if s < 1.0 and FULL_RES_DETAIL else None
             filled = patch_fill(np.ascontiguousarray(small), smask, seed=seed + i, is_cancelled=is_cancelled,
                                 on_progress=inner(i), detail=detail)
         else:
