@@ -307,7 +307,33 @@ def _pyramid(img: np.ndarray, hole: np.ndarray, r: int) -> list[tuple[np.ndarray
     return levels
 
 
-class _Level:
+class _Field:
+    """A nearest-neighbour field (source centres ``sy``, ``sx`` and distances ``D`` per target) that
+    keeps a proposed source where it is valid (``_ok``) and closer (``_dist``): PatchMatch's step."""
+
+    sy: np.ndarray
+    sx: np.ndarray
+    D: np.ndarray
+
+    def _ok(self, cy: np.ndarray, cx: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _dist(self, sy: np.ndarray, sx: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _try(self, cy: np.ndarray, cx: np.ndarray) -> None:
+        ok = self._ok(cy, cx)
+        if not ok.any():
+            return
+        cy, cx = np.where(ok, cy, self.sy), np.where(ok, cx, self.sx)
+        d = self._dist(cy, cx)
+        better = ok & (d < self.D)
+        self.sy = np.where(better, cy, self.sy)
+        self.sx = np.where(better, cx, self.sx)
+        self.D = np.where(better, d, self.D)
+
+
+class _Level(_Field):
     """One scale: the image being filled, its target pixels and their nearest-neighbour field.
 
     Per-target arrays have length ``Np`` (``N`` targets padded to rows of ``_CW`` for cv2.remap);
@@ -481,17 +507,6 @@ class _Level:
         if self.count is not None:  # mean over the known pixels, on the full patch's scale
             d *= len(self.offsets) / np.maximum(self.count, 1.0)
         return d
-
-    def _try(self, cy: np.ndarray, cx: np.ndarray) -> None:
-        ok = self._ok(cy, cx)
-        if not ok.any():
-            return
-        cy, cx = np.where(ok, cy, self.sy), np.where(ok, cx, self.sx)
-        d = self._dist(cy, cx)
-        better = ok & (d < self.D)
-        self.sy = np.where(better, cy, self.sy)
-        self.sx = np.where(better, cx, self.sx)
-        self.D = np.where(better, d, self.D)
 
     def _neighbour(self, dy: int, dx: int) -> np.ndarray:
         """Index of the target at (y + dy, x + dx) for every target, -1 where there is none."""
@@ -672,7 +687,7 @@ def _shift(a: np.ndarray, dy: int, dx: int, fill: int) -> np.ndarray:
     return out
 
 
-class _Detail:
+class _Detail(_Field):
     """A level above the working size: the field as 2-D maps over the hole's box (no target lists).
 
     All coordinates are in the level image padded by ``B`` px (reflected), so the box (the hole's
@@ -777,17 +792,6 @@ class _Detail:
             cv2.accumulateSquare(cv2.absdiff(tgt, src), acc)
         d = (acc.reshape(-1, 3) @ np.ones(3, np.float32)).reshape(self.bh, self.bw)
         return np.where(self.tm, d, np.float32(np.inf))
-
-    def _try(self, cy: np.ndarray, cx: np.ndarray) -> None:
-        ok = self._ok(cy, cx)
-        if not ok.any():
-            return
-        cy, cx = np.where(ok, cy, self.sy), np.where(ok, cx, self.sx)
-        d = self._dist(cy, cx)
-        better = ok & (d < self.D)
-        self.sy = np.where(better, cy, self.sy)
-        self.sx = np.where(better, cx, self.sx)
-        self.D = np.where(better, d, self.D)
 
     def search(self, rng: np.random.Generator, radii: tuple[int, ...]) -> None:
         """Local refinement: propagation from the four neighbours, then random search within ``radii``."""
