@@ -106,13 +106,17 @@ def tiny_grounding_dino(seed: int = 0):
     return model, processor
 
 
-def save_tiny_grounding_dino(directory: str | Path, seed: int = 0) -> Path:
-    """Write a tiny GroundingDINO (model + processor, Hugging Face layout) to ``directory``."""
+def _save_pretrained(directory: str | Path, model, processor) -> Path:
+    """Save ``model`` and ``processor`` to ``directory`` in the Hugging Face layout; return it."""
     directory = Path(directory)
-    model, processor = tiny_grounding_dino(seed)
     model.save_pretrained(directory)
     processor.save_pretrained(directory)
     return directory
+
+
+def save_tiny_grounding_dino(directory: str | Path, seed: int = 0) -> Path:
+    """Write a tiny GroundingDINO (model + processor, Hugging Face layout) to ``directory``."""
+    return _save_pretrained(directory, *tiny_grounding_dino(seed))
 
 
 # --- Qwen2-VL -----------------------------------------------------------------------------------
@@ -198,17 +202,9 @@ def tiny_qwen2_5_vl(seed: int = 0):
 
 def save_tiny_qwen2_5_vl(directory: str | Path, seed: int = 0) -> Path:
     """Write a tiny Qwen2.5-VL (model + processor, Hugging Face layout) to ``directory``."""
-    directory = Path(directory)
-    model, processor = tiny_qwen2_5_vl(seed)
-    model.save_pretrained(directory)
-    processor.save_pretrained(directory)
-    return directory
+    return _save_pretrained(directory, *tiny_qwen2_5_vl(seed))
 
 
 def save_tiny_qwen2_vl(directory: str | Path, seed: int = 0) -> Path:
     """Write a tiny Qwen2-VL (model + processor, Hugging Face layout) to ``directory``."""
-    directory = Path(directory)
-    model, processor = tiny_qwen2_vl(seed)
-    model.save_pretrained(directory)
-    processor.save_pretrained(directory)
-    return directory
+    return _save_pretrained(directory, *tiny_qwen2_vl(seed))
