@@ -43,13 +43,14 @@ def fake_client():
 
 @pytest.fixture
 def make_window(qtbot, ini_settings, fake_client):
-    """``make_window(**kw)`` -> a shown MainWindow; ``unsaved`` answers the unsaved prompt."""
+    """``make_window(**kw)`` -> a shown MainWindow (on the fake engine unless ``client`` is given);
+    ``unsaved`` answers the unsaved prompt."""
     from desktop.ui.main_window import MainWindow
 
     windows = []
 
-    def make(settings=None, unsaved="discard"):
-        w = MainWindow(client=fake_client, settings=settings or ini_settings)
+    def make(settings=None, unsaved="discard", client=None):
+        w = MainWindow(client=client or fake_client, settings=settings or ini_settings)
         w.ask_unsaved = lambda: w.unsaved_answer
         w.unsaved_answer = unsaved
         qtbot.addWidget(w)

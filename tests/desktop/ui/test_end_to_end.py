@@ -65,17 +65,11 @@ def _wait_candidates(qtbot, controller, errors):
     return controller.candidates
 
 
-def test_the_editor_end_to_end(qtbot, ini_settings, real_client, photo_path, photo_array, tmp_path,
+def test_the_editor_end_to_end(qtbot, make_window, real_client, photo_path, photo_array, tmp_path,
                                drag, send_mouse, capsys, record_property):
     from desktop.document import EditLayer
-    from desktop.ui.main_window import MainWindow
 
-    window = MainWindow(client=real_client, settings=ini_settings)
-    window.ask_unsaved = lambda: "discard"
-    qtbot.addWidget(window)
-    window.resize(1200, 800)
-    window.show()
-    qtbot.waitExposed(window)
+    window = make_window(client=real_client)
     controller, canvas = window.controller, window.canvas
     errors = []
     controller.error.connect(lambda m, h: errors.append((m, h)))

@@ -79,17 +79,11 @@ def big_photo():
     return np.ascontiguousarray(np.tile(photo, (3, 4, 1)))  # 1536 x 2048, a real-size photo
 
 
-def test_gui_event_loop_stays_responsive_during_a_long_job(qtbot, ini_settings, slow_client, big_photo,
+def test_gui_event_loop_stays_responsive_during_a_long_job(qtbot, make_window, slow_client, big_photo,
                                                            capsys, record_property):
     from desktop.document import Document
-    from desktop.ui.main_window import MainWindow
 
-    window = MainWindow(client=slow_client, settings=ini_settings)
-    window.ask_unsaved = lambda: "discard"
-    qtbot.addWidget(window)
-    window.resize(1200, 800)
-    window.show()
-    qtbot.waitExposed(window)
+    window = make_window(client=slow_client)
     window.set_document(Document.from_array(big_photo))
     doc = window.document
     mask = np.zeros((doc.height, doc.width), np.uint8)
