@@ -55,9 +55,7 @@ def test_plan_shows_category_target_caption_and_draws_the_mask(ui, qtbot):
 
 def test_run_with_the_edited_caption_and_panel_parameters(ui, qtbot):
     client, controller, doc, panel, strip, _, services = ui
-    panel.instruction.setPlainText("replace the flag with a banner")
-    with qtbot.waitSignal(controller.plan_ready, timeout=5000):
-        panel.request_plan()
+    _plan(panel, controller, qtbot, "replace the flag with a banner")
     panel.caption.setText("a red banner")
     panel.params_toggle.click()
     assert panel.params_box.isVisible()
@@ -205,9 +203,7 @@ def test_candidate_strip_double_click_accepts_one_and_discard(ui, qtbot):
 
 def test_a_new_text_after_planning_is_the_prompt(ui, qtbot):
     client, controller, doc, panel, strip, _, services = ui
-    panel.instruction.setPlainText("remove the flag")
-    with qtbot.waitSignal(controller.plan_ready, timeout=5000):
-        panel.request_plan()
+    _plan(panel, controller, qtbot, "remove the flag")
     panel.instruction.setPlainText("a blue sky")
     with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=bool):
         panel.run()
@@ -280,9 +276,7 @@ def test_describe_candidates():
 
 def test_plan_ready_is_not_overwritten_by_a_late_progress_step(ui, qtbot):
     client, controller, doc, panel, *_ = ui
-    panel.instruction.setPlainText("make the helmet gold")
-    with qtbot.waitSignal(controller.plan_ready, timeout=5000):
-        panel.request_plan()
+    _plan(panel, controller, qtbot, "make the helmet gold")
     panel._on_progress(1, 1, "planning")  # a throttled step arriving after the plan
     panel._on_plan(controller.plan)
     qtbot.wait(panel.UPDATE_MS * 3)
