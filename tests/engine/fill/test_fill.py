@@ -18,7 +18,8 @@ def coffee():
     return data.coffee()  # 400 x 600
 
 
-def _outside_bbox(c, shape):
+def outside_bbox(c, shape):
+    """Pixels outside candidate ``c``'s bbox (which must equal the input's)."""
     x, y, w, h = c.bbox
     keep = np.ones(shape[:2], bool)
     keep[y:y + h, x:x + w] = False
@@ -45,7 +46,7 @@ def test_pixels_beyond_the_feather_and_outside_the_bbox_are_untouched(coffee):
     c = run_fill(InpaintRequest(coffee, mask)).candidates[0]
     free = mask_ops.feather_outward(mask, 21) == 0
     assert np.array_equal(c.image[free], coffee[free])
-    assert np.array_equal(c.image[_outside_bbox(c, coffee.shape)], coffee[_outside_bbox(c, coffee.shape)])
+    assert np.array_equal(c.image[outside_bbox(c, coffee.shape)], coffee[outside_bbox(c, coffee.shape)])
     x, y, w, h = c.bbox
     assert x <= 250 and y <= 150 and x + w >= 351 and y + h >= 251
 

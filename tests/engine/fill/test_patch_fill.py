@@ -10,6 +10,7 @@ from engine.api import Cancelled, EditParams, InpaintRequest
 from engine.fill import run_fill
 from engine.fill.patch_fill import patch_fill
 from engine.segment import mask_ops
+from test_fill import outside_bbox
 
 
 @pytest.fixture(scope="module")
@@ -173,10 +174,9 @@ def test_run_fill_patch_keeps_the_outward_only_feather_contract(chelsea):
     assert c.image.shape == chelsea.shape and c.image.dtype == np.uint8
     free = mask_ops.feather_outward(mask, 21) == 0
     assert np.array_equal(c.image[free], chelsea[free])
-    x, y, w, h = c.bbox
-    outside = np.ones(mask.shape, bool)
-    outside[y:y + h, x:x + w] = False
+    outside = outside_bbox(c, mask.shape)
     assert np.array_equal(c.image[outside], chelsea[outside])
+    x, y, w, h = c.bbox
     assert x <= 185 and y <= 115 and x + w >= 276 and y + h >= 206
     # Texture, not a smear: far more high-frequency energy in the hole than Telea leaves.
     telea = run_fill(InpaintRequest(chelsea, mask), method="telea").candidates[0].image
@@ -322,9 +322,7 @@ def test_run_fill_patch_on_a_crisp_big_photo_keeps_full_resolution_texture(monke
     assert c.seed == 2 and c.image.shape == truth.shape
     free = mask_ops.feather_outward(mask, 21) == 0
     assert np.array_equal(c.image[free], truth[free])
-    x, y, w, h = c.bbox
-    outside = np.ones(mask.shape, bool)
-    outside[y:y + h, x:x + w] = False
+    outside = outside_bbox(c, mask.shape)
     assert np.array_equal(c.image[outside], truth[outside])
     assert np.array_equal(run_fill(req).candidates[0].image, c.image)  # same seed, same pixels
     real = _high_freq(truth, hole)
