@@ -49,6 +49,9 @@ def make_provenance(**values: Any) -> Any:
     return Provenance(**values)
 
 
+_PAINTING = ("inpaint", "rerun", "more")  # job kinds that paint: they show live previews, Cancel stops them
+
+
 class EditController(QObject):
     """Drives plan -> mask -> run -> candidates -> accept for the document ``document_getter()``.
 
@@ -184,11 +187,7 @@ class EditController(QObject):
         request = InpaintRequest(image=req.image, mask=req.mask, prompt=req.prompt,
                                  params=dataclasses.replace(req.params, seed=next_seed),
                                  instruction=req.instruction, category=req.category, target=req.target)
-        try:
-            self._submit(request, "more", (doc, result))
-        except Exception as exc:  # e.g. the engine was shut down: say so, keep the candidates
-            log.exception("submit failed")
-            self.error.emit(f"The engine did not take the job: {exc}", "Restart BrushEdit Studio if this persists")
+        self._submit(request, "more", (doc, result))
 
     def cancel(self) -> None:
         """Cancel this controller's running or waiting edit/plan jobs."""
@@ -199,7 +198,7 @@ class EditController(QObject):
             self._update_busy()
             self.progress_changed.emit(0, 0, "cancelled")
         for job_id, (kind, _ctx) in list(self._jobs.items()):
-            if kind in ("inpaint", "plan", "rerun", "more"):
+            if kind in _PAINTING or kind == "plan":
                 self.client.cancel(job_id)
 
     def preview_candidate(self, index: int | None) -> None:
@@ -331,22 +330,23 @@ class EditController(QObject):
                 request = make_request(image)
                 if request is None:
                     return
-                try:
-                    job_id = self._submit(request, kind, context)
-                except Exception as exc:  # e.g. the engine was shut down: say so, keep going
-                    log.exception("submit failed")
-                    self.error.emit(f"The engine did not take the job: {exc}",
-                                    "Restart BrushEdit Studio if this persists")
-                    return
-                if kind == "segment":
+                job_id = self._submit(request, kind, context)
+                if job_id is not None and kind == "segment":
                     self._segment_job = job_id
             finally:
                 self._update_busy()
 
         self._snapshots.take(doc, below, ready)
 
-    def _submit(self, request: Any, kind: str, context: Any) -> int:
-        job_id = self.client.submit(request)
+    def _submit(self, request: Any, kind: str, context: Any) -> int | None:
+        """Queue ``request`` as a job of ``kind``; its id, or None (and an error) when the engine
+        refuses it."""
+        try:
+            job_id = self.client.submit(request)
+        except Exception as exc:  # e.g. the engine was shut down: say so, keep going
+            log.exception("submit failed")
+            self.error.emit(f"The engine did not take the job: {exc}", "Restart BrushEdit Studio if this persists")
+            return None
         self._jobs[job_id] = (kind, context)
         self._update_busy()
         return job_id
@@ -363,11 +363,11 @@ class EditController(QObject):
             self.progress_changed.emit(step, total, stage)
 
     def _on_preview(self, job_id: int, image: object) -> None:
-        if job_id in self._jobs and self._jobs[job_id][0] in ("inpaint", "rerun", "more"):
+        if job_id in self._jobs and self._jobs[job_id][0] in _PAINTING:
             self.step_preview.emit(image)
 
     def _on_preview_region(self, job_id: int, image: object, rect: object) -> None:
-        if job_id in self._jobs and self._jobs[job_id][0] in ("inpaint", "rerun", "more"):
+        if job_id in self._jobs and self._jobs[job_id][0] in _PAINTING:
             self._live_job = job_id
             self.live_preview.emit(image, rect)
 
@@ -435,7 +435,7 @@ class EditController(QObject):
         mask = doc.mask
         if mask is None or mask_ops.is_empty(mask):
             return None
-        if self._plan_mask is not None and self._plan_mask.shape == mask.shape and np.array_equal(mask, self._plan_mask):
+        if self._plan_mask is not None and np.array_equal(mask, self._plan_mask):
             return None
         return np.array(mask, copy=True)
 
