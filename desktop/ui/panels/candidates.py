@@ -63,6 +63,7 @@ class CandidateStrip(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.buttons: list[QToolButton] = []
+        self._shown: list = []  # the candidates the buttons show
         self._hovered: int | None = None
 
         root = QVBoxLayout(self)
@@ -123,7 +124,7 @@ class CandidateStrip(QWidget):
 
     def set_candidates(self, candidates: list) -> None:
         # More appends to the same list: keep what the user had selected among the first ones.
-        shown = getattr(self, "_shown", [])
+        shown = self._shown
         appended = bool(shown) and len(candidates) > len(shown) and all(
             a is b for a, b in zip(shown, candidates))
         checked = [b.isChecked() for b in self.buttons] if appended else []
