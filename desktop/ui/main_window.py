@@ -352,9 +352,8 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         if kind == "missing-models":
             message, hint = (html.escape(t.rstrip(".")) for t in for_display(error, hint))
             fix = f" {hint}" + ("" if hint.endswith("…") else ".") if hint else ""
-            # One line: what is missing and the fix; what each feature needs stays a hover away.
+            # One line: what is missing and the fix; what each feature needs stays in the tooltip.
             self.banner_text.setText(f"<b>{message}.</b>{fix}")
-            self.banner_text.setToolTip(FEATURE_NEEDS)
             self.banner.show()
 
     def _on_controller_error(self, message: str, hint: str) -> None:
