@@ -113,3 +113,22 @@ class ReplacePixels(Command):
 
     def redo(self, doc) -> None:
         self._apply(doc, self.new)
+
+
+class Compound(Command):
+    """Several commands that undo and redo as one step (merge down, flatten)."""
+
+    def __init__(self, label: str, commands: list[Command]) -> None:
+        self.label, self.commands = label, list(commands)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(c.nbytes for c in self.commands)
+
+    def undo(self, doc) -> None:
+        for c in reversed(self.commands):
+            c.undo(doc)
+
+    def redo(self, doc) -> None:
+        for c in self.commands:
+            c.redo(doc)

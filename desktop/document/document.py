@@ -382,6 +382,79 @@ class Document:
         c.redo(self)
         self._push(c)
 
+    def erase_masked(self, layer: Layer, *, keep: bool = False, mask: np.ndarray | None = None) -> bool:
+        """Erase the masked part of ``layer`` (``keep=True``: erase everything else): one command.
+
+        The mask (default: the edit mask; else an ``H x W`` canvas mask) scales the layer's alpha,
+        so a feathered mask gives a soft edge. Parts of the layer outside the canvas count as
+        unmasked. An edit layer keeps its provenance and mask. Returns False (no command) when
+        nothing would change.
+        """
+        self._finish_stroke()
+        self.index_of(layer)
+        if mask is None:
+            full = self.mask
+        else:
+            try:
+                full = mask_ops.as_mask(mask)
+            except (TypeError, ValueError) as e:
+                raise DocumentError(str(e)) from None
+            if full.shape != (self._h, self._w):
+                raise DocumentError(f"mask must be {self._h} x {self._w}, got {full.shape}")
+        region = _recrop(full, (0, 0, self._w, self._h), layer.bbox)
+        weight = region if keep else 255 - region
+        alpha = layer.pixels[..., 3]
+        new_alpha = ((alpha.astype(np.uint16) * weight + 127) // 255).astype(np.uint8)
+        if np.array_equal(new_alpha, alpha):
+            return False
+        pixels = np.array(layer.pixels)
+        pixels[..., 3] = new_alpha
+        old = layer._snapshot()
+        new = dict(old, pixels=as_rgba(pixels))
+        c = cmd.ReplacePixels(layer, old, new, "Keep masked area" if keep else "Erase masked area")
+        c.redo(self)
+        self._push(c)
+        return True
+
+    def merge_down(self, layer: Layer) -> Layer:
+        """Merge ``layer`` into the layer below it: one command; returns the merged raster layer.
+
+        Both layers' opacities are baked in, so the picture does not change; the result keeps the
+        lower layer's name and covers both layers' area on the canvas. An edit layer merged this
+        way loses its provenance (undo brings it back).
+        """
+        self._finish_stroke()
+        index = self.index_of(layer)
+        if index == 0:
+            raise DocumentError(f"there is no layer below {layer.name!r} to merge it into")
+        below = self._layers[index - 1]
+        if not (layer.visible and below.visible):
+            raise DocumentError("show both layers before merging them")
+        rect = self._clip(self._union(below.bbox, layer.bbox))
+        if not rect[2] or not rect[3]:
+            raise DocumentError("neither layer covers any of the canvas")
+        merged = RasterLayer(composite([below, layer], (self._w, self._h), rect), name=below.name,
+                             offset=rect[:2])
+        c = cmd.Compound("Merge down", [cmd.RemoveLayer(layer, index), cmd.RemoveLayer(below, index - 1),
+                                        cmd.AddLayer(merged, index - 1)])
+        c.redo(self)
+        self._push(c)
+        return merged
+
+    def flatten_image(self) -> Layer:
+        """Replace all layers by one ``Background`` layer holding the composite: one command.
+
+        Hidden layers are dropped, as in Photoshop and Krita; areas no layer covers stay
+        transparent."""
+        self._finish_stroke()
+        merged = RasterLayer(self.flatten(), name="Background")
+        steps: list[cmd.Command] = [cmd.RemoveLayer(layer, i)
+                                    for i, layer in reversed(list(enumerate(self._layers)))]
+        c = cmd.Compound("Flatten image", [*steps, cmd.AddLayer(merged, 0)])
+        c.redo(self)
+        self._push(c)
+        return merged
+
     def _crop_mask(self, mask, bbox: Rect) -> np.ndarray | None:
         if mask is None:
             return None

@@ -1,0 +1,148 @@
+"""Layer operations a Photoshop/Krita user reaches for: erase or keep the masked area of a layer,
+merge down and flatten. Each is one undo step and leaves the picture as documented."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from desktop.document import Document, DocumentError, EditLayer, Provenance, RasterLayer
+
+from test_document_layers import reference_over, soft_layer
+
+
+def _soft_disc(h, w, cx, cy, r, edge=8.0) -> np.ndarray:
+    yy, xx = np.mgrid[0:h, 0:w]
+    d = np.hypot(xx - cx, yy - cy)
+    return np.clip((r - d) / edge * 255 + 127.5, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def doc_with_edit(coffee):
+    doc = Document.from_array(coffee)
+    rng = np.random.default_rng(3)
+    px = rng.integers(0, 256, (160, 220, 4), dtype=np.uint8)
+    px[..., 3] = 255
+    px[:20, :, 3] = 90  # some partly transparent pixels must scale, not be replaced
+    layer_mask = np.full((160, 220), 255, np.uint8)
+    edit = doc.add_edit(px, (300, 120), Provenance(instruction="add a boat", seed=5), mask=layer_mask)
+    return doc, edit
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_erase_masked_scales_alpha_by_the_soft_mask_and_undoes(doc_with_edit, keep):
+    doc, edit = doc_with_edit
+    mask = _soft_disc(doc.height, doc.width, 400, 200, 60)
+    doc.set_mask(mask)
+    before_px, before_off, n = edit.pixels, edit.offset, len(doc.history.entries)
+    assert doc.erase_masked(edit, keep=keep) is True
+    assert doc.history.entries[-1] == ("Keep masked area" if keep else "Erase masked area")
+    assert len(doc.history.entries) == n + 1
+    x, y, w, h = edit.bbox
+    m = mask[y:y + h, x:x + w].astype(np.float64) / 255
+    weight = m if keep else 1 - m
+    want = before_px[..., 3] * weight
+    got = edit.pixels[..., 3].astype(np.float64)
+    assert np.abs(got - want).max() <= 0.5 + 1e-9
+    assert np.array_equal(edit.pixels[..., :3], before_px[..., :3])  # colours untouched
+    assert edit.offset == before_off
+    # still the same edit: provenance and its mask are kept
+    assert isinstance(edit, EditLayer) and edit.provenance.instruction == "add a boat"
+    assert edit.mask is not None and edit.mask.shape == (h, w)
+    # the composite shows the photo where the layer was erased
+    flat = doc.flatten()
+    inside = (400, 200) if not keep else (310, 270)
+    assert np.array_equal(flat[inside[1], inside[0], :3], doc.layers[0].pixels[inside[1], inside[0], :3])
+    doc.undo()
+    assert edit.pixels is before_px
+    doc.redo()
+    assert np.abs(edit.pixels[..., 3].astype(np.float64) - want).max() <= 0.5 + 1e-9
+
+
+def test_erase_masked_with_an_empty_mask_or_outside_the_layer_changes_nothing(doc_with_edit):
+    doc, edit = doc_with_edit
+    n = len(doc.history.entries)
+    assert doc.erase_masked(edit) is False  # empty mask
+    mask = np.zeros((doc.height, doc.width), np.uint8)
+    mask[:50, :50] = 255  # nowhere near the layer
+    assert doc.erase_masked(edit, mask=mask) is False
+    assert len(doc.history.entries) == n
+    # keeping a mask that covers the whole layer changes nothing either
+    assert doc.erase_masked(edit, keep=True, mask=np.full((doc.height, doc.width), 255, np.uint8)) is False
+
+
+def test_erase_masked_on_a_layer_reaching_past_the_canvas(coffee):
+    doc = Document.from_array(coffee)
+    px = np.full((100, 100, 4), 200, np.uint8)
+    layer = doc.add_layer(RasterLayer(px, name="edge", offset=(-50, -50)))
+    mask = np.zeros((doc.height, doc.width), np.uint8)
+    mask[:25, :25] = 255
+    assert doc.erase_masked(layer, mask=mask)
+    a = layer.pixels[..., 3]
+    assert (a[50:75, 50:75] == 0).all()
+    assert (a[:50, :] == 200).all() and (a[:, :50] == 200).all()  # off-canvas: unmasked, kept
+    assert (a[75:, 75:] == 200).all()
+
+
+def test_erase_masked_rejects_a_wrong_mask_and_a_foreign_layer(doc_with_edit, coffee):
+    doc, edit = doc_with_edit
+    with pytest.raises(DocumentError, match="mask must be 400 x 600"):
+        doc.erase_masked(edit, mask=np.zeros((10, 10), np.uint8))
+    with pytest.raises(DocumentError, match="not in this document"):
+        doc.erase_masked(RasterLayer(coffee), mask=np.zeros((400, 600), np.uint8))
+
+
+def test_merge_down_keeps_the_picture_and_is_one_undo_step(coffee):
+    rng = np.random.default_rng(11)
+    doc = Document.from_array(coffee)
+    a = doc.add_layer(soft_layer(rng, 200, 260, "a", (-40, -30), opacity=0.7))
+    b = doc.add_layer(soft_layer(rng, 150, 200, "b", (100, 80), opacity=0.5))
+    top = doc.add_layer(soft_layer(rng, 80, 80, "top", (300, 300)))
+    before = doc.flatten()
+    layers_before = doc.layers
+    merged = doc.merge_down(b)
+    assert doc.history.entries[-1] == "Merge down"
+    assert [layer.name for layer in doc.layers] == ["Background", "a", "top"]
+    assert doc.layers[1] is merged and isinstance(merged, RasterLayer) and merged.opacity == 1.0
+    # covers both layers' area, clipped to the canvas
+    assert merged.bbox == (0, 0, 300, 230)
+    # source-over is associative: merging changes no composite pixel by more than rounding
+    after = doc.flatten()
+    assert np.abs(after.astype(int) - before.astype(int)).max() <= 2
+    want = reference_over([a, b], 600, 400)[0:230, 0:300]
+    got = merged.pixels.astype(float)
+    premultiplied = lambda p: p[..., :3] * p[..., 3:] / 255  # colour at low alpha is coarse
+    assert np.abs(got[..., 3] - want[..., 3]).max() <= 1.5
+    assert np.abs(premultiplied(got) - premultiplied(want)).max() <= 1.5
+    doc.undo()
+    assert doc.layers == layers_before and np.array_equal(doc.flatten(), before)
+    doc.redo()
+    assert doc.layers[1] is merged and doc.layers[2] is top
+
+
+def test_merge_down_refuses_the_bottom_layer_and_hidden_layers(coffee):
+    doc = Document.from_array(coffee)
+    with pytest.raises(DocumentError, match="no layer below"):
+        doc.merge_down(doc.layers[0])
+    layer = doc.add_layer(RasterLayer(np.zeros((10, 10, 4), np.uint8), name="x"))
+    doc.set_layer_props(layer, visible=False)
+    with pytest.raises(DocumentError, match="show both layers"):
+        doc.merge_down(layer)
+
+
+def test_flatten_image_replaces_the_stack_by_the_composite_and_drops_hidden_layers(coffee):
+    rng = np.random.default_rng(5)
+    doc = Document.from_array(coffee)
+    doc.add_edit(coffee[50:150, 100:250], (100, 50), Provenance(instruction="copy"))
+    doc.add_layer(soft_layer(rng, 150, 150, "b", (500, 300), opacity=0.6))
+    hidden = doc.add_layer(soft_layer(rng, 100, 100, "hidden", (10, 10)))
+    doc.set_layer_props(hidden, visible=False)
+    before, layers_before = doc.flatten(), doc.layers
+    flat = doc.flatten_image()
+    assert doc.layers == [flat] and flat.name == "Background" and flat.bbox == (0, 0, 600, 400)
+    assert np.array_equal(flat.pixels, before) and np.array_equal(doc.flatten(), before)
+    assert doc.history.entries[-1] == "Flatten image"
+    doc.undo()
+    assert doc.layers == layers_before and not doc.layers[-1].visible
+    doc.redo()
+    assert doc.layers == [flat]
