@@ -14,7 +14,7 @@ def make_action(parent, name, text, slot=None, shortcuts=(), checkable=False, ti
     """An action with the icon of ``name`` and a tooltip that shows its first shortcut."""
     action = QAction(icon(name), text, parent)
     action.setObjectName(name)
-    seqs = [QKeySequence(s) if isinstance(s, str) else QKeySequence(s) for s in shortcuts]
+    seqs = [QKeySequence(s) for s in shortcuts]
     if seqs:
         action.setShortcuts(seqs)
     plain = (tip or text).replace("&", "").rstrip("…").rstrip(".")
@@ -74,6 +74,33 @@ def build_actions(w) -> dict[str, QAction]:
     # Esc only while the canvas has focus: dialogs and text fields keep their own Esc.
     a["reset_selection"].setShortcutContext(Qt.WidgetWithChildrenShortcut)
     w.canvas.addAction(a["reset_selection"])
+    lp = w.layers_panel
+    add("duplicate_layer", "&Duplicate layer", lp.duplicate_current, ["Ctrl+J"])
+    a["duplicate_layer"].setIcon(icon("duplicate"))
+    add("delete_layer", "De&lete layer", lp.delete_current,
+        tip="Delete layer (Del in the Layers list) — deleting an edit layer reverts the edit")
+    a["delete_layer"].setIcon(icon("delete"))
+    add("raise_layer", "&Raise layer", lambda: lp.move_current(+1), ["Ctrl+]"])
+    add("lower_layer", "Lo&wer layer", lambda: lp.move_current(-1), ["Ctrl+["])
+    add("erase_masked", "&Erase masked area", lambda: w.erase_masked(keep=False), [Qt.Key_Delete, Qt.Key_Backspace],
+        tip="Erase masked area from the selected layer")
+    add("keep_masked", "&Keep only masked area", lambda: w.erase_masked(keep=True),
+        tip="Keep only the masked area of the selected layer")
+    # Del / Backspace erase only while the canvas has focus: the Layers list keeps Del for
+    # deleting a layer, text fields keep it for text.
+    a["erase_masked"].setShortcutContext(Qt.WidgetWithChildrenShortcut)
+    w.canvas.addAction(a["erase_masked"])
+    add("merge_down", "&Merge down", lp.merge_down_current,
+        tip="Merge the selected layer into the layer below")
+    add("flatten", "&Flatten image", w.flatten_image, tip="Flatten image: merge all shown layers into one")
+    add("layer_new_seed", "Re-run with a new &seed", lambda: lp._emit(lp.rerun_seed_requested))
+    a["layer_new_seed"].setIcon(icon("new_seed"))
+    add("layer_new_prompt", "Re-run with a changed &prompt…", lambda: lp._emit(lp.rerun_prompt_requested))
+    a["layer_new_prompt"].setIcon(icon("new_prompt"))
+    add("layer_show_mask", "Show its m&ask", lambda: lp._emit(lp.show_mask_requested),
+        tip="Show the mask the selected edit was made with")
+    a["layer_show_mask"].setIcon(icon("show_mask"))
+
     for op, text in (("invert", "Invert mask"), ("clear", "Clear mask"), ("fill", "Select all")):
         add(op, text, lambda _=False, n=op: w.tool_options.apply_op(n))
     a["invert"].setShortcut("Ctrl+I")
@@ -100,6 +127,16 @@ def build_actions(w) -> dict[str, QAction]:
     m.addActions([a["zoom_in"], a["zoom_out"], a["fit"], a["actual_size"], a["compare"]])
     m.addSeparator()
     w.panels_menu = m.addMenu("&Panels")
+    m = mb.addMenu("&Layer")
+    m.addActions([a["duplicate_layer"], a["delete_layer"]])
+    m.addSeparator()
+    m.addActions([a["raise_layer"], a["lower_layer"]])
+    m.addSeparator()
+    m.addActions([a["erase_masked"], a["keep_masked"]])
+    m.addSeparator()
+    m.addActions([a["merge_down"], a["flatten"]])
+    m.addSeparator()
+    m.addActions([a["layer_new_seed"], a["layer_new_prompt"], a["layer_show_mask"]])
     m = mb.addMenu("&Tools")
     m.addActions([a[n] for n in ("brush", "eraser", "sam", "box", "ellipse")])
     m.addSeparator()

@@ -39,7 +39,7 @@ from desktop.ui.icons import app_icon, icon
 from desktop.ui.panels.candidates import CandidateStrip
 from desktop.ui.panels.history_panel import HistoryPanel
 from desktop.ui.panels.instruction_panel import InstructionPanel
-from desktop.ui.panels.layers_panel import LayersPanel
+from desktop.ui.panels.layers_panel import LayersPanel, is_edit_layer
 from desktop.ui.panels.queue_panel import JobQueuePanel
 from desktop.ui.panels.tool_options import ToolOptionsPanel
 from desktop.ui.tools.brush import MaskBrushTool
@@ -204,6 +204,8 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         self.layers_panel.rerun_seed_requested.connect(self.rerun_with_new_seed)
         self.layers_panel.rerun_prompt_requested.connect(self.rerun_with_new_prompt)
         self.layers_panel.show_mask_requested.connect(self.show_layer_mask)
+        self.layers_panel.current_changed.connect(self._update_layer_actions)
+        self._update_layer_actions(self.layers_panel.current_layer())
         c = self.controller
         if c is not None:
             c.preview_changed.connect(self.canvas.set_preview)
@@ -241,8 +243,6 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
     def _on_doc_event(self, event) -> None:
         if event.kind in ("history", "path"):
             self._update_title()
-        if event.kind == "mask" and getattr(event, "rect", None) is None:
-            pass
 
     def _update_title(self) -> None:
         doc = self.document
@@ -301,6 +301,42 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
     def redo(self) -> None:
         if self.document is not None:
             self.document.redo()
+
+    # --- the Layer menu ---------------------------------------------------------------------
+    def _update_layer_actions(self, layer) -> None:
+        """Grey out what the selected layer cannot do (the mask is checked when run: cheaper than
+        watching every brush dab)."""
+        doc, a, panel = self.document, self.actions, self.layers_panel
+        n = len(doc.layers) if doc is not None else 0
+        index = next((i for i, item in enumerate(doc.layers) if item is layer), -1) if n else -1
+        edit = layer is not None and is_edit_layer(layer)
+        for name, on in (("duplicate_layer", index >= 0), ("delete_layer", index >= 0 and n > 1),
+                         ("raise_layer", 0 <= index < n - 1), ("lower_layer", index > 0),
+                         ("erase_masked", index >= 0), ("keep_masked", index >= 0),
+                         ("merge_down", panel.can_merge_down(layer)), ("flatten", n > 1),
+                         ("layer_new_seed", edit), ("layer_new_prompt", edit), ("layer_show_mask", edit)):
+            a[name].setEnabled(bool(on))
+
+    def erase_masked(self, keep: bool = False) -> None:
+        """Erase the masked area from the selected layer (``keep``: erase everything else)."""
+        doc, layer = self.document, self.layers_panel.current_layer()
+        if doc is None or layer is None:
+            return
+        if not doc.mask.any():
+            self.statusBar().showMessage("Paint or select a mask first: it marks the area to "
+                                         + ("keep" if keep else "erase"), 5000)
+            return
+        if doc.erase_masked(layer, keep=keep):
+            done = "Kept only the masked area of" if keep else "Erased the masked area from"
+            message = f"{done} “{layer.name}” (Ctrl+Z undoes)"
+        else:
+            why = "covers all of" if keep else "does not cover"
+            message = f"Nothing changed: the mask {why} “{layer.name}”"
+        self.statusBar().showMessage(message, 5000)
+
+    def flatten_image(self) -> None:
+        if self.document is not None and len(self.document.layers) > 1:
+            self.document.flatten_image()  # the panel's refresh selects the new layer
 
     # --- layers panel requests ------------------------------------------------------------
     def rerun_with_new_seed(self, layer) -> None:

@@ -213,6 +213,7 @@ class LayersPanel(QWidget):
     rerun_seed_requested = Signal(object)
     rerun_prompt_requested = Signal(object)
     show_mask_requested = Signal(object)
+    current_changed = Signal(object)  # the selected layer (or None) after any change of it or the stack
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -260,9 +261,9 @@ class LayersPanel(QWidget):
         row = QHBoxLayout()
         row.setSpacing(2)
         for name, tip, slot in (
-            ("up", "Move layer up (or drag it in the list)", lambda: self._move(+1)),
-            ("down", "Move layer down (or drag it in the list)", lambda: self._move(-1)),
-            ("duplicate", "Duplicate layer", self.duplicate_current),
+            ("up", "Move layer up (Ctrl+]) — or drag it in the list", lambda: self.move_current(+1)),
+            ("down", "Move layer down (Ctrl+[) — or drag it in the list", lambda: self.move_current(-1)),
+            ("duplicate", "Duplicate layer (Ctrl+J)", self.duplicate_current),
             ("delete", "Delete layer (Del) — deleting an edit layer reverts the edit", self.delete_current),
             ("new_seed", "Re-run with a new seed", lambda: self._emit(self.rerun_seed_requested)),
             ("new_prompt", "Re-run with a changed prompt", lambda: self._emit(self.rerun_prompt_requested)),
@@ -381,6 +382,16 @@ class LayersPanel(QWidget):
             self.buttons[name].setEnabled(bool(edit))
         self.inspector.setText(provenance_text(layer) if edit else "")
         self.inspector.setVisible(bool(edit))
+        self.current_changed.emit(layer)
+
+    def can_merge_down(self, layer=None) -> bool:
+        """True when ``layer`` (default: the selected one) and the layer below it are both shown."""
+        layer = self.current_layer() if layer is None else layer
+        if layer is None or self.document is None:
+            return False
+        layers = self.document.layers
+        index = layers.index(layer) if layer in layers else 0
+        return index > 0 and layer.visible and layers[index - 1].visible
 
     # --- actions --------------------------------------------------------------------------
     def eventFilter(self, obj, event) -> bool:
@@ -415,7 +426,8 @@ class LayersPanel(QWidget):
         if abs(value - layer.opacity) > 1e-6:
             self.document.set_layer_props(layer, opacity=value)
 
-    def _move(self, direction: int) -> None:
+    def move_current(self, direction: int) -> None:
+        """Move the selected layer one step up (+1) or down (-1) the stack."""
         layer = self.current_layer()
         if layer is None:
             return
@@ -450,6 +462,13 @@ class LayersPanel(QWidget):
         if layer is not None and len(self.document.layers) > 1:
             self.document.remove_layer(layer)
 
+    def merge_down_current(self) -> None:
+        """Merge the selected layer into the one below (one undo step); the refresh selects the
+        result, the one layer it finds added."""
+        layer = self.current_layer()
+        if self.can_merge_down(layer):
+            self.document.merge_down(layer)
+
     def _emit(self, signal) -> None:
         layer = self.current_layer()
         if layer is not None and is_edit_layer(layer):
@@ -467,6 +486,8 @@ class LayersPanel(QWidget):
                        lambda: self.document.set_layer_props(layer, visible=not layer.visible))
         menu.addAction(icon("duplicate"), "Duplicate", self.duplicate_current)
         menu.addAction(icon("delete"), "Delete", self.delete_current).setEnabled(len(self.document.layers) > 1)
+        menu.addAction(icon("merge_down"), "Merge down", self.merge_down_current).setEnabled(
+            self.can_merge_down(layer))
         if is_edit_layer(layer):
             menu.addSeparator()
             menu.addAction(icon("new_seed"), "Re-run with a new seed", lambda: self.rerun_seed_requested.emit(layer))

@@ -338,3 +338,17 @@ def test_document_actions_are_greyed_out_without_a_photo(make_window, photo_path
         assert not w.actions[name].isEnabled(), name
     w.open_path(photo_path)
     assert all(w.actions[n].isEnabled() for n in ("save", "save_as", "export", "close"))
+
+
+def test_no_two_actions_share_a_shortcut(make_window):
+    """An ambiguous shortcut does nothing in Qt (it only warns): every key must name one action."""
+    from collections import Counter
+
+    from PySide6.QtGui import QAction, QKeySequence
+
+    w = make_window()
+    keys = Counter(seq.toString(QKeySequence.PortableText)
+                   for action in w.findChildren(QAction) for seq in action.shortcuts())
+    assert keys and {k: n for k, n in keys.items() if n > 1} == {}
+    for key in ("Del", "Ctrl+J", "Ctrl+]", "Ctrl+["):
+        assert keys[key] == 1
