@@ -10,8 +10,8 @@ from .document import Document
 from .errors import DocumentError
 from .events import DocumentEvent
 from .history import History
-from .layers import EditLayer, Layer, RasterLayer
+from .layers import EditLayer, Layer, RasterLayer, Variant
 from .provenance import Provenance
 
-__all__ = ["Document", "DocumentError", "DocumentEvent", "EditLayer", "History", "Layer",
+__all__ = ["Document", "DocumentError", "DocumentEvent", "EditLayer", "History", "Layer", "Variant",
            "Provenance", "RasterLayer"]

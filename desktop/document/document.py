@@ -22,7 +22,7 @@ from .events import Events
 from .export import export_image
 from .history import DEFAULT_BUDGET, History
 from .image_import import DEFAULT_MAX_PIXELS, open_image
-from .layers import EditLayer, Layer, RasterLayer, as_rgba
+from .layers import EditLayer, Layer, RasterLayer, Variant, as_rgba
 from .ora import is_ora, load_ora, save_ora
 from .provenance import Provenance
 
@@ -322,7 +322,8 @@ class Document:
 
     def add_edit(self, pixels: np.ndarray, offset: tuple[int, int] = (0, 0),
                  provenance: Provenance | None = None, *, name: str | None = None,
-                 mask: np.ndarray | None = None) -> EditLayer:
+                 mask: np.ndarray | None = None, variants: Sequence | None = None,
+                 variant: int | None = None) -> EditLayer:
         """Add an engine result as a new top layer: ONE command.
 
         Parameters
@@ -337,6 +338,10 @@ class Document:
             Layer name; default from the instruction or prompt.
         mask : ndarray, optional
             The mask used, full canvas size (``H x W``) or the crop's size; stored cropped.
+        variants : sequence of (pixels, offset, mask, provenance), optional
+            The candidates the edit was chosen from, each given like the layer itself; the layer
+            can switch to any of them later (:meth:`use_variant`). ``variant`` is the index of the
+            one ``pixels`` shows.
         """
         provenance = provenance if provenance is not None else Provenance()
         try:
@@ -347,9 +352,39 @@ class Document:
                 text = provenance.instruction or provenance.prompt or "Edit"
                 name = text if len(text) <= 48 else text[:47] + "…"
             layer = EditLayer(rgba, provenance, mask=crop, name=name, offset=(ox, oy))
+            if variants:
+                layer._variants = tuple(self._variant(*v) for v in variants)
+                if variant is not None and not 0 <= int(variant) < len(layer._variants):
+                    raise ValueError(f"variant {variant} is not one of the {len(layer._variants)} variants")
+                layer._variant = None if variant is None else int(variant)
         except (TypeError, ValueError) as e:
             raise DocumentError(f"bad edit: {e}") from None
         return self.add_layer(layer)
+
+    def _variant(self, pixels, offset, mask=None, provenance=None) -> Variant:
+        rgba = as_rgba(pixels)
+        off = (int(offset[0]), int(offset[1]))
+        prov = provenance if provenance is not None else Provenance()
+        if not isinstance(prov, Provenance):
+            raise ValueError("a variant's provenance must be a Provenance")
+        return Variant(rgba, off, self._crop_mask(mask, (*off, rgba.shape[1], rgba.shape[0])), prov)
+
+    def use_variant(self, layer: EditLayer, index: int) -> None:
+        """Show variant ``index`` of edit layer ``layer`` (its pixels, mask and provenance):
+        one command, unless it already shows it."""
+        self._finish_stroke()
+        self.index_of(layer)
+        variants = getattr(layer, "variants", ())
+        if not 0 <= int(index) < len(variants):
+            raise DocumentError(f"{layer.name!r} has no variant {index} (it has {len(variants)})")
+        if layer.variant == index:
+            return
+        v = variants[index]
+        new = {"pixels": v.pixels, "offset": v.offset, "mask": v.mask, "provenance": v.provenance,
+               "variant": int(index)}
+        c = cmd.ReplacePixels(layer, layer._snapshot(), new, f"Use variation {index + 1}")
+        c.redo(self)
+        self._push(c)
 
     def replace_layer_pixels(self, layer: Layer, pixels: np.ndarray,
                              offset: tuple[int, int] | None = None, *,
@@ -411,6 +446,8 @@ class Document:
         pixels[..., 3] = new_alpha
         old = layer._snapshot()
         new = dict(old, pixels=as_rgba(pixels))
+        if "variant" in new:
+            new["variant"] = None  # the layer no longer shows any of its variants as painted
         c = cmd.ReplacePixels(layer, old, new, "Keep masked area" if keep else "Erase masked area")
         c.redo(self)
         self._push(c)

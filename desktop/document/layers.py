@@ -176,10 +176,23 @@ class RasterLayer(Layer):
     kind = "raster"
 
 
+class Variant(NamedTuple):
+    """One of the candidates an edit layer was chosen from (what the layer shows if picked)."""
+
+    pixels: np.ndarray  # h x w x 4 uint8, read-only
+    offset: tuple[int, int]
+    mask: np.ndarray | None  # h x w uint8 aligned with pixels, read-only
+    provenance: Provenance
+
+
 class EditLayer(Layer):
     """The result of an AI or fill edit: its bounding-box pixels, the mask used and the provenance.
 
     ``mask`` is ``h x w`` uint8 (255 = repainted) aligned with ``pixels`` (same bbox), or None.
+    ``variants`` are the candidates the edit was chosen from (Photoshop keeps a generative layer's
+    variations the same way) and ``variant`` the index of the one shown, or None when the pixels
+    are none of them (after a re-run or an erase). Variants live for the session: files keep only
+    what the layer shows.
     """
 
     kind = "edit"
@@ -200,20 +213,27 @@ class EditLayer(Layer):
             m.flags.writeable = False
             self._mask = m
 
+    _variants: tuple = ()
+    _variant: int | None = None
+
     provenance = property(lambda self: self._provenance)
     mask = property(lambda self: self._mask, doc="h x w uint8 mask used for the edit, or None.")
+    variants = property(lambda self: self._variants, doc="The candidates it was chosen from (tuple of Variant).")
+    variant = property(lambda self: self._variant, doc="Index of the variant shown, or None.")
 
     def _extra_arrays(self) -> tuple:
-        return () if self._mask is None else (self._mask,)
+        arrays = () if self._mask is None else (self._mask,)
+        return arrays + tuple(v.pixels for v in self._variants if v.pixels is not self._geom[0])
 
     def _snapshot(self) -> dict:
         return {"pixels": self._geom[0], "offset": self._geom[1], "mask": self._mask,
-                "provenance": self._provenance}
+                "provenance": self._provenance, "variant": self._variant}
 
     def _restore(self, state: dict) -> None:
         self._set_pixels(state["pixels"], state["offset"])
         self._mask = state.get("mask")
         self._provenance = state.get("provenance", self._provenance)
+        self._variant = state.get("variant")
 
 
 def _clamp_opacity(value: float) -> float:

@@ -146,3 +146,66 @@ def test_flatten_image_replaces_the_stack_by_the_composite_and_drops_hidden_laye
     assert doc.layers == layers_before and not doc.layers[-1].visible
     doc.redo()
     assert doc.layers == [flat]
+
+
+def _variants(coffee, n=3):
+    """n candidate crops of one edit, each its own colour and seed, as add_edit takes them."""
+    out = []
+    for i in range(n):
+        px = np.zeros((40 + 10 * i, 50, 4), np.uint8)
+        px[...] = (60 * i, 200, 30, 255)
+        mask = np.full(px.shape[:2], 255, np.uint8)
+        out.append((px, (100 + i, 60), mask, Provenance(prompt="a buoy", seed=10 + i)))
+    return out
+
+
+def test_an_edit_keeps_its_variants_and_switches_between_them_one_undo_step_each(coffee):
+    doc = Document.from_array(coffee)
+    variants = _variants(coffee)
+    px, off, mask, prov = variants[1]
+    layer = doc.add_edit(px, off, prov, mask=mask, variants=variants, variant=1)
+    assert len(layer.variants) == 3 and layer.variant == 1
+    assert layer.variants[2].provenance.seed == 12 and layer.variants[2].offset == (102, 60)
+    assert layer.nbytes > layer.pixels.nbytes + layer.mask.nbytes  # the history budget counts them
+    n = len(doc.history.entries)
+    doc.use_variant(layer, 2)
+    assert doc.history.entries[-1] == "Use variation 3" and len(doc.history.entries) == n + 1
+    assert layer.variant == 2 and layer.bbox == (102, 60, 50, 60)
+    assert layer.provenance.seed == 12 and layer.mask.shape == (60, 50)
+    assert tuple(doc.flatten()[70, 110, :3]) == (120, 200, 30)
+    doc.use_variant(layer, 2)  # already shown: no new step
+    assert len(doc.history.entries) == n + 1
+    doc.undo()
+    assert layer.variant == 1 and np.array_equal(layer.pixels, px)
+    assert layer.provenance.seed == 11 and layer.bbox == (101, 60, 50, 50)
+    doc.redo()
+    assert layer.variant == 2
+    with pytest.raises(DocumentError, match="no variant 3"):
+        doc.use_variant(layer, 3)
+
+
+def test_a_rerun_or_an_erase_shows_none_of_the_variants_but_keeps_them(coffee):
+    doc = Document.from_array(coffee)
+    variants = _variants(coffee)
+    px, off, mask0, prov = variants[0]
+    layer = doc.add_edit(px, off, prov, mask=mask0, variants=variants, variant=0)
+    doc.replace_layer_pixels(layer, np.zeros((40, 50, 3), np.uint8))
+    assert layer.variant is None and len(layer.variants) == 3
+    doc.undo()
+    assert layer.variant == 0
+    mask = np.zeros((doc.height, doc.width), np.uint8)
+    mask[60:70, 100:110] = 255
+    assert doc.erase_masked(layer, mask=mask)
+    assert layer.variant is None
+    doc.use_variant(layer, 0)  # back to the candidate as painted
+    assert (layer.pixels[..., 3] == 255).all()
+
+
+def test_bad_variants_are_refused(coffee):
+    doc = Document.from_array(coffee)
+    variants = _variants(coffee)
+    with pytest.raises(DocumentError, match="variant 5"):
+        doc.add_edit(*variants[0][:2], variants=variants, variant=5)
+    with pytest.raises(DocumentError, match="bad edit"):
+        doc.add_edit(*variants[0][:2], variants=[(np.zeros((4, 4), np.float32), (0, 0))])
+    assert len(doc.layers) == 1
