@@ -224,8 +224,12 @@ class EditController(QObject):
                 continue
             prov = self._provenance(result, cand.seed)
             name = _layer_name(result.request, len(indices) > 1, i)
+            # One candidate kept: the others stay with its layer as variations to switch to later.
+            variants, variant = (self._variants(result, i) if len(indices) == 1 and len(self.candidates) > 1
+                                 else (None, None))
             try:
-                layer = doc.add_edit(pixels, offset=offset, provenance=prov, name=name, mask=mask)
+                layer = doc.add_edit(pixels, offset=offset, provenance=prov, name=name, mask=mask,
+                                     variants=variants, variant=variant)
             except Exception as exc:  # a document refusal is a message, not a crash
                 log.exception("add_edit failed")
                 self.error.emit(f"Could not add the edit layer: {exc}", "")
@@ -238,6 +242,18 @@ class EditController(QObject):
             self.candidates_changed.emit([])
             self.accepted.emit(layers)
         return layers
+
+    def _variants(self, result: EditResult, chosen: int) -> tuple[list, int | None]:
+        """Every candidate as ``add_edit`` takes a variant, and where ``chosen`` landed among them."""
+        variants, index = [], None
+        for i, cand in enumerate(self.candidates):
+            pixels, offset, mask = _layer_from_candidate(result.request, cand)
+            if pixels is None:
+                continue
+            if i == chosen:
+                index = len(variants)
+            variants.append((pixels, offset, mask, self._provenance(result, cand.seed)))
+        return variants, index
 
     def discard(self) -> None:
         """Drop the candidates (the document is not touched)."""

@@ -4,7 +4,8 @@ Top of the list = top of the stack. Layers reorder with the up/down buttons or b
 (each drop is one ``Document.move_layer``; the list is then rebuilt from the document). Edit layers
 (made by the engine) carry their provenance in a tooltip and in the inspector line under the list,
 and offer re-run with a new seed, re-run with a changed prompt and "show its mask" (signals the
-window wires to the edit controller / document).
+window wires to the edit controller / document). An edit layer kept from several candidates shows
+them as variations under the list: a click makes the layer show that one (one undo step).
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from PySide6.QtCore import QByteArray, QEvent, QMimeData, QPoint, QSize, Qt, QTi
 from PySide6.QtGui import QDragMoveEvent, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QButtonGroup,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMenu,
+    QScrollArea,
     QSlider,
     QToolButton,
     QTreeWidget,
@@ -33,6 +36,7 @@ from desktop.ui.canvas.tile_cache import array_to_qimage
 from desktop.ui.icons import icon
 
 THUMB = QSize(48, 36)
+VARIATION_THUMB = QSize(56, 42)
 
 
 def is_edit_layer(layer) -> bool:
@@ -69,11 +73,11 @@ def provenance_text(layer, rich: bool = True) -> str:
     return "<br>".join(f"<b>{t}</b>: {v}" for t, v in rows)
 
 
-def thumbnail(layer) -> QIcon:
-    """A small RGBA thumbnail of ``layer``'s pixels on a checkerboard."""
+def thumbnail(layer, size: QSize = THUMB) -> QIcon:
+    """A small RGBA thumbnail of ``layer``'s pixels (or a variant's) on a checkerboard."""
     px = np.asarray(layer.pixels)
     h, w = px.shape[:2]
-    s = min(THUMB.width() / w, THUMB.height() / h)
+    s = min(size.width() / w, size.height() / h)
     tw, th = max(1, int(w * s)), max(1, int(h * s))
     small = cv2.resize(np.ascontiguousarray(px), (tw, th), interpolation=cv2.INTER_AREA)
     if small.ndim == 3 and small.shape[2] == 4:
@@ -257,6 +261,31 @@ class LayersPanel(QWidget):
         self.inspector.setTextFormat(Qt.RichText)
         self.inspector.setStyleSheet("color: #b8b8bc; padding: 2px;")
 
+        self.variation_buttons: list[QToolButton] = []
+        self._variations_of = None  # (layer, its variants) the buttons show
+        self.variation_group = QButtonGroup(self)
+        self.variation_group.setExclusive(True)
+        self.variations_row = QHBoxLayout()
+        self.variations_row.setContentsMargins(0, 0, 0, 0)
+        self.variations_row.addStretch(1)
+        row_widget = QWidget()
+        row_widget.setLayout(self.variations_row)
+        row_widget.setStyleSheet(
+            "QToolButton { border: 2px solid transparent; border-radius: 3px; padding: 1px; }"
+            "QToolButton:hover { background: #46464c; }"
+            "QToolButton:checked { background: #2f5f9e; border-color: #3d8ef0; }")
+        self.variations = QScrollArea()
+        self.variations.setObjectName("layerVariations")
+        self.variations.setWidgetResizable(True)
+        self.variations.setWidget(row_widget)
+        self.variations.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bar = self.variations.style().pixelMetric(self.variations.style().PixelMetric.PM_ScrollBarExtent)
+        self.variations.setFixedHeight(VARIATION_THUMB.height() + self.fontMetrics().height() + 16 + bar)
+        self.variations_label = QLabel("Variations — click one to use it instead")
+        self.variations_label.setStyleSheet("color: #b8b8bc; padding: 2px;")
+        self.variations.setVisible(False)
+        self.variations_label.setVisible(False)
+
         self.buttons: dict[str, QToolButton] = {}
         row = QHBoxLayout()
         row.setSpacing(2)
@@ -287,6 +316,8 @@ class LayersPanel(QWidget):
         layout.addLayout(opacity_row)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.inspector)
+        layout.addWidget(self.variations_label)
+        layout.addWidget(self.variations)
         layout.addLayout(row)
         self._refresh_timer = QTimer(self, singleShot=True, interval=0)
         self._refresh_timer.timeout.connect(self.refresh)
@@ -382,7 +413,56 @@ class LayersPanel(QWidget):
             self.buttons[name].setEnabled(bool(edit))
         self.inspector.setText(provenance_text(layer) if edit else "")
         self.inspector.setVisible(bool(edit))
+        self._show_variations(layer if edit else None)
         self.current_changed.emit(layer)
+
+    def _show_variations(self, layer) -> None:
+        """The variation thumbnails of ``layer`` (hidden unless it has two or more)."""
+        variants = getattr(layer, "variants", ()) if layer is not None else ()
+        shown = (layer, variants) if len(variants) > 1 else None
+        old = self._variations_of
+        # By identity: variants hold arrays, which == would compare element-wise.
+        if not (shown is old or (shown and old and shown[0] is old[0] and shown[1] is old[1])):
+            for b in self.variation_buttons:
+                self.variation_group.removeButton(b)
+                b.hide()
+                self.variations_row.removeWidget(b)
+                b.deleteLater()
+            self.variation_buttons = []
+            for i, v in enumerate(variants if shown else ()):
+                b = QToolButton()
+                b.setCheckable(True)
+                b.setIcon(thumbnail(v, VARIATION_THUMB))
+                b.setIconSize(VARIATION_THUMB)
+                b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+                seed = getattr(v.provenance, "seed", None)
+                b.setText(f"{i + 1}" if seed is None else f"seed {seed}")
+                b.setToolTip(f"Variation {i + 1}{'' if seed is None else f', seed {seed}'}: "
+                             "click to show it in this layer (Ctrl+Z goes back)")
+                b.clicked.connect(lambda _=False, n=i: self.use_variant(n))
+                self.variation_group.addButton(b)
+                self.variations_row.insertWidget(self.variations_row.count() - 1, b)
+                self.variation_buttons.append(b)
+            self._variations_of = shown
+        current = getattr(layer, "variant", None)
+        for i, b in enumerate(self.variation_buttons):
+            b.setChecked(i == current)
+        if current is None and self.variation_buttons:
+            # Showing none of them (re-run, erased): an exclusive group keeps its last check.
+            self.variation_group.setExclusive(False)
+            for b in self.variation_buttons:
+                b.setChecked(False)
+            self.variation_group.setExclusive(True)
+        self.variations.setVisible(shown is not None)
+        self.variations_label.setVisible(shown is not None)
+
+    def use_variant(self, index: int) -> None:
+        """Make the selected edit layer show its variation ``index`` (one undo step)."""
+        layer = self.current_layer()
+        if layer is None or self.document is None or not 0 <= index < len(getattr(layer, "variants", ())):
+            return
+        self.document.use_variant(layer, index)
+        self._show_variations(layer)
 
     def can_merge_down(self, layer=None) -> bool:
         """True when ``layer`` (default: the selected one) and the layer below it are both shown."""

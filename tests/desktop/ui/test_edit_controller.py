@@ -120,6 +120,21 @@ def test_run_accept_adds_one_edit_layer_with_full_provenance(setup, qtbot):
     assert errors == []
 
 
+def test_accepting_one_of_several_keeps_the_others_as_variations_of_its_layer(setup, qtbot):
+    _, controller, holder, errors, _ = setup
+    doc = holder["doc"]
+    _paint_box(doc)
+    cands = _run(qtbot, controller, params=EditParams(num_candidates=3, seed=5))
+    [layer] = controller.accept([2])
+    assert layer.variant == 2 and [v.provenance.seed for v in layer.variants] == [5, 6, 7]
+    assert layer.provenance.seed == 7
+    doc.use_variant(layer, 0)  # the first candidate, as if it had been accepted
+    assert layer.provenance.seed == 5 and np.array_equal(doc.flatten()[..., :3], cands[0].image)
+    doc.undo()
+    assert np.array_equal(doc.flatten()[..., :3], cands[2].image)
+    assert errors == []
+
+
 def test_accept_several_gives_separate_layers_each_one_undo_step(setup, qtbot):
     _, controller, holder, errors, _ = setup
     doc = holder["doc"]
@@ -131,6 +146,7 @@ def test_accept_several_gives_separate_layers_each_one_undo_step(setup, qtbot):
     assert len(doc.history.entries) == n_hist + 2
     assert [la.provenance.seed for la in layers] == [5, 7]
     assert layers[0].name != layers[1].name
+    assert all(la.variants == () and la.variant is None for la in layers)  # each layer is its own pick
 
 
 def test_hiding_an_edit_layer_reverts_it_without_touching_a_later_one(setup, qtbot):

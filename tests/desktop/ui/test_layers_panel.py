@@ -330,3 +330,36 @@ def test_files_dragged_over_the_layers_list_still_reach_the_window(make_window, 
     QApplication.sendEvent(tree.viewport(), enter)
     assert enter.isAccepted()  # the tree ignored it, the window (which opens files) took it
     assert "drag" in w.layers_panel.buttons["up"].toolTip() and "drag" in tree.toolTip().lower()
+
+
+def test_an_edit_kept_from_several_candidates_offers_its_variations(qtbot, photo_array):
+    doc = Document.from_array(photo_array)
+    panel = LayersPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_document(doc)
+    variants = []
+    for i, colour in enumerate([(255, 0, 0), (0, 255, 0), (0, 0, 255)]):
+        px = np.zeros((30, 40, 4), np.uint8)
+        px[...] = (*colour, 255)
+        variants.append((px, (50, 40), np.full((30, 40), 255, np.uint8), Provenance(prompt="paint", seed=20 + i)))
+    px, off, mask, prov = variants[1]
+    layer = doc.add_edit(px, off, prov, mask=mask, variants=variants, variant=1)
+    qtbot.waitUntil(lambda: panel.current_layer() is layer)
+    assert panel.variations.isVisible()
+    buttons = panel.variation_buttons
+    assert [b.text() for b in buttons] == ["seed 20", "seed 21", "seed 22"]
+    assert [b.isChecked() for b in buttons] == [False, True, False]
+    qtbot.mouseClick(buttons[2], Qt.LeftButton)
+    assert layer.variant == 2 and tuple(doc.flatten()[50, 60, :3]) == (0, 0, 255)
+    assert doc.history.entries[-1] == "Use variation 3"
+    qtbot.waitUntil(lambda: [b.isChecked() for b in panel.variation_buttons] == [False, False, True])
+    doc.undo()
+    qtbot.waitUntil(lambda: [b.isChecked() for b in panel.variation_buttons] == [False, True, False])
+    assert tuple(doc.flatten()[50, 60, :3]) == (0, 255, 0)
+    # A re-run shows none of them: no variation stays highlighted
+    doc.replace_layer_pixels(layer, np.zeros((30, 40, 3), np.uint8))
+    qtbot.waitUntil(lambda: not any(b.isChecked() for b in panel.variation_buttons))
+    # the background layer has none: the row hides
+    panel.select_layer(doc.layers[0])
+    assert not panel.variations.isVisible() and panel.variation_buttons == []
