@@ -191,8 +191,8 @@ class EditLayer(Layer):
     ``mask`` is ``h x w`` uint8 (255 = repainted) aligned with ``pixels`` (same bbox), or None.
     ``variants`` are the candidates the edit was chosen from (Photoshop keeps a generative layer's
     variations the same way) and ``variant`` the index of the one shown, or None when the pixels
-    are none of them (after a re-run or an erase). Variants live for the session: files keep only
-    what the layer shows.
+    are none of them (after a re-run or an erase). Projects (.ora) keep them; exports and other
+    programs see only what the layer shows.
     """
 
     kind = "edit"

@@ -4,7 +4,8 @@ Written so Krita, GIMP and MyPaint open the layers: ``mimetype`` first and store
 (OpenRaster 0.0.5: ``image`` w/h, one ``stack`` of ``layer`` elements with src, x, y, opacity,
 visibility, name, composite-op), ``data/<id>.png``, ``mergedimage.png`` and a thumbnail of at most
 256 px. Our own data sits in ``brushedit/`` (``document.json``: provenance per layer id, the edit
-mask and edit-layer masks as PNGs) and in ``brushedit:`` attributes, which other programs ignore.
+mask and edit-layer masks as PNGs, an edit layer's variations as PNGs) and in ``brushedit:``
+attributes, which other programs ignore.
 
 Loading treats the file as hostile: entry names that escape the archive, absurd sizes, too many
 entries, zip bombs, XML entities, PNG headers claiming huge images all raise DocumentError.
@@ -29,7 +30,7 @@ from PIL import Image
 
 from .errors import DocumentError
 from .image_import import DEFAULT_MAX_PIXELS, decode
-from .layers import EditLayer, Layer, RasterLayer
+from .layers import EditLayer, Layer, RasterLayer, Variant
 from .png_writer import encode_png
 from .provenance import Provenance
 from .safe_write import atomic_write
@@ -47,6 +48,7 @@ MAX_JSON_BYTES = 64 << 20
 MAX_ENTRY_BYTES = 2 << 30
 MAX_RATIO = 100  # stored PNGs are ~1:1 and XML/JSON ~10:1; 100:1 over 1 MiB is a bomb
 MAX_OFFSET = 1 << 20
+MAX_VARIANTS = 64
 
 
 class OraData:
@@ -91,9 +93,12 @@ def save_ora(path: str | Path, width: int, height: int, layers: Sequence[Layer],
     if same is None:
         jobs["mergedimage.png"] = merged
     jobs["Thumbnails/thumbnail.png"] = _thumbnail(merged)
+    variant_entries: dict[str, list[dict]] = {}
     for layer in layers:
         if isinstance(layer, EditLayer) and layer.mask is not None:
             jobs[f"brushedit/masks/{layer.id}.png"] = layer.mask
+        if isinstance(layer, EditLayer) and layer.variants:
+            variant_entries[layer.id] = _variant_jobs(layer, jobs)
     if mask is not None and mask.any():
         jobs["brushedit/mask.png"] = mask
     # zlib releases the GIL: every PNG is deflated in blocks on all cores.
@@ -118,6 +123,9 @@ def save_ora(path: str | Path, width: int, height: int, layers: Sequence[Layer],
         if isinstance(layer, EditLayer):
             entry["provenance"] = layer.provenance.to_dict()
             entry["mask"] = (f"brushedit/masks/{layer.id}.png" if layer.mask is not None else None)
+            if layer.id in variant_entries:
+                entry["variants"] = variant_entries[layer.id]
+                entry["variant"] = layer.variant
         doc_json["layers"][layer.id] = entry
     xml = ET.tostring(root, encoding="UTF-8", xml_declaration=True)
 
@@ -132,6 +140,26 @@ def save_ora(path: str | Path, width: int, height: int, layers: Sequence[Layer],
                 zf.writestr(name, encoded[name])
             zf.writestr("brushedit/document.json", json.dumps(doc_json, indent=1),
                         compress_type=zipfile.ZIP_DEFLATED)
+
+
+def _variant_jobs(layer: EditLayer, jobs: dict) -> list[dict]:
+    """Queue the PNGs of ``layer``'s variants in ``jobs``; their document.json entries. The
+    variant the layer shows points at the layer's own PNG rather than storing it twice."""
+    entries = []
+    for k, v in enumerate(layer.variants):
+        if v.pixels is layer.pixels or (k == layer.variant and v.pixels.shape == layer.pixels.shape
+                                        and np.array_equal(v.pixels, layer.pixels)):
+            png = f"data/{layer.id}.png"
+        else:
+            png = f"brushedit/variants/{layer.id}/{k}.png"
+            jobs[png] = v.pixels
+        mask = None
+        if v.mask is not None:
+            mask = f"brushedit/variants/{layer.id}/{k}-mask.png"
+            jobs[mask] = v.mask
+        entries.append({"png": png, "mask": mask, "x": v.offset[0], "y": v.offset[1],
+                        "provenance": v.provenance.to_dict()})
+    return entries
 
 
 # --------------------------------------------------------------------------------------- load
@@ -340,6 +368,7 @@ def _load(ar: _Archive, path: Path, max_pixels: int) -> OraData:
                 m = ar.image(mname, max_pixels)[..., 0]
                 mask = m if m.shape == pixels.shape[:2] else None
             layer = EditLayer(pixels, prov, mask=mask, **kw)
+            _load_variants(ar, layer, info, max_pixels)
         else:
             layer = RasterLayer(pixels, **kw)
         seen.add(layer.id)
@@ -352,3 +381,36 @@ def _load(ar: _Archive, path: Path, max_pixels: int) -> OraData:
         if m.shape == (h, w):
             mask = np.array(m)
     return OraData(w, h, layers, mask, meta)
+
+
+def _load_variants(ar: _Archive, layer: EditLayer, info: dict, max_pixels: int) -> None:
+    """Give ``layer`` the variations its document.json entry lists. They are extras: anything
+    wrong with them (a missing PNG, a bad offset, too many or too large) drops them, not the file."""
+    entries = info.get("variants")
+    if not isinstance(entries, list) or not 1 < len(entries) <= MAX_VARIANTS:
+        return
+    try:
+        names = []
+        for e in entries:
+            if not isinstance(e, dict) or not isinstance(e.get("png"), str) or e["png"] not in ar.infos:
+                return
+            names.append(e["png"])
+        sizes = [_png_size(ar, n) for n in names]
+        if sum(w * h for w, h in sizes) > 2 * max_pixels:
+            return
+        variants = []
+        for e, pixels in zip(entries, ar.images(names, max_pixels)):
+            offset = (int(e.get("x", 0)), int(e.get("y", 0)))
+            if not all(abs(c) <= MAX_OFFSET for c in offset):
+                return
+            mask = None
+            if isinstance(e.get("mask"), str) and e["mask"] in ar.infos:
+                m = ar.image(e["mask"], max_pixels)[..., 0]
+                mask = m if m.shape == pixels.shape[:2] else None
+            prov = Provenance.from_dict(e.get("provenance") or {})
+            variants.append(Variant(pixels, offset, mask, prov))
+    except (DocumentError, TypeError, ValueError, OverflowError):
+        return
+    index = info.get("variant")
+    layer._variants = tuple(variants)
+    layer._variant = index if isinstance(index, int) and 0 <= index < len(variants) else None

@@ -326,3 +326,67 @@ def test_too_many_entries_are_refused(tmp_path):
             zf.writestr(f"junk/{i}", b"")
     with pytest.raises(DocumentError, match="entries"):
         Document.open(path)
+
+
+def _with_variants(astronaut):
+    doc = Document.from_array(astronaut)
+    variants = []
+    for i in range(3):
+        px = np.zeros((40 + 5 * i, 60, 4), np.uint8)
+        px[...] = (80 * i, 30, 200, 255)
+        px[0, :, 3] = 128
+        variants.append((px, (100 + i, 50), np.full(px.shape[:2], 255 - i, np.uint8),
+                         Provenance(prompt="a visor", seed=40 + i)))
+    px, off, mask, prov = variants[2]
+    layer = doc.add_edit(px, off, prov, mask=mask, variants=variants, variant=2)
+    return doc, layer
+
+
+def test_an_edit_layers_variations_survive_save_and_open(astronaut, tmp_path):
+    doc, layer = _with_variants(astronaut)
+    doc.use_variant(layer, 1)
+    path = tmp_path / "v.ora"
+    doc.save(path)
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+    # the variant the layer shows is its own PNG, not stored twice
+    assert f"brushedit/variants/{layer.id}/1.png" not in names
+    assert {f"brushedit/variants/{layer.id}/0.png", f"brushedit/variants/{layer.id}/2.png"} <= names
+    back = Document.open(path).layers[1]
+    assert back.variant == 1 and len(back.variants) == 3
+    for a, b in zip(layer.variants, back.variants):
+        assert np.array_equal(a.pixels, b.pixels) and a.offset == b.offset
+        assert np.array_equal(a.mask, b.mask) and a.provenance == b.provenance
+    reopened = Document.open(path)
+    reopened.use_variant(reopened.layers[1], 0)
+    assert reopened.layers[1].provenance.seed == 40 and reopened.layers[1].bbox == (100, 50, 60, 40)
+
+
+@pytest.mark.parametrize("garble", ["missing png", "escaping png", "bad offset", "one variant", "not a list"])
+def test_broken_variations_are_dropped_not_the_file(astronaut, tmp_path, garble):
+    import json
+
+    doc, layer = _with_variants(astronaut)
+    path = tmp_path / "v.ora"
+    doc.save(path)
+    with zipfile.ZipFile(path) as zf:
+        entries = {i.filename: zf.read(i) for i in zf.infolist()}
+    meta = json.loads(entries["brushedit/document.json"])
+    v = meta["layers"][layer.id]["variants"]
+    if garble == "missing png":
+        v[0]["png"] = "brushedit/variants/nothing.png"
+    elif garble == "escaping png":
+        v[0]["png"] = "../../etc/passwd"
+    elif garble == "bad offset":
+        v[1]["x"] = 10 ** 9
+    elif garble == "one variant":
+        del v[1:]
+    else:
+        meta["layers"][layer.id]["variants"] = "a"
+    entries["brushedit/document.json"] = json.dumps(meta).encode()
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    back = Document.open(path).layers[1]
+    assert back.variants == () and back.variant is None
+    assert np.array_equal(back.pixels, layer.pixels) and back.provenance == layer.provenance
