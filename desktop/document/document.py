@@ -22,7 +22,7 @@ from .events import Events
 from .export import export_image
 from .history import DEFAULT_BUDGET, History
 from .image_import import DEFAULT_MAX_PIXELS, open_image
-from .layers import EditLayer, Layer, RasterLayer, Variant, as_rgba
+from .layers import MAX_VARIANTS, EditLayer, Layer, RasterLayer, Variant, as_rgba
 from .ora import is_ora, load_ora, save_ora
 from .provenance import Provenance
 
@@ -354,6 +354,8 @@ class Document:
             layer = EditLayer(rgba, provenance, mask=crop, name=name, offset=(ox, oy))
             if variants:
                 layer._variants = tuple(self._variant(*v) for v in variants)
+                if len(layer._variants) > MAX_VARIANTS:
+                    raise ValueError(f"at most {MAX_VARIANTS} variants, got {len(layer._variants)}")
                 if variant is not None and not 0 <= int(variant) < len(layer._variants):
                     raise ValueError(f"variant {variant} is not one of the {len(layer._variants)} variants")
                 layer._variant = None if variant is None else int(variant)
@@ -389,11 +391,13 @@ class Document:
     def replace_layer_pixels(self, layer: Layer, pixels: np.ndarray,
                              offset: tuple[int, int] | None = None, *,
                              provenance: Provenance | None = None,
-                             mask: np.ndarray | None = None) -> None:
+                             mask: np.ndarray | None = None, as_variant: bool = False) -> None:
         """New pixels (and offset; for edit layers new provenance/mask) for ``layer``: one command.
 
         Used by "re-run with a new seed". An edit layer without a new ``mask`` keeps its old one,
-        re-cropped to the new bounding box.
+        re-cropped to the new bounding box. ``as_variant`` (edit layers) adds the new pixels to the
+        layer's variations and shows them, so the old look stays one click away (a layer without
+        variations first gets its current look as variation 1).
         """
         self.index_of(layer)
         try:
@@ -410,6 +414,11 @@ class Document:
                 else:
                     new["mask"] = None
                 new["provenance"] = provenance if provenance is not None else layer.provenance
+                if as_variant:
+                    have = layer.variants or (Variant(layer.pixels, layer.offset, layer.mask, layer.provenance),)
+                    have = have[-(MAX_VARIANTS - 1):]
+                    new["variants"] = (*have, Variant(rgba, off, new["mask"], new["provenance"]))
+                    new["variant"] = len(have)
         except (TypeError, ValueError) as e:
             raise DocumentError(f"bad pixels: {e}") from None
         c = cmd.ReplacePixels(layer, old, new,

@@ -19,6 +19,7 @@ from .provenance import Provenance
 Rect = tuple[int, int, int, int]
 BLEND_MODES = ("normal",)
 OPAQUE_TILE = 32  # alpha classification granularity for compositing (32 measured best)
+MAX_VARIANTS = 32  # an edit layer's variations; re-runs past it drop the oldest
 
 
 def as_rgba(pixels: np.ndarray, what: str = "pixels") -> np.ndarray:
@@ -227,13 +228,14 @@ class EditLayer(Layer):
 
     def _snapshot(self) -> dict:
         return {"pixels": self._geom[0], "offset": self._geom[1], "mask": self._mask,
-                "provenance": self._provenance, "variant": self._variant}
+                "provenance": self._provenance, "variant": self._variant, "variants": self._variants}
 
     def _restore(self, state: dict) -> None:
         self._set_pixels(state["pixels"], state["offset"])
         self._mask = state.get("mask")
         self._provenance = state.get("provenance", self._provenance)
         self._variant = state.get("variant")
+        self._variants = state.get("variants", self._variants)
 
 
 def _clamp_opacity(value: float) -> float:

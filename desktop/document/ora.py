@@ -30,7 +30,7 @@ from PIL import Image
 
 from .errors import DocumentError
 from .image_import import DEFAULT_MAX_PIXELS, decode
-from .layers import EditLayer, Layer, RasterLayer, Variant
+from .layers import MAX_VARIANTS, EditLayer, Layer, RasterLayer, Variant
 from .png_writer import encode_png
 from .provenance import Provenance
 from .safe_write import atomic_write
@@ -48,7 +48,6 @@ MAX_JSON_BYTES = 64 << 20
 MAX_ENTRY_BYTES = 2 << 30
 MAX_RATIO = 100  # stored PNGs are ~1:1 and XML/JSON ~10:1; 100:1 over 1 MiB is a bomb
 MAX_OFFSET = 1 << 20
-MAX_VARIANTS = 64
 
 
 class OraData:

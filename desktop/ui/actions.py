@@ -93,7 +93,8 @@ def build_actions(w) -> dict[str, QAction]:
     add("merge_down", "&Merge down", lp.merge_down_current,
         tip="Merge the selected layer into the layer below")
     add("flatten", "&Flatten image", w.flatten_image, tip="Flatten image: merge all shown layers into one")
-    add("layer_new_seed", "Re-run with a new &seed", lambda: lp._emit(lp.rerun_seed_requested))
+    add("layer_new_seed", "Re-run with a new &seed", lambda: lp._emit(lp.rerun_seed_requested),
+        tip="Re-run the selected edit with a new seed (adds a variation)")
     a["layer_new_seed"].setIcon(icon("new_seed"))
     add("layer_new_prompt", "Re-run with a changed &prompt…", lambda: lp._emit(lp.rerun_prompt_requested))
     a["layer_new_prompt"].setIcon(icon("new_prompt"))

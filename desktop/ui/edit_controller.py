@@ -486,7 +486,8 @@ class EditController(QObject):
             return
         prov = self._provenance(result, cand.seed)
         try:
-            doc.replace_layer_pixels(layer, pixels, offset, provenance=prov, mask=result.request.mask)
+            doc.replace_layer_pixels(layer, pixels, offset, provenance=prov, mask=result.request.mask,
+                                     as_variant=True)
         except Exception as exc:
             log.exception("replace_layer_pixels failed")
             self.error.emit(f"Could not update the layer: {exc}", "")

@@ -209,3 +209,26 @@ def test_bad_variants_are_refused(coffee):
     with pytest.raises(DocumentError, match="bad edit"):
         doc.add_edit(*variants[0][:2], variants=[(np.zeros((4, 4), np.float32), (0, 0))])
     assert len(doc.layers) == 1
+
+
+def test_a_rerun_as_variant_adds_a_variation_and_keeps_the_old_look_one_click_away(coffee):
+    from desktop.document.layers import MAX_VARIANTS
+
+    doc = Document.from_array(coffee)
+    first = np.full((30, 30, 4), 255, np.uint8)
+    layer = doc.add_edit(first, (10, 10), Provenance(prompt="x", seed=1))
+    assert layer.variants == ()
+    doc.replace_layer_pixels(layer, np.zeros((30, 30, 3), np.uint8), provenance=Provenance(prompt="x", seed=2),
+                             as_variant=True)
+    assert len(layer.variants) == 2 and layer.variant == 1
+    assert [v.provenance.seed for v in layer.variants] == [1, 2]
+    doc.use_variant(layer, 0)
+    assert np.array_equal(layer.pixels, first) and layer.provenance.seed == 1
+    doc.undo()
+    doc.undo()  # the re-run itself: the layer had no variations before
+    assert layer.variants == () and layer.variant is None and np.array_equal(layer.pixels, first)
+    for seed in range(3, 3 + MAX_VARIANTS + 5):
+        doc.replace_layer_pixels(layer, np.full((30, 30, 3), seed, np.uint8),
+                                 provenance=Provenance(seed=seed), as_variant=True)
+    assert len(layer.variants) == MAX_VARIANTS and layer.variant == MAX_VARIANTS - 1
+    assert layer.variants[-1].provenance.seed == 2 + MAX_VARIANTS + 5

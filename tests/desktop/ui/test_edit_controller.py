@@ -234,6 +234,8 @@ def test_rerun_layer_with_a_new_seed_replaces_its_pixels_in_one_undo_step(setup,
     assert layer.provenance.seed == 99 and layer.provenance.instruction == "make it red"
     assert layer.provenance.steps == 12
     assert not np.array_equal(layer.pixels, old_pixels)
+    # the old look stays one click away: a re-run adds a variation
+    assert [v.provenance.seed for v in layer.variants] == [3, 99] and layer.variant == 1
     request = services[0].submitted[-1]
     assert request.params.seed == 99 and request.params.steps == 12 and request.prompt == "a red cup"
     doc.undo()
