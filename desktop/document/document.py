@@ -227,6 +227,16 @@ class Document:
             raise DocumentError(str(e)) from None
         self._mask_changed(patch, label)
 
+    def mask_from_layer(self, layer: Layer, *, alpha: bool = False) -> None:
+        """Set the edit mask to the mask an edit layer was made with or, with ``alpha``, to the
+        layer's own pixels (its alpha; Photoshop's Ctrl+click on a thumbnail): one command."""
+        self.index_of(layer)
+        source = layer.pixels[..., 3] if alpha else getattr(layer, "mask", None)
+        if source is None:
+            raise DocumentError(f"{layer.name!r} has no edit mask")
+        full = _recrop(np.ascontiguousarray(source), layer.bbox, (0, 0, self._w, self._h))
+        self.set_mask(full, f"Mask from {layer.name}" if alpha else f"Mask of {layer.name}")
+
     def mask_op(self, name: str, *args, **kw) -> None:
         """Apply a mask operation as one command.
 

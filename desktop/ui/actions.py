@@ -90,6 +90,8 @@ def build_actions(w) -> dict[str, QAction]:
     # deleting a layer, text fields keep it for text.
     a["erase_masked"].setShortcutContext(Qt.WidgetWithChildrenShortcut)
     w.canvas.addAction(a["erase_masked"])
+    add("mask_from_layer", "Mask from layer &pixels", lambda: w.mask_from_layer_pixels(),
+        tip="Mask from the selected layer's pixels (or Ctrl+click its row)")
     add("merge_down", "&Merge down", lp.merge_down_current,
         tip="Merge the selected layer into the layer below")
     add("flatten", "&Flatten image", w.flatten_image, tip="Flatten image: merge all shown layers into one")
@@ -133,7 +135,7 @@ def build_actions(w) -> dict[str, QAction]:
     m.addSeparator()
     m.addActions([a["raise_layer"], a["lower_layer"]])
     m.addSeparator()
-    m.addActions([a["erase_masked"], a["keep_masked"]])
+    m.addActions([a["mask_from_layer"], a["erase_masked"], a["keep_masked"]])
     m.addSeparator()
     m.addActions([a["merge_down"], a["flatten"]])
     m.addSeparator()

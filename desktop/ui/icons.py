@@ -45,6 +45,7 @@ GLYPHS = {
     "keep_masked": "mdi6.vector-intersection",
     "merge_down": "mdi6.arrow-collapse-down",
     "flatten": "mdi6.layers-minus",
+    "mask_from_layer": "mdi6.selection-drag",
     "new_seed": "mdi6.dice-5",
     "new_prompt": "mdi6.text-box-edit",
     "show_mask": "mdi6.image-filter-center-focus",

@@ -205,6 +205,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         self.layers_panel.rerun_prompt_requested.connect(self.rerun_with_new_prompt)
         self.layers_panel.show_mask_requested.connect(self.show_layer_mask)
         self.layers_panel.current_changed.connect(self._update_layer_actions)
+        self.layers_panel.mask_from_pixels_requested.connect(self.mask_from_layer_pixels)
         self._update_layer_actions(self.layers_panel.current_layer())
         c = self.controller
         if c is not None:
@@ -313,6 +314,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         for name, on in (("duplicate_layer", index >= 0), ("delete_layer", index >= 0 and n > 1),
                          ("raise_layer", 0 <= index < n - 1), ("lower_layer", index > 0),
                          ("erase_masked", index >= 0), ("keep_masked", index >= 0),
+                         ("mask_from_layer", index >= 0),
                          ("merge_down", panel.can_merge_down(layer)), ("flatten", n > 1),
                          ("layer_new_seed", edit), ("layer_new_prompt", edit), ("layer_show_mask", edit)):
             a[name].setEnabled(bool(on))
@@ -357,20 +359,14 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         self._prompt_dialog = dialog
 
     def show_layer_mask(self, layer) -> None:
-        mask = getattr(layer, "mask", None)
-        if self.document is None or mask is None:
-            return
-        import numpy as np
+        if self.document is not None and getattr(layer, "mask", None) is not None:
+            self.document.mask_from_layer(layer)
 
-        full = np.zeros((self.document.height, self.document.width), np.uint8)
-        mask = np.asarray(mask)
-        if mask.shape == full.shape:
-            full = mask.astype(np.uint8)
-        else:
-            x, y = layer.offset
-            h, w = mask.shape[:2]
-            full[y : y + h, x : x + w] = mask[: self.document.height - y, : self.document.width - x]
-        self.document.set_mask(full, label=f"Mask of {layer.name}")
+    def mask_from_layer_pixels(self, layer=None) -> None:
+        """The selected layer's pixels (their alpha) become the mask (Ctrl+click a thumbnail)."""
+        layer = layer if layer is not None else self.layers_panel.current_layer()
+        if self.document is not None and layer is not None:
+            self.document.mask_from_layer(layer, alpha=True)
 
     # --- engine ---------------------------------------------------------------------------
     def _set_engine_state(self, state: str) -> None:

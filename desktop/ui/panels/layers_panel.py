@@ -217,6 +217,7 @@ class LayersPanel(QWidget):
     rerun_seed_requested = Signal(object)
     rerun_prompt_requested = Signal(object)
     show_mask_requested = Signal(object)
+    mask_from_pixels_requested = Signal(object)  # Ctrl+click on a row: its pixels become the mask
     current_changed = Signal(object)  # the selected layer (or None) after any change of it or the stack
 
     def __init__(self, parent=None) -> None:
@@ -225,7 +226,7 @@ class LayersPanel(QWidget):
         self._refreshing = False
         self.tree = LayerTree()
         self.tree.setObjectName("layersTree")
-        self.tree.setToolTip("Drag a layer up or down to reorder it")
+        self.tree.setToolTip("Drag a layer up or down to reorder it; Ctrl+click one to mask its pixels")
         self.tree.row_dropped.connect(self._on_row_dropped)
         self.tree.setColumnCount(2)
         self.tree.setHeaderHidden(True)
@@ -246,6 +247,7 @@ class LayersPanel(QWidget):
         # Del / Backspace in the list deletes the selected layer (Photoshop, Krita); a key filter,
         # not a window shortcut, so it never fires while a text field elsewhere has focus.
         self.tree.installEventFilter(self)
+        self.tree.viewport().installEventFilter(self)  # Ctrl+click, before the selection sees it
 
         self.opacity = QSlider(Qt.Horizontal)
         self.opacity.setRange(0, 100)
@@ -475,6 +477,13 @@ class LayersPanel(QWidget):
 
     # --- actions --------------------------------------------------------------------------
     def eventFilter(self, obj, event) -> bool:
+        if (obj is self.tree.viewport() and event.type() == QEvent.Type.MouseButtonPress
+                and event.button() == Qt.MouseButton.LeftButton
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            item = self.tree.itemAt(event.position().toPoint())
+            if item is not None and self.tree.columnAt(int(event.position().x())) == 1:
+                self.mask_from_pixels_requested.emit(item.data(0, Qt.UserRole))
+                return True  # Ctrl+click would otherwise deselect the row
         if (obj is self.tree and event.type() == QEvent.Type.KeyPress
                 and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
                 and self.tree.state() != QAbstractItemView.State.EditingState):
@@ -568,6 +577,8 @@ class LayersPanel(QWidget):
         menu.addAction(icon("delete"), "Delete", self.delete_current).setEnabled(len(self.document.layers) > 1)
         menu.addAction(icon("merge_down"), "Merge down", self.merge_down_current).setEnabled(
             self.can_merge_down(layer))
+        menu.addAction(icon("mask_from_layer"), "Mask from its pixels (Ctrl+click)",
+                       lambda: self.mask_from_pixels_requested.emit(layer))
         if is_edit_layer(layer):
             menu.addSeparator()
             menu.addAction(icon("new_seed"), "Re-run with a new seed", lambda: self.rerun_seed_requested.emit(layer))

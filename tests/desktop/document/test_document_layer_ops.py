@@ -232,3 +232,24 @@ def test_a_rerun_as_variant_adds_a_variation_and_keeps_the_old_look_one_click_aw
                                  provenance=Provenance(seed=seed), as_variant=True)
     assert len(layer.variants) == MAX_VARIANTS and layer.variant == MAX_VARIANTS - 1
     assert layer.variants[-1].provenance.seed == 2 + MAX_VARIANTS + 5
+
+
+def test_mask_from_a_layer_its_edit_mask_or_its_pixels_even_past_the_canvas_edge(coffee):
+    doc = Document.from_array(coffee)
+    px = np.zeros((40, 60, 4), np.uint8)
+    px[..., 3] = 255
+    px[:, :30, 3] = 100
+    edit_mask = np.zeros((40, 60), np.uint8)
+    edit_mask[10:20, 15:35] = 255  # canvas x -5..15, y 0..10: partly off the canvas
+    layer = doc.add_edit(px, (-20, -10), Provenance(seed=1), mask=edit_mask)  # reaches past the top left
+    doc.mask_from_layer(layer)
+    assert doc.history.entries[-1] == f"Mask of {layer.name}"
+    want = np.zeros((doc.height, doc.width), np.uint8)
+    want[0:10, 0:15] = 255
+    assert np.array_equal(doc.mask, want)
+    doc.mask_from_layer(layer, alpha=True)
+    assert doc.history.entries[-1] == f"Mask from {layer.name}"
+    assert doc.mask[:30, :10].tolist() == [[100] * 10] * 30 and (doc.mask[:30, 10:40] == 255).all()
+    assert not doc.mask[30:].any() and not doc.mask[:, 40:].any()
+    with pytest.raises(DocumentError, match="no edit mask"):
+        doc.mask_from_layer(doc.layers[0])

@@ -31,7 +31,8 @@ def _menu_texts(w, title):
 def test_the_layer_menu_lists_the_operations_with_shortcuts_in_tooltips(win):
     w, _, _ = win
     assert _menu_texts(w, "Layer") == [
-        "Duplicate layer", "Delete layer", "Raise layer", "Lower layer", "Erase masked area",
+        "Duplicate layer", "Delete layer", "Raise layer", "Lower layer", "Mask from layer pixels",
+        "Erase masked area",
         "Keep only masked area", "Merge down", "Flatten image", "Re-run with a new seed",
         "Re-run with a changed prompt…", "Show its mask"]
     a = w.actions
@@ -126,3 +127,20 @@ def test_merge_down_is_greyed_out_over_a_hidden_layer_and_raise_lower_move(win, 
     qtbot.waitUntil(lambda: w.actions["raise_layer"].isEnabled())
     w.actions["raise_layer"].trigger()
     assert doc.layers.index(top) == 2
+
+
+def test_ctrl_click_on_a_layer_row_masks_its_pixels_and_keeps_the_selection(win, qtbot):
+    w, doc, layer = win
+    tree = w.layers_panel.tree
+    item = next(i for i in w.layers_panel.layer_items() if i.data(0, Qt.UserRole) is layer)
+    rect = tree.visualItemRect(item)
+    pos = rect.center()
+    pos.setX(tree.columnViewportPosition(1) + 20)
+    QTest.mouseClick(tree.viewport(), Qt.LeftButton, Qt.ControlModifier, pos)
+    assert doc.history.entries[-1] == f"Mask from {layer.name}"
+    assert doc.mask.sum() == 255 * 100 * 120 and doc.mask[80:180, 100:220].all()
+    assert w.layers_panel.current_layer() is layer and item.isSelected()
+    w.undo()
+    assert not doc.mask.any()
+    w.actions["mask_from_layer"].trigger()  # the menu item does the same
+    assert doc.mask[80:180, 100:220].all()
