@@ -338,10 +338,15 @@ class CanvasView(QWidget):
         p.setRenderHint(QPainter.Antialiasing, False)
         p.setTransform(QTransform(self._zoom, 0, 0, self._zoom, self._offset.x(), self._offset.y()))
         p.setBrush(Qt.NoBrush)
-        light = QPen(theme.MASK_OUTLINE_LIGHT, 0)  # width 0: cosmetic, one device pixel
+        # A cosmetic pen's width counts device pixels: one logical pixel is dpr of them, so the ants
+        # (and their dashes, measured in pen widths) look the same on a HiDPI screen.
+        width = max(1.0, round(self.devicePixelRatioF()))
+        light = QPen(theme.MASK_OUTLINE_LIGHT, width)
+        light.setCosmetic(True)
         p.setPen(light)
         p.drawPath(self._outline.path)
-        dark = QPen(theme.MASK_OUTLINE_DARK, 0)
+        dark = QPen(theme.MASK_OUTLINE_DARK, width)
+        dark.setCosmetic(True)
         dark.setDashPattern([ANTS_DASH, ANTS_DASH])
         dark.setDashOffset(self._ants_phase)
         p.setPen(dark)

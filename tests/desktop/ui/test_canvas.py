@@ -361,3 +361,25 @@ def test_the_outline_is_traced_finer_when_zooming_in(qtbot):
     view.set_zoom(1.0)
     fine = _traced(view, qtbot)
     assert fine.scale == 1 and fine.bounds.getRect() == (301, 203, 999, 777)
+
+
+@pytest.mark.parametrize("dpr", [1, 2])
+def test_the_ants_are_one_logical_pixel_wide_on_any_screen(canvas, qtbot, monkeypatch, dpr):
+    """On a HiDPI screen a 1 device pixel line is half as thick: the ants scale with the ratio."""
+    from PySide6.QtGui import QImage, QPainter
+
+    doc = canvas.document
+    doc.set_mask(_box_mask(doc, (40, 30, 200, 120)))
+    _traced(canvas, qtbot)
+    monkeypatch.setattr(canvas, "devicePixelRatioF", lambda: float(dpr))
+    img = QImage(canvas.width() * dpr, canvas.height() * dpr, QImage.Format_RGBA8888)
+    img.fill(0)
+    img.setDevicePixelRatio(dpr)
+    p = QPainter(img)
+    canvas._draw_outline(p)
+    p.end()
+    a = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.width(), 4)[..., 3]
+    top = canvas.image_rect_to_widget((40, 30, 200, 120))
+    column = int((top.left() + top.width() / 2) * dpr)
+    rows = np.nonzero(a[: int(top.center().y() * dpr), column])[0]  # the top edge only
+    assert len(rows) == dpr and rows.max() - rows.min() == dpr - 1
