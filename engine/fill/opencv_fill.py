@@ -163,11 +163,15 @@ def run_fill(
             filled = cv2.inpaint(np.ascontiguousarray(small), smask, radius, DIFFUSION_METHODS[name])
         if filled.shape[:2] != (ch, cw):
             filled = cv2.resize(filled, (cw, ch), interpolation=cv2.INTER_CUBIC)
-        patch = np.clip(np.rint(crop.astype(np.float32) * (1 - a) + filled.astype(np.float32) * a),
-                        0, 255).astype(np.uint8)
-        patch[keep] = crop[keep]
+        # Only the bbox (the mask grown by the feather) can change: blend there, in place in the
+        # copy. The crop around it is context for the fill, up to several times the bbox's area.
         out = image.copy()
-        out[y0:y1, x0:x1] = patch
+        sub = np.s_[bbox[1] - y0:bbox[1] - y0 + bbox[3], bbox[0] - x0:bbox[0] - x0 + bbox[2]]
+        sa, sk, orig = a[sub], keep[sub], crop[sub]
+        patch = np.clip(np.rint(orig.astype(np.float32) * (1 - sa) + filled[sub].astype(np.float32) * sa),
+                        0, 255).astype(np.uint8)
+        patch[sk] = orig[sk]
+        out[bbox[1]:bbox[1] + bbox[3], bbox[0]:bbox[0] + bbox[2]] = patch
         candidates.append(Candidate(image=out, seed=seed + i, bbox=bbox))
         step(2 + (i + 1) * per - 1)
     step(total)
