@@ -43,8 +43,9 @@ def is_edit_layer(layer) -> bool:
     return getattr(layer, "provenance", None) is not None
 
 
-def provenance_text(layer, rich: bool = True) -> str:
-    """A short description of how an edit layer was made ("" for other layers)."""
+def provenance_text(layer, rich: bool = True, inline: bool = False) -> str:
+    """A short description of how an edit layer was made ("" for other layers): one line per item,
+    or with ``inline`` (rich) the items in a row that wraps, for the inspector under the list."""
     prov = getattr(layer, "provenance", None)
     if prov is None:
         return ""
@@ -70,7 +71,7 @@ def provenance_text(layer, rich: bool = True) -> str:
     rows = [(t, html.escape(v)) for t, v in rows] if rich else rows
     if not rich:
         return "  ·  ".join(f"{t}: {v}" for t, v in rows)
-    return "<br>".join(f"<b>{t}</b>: {v}" for t, v in rows)
+    return (" · " if inline else "<br>").join(f"<b>{t}</b>: {v}" for t, v in rows)
 
 
 def thumbnail(layer, size: QSize = THUMB) -> QIcon:
@@ -237,6 +238,7 @@ class LayersPanel(QWidget):
         self.tree.header().setStretchLastSection(True)
         self.tree.header().setSectionResizeMode(0, QHeaderView.Fixed)
         self.tree.setColumnWidth(0, 30)
+        self.tree.setMinimumHeight(3 * (THUMB.height() + 8))  # at least three rows stay in view
         self._eyes: dict[bool, QIcon] = {}
         self._known: set[int] = set()
         self.tree.setContextMenuPolicy(Qt.CustomContextMenu)
@@ -413,7 +415,8 @@ class LayersPanel(QWidget):
         self.buttons["delete"].setEnabled(has and n > 1)
         for name in ("new_seed", "new_prompt", "show_mask"):
             self.buttons[name].setEnabled(bool(edit))
-        self.inspector.setText(provenance_text(layer) if edit else "")
+        # In a wrapping row, not a line per item: nine lines would squeeze the list to two rows.
+        self.inspector.setText(provenance_text(layer, inline=True) if edit else "")
         self.inspector.setVisible(bool(edit))
         self._show_variations(layer if edit else None)
         self.current_changed.emit(layer)
