@@ -298,7 +298,8 @@ class LayersPanel(QWidget):
             ("down", "Move layer down (Ctrl+[) — or drag it in the list", lambda: self.move_current(-1)),
             ("duplicate", "Duplicate layer (Ctrl+J)", self.duplicate_current),
             ("delete", "Delete layer (Del) — deleting an edit layer reverts the edit", self.delete_current),
-            ("new_seed", "Re-run with a new seed — adds a variation, the current look stays one click away", lambda: self._emit(self.rerun_seed_requested)),
+            ("new_seed", "Re-run with a new seed — adds a variation, the current look stays one click away",
+             lambda: self._emit(self.rerun_seed_requested)),
             ("new_prompt", "Re-run with a changed prompt", lambda: self._emit(self.rerun_prompt_requested)),
             ("show_mask", "Show its mask", lambda: self._emit(self.show_mask_requested)),
         ):

@@ -11,13 +11,19 @@ from desktop.document import Document, Provenance
 from desktop.ui.panels.layers_panel import LayersPanel
 
 
-@pytest.fixture
-def setup(qtbot, photo_array):
+def _panel_on(qtbot, photo_array):
+    """A shown Layers panel on a new document of ``photo_array``."""
     doc = Document.from_array(photo_array)
     panel = LayersPanel()
     qtbot.addWidget(panel)
     panel.show()
     panel.set_document(doc)
+    return doc, panel
+
+
+@pytest.fixture
+def setup(qtbot, photo_array):
+    doc, panel = _panel_on(qtbot, photo_array)
     green = np.full((60, 80, 3), (0, 255, 0), np.uint8)
     prov = Provenance(instruction="make the nose green", category="local", prompt="a green nose", seed=42,
                       engine="brushedit", model="brushnet-x")
@@ -333,11 +339,7 @@ def test_files_dragged_over_the_layers_list_still_reach_the_window(make_window, 
 
 
 def test_an_edit_kept_from_several_candidates_offers_its_variations(qtbot, photo_array):
-    doc = Document.from_array(photo_array)
-    panel = LayersPanel()
-    qtbot.addWidget(panel)
-    panel.show()
-    panel.set_document(doc)
+    doc, panel = _panel_on(qtbot, photo_array)
     variants = []
     for i, colour in enumerate([(255, 0, 0), (0, 255, 0), (0, 0, 255)]):
         px = np.zeros((30, 40, 4), np.uint8)
