@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from .edit_mask import EditMask
 from .history import Command
-from .layers import Layer
+from .layers import EditLayer, Layer
 from .patches import TilePatch
 
 
@@ -132,3 +133,37 @@ class Compound(Command):
     def redo(self, doc) -> None:
         for c in self.commands:
             c.redo(doc)
+
+
+class CanvasSize(Command):
+    """A new canvas size (crop or expand): the edit mask is swapped whole, every layer moves by
+    the shift of the origin and keeps its pixels, so undo gives back exactly what was there."""
+
+    def __init__(self, label: str, old_size, new_size, origin, old_mask, new_mask) -> None:
+        self.label, self.old_size, self.new_size = label, old_size, new_size
+        self.origin = origin  # the new canvas's top-left in the old canvas's coordinates
+        self.old_mask, self.new_mask = old_mask, new_mask
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.old_mask.nbytes + self.new_mask.nbytes)
+
+    def _apply(self, doc, size, mask, dx: int, dy: int) -> None:
+        doc._w, doc._h = size
+        doc._edit_mask = EditMask(size[1], size[0])
+        doc._edit_mask.array[...] = mask  # a copy: strokes change the live array in place
+        for layer in doc._layers:
+            px, (x, y) = layer._geom
+            layer._set_pixels(px, (x + dx, y + dy))
+            if isinstance(layer, EditLayer) and layer._variants:
+                layer._variants = tuple(v._replace(offset=(v.offset[0] + dx, v.offset[1] + dy))
+                                        for v in layer._variants)
+        doc._emit("size")
+        doc._emit("layers")
+        doc._emit("mask")
+
+    def undo(self, doc) -> None:
+        self._apply(doc, self.old_size, self.old_mask, self.origin[0], self.origin[1])
+
+    def redo(self, doc) -> None:
+        self._apply(doc, self.new_size, self.new_mask, -self.origin[0], -self.origin[1])

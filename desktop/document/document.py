@@ -525,6 +525,68 @@ class Document:
         out.flags.writeable = False
         return out
 
+    # ------------------------------------------------------------------------------- canvas
+    def resize_canvas(self, rect: Rect, *, label: str | None = None,
+                      max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+        """Make the canvas the rectangle ``rect = (x, y, w, h)`` of the current one: one command.
+
+        Inside the canvas it crops, reaching past it it expands (the new area is transparent until
+        something is painted there: mask it and run an edit for a generative expand). Layers keep
+        all their pixels and move with the origin, so nothing is lost to a crop and undo restores
+        it exactly; the edit mask is cut or extended (with zeros).
+        """
+        self._resize_canvas(rect, label, max_pixels)
+
+    def expand_canvas(self, left: int = 0, top: int = 0, right: int = 0, bottom: int = 0, *,
+                      mask_new_area: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+        """Add transparent borders (px per side); with ``mask_new_area`` the edit mask becomes the
+        new area, ready for a fill or a generative expand. One command either way."""
+        try:
+            left, top, right, bottom = (int(v) for v in (left, top, right, bottom))
+        except (TypeError, ValueError):
+            raise DocumentError("expand_canvas takes whole numbers of px per side") from None
+        if min(left, top, right, bottom) < 0:
+            raise DocumentError("expand_canvas adds space: every side must be 0 or more px")
+        w, h = self._w, self._h
+        new_mask = None
+        if mask_new_area:
+            new_mask = np.full((h + top + bottom, w + left + right), 255, np.uint8)
+            new_mask[top:top + h, left:left + w] = 0
+        self._resize_canvas((-left, -top, w + left + right, h + top + bottom), "Expand canvas",
+                            max_pixels, new_mask)
+
+    def _resize_canvas(self, rect, label: str | None, max_pixels: int,
+                       new_mask: np.ndarray | None = None) -> None:
+        self._finish_stroke()
+        try:
+            x, y, w, h = (int(v) for v in rect)
+        except (TypeError, ValueError):
+            raise DocumentError(f"canvas rectangle must be (x, y, w, h), got {rect!r}") from None
+        if not (1 <= w <= MAX_SIDE and 1 <= h <= MAX_SIDE):
+            raise DocumentError(f"canvas size {w} x {h} is out of range (1..{MAX_SIDE})")
+        if w * h > max_pixels:
+            raise DocumentError(f"canvas {w} x {h} is over the limit of {max_pixels / 1e6:g} megapixels")
+        if (x, y, w, h) == (0, 0, self._w, self._h):
+            return
+        if label is None:
+            inside = x >= 0 and y >= 0 and x + w <= self._w and y + h <= self._h
+            label = "Crop canvas" if inside else "Canvas size"
+        old_mask = self._edit_mask.array.copy()
+        if new_mask is None:
+            new_mask = _recrop(old_mask, (0, 0, self._w, self._h), (x, y, w, h))
+        c = cmd.CanvasSize(label, (self._w, self._h), (w, h), (x, y), old_mask, new_mask)
+        c.redo(self)
+        self._push(c)
+
+    def crop_to_mask(self, margin: int = 0) -> None:
+        """Crop the canvas to the edit mask's bounding box grown by ``margin`` px: one command."""
+        m = self._edit_mask.array
+        if not m.any():
+            raise DocumentError("the mask is empty: paint or select the area to keep first")
+        x, y, w, h = mask_ops.bbox(m)
+        rect = mask_ops.clamp_rect((x - margin, y - margin, w + 2 * margin, h + 2 * margin), self._w, self._h)
+        self.resize_canvas(rect, label="Crop to mask")
+
     # --------------------------------------------------------------------------------- files
     def save(self, path: str | Path | None = None) -> Path:
         """Write the project as OpenRaster (atomically); sets :attr:`path`, clears :attr:`dirty`."""

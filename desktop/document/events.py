@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Callable, Literal
 
-EventKind = Literal["layers", "pixels", "mask", "history", "path"]
+EventKind = Literal["layers", "pixels", "mask", "history", "path", "size"]
 Rect = tuple[int, int, int, int]
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,8 @@ class DocumentEvent:
     ``layers``: the stack or a layer's properties changed (repaint ``rect``); ``pixels``: layer
     pixels changed in ``rect``; ``mask``: the edit mask changed in ``rect``; ``history``: the undo
     stack moved; ``path``: the document was saved or opened under a new path (or its dirty flag
-    changed).
+    changed); ``size``: the canvas was cropped or expanded (views reset; ``layers`` and ``mask``
+    follow).
     """
 
     kind: EventKind
