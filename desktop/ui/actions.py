@@ -104,6 +104,10 @@ def build_actions(w) -> dict[str, QAction]:
         tip="Show the mask the selected edit was made with")
     a["layer_show_mask"].setIcon(icon("show_mask"))
 
+    add("expand_canvas", "&Expand canvas…", w.expand_canvas_dialog, ["Ctrl+Alt+C"],
+        tip="Expand canvas: add space around the picture, masked for a fill or generative expand")
+    add("crop_to_mask", "&Crop to mask", w.crop_to_mask, tip="Crop the canvas to the mask's bounding box")
+
     for op, text in (("invert", "Invert mask"), ("clear", "Clear mask"), ("fill", "Select all")):
         add(op, text, lambda _=False, n=op: w.tool_options.apply_op(n))
     a["invert"].setShortcut("Ctrl+I")
@@ -130,6 +134,8 @@ def build_actions(w) -> dict[str, QAction]:
     m.addActions([a["zoom_in"], a["zoom_out"], a["fit"], a["actual_size"], a["compare"]])
     m.addSeparator()
     w.panels_menu = m.addMenu("&Panels")
+    m = mb.addMenu("&Image")
+    m.addActions([a["expand_canvas"], a["crop_to_mask"]])
     m = mb.addMenu("&Layer")
     m.addActions([a["duplicate_layer"], a["delete_layer"]])
     m.addSeparator()

@@ -94,6 +94,7 @@ class EditController(QObject):
         self._jobs: dict[int, tuple[str, Any]] = {}  # job id -> (kind, context)
         self._segment_job: int | None = None
         self._segment_seq = 0
+        self._segment_size: tuple[int, int] | None = None  # the canvas the latest click was on
         self._preparing: dict[int, str] = {}  # snapshot being taken -> job kind
         self._tokens = itertools.count(1)
         self._snapshots = Snapshots(self)
@@ -302,6 +303,7 @@ class EditController(QObject):
             self._segment_job = None
         self._segment_seq += 1
         seq = self._segment_seq
+        self._segment_size = (doc.height, doc.width)
         points = tuple((float(x), float(y)) for x, y in points)
         labels = tuple(int(v) for v in labels)
         box = None if box is None else tuple(float(v) for v in box)
@@ -436,8 +438,17 @@ class EditController(QObject):
         if entry[0] != "segment":
             self.progress_changed.emit(0, 0, "cancelled")
 
-    def _still_current(self, doc: Any) -> bool:
-        return doc is not None and self._doc() is doc
+    def _still_current(self, doc: Any, result: Any = None) -> bool:
+        """Whether a job's answer still applies: the same document and, for a painted ``result``,
+        the same canvas size (a crop or expand meanwhile would misplace its pixels)."""
+        if doc is None or self._doc() is not doc:
+            return False
+        image = getattr(getattr(result, "request", None), "image", None)
+        if image is not None and np.shape(image)[:2] != (doc.height, doc.width):
+            self.progress_changed.emit(0, 0, "done")
+            self.error.emit("The canvas changed size while the edit was painting", "Run it again")
+            return False
+        return True
 
     def _plan_done(self, doc: Any, plan: Any) -> None:
         if not self._still_current(doc):
@@ -456,7 +467,7 @@ class EditController(QObject):
         return np.array(mask, copy=True)
 
     def _inpaint_done(self, doc: Any, result: Any) -> None:
-        if not self._still_current(doc):
+        if not self._still_current(doc, result):
             return
         self.result = result
         self.candidates = list(result.candidates)
@@ -468,14 +479,14 @@ class EditController(QObject):
     def _more_done(self, context: Any, result: Any) -> None:
         doc, base = context
         self.progress_changed.emit(0, 0, "done")
-        if not self._still_current(doc) or self.result is not base:
+        if self.result is not base or not self._still_current(doc, result):
             return  # accepted, discarded or replaced by a new run meanwhile: nothing to add to
         self.candidates.extend(result.candidates)
         self.candidates_changed.emit(list(self.candidates))
 
     def _rerun_done(self, context: Any, result: Any) -> None:
         doc, layer = context
-        if not self._still_current(doc) or not result.candidates:
+        if not result.candidates or not self._still_current(doc, result):
             return
         if layer not in list(doc.layers):
             self.error.emit("The layer was deleted before its re-run finished", "")
@@ -499,8 +510,8 @@ class EditController(QObject):
         if job_id != self._segment_job:
             return
         self._segment_job = None
-        if not self._still_current(doc):
-            return
+        if not self._still_current(doc) or self._segment_size != (doc.height, doc.width):
+            return  # another document, or the canvas was cropped or expanded since the click
         mask = mask_ops.as_mask(result.mask)
         if mask.shape != (doc.height, doc.width):
             mask = mask_ops.resize(mask, doc.width, doc.height)

@@ -46,6 +46,8 @@ GLYPHS = {
     "merge_down": "mdi6.arrow-collapse-down",
     "flatten": "mdi6.layers-minus",
     "mask_from_layer": "mdi6.selection-drag",
+    "expand_canvas": "mdi6.arrow-expand-all",
+    "crop_to_mask": "mdi6.crop",
     "new_seed": "mdi6.dice-5",
     "new_prompt": "mdi6.text-box-edit",
     "show_mask": "mdi6.image-filter-center-focus",

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import engine_client
+from desktop.document import DocumentError
 from desktop.engine_client import APP_VERSION, EngineClient, default_service_factory, model_entries
 from desktop.ui.actions import build_actions
 from desktop.ui.autosave import Autosaver
@@ -244,6 +245,11 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
     def _on_doc_event(self, event) -> None:
         if event.kind in ("history", "path"):
             self._update_title()
+        elif event.kind == "size":
+            doc = self.document
+            self.size_label.setText(f"{doc.width} × {doc.height} px")
+            self.tools["sam"].reset()  # its clicks were on the old canvas
+            self.controller.discard()  # candidates painted for the old canvas no longer fit
 
     def _update_title(self) -> None:
         doc = self.document
@@ -339,6 +345,40 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
     def flatten_image(self) -> None:
         if self.document is not None and len(self.document.layers) > 1:
             self.document.flatten_image()  # the panel's refresh selects the new layer
+
+    # --- the Image menu ---------------------------------------------------------------------
+    def expand_canvas_dialog(self) -> None:
+        """Ask how much to add on each side (non-blocking), then expand in one undo step."""
+        if self.document is None:
+            return
+        from desktop.document.document import MAX_SIDE
+        from desktop.ui.dialogs.canvas_dialog import ExpandCanvasDialog
+
+        dialog = ExpandCanvasDialog(self.document.width, self.document.height, MAX_SIDE, self)
+        dialog.accepted.connect(lambda: self.expand_canvas(**dialog.values(),
+                                                           mask_new_area=dialog.mask_new.isChecked()))
+        dialog.open()
+        self._canvas_dialog = dialog
+
+    def expand_canvas(self, left=0, top=0, right=0, bottom=0, mask_new_area=True) -> None:
+        if self.document is None:
+            return
+        try:
+            self.document.expand_canvas(left, top, right, bottom, mask_new_area=mask_new_area)
+        except DocumentError as e:
+            self.show_error("Cannot expand the canvas", str(e))
+            return
+        if mask_new_area:
+            self.statusBar().showMessage("The new area is masked: Run fills it (or describe what it "
+                                         "should show first)", 8000)
+
+    def crop_to_mask(self) -> None:
+        if self.document is None:
+            return
+        try:
+            self.document.crop_to_mask()
+        except DocumentError as e:
+            self.statusBar().showMessage(str(e).capitalize(), 5000)
 
     # --- layers panel requests ------------------------------------------------------------
     def rerun_with_new_seed(self, layer) -> None:

@@ -405,6 +405,15 @@ class CanvasView(QWidget):
 
     def _on_document_event(self, event) -> None:
         kind, rect = event.kind, getattr(event, "rect", None)
+        if kind == "size":  # cropped or expanded: every cache is the wrong size, refit the view
+            for cache in self._caches():
+                cache.reset(self.document.width, self.document.height)
+            self._preview = self._live = None
+            self._outline = None
+            self._invalidate_outline()
+            self.fit()
+            self.update()
+            return
         if kind == "mask":
             self.mask_tiles.invalidate(rect)
             self._invalidate_outline()

@@ -28,6 +28,7 @@ WIDGET_SHORTCUTS: tuple[tuple[str, str, str], ...] = (
     ("Canvas", "Zoom at the cursor", "Mouse wheel"),
     ("Canvas", "Compare with the original while held", "\\"),
     ("Layers", "Delete the selected layer", "Del / Backspace"),
+    ("Layers", "Mask the pixels of a layer", "Ctrl+click its row"),
     ("Layers", "Rename the selected layer", "F2, or double-click"),
     ("Candidates", "Accept a candidate", "Double-click its thumbnail, or Enter"),
     ("Candidates", "Look through the candidates", "← →"),
