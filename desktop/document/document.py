@@ -31,7 +31,7 @@ MAX_SIDE = 1 << 16
 
 # Positional arguments of mask_op, by operation.
 _OP_ARGS = {"dilate": ("px",), "erode": ("px",), "feather": ("px",), "move": ("dx", "dy"),
-            "box": ("rect",), "ellipse": ("rect",), "threshold": ("level",)}
+            "box": ("rect",), "ellipse": ("rect",), "polygon": ("points",), "threshold": ("level",)}
 
 
 class Document:
@@ -241,8 +241,9 @@ class Document:
         """Apply a mask operation as one command.
 
         ``dilate``/``erode``/``feather`` (px), ``move`` (dx, dy), ``invert``, ``clear``, ``fill``,
-        ``to_box``, ``to_ellipse``, ``box``/``ellipse`` (rect=(x, y, w, h); ``add=True`` or
-        ``subtract=True`` to combine), ``threshold`` (level).
+        ``to_box``, ``to_ellipse``, ``box``/``ellipse`` (rect=(x, y, w, h)) and ``polygon``
+        (points=[(x, y), ...], a lasso) with ``add=True`` or ``subtract=True`` to combine,
+        ``threshold`` (level).
         """
         self._finish_stroke()
         names = _OP_ARGS.get(name, ())

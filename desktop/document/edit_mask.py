@@ -22,18 +22,29 @@ MASK_OPS = {
     "fill": (lambda m, kw: np.full_like(m, 255), "Fill mask"),
     "to_box": (lambda m, kw: mask_ops.to_box(m), "Mask to box"),
     "to_ellipse": (lambda m, kw: mask_ops.to_ellipse(m), "Mask to ellipse"),
-    "box": (lambda m, kw: _shape_op(mask_ops.box_mask, m, kw), "Box mask"),
-    "ellipse": (lambda m, kw: _shape_op(mask_ops.ellipse_mask, m, kw), "Ellipse mask"),
+    "box": (lambda m, kw: _combine(m, mask_ops.box_mask(m.shape, _rect(kw)), kw), "Box mask"),
+    "ellipse": (lambda m, kw: _combine(m, mask_ops.ellipse_mask(m.shape, _rect(kw)), kw), "Ellipse mask"),
+    "polygon": (lambda m, kw: _combine(m, mask_ops.polygon_mask(m.shape, _points(kw)), kw), "Lasso mask"),
     "threshold": (lambda m, kw: mask_ops.threshold(m, int(kw.get("level", 127))), "Harden mask"),
 }
 
 
-def _shape_op(make, m: np.ndarray, kw: dict) -> np.ndarray:
-    """``box``/``ellipse``: replace the mask (or ``add=True``: add to it, ``subtract=True``: cut)."""
+def _rect(kw: dict) -> tuple[int, int, int, int]:
     rect = kw.get("rect")
     if rect is None or len(rect) != 4:
         raise ValueError("box/ellipse need rect=(x, y, w, h)")
-    shape = make(m.shape, tuple(int(round(v)) for v in rect))
+    return tuple(int(round(v)) for v in rect)
+
+
+def _points(kw: dict) -> np.ndarray:
+    pts = np.asarray(kw.get("points", ()), np.float64)
+    if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) < 3:
+        raise ValueError("polygon needs points=[(x, y), ...] with at least 3 points")
+    return pts
+
+
+def _combine(m: np.ndarray, shape: np.ndarray, kw: dict) -> np.ndarray:
+    """A shape op: replace the mask (or ``add=True``: add to it, ``subtract=True``: cut)."""
     if kw.get("subtract"):
         return mask_ops.subtract(m, shape)
     if kw.get("add"):

@@ -141,6 +141,20 @@ def box_mask(shape: tuple[int, int], rect: Rect) -> np.ndarray:
     return out
 
 
+def polygon_mask(shape: tuple[int, int], points) -> np.ndarray:
+    """A mask of ``shape`` (H, W) with the polygon through ``points`` ((x, y) pixel-edge
+    coordinates, any count >= 3) selected: the pixels whose centres it covers, like box_mask."""
+    out = np.zeros(shape[:2], np.uint8)
+    pts = np.asarray(points, np.float64).reshape(-1, 2)
+    if len(pts) < 3 or not np.isfinite(pts).all():
+        return out
+    s = 16  # OpenCV's fixed point (shift=4): sub-pixel vertices
+    # Pixel centres sit at +0.5 in edge coordinates; OpenCV puts them at integers.
+    fixed = np.round((np.clip(pts, -4 * max(shape), 4 * max(shape)) - 0.5) * s).astype(np.int32)
+    cv2.fillPoly(out, [fixed], 255, lineType=cv2.LINE_8, shift=4)
+    return out
+
+
 def ellipse_mask(shape: tuple[int, int], rect: Rect) -> np.ndarray:
     """A mask of ``shape`` (H, W) with the ellipse inscribed in ``rect`` selected."""
     out = np.zeros(shape[:2], np.uint8)

@@ -173,3 +173,15 @@ def test_undo_mid_stroke_commits_the_stroke_first(doc):
     doc.mask_stroke_to(50, 50)
     assert doc.undo()
     assert not doc.mask.any() and doc.history.entries == ["Paint mask"] and doc.can_redo
+
+
+def test_lasso_polygon_replaces_adds_and_subtracts(doc):
+    square = [(10, 10), (60, 10), (60, 60), (10, 60)]
+    doc.mask_op("polygon", points=square)
+    assert doc.history.entries[-1] == "Lasso mask" and mask_ops.bbox(doc.mask)[:2] == (10, 10)
+    doc.mask_op("polygon", [(100, 100), (140, 100), (120, 140)], add=True)
+    assert doc.mask[30, 30] == 255 and doc.mask[110, 120] == 255
+    doc.mask_op("polygon", points=[(0, 0), (35, 0), (35, 200), (0, 200)], subtract=True)
+    assert doc.mask[30, 30] == 0 and doc.mask[30, 40] == 255
+    with pytest.raises(DocumentError, match="at least 3 points"):
+        doc.mask_op("polygon", points=[(1, 1), (2, 2)])

@@ -71,3 +71,18 @@ def test_bbox_of_empty_is_none_and_resize():
     assert mo.bbox(np.zeros((5, 5), np.uint8)) is None
     r = mo.resize(square(), 32, 16)
     assert r.shape == (16, 32) and set(np.unique(r)) <= {0, 255}
+
+
+def test_polygon_mask_covers_the_polygon():
+    # a rectangle from edge coordinates (10, 10) to (30, 20): pixels 10..29 x 10..19, give or take
+    # the one-pixel outline OpenCV's fill includes on the far edges
+    sq = mo.polygon_mask((40, 50), [(10, 10), (30, 10), (30, 20), (10, 20)])
+    x, y, w, h = mo.bbox(sq)
+    assert (x, y) == (10, 10) and w in (20, 21) and h in (10, 11) and sq[15, 20] == 255
+    # a triangle: about its area in pixels (0.5 * 40 * 30)
+    tri = mo.polygon_mask((60, 60), [(5.5, 5.0), (45.5, 5.0), (5.5, 35.0)])
+    assert abs(tri.sum() / 255 - 600) < 0.15 * 600 and set(np.unique(tri)) == {0, 255}
+    # degenerate or non-finite input: nothing, never an error; huge coordinates are clipped
+    assert not mo.polygon_mask((10, 10), [(0, 0), (5, 5)]).any()
+    assert not mo.polygon_mask((10, 10), [(0, 0), (np.nan, 5), (5, 0)]).any()
+    assert mo.polygon_mask((10, 10), [(-1e9, -1e9), (1e9, -1e9), (1e9, 1e9), (-1e9, 1e9)]).all()
