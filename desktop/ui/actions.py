@@ -65,12 +65,13 @@ def build_actions(w) -> dict[str, QAction]:
         ("sam", "SAM select", "S"),
         ("box", "Box mask", "M"),
         ("ellipse", "Ellipse mask", "Shift+M"),
+        ("lasso", "Lasso mask", "L"),
     ):
         act = add(name, text, lambda _=False, n=name: w.set_tool(n), [key], checkable=True)
         tools.addAction(act)
     add("shrink", "Smaller brush", lambda: w.resize_brush(-1), ["["])
     add("grow", "Bigger brush", lambda: w.resize_brush(+1), ["]"])
-    add("reset_selection", "Start a new SAM selection", w.reset_sam, ["Esc"])
+    add("reset_selection", "Start the selection over (SAM clicks, lasso)", w.reset_sam, ["Esc"])
     # Esc only while the canvas has focus: dialogs and text fields keep their own Esc.
     a["reset_selection"].setShortcutContext(Qt.WidgetWithChildrenShortcut)
     w.canvas.addAction(a["reset_selection"])
@@ -147,7 +148,7 @@ def build_actions(w) -> dict[str, QAction]:
     m.addSeparator()
     m.addActions([a["layer_new_seed"], a["layer_new_prompt"], a["layer_show_mask"]])
     m = mb.addMenu("&Tools")
-    m.addActions([a[n] for n in ("brush", "eraser", "sam", "box", "ellipse")])
+    m.addActions([a[n] for n in ("brush", "eraser", "sam", "box", "ellipse", "lasso")])
     m.addSeparator()
     m.addActions([a["shrink"], a["grow"], a["reset_selection"]])
     m = mb.addMenu("&Mask")
@@ -174,7 +175,7 @@ def build_actions(w) -> dict[str, QAction]:
     side.setObjectName("toolsToolbar")
     side.setIconSize(QSize(22, 22))
     side.setMovable(False)
-    side.addActions([a[n] for n in ("brush", "eraser", "sam", "box", "ellipse")])
+    side.addActions([a[n] for n in ("brush", "eraser", "sam", "box", "ellipse", "lasso")])
     w.addToolBar(Qt.LeftToolBarArea, side)
     w.toolbars = [top, side]
     return a

@@ -29,6 +29,7 @@ GLYPHS = {
     "sam": "mdi6.gesture-tap",
     "box": "mdi6.selection",
     "ellipse": "mdi6.selection-ellipse",
+    "lasso": "mdi6.lasso",
     "pan": "mdi6.hand-back-right",
     "visible": "mdi6.eye",
     "hidden": "mdi6.eye-off",

@@ -44,6 +44,7 @@ from desktop.ui.panels.layers_panel import LayersPanel, is_edit_layer
 from desktop.ui.panels.queue_panel import JobQueuePanel
 from desktop.ui.panels.tool_options import ToolOptionsPanel
 from desktop.ui.tools.brush import MaskBrushTool
+from desktop.ui.tools.lasso import LassoMaskTool
 from desktop.ui.tools.sam_click import SamClickTool
 from desktop.ui.tools.shapes import ShapeMaskTool
 
@@ -99,6 +100,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
             "sam": SamClickTool(self._segment),
             "box": ShapeMaskTool("box"),
             "ellipse": ShapeMaskTool("ellipse"),
+            "lasso": LassoMaskTool(),
         }
         s = self.settings
         for name in ("brush", "eraser"):
@@ -292,6 +294,8 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
             tool.grow() if direction > 0 else tool.shrink()
 
     def reset_sam(self) -> None:
+        """Esc on the canvas: drop a lasso being drawn, or start a new SAM selection."""
+        self.tools["lasso"].cancel()
         self.tools["sam"].reset()
 
     def _segment(self, points, labels) -> None:

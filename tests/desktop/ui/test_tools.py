@@ -1,5 +1,5 @@
 """Canvas tools driven with real mouse events: brush/eraser strokes (one undo step each), [ ] size,
-box/ellipse masks with add/subtract, SAM clicks through the edit controller and the fake engine."""
+box/ellipse/lasso masks with add/subtract, SAM clicks through the edit controller and the fake engine."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def test_brush_size_is_bounded():
 
 
 def test_tool_shortcuts_switch_tools(window):
-    for name in ("eraser", "sam", "box", "ellipse", "brush"):
+    for name in ("eraser", "sam", "box", "ellipse", "lasso", "brush"):
         window.actions[name].trigger()
         assert window.current_tool().name == name
         assert window.actions[name].isChecked()
@@ -85,6 +85,43 @@ def test_box_and_ellipse_masks_with_add_and_subtract(window, drag):
     drag(c, [_w(c, 0, 0), _w(c, 100, 70)], modifiers=Qt.AltModifier)
     assert doc.mask[60, 70] == 0 and doc.mask[80, 110] == 255
     assert len(doc.history.entries) == 3
+
+
+def _circle(c, cx, cy, r, n=48):
+    return [_w(c, cx + r * np.cos(t), cy + r * np.sin(t)) for t in np.linspace(0, 2 * np.pi, n, endpoint=False)]
+
+
+def test_lasso_masks_the_enclosed_area_with_add_subtract_and_esc(window, drag, send_mouse, qtbot):
+    from PySide6.QtTest import QTest
+
+    c, doc = window.canvas, window.document
+    window.actions["lasso"].trigger()
+    assert window.current_tool().name == "lasso"
+    drag(c, _circle(c, 150, 150, 60))
+    m = doc.mask
+    assert m[150, 150] == 255 and m[150, 205] == 255 and m[150, 215] == 0 and m[95, 95] == 0
+    assert abs(m.sum() / 255 - np.pi * 60 ** 2) < 0.05 * np.pi * 60 ** 2
+    assert doc.history.entries[-1] == "Lasso mask"
+    drag(c, _circle(c, 300, 150, 30), modifiers=Qt.ShiftModifier)
+    assert doc.mask[150, 150] == 255 and doc.mask[150, 300] == 255
+    drag(c, _circle(c, 150, 150, 20), modifiers=Qt.AltModifier)
+    assert doc.mask[150, 150] == 0 and doc.mask[150, 200] == 255
+    n = len(doc.history.entries)
+    drag(c, [_w(c, 10, 10), _w(c, 40, 10)])  # a line encloses nothing: no step
+    assert len(doc.history.entries) == n
+    # Esc while drawing drops the outline: the release then does nothing
+    tool = window.current_tool()
+    pts = _circle(c, 100, 100, 30)
+    send_mouse(c, "press", pts[0], Qt.LeftButton)
+    for p in pts[1:]:
+        send_mouse(c, "move", p, buttons=Qt.LeftButton)
+    assert tool.drawing
+    c.setFocus()
+    qtbot.waitUntil(c.hasFocus)
+    QTest.keyClick(c, Qt.Key_Escape)
+    assert not tool.drawing
+    send_mouse(c, "release", pts[-1], Qt.LeftButton)
+    assert len(doc.history.entries) == n
 
 
 def test_mask_operations_in_tool_options(window):
