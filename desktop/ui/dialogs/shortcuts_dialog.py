@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 WIDGET_SHORTCUTS: tuple[tuple[str, str, str], ...] = (
     ("Instruction", "Plan the instruction", "Ctrl+Enter"),
     ("Instruction", "Run the edit", "Ctrl+Shift+Enter"),
+    ("Instruction", "Recall an earlier instruction", "↑ / ↓ on the first / last line"),
     ("Canvas", "Pan", "Space + drag, or middle-drag"),
     ("Canvas", "Zoom at the cursor", "Mouse wheel"),
     ("Canvas", "Compare with the original while held", "\\"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -48,11 +48,15 @@ class InstructionPanel(QWidget):
     # The user picked another instructor here; the window keeps it in the preferences (one setting).
     instructor_changed = Signal(str)
     UPDATE_MS = 50
+    HISTORY_MAX = 50  # instructions ↑ / ↓ can recall, kept across sessions
 
     def __init__(self, controller, parent=None):
         super().__init__(parent)
         self.controller = controller
         self.plan = None
+        self.history: list[str] = []  # earlier instructions, oldest first
+        self._history_pos: int | None = None  # the entry shown, None: the user's own draft
+        self._draft = ""
         self._pending_progress: tuple[int, int, str] | None = None
         self._progress_timer = QTimer(self)
         self._progress_timer.setSingleShot(True)
@@ -83,6 +87,8 @@ class InstructionPanel(QWidget):
         self.instruction.setPlaceholderText("\"remove the cat\", \"make the sky a sunset\"… then Plan (Ctrl+Enter). "
                                             "Or paint a mask, say what it should show, and Run (Ctrl+Shift+Enter).")
         self.instruction.setMaximumHeight(70)
+        self.instruction.setToolTip("↑ / ↓ on the first / last line recall earlier instructions")
+        self.instruction.installEventFilter(self)
         root.addWidget(self.instruction)
 
         buttons = QHBoxLayout()
@@ -250,6 +256,7 @@ class InstructionPanel(QWidget):
                   "instructor": self.instructor.currentData(), "params_shown": self.params_toggle.isChecked()}
         for key, value in values.items():
             settings.setValue(f"instruction/{key}", value)
+        settings.setValue("instruction/history", list(self.history))
 
     def restore_settings(self, settings) -> None:
         """Restore what :meth:`save_settings` stored (missing or bad values keep the defaults)."""
@@ -284,15 +291,56 @@ class InstructionPanel(QWidget):
                 _select(combo, value)
         if get("params_shown", bool):
             self.params_toggle.setChecked(True)
+        history = settings.value("instruction/history")
+        if isinstance(history, str):  # an INI file gives a one-item list back as its item
+            history = [history]
+        if isinstance(history, (list, tuple)):
+            self.history = [str(h) for h in history if str(h).strip()][-self.HISTORY_MAX:]
+
+    # --- instruction history ------------------------------------------------------------------------
+
+    def remember(self, text: str) -> None:
+        """Add ``text`` as the newest instruction ↑ recalls (moved to the end if it was there)."""
+        text = text.strip()
+        if text:
+            self.history = [h for h in self.history if h != text][-(self.HISTORY_MAX - 1):] + [text]
+        self._history_pos = None
+
+    def recall(self, step: int) -> bool:
+        """Show the previous (``step`` = -1) or next (+1) instruction; past the newest, the draft
+        typed before recalling. False when there is nothing further that way."""
+        pos = len(self.history) if self._history_pos is None else self._history_pos
+        new = pos + step
+        if not 0 <= new <= len(self.history) or new == pos:
+            return False
+        if self._history_pos is None:
+            self._draft = self.instruction.toPlainText()
+        self._history_pos = None if new == len(self.history) else new
+        self.instruction.setPlainText(self._draft if self._history_pos is None else self.history[new])
+        self.instruction.moveCursor(QTextCursor.MoveOperation.End)
+        return True
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.instruction and event.type() == QEvent.Type.KeyPress and \
+                event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down) and \
+                not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            up = event.key() == Qt.Key.Key_Up
+            cursor = self.instruction.textCursor()
+            # Only at the edge: inside a multi-line instruction the arrows move the cursor.
+            if not cursor.movePosition(QTextCursor.MoveOperation.Up if up else QTextCursor.MoveOperation.Down):
+                return self.recall(-1 if up else +1) or super().eventFilter(obj, event)
+        return super().eventFilter(obj, event)
 
     def request_plan(self) -> None:
         text = self.instruction.toPlainText().strip()
+        self.remember(text)
         if text:
             self._say("you", text)
         self.controller.request_plan(text, backend=self.instructor.currentData())
 
     def run(self) -> None:
         text = self.instruction.toPlainText().strip()
+        self.remember(text)
         if self.plan is not None and text and text != self.plan.instruction:
             self.clear_plan()  # a new text typed after planning: it is the prompt now
         if self.plan is not None:

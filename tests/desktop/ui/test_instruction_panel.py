@@ -478,3 +478,42 @@ def _paint_moons(qtbot, controller, doc, panel, n):
     panel.candidates.setValue(n)
     with qtbot.waitSignal(controller.candidates_changed, timeout=5000, check_params_cb=bool):
         controller.run("a moon", panel.params())
+
+
+def test_up_and_down_recall_earlier_instructions_and_they_persist(ui, qtbot, tmp_path):
+    from PySide6.QtCore import QSettings, Qt
+    from PySide6.QtTest import QTest
+
+    _, controller, _, panel, *_ = ui
+    for text in ("remove the cup", "make the sky a sunset", "remove the cup"):
+        _plan(panel, controller, qtbot, text)
+    assert panel.history == ["make the sky a sunset", "remove the cup"]  # no repeats, newest last
+    box = panel.instruction
+    box.setPlainText("a half-typed dra")
+    box.moveCursor(box.textCursor().MoveOperation.End)
+    QTest.keyClick(box, Qt.Key_Up)
+    assert box.toPlainText() == "remove the cup"
+    QTest.keyClick(box, Qt.Key_Up)
+    assert box.toPlainText() == "make the sky a sunset"
+    QTest.keyClick(box, Qt.Key_Up)  # the oldest: stays
+    assert box.toPlainText() == "make the sky a sunset"
+    QTest.keyClick(box, Qt.Key_Down)
+    QTest.keyClick(box, Qt.Key_Down)
+    assert box.toPlainText() == "a half-typed dra"  # back to the draft, not lost
+    # inside a multi-line instruction the arrows move the cursor, they do not recall
+    box.setPlainText("line one\nline two")
+    box.moveCursor(box.textCursor().MoveOperation.End)
+    QTest.keyClick(box, Qt.Key_Up)
+    assert box.toPlainText() == "line one\nline two" and box.textCursor().blockNumber() == 0
+    settings = QSettings(str(tmp_path / "h.ini"), QSettings.IniFormat)
+    panel.save_settings(settings)
+    settings.sync()
+    other = InstructionPanel(controller)
+    qtbot.addWidget(other)
+    other.restore_settings(QSettings(str(tmp_path / "h.ini"), QSettings.IniFormat))
+    assert other.history == ["make the sky a sunset", "remove the cup"]
+    # an INI file gives a one-item list back as a string
+    settings.setValue("instruction/history", ["only one"])
+    settings.sync()
+    other.restore_settings(QSettings(str(tmp_path / "h.ini"), QSettings.IniFormat))
+    assert other.history == ["only one"]
