@@ -526,6 +526,27 @@ class Document:
         out.flags.writeable = False
         return out
 
+    # -------------------------------------------------------------------------------- copy
+    def copy_pixels(self, layer: Layer | None = None) -> tuple[np.ndarray, tuple[int, int]] | None:
+        """What Ctrl+C copies: the masked part of ``layer`` (None: of the composite, "copy
+        merged"), or all of it without a mask, cut to the mask's bounding box (the canvas without
+        one) and with the mask as alpha. Returns ``(h x w x 4 RGBA, (x, y) on the canvas)``, or
+        None when nothing visible is there."""
+        m = self._edit_mask.array
+        box = mask_ops.bbox(m)
+        rect = box if box is not None else (0, 0, self._w, self._h)
+        if layer is None:
+            px = np.array(self.flatten(rect))
+        else:
+            self.index_of(layer)
+            px = _recrop(layer.pixels, layer.bbox, rect)
+        if box is not None:
+            x, y, w, h = rect
+            px[..., 3] = (px[..., 3].astype(np.uint16) * m[y:y + h, x:x + w] + 127) // 255
+        if not px[..., 3].any():
+            return None
+        return px, (rect[0], rect[1])
+
     # ------------------------------------------------------------------------------- canvas
     def resize_canvas(self, rect: Rect, *, label: str | None = None,
                       max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
@@ -660,8 +681,9 @@ class Document:
 
 
 def _recrop(mask: np.ndarray, src: Rect, dst: Rect) -> np.ndarray:
-    """``mask`` placed at canvas rect ``src``, cut to canvas rect ``dst`` (0 where it has none)."""
-    out = np.zeros((dst[3], dst[2]), np.uint8)
+    """``mask`` (or RGBA pixels) placed at canvas rect ``src``, cut to canvas rect ``dst`` (0 where
+    it has none)."""
+    out = np.zeros((dst[3], dst[2]) + mask.shape[2:], np.uint8)
     x0, y0 = max(src[0], dst[0]), max(src[1], dst[1])
     x1, y1 = min(src[0] + src[2], dst[0] + dst[2]), min(src[1] + src[3], dst[1] + dst[3])
     if x1 > x0 and y1 > y0:

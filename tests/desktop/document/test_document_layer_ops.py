@@ -253,3 +253,28 @@ def test_mask_from_a_layer_its_edit_mask_or_its_pixels_even_past_the_canvas_edge
     assert not doc.mask[30:].any() and not doc.mask[:, 40:].any()
     with pytest.raises(DocumentError, match="no edit mask"):
         doc.mask_from_layer(doc.layers[0])
+
+
+def test_copy_pixels_of_a_layer_or_merged_cut_to_the_mask(coffee):
+    doc = Document.from_array(coffee)
+    px = np.zeros((40, 60, 4), np.uint8)
+    px[...] = (0, 250, 0, 255)
+    layer = doc.add_layer(RasterLayer(px, name="green", offset=(100, 50)))
+    whole, off = doc.copy_pixels(layer)  # no mask: the whole canvas, the layer where it lies
+    assert whole.shape == (400, 600, 4) and off == (0, 0) and whole[..., 3].sum() == 255 * 40 * 60
+    mask = np.zeros((400, 600), np.uint8)
+    mask[60:80, 90:120] = 255
+    mask[60:80, 90:100] = 128
+    doc.set_mask(mask)
+    cut, off = doc.copy_pixels(layer)
+    assert off == (90, 60) and cut.shape == (20, 30, 4)
+    assert (cut[:, :10, 3] == 0).all()  # left of the layer
+    assert (cut[:, 10:, 3] == 255).all() and tuple(cut[5, 15, :3]) == (0, 250, 0)
+    merged, _ = doc.copy_pixels()
+    assert np.array_equal(merged[:, 10:, :3], cut[:, 10:, :3])
+    assert (merged[:, :10, 3] == 128).all() and np.array_equal(merged[:, :10, :3], coffee[60:80, 90:100])
+    doc.set_mask(np.zeros((400, 600), np.uint8))
+    mask = np.zeros((400, 600), np.uint8)
+    mask[0:10, 0:10] = 255
+    doc.set_mask(mask)
+    assert doc.copy_pixels(layer) is None  # nothing of the layer under the mask
