@@ -35,7 +35,15 @@ def build_actions(w) -> dict[str, QAction]:
         return a[name]
 
     add("open", "&Open…", w.open_dialog, [QKeySequence.Open])
-    add("paste", "&Paste image", w.paste_image, [QKeySequence.Paste])
+    add("paste", "&Paste", w.paste_image, [QKeySequence.Paste],
+        tip="Paste the clipboard's image as a new layer (a new image when none is open)")
+    add("paste_new", "Paste as new &image", w.paste_as_new_image, ["Ctrl+Shift+N"])
+    a["paste_new"].setIcon(icon("paste"))
+    add("copy", "&Copy", lambda: w.copy_image(merged=False), [QKeySequence.Copy],
+        tip="Copy the selected layer inside the mask")
+    add("copy_merged", "Copy &merged", lambda: w.copy_image(merged=True), ["Ctrl+Shift+C"],
+        tip="Copy the picture inside the mask, all layers merged")
+    a["copy_merged"].setIcon(icon("copy"))
     add("save", "&Save project", w.save, [QKeySequence.Save])
     add("save_as", "Save project &as…", lambda: w.save_as(), ["Ctrl+Shift+S"])
     add("export", "&Export image…", lambda: w.export(), ["Ctrl+E"])
@@ -122,13 +130,15 @@ def build_actions(w) -> dict[str, QAction]:
     m = mb.addMenu("&File")
     m.addActions([a["open"]])
     w.recent_menu = m.addMenu(icon("recent"), "Open &recent")
-    m.addActions([a["paste"]])
+    m.addActions([a["paste_new"]])
     m.addSeparator()
     m.addActions([a["save"], a["save_as"], a["export"]])
     m.addSeparator()
     m.addActions([a["close"], a["quit"]])
     m = mb.addMenu("&Edit")
     m.addActions([a["undo"], a["redo"]])
+    m.addSeparator()
+    m.addActions([a["copy"], a["copy_merged"], a["paste"]])
     m.addSeparator()
     m.addAction(a["preferences"])
     m = mb.addMenu("&View")

@@ -1,5 +1,5 @@
-"""File handling of the main window: open (dialog, drop, paste, recent), save .ora, save as, export,
-and the unsaved-changes prompt. Errors become one clear, non-blocking message."""
+"""File handling of the main window: open (dialog, drop, paste, recent), copy and paste, save .ora,
+save as, export, and the unsaved-changes prompt. Errors become one clear, non-blocking message."""
 
 from __future__ import annotations
 
@@ -42,22 +42,71 @@ class FileActionsMixin:
             self.settings.setValue("files/last_dir", str(Path(path).parent))
             self.open_path(path)
 
-    def paste_image(self) -> bool:
-        """Open the clipboard's image as a new, untitled document."""
+    def _clipboard_rgba(self):
+        """The clipboard's image as ``h x w x 4`` uint8 RGBA, or None (with a message)."""
         image = QGuiApplication.clipboard().image()
         if image.isNull():
             self.statusBar().showMessage("The clipboard holds no image", 3000)
-            return False
-        if not self.maybe_save():
-            return False
+            return None
         import numpy as np
 
         from PySide6.QtGui import QImage
 
         img = image.convertToFormat(QImage.Format_RGBA8888)
         arr = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())
-        arr = arr[:, : img.width() * 4].reshape(img.height(), img.width(), 4).copy()
+        return arr[:, : img.width() * 4].reshape(img.height(), img.width(), 4).copy()
+
+    def paste_image(self) -> bool:
+        """Ctrl+V: the clipboard's image as a new layer of the open document (where it was copied
+        from when it came from here, else centred), or as a new document when none is open."""
+        if self.document is None:
+            return self.paste_as_new_image()
+        arr = self._clipboard_rgba()
+        if arr is None:
+            return False
+        import numpy as np
+
+        from desktop.document import RasterLayer
+
+        doc = self.document
+        copied = getattr(self, "_last_copy", None)
+        if copied is not None and copied[0].shape == arr.shape and np.array_equal(copied[0], arr):
+            offset = copied[1]  # paste in place, like Photoshop after copying a selection
+        else:
+            offset = ((doc.width - arr.shape[1]) // 2, (doc.height - arr.shape[0]) // 2)
+        doc.add_layer(RasterLayer(arr, name="Pasted", offset=offset))
+        self.statusBar().showMessage(f"Pasted as a new layer ({arr.shape[1]} × {arr.shape[0]} px)", 3000)
+        return True
+
+    def paste_as_new_image(self) -> bool:
+        """Open the clipboard's image as a new, untitled document."""
+        arr = self._clipboard_rgba()
+        if arr is None or not self.maybe_save():
+            return False
         self.set_document(Document.from_array(arr))
+        return True
+
+    def copy_image(self, merged: bool = False) -> bool:
+        """Ctrl+C: the selected layer (``merged``: the picture) inside the mask, or whole without
+        one, to the clipboard, with the mask as transparency."""
+        doc = self.document
+        if doc is None:
+            return False
+        layer = None if merged else self.layers_panel.current_layer()
+        if not merged and layer is None:
+            return False
+        got = doc.copy_pixels(layer)
+        if got is None:
+            self.statusBar().showMessage("Nothing to copy: the mask covers no visible pixels of "
+                                         + ("the picture" if merged else f"“{layer.name}”"), 4000)
+            return False
+        from desktop.ui.canvas.tile_cache import array_to_qimage
+
+        pixels, offset = got
+        QGuiApplication.clipboard().setImage(array_to_qimage(pixels))
+        self._last_copy = (pixels, offset)
+        what = "the picture" if merged else f"“{layer.name}”"
+        self.statusBar().showMessage(f"Copied {pixels.shape[1]} × {pixels.shape[0]} px of {what}", 3000)
         return True
 
     def close_document(self) -> bool:

@@ -12,6 +12,7 @@ GLYPHS = {
     "open": "mdi6.folder-open",
     "recent": "mdi6.history",
     "paste": "mdi6.content-paste",
+    "copy": "mdi6.content-copy",
     "save": "mdi6.content-save",
     "save_as": "mdi6.content-save-edit",
     "export": "mdi6.export",

@@ -257,7 +257,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         doc = self.document
         if hasattr(self, "actions"):
             # Nothing to save, export, close or undo without a photo: grey it out, not a message.
-            for name in ("save", "save_as", "export", "close"):
+            for name in ("save", "save_as", "export", "close", "copy", "copy_merged"):
                 self.actions[name].setEnabled(doc is not None)
         if doc is None:
             self.setWindowTitle(APP_NAME)

@@ -118,9 +118,47 @@ def test_drop_and_paste_open_images(make_window, photo_path, photo_array):
     img = QImage(64, 32, QImage.Format_RGB888)
     img.fill(Qt.red)
     QApplication.clipboard().setImage(img)
-    assert w.paste_image()
+    assert w.paste_as_new_image()
     assert w.document.size == (64, 32)
     assert tuple(w.document.flatten()[5, 5][:3]) == (255, 0, 0)
+    w.close_document()
+    assert w.paste_image()  # Ctrl+V with no document open: a new one as well
+    assert w.document is not None and w.document.size == (64, 32)
+
+
+def test_ctrl_v_pastes_a_layer_centred_and_copy_pastes_back_in_place(make_window, photo_path, qtbot):
+    w = make_window()
+    w.open_path(photo_path)  # 451 x 300
+    doc = w.document
+    img = QImage(40, 20, QImage.Format_RGB888)
+    img.fill(Qt.blue)
+    QApplication.clipboard().setImage(img)
+    w.actions["paste"].trigger()
+    assert len(doc.layers) == 2 and doc.layers[-1].name == "Pasted" and doc.layers[-1].offset == (205, 140)
+    assert doc.history.entries[-1] == "Add layer" and tuple(doc.flatten()[150, 220, :3]) == (0, 0, 255)
+    # copy the masked part of the photo, paste: it lands where it was copied from
+    mask = np.zeros((doc.height, doc.width), np.uint8)
+    mask[10:60, 30:90] = 255
+    doc.set_mask(mask)
+    w.layers_panel.select_layer(doc.layers[0])
+    w.actions["copy"].trigger()
+    copied = QApplication.clipboard().image()
+    assert (copied.width(), copied.height()) == (60, 50)
+    w.actions["paste"].trigger()
+    pasted = doc.layers[-1]
+    assert pasted.offset == (30, 10) and np.array_equal(pasted.pixels[..., :3], doc.layers[0].pixels[10:60, 30:90, :3])
+    # copy merged takes the blue layer too; nothing under the mask says so
+    mask[:] = 0
+    mask[140:150, 200:230] = 255
+    doc.set_mask(mask)
+    w.actions["copy_merged"].trigger()
+    merged = QApplication.clipboard().image()
+    assert merged.pixelColor(10, 5).blue() == 255 and merged.pixelColor(2, 5).blue() != 255
+    qtbot.waitUntil(lambda: len(w.layers_panel.layer_items()) == 3)
+    w.layers_panel.select_layer(pasted)
+    assert w.layers_panel.current_layer() is pasted
+    assert not w.copy_image()
+    assert "Nothing to copy" in w.statusBar().currentMessage()
 
 
 def test_undo_redo_shortcuts_and_history(make_window, photo_path, qtbot):
@@ -352,3 +390,21 @@ def test_no_two_actions_share_a_shortcut(make_window):
     assert keys and {k: n for k, n in keys.items() if n > 1} == {}
     for key in ("Del", "Ctrl+J", "Ctrl+]", "Ctrl+["):
         assert keys[key] == 1
+
+
+def test_ctrl_c_and_ctrl_v_in_the_instruction_box_stay_text(make_window, photo_path, qtbot):
+    """The window's Copy/Paste image actions must not steal the keys from a text field."""
+    from PySide6.QtTest import QTest
+
+    w = make_window()
+    w.open_path(photo_path)
+    box = w.instruction_panel.instruction
+    box.setPlainText("remove the cat")
+    box.selectAll()
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus)
+    QTest.keyClick(box, Qt.Key_C, Qt.ControlModifier)
+    assert QApplication.clipboard().text() == "remove the cat"
+    box.moveCursor(box.textCursor().MoveOperation.End)
+    QTest.keyClick(box, Qt.Key_V, Qt.ControlModifier)
+    assert box.toPlainText() == "remove the catremove the cat" and len(w.document.layers) == 1
