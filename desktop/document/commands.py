@@ -116,6 +116,21 @@ class ReplacePixels(Command):
         self._apply(doc, self.new)
 
 
+class MoveContent(ReplacePixels):
+    """A layer dragged to a new place. Moves of one drag (the same ``key``) merge into one step."""
+
+    def __init__(self, layer: Layer, old: dict, new: dict, key=None) -> None:
+        super().__init__(layer, old, new, "Move layer content")
+        self.key = key
+
+    def merge(self, other: Command) -> bool:
+        if (isinstance(other, MoveContent) and other.layer is self.layer and self.key is not None
+                and other.key == self.key):
+            self.new = other.new
+            return True
+        return False
+
+
 class Compound(Command):
     """Several commands that undo and redo as one step (merge down, flatten)."""
 

@@ -190,7 +190,8 @@ class Document:
         h = self._history
         if merge and h.index == len(h.entries) and h.index and h.index > 0:
             top = h._commands[h.index - 1]
-            if hasattr(top, "merge") and top.merge(command) and h.state_id != self._saved_state:
+            # Not into the saved state's command: it must stay what the file holds.
+            if h.state_id != self._saved_state and hasattr(top, "merge") and top.merge(command):
                 h._changed()
                 return
         h.push(command)
@@ -472,6 +473,28 @@ class Document:
         c.redo(self)
         self._push(c)
         return True
+
+    def move_layer_content(self, layer: Layer, x: int, y: int, *, drag=None) -> None:
+        """Put ``layer``'s top-left pixel at canvas ``(x, y)``: one command. Calls passing the same
+        ``drag`` key (one mouse drag) merge into a single undo step. An edit layer's variations
+        move with it."""
+        self._finish_stroke()
+        self.index_of(layer)
+        x, y = int(x), int(y)
+        if abs(x) > MAX_SIDE * 4 or abs(y) > MAX_SIDE * 4:
+            raise DocumentError(f"position ({x}, {y}) is too far from the canvas")
+        ox, oy = layer.offset
+        if (x, y) == (ox, oy):
+            return
+        old = layer._snapshot()
+        new = dict(old, offset=(x, y))
+        if getattr(layer, "variants", ()):
+            dx, dy = x - ox, y - oy
+            new["variants"] = tuple(v._replace(offset=(v.offset[0] + dx, v.offset[1] + dy))
+                                    for v in layer.variants)
+        c = cmd.MoveContent(layer, old, new, drag)
+        c.redo(self)
+        self._push(c, merge=drag is not None)
 
     def merge_down(self, layer: Layer) -> Layer:
         """Merge ``layer`` into the layer below it: one command; returns the merged raster layer.

@@ -278,3 +278,39 @@ def test_copy_pixels_of_a_layer_or_merged_cut_to_the_mask(coffee):
     mask[0:10, 0:10] = 255
     doc.set_mask(mask)
     assert doc.copy_pixels(layer) is None  # nothing of the layer under the mask
+
+
+def test_moving_layer_content_one_step_per_drag_with_its_variations(coffee):
+    doc = Document.from_array(coffee)
+    px = np.zeros((20, 30, 4), np.uint8)
+    px[...] = (255, 0, 0, 255)
+    layer = doc.add_edit(px, (10, 10), Provenance(seed=1), variants=[(px, (10, 10)), (px, (12, 14))], variant=0)
+    n = len(doc.history.entries)
+    for step in range(1, 6):  # one drag: five moves
+        doc.move_layer_content(layer, 10 + 10 * step, 10 + 5 * step, drag="drag-1")
+    assert layer.offset == (60, 35) and len(doc.history.entries) == n + 1
+    assert doc.history.entries[-1] == "Move layer content"
+    assert [v.offset for v in layer.variants] == [(60, 35), (62, 39)]
+    assert tuple(doc.flatten()[40, 70, :3]) == (255, 0, 0)
+    doc.move_layer_content(layer, 0, 0, drag="drag-2")  # another drag: another step
+    assert len(doc.history.entries) == n + 2
+    doc.undo()
+    assert layer.offset == (60, 35)
+    doc.undo()
+    assert layer.offset == (10, 10) and layer.variants[1].offset == (12, 14)
+    with pytest.raises(DocumentError, match="too far"):
+        doc.move_layer_content(layer, 10**7, 0)
+
+
+def test_a_drag_after_saving_does_not_merge_into_the_saved_step(coffee, tmp_path):
+    doc = Document.from_array(coffee)
+    layer = doc.add_layer(RasterLayer(np.full((10, 10, 4), 255, np.uint8), name="x"))
+    doc.move_layer_content(layer, 5, 5, drag="d")
+    doc.save(tmp_path / "a.ora")
+    doc.move_layer_content(layer, 9, 9, drag="d")
+    assert doc.dirty
+    doc.undo()
+    assert layer.offset == (5, 5) and not doc.dirty  # back to exactly what was saved
+    doc.undo()
+    doc.redo()  # the saved step redoes to what was saved, not to the later drag
+    assert layer.offset == (5, 5) and not doc.dirty
