@@ -31,6 +31,7 @@ GLYPHS = {
     "box": "mdi6.selection",
     "ellipse": "mdi6.selection-ellipse",
     "lasso": "mdi6.lasso",
+    "move_layer": "mdi6.cursor-move",
     "pan": "mdi6.hand-back-right",
     "visible": "mdi6.eye",
     "hidden": "mdi6.eye-off",

@@ -45,6 +45,7 @@ from desktop.ui.panels.queue_panel import JobQueuePanel
 from desktop.ui.panels.tool_options import ToolOptionsPanel
 from desktop.ui.tools.brush import MaskBrushTool
 from desktop.ui.tools.lasso import LassoMaskTool
+from desktop.ui.tools.move import MoveTool
 from desktop.ui.tools.sam_click import SamClickTool
 from desktop.ui.tools.shapes import ShapeMaskTool
 
@@ -101,6 +102,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
             "box": ShapeMaskTool("box"),
             "ellipse": ShapeMaskTool("ellipse"),
             "lasso": LassoMaskTool(),
+            "move_layer": MoveTool(lambda: self.layers_panel.current_layer()),
         }
         s = self.settings
         for name in ("brush", "eraser"):

@@ -26,6 +26,7 @@ HINTS = {
     "sam": "Click an object: left click adds, Alt+click or right click subtracts. Esc starts over.",
     "box": "Drag a box. Shift adds to the mask, Alt subtracts.",
     "ellipse": "Drag an ellipse. Shift adds to the mask, Alt subtracts.",
+    "move_layer": "Drag to move the layer selected in the Layers panel. Shift keeps the move straight.",
     "lasso": "Drag around an area; release closes the outline. Shift adds to the mask, Alt subtracts, Esc cancels.",
 }
 

@@ -65,7 +65,7 @@ def test_brush_size_is_bounded():
 
 
 def test_tool_shortcuts_switch_tools(window):
-    for name in ("eraser", "sam", "box", "ellipse", "lasso", "brush"):
+    for name in ("eraser", "sam", "box", "ellipse", "lasso", "move_layer", "brush"):
         window.actions[name].trigger()
         assert window.current_tool().name == name
         assert window.actions[name].isChecked()
@@ -122,6 +122,27 @@ def test_lasso_masks_the_enclosed_area_with_add_subtract_and_esc(window, drag, s
     assert not tool.drawing
     send_mouse(c, "release", pts[-1], Qt.LeftButton)
     assert len(doc.history.entries) == n
+
+
+def test_move_tool_drags_the_selected_layer_one_step_per_drag(window, drag, qtbot):
+    from desktop.document import RasterLayer
+
+    c, doc = window.canvas, window.document
+    layer = doc.add_layer(RasterLayer(np.full((20, 30, 4), 255, np.uint8), name="sticker", offset=(50, 40)))
+    qtbot.waitUntil(lambda: window.layers_panel.current_layer() is layer)
+    window.actions["move_layer"].trigger()
+    n = len(doc.history.entries)
+    drag(c, [_w(c, 60, 50), _w(c, 80, 55), _w(c, 100, 70)])
+    assert layer.offset == (90, 60) and len(doc.history.entries) == n + 1
+    assert doc.history.entries[-1] == "Move layer content"
+    drag(c, [_w(c, 100, 70), _w(c, 130, 78)], modifiers=Qt.ShiftModifier)  # mostly right: straight
+    assert layer.offset == (120, 60) and len(doc.history.entries) == n + 2
+    doc.undo()
+    doc.undo()
+    assert layer.offset == (50, 40)
+    doc.set_layer_props(layer, visible=False)
+    drag(c, [_w(c, 60, 50), _w(c, 90, 90)])
+    assert layer.offset == (50, 40) and "Show the layer" in window.statusBar().currentMessage()
 
 
 def test_mask_operations_in_tool_options(window):

@@ -1,0 +1,59 @@
+"""Move tool: drag to move the selected layer (a pasted image, an edit) on the canvas; each drag
+is one undo step. Shift keeps the move horizontal or vertical."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import QPointF, Qt
+
+from desktop.document import DocumentError
+from desktop.ui.tools.base import Tool
+
+
+class MoveTool(Tool):
+    name = "move_layer"
+    label = "Move layer"
+
+    def __init__(self, current_layer: Callable[[], object], parent=None) -> None:
+        super().__init__(parent)
+        self._current_layer = current_layer
+        self._drag = None  # (layer, start point, start offset, key) during a drag
+
+    def cursor(self):
+        return Qt.SizeAllCursor
+
+    def press(self, pt, event) -> None:
+        layer = self._current_layer()
+        if event.button() != Qt.LeftButton or layer is None or self.document is None:
+            return
+        if not layer.visible:
+            bar = getattr(self.canvas.window(), "statusBar", None)
+            if bar is not None:
+                bar().showMessage("Show the layer before moving it", 3000)
+            return
+        self._drag = (layer, QPointF(pt), layer.offset, object())
+
+    def move(self, pt, event) -> None:
+        if self._drag is None:
+            return
+        layer, start, (x, y), key = self._drag
+        dx, dy = pt.x() - start.x(), pt.y() - start.y()
+        if event.modifiers() & Qt.ShiftModifier:  # constrain to the main axis
+            if abs(dx) >= abs(dy):
+                dy = 0.0
+            else:
+                dx = 0.0
+        try:
+            self.document.move_layer_content(layer, x + round(dx), y + round(dy), drag=key)
+        except DocumentError:
+            pass  # too far away: stay where the last valid move put it
+
+    def release(self, pt, event) -> None:
+        if self._drag is not None:
+            self.move(pt, event)
+            self._drag = None
+
+    def deactivate(self) -> None:
+        self._drag = None
+        super().deactivate()
