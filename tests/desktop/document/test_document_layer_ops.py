@@ -314,3 +314,59 @@ def test_a_drag_after_saving_does_not_merge_into_the_saved_step(coffee, tmp_path
     doc.undo()
     doc.redo()  # the saved step redoes to what was saved, not to the later drag
     assert layer.offset == (5, 5) and not doc.dirty
+
+
+def test_a_paint_stroke_on_a_new_layer_then_on_it_growing_it_and_erasing(coffee):
+    doc = Document.from_array(coffee)
+    n = len(doc.history.entries)
+    layer = doc.paint_stroke(None, [(100, 100), (200, 100)], size=20, hardness=1.0, color=(255, 0, 0))
+    assert layer is doc.layers[-1] and layer.name == "Paint" and len(doc.history.entries) == n + 1
+    x, y, w, h = layer.bbox
+    assert x <= 90 and x + w >= 210 and y <= 90 and y + h >= 110 and w < 140 and h < 40
+    flat = doc.flatten()
+    assert tuple(flat[100, 150, :3]) == (255, 0, 0) and np.array_equal(flat[130, 150], doc.layers[0].pixels[130, 150])
+    # a second stroke on it reaches past its box: it grows, one undo step
+    doc.paint_stroke(layer, [(150, 100), (150, 300)], size=10, hardness=1.0, color=(0, 0, 255))
+    assert layer.bbox[3] > 200 and tuple(doc.flatten()[250, 150, :3]) == (0, 0, 255)
+    assert tuple(doc.flatten()[100, 110, :3]) == (255, 0, 0)  # the first stroke is still there
+    assert doc.history.entries[-1] == "Paint stroke"
+    # a soft, half-opaque stroke mixes with what is under it
+    doc.paint_stroke(layer, [(120, 100)], size=9, hardness=1.0, color=(0, 0, 255), opacity=0.5)
+    r, g, b, a = doc.layers[-1].pixels[100 - layer.bbox[1], 120 - layer.bbox[0]]
+    assert a == 255 and abs(int(r) - 128) <= 1 and abs(int(b) - 128) <= 1
+    # erasing lowers alpha, never grows the layer
+    box = layer.bbox
+    doc.paint_stroke(layer, [(150, 250), (150, 400)], size=30, hardness=1.0, erase=True)
+    assert layer.bbox == box and np.array_equal(doc.flatten()[250, 150], doc.layers[0].pixels[250, 150])
+    assert doc.history.entries[-1] == "Erase stroke"
+    for _ in range(3):
+        doc.undo()
+    assert layer.bbox == (x, y, w, h)
+    doc.undo()
+    assert len(doc.layers) == 1
+
+
+def test_paint_strokes_that_touch_nothing_and_bad_brushes(coffee):
+    doc = Document.from_array(coffee)
+    n = len(doc.history.entries)
+    assert doc.paint_stroke(None, [(-500, -500), (-400, -450)], size=10) is None  # off the canvas
+    assert doc.paint_stroke(None, [], size=10) is None
+    assert doc.paint_stroke(None, [(10, 10)], erase=True) is None  # nothing to erase from
+    small = doc.add_layer(RasterLayer(np.full((10, 10, 4), 255, np.uint8), name="s", offset=(0, 0)))
+    assert doc.paint_stroke(small, [(300, 300)], size=10, erase=True) is None  # not over the layer
+    assert len(doc.history.entries) == n + 1
+    with pytest.raises(DocumentError, match="bad brush"):
+        doc.paint_stroke(None, [(10, 10)], color=(300, 0, 0))
+    with pytest.raises(DocumentError, match="bad brush"):
+        doc.paint_stroke(None, [(10, 10)], size=0)
+
+
+def test_painting_an_edit_layer_keeps_its_provenance_and_regrows_its_mask(coffee):
+    doc = Document.from_array(coffee)
+    px = np.zeros((20, 20, 4), np.uint8)
+    px[..., 3] = 255
+    edit = doc.add_edit(px, (50, 50), Provenance(seed=9), mask=np.full((20, 20), 255, np.uint8),
+                        variants=[(px, (50, 50)), (px, (50, 50))], variant=0)
+    doc.paint_stroke(edit, [(80, 60)], size=10, hardness=1.0, color=(9, 9, 9))
+    assert edit.bbox[2] > 20 and edit.mask.shape == edit.pixels.shape[:2] and edit.provenance.seed == 9
+    assert edit.mask[5, 5] == 255 and edit.mask[5, -1] == 0 and edit.variant is None
