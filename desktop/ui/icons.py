@@ -32,6 +32,7 @@ GLYPHS = {
     "ellipse": "mdi6.selection-ellipse",
     "lasso": "mdi6.lasso",
     "move_layer": "mdi6.cursor-move",
+    "paint": "mdi6.palette",
     "pan": "mdi6.hand-back-right",
     "visible": "mdi6.eye",
     "hidden": "mdi6.eye-off",

@@ -46,6 +46,7 @@ from desktop.ui.panels.tool_options import ToolOptionsPanel
 from desktop.ui.tools.brush import MaskBrushTool
 from desktop.ui.tools.lasso import LassoMaskTool
 from desktop.ui.tools.move import MoveTool
+from desktop.ui.tools.paint import PaintTool
 from desktop.ui.tools.sam_click import SamClickTool
 from desktop.ui.tools.shapes import ShapeMaskTool
 
@@ -103,11 +104,22 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
             "ellipse": ShapeMaskTool("ellipse"),
             "lasso": LassoMaskTool(),
             "move_layer": MoveTool(lambda: self.layers_panel.current_layer()),
+            "paint": PaintTool(lambda: self.layers_panel.current_layer()),
         }
         s = self.settings
-        for name in ("brush", "eraser"):
-            self.tools[name].size = int(s.value(f"tools/{name}/size", 60))
-            self.tools[name].hardness = float(s.value(f"tools/{name}/hardness", 0.8))
+        for name in ("brush", "eraser", "paint"):
+            tool = self.tools[name]
+            try:
+                tool.size = int(s.value(f"tools/{name}/size", tool.size))
+                tool.hardness = float(s.value(f"tools/{name}/hardness", tool.hardness))
+            except (TypeError, ValueError):
+                pass  # a hand-edited settings file: keep the defaults
+        try:
+            paint = self.tools["paint"]
+            paint.color = [int(c) for c in s.value("tools/paint/color", list(paint.color))]
+            paint.opacity = float(s.value("tools/paint/opacity", paint.opacity))
+        except (TypeError, ValueError):
+            pass
 
         self.layers_panel = LayersPanel()
         self.history_panel = HistoryPanel()
@@ -566,9 +578,11 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         s = self.settings
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState())
-        for name in ("brush", "eraser"):
+        for name in ("brush", "eraser", "paint"):
             s.setValue(f"tools/{name}/size", self.tools[name].size)
             s.setValue(f"tools/{name}/hardness", self.tools[name].hardness)
+        s.setValue("tools/paint/color", list(self.tools["paint"].color))
+        s.setValue("tools/paint/opacity", self.tools["paint"].opacity)
         self.instruction_panel.save_settings(s)
         s.sync()
         if self._autosaver is not None and hasattr(self._autosaver, "clear"):

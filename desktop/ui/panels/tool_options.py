@@ -26,6 +26,8 @@ HINTS = {
     "sam": "Click an object: left click adds, Alt+click or right click subtracts. Esc starts over.",
     "box": "Drag a box. Shift adds to the mask, Alt subtracts.",
     "ellipse": "Drag an ellipse. Shift adds to the mask, Alt subtracts.",
+    "paint": "Paint a colour sketch on a Paint layer (never on the photo), then mask it and Run with a "
+             "Strength below 1 to turn it into a picture. Alt+click picks a colour.  [ ] size",
     "move_layer": "Drag to move the layer selected in the Layers panel. Shift keeps the move straight.",
     "lasso": "Drag around an area; release closes the outline. Shift adds to the mask, Alt subtracts, Esc cancels.",
 }
@@ -69,6 +71,24 @@ class ToolOptionsPanel(QWidget):
         hr.addWidget(self.hardness_label, 0, 1)
         form.addRow("Size", size_row)
         form.addRow("Hardness", hard_row)
+        # The paint tool's colour and opacity (hidden for the mask brushes).
+        self.color_button = QToolButton()
+        self.color_button.setToolTip("Paint colour: click to choose (Alt+click the picture picks one)")
+        self.color_button.setFixedSize(46, 22)
+        self.color_button.clicked.connect(self.choose_color)
+        self.opacity = QSlider(Qt.Horizontal)
+        self.opacity.setRange(1, 100)
+        self.opacity_label = QLabel()
+        self.opacity.valueChanged.connect(self._apply_opacity)
+        opacity_row = QWidget()
+        orow = QGridLayout(opacity_row)
+        orow.setContentsMargins(0, 0, 0, 0)
+        orow.addWidget(self.opacity, 0, 0)
+        orow.addWidget(self.opacity_label, 0, 1)
+        self.color_label, self.opacity_title = QLabel("Colour"), QLabel("Opacity")
+        form.addRow(self.color_label, self.color_button)
+        form.addRow(self.opacity_title, opacity_row)
+        self._color_dialog = None
 
         self.mask_box = QGroupBox("Mask")
         grid = QGridLayout(self.mask_box)
@@ -155,6 +175,38 @@ class ToolOptionsPanel(QWidget):
             for w in (self.size_spin, self.size, self.hardness):
                 w.blockSignals(False)
             self.hardness_label.setText(f"{self.hardness.value()} %")
+        has_color = hasattr(tool, "color")
+        for w in (self.color_label, self.color_button, self.opacity_title, self.opacity, self.opacity_label):
+            w.setVisible(has_color)
+        if has_color:
+            self.color_button.setStyleSheet(
+                "QToolButton { background: rgb(%d, %d, %d); border: 1px solid #6a6a70; border-radius: 3px; }"
+                % tool.color)
+            self.opacity.blockSignals(True)
+            self.opacity.setValue(int(round(tool.opacity * 100)))
+            self.opacity.blockSignals(False)
+            self.opacity_label.setText(f"{self.opacity.value()} %")
+
+    def choose_color(self) -> None:
+        """A colour dialog that never blocks: the tool follows the colour as it changes."""
+        from PySide6.QtGui import QColor
+        from PySide6.QtWidgets import QColorDialog
+
+        tool = self.tool
+        if not hasattr(tool, "color"):
+            return
+        dialog = QColorDialog(QColor(*tool.color), self)
+        dialog.setWindowTitle("Paint colour")
+        dialog.currentColorChanged.connect(lambda c: setattr(tool, "color", (c.red(), c.green(), c.blue())))
+        old = tool.color
+        dialog.rejected.connect(lambda: setattr(tool, "color", old))  # Cancel puts it back
+        dialog.open()
+        self._color_dialog = dialog
+
+    def _apply_opacity(self, value) -> None:
+        self.opacity_label.setText(f"{value} %")
+        if hasattr(self.tool, "opacity"):
+            self.tool.opacity = value / 100
 
     def _apply_size(self, value) -> None:
         if hasattr(self.tool, "size"):

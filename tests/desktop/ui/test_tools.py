@@ -65,7 +65,7 @@ def test_brush_size_is_bounded():
 
 
 def test_tool_shortcuts_switch_tools(window):
-    for name in ("eraser", "sam", "box", "ellipse", "lasso", "move_layer", "brush"):
+    for name in ("eraser", "sam", "box", "ellipse", "lasso", "move_layer", "paint", "brush"):
         window.actions[name].trigger()
         assert window.current_tool().name == name
         assert window.actions[name].isChecked()
@@ -143,6 +143,43 @@ def test_move_tool_drags_the_selected_layer_one_step_per_drag(window, drag, qtbo
     doc.set_layer_props(layer, visible=False)
     drag(c, [_w(c, 60, 50), _w(c, 90, 90)])
     assert layer.offset == (50, 40) and "Show the layer" in window.statusBar().currentMessage()
+
+
+def test_paint_tool_sketches_on_a_paint_layer_never_on_the_photo(window, drag, send_mouse, qtbot):
+    c, doc = window.canvas, window.document
+    photo = doc.layers[0].pixels
+    window.actions["paint"].trigger()
+    tool = window.current_tool()
+    assert tool.name == "paint" and window.tool_options.color_button.isVisible()
+    tool.color, tool.size, tool.hardness = (250, 10, 10), 12, 1.0
+    drag(c, [_w(c, 100 + 10 * i, 150) for i in range(10)])
+    assert len(doc.layers) == 2 and doc.layers[1].name == "Paint" and doc.layers[0].pixels is photo
+    assert tuple(doc.flatten()[150, 150, :3]) == (250, 10, 10)
+    assert doc.history.entries[-1] == "Add layer"
+    qtbot.waitUntil(lambda: window.layers_panel.current_layer() is doc.layers[1])
+    drag(c, [_w(c, 150, 100 + 10 * i) for i in range(10)])  # the next stroke: the same layer
+    assert len(doc.layers) == 2 and doc.history.entries[-1] == "Paint stroke"
+    assert tuple(doc.flatten()[120, 150, :3]) == (250, 10, 10)
+    # Alt+click picks the colour of the picture
+    send_mouse(c, "press", _w(c, 20, 20), Qt.LeftButton, modifiers=Qt.AltModifier)
+    send_mouse(c, "release", _w(c, 20, 20), Qt.LeftButton, modifiers=Qt.AltModifier)
+    assert tool.color == tuple(int(v) for v in doc.flatten()[20, 20, :3])
+    assert doc.history.entries[-1] == "Paint stroke"  # picking a colour is no step
+    # the mask brush hides the colour row
+    window.actions["brush"].trigger()
+    assert not window.tool_options.color_button.isVisible()
+
+
+def test_paint_tool_colour_and_opacity_persist(make_window, photo_path, ini_settings):
+    w = make_window()
+    tool = w.tools["paint"]
+    tool.color, tool.opacity, tool.size = (1, 2, 3), 0.4, 33
+    w.close()
+    w2 = make_window(settings=ini_settings)
+    t2 = w2.tools["paint"]
+    assert (t2.color, t2.opacity, t2.size) == ((1, 2, 3), 0.4, 33)
+    w2.set_tool("paint")
+    assert w2.tool_options.opacity.value() == 40
 
 
 def test_mask_operations_in_tool_options(window):
