@@ -28,6 +28,7 @@ class PaintTool(MaskBrushTool):
         self._color = (40, 40, 40)
         self._opacity = 1.0
         self._points: list[tuple[float, float, float]] = []
+        self._made = (None, None)  # (the layer selected then, the Paint layer a stroke made)
 
     @property
     def color(self) -> tuple[int, int, int]:
@@ -55,9 +56,14 @@ class PaintTool(MaskBrushTool):
         """The layer a stroke goes on: the selected one unless it is the bottom (photo) layer or an
         edit; then None, which makes a new Paint layer."""
         layer, doc = self._current_layer(), self.document
-        if layer is None or doc is None or getattr(layer, "provenance", None) is not None:
+        if doc is None:
             return None
         layers = doc.layers
+        made_from, made = self._made
+        if made is not None and layer is made_from and any(item is made for item in layers):
+            return made  # the Paint layer the last stroke made (the list may not show it yet)
+        if layer is None or getattr(layer, "provenance", None) is not None:
+            return None
         return layer if any(item is layer for item in layers[1:]) else None
 
     def press(self, pt, event) -> None:
@@ -83,11 +89,14 @@ class PaintTool(MaskBrushTool):
             return
         points, self._points = self._points, []
         self._update_stroke(points)
+        target, selected = self.target_layer(), self._current_layer()
         try:
-            self.document.paint_stroke(self.target_layer(), points, size=self.size, hardness=self.hardness,
-                                       color=self._color, opacity=self._opacity)
+            painted = self.document.paint_stroke(target, points, size=self.size, hardness=self.hardness,
+                                                 color=self._color, opacity=self._opacity)
         except DocumentError:
-            pass
+            return
+        if target is None and painted is not None:
+            self._made = (selected, painted)
 
     def deactivate(self) -> None:
         self._points = []

@@ -156,10 +156,11 @@ def test_paint_tool_sketches_on_a_paint_layer_never_on_the_photo(window, drag, s
     assert len(doc.layers) == 2 and doc.layers[1].name == "Paint" and doc.layers[0].pixels is photo
     assert tuple(doc.flatten()[150, 150, :3]) == (250, 10, 10)
     assert doc.history.entries[-1] == "Add layer"
-    qtbot.waitUntil(lambda: window.layers_panel.current_layer() is doc.layers[1])
-    drag(c, [_w(c, 150, 100 + 10 * i) for i in range(10)])  # the next stroke: the same layer
+    drag(c, [_w(c, 150, 100 + 10 * i) for i in range(10)])  # the next stroke: the same layer, even
+    # before the Layers list has caught up with the first
     assert len(doc.layers) == 2 and doc.history.entries[-1] == "Paint stroke"
     assert tuple(doc.flatten()[120, 150, :3]) == (250, 10, 10)
+    qtbot.waitUntil(lambda: window.layers_panel.current_layer() is doc.layers[1])
     # Alt+click picks the colour of the picture
     send_mouse(c, "press", _w(c, 20, 20), Qt.LeftButton, modifiers=Qt.AltModifier)
     send_mouse(c, "release", _w(c, 20, 20), Qt.LeftButton, modifiers=Qt.AltModifier)
