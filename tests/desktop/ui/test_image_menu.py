@@ -55,12 +55,16 @@ def test_expand_then_fill_paints_the_new_area(win, qtbot):
     assert layer.offset[0] == 0
 
 
-def test_pending_candidates_are_dropped_when_the_canvas_changes_size(win, qtbot):
-    w = win
-    doc = w.document
+def _mask_a_square(doc):
     m = np.zeros((doc.height, doc.width), np.uint8)
     m[50:100, 50:100] = 255
     doc.set_mask(m)
+
+
+def test_pending_candidates_are_dropped_when_the_canvas_changes_size(win, qtbot):
+    w = win
+    doc = w.document
+    _mask_a_square(doc)
     with qtbot.waitSignal(w.controller.candidates_changed, timeout=5000, check_params_cb=bool):
         w.controller.run("a hat", params=EditParams(num_candidates=2, seed=1))
     w.actions["crop_to_mask"].trigger()
@@ -78,9 +82,7 @@ def test_crop_to_mask_without_a_mask_says_so(win):
 def test_a_result_painted_for_the_old_canvas_is_dropped_with_a_message(win, qtbot):
     w = win
     doc = w.document
-    m = np.zeros((doc.height, doc.width), np.uint8)
-    m[50:100, 50:100] = 255
-    doc.set_mask(m)
+    _mask_a_square(doc)
     errors = []
     w.controller.error.connect(lambda msg, hint: errors.append(msg))
     w.controller.run("a hat", params=EditParams(num_candidates=1, seed=1))
