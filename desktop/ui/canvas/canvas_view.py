@@ -662,6 +662,9 @@ class CanvasView(QWidget):
         super().leaveEvent(event)
 
     def keyPressEvent(self, event) -> None:
+        if self.tool is not None and self.document is not None and self.tool.key_press(event):
+            event.accept()
+            return
         if event.isAutoRepeat():
             return event.accept() if event.key() in (Qt.Key_Space, Qt.Key_Backslash) else super().keyPressEvent(event)
         if event.key() == Qt.Key_Space:

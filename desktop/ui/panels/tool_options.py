@@ -28,7 +28,8 @@ HINTS = {
     "ellipse": "Drag an ellipse. Shift adds to the mask, Alt subtracts.",
     "paint": "Paint a colour sketch on a Paint layer (never on the photo), then mask it and Run with a "
              "Strength below 1 to turn it into a picture. Alt+click picks a colour.  [ ] size",
-    "move_layer": "Drag to move the layer selected in the Layers panel. Shift keeps the move straight.",
+    "move_layer": "Drag to move the layer selected in the Layers panel. Shift keeps the move straight; "
+                  "the arrow keys nudge it (Shift: 10 px).",
     "lasso": "Drag around an area; release closes the outline. Shift adds to the mask, Alt subtracts, Esc cancels.",
 }
 

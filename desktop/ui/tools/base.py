@@ -47,5 +47,9 @@ class Tool(QObject):
     def hover(self, pt, event) -> None:
         pass
 
+    def key_press(self, event) -> bool:
+        """A key pressed on the canvas (auto-repeats included); True when the tool used it."""
+        return False
+
     def paint(self, painter, canvas) -> None:
         pass

@@ -1,5 +1,6 @@
 """Move tool: drag to move the selected layer (a pasted image, an edit) on the canvas; each drag
-is one undo step. Shift keeps the move horizontal or vertical."""
+is one undo step. Shift keeps the move horizontal or vertical. The arrow keys nudge it by one
+pixel (Shift: ten); a run of nudges is one undo step."""
 
 from __future__ import annotations
 
@@ -53,6 +54,21 @@ class MoveTool(Tool):
         if self._drag is not None:
             self.move(pt, event)
             self._drag = None
+
+    NUDGE_KEYS = {Qt.Key_Left: (-1, 0), Qt.Key_Right: (1, 0), Qt.Key_Up: (0, -1), Qt.Key_Down: (0, 1)}
+
+    def key_press(self, event) -> bool:
+        step = self.NUDGE_KEYS.get(event.key())
+        layer = self._current_layer()
+        if step is None or layer is None or self.document is None or self._drag is not None:
+            return False
+        n = 10 if event.modifiers() & Qt.ShiftModifier else 1
+        x, y = layer.offset
+        try:
+            self.document.move_layer_content(layer, x + step[0] * n, y + step[1] * n, drag=("nudge", id(layer)))
+        except DocumentError:
+            pass
+        return True
 
     def deactivate(self) -> None:
         self._drag = None

@@ -140,6 +140,18 @@ def test_move_tool_drags_the_selected_layer_one_step_per_drag(window, drag, qtbo
     doc.undo()
     doc.undo()
     assert layer.offset == (50, 40)
+    # the arrow keys nudge; a run of nudges is one step
+    from PySide6.QtTest import QTest
+
+    c.setFocus()
+    qtbot.waitUntil(c.hasFocus)
+    n = doc.history.index
+    QTest.keyClick(c, Qt.Key_Right)
+    QTest.keyClick(c, Qt.Key_Right)
+    QTest.keyClick(c, Qt.Key_Down, Qt.ShiftModifier)
+    assert layer.offset == (52, 50) and doc.history.index == n + 1
+    doc.undo()
+    assert layer.offset == (50, 40)
     doc.set_layer_props(layer, visible=False)
     drag(c, [_w(c, 60, 50), _w(c, 90, 90)])
     assert layer.offset == (50, 40) and "Show the layer" in window.statusBar().currentMessage()
