@@ -76,6 +76,7 @@ def build_actions(w) -> dict[str, QAction]:
         ("lasso", "Lasso mask", "L"),
         ("move_layer", "Move layer", "V"),
         ("paint", "Paint", "P"),
+        ("remove", "Remove brush", "J"),
     ):
         act = add(name, text, lambda _=False, n=name: w.set_tool(n), [key], checkable=True)
         tools.addAction(act)
@@ -160,7 +161,7 @@ def build_actions(w) -> dict[str, QAction]:
     m.addSeparator()
     m.addActions([a["layer_new_seed"], a["layer_new_prompt"], a["layer_show_mask"]])
     m = mb.addMenu("&Tools")
-    m.addActions([a[n] for n in ("brush", "eraser", "sam", "box", "ellipse", "lasso", "paint", "move_layer")])
+    m.addActions([a[n] for n in ("brush", "eraser", "remove", "sam", "box", "ellipse", "lasso", "paint", "move_layer")])
     m.addSeparator()
     m.addActions([a["shrink"], a["grow"], a["reset_selection"]])
     m = mb.addMenu("&Mask")
@@ -187,7 +188,7 @@ def build_actions(w) -> dict[str, QAction]:
     side.setObjectName("toolsToolbar")
     side.setIconSize(QSize(22, 22))
     side.setMovable(False)
-    side.addActions([a[n] for n in ("brush", "eraser", "sam", "box", "ellipse", "lasso", "paint", "move_layer")])
+    side.addActions([a[n] for n in ("brush", "eraser", "remove", "sam", "box", "ellipse", "lasso", "paint", "move_layer")])
     w.addToolBar(Qt.LeftToolBarArea, side)
     w.toolbars = [top, side]
     return a

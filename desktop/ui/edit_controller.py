@@ -49,7 +49,7 @@ def make_provenance(**values: Any) -> Any:
     return Provenance(**values)
 
 
-_PAINTING = ("inpaint", "rerun", "more")  # job kinds that paint: they show live previews, Cancel stops them
+_PAINTING = ("inpaint", "rerun", "more", "remove")  # job kinds that paint: they show live previews, Cancel stops them
 
 
 class EditController(QObject):
@@ -168,6 +168,23 @@ class EditController(QObject):
         self._prepare(doc, None, "inpaint", doc, lambda image: InpaintRequest(
             image=image, mask=mask, prompt=prompt.strip(), params=params,
             instruction=instruction, category=category, target=target,
+        ))
+
+    def quick_remove(self, params: EditParams | None = None) -> None:
+        """Remove what the mask covers at once, as Photoshop's Remove tool and IOPaint do: one
+        candidate, accepted as an edit layer when it arrives, then the mask is cleared (unless the
+        user changed it meanwhile). Any candidates shown are left alone."""
+        doc = self._require_doc()
+        if doc is None:
+            return
+        mask = np.asarray(doc.mask)
+        if mask_ops.is_empty(mask):
+            self.error.emit("Nothing to remove: the mask is empty", "Paint over what should go")
+            return
+        mask = mask.copy()
+        params = dataclasses.replace(params or EditParams(), num_candidates=1)
+        self._prepare(doc, None, "remove", doc, lambda image: InpaintRequest(
+            image=image, mask=mask, prompt="", params=params, instruction="remove", category="removal",
         ))
 
     def more(self) -> None:
@@ -409,6 +426,8 @@ class EditController(QObject):
                 self._rerun_done(context, result)
             elif kind == "more":
                 self._more_done(context, result)
+            elif kind == "remove":
+                self._remove_done(context, result)
             elif kind == "segment":
                 self._segment_done(job_id, context, result)
         finally:
@@ -483,6 +502,24 @@ class EditController(QObject):
             return  # accepted, discarded or replaced by a new run meanwhile: nothing to add to
         self.candidates.extend(result.candidates)
         self.candidates_changed.emit(list(self.candidates))
+
+    def _remove_done(self, doc: Any, result: Any) -> None:
+        self.progress_changed.emit(0, 0, "done")
+        if not result.candidates or not self._still_current(doc, result):
+            return
+        pixels, offset, mask = _layer_from_candidate(result.request, result.candidates[0])
+        if pixels is None:
+            return
+        try:
+            layer = doc.add_edit(pixels, offset=offset, provenance=self._provenance(result, result.candidates[0].seed),
+                                 name="Remove", mask=mask)
+        except Exception as exc:  # a document refusal is a message, not a crash
+            log.exception("add_edit failed")
+            self.error.emit(f"Could not add the edit layer: {exc}", "")
+            return
+        if np.array_equal(doc.mask, result.request.mask):
+            doc.mask_op("clear")  # ready for the next stroke; Ctrl+Z brings the mask back
+        self.accepted.emit([layer])
 
     def _rerun_done(self, context: Any, result: Any) -> None:
         doc, layer = context

@@ -33,6 +33,7 @@ GLYPHS = {
     "lasso": "mdi6.lasso",
     "move_layer": "mdi6.cursor-move",
     "paint": "mdi6.palette",
+    "remove": "mdi6.bandage",
     "pan": "mdi6.hand-back-right",
     "visible": "mdi6.eye",
     "hidden": "mdi6.eye-off",

@@ -47,6 +47,7 @@ from desktop.ui.tools.brush import MaskBrushTool
 from desktop.ui.tools.lasso import LassoMaskTool
 from desktop.ui.tools.move import MoveTool
 from desktop.ui.tools.paint import PaintTool
+from desktop.ui.tools.remove import RemoveBrushTool
 from desktop.ui.tools.sam_click import SamClickTool
 from desktop.ui.tools.shapes import ShapeMaskTool
 
@@ -105,9 +106,10 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
             "lasso": LassoMaskTool(),
             "move_layer": MoveTool(lambda: self.layers_panel.current_layer()),
             "paint": PaintTool(lambda: self.layers_panel.current_layer()),
+            "remove": RemoveBrushTool(lambda: self.controller.quick_remove(self.instruction_panel.params())),
         }
         s = self.settings
-        for name in ("brush", "eraser", "paint"):
+        for name in ("brush", "eraser", "paint", "remove"):
             tool = self.tools[name]
             try:
                 tool.size = int(s.value(f"tools/{name}/size", tool.size))
@@ -578,7 +580,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         s = self.settings
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState())
-        for name in ("brush", "eraser", "paint"):
+        for name in ("brush", "eraser", "paint", "remove"):
             s.setValue(f"tools/{name}/size", self.tools[name].size)
             s.setValue(f"tools/{name}/hardness", self.tools[name].hardness)
         s.setValue("tools/paint/color", list(self.tools["paint"].color))

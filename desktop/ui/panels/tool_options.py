@@ -26,6 +26,8 @@ HINTS = {
     "sam": "Click an object: left click adds, Alt+click or right click subtracts. Esc starts over.",
     "box": "Drag a box. Shift adds to the mask, Alt subtracts.",
     "ellipse": "Drag an ellipse. Shift adds to the mask, Alt subtracts.",
+    "remove": "Paint over what should go: it is removed when you let go (the engine chosen in Parameters). "
+              "[ ] size",
     "paint": "Paint a colour sketch on a Paint layer (never on the photo), then mask it and Run with a "
              "Strength below 1 to turn it into a picture. Alt+click picks a colour.  [ ] size",
     "move_layer": "Drag to move the layer selected in the Layers panel. Shift keeps the move straight; "

@@ -419,3 +419,23 @@ def test_live_preview_while_painting_then_cleared(setup, qtbot):
     qtbot.waitUntil(lambda: live and live[-1] == (False, None), timeout=5000)
     assert live.count((True, None)) == 3  # one per step; the fake engine previews the whole image
     assert errors == []
+
+
+def test_quick_remove_accepts_one_candidate_and_keeps_a_mask_changed_meanwhile(setup, qtbot):
+    _, controller, holder, errors, services = setup
+    doc = holder["doc"]
+    controller.quick_remove()
+    assert errors and "Nothing to remove" in errors[-1][0]
+    _paint_box(doc)
+    with qtbot.waitSignal(controller.accepted, timeout=5000) as got:
+        controller.quick_remove(EditParams(num_candidates=4, seed=8))
+    [layer] = got.args[0]
+    request = services[0].submitted[-1]
+    assert request.params.num_candidates == 1 and request.category == "removal" and request.prompt == ""
+    assert layer.provenance.seed == 8 and not doc.mask.any() and controller.candidates == []
+    # the user changed the mask while it ran: the new mask stays
+    _paint_box(doc)
+    controller.quick_remove()
+    _paint_box(doc, (0, 0, 10, 10))
+    qtbot.waitUntil(lambda: not controller.busy, timeout=5000)
+    assert doc.mask[5, 5] == 255 and doc.layers[-1].name == "Remove" and doc.layers[-1] is not layer

@@ -65,7 +65,7 @@ def test_brush_size_is_bounded():
 
 
 def test_tool_shortcuts_switch_tools(window):
-    for name in ("eraser", "sam", "box", "ellipse", "lasso", "move_layer", "paint", "brush"):
+    for name in ("eraser", "remove", "sam", "box", "ellipse", "lasso", "move_layer", "paint", "brush"):
         window.actions[name].trigger()
         assert window.current_tool().name == name
         assert window.actions[name].isChecked()
@@ -193,6 +193,24 @@ def test_paint_tool_colour_and_opacity_persist(make_window, photo_path, ini_sett
     assert (t2.color, t2.opacity, t2.size) == ((1, 2, 3), 0.4, 33)
     w2.set_tool("paint")
     assert w2.tool_options.opacity.value() == 40
+
+
+def test_remove_brush_removes_on_release_and_clears_the_mask_for_the_next_stroke(window, drag, qtbot):
+    c, doc = window.canvas, window.document
+    doc.mask_op("box", rect=(0, 0, 20, 20))  # an earlier selection: the stroke starts afresh
+    window.actions["remove"].trigger()
+    assert window.current_tool().name == "remove"
+    with qtbot.waitSignal(window.controller.accepted, timeout=5000):
+        drag(c, [_w(c, 100 + 10 * i, 150) for i in range(12)])
+    layer = doc.layers[-1]
+    assert layer.name == "Remove" and layer.provenance.category == "removal"
+    assert layer.bbox[0] > 60 and layer.bbox[1] > 100  # the stroke, not the old box
+    assert not doc.mask.any()
+    assert doc.history.entries[-4:] == ["Clear mask", "Paint mask", "Edit: Remove", "Clear mask"]
+    doc.undo()
+    assert doc.mask[150, 150] > 0  # the stroke's mask comes back, the removal stays
+    doc.undo()
+    assert doc.layers[-1] is not layer
 
 
 def test_mask_operations_in_tool_options(window):

@@ -1,0 +1,29 @@
+"""Remove brush: paint over a blemish or an object; on release it is removed at once (Photoshop's
+Remove tool, IOPaint's brush): the stroke is the mask, one candidate is painted with an empty
+caption and accepted as a "Remove" layer, and the mask is cleared for the next stroke."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from desktop.ui.tools.brush import MaskBrushTool
+
+
+class RemoveBrushTool(MaskBrushTool):
+    def __init__(self, on_stroke: Callable[[], None], size: int = 40, hardness: float = 0.8, parent=None) -> None:
+        super().__init__("paint", size, hardness, parent)
+        self.name, self.label = "remove", "Remove brush"
+        self._on_stroke = on_stroke
+
+    def press(self, pt, event) -> None:
+        doc = self.document
+        if doc is not None and doc.mask.any() and not self._stroking:
+            # A stroke is its own removal: start from an empty mask, not from a previous selection.
+            doc.mask_op("clear")
+        super().press(pt, event)
+
+    def release(self, pt, event) -> None:
+        stroking = self._stroking
+        super().release(pt, event)
+        if stroking and self.document is not None and self.document.mask.any():
+            self._on_stroke()
