@@ -225,6 +225,9 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         self.layers_panel.show_mask_requested.connect(self.show_layer_mask)
         self.layers_panel.current_changed.connect(self._update_layer_actions)
         self.layers_panel.mask_from_pixels_requested.connect(self.mask_from_layer_pixels)
+        # The Move tool outlines the selected layer: redraw when the selection changes.
+        self.layers_panel.current_changed.connect(
+            lambda _layer: self.canvas.update() if self.canvas.tool is self.tools["move_layer"] else None)
         self._update_layer_actions(self.layers_panel.current_layer())
         c = self.controller
         if c is not None:

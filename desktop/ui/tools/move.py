@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Callable
 
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QPen
 
 from desktop.document import DocumentError
 from desktop.ui.tools.base import Tool
@@ -70,6 +71,27 @@ class MoveTool(Tool):
             pass
         return True
 
+    def activate(self, canvas) -> None:
+        super().activate(canvas)
+        canvas.update()  # show the selected layer's bounds
+
     def deactivate(self) -> None:
         self._drag = None
         super().deactivate()
+
+    def bounds(self):
+        """The selected layer's box in widget coordinates (None without one)."""
+        layer = self._current_layer()
+        if layer is None or self.canvas is None or self.document is None:
+            return None
+        return self.canvas.image_rect_to_widget(layer.bbox)
+
+    def paint(self, painter, canvas) -> None:
+        rect = self.bounds()
+        if rect is None:
+            return
+        painter.setBrush(Qt.NoBrush)
+        painter.setPen(QPen(QColor(0, 0, 0, 160), 3.0))
+        painter.drawRect(rect)
+        painter.setPen(QPen(QColor(61, 142, 240), 1.0, Qt.DashLine))
+        painter.drawRect(rect)

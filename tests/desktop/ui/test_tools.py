@@ -131,6 +131,8 @@ def test_move_tool_drags_the_selected_layer_one_step_per_drag(window, drag, qtbo
     layer = doc.add_layer(RasterLayer(np.full((20, 30, 4), 255, np.uint8), name="sticker", offset=(50, 40)))
     qtbot.waitUntil(lambda: window.layers_panel.current_layer() is layer)
     window.actions["move_layer"].trigger()
+    bounds = window.current_tool().bounds()
+    assert bounds == c.image_rect_to_widget((50, 40, 30, 20))  # the layer it moves is outlined
     n = len(doc.history.entries)
     drag(c, [_w(c, 60, 50), _w(c, 80, 55), _w(c, 100, 70)])
     assert layer.offset == (90, 60) and len(doc.history.entries) == n + 1
