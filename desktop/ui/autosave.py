@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from desktop.ui import gui_thread
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,6 @@ class Autosaver(QObject):
     SYNC_PIXELS = 2_000_000
     saved = Signal(str)
     failed = Signal(str)
-    _written = Signal(object)
 
     def __init__(self, document_getter: Callable[[], Any], folder=None, interval_s: float = 180, parent=None):
         super().__init__(parent)
@@ -76,7 +77,7 @@ class Autosaver(QObject):
         self._running: Future | None = None
         self._again = False
         self.last_saved: float | None = None
-        self._written.connect(self._on_written, Qt.ConnectionType.QueuedConnection)
+        gui_thread.ensure()
 
     @property
     def path(self) -> Path:
@@ -134,7 +135,9 @@ class Autosaver(QObject):
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="brushedit-autosave")
         self._running = self._pool.submit(_write, job, self.folder)
-        self._running.add_done_callback(lambda f: self._written.emit((f, key)))
+        # Through the relay, not our own signal: this object may be deleted before the write ends.
+        self._running.add_done_callback(
+            lambda f: gui_thread.post(self, lambda saver: saver._on_written((f, key))))
         return self.path
 
     def wait(self, timeout: float | None = 30) -> None:

@@ -13,7 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject
+
+from desktop.ui import gui_thread
 
 if TYPE_CHECKING:  # pragma: no cover
     from desktop.document import Document
@@ -53,7 +55,6 @@ class Snapshots(QObject):
     thread for big documents (a 24 MP flatten takes long enough to be felt)."""
 
     SYNC_PIXELS = 2_000_000
-    _done = Signal(object)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -61,7 +62,7 @@ class Snapshots(QObject):
         self._doc: Any = None
         self._version = 0
         self._cache: tuple[int, np.ndarray] | None = None
-        self._done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        gui_thread.ensure()
 
     def key(self, doc: Any) -> str:
         """Changes whenever the document's pixels do (SAM reuses its embedding while it does not)."""
@@ -86,7 +87,9 @@ class Snapshots(QObject):
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="brushedit-snapshot")
         future = self._pool.submit(_composite_rgb, layers, size)
-        future.add_done_callback(lambda f: self._done.emit((f, callback, version, below)))
+        # Through the relay, not our own signal: the controller (our parent) may be deleted meanwhile.
+        future.add_done_callback(
+            lambda f: gui_thread.post(self, lambda snapshots: snapshots._deliver((f, callback, version, below))))
 
     def _deliver(self, item) -> None:
         future, callback, version, below = item

@@ -21,7 +21,7 @@ from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QRegion, QTransform
 from PySide6.QtWidgets import QWidget
 
-from desktop.ui import theme
+from desktop.ui import gui_thread, theme
 from desktop.ui.canvas.outline import MaskOutline, covered_cells, outline_scale
 from desktop.ui.canvas.tile_cache import TILE, TileCache, level_for_zoom
 
@@ -56,7 +56,6 @@ class CanvasView(QWidget):
 
     zoom_changed = Signal(float)
     cursor_moved = Signal(float, float)  # image coordinates under the mouse
-    _outline_traced = Signal(int, object)  # (generation, MaskOutline or None), from the tracing thread
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -97,7 +96,7 @@ class CanvasView(QWidget):
         self._outline_scale = 1
         self._outline_timer = QTimer(self, singleShot=True, interval=OUTLINE_DELAY_MS)
         self._outline_timer.timeout.connect(self._trace_outline)
-        self._outline_traced.connect(self._on_outline_traced, Qt.QueuedConnection)
+        gui_thread.ensure()
         self._ants_phase = 0
         self._ants_timer = QTimer(self, interval=ANTS_INTERVAL_MS)
         self._ants_timer.timeout.connect(self._march_ants)
@@ -259,14 +258,12 @@ class CanvasView(QWidget):
             return
         self._outline_busy = True
         gen, doc, scale = self._outline_gen, self.document, self._outline_scale
-        signal, trace = self._outline_traced, CanvasView._trace
+        trace = CanvasView._trace
 
         def work():
             outline = trace(doc, scale)
-            try:
-                signal.emit(gen, outline)
-            except RuntimeError:  # the canvas is gone
-                pass
+            # Through the relay, not a signal of this canvas: the canvas may be deleted meanwhile.
+            gui_thread.post(self, lambda canvas: canvas._on_outline_traced(gen, outline))
 
         # The mask is read while the GUI thread may paint into it: a torn read is harmless, as
         # every change bumps the generation and so discards the result.
