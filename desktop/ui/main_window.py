@@ -275,8 +275,9 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
     def _update_title(self) -> None:
         doc = self.document
         if hasattr(self, "actions"):
-            # Nothing to save, export, close or undo without a photo: grey it out, not a message.
-            for name in ("save", "save_as", "export", "close", "copy", "copy_merged"):
+            # Nothing to save, export, close, copy or undo without a photo: grey it out, not a message.
+            for name in ("save", "save_as", "export", "close", "copy", "copy_merged", "expand_canvas",
+                         "crop_to_mask"):
                 self.actions[name].setEnabled(doc is not None)
         if doc is None:
             self.setWindowTitle(APP_NAME)

@@ -89,3 +89,9 @@ def test_a_result_painted_for_the_old_canvas_is_dropped_with_a_message(win, qtbo
     doc.expand_canvas(right=20)  # while the fake engine paints
     qtbot.waitUntil(lambda: not w.controller.busy, timeout=5000)
     assert w.controller.candidates == [] and any("changed size" in e for e in errors)
+
+
+def test_image_menu_is_greyed_out_without_a_document(make_window):
+    w = make_window()
+    assert not w.actions["expand_canvas"].isEnabled() and not w.actions["crop_to_mask"].isEnabled()
+    assert not w.actions["copy"].isEnabled() and w.actions["paste"].isEnabled()
