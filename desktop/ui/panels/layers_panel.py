@@ -240,6 +240,7 @@ class LayersPanel(QWidget):
         self.tree.setColumnWidth(0, 30)
         self.tree.setMinimumHeight(3 * (THUMB.height() + 8))  # at least three rows stay in view
         self._eyes: dict[bool, QIcon] = {}
+        self._thumbs: dict[int, tuple] = {}  # id(layer) -> (layer, its pixels, icon)
         self._known: set[int] = set()
         self.tree.setContextMenuPolicy(Qt.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
@@ -375,7 +376,7 @@ class LayersPanel(QWidget):
                 item.setIcon(0, self._eye(layer.visible))
                 item.setToolTip(0, "Show / hide (hiding an edit layer reverts it)")
                 item.setText(1, str(layer.name))
-                item.setIcon(1, thumbnail(layer))
+                item.setIcon(1, self._thumbnail(layer))
                 # Draggable, but never a drop target: the list is flat (see LayerTree).
                 item.setFlags((item.flags() | Qt.ItemIsEditable | Qt.ItemIsDragEnabled) & ~Qt.ItemIsDropEnabled)
                 tip = provenance_text(layer)
@@ -388,7 +389,19 @@ class LayersPanel(QWidget):
             if self.tree.currentItem() is None and self.tree.topLevelItemCount():
                 self.tree.setCurrentItem(self.tree.topLevelItem(0))
         self._refreshing = False
+        alive = {id(layer) for layer in (doc.layers if doc is not None else [])}
+        self._thumbs = {k: v for k, v in self._thumbs.items() if k in alive}
         self._update_controls()
+
+    def _thumbnail(self, layer) -> QIcon:
+        """``thumbnail(layer)``, cached while the layer keeps the same pixel array: a refresh runs on
+        every change (a move, an opacity drag) and scaling a 24 MP photo down takes tens of ms."""
+        cached = self._thumbs.get(id(layer))
+        if cached is not None and cached[0] is layer and cached[1] is layer.pixels:
+            return cached[2]
+        icon_ = thumbnail(layer)
+        self._thumbs[id(layer)] = (layer, layer.pixels, icon_)
+        return icon_
 
     def current_layer(self):
         item = self.tree.currentItem()

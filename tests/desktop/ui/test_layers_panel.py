@@ -365,3 +365,23 @@ def test_an_edit_kept_from_several_candidates_offers_its_variations(qtbot, photo
     # the background layer has none: the row hides
     panel.select_layer(doc.layers[0])
     assert not panel.variations.isVisible() and panel.variation_buttons == []
+
+
+def test_thumbnails_are_remade_only_when_a_layers_pixels_change(qtbot, photo_array, monkeypatch):
+    from desktop.document import RasterLayer
+    from desktop.ui.panels import layers_panel
+
+    made = []
+    real = layers_panel.thumbnail
+    monkeypatch.setattr(layers_panel, "thumbnail", lambda layer, *a: made.append(layer.name) or real(layer, *a))
+    doc, panel = _panel_on(qtbot, photo_array)
+    layer = doc.add_layer(RasterLayer(np.full((20, 20, 4), 255, np.uint8), name="sticker"))
+    panel.refresh()
+    made.clear()
+    doc.move_layer_content(layer, 30, 30)
+    doc.set_layer_props(layer, opacity=0.5)
+    panel.refresh()
+    assert made == []  # a move or an opacity change keeps the pixels: no thumbnail work
+    doc.paint_stroke(layer, [(5, 5)], size=4, color=(0, 0, 0))
+    panel.refresh()
+    assert made == ["sticker"]
