@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from PySide6.QtCore import Qt
+
 from desktop.ui.tools.brush import MaskBrushTool
 
 
@@ -17,7 +19,7 @@ class RemoveBrushTool(MaskBrushTool):
 
     def press(self, pt, event) -> None:
         doc = self.document
-        if doc is not None and doc.mask.any() and not self._stroking:
+        if event.button() == Qt.LeftButton and doc is not None and doc.mask.any() and not self._stroking:
             # A stroke is its own removal: start from an empty mask, not from a previous selection.
             doc.mask_op("clear")
         super().press(pt, event)

@@ -197,11 +197,14 @@ def test_paint_tool_colour_and_opacity_persist(make_window, photo_path, ini_sett
     assert w2.tool_options.opacity.value() == 40
 
 
-def test_remove_brush_removes_on_release_and_clears_the_mask_for_the_next_stroke(window, drag, qtbot):
+def test_remove_brush_removes_on_release_and_clears_the_mask_for_the_next_stroke(window, drag, send_mouse, qtbot):
     c, doc = window.canvas, window.document
     doc.mask_op("box", rect=(0, 0, 20, 20))  # an earlier selection: the stroke starts afresh
     window.actions["remove"].trigger()
     assert window.current_tool().name == "remove"
+    send_mouse(c, "press", _w(c, 50, 50), Qt.RightButton)  # not a stroke: the selection stays
+    send_mouse(c, "release", _w(c, 50, 50), Qt.RightButton)
+    assert doc.mask[10, 10] == 255
     with qtbot.waitSignal(window.controller.accepted, timeout=5000):
         drag(c, [_w(c, 100 + 10 * i, 150) for i in range(12)])
     layer = doc.layers[-1]
