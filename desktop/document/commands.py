@@ -171,8 +171,7 @@ class CanvasSize(Command):
             px, (x, y) = layer._geom
             layer._set_pixels(px, (x + dx, y + dy))
             if isinstance(layer, EditLayer) and layer._variants:
-                layer._variants = tuple(v._replace(offset=(v.offset[0] + dx, v.offset[1] + dy))
-                                        for v in layer._variants)
+                layer._variants = tuple(v.moved(dx, dy) for v in layer._variants)
         doc._emit("size")
         doc._emit("layers")
         doc._emit("mask")

@@ -187,6 +187,11 @@ class Document:
         self._finish_stroke()
         return self._history.redo()
 
+    def _run(self, command: cmd.Command, merge: bool = False) -> None:
+        """Apply ``command`` and record it (``merge``: into the previous step when it can)."""
+        command.redo(self)
+        self._push(command, merge)
+
     def _push(self, command: cmd.Command, merge: bool = False) -> None:
         h = self._history
         if merge and h.index == len(h.entries) and h.index and h.index > 0:
@@ -290,8 +295,7 @@ class Document:
         if new == old:
             return
         c = cmd.MoveLayer(layer, old, new)
-        c.redo(self)
-        self._push(c)
+        self._run(c)
 
     def duplicate_layer(self, layer: Layer) -> Layer:
         """A copy (new id, name + " copy") just above ``layer``; one command."""
@@ -330,8 +334,7 @@ class Document:
         else:
             label = "Layer properties"
         c = cmd.LayerProps(layer, old, new, label)
-        c.redo(self)
-        self._push(c, merge=set(new) == {"opacity"})
+        self._run(c, merge=set(new) == {"opacity"})
 
     def add_edit(self, pixels: np.ndarray, offset: tuple[int, int] = (0, 0),
                  provenance: Provenance | None = None, *, name: str | None = None,
@@ -398,8 +401,7 @@ class Document:
         new = {"pixels": v.pixels, "offset": v.offset, "mask": v.mask, "provenance": v.provenance,
                "variant": int(index)}
         c = cmd.ReplacePixels(layer, layer._snapshot(), new, f"Use variation {index + 1}")
-        c.redo(self)
-        self._push(c)
+        self._run(c)
 
     def replace_layer_pixels(self, layer: Layer, pixels: np.ndarray,
                              offset: tuple[int, int] | None = None, *,
@@ -436,8 +438,7 @@ class Document:
             raise DocumentError(f"bad pixels: {e}") from None
         c = cmd.ReplacePixels(layer, old, new,
                               "Re-run edit" if isinstance(layer, EditLayer) else "Replace layer pixels")
-        c.redo(self)
-        self._push(c)
+        self._run(c)
 
     def erase_masked(self, layer: Layer, *, keep: bool = False, mask: np.ndarray | None = None) -> bool:
         """Erase the masked part of ``layer`` (``keep=True``: erase everything else): one command.
@@ -466,13 +467,7 @@ class Document:
             return False
         pixels = np.array(layer.pixels)
         pixels[..., 3] = new_alpha
-        old = layer._snapshot()
-        new = dict(old, pixels=as_rgba(pixels))
-        if "variant" in new:
-            new["variant"] = None  # the layer no longer shows any of its variants as painted
-        c = cmd.ReplacePixels(layer, old, new, "Keep masked area" if keep else "Erase masked area")
-        c.redo(self)
-        self._push(c)
+        self._repainted(layer, pixels, layer.bbox, "Keep masked area" if keep else "Erase masked area")
         return True
 
     def move_layer_content(self, layer: Layer, x: int, y: int, *, drag=None) -> None:
@@ -490,12 +485,9 @@ class Document:
         old = layer._snapshot()
         new = dict(old, offset=(x, y))
         if getattr(layer, "variants", ()):
-            dx, dy = x - ox, y - oy
-            new["variants"] = tuple(v._replace(offset=(v.offset[0] + dx, v.offset[1] + dy))
-                                    for v in layer.variants)
+            new["variants"] = tuple(v.moved(x - ox, y - oy) for v in layer.variants)
         c = cmd.MoveContent(layer, old, new, drag)
-        c.redo(self)
-        self._push(c, merge=drag is not None)
+        self._run(c, merge=drag is not None)
 
     def paint_stroke(self, layer: Layer | None, points: Sequence, *, size: float = 20.0,
                      hardness: float = 0.8, color=(0, 0, 0), opacity: float = 1.0,
@@ -562,17 +554,21 @@ class Document:
                                  np.clip(np.rint(oa * 255), 0, 255)]).astype(np.uint8)
         if np.array_equal(px, layer.pixels) and box == layer.bbox:
             return None
-        px.flags.writeable = False  # ours alone: the layer keeps it without another copy
-        old = layer._snapshot()
-        new = dict(old, pixels=as_rgba(px), offset=box[:2])
-        if "mask" in new and layer.mask is not None:
-            new["mask"] = _recrop(layer.mask, layer.bbox, box)
-        if "variant" in new:
-            new["variant"] = None
-        c = cmd.ReplacePixels(layer, old, new, "Erase stroke" if erase else "Paint stroke")
-        c.redo(self)
-        self._push(c)
+        self._repainted(layer, px, box, "Erase stroke" if erase else "Paint stroke")
         return layer
+
+    def _repainted(self, layer: Layer, pixels: np.ndarray, box: Rect, label: str) -> None:
+        """``layer`` with new ``pixels`` covering canvas ``box``, painted over by the user: one
+        command. An edit layer keeps its provenance, its mask (re-cut to ``box``) and its
+        variations, and then shows none of them."""
+        pixels.flags.writeable = False  # ours alone: the layer keeps it without another copy
+        old = layer._snapshot()
+        new = dict(old, pixels=as_rgba(pixels), offset=box[:2])
+        if isinstance(layer, EditLayer):
+            if layer.mask is not None and box != layer.bbox:
+                new["mask"] = _recrop(layer.mask, layer.bbox, box)
+            new["variant"] = None
+        self._run(cmd.ReplacePixels(layer, old, new, label))
 
     def merge_down(self, layer: Layer) -> Layer:
         """Merge ``layer`` into the layer below it: one command; returns the merged raster layer.
@@ -595,8 +591,7 @@ class Document:
                              offset=rect[:2])
         c = cmd.Compound("Merge down", [cmd.RemoveLayer(layer, index), cmd.RemoveLayer(below, index - 1),
                                         cmd.AddLayer(merged, index - 1)])
-        c.redo(self)
-        self._push(c)
+        self._run(c)
         return merged
 
     def flatten_image(self) -> Layer:
@@ -609,8 +604,7 @@ class Document:
         steps: list[cmd.Command] = [cmd.RemoveLayer(layer, i)
                                     for i, layer in reversed(list(enumerate(self._layers)))]
         c = cmd.Compound("Flatten image", [*steps, cmd.AddLayer(merged, 0)])
-        c.redo(self)
-        self._push(c)
+        self._run(c)
         return merged
 
     def _crop_mask(self, mask, bbox: Rect) -> np.ndarray | None:
@@ -698,8 +692,7 @@ class Document:
         if new_mask is None:
             new_mask = _recrop(old_mask, (0, 0, self._w, self._h), (x, y, w, h))
         c = cmd.CanvasSize(label, (self._w, self._h), (w, h), (x, y), old_mask, new_mask)
-        c.redo(self)
-        self._push(c)
+        self._run(c)
 
     def crop_to_mask(self, margin: int = 0) -> None:
         """Crop the canvas to the edit mask's bounding box grown by ``margin`` px: one command."""

@@ -185,6 +185,10 @@ class Variant(NamedTuple):
     mask: np.ndarray | None  # h x w uint8 aligned with pixels, read-only
     provenance: Provenance
 
+    def moved(self, dx: int, dy: int) -> "Variant":
+        """The same variant ``(dx, dy)`` further on the canvas (it follows its layer)."""
+        return self._replace(offset=(self.offset[0] + dx, self.offset[1] + dy))
+
 
 class EditLayer(Layer):
     """The result of an AI or fill edit: its bounding-box pixels, the mask used and the provenance.
