@@ -361,30 +361,30 @@ def _load(ar: _Archive, path: Path, max_pixels: int) -> OraData:
                 prov = Provenance.from_dict(info.get("provenance") or {})
             except (TypeError, ValueError):
                 prov = Provenance()
-            mask = None
-            mname = info.get("mask")
-            if isinstance(mname, str) and mname in ar.infos:
-                m = ar.image(mname, max_pixels)[..., 0]
-                mask = m if m.shape == pixels.shape[:2] else None
+            mask = _mask(ar, info.get("mask"), pixels.shape[:2], max_pixels)
             layer = EditLayer(pixels, prov, mask=mask, **kw)
-            _load_variants(ar, layer, info, max_pixels)
+            _load_variants(ar, layer, info, max_pixels, src)
         else:
             layer = RasterLayer(pixels, **kw)
         seen.add(layer.id)
         layers.append(layer)
 
-    mask = None
-    mname = meta.get("mask")
-    if isinstance(mname, str) and mname in ar.infos:
-        m = ar.image(mname, max_pixels)[..., 0]
-        if m.shape == (h, w):
-            mask = np.array(m)
-    return OraData(w, h, layers, mask, meta)
+    mask = _mask(ar, meta.get("mask"), (h, w), max_pixels)
+    return OraData(w, h, layers, None if mask is None else np.array(mask), meta)
 
 
-def _load_variants(ar: _Archive, layer: EditLayer, info: dict, max_pixels: int) -> None:
+def _mask(ar: _Archive, name, shape: tuple[int, int], max_pixels: int) -> np.ndarray | None:
+    """Entry ``name`` as an ``H x W`` mask (its first channel) when it exists and has ``shape``."""
+    if not isinstance(name, str) or name not in ar.infos:
+        return None
+    m = ar.image(name, max_pixels)[..., 0]
+    return m if m.shape == shape else None
+
+
+def _load_variants(ar: _Archive, layer: EditLayer, info: dict, max_pixels: int, src: str) -> None:
     """Give ``layer`` the variations its document.json entry lists. They are extras: anything
-    wrong with them (a missing PNG, a bad offset, too many or too large) drops them, not the file."""
+    wrong with them (a missing PNG, a bad offset, too many or too large) drops them, not the file.
+    The one stored as the layer's own PNG (``src``) reuses the pixels already decoded."""
     entries = info.get("variants")
     if not isinstance(entries, list) or not 1 < len(entries) <= MAX_VARIANTS:
         return
@@ -397,15 +397,14 @@ def _load_variants(ar: _Archive, layer: EditLayer, info: dict, max_pixels: int) 
         sizes = [_png_size(ar, n) for n in names]
         if sum(w * h for w, h in sizes) > 2 * max_pixels:
             return
+        others = iter(ar.images([n for n in names if n != src], max_pixels))
         variants = []
-        for e, pixels in zip(entries, ar.images(names, max_pixels)):
+        for e in entries:
+            pixels = layer.pixels if e["png"] == src else next(others)
             offset = (int(e.get("x", 0)), int(e.get("y", 0)))
             if not all(abs(c) <= MAX_OFFSET for c in offset):
                 return
-            mask = None
-            if isinstance(e.get("mask"), str) and e["mask"] in ar.infos:
-                m = ar.image(e["mask"], max_pixels)[..., 0]
-                mask = m if m.shape == pixels.shape[:2] else None
+            mask = _mask(ar, e.get("mask"), pixels.shape[:2], max_pixels)
             prov = Provenance.from_dict(e.get("provenance") or {})
             variants.append(Variant(pixels, offset, mask, prov))
     except (DocumentError, TypeError, ValueError, OverflowError):

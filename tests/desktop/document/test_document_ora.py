@@ -354,6 +354,7 @@ def test_an_edit_layers_variations_survive_save_and_open(astronaut, tmp_path):
     assert {f"brushedit/variants/{layer.id}/0.png", f"brushedit/variants/{layer.id}/2.png"} <= names
     back = Document.open(path).layers[1]
     assert back.variant == 1 and len(back.variants) == 3
+    assert back.variants[1].pixels is back.pixels  # the layer's PNG is decoded once, not twice
     for a, b in zip(layer.variants, back.variants):
         assert np.array_equal(a.pixels, b.pixels) and a.offset == b.offset
         assert np.array_equal(a.mask, b.mask) and a.provenance == b.provenance
