@@ -40,7 +40,7 @@ from desktop.ui.icons import app_icon, icon
 from desktop.ui.panels.candidates import CandidateStrip
 from desktop.ui.panels.history_panel import HistoryPanel
 from desktop.ui.panels.instruction_panel import InstructionPanel
-from desktop.ui.panels.layers_panel import LayersPanel, is_edit_layer
+from desktop.ui.panels.layers_panel import LayersPanel
 from desktop.ui.panels.queue_panel import JobQueuePanel
 from desktop.ui.panels.tool_options import ToolOptionsPanel
 from desktop.ui.tools.brush import MaskBrushTool
@@ -337,17 +337,14 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
     def _update_layer_actions(self, layer) -> None:
         """Grey out what the selected layer cannot do (the mask is checked when run: cheaper than
         watching every brush dab)."""
-        doc, a, panel = self.document, self.actions, self.layers_panel
-        n = len(doc.layers) if doc is not None else 0
-        index = next((i for i, item in enumerate(doc.layers) if item is layer), -1) if n else -1
-        edit = layer is not None and is_edit_layer(layer)
-        for name, on in (("duplicate_layer", index >= 0), ("delete_layer", index >= 0 and n > 1),
-                         ("raise_layer", 0 <= index < n - 1), ("lower_layer", index > 0),
-                         ("erase_masked", index >= 0), ("keep_masked", index >= 0),
-                         ("mask_from_layer", index >= 0),
-                         ("merge_down", panel.can_merge_down(layer)), ("flatten", n > 1),
-                         ("layer_new_seed", edit), ("layer_new_prompt", edit), ("layer_show_mask", edit)):
-            a[name].setEnabled(bool(on))
+        can = self.layers_panel.abilities(layer)
+        for action, ability in (("duplicate_layer", "duplicate"), ("delete_layer", "delete"),
+                                ("raise_layer", "up"), ("lower_layer", "down"), ("erase_masked", "selected"),
+                                ("keep_masked", "selected"), ("mask_from_layer", "selected"),
+                                ("merge_down", "merge_down"), ("flatten", "flatten"),
+                                ("layer_new_seed", "new_seed"), ("layer_new_prompt", "new_prompt"),
+                                ("layer_show_mask", "show_mask")):
+            self.actions[action].setEnabled(can[ability])
 
     def erase_masked(self, keep: bool = False) -> None:
         """Erase the masked area from the selected layer (``keep``: erase everything else)."""

@@ -421,14 +421,9 @@ class LayersPanel(QWidget):
         self.opacity.blockSignals(False)
         self.opacity_label.setText(f"{self.opacity.value()} %")
         self.opacity.setEnabled(has)
-        n = len(self.document.layers) if self.document is not None else 0
-        index = self.document.layers.index(layer) if has else -1
-        self.buttons["up"].setEnabled(has and index < n - 1)
-        self.buttons["down"].setEnabled(has and index > 0)
-        self.buttons["duplicate"].setEnabled(has)
-        self.buttons["delete"].setEnabled(has and n > 1)
-        for name in ("new_seed", "new_prompt", "show_mask"):
-            self.buttons[name].setEnabled(bool(edit))
+        can = self.abilities(layer)
+        for name, button in self.buttons.items():
+            button.setEnabled(can[name])
         # In a wrapping row, not a line per item: nine lines would squeeze the list to two rows.
         self.inspector.setText(provenance_text(layer, inline=True) if edit else "")
         self.inspector.setVisible(bool(edit))
@@ -483,14 +478,21 @@ class LayersPanel(QWidget):
         self.document.use_variant(layer, index)
         self._show_variations(layer)
 
+    def abilities(self, layer) -> dict[str, bool]:
+        """What ``layer`` can do now, by button name, plus ``selected`` (it is a layer of the
+        document), ``merge_down`` and ``flatten``: the buttons here and the window's Layer menu grey
+        out from this one answer."""
+        layers = self.document.layers if self.document is not None else []
+        n = len(layers)
+        index = next((i for i, item in enumerate(layers) if item is layer), -1) if layer is not None else -1
+        has, edit = index >= 0, index >= 0 and is_edit_layer(layer)
+        return {"selected": has, "up": has and index < n - 1, "down": index > 0, "duplicate": has, "delete": has and n > 1,
+                "new_seed": edit, "new_prompt": edit, "show_mask": edit,
+                "merge_down": index > 0 and layer.visible and layers[index - 1].visible, "flatten": n > 1}
+
     def can_merge_down(self, layer=None) -> bool:
         """True when ``layer`` (default: the selected one) and the layer below it are both shown."""
-        layer = self.current_layer() if layer is None else layer
-        if layer is None or self.document is None:
-            return False
-        layers = self.document.layers
-        index = layers.index(layer) if layer in layers else 0
-        return index > 0 and layer.visible and layers[index - 1].visible
+        return self.abilities(self.current_layer() if layer is None else layer)["merge_down"]
 
     # --- actions --------------------------------------------------------------------------
     def eventFilter(self, obj, event) -> bool:
