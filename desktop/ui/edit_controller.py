@@ -236,23 +236,13 @@ class EditController(QObject):
         for i in indices:
             if not 0 <= i < len(self.candidates):
                 continue
-            cand = self.candidates[i]
-            pixels, offset, mask = _layer_from_candidate(result.request, cand)
-            if pixels is None:
-                continue
-            prov = self._provenance(result, cand.seed)
-            name = _layer_name(result.request, len(indices) > 1, i)
             # One candidate kept: the others stay with its layer as variations to switch to later.
             variants, variant = (self._variants(result, i) if len(indices) == 1 and len(self.candidates) > 1
                                  else (None, None))
-            try:
-                layer = doc.add_edit(pixels, offset=offset, provenance=prov, name=name, mask=mask,
-                                     variants=variants, variant=variant)
-            except Exception as exc:  # a document refusal is a message, not a crash
-                log.exception("add_edit failed")
-                self.error.emit(f"Could not add the edit layer: {exc}", "")
-                continue
-            layers.append(layer)
+            layer = self._add_layer(doc, result, self.candidates[i], _layer_name(result.request, len(indices) > 1, i),
+                                    variants=variants, variant=variant)
+            if layer is not None:
+                layers.append(layer)
         if layers:
             self.candidates = []
             self.result = None
@@ -260,6 +250,20 @@ class EditController(QObject):
             self.candidates_changed.emit([])
             self.accepted.emit(layers)
         return layers
+
+    def _add_layer(self, doc: Any, result: EditResult, cand: Any, name: str, **kw) -> Any:
+        """Candidate ``cand`` of ``result`` as a new edit layer (one undo step), or None when it
+        changed nothing or the document refused it (said as an error, not raised)."""
+        pixels, offset, mask = _layer_from_candidate(result.request, cand)
+        if pixels is None:
+            return None
+        try:
+            return doc.add_edit(pixels, offset=offset, provenance=self._provenance(result, cand.seed), name=name,
+                                mask=mask, **kw)
+        except Exception as exc:  # a document refusal is a message, not a crash
+            log.exception("add_edit failed")
+            self.error.emit(f"Could not add the edit layer: {exc}", "")
+            return None
 
     def _variants(self, result: EditResult, chosen: int) -> tuple[list, int | None]:
         """Every candidate as ``add_edit`` takes a variant, and where ``chosen`` landed among them."""
@@ -507,15 +511,8 @@ class EditController(QObject):
         self.progress_changed.emit(0, 0, "done")
         if not result.candidates or not self._still_current(doc, result):
             return
-        pixels, offset, mask = _layer_from_candidate(result.request, result.candidates[0])
-        if pixels is None:
-            return
-        try:
-            layer = doc.add_edit(pixels, offset=offset, provenance=self._provenance(result, result.candidates[0].seed),
-                                 name="Remove", mask=mask)
-        except Exception as exc:  # a document refusal is a message, not a crash
-            log.exception("add_edit failed")
-            self.error.emit(f"Could not add the edit layer: {exc}", "")
+        layer = self._add_layer(doc, result, result.candidates[0], "Remove")
+        if layer is None:
             return
         if np.array_equal(doc.mask, result.request.mask):
             doc.mask_op("clear")  # ready for the next stroke; Ctrl+Z brings the mask back
