@@ -109,8 +109,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
             "remove": RemoveBrushTool(lambda: self.controller.quick_remove(self.instruction_panel.params())),
         }
         s = self.settings
-        for name in ("brush", "eraser", "paint", "remove"):
-            tool = self.tools[name]
+        for name, tool in self._brushes():
             try:
                 tool.size = int(s.value(f"tools/{name}/size", tool.size))
                 tool.hardness = float(s.value(f"tools/{name}/hardness", tool.hardness))
@@ -149,6 +148,10 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         QTimer.singleShot(0, self._after_show)
 
     # --- construction ---------------------------------------------------------------------
+    def _brushes(self):
+        """``(name, tool)`` of the tools with a round brush (size and hardness kept in settings)."""
+        return [(name, tool) for name, tool in self.tools.items() if hasattr(tool, "hardness")]
+
     def _make_banner(self) -> QFrame:
         banner = QFrame()
         banner.setObjectName("firstRunBanner")
@@ -581,9 +584,9 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         s = self.settings
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState())
-        for name in ("brush", "eraser", "paint", "remove"):
-            s.setValue(f"tools/{name}/size", self.tools[name].size)
-            s.setValue(f"tools/{name}/hardness", self.tools[name].hardness)
+        for name, tool in self._brushes():
+            s.setValue(f"tools/{name}/size", tool.size)
+            s.setValue(f"tools/{name}/hardness", tool.hardness)
         s.setValue("tools/paint/color", list(self.tools["paint"].color))
         s.setValue("tools/paint/opacity", self.tools["paint"].opacity)
         self.instruction_panel.save_settings(s)
