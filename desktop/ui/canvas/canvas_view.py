@@ -107,17 +107,22 @@ class CanvasView(QWidget):
         if self.document is not None:
             self.document.events.disconnect(self._on_document_event)  # a no-op if not connected
         self.document = doc
-        self._preview = None
+        if doc is not None:
+            doc.events.connect(self._on_document_event)
+        self._reset_view()
+
+    def _reset_view(self) -> None:
+        """A new document or canvas size: empty caches of its size, no preview or outline, fitted."""
+        doc = self.document
         w, h = (doc.width, doc.height) if doc is not None else (0, 0)
         for cache in self._caches():
             cache.reset(w, h)
-        if doc is not None:
-            doc.events.connect(self._on_document_event)
+        self._preview = None
         self._outline = None
-        self._fit_mode = True
         self.fit()
         self._invalidate_outline()
         self._update_ants_timer()
+        self.update()
 
     def set_preview(self, image) -> None:
         """Show ``image`` (``H x W x 3`` uint8, resized to the document when needed) instead of the
@@ -403,13 +408,8 @@ class CanvasView(QWidget):
     def _on_document_event(self, event) -> None:
         kind, rect = event.kind, getattr(event, "rect", None)
         if kind == "size":  # cropped or expanded: every cache is the wrong size, refit the view
-            for cache in self._caches():
-                cache.reset(self.document.width, self.document.height)
-            self._preview = self._live = None
-            self._outline = None
-            self._invalidate_outline()
-            self.fit()
-            self.update()
+            self._live = None  # painted for the old canvas
+            self._reset_view()
             return
         if kind == "mask":
             self.mask_tiles.invalidate(rect)
