@@ -8,6 +8,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainterPath, QPen, QPolygonF
 
 from desktop.ui.tools.base import Tool
+from desktop.ui.tools.shapes import combine
 
 MIN_STEP_PX = 2.0  # widget pixels between two recorded points: enough for a smooth outline
 
@@ -50,9 +51,7 @@ class LassoMaskTool(Tool):
         self.points = []
         if len(points) < 3 or _area(points) < 4.0:
             return  # a click or a line encloses nothing
-        mods = self._modifiers
-        add, subtract = bool(mods & Qt.ShiftModifier), bool(mods & Qt.AltModifier)
-        self.document.mask_op("polygon", points=points, add=add, subtract=subtract and not add)
+        self.document.mask_op("polygon", points=points, **combine(self._modifiers))
 
     def cancel(self) -> None:
         """Drop the outline being drawn (Esc)."""

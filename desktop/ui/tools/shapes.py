@@ -11,6 +11,13 @@ from PySide6.QtGui import QColor, QPen
 from desktop.ui.tools.base import Tool
 
 
+def combine(modifiers) -> dict[str, bool]:
+    """How a drawn shape meets the mask: Shift adds it, Alt subtracts it (Shift wins), neither
+    replaces; ``mask_op``'s ``add`` / ``subtract`` keywords."""
+    add = bool(modifiers & Qt.ShiftModifier)
+    return {"add": add, "subtract": bool(modifiers & Qt.AltModifier) and not add}
+
+
 class ShapeMaskTool(Tool):
     """Drag to set the mask to a box (``shape="box"``) or an ellipse (``shape="ellipse"``)."""
 
@@ -42,9 +49,7 @@ class ShapeMaskTool(Tool):
         self._start = self._end = None
         if rect is None:
             return
-        mods = self._modifiers
-        add, subtract = bool(mods & Qt.ShiftModifier), bool(mods & Qt.AltModifier)
-        self.document.mask_op(self.shape, rect=rect, add=add, subtract=subtract and not add)
+        self.document.mask_op(self.shape, rect=rect, **combine(self._modifiers))
 
     def image_rect(self) -> tuple[int, int, int, int] | None:
         """The dragged rectangle in image pixels, clipped to the image (``None`` when empty)."""
