@@ -15,6 +15,12 @@ MASK_TINT = QColor(255, 64, 96, 110)  # the edit mask shown over the photo
 MASK_OUTLINE_LIGHT = QColor(255, 255, 255)  # the mask's edge ("marching ants"): a light line...
 MASK_OUTLINE_DARK = QColor(0, 0, 0)  # ...under dark dashes, visible on any photo
 
+# A row of thumbnails to pick from (candidates, a layer's variations): the picked one must read as
+# picked, with the accent frame of the theme.
+THUMBNAIL_CHOICES_QSS = ("QToolButton { border: 2px solid transparent; border-radius: 4px; padding: 2px; }"
+                         "QToolButton:hover { background: #46464c; }"
+                         "QToolButton:checked { background: #2f5f9e; border-color: #3d8ef0; }")
+
 _QSS = """
 QMainWindow::separator { background: #202022; width: 3px; height: 3px; }
 QDockWidget { titlebar-close-icon: none; font-weight: 600; }

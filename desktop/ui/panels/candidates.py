@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.ui.theme import THUMBNAIL_CHOICES_QSS
+
 THUMB = 96
 
 
@@ -77,11 +79,7 @@ class CandidateStrip(QWidget):
         bar = self.scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         self.scroll.setFixedHeight(THUMB + 2 * self.fontMetrics().height() + 14 + bar)
         self.row_widget = QWidget()
-        # A selected candidate must read as selected: the accent frame of the theme.
-        self.row_widget.setStyleSheet(
-            "QToolButton { border: 2px solid transparent; border-radius: 4px; padding: 2px; }"
-            "QToolButton:hover { background: #46464c; }"
-            "QToolButton:checked { background: #2f5f9e; border-color: #3d8ef0; }")
+        self.row_widget.setStyleSheet(THUMBNAIL_CHOICES_QSS)
         self.row = QHBoxLayout(self.row_widget)
         self.row.setContentsMargins(0, 0, 0, 0)
         self.live = QLabel()

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from desktop.ui.canvas.tile_cache import array_to_qimage
 from desktop.ui.icons import icon
+from desktop.ui.theme import THUMBNAIL_CHOICES_QSS
 
 THUMB = QSize(48, 36)
 VARIATION_THUMB = QSize(56, 42)
@@ -275,10 +276,7 @@ class LayersPanel(QWidget):
         self.variations_row.addStretch(1)
         row_widget = QWidget()
         row_widget.setLayout(self.variations_row)
-        row_widget.setStyleSheet(
-            "QToolButton { border: 2px solid transparent; border-radius: 3px; padding: 1px; }"
-            "QToolButton:hover { background: #46464c; }"
-            "QToolButton:checked { background: #2f5f9e; border-color: #3d8ef0; }")
+        row_widget.setStyleSheet(THUMBNAIL_CHOICES_QSS)
         self.variations = QScrollArea()
         self.variations.setObjectName("layerVariations")
         self.variations.setWidgetResizable(True)
