@@ -375,6 +375,9 @@ class Document:
                 if variant is not None and not 0 <= int(variant) < len(layer._variants):
                     raise ValueError(f"variant {variant} is not one of the {len(layer._variants)} variants")
                 layer._variant = None if variant is None else int(variant)
+                shown = layer._variants[layer._variant] if variant is not None else None
+                if shown is not None and shown.offset == layer.offset and np.array_equal(shown.pixels, rgba):
+                    layer._set_pixels(shown.pixels)  # one array for both: memory, and saves store it once
         except (TypeError, ValueError) as e:
             raise DocumentError(f"bad edit: {e}") from None
         return self.add_layer(layer)

@@ -143,11 +143,11 @@ def save_ora(path: str | Path, width: int, height: int, layers: Sequence[Layer],
 
 def _variant_jobs(layer: EditLayer, jobs: dict) -> list[dict]:
     """Queue the PNGs of ``layer``'s variants in ``jobs``; their document.json entries. The
-    variant the layer shows points at the layer's own PNG rather than storing it twice."""
+    variant the layer shows shares its pixel array (the document keeps one for both) and points
+    at the layer's own PNG rather than storing it twice."""
     entries = []
     for k, v in enumerate(layer.variants):
-        if v.pixels is layer.pixels or (k == layer.variant and v.pixels.shape == layer.pixels.shape
-                                        and np.array_equal(v.pixels, layer.pixels)):
+        if v.pixels is layer.pixels:
             png = f"data/{layer.id}.png"
         else:
             png = f"brushedit/variants/{layer.id}/{k}.png"

@@ -370,3 +370,13 @@ def test_painting_an_edit_layer_keeps_its_provenance_and_regrows_its_mask(coffee
     doc.paint_stroke(edit, [(80, 60)], size=10, hardness=1.0, color=(9, 9, 9))
     assert edit.bbox[2] > 20 and edit.mask.shape == edit.pixels.shape[:2] and edit.provenance.seed == 9
     assert edit.mask[5, 5] == 255 and edit.mask[5, -1] == 0 and edit.variant is None
+
+
+def test_an_edit_shares_one_pixel_array_with_the_variation_it_shows(coffee):
+    doc = Document.from_array(coffee)
+    variants = _variants(coffee)
+    px, off, mask, prov = variants[1]
+    layer = doc.add_edit(px, off, prov, mask=mask, variants=variants, variant=1)
+    assert layer.variants[1].pixels is layer.pixels
+    assert layer.nbytes == layer.pixels.nbytes + layer.mask.nbytes + sum(
+        v.pixels.nbytes for k, v in enumerate(layer.variants) if k != 1)  # counted once
