@@ -85,13 +85,10 @@ def extract_fields(raw) -> dict:
     raise AnswerError("no JSON object with a category")
 
 
-def parse_box(value, shape, scale: str = "auto"):
-    """A box ``(x0, y0, x1, y1)`` in pixels of an image of ``shape``, or None.
-
-    ``scale`` says how the model writes coordinates: "pixels", "unit" (0..1), "1000" (0..1000, as
-    Qwen2-VL) or "auto" (0..1 when all values are at most 1, else pixels). Raises
-    :class:`AnswerError` when the box lies outside the image or is not four numbers.
-    """
+def box_numbers(value) -> list[float] | None:
+    """The four numbers of a box as a model wrote it: a list, a ``{"x0": ...}`` dict, or text such as
+    ``"[10, 20, 30, 40]"`` or Qwen2-VL's ``"(10,20),(30,40)"``. None for no box; raises
+    :class:`AnswerError` when it is not four finite numbers."""
     if value is None or value == "" or (isinstance(value, str) and value.strip().lower() in ("null", "none")):
         return None
     if isinstance(value, str):
@@ -105,6 +102,39 @@ def parse_box(value, shape, scale: str = "auto"):
         raise AnswerError("box is not four numbers") from None
     if len(vals) != 4 or not all(np.isfinite(vals)):
         raise AnswerError("box is not four numbers")
+    return vals
+
+
+def rescale_box_field(raw, seen: tuple[int, int], full: tuple[int, int]):
+    """The answer with its pixel box moved from the frame of the image the model saw (``seen``,
+    ``(height, width)``) to the full photo's (``full``). The answer as given when it holds no
+    readable box (the validator then reports the problem)."""
+    try:
+        fields = dict(extract_fields(raw))
+    except AnswerError:
+        return raw
+    key = "box" if "box" in fields else "bbox"
+    try:
+        vals = box_numbers(fields.get(key))
+    except AnswerError:
+        return fields
+    if vals is None:
+        return fields
+    sy, sx = full[0] / float(seen[0]), full[1] / float(seen[1])
+    fields[key] = [vals[0] * sx, vals[1] * sy, vals[2] * sx, vals[3] * sy]
+    return fields
+
+
+def parse_box(value, shape, scale: str = "auto"):
+    """A box ``(x0, y0, x1, y1)`` in pixels of an image of ``shape``, or None.
+
+    ``scale`` says how the model writes coordinates: "pixels", "unit" (0..1), "1000" (0..1000, as
+    Qwen2-VL) or "auto" (0..1 when all values are at most 1, else pixels). Raises
+    :class:`AnswerError` when the box lies outside the image or is not four numbers.
+    """
+    vals = box_numbers(value)
+    if vals is None:
+        return None
     h, w = shape[:2]
     if scale == "unit" or (scale == "auto" and max(abs(v) for v in vals) <= 1.0):
         vals = [vals[0] * w, vals[1] * h, vals[2] * w, vals[3] * h]

@@ -1,8 +1,28 @@
-"""The instructions we give a vision-language model, and the answer format we expect back."""
+"""The instructions we give a vision-language model, and the answer format we expect back.
+
+Box frames (how a model family writes coordinates; see ``docs/design/agent.md``):
+
+``"1000"``
+    A 0..1000 grid over the image, x then y, whatever its size: Qwen2-VL's grounding convention
+    (``<|box_start|>(x1,y1),(x2,y2)<|box_end|>``), and ours for OpenAI-compatible servers, whose
+    own resizing of the image we cannot see.
+``"pixels"``
+    Absolute pixels of the image exactly as the model saw it: Qwen2.5-VL, told that image's size
+    (its processor's resize to multiples of 28), never the photo's.
+"""
 
 from __future__ import annotations
 
 from engine.api import CATEGORIES
+
+BOX_FRAMES = ("1000", "pixels")
+
+_BOX_IN = {
+    "1000": ("as [x0, y0, x1, y1] on a 0-1000 grid of this image (0,0 is the top-left corner, "
+             "1000,1000 the bottom-right corner, whatever the image's size)"),
+    "pixels": ("as [x0, y0, x1, y1] absolute pixel coordinates in this image, which is {width} x "
+               "{height} pixels (0,0 is the top-left corner, {width},{height} the bottom-right corner)"),
+}
 
 SYSTEM_PROMPT = """You are the planning step of an image editor. The user gives an image and an \
 editing instruction. Work in four steps and answer with ONE JSON object, nothing else:
@@ -12,12 +32,13 @@ editing instruction. Work in four steps and answer with ONE JSON object, nothing
 the scene behind the main subject).
 2. "target": the short noun phrase of the object to edit as it appears in the image (for addition: \
 the object to add; for global and background: null).
-3. "box": only for addition, where the new object should go, as [x0, y0, x1, y1] pixel \
-coordinates in this image of {width} x {height} pixels; otherwise null.
-4. "caption": a short description of what the edited region should show afterwards. For removal \
-describe what should fill the hole (for example "empty wooden table"), never the removed object. \
-For background describe the new background; for global the whole restyled image.
-Example: {{"category": "local", "target": "car", "box": null, "caption": "a red sports car"}}"""
+3. "box": only for addition, where the new object should go, {box_in}; otherwise null.
+4. "caption": one sentence describing the WHOLE image as it should look after the edit (the \
+scene, its main objects and their look), as a photo caption. Mention only what remains in the \
+image: for removal never name the removed object (for example "a grandmother in a garden" after \
+"remove her mask").
+Example: {{"category": "local", "target": "car", "box": null, "caption": "a red sports car parked on a \
+city street"}}"""
 
 USER_PROMPT = "Instruction: {instruction}"
 
@@ -25,8 +46,13 @@ RETRY_PROMPT = ("Your previous answer could not be used ({problem}). Answer agai
                 "JSON object: category (one of " + ", ".join(CATEGORIES) + "), target, box, caption.")
 
 
-def system_prompt(width: int, height: int) -> str:
-    return SYSTEM_PROMPT.format(width=int(width), height=int(height))
+def system_prompt(width: int, height: int, frame: str = "pixels") -> str:
+    """The planning prompt; ``frame`` ("pixels" or "1000") says how the box is to be written, and
+    ``width`` x ``height`` is the size of the image exactly as the model sees it (pixels frame)."""
+    if frame not in BOX_FRAMES:
+        raise ValueError(f"unknown box frame {frame!r}; expected one of {BOX_FRAMES}")
+    box_in = _BOX_IN[frame].format(width=int(width), height=int(height))
+    return SYSTEM_PROMPT.format(box_in=box_in)
 
 
 def user_prompt(instruction: str) -> str:

@@ -85,7 +85,10 @@ class OpenAICompatBackend(InstructorBackend):
     """
 
     name = "openai"
-    box_scale = "pixels"
+    # A 0..1000 grid of the image: it survives whatever resizing the server does before its model
+    # sees the picture (hosted APIs rescale images by their own rules), which pixels would not.
+    box_frame = "1000"
+    box_scale = "1000"
 
     def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout: float = 60.0,
                  transport: Transport | None = None, max_side: int = 768, json_mode: bool = False) -> None:
@@ -117,17 +120,16 @@ class OpenAICompatBackend(InstructorBackend):
 
     def ask(self, image: np.ndarray, instruction: str, problem: str | None = None) -> dict | str:
         image = np.asarray(image)
-        h, w = image.shape[:2]
+        h, w = image.shape[:2]  # only for the prompt's wording: the 0..1000 frame needs no size
         text = user_prompt(instruction)
         if problem:
             text += "\n" + RETRY_PROMPT.format(problem=problem[:200])
-        # The model sees the downscaled image but is told the full size, so boxes come in full pixels.
         body = {
             "model": self.model,
             "temperature": 0,
             "max_tokens": 300,
             "messages": [
-                {"role": "system", "content": system_prompt(w, h)},
+                {"role": "system", "content": system_prompt(w, h, self.box_frame)},
                 {"role": "user", "content": [
                     {"type": "image_url", "image_url": {"url": encode_image(image, self.max_side)}},
                     {"type": "text", "text": text}]},

@@ -1,7 +1,9 @@
 """A local vision-language model through transformers: the Qwen2-VL / Qwen2.5-VL family.
 
 BrushEdit uses Qwen2-VL-7B-Instruct; the 2B/3B models fit smaller GPUs. The image is sent
-downscaled (long side ``max_side``) to bound the number of vision tokens.
+downscaled (long side ``max_side``) to bound the number of vision tokens. Each family is asked for
+boxes in its own grounding frame (Qwen2-VL: a 0..1000 grid; Qwen2.5-VL: pixels of the image as its
+processor resized it, whose size the prompt states) and the box is read back in that frame.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.api import MissingModelsError
+from engine.instructor.answer import rescale_box_field
 from engine.instructor.backends.base import InstructorBackend
 from engine.instructor.prompts import RETRY_PROMPT, system_prompt, user_prompt
 
@@ -49,8 +52,10 @@ class QwenVLBackend(InstructorBackend):
         self.max_new_tokens = int(max_new_tokens)
         self.max_side = int(max_side)
         model_type = getattr(getattr(model, "config", None), "model_type", "") or ""
-        # Qwen2-VL writes boxes on a 0..1000 grid; Qwen2.5-VL in pixels of the image it saw.
-        self.box_scale = "pixels" if "2_5" in model_type else "1000"
+        # Qwen2-VL grounds on a 0..1000 grid of the image; Qwen2.5-VL in absolute pixels of the
+        # image as its processor resized it (see docs/design/agent.md for the sources).
+        self.box_frame = "pixels" if "2_5" in model_type else "1000"
+        self.box_scale = "pixels" if self.box_frame == "pixels" else "1000"
         self.name = "local"
 
     @classmethod
@@ -85,16 +90,26 @@ class QwenVLBackend(InstructorBackend):
         processor = AutoProcessor.from_pretrained(str(directory))
         return cls(model, processor, **kwargs)
 
-    def ask(self, image: np.ndarray, instruction: str, problem: str | None = None) -> str:
+    def seen_size(self, image: np.ndarray) -> tuple[int, int]:
+        """``(height, width)`` of ``image`` as the model sees it: after the processor's resize
+        (Qwen's ``smart_resize`` to whole 28 px merged patches, within its pixel budget), read from
+        the patch grid the image processor makes, so it follows any processor setting."""
+        ip = self.processor.image_processor
+        grid = ip(images=[image], return_tensors="pt")["image_grid_thw"][0]
+        patch = int(getattr(ip, "patch_size", 14))
+        return int(grid[1]) * patch, int(grid[2]) * patch
+
+    def ask(self, image: np.ndarray, instruction: str, problem: str | None = None) -> str | dict:
         import torch
 
         small = downscale(np.asarray(image), self.max_side)
-        h, w = small.shape[:2]
+        seen = self.seen_size(small) if self.box_frame == "pixels" else small.shape[:2]
         text = user_prompt(instruction)
         if problem:
             text += "\n" + RETRY_PROMPT.format(problem=problem[:200])
         messages = [
-            {"role": "system", "content": [{"type": "text", "text": system_prompt(w, h)}]},
+            {"role": "system", "content": [{"type": "text",
+                                            "text": system_prompt(seen[1], seen[0], self.box_frame)}]},
             {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": text}]},
         ]
         prompt = self.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
@@ -105,25 +120,7 @@ class QwenVLBackend(InstructorBackend):
             out = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
         new = out[:, inputs["input_ids"].shape[1]:]
         answer = self.processor.batch_decode(new, skip_special_tokens=True)[0]
-        if self.box_scale == "pixels":
-            # Boxes are in the downscaled image: say so, the validator rescales pixel boxes.
-            return _rescale_answer(answer, (h, w), image.shape[:2])
-        return answer
-
-
-def _rescale_answer(answer: str, seen: tuple[int, int], full: tuple[int, int]) -> str | dict:
-    """Rescale a pixel box from the image the model saw to the full image."""
-    from engine.instructor.answer import AnswerError, extract_fields
-
-    try:
-        fields = dict(extract_fields(answer))
-    except AnswerError:
-        return answer
-    box = fields.get("box", fields.get("bbox"))
-    if isinstance(box, (list, tuple)) and len(box) == 4:
-        try:
-            sy, sx = full[0] / seen[0], full[1] / seen[1]
-            fields["box"] = [float(box[0]) * sx, float(box[1]) * sy, float(box[2]) * sx, float(box[3]) * sy]
-        except (TypeError, ValueError):
-            pass
-    return fields
+        if self.box_frame == "pixels":
+            # Pixels of the resized image the model saw -> pixels of the full photo.
+            return rescale_box_field(answer, seen, np.asarray(image).shape[:2])
+        return answer  # a 0..1000 grid is the same on the photo: the validator scales it

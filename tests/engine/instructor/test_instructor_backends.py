@@ -245,11 +245,12 @@ def test_tiny_qwen2_5_boxes_are_pixels_of_the_image_it_saw(tmp_path, monkeypatch
 
     from engine.segment.testing import save_tiny_qwen2_5_vl
 
-    image = data.astronaut()  # 512 x 512, sent at 256 px: boxes come back in that image's pixels
+    image = data.astronaut()  # 512 x 512, sent at 256 px, seen by the tiny processor at 112 px
     b = QwenVLBackend.from_pretrained(save_tiny_qwen2_5_vl(tmp_path / "q25"), device="cpu",
                                       max_new_tokens=8, max_side=256)
     assert type(b.model).__name__ == "Qwen2_5_VLForConditionalGeneration" and b.box_scale == "pixels"
-    answer = '{"category": "addition", "target": "moon", "box": [64, 32, 128, 96], "caption": "a moon"}'
+    assert b.seen_size(image[::2, ::2]) == (112, 112)
+    answer = '{"category": "addition", "target": "moon", "box": [28, 14, 56, 42], "caption": "a moon"}'
     ids = b.processor.tokenizer(answer, return_tensors="pt")["input_ids"]
     monkeypatch.setattr(b.model, "generate", lambda **kw: torch.cat([kw["input_ids"], ids], dim=1))
     p = plan(image, "add a moon", b)
