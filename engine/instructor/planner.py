@@ -17,6 +17,7 @@ from engine.instructor.backends.base import InstructorBackend
 from engine.instructor.intent import Intent
 from engine.segment import category_masks as cm
 from engine.segment import mask_ops as mo
+from engine.segment.grounding import phrases
 from engine.segment.select import Detection, rank_detections
 
 ProgressFn = Callable[[int, int, str], None]
@@ -148,7 +149,7 @@ def plan(image: np.ndarray, instruction: str, backend=None, *, detector=None, se
                          understood.backend, notes)
         object_masks = [mo.threshold(m) for m in object_masks]
         if cat != "background" and len(object_masks) > 1 and not intent.spatial and (
-                _GROUP_RE.search(instruction or "") or " and " in (intent.target or "")):
+                _GROUP_RE.search(instruction or "") or len(phrases(intent.target or "")) > 1):
             # "remove all the people", "the cup and the glasses": every detection together.
             merged = object_masks[0]
             for m in object_masks[1:]:

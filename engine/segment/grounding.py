@@ -39,11 +39,28 @@ def load_grounding_dino(directory: str | Path, device: str | None = None) -> "Gr
     return GroundingDetector(model, processor, device=device)
 
 
+# "and" starts a second object only when a new noun phrase begins after it ("the cup and the
+# glasses"); otherwise it is part of one name ("salt and pepper shaker", "black and white cat").
+_DETERMINERS = r"(?:the|a|an|my|his|her|its|our|their|your|this|that|these|those|some|every|each)"
+_SECOND_OBJECT = re.compile(rf"\s+and\s+(?={_DETERMINERS}\s)", re.I)
+
+
+def phrases(text: str) -> list[str]:
+    """The object phrases in a detection query, lower case.
+
+    GroundingDINO separates phrases with "."; we also split on ";" and on an "and" that starts a
+    new determined noun phrase. An object whose name holds "and" stays one phrase.
+    """
+    parts: list[str] = []
+    for chunk in re.split(r"\s*[.;]\s*", str(text).lower()):
+        parts += _SECOND_OBJECT.split(chunk)
+    parts = [p.strip(" .,;") for p in parts]
+    return [p for p in parts if p]
+
+
 def prompt_text(text: str) -> str:
     """GroundingDINO wants lower-case phrases each ended by a dot: "red car. dog."."""
-    parts = [p.strip(" .,;") for p in re.split(r"\s*(?:\.|;|\band\b)\s*", text.lower())]
-    parts = [p for p in parts if p]
-    return " ".join(p + "." for p in parts) or "object."
+    return " ".join(p + "." for p in phrases(text)) or "object."
 
 
 def _nms(dets: list[Detection], iou: float = 0.7) -> list[Detection]:
@@ -88,7 +105,8 @@ class GroundingDetector:
         image : ndarray
             ``H x W x 3`` uint8 RGB.
         text : str
-            The object phrase ("red car"); several objects may be joined with "." or "and".
+            The object phrase ("red car"); several objects may be joined with "." or with "and"
+            before a new determined phrase ("the cup and the glasses"); see :func:`phrases`.
         thresholds : sequence of float
             Box-score thresholds tried in order.
 

@@ -12,6 +12,15 @@ def test_prompt_text_is_lower_case_phrases_ended_by_dots():
     assert prompt_text("  ") == "object."
 
 
+@pytest.mark.parametrize("name", ["salt and pepper shaker", "black and white cat", "fish and chips",
+                                  "Salt And Pepper Shaker."])
+def test_a_name_holding_and_stays_one_phrase(name):
+    lower = name.lower().rstrip(".")
+    assert prompt_text(name) == lower + "."
+    assert prompt_text(f"the {lower} and the cup") == f"the {lower}. the cup."
+    assert prompt_text(f"{lower}. spoon") == f"{lower}. spoon."
+
+
 def test_detect_returns_boxes_inside_the_image_best_first(tiny_gdino, chelsea):
     det = GroundingDetector(*tiny_gdino)
     found = det.detect(chelsea, "cat", thresholds=(0.0,))
