@@ -69,6 +69,11 @@ class EditParams:
         Long side, in pixels, at which the model works (rounded to a multiple of 8).
     engine : {"auto", "brushedit", "fill"}
         Which engine paints: ``auto`` picks BrushEdit when its weights and a device exist, else fill.
+    global_strength : float
+        For a ``category="global"`` request (style, season, time of day): how far the whole photo is
+        re-noised before SD1.5 image-to-image repaints it, BrushNet scaled out (0 returns the photo;
+        ``strength`` and ``conditioning_scale`` are for masked edits). 0.7: the layout survives,
+        colour, light and texture change (see ``docs/design/agent.md``).
     """
 
     steps: int = 50
@@ -84,6 +89,7 @@ class EditParams:
     resolution_mode: ResolutionMode = "crop"
     working_size: int = 640
     engine: EngineName = "auto"
+    global_strength: float = 0.7
 
 
 @dataclass(frozen=True, eq=False)

@@ -162,11 +162,13 @@ class BrushNetPipeline(DiffusionPipeline):
         mask : np.ndarray or PIL.Image
             ``H x W``, non-zero = repaint.
         num_inference_steps, guidance_scale, brushnet_conditioning_scale
-            Paper defaults 50, 7.5, 1.0.
+            Paper defaults 50, 7.5, 1.0. A conditioning scale of 0 leaves BrushNet out: plain SD1.5
+            image-to-image (the global edit, see :func:`engine.brushnet.runner.run_inpaint`).
         control_guidance_start, control_guidance_end : float
             Fraction of the steps during which BrushNet steers the UNet.
         strength : float
-            1.0 paints from pure noise; lower values start from the noised original.
+            1.0 paints from pure noise; lower values run ``int(strength * steps)`` steps from the
+            original's latents noised to the first kept timestep; 0 returns the image unchanged.
         num_images_per_prompt : int
             Candidates, batched.
         generator : torch.Generator or list of them
@@ -213,28 +215,46 @@ class BrushNetPipeline(DiffusionPipeline):
             prompt_embeds = torch.cat([self._encode_prompt([negative_prompt or ""] * n, device), prompt_embeds])
 
         dtype = self.unet.dtype
-        cond_lat = self._vae_encode(masked, device).to(dtype)
-        keep = torch.from_numpy((~hole).astype(np.float32))[None, None].to(device=device, dtype=dtype)
-        keep = F.interpolate(keep, size=cond_lat.shape[-2:], mode="nearest")
-        cond = torch.cat([cond_lat, keep], dim=1).repeat(n, 1, 1, 1)
-        if do_cfg:
-            cond = torch.cat([cond, cond])
+        cond = None
+        if brushnet_conditioning_scale != 0.0:  # a scaled-out BrushNet needs no condition
+            cond_lat = self._vae_encode(masked, device).to(dtype)
+            keep = torch.from_numpy((~hole).astype(np.float32))[None, None].to(device=device, dtype=dtype)
+            keep = F.interpolate(keep, size=cond_lat.shape[-2:], mode="nearest")
+            cond = torch.cat([cond_lat, keep], dim=1).repeat(n, 1, 1, 1)
+            if do_cfg:
+                cond = torch.cat([cond, cond])
 
+        # Latents and the scheduler's state stay in fp32 whatever the weights' dtype: UniPC's
+        # multistep update mixes several past predictions, and a 16-bit mantissa (8 bits in bf16)
+        # rounds them away. Only the UNet/BrushNet forward runs in the model dtype.
         self.scheduler.set_timesteps(num_inference_steps, device=device)
         timesteps = self.scheduler.timesteps
         shape = (n, self.unet.config.in_channels, h8 // f, w8 // f)
         if latents is None:
-            noise = randn_tensor(shape, generator=generator, device=device, dtype=dtype)
+            noise = randn_tensor(shape, generator=generator, device=device, dtype=torch.float32)
         else:
-            noise = latents.to(device=device, dtype=dtype)
+            noise = latents.to(device=device, dtype=torch.float32)
         strength = float(min(max(strength, 0.0), 1.0))
         if strength < 1.0:
+            # diffusers' image-to-image convention: int(strength * steps) steps from the noised
+            # original, starting at the first kept timestep; none at all returns the photo.
+            kept = min(int(num_inference_steps * strength), num_inference_steps)
+            if kept == 0:
+                self.maybe_free_model_hooks()
+                images = [src.copy() for _ in range(n)]
+                if output_type == "pil":
+                    from PIL import Image
+
+                    images = [Image.fromarray(im) for im in images]
+                elif output_type == "latent":
+                    images = self._vae_encode(work, device).float().repeat(n, 1, 1, 1)
+                return BrushNetPipelineOutput(images=images) if return_dict else (images, False)
             order = getattr(self.scheduler, "order", 1)
-            t_start = num_inference_steps - max(1, int(round(num_inference_steps * strength)))
+            t_start = num_inference_steps - kept
             timesteps = timesteps[t_start * order:]
             if hasattr(self.scheduler, "set_begin_index"):
                 self.scheduler.set_begin_index(t_start * order)
-            init = self._vae_encode(work, device).to(dtype).repeat(n, 1, 1, 1)
+            init = self._vae_encode(work, device).float().repeat(n, 1, 1, 1)
             latents = self.scheduler.add_noise(init, noise, timesteps[:1].repeat(n))
         else:
             latents = noise * self.scheduler.init_noise_sigma
@@ -249,7 +269,7 @@ class BrushNetPipeline(DiffusionPipeline):
                     interrupted = True
                     break
                 lat_in = torch.cat([latents, latents]) if do_cfg else latents
-                lat_in = self.scheduler.scale_model_input(lat_in, t)
+                lat_in = self.scheduler.scale_model_input(lat_in, t).to(dtype)
                 active = not (i / total < control_guidance_start or (i + 1) / total > control_guidance_end)
                 scale = brushnet_conditioning_scale if active else 0.0
                 if scale != 0.0:
@@ -258,6 +278,7 @@ class BrushNetPipeline(DiffusionPipeline):
                     noise_pred = unet_forward_with_brushnet(self.unet, lat_in, t, prompt_embeds, down, mid, up)
                 else:
                     noise_pred = unet_forward_with_brushnet(self.unet, lat_in, t, prompt_embeds, None, None, None)
+                noise_pred = noise_pred.float()  # guidance and the scheduler step in fp32
                 if do_cfg:
                     uncond, text = noise_pred.chunk(2)
                     noise_pred = uncond + guidance_scale * (text - uncond)

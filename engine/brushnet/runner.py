@@ -56,6 +56,30 @@ def check_mask(mask, shape: tuple[int, ...]) -> np.ndarray:
     return m
 
 
+def sampling_for(request: InpaintRequest) -> tuple[float, float]:
+    """``(strength, conditioning_scale)`` for ``request``'s category.
+
+    A global edit (style, season, time of day) is SD1.5 image-to-image over the whole photo: its
+    latents noised to ``global_strength``, BrushNet scaled out, since no BrushNet condition means
+    "keep the layout, change the look" (an all-hole one paints a new picture, an all-keep one
+    copies the photo back). Every other category inpaints the mask as asked.
+    """
+    p = request.params
+    if request.category == "global":
+        return float(min(max(p.global_strength, 0.0), 1.0)), 0.0
+    return float(p.strength), float(p.conditioning_scale)
+
+
+def negative_prompt_for(request: InpaintRequest) -> str:
+    """The negative prompt to paint ``request`` with: a removal also names the removed object, so
+    it does not grow back (whoever built the request, planner, CLI or editor, may have left it out)."""
+    negative = request.params.negative_prompt or ""
+    target = (request.target or "").strip()
+    if request.category == "removal" and target and target.lower() not in negative.lower():
+        negative = f"{negative}, {target}" if negative.strip() else target
+    return negative
+
+
 def check_params(params) -> None:
     if params.steps < 1:
         raise EngineError(f"steps must be at least 1, got {params.steps}", kind="bad-input")
@@ -134,6 +158,13 @@ def run_inpaint(
 
     seed = int(p.seed) if p.seed is not None else secrets.randbelow(2**31 - 1 - MAX_CANDIDATES)
     seeds = [seed + i for i in range(p.num_candidates)]
+    strength, conditioning_scale = sampling_for(request)
+    if int(p.steps * strength) == 0:  # nothing to repaint: the photo, bit for bit
+        whole = (0, 0, image.shape[1], image.shape[0])
+        candidates = tuple(Candidate(image=image.copy(), seed=s, bbox=whole) for s in seeds)
+        return EditResult(request=request, candidates=candidates, engine="brushedit",
+                          model=getattr(pipe, "model_name", "") or "brushnet",
+                          seconds=time.perf_counter() - t0)
     region = plan_region(image.shape, mask, p.resolution_mode, p.working_size)
     x, y, cw, ch = region.rect
     ww, wh = region.work_size
@@ -160,10 +191,10 @@ def run_inpaint(
 
     generators = [torch.Generator("cpu").manual_seed(s) for s in seeds]
     out = pipe(
-        prompt=request.prompt, image=work_img, mask=work_mask, negative_prompt=p.negative_prompt,
-        num_inference_steps=p.steps, guidance_scale=p.guidance, brushnet_conditioning_scale=p.conditioning_scale,
+        prompt=request.prompt, image=work_img, mask=work_mask, negative_prompt=negative_prompt_for(request),
+        num_inference_steps=p.steps, guidance_scale=p.guidance, brushnet_conditioning_scale=conditioning_scale,
         control_guidance_start=p.control_guidance_start, control_guidance_end=p.control_guidance_end,
-        strength=p.strength, num_images_per_prompt=p.num_candidates, generator=generators,
+        strength=strength, num_images_per_prompt=p.num_candidates, generator=generators,
         blend_result=False, output_type="np", callback_on_step_end=on_step,
     )
     if out.interrupted:
