@@ -1,8 +1,9 @@
 """Load a :class:`BrushNetPipeline` from a diffusers SD1.5 folder and a BrushNet folder.
 
 The folders are checked before any weights are read, so a wrong path gives one clear line naming
-the missing file instead of a stack trace from deep inside diffusers. Weights load from safetensors
-only.
+the missing file instead of a stack trace from deep inside diffusers. Weights load from safetensors;
+a component folder with no safetensors but a pickle ``.bin`` (older SD1.5 conversions) loads it
+through ``torch.load(weights_only=True)`` only, which refuses anything but tensors and plain data.
 """
 
 from __future__ import annotations
@@ -17,6 +18,14 @@ _WEIGHT_NAMES = {
     "vae": ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.fp16.safetensors"),
     "text_encoder": ("model.safetensors", "model.fp16.safetensors"),
 }
+# Pickle weights, used only when a folder has no safetensors (loaded with weights_only=True).
+_BIN_NAMES = {
+    "unet": ("diffusion_pytorch_model.bin", "diffusion_pytorch_model.fp16.bin"),
+    "vae": ("diffusion_pytorch_model.bin", "diffusion_pytorch_model.fp16.bin"),
+    "text_encoder": ("pytorch_model.bin", "pytorch_model.fp16.bin"),
+    "brushnet": ("diffusion_pytorch_model.bin", "diffusion_pytorch_model.fp16.bin"),
+}
+BIN = "bin"  # the variant marker of a folder whose weights are a pickle .bin
 
 
 def _missing(path: Path, what: str = "") -> EngineError:
@@ -33,17 +42,58 @@ def _read_json(path: Path) -> dict:
         raise EngineError(f"{path} is not valid JSON: {exc}", kind="bad-input") from exc
 
 
-def _weights(folder: Path, names: tuple[str, ...]) -> tuple[Path, str | None]:
+def _weights(folder: Path, names: tuple[str, ...], bin_names: tuple[str, ...] = ()) -> tuple[Path, str | None]:
+    """The weights file of a component folder and its variant: None, "fp16" or :data:`BIN`."""
     for name in names:
         if (folder / name).is_file():
             return folder / name, ("fp16" if ".fp16." in name else None)
     sharded = sorted(folder.glob("*.safetensors.index.json"))
     if sharded:
         return sharded[0], None
+    for name in bin_names:
+        if (folder / name).is_file():
+            return folder / name, BIN
     if any(folder.glob("*.bin")):
-        raise EngineError(f"{folder} holds only pickle (.bin) weights; a safetensors file is required",
+        raise EngineError(f"{folder} holds pickle (.bin) weights under names we do not read "
+                          f"(expected {' or '.join(names + bin_names)})",
                           hint="convert the folder to safetensors", kind="bad-input")
     raise _missing(folder / names[0])
+
+
+def load_pickle_weights(cls, folder: Path, weights: Path, dtype):
+    """A diffusers or transformers model built from ``folder``'s config with the state dict of the
+    pickle ``weights`` (``torch.load(weights_only=True)``: tensors and plain data only).
+
+    Raises
+    ------
+    engine.api.EngineError
+        ``kind="bad-input"`` when the file is not a weights-only pickle or does not fit the config.
+    """
+    import pickle
+
+    import torch
+
+    try:
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, OSError, EOFError, ValueError) as exc:
+        raise EngineError(f"cannot load {weights}: not a weights-only checkpoint "
+                          f"({str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__})",
+                          hint="convert the folder to safetensors", kind="bad-input") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise EngineError(f"{weights} does not hold a state dict of tensors", kind="bad-input")
+    if hasattr(cls, "load_config"):  # diffusers
+        model = cls.from_config(cls.load_config(folder))
+    else:  # transformers
+        from transformers import AutoConfig
+
+        model = cls(AutoConfig.from_pretrained(folder))
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    # Older CLIP checkpoints carry position_ids, a buffer newer transformers rebuilds itself.
+    unexpected = [k for k in unexpected if not k.endswith("position_ids")]
+    if missing or unexpected:
+        what = f"missing {missing[:3]}" if missing else f"unexpected {unexpected[:3]}"
+        raise EngineError(f"{weights} does not fit {folder / 'config.json'}: {what}", kind="bad-input")
+    return model.to(dtype=dtype)
 
 
 def check_base_folder(base_dir: Path) -> dict:
@@ -54,7 +104,7 @@ def check_base_folder(base_dir: Path) -> dict:
     variants: dict[str, str | None] = {}
     for comp, cfg_name in (("unet", "config.json"), ("vae", "config.json"), ("text_encoder", "config.json")):
         _read_json(base_dir / comp / cfg_name)
-        variants[comp] = _weights(base_dir / comp, _WEIGHT_NAMES[comp])[1]
+        variants[comp] = _weights(base_dir / comp, _WEIGHT_NAMES[comp], _BIN_NAMES[comp])[1]
     tok = base_dir / "tokenizer"
     if not (tok / "tokenizer.json").is_file() and not (tok / "vocab.json").is_file():
         raise _missing(tok / "vocab.json")
@@ -75,7 +125,8 @@ def check_brushnet_folder(brushnet_dir: Path, unet_config: dict | None = None) -
     if not brushnet_dir.is_dir():
         raise _missing(brushnet_dir, "BrushNet model folder")
     cfg = _read_json(brushnet_dir / "config.json")
-    _weights(brushnet_dir, ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.fp16.safetensors"))
+    _weights(brushnet_dir, ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.fp16.safetensors"),
+             _BIN_NAMES["brushnet"])
     if cfg.get("_class_name", "BrushNetModel") != "BrushNetModel":
         raise EngineError(f"{brushnet_dir / 'config.json'} describes a {cfg.get('_class_name')}, not a BrushNetModel",
                           kind="bad-input")
@@ -90,7 +141,8 @@ def check_brushnet_folder(brushnet_dir: Path, unet_config: dict | None = None) -
 
 
 def default_device_dtype(device=None, dtype=None):
-    """``device`` None = cuda if available else cpu; ``dtype`` None = bf16/fp16 on CUDA, fp32 elsewhere."""
+    """``device`` None = cuda if available else cpu; ``dtype`` None = fp16 on CUDA (the reference's
+    precision; bf16 on request), fp32 elsewhere. The sampler keeps its own math in fp32."""
     import torch
 
     dev = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -99,7 +151,8 @@ def default_device_dtype(device=None, dtype=None):
                           kind="bad-input")
     if dtype is None:
         if dev.type == "cuda":
-            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+            # SD1.5 and BrushNet were trained and released in fp16; bf16's 8-bit mantissa costs detail.
+            dtype = torch.float16
         else:
             dtype = torch.float32
     return dev, dtype
@@ -135,7 +188,8 @@ def load_pipeline(base_dir, brushnet_dir, *, device=None, dtype=None, cpu_offloa
     device : str or torch.device, optional
         Default: cuda if available, else cpu.
     dtype : torch.dtype, optional
-        Default: bf16 (fp16 where bf16 is unsupported) on CUDA, fp32 on CPU.
+        Default: fp16 on CUDA (``torch.bfloat16`` is the option), fp32 on CPU. Latents and the
+        scheduler stay in fp32 either way.
     cpu_offload : bool
         ``enable_model_cpu_offload`` (8 GB cards); BrushNet stays on the GPU.
     compile : bool
@@ -161,19 +215,25 @@ def load_pipeline(base_dir, brushnet_dir, *, device=None, dtype=None, cpu_offloa
     from engine.brushnet.model import BrushNetModel
     from engine.brushnet.pipeline import BrushNetPipeline
 
-    def load(cls, folder, variant):
+    def load(cls, folder, variant, kind):
         try:
-            return cls.from_pretrained(folder, torch_dtype=dtype, use_safetensors=True, variant=variant)
+            if variant == BIN:
+                return load_pickle_weights(cls, folder, _weights(folder, (), _BIN_NAMES[kind])[0], dtype)
+            # transformers >= 4.56 names it dtype; diffusers keeps torch_dtype.
+            key = "dtype" if cls is CLIPTextModel else "torch_dtype"
+            return cls.from_pretrained(folder, use_safetensors=True, variant=variant, **{key: dtype})
+        except EngineError:
+            raise
         except (OSError, ValueError, RuntimeError, KeyError) as exc:
             raise EngineError(f"cannot load {folder}: {str(exc).splitlines()[0] if str(exc) else exc}",
                               hint="the folder may be incomplete or for another model", kind="bad-input") from exc
 
-    unet = load(UNet2DConditionModel, base_dir / "unet", variants["unet"])
-    vae = load(AutoencoderKL, base_dir / "vae", variants["vae"])
-    text_encoder = load(CLIPTextModel, base_dir / "text_encoder", variants["text_encoder"])
-    bn_variant = "fp16" if not (brushnet_dir / "diffusion_pytorch_model.safetensors").is_file() and (
-        brushnet_dir / "diffusion_pytorch_model.fp16.safetensors").is_file() else None
-    brushnet = load(BrushNetModel, brushnet_dir, bn_variant)
+    unet = load(UNet2DConditionModel, base_dir / "unet", variants["unet"], "unet")
+    vae = load(AutoencoderKL, base_dir / "vae", variants["vae"], "vae")
+    text_encoder = load(CLIPTextModel, base_dir / "text_encoder", variants["text_encoder"], "text_encoder")
+    bn_variant = _weights(brushnet_dir, ("diffusion_pytorch_model.safetensors",
+                                         "diffusion_pytorch_model.fp16.safetensors"), _BIN_NAMES["brushnet"])[1]
+    brushnet = load(BrushNetModel, brushnet_dir, bn_variant, "brushnet")
     try:
         tokenizer = CLIPTokenizer.from_pretrained(base_dir / "tokenizer")
     except (OSError, ValueError) as exc:

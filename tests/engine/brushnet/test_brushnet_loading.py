@@ -101,10 +101,57 @@ def test_an_inpainting_unet_is_refused(copy):
     assert err.value.kind == "bad-input"
 
 
-def test_pickle_only_weights_are_refused(copy):
+def _to_bin(folder, st_name, bin_name):
+    import torch
+    from safetensors.torch import load_file
+
+    torch.save(load_file(folder / st_name), folder / bin_name)
+    (folder / st_name).unlink()
+
+
+def test_bin_only_base_folders_load_through_weights_only_torch_load(copy, saved, monkeypatch):
+    import torch
+
     base, bn = copy
-    (bn / "diffusion_pytorch_model.safetensors").rename(bn / "diffusion_pytorch_model.bin")
-    with pytest.raises(EngineError, match="safetensors") as err:
+    _to_bin(base / "unet", "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin")
+    _to_bin(base / "vae", "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin")
+    _to_bin(base / "text_encoder", "model.safetensors", "pytorch_model.bin")
+    _to_bin(bn, "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin")
+    loads = []
+    real_load = torch.load
+
+    def spy(*a, **kw):
+        loads.append(kw.get("weights_only"))
+        return real_load(*a, **kw)
+    monkeypatch.setattr(torch, "load", spy)
+    pipe = load_pipeline(base, bn, device="cpu")
+    assert loads == [True] * 4  # every pickle read is weights-only
+    ref = load_pipeline(*saved, device="cpu")
+    for name in ("unet", "vae", "text_encoder", "brushnet"):
+        a, b = getattr(pipe, name).state_dict(), getattr(ref, name).state_dict()
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), name
+    img = np.full((64, 64, 3), 120, np.uint8)
+    mask = np.zeros((64, 64), np.uint8)
+    mask[16:48, 16:48] = 255
+    req = InpaintRequest(img, mask, "x", EditParams(steps=2, working_size=64, seed=0))
+    assert np.array_equal(run_inpaint(pipe, req).candidates[0].image, run_inpaint(ref, req).candidates[0].image)
+
+
+def test_a_pickle_that_is_not_plain_weights_is_refused(copy):
+    import torch
+
+    base, bn = copy
+    (bn / "diffusion_pytorch_model.safetensors").unlink()
+    torch.save({"w": torch.zeros(1), "evil": EngineError("code")}, bn / "diffusion_pytorch_model.bin")
+    with pytest.raises(EngineError, match="weights-only") as err:
+        load_pipeline(base, bn)
+    assert err.value.kind == "bad-input"
+
+
+def test_pickle_under_an_unknown_name_is_refused(copy):
+    base, bn = copy
+    (bn / "diffusion_pytorch_model.safetensors").rename(bn / "weights.bin")
+    with pytest.raises(EngineError, match="safetensors|pickle") as err:
         load_pipeline(base, bn)
     assert err.value.kind == "bad-input"
 
