@@ -39,6 +39,9 @@ def manual_placement(spec: ModelSpec) -> str:
     """How to place ``spec`` by hand: the folder and the files it must hold."""
     folder = app_folder(spec.name)
     files = ", ".join(spec.files[:4]) + (", ..." if len(spec.files) > 4 else "")
+    if spec.manual_steps:
+        return (f"{spec.manual_steps}; place those files in {folder} (or set {_env(spec)} to "
+                "their folder)")
     return (f"download {spec.url} and place its files ({files}) in {folder}"
             f" (or set {_env(spec)} to their folder; full layout: brushedit models where {spec.name})")
 
@@ -160,6 +163,9 @@ def _copy_resumable(src: Path, dst: Path, done: int, total: int, progress: Progr
 
 
 def _download_from_hub(spec: ModelSpec, progress: ProgressFn | None) -> Path:
+    if spec.manual_steps:
+        raise EngineError(f"{spec.name} cannot be downloaded by the app (no Hugging Face copy)",
+                          hint=manual_placement(spec), kind="missing-models")
     if is_offline():
         raise EngineError(
             f"{spec.name} is not installed and HF_HUB_OFFLINE is set, so it cannot be downloaded",
@@ -189,7 +195,8 @@ def _download_from_hub(spec: ModelSpec, progress: ProgressFn | None) -> Path:
         while pending:
             rel = pending.pop(0)
             local = huggingface_hub.hf_hub_download(
-                spec.repo_id, prefix + rel, revision=spec.revision, cache_dir=str(hf_cache_dir()),
+                spec.repo_id, prefix + rel, revision=spec.revision, repo_type=spec.repo_type,
+                cache_dir=str(hf_cache_dir()),
                 tqdm_class=counter.tqdm_class(rel) if progress else None,
             )
             fetched.append(rel)

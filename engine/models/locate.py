@@ -111,7 +111,7 @@ def _user_folder(name: str, settings: Mapping[str, object] | None) -> Path | Non
 
 def _hf_snapshots(spec: ModelSpec) -> list[Path]:
     """Snapshot folders of ``spec``'s repository in the HF cache, the manifest's revision first."""
-    repo_dir = hf_cache_dir() / ("models--" + spec.repo_id.replace("/", "--"))
+    repo_dir = hf_cache_dir() / spec.cache_folder
     if not repo_dir.is_dir():
         return []
     found: list[Path] = []
@@ -119,7 +119,7 @@ def _hf_snapshots(spec: ModelSpec) -> list[Path]:
         from huggingface_hub import try_to_load_from_cache
 
         hit = try_to_load_from_cache(spec.repo_id, spec.repo_paths()[0], cache_dir=hf_cache_dir(),
-                                     revision=spec.revision)
+                                     revision=spec.revision, repo_type=spec.repo_type)
         if isinstance(hit, str):
             snapshot = Path(hit)
             for _ in Path(spec.repo_paths()[0]).parts:

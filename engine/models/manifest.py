@@ -63,6 +63,13 @@ class ModelSpec:
         For SAM checkpoints, the ``segment_anything`` registry key (vit_h, vit_l, vit_b).
     notes : str
         Anything the user should know (gated, conversions, ...).
+    repo_type : {"model", "space", "dataset"}
+        The kind of Hub repository ``repo_id`` is (``huggingface_hub``'s ``repo_type``).
+    manual_steps : str
+        Non-empty for a model the app cannot download (no Hub copy we could confirm): the exact
+        steps to fetch and place it by hand. ``download_url`` is then where to get it.
+    download_url : str
+        The page to download a manual model from.
     """
 
     name: str
@@ -82,12 +89,23 @@ class ModelSpec:
     file_sizes: Mapping[str, int] = field(default_factory=dict, hash=False)
     sam_type: str = ""
     notes: str = ""
+    repo_type: str = "model"
+    manual_steps: str = ""
+    download_url: str = ""
 
     @property
     def url(self) -> str:
-        """The model's page on the Hub."""
+        """The model's page on the Hub (a manual model's download page)."""
+        if self.manual_steps and self.download_url:
+            return self.download_url
         tree = f"/tree/{self.revision}/{self.subfolder}" if self.subfolder else ""
-        return f"https://huggingface.co/{self.repo_id}{tree}"
+        kind = {"space": "spaces/", "dataset": "datasets/"}.get(self.repo_type, "")
+        return f"https://huggingface.co/{kind}{self.repo_id}{tree}"
+
+    @property
+    def cache_folder(self) -> str:
+        """The repository's folder name in the Hugging Face cache (``spaces--owner--name``, ...)."""
+        return f"{self.repo_type}s--" + self.repo_id.replace("/", "--")
 
     def repo_paths(self) -> tuple[str, ...]:
         """The files as paths inside the repository (subfolder prefixed)."""
@@ -141,18 +159,27 @@ _SPECS = (
         notes="BrushEdit's improved BrushNet, trained on random and segmentation masks",
     ),
     ModelSpec(
+        # The BrushNet README hands its checkpoints out by Google Drive; the authors' demo Space
+        # holds a public copy of this one under data/ckpt/ (not the model repo of that name).
         name="brushnet-segmentation", title="BrushNet (segmentation masks)", kind="brushnet",
-        repo_id="TencentARC/BrushNet", revision="main", subfolder="segmentation_mask_brushnet_ckpt",
+        repo_id="TencentARC/BrushNet", repo_type="space", revision="main",
+        subfolder="data/ckpt/segmentation_mask_brushnet_ckpt",
         files=_BRUSHNET_FILES, size_bytes=2_900_000_000, license="Apache-2.0",
         features=("inpaint",), vram_gb=1.5,
-        notes="best when the mask follows the object's outline (SAM masks)",
+        notes="best when the mask follows the object's outline (SAM masks); from the BrushNet demo Space",
     ),
     ModelSpec(
+        # Only on the authors' Google Drive (BrushNet README, "Checkpoints of BrushNet"): no Hub copy
+        # we could confirm, so the app does not guess one.
         name="brushnet-random", title="BrushNet (random masks)", kind="brushnet",
         repo_id="TencentARC/BrushNet", revision="main", subfolder="random_mask_brushnet_ckpt",
         files=_BRUSHNET_FILES, size_bytes=2_900_000_000, license="Apache-2.0",
         features=("inpaint",), vram_gb=1.5,
-        notes="best for free-hand brush masks and boxes",
+        notes="best for free-hand brush masks and boxes; manual download",
+        download_url="https://drive.google.com/drive/folders/1fqmS1CEOvXCxNWFrsSYd_jHYXxrydh1n",
+        manual_steps=("open https://drive.google.com/drive/folders/1fqmS1CEOvXCxNWFrsSYd_jHYXxrydh1n "
+                      "(the BrushNet README's checkpoint folder), download its folder "
+                      "random_mask_brushnet_ckpt (config.json and diffusion_pytorch_model.safetensors)"),
     ),
     ModelSpec(
         name="sd15-realistic-vision", title="Realistic Vision V6.0 B1 (SD1.5, diffusers)",

@@ -112,12 +112,13 @@ def test_hub_download_goes_to_the_hf_cache_at_the_manifest_revision(monkeypatch,
     """The hub client is stubbed: we check what we ask of it, the byte progress, and that the
     snapshot it fills is then found in place."""
     _, cache = isolated_model_dirs
-    spec = MANIFEST["brushnet-random"]
-    snapshot = cache / "models--TencentARC--BrushNet" / "snapshots" / ("c" * 40)
+    spec = MANIFEST["brushnet-segmentation"]  # a Space, not a model repository
+    snapshot = cache / "spaces--TencentARC--BrushNet" / "snapshots" / ("c" * 40)
     calls = []
 
-    def fake_hf_hub_download(repo_id, filename, *, revision, cache_dir, tqdm_class=None, **kw):
-        calls.append((repo_id, filename, revision, cache_dir))
+    def fake_hf_hub_download(repo_id, filename, *, revision, cache_dir, tqdm_class=None, repo_type="model",
+                             **kw):
+        calls.append((repo_id, filename, revision, cache_dir, repo_type))
         target = snapshot / filename
         write_fake_file(target, filename)
         if tqdm_class is not None:  # what huggingface_hub does: a bar per file, resumed bytes first
@@ -131,11 +132,11 @@ def test_hub_download_goes_to_the_hf_cache_at_the_manifest_revision(monkeypatch,
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_hf_hub_download)
     seen = []
-    folders = download(["brushnet-random"], progress=lambda *a: seen.append(a))
+    folders = download(["brushnet-segmentation"], progress=lambda *a: seen.append(a))
     assert [c[1] for c in calls] == [f"{spec.subfolder}/{f}" for f in spec.files]
-    assert {(c[0], c[2], c[3]) for c in calls} == {("TencentARC/BrushNet", spec.revision, str(cache))}
+    assert {(c[0], c[2], c[3], c[4]) for c in calls} == {("TencentARC/BrushNet", spec.revision, str(cache), "space")}
     assert folders == [snapshot / spec.subfolder]
-    assert find_model("brushnet-random").source == "hf-cache"
+    assert find_model("brushnet-segmentation").source == "hf-cache"
     total_bytes = sum((snapshot / spec.subfolder / f).stat().st_size for f in spec.files)
     assert seen[-1][0] == total_bytes and seen[-1][1] == spec.size_bytes
     assert [a[0] for a in seen] == sorted(a[0] for a in seen)
@@ -205,3 +206,16 @@ def test_verify_uses_the_hf_cache_blob_names(isolated_model_dirs):
     blob.write_bytes(bytes(raw))
     report = verify(spec.name)
     assert report.state == "corrupt" and report.file == "model.safetensors"
+
+
+def test_a_manual_model_is_never_fetched_and_says_how_to_get_it(monkeypatch, isolated_model_dirs):
+    import huggingface_hub
+
+    spec = MANIFEST["brushnet-random"]
+    assert spec.manual_steps and spec.url.startswith("https://drive.google.com/")
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", lambda *a, **k: pytest.fail("no guessed Hub id"))
+    with pytest.raises(EngineError) as err:
+        download(["brushnet-random"])
+    assert err.value.kind == "missing-models"
+    assert "random_mask_brushnet_ckpt" in err.value.hint and "drive.google.com" in err.value.hint
+    assert "diffusion_pytorch_model.safetensors" in err.value.hint

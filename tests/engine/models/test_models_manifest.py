@@ -37,7 +37,12 @@ def test_sources_are_well_formed():
         for rel in spec.files:
             p = PurePosixPath(rel)
             assert not p.is_absolute() and ".." not in p.parts, (spec.name, rel)
-        assert spec.url.startswith("https://huggingface.co/" + spec.repo_id)
+        assert spec.repo_type in ("model", "space", "dataset"), spec.name
+        if spec.manual_steps:  # no Hub copy: a page to download from by hand
+            assert spec.url == spec.download_url and spec.url.startswith("https://"), spec.name
+        else:
+            kind = {"model": "", "space": "spaces/", "dataset": "datasets/"}[spec.repo_type]
+            assert spec.url.startswith("https://huggingface.co/" + kind + spec.repo_id), spec.name
 
 
 def test_revisions_are_pinned_commits_or_flagged_unpinned():
@@ -87,3 +92,15 @@ def test_unknown_names_say_which_exist():
         assert "sam-vit-h" in str(exc)
     else:  # pragma: no cover
         raise AssertionError("no error")
+
+
+def test_brushnet_checkpoints_point_where_they_are_published():
+    # BrushEdit's model repository holds brushnetX; the BrushNet demo *Space* holds the
+    # segmentation checkpoint under data/ckpt/; the random-mask one is on Google Drive only.
+    x, seg, rnd = MANIFEST["brushnet-x"], MANIFEST["brushnet-segmentation"], MANIFEST["brushnet-random"]
+    assert (x.repo_id, x.repo_type, x.subfolder) == ("TencentARC/BrushEdit", "model", "brushnetX")
+    assert (seg.repo_id, seg.repo_type) == ("TencentARC/BrushNet", "space")
+    assert seg.subfolder == "data/ckpt/segmentation_mask_brushnet_ckpt" and not seg.manual_steps
+    assert seg.url.startswith("https://huggingface.co/spaces/TencentARC/BrushNet/tree/")
+    assert seg.cache_folder == "spaces--TencentARC--BrushNet"
+    assert rnd.manual_steps and "random_mask_brushnet_ckpt" in rnd.manual_steps
