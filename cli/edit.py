@@ -40,6 +40,9 @@ def add_parser(sub, common) -> None:
     p.add_argument("--steps", type=_positive_int, default=50, help="denoising steps (default 50)")
     p.add_argument("--guidance", type=float, default=7.5, help="guidance scale (default 7.5)")
     p.add_argument("--strength", type=_unit_float, default=1.0, help="0..1, how much to repaint (default 1)")
+    p.add_argument("--global-strength", type=_closed_unit_float, default=0.7, metavar="S",
+                   help="0..1, how far a global edit (style, season, light) re-noises the photo; "
+                        "lower keeps more of it (default 0.7)")
     p.add_argument("--samples", type=_positive_int, default=1, help="number of results (default 1)")
     p.add_argument("--working-size", type=_positive_int, default=640, metavar="PX",
                    help="long side the model works at (default 640)")
@@ -67,6 +70,17 @@ def _unit_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not 0.0 < value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be in (0, 1]: {value}")
+    return value
+
+
+def _closed_unit_float(text: str) -> float:
+    """0..1 inclusive: a global strength of 0 keeps the photo as it is."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1]: {value}")
     return value
 
 
@@ -114,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
                        f"the instructor found nothing to edit for {instruction!r}: give a --mask", USAGE)
     prompt = args.prompt if args.prompt is not None else caption
     params = EditParams(
-        steps=args.steps, guidance=args.guidance, strength=args.strength, seed=args.seed,
+        steps=args.steps, guidance=args.guidance, strength=args.strength, global_strength=args.global_strength,
+        seed=args.seed,
         num_candidates=args.samples, working_size=args.working_size,
         negative_prompt=args.negative if args.negative is not None else (negative or DEFAULT_NEGATIVE_PROMPT),
         blend=not args.no_blend, resolution_mode="whole" if args.whole else "crop", engine=args.engine,
@@ -152,12 +167,14 @@ def provenance_of(request, result, candidate, index: int, count: int, source_nam
 
     p = request.params
     painted = result.engine != "fill"
+    whole_photo = request.category == "global"  # image-to-image at global_strength, BrushNet scaled out
     return Provenance(
         instruction=request.instruction, category=request.category, target=request.target,
         prompt=request.prompt, negative_prompt=p.negative_prompt if painted else "",
         seed=int(candidate.seed), steps=p.steps if painted else None,
-        guidance=p.guidance if painted else None, strength=p.strength if painted else None,
-        conditioning_scale=p.conditioning_scale if painted else None,
+        guidance=p.guidance if painted else None,
+        strength=(p.global_strength if whole_photo else p.strength) if painted else None,
+        conditioning_scale=(0.0 if whole_photo else p.conditioning_scale) if painted else None,
         engine=result.engine, model=result.model,
         extra={"source": source_name, "candidate": index + 1, "candidates": count,
                "working_size": p.working_size, "resolution_mode": p.resolution_mode,

@@ -184,3 +184,27 @@ def test_bad_options_exit_2_before_any_work(brushedit, photos, tmp_path, extra):
 def test_nothing_to_do(brushedit, photos, tmp_path):
     r = brushedit("edit", photos / "cat.png", "-o", tmp_path / "o.png")
     assert r.code == 2 and "INSTRUCTION" in r.err
+
+
+def test_global_edit_keeps_the_photo_at_global_strength_zero(brushedit, photos, tmp_path, tiny_weights):
+    base, brushnet = tiny_weights
+    out = tmp_path / "winter.png"
+    r = brushedit("edit", photos / "cat.png", "make it look like winter", "--base-model", base,
+                  "--brushnet", brushnet, "--engine", "brushedit", "--device", "cpu", "--steps", "4",
+                  "--global-strength", "0", "--seed", "1", "--working-size", "128", "-o", out, "--json")
+    assert r.code == 0, r
+    assert json.loads(r.out)["category"] == "global"
+    assert np.array_equal(read_rgb(out), read_rgb(photos / "cat.png"))
+
+
+def test_global_edit_provenance_records_the_strength_it_ran_at(brushedit, photos, tmp_path, tiny_weights):
+    from desktop.document import Document
+
+    base, brushnet = tiny_weights
+    out = tmp_path / "night.ora"
+    r = brushedit("edit", photos / "cat.png", "make it night", "--base-model", base, "--brushnet", brushnet,
+                  "--engine", "brushedit", "--device", "cpu", "--steps", "4", "--global-strength", "0.5",
+                  "--seed", "1", "--working-size", "128", "--quiet", "-o", out)
+    assert r.code == 0, r
+    prov = Document.open(out).layers[-1].provenance
+    assert prov.category == "global" and (prov.strength, prov.conditioning_scale) == (0.5, 0.0)
