@@ -540,8 +540,13 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         box = QMessageBox(kind, title, text, QMessageBox.Ok, self)
         box.setWindowModality(Qt.NonModal)
         box.setAttribute(Qt.WA_DeleteOnClose)
-        self._boxes = [b for b in self._boxes if b.isVisible()] + [box]
+        # A closed box is deleted by Qt: forget it then, never ask a deleted box if it is visible.
+        box.destroyed.connect(lambda _obj=None, key=id(box): self._forget_box(key))
+        self._boxes.append(box)
         return box
+
+    def _forget_box(self, key: int) -> None:
+        self._boxes = [b for b in self._boxes if id(b) != key]
 
     def show_error(self, title: str, text: str) -> None:
         """A non-blocking error message (title, one clear line and the fix)."""
