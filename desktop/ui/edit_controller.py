@@ -170,10 +170,13 @@ class EditController(QObject):
             instruction=instruction, category=category, target=target,
         ))
 
-    def quick_remove(self, params: EditParams | None = None) -> None:
+    def quick_remove(self, params: EditParams | None = None, since: int | None = None) -> None:
         """Remove what the mask covers at once, as Photoshop's Remove tool and IOPaint do: one
         candidate, accepted as an edit layer when it arrives, then the mask is cleared (unless the
-        user changed it meanwhile). Any candidates shown are left alone."""
+        user changed it meanwhile). Any candidates shown are left alone.
+
+        ``since``: the history state before the stroke that made the mask; the stroke, the layer
+        and the cleared mask then become one undo step (when nothing else happened meanwhile)."""
         doc = self._require_doc()
         if doc is None:
             return
@@ -183,7 +186,8 @@ class EditController(QObject):
             return
         mask = mask.copy()
         params = dataclasses.replace(params or EditParams(), num_candidates=1)
-        self._prepare(doc, None, "remove", doc, lambda image: InpaintRequest(
+        context = (doc, since, doc.history.state_id)
+        self._prepare(doc, None, "remove", context, lambda image: InpaintRequest(
             image=image, mask=mask, prompt="", params=params, instruction="remove", category="removal",
         ))
 
@@ -507,15 +511,20 @@ class EditController(QObject):
         self.candidates.extend(result.candidates)
         self.candidates_changed.emit(list(self.candidates))
 
-    def _remove_done(self, doc: Any, result: Any) -> None:
+    def _remove_done(self, context: Any, result: Any) -> None:
+        doc, since, submitted = context
         self.progress_changed.emit(0, 0, "done")
         if not result.candidates or not self._still_current(doc, result):
             return
+        untouched = doc.history.state_id == submitted  # nothing else was done while it painted
         layer = self._add_layer(doc, result, result.candidates[0], "Remove")
         if layer is None:
             return
         if np.array_equal(doc.mask, result.request.mask):
-            doc.mask_op("clear")  # ready for the next stroke; Ctrl+Z brings the mask back
+            doc.mask_op("clear")  # ready for the next stroke
+        if since is not None and untouched:
+            # The stroke, its layer and the cleared mask: one Ctrl+Z takes the removal back.
+            doc.history.squash(since, "Edit: Remove")
         self.accepted.emit([layer])
 
     def _rerun_done(self, context: Any, result: Any) -> None:

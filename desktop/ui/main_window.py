@@ -106,7 +106,8 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
             "lasso": LassoMaskTool(),
             "move_layer": MoveTool(lambda: self.layers_panel.current_layer()),
             "paint": PaintTool(lambda: self.layers_panel.current_layer()),
-            "remove": RemoveBrushTool(lambda: self.controller.quick_remove(self.instruction_panel.params())),
+            "remove": RemoveBrushTool(lambda since=None: self.controller.quick_remove(self.instruction_panel.params(),
+                                                                                  since=since)),
         }
         s = self.settings
         for name, tool in self._brushes():
