@@ -24,3 +24,38 @@ def test_a_second_message_box_shows_after_the_first_was_closed(make_window, qtbo
     assert [b.windowTitle() for b in visible] == ["Second"]
     w.show_message("Third", "three")
     assert w.messages[-1] == ("Third", "three")
+
+
+def _w(canvas, x, y):
+    return canvas.image_to_widget(QPointF(x, y))
+
+
+def _accept_an_edit(w, qtbot, rect=(100, 100, 60, 60)):
+    w.document.mask_op("box", rect=rect)
+    with qtbot.waitSignal(w.controller.candidates_changed, timeout=5000):
+        w.controller.run("a rose")
+    w.controller.accept([0])
+    qtbot.waitUntil(lambda: len(w.layers_panel.layer_items()) == len(w.document.layers))
+    return w.document.layers[-1]
+
+
+def test_paint_never_touches_an_edit_layer_and_a_new_paint_layer_sits_above_the_selection(
+        make_window, photo_path, drag, qtbot):
+    w = make_window()
+    w.open_path(photo_path)
+    w.canvas.actual_size()
+    doc = w.document
+    lower = _accept_an_edit(w, qtbot, (100, 100, 60, 60))
+    upper = _accept_an_edit(w, qtbot, (250, 50, 40, 40))
+    w.layers_panel.select_layer(lower)
+    assert w.layers_panel.current_layer() is lower
+    kept = lower.pixels.copy()
+    w.set_tool("paint")
+    for row in (120, 130):  # twice: the second stroke goes on the Paint layer the first made
+        drag(w.canvas, [_w(w.canvas, 110 + 5 * i, row) for i in range(8)])
+        qtbot.wait(20)
+    assert np.array_equal(lower.pixels, kept)
+    names = [layer.name for layer in doc.layers]
+    assert names.count("Paint") == 1
+    assert doc.layers.index(lower) + 1 == names.index("Paint")  # right above the selected layer
+    assert doc.layers[-1] is upper
