@@ -35,6 +35,7 @@ from desktop.ui.dialogs.preferences import Preferences, PreferencesMixin, has_sa
 from desktop.ui.edit_controller import EditController
 from desktop.ui.error_text import for_display, missing_model_names
 from desktop.ui.file_actions import APP_NAME, FileActionsMixin
+from desktop.ui.focus_return import FocusReturn
 from desktop.ui.canvas.canvas_view import CanvasView
 from desktop.ui.icons import app_icon, icon
 from desktop.ui.panels.candidates import CandidateStrip
@@ -130,6 +131,9 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.actions = build_actions(self)
         self._build_docks()
+        # Esc / Enter in a Parameters or Tool options field gives the keys back to the canvas.
+        self._focus_return = FocusReturn(self.canvas, self)
+        self._focus_return.watch(self.instruction_panel, self.tool_options)
         self.instruction_panel.restore_settings(self.settings)
         self.instruction_panel.set_instructor(self.preferences.instructor)
         self.instruction_panel.instructor_changed.connect(self._on_panel_instructor)

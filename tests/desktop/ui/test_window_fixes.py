@@ -59,3 +59,36 @@ def test_paint_never_touches_an_edit_layer_and_a_new_paint_layer_sits_above_the_
     assert names.count("Paint") == 1
     assert doc.layers.index(lower) + 1 == names.index("Paint")  # right above the selected layer
     assert doc.layers[-1] is upper
+
+
+def test_tool_keys_come_back_after_editing_a_parameters_field(make_window, photo_path, qtbot, send_mouse):
+    w = make_window()
+    w.open_path(photo_path)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w)
+    w.set_tool("brush")
+    steps = w.instruction_panel.steps
+    steps.setFocus()
+    qtbot.waitUntil(steps.hasFocus)
+    steps.selectAll()
+    qtbot.keyClicks(steps, "30")
+    qtbot.keyClick(steps, Qt.Key_E)  # typed into the field: not a tool key there
+    assert w.current_tool().name == "brush"
+    qtbot.keyClick(steps, Qt.Key_Escape)
+    assert w.canvas.hasFocus() and steps.value() == 30
+    qtbot.keyClick(w.canvas, Qt.Key_E)
+    assert w.current_tool().name == "eraser"
+    for _ in range(2):  # Enter keeps the value and gives the keys back too; twice in a row
+        steps.setFocus()
+        steps.selectAll()
+        qtbot.keyClicks(steps, "25")
+        qtbot.keyClick(steps, Qt.Key_Return)
+        assert w.canvas.hasFocus() and steps.value() == 25
+    qtbot.keyClick(w.canvas, Qt.Key_B)
+    assert w.current_tool().name == "brush"
+    strength = w.instruction_panel.findChildren(type(steps))[0]
+    strength.setFocus()
+    c = w.canvas
+    send_mouse(c, "press", c.rect().center(), Qt.MiddleButton)  # a click on the canvas (a pan, no paint)
+    send_mouse(c, "release", c.rect().center(), Qt.MiddleButton)
+    assert c.hasFocus()
