@@ -244,6 +244,9 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
             c.error.connect(self._on_controller_error)
             c.busy_changed.connect(lambda busy: self._set_engine_state("busy" if busy else "idle"))
             c.progress_changed.connect(self._on_progress)
+            c.accepted.connect(lambda _layers: self.canvas.hide_mask_tint())
+            c.candidates_changed.connect(lambda cands: self._hide_failure_banner() if cands else None)
+            c.accepted.connect(lambda _layers: self._hide_failure_banner())
         if self.client is not None:
             for sig, slot in (("failed", self._on_job_failed), ("started", self._on_job_started),
                               ("status", self._on_engine_status)):
@@ -257,6 +260,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
 
     # --- documents ------------------------------------------------------------------------
     def set_document(self, doc) -> None:
+        replaced = self.document is not None  # text typed before any photo was open is kept
         if self.document is not None:
             self.document.events.disconnect(self._on_doc_event)  # a no-op if not connected
         self.document = doc
@@ -266,8 +270,11 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         self.layers_panel.set_document(doc)
         self.history_panel.set_document(doc)
         self.tools["sam"].reset()
+        self.controller.cancel()  # the previous document's jobs: nothing would take their results
         self.controller.discard()
         self.size_label.setText(f"{doc.width} × {doc.height} px" if doc is not None else "—")
+        if replaced:
+            self.instruction_panel.new_document()
         self.instruction_panel.set_document_open(doc is not None)
         self._update_title()
 
@@ -456,6 +463,13 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
             # One line: what is missing and the fix; what each feature needs stays in the tooltip.
             self.banner_text.setText(f"<b>{message}.</b>{fix}")
             self.banner.show()
+            self._failure_banner = True
+
+    def _hide_failure_banner(self) -> None:
+        """A later edit worked: an earlier failure's banner no longer describes the present."""
+        if getattr(self, "_failure_banner", False):
+            self._failure_banner = False
+            self.banner.hide()
 
     def _on_controller_error(self, message: str, hint: str) -> None:
         """An engine error: one clear line and the fix; the document is untouched.

@@ -68,6 +68,7 @@ class InstructionPanel(QWidget):
         controller.progress_changed.connect(self._on_progress)
         controller.error.connect(self._on_error)
         controller.candidates_changed.connect(self._on_candidates)
+        controller.accepted.connect(lambda _layers: self.reset_progress())
         self._on_busy(False)
 
     # --- building ----------------------------------------------------------------------------------
@@ -427,11 +428,27 @@ class InstructionPanel(QWidget):
         elif self.stage.text().startswith("Open a photo"):
             self.stage.setText("Ready")
 
+    def reset_progress(self, text: str = "Ready") -> None:
+        """An empty bar and ``text``: nothing runs (after Accept, or for another document)."""
+        self._progress_timer.stop()
+        self._pending_progress = None
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.stage.setText(text)
+
+    def new_document(self) -> None:
+        """Another document (or none): no instruction, plan or log of the previous one."""
+        self.transcript.clear()
+        self.instruction.clear()
+        self.clear_plan()
+        self._history_pos = None
+        self.reset_progress()
+
     def _on_busy(self, busy: bool) -> None:
         ready = not busy and getattr(self, "_document_open", True)
         self.run_button.setEnabled(ready)
         self.plan_button.setEnabled(ready)
-        self.cancel_button.setEnabled(busy)
+        self.cancel_button.setEnabled(busy and getattr(self, "_document_open", True))
         if busy:
             self.progress.setRange(0, 0)  # indeterminate until the first step
             self.stage.setText("Waiting for the engine…")

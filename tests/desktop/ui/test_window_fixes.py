@@ -92,3 +92,55 @@ def test_tool_keys_come_back_after_editing_a_parameters_field(make_window, photo
     send_mouse(c, "press", c.rect().center(), Qt.MiddleButton)  # a click on the canvas (a pan, no paint)
     send_mouse(c, "release", c.rect().center(), Qt.MiddleButton)
     assert c.hasFocus()
+
+
+def test_no_stale_state_after_accept_close_or_open(make_window, photo_path, qtbot, tmp_path):
+    from PIL import Image
+
+    w = make_window()
+    w.open_path(photo_path)
+    panel = w.instruction_panel
+    # An old failure's banner...
+    w.banner.hide()
+    w.client.failed.emit(99, "this edit needs BrushEdit and its weights are missing: brushnet-x",
+                         "run: brushedit models download brushnet-x", "missing-models")
+    assert w.banner.isVisible()
+    panel.instruction.setPlainText("remove the cat")
+    # ...then a run that works.
+    w.document.mask_op("box", rect=(100, 100, 60, 60))
+    with qtbot.waitSignal(w.controller.candidates_changed, timeout=5000):
+        w.controller.run("a rose")
+    assert not w.banner.isVisible()  # the later success hides the old failure
+    assert panel.stage.text() == "Done"
+    w.candidate_strip.accept_one(0)
+    # Accept: no full bar saying "Done", and the kept result is not hidden under the mask's tint.
+    assert panel.progress.value() == panel.progress.minimum() and panel.stage.text() != "Done"
+    assert w.canvas.mask_visible and not w.canvas.mask_tint_shown
+    assert w.document.mask.any()  # the mask stays for the next run, outlined by its ants
+    w.document.mask_op("dilate", 3)  # touching the mask shows it again
+    assert w.canvas.mask_tint_shown
+    # Open another photo: nothing of the previous document's instruction or log.
+    other = tmp_path / "other.png"
+    Image.fromarray(np.full((80, 120, 3), 90, np.uint8)).save(other)
+    assert panel.transcript.toPlainText()
+    w.open_path(other)
+    assert panel.transcript.toPlainText() == "" and panel.instruction.toPlainText() == ""
+    assert panel.plan is None and not panel.plan_box.isVisible()
+    assert panel.progress.value() == panel.progress.minimum() and panel.stage.text() == "Ready"
+    # Close it: nothing to cancel.
+    w.actions["close"].trigger()
+    assert w.document is None
+    assert not panel.cancel_button.isEnabled() and not panel.run_button.isEnabled()
+    assert panel.progress.value() == panel.progress.minimum()
+
+
+def test_closing_the_document_while_a_job_runs_cancels_it(make_window, photo_path, qtbot):
+    w = make_window()
+    w.open_path(photo_path)
+    w.document.mask_op("box", rect=(100, 100, 60, 60))
+    w.controller.run("a rose")
+    qtbot.waitUntil(lambda: w.controller.busy)
+    w.actions["close"].trigger()
+    assert w.document is None
+    assert not w.instruction_panel.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: not w.controller.busy, timeout=5000)
