@@ -160,8 +160,7 @@ class EditController(QObject):
         params = params or EditParams()
         mask = None if doc.mask is None else np.asarray(doc.mask)
         if mask is None or mask_ops.is_empty(mask):
-            self.error.emit("Nothing to repaint: the mask is empty",
-                            "Paint a mask, click an object with the SAM tool, or type an instruction and press Plan")
+            self.error.emit(*_empty_mask_error(instruction, target))
             return
         mask = mask.copy()  # now: the user may keep painting while the image is composited
         self.discard()
@@ -628,6 +627,41 @@ def _params_from_provenance(prov: Any, seed: int) -> EditParams:
         values.pop("engine", None)
     values.update(seed=int(seed), num_candidates=1)
     return EditParams(**values)
+
+
+AUTO_MASK_MODELS = ("grounding-dino-tiny", "sam-vit-h")  # what finds the object an instruction names
+
+
+def _auto_mask_missing() -> list[str]:
+    """The GroundingDINO / SAM weights to download before an instruction can find its object
+    (empty when one of each is installed, or when that cannot be told)."""
+    from desktop.engine_client import model_entries
+
+    try:
+        entries = model_entries()
+    except Exception:  # an unreadable models folder: say nothing about it here
+        return []
+    installed = {e.name for e in entries if e.installed}
+    missing = []
+    for family, default in (("grounding-dino-", AUTO_MASK_MODELS[0]), ("sam-", AUTO_MASK_MODELS[1])):
+        if not any(name.startswith(family) for name in installed):
+            missing.append(default)
+    return missing
+
+
+def _empty_mask_error(text: str, target: str | None) -> tuple[str, str]:
+    """``(message, hint)`` for Run with nothing masked: what is missing, not what the user did
+    (``text``: the instruction typed, if any; ``target``: the object it names)."""
+    text = (text or "").strip()
+    if not text and not target:
+        return ("Nothing to repaint: the mask is empty",
+                "Paint a mask (B), click an object with the SAM tool (S), or type an instruction and press Plan")
+    what = f"“{target}”" if target else "what to change"
+    missing = _auto_mask_missing()
+    if missing:
+        return (f"Nothing is masked, and finding {what} needs GroundingDINO + SAM, which are not installed",
+                "run: brushedit models download " + " ".join(missing) + " — or paint the mask (B)")
+    return (f"Nothing is masked yet: press Plan to find {what}, or paint the mask (B)", "")
 
 
 def _layer_name(request: InpaintRequest, several: bool, index: int) -> str:

@@ -62,6 +62,13 @@ FEATURE_NEEDS = (
 )
 
 
+def _one_line(text: str) -> str:
+    """Lines as sentences on one line: each ends with a full stop before the next begins."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return " ".join(line if line.endswith((".", "!", "?", "…", ":")) or i == len(lines) - 1 else line + "."
+                    for i, line in enumerate(lines))
+
+
 class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
     def __init__(self, client=None, settings: QSettings | None = None, parent=None) -> None:
         super().__init__(parent)
@@ -487,6 +494,10 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
             # The banner (set by _on_job_failed for the same failure) says it, next to its button.
             self.messages.append(("Models needed", f"{message}\n{hint}"))
             self.statusBar().showMessage(message, 8000)
+            if not self.banner.isVisible():  # not a job's failure: offer the download here too
+                self.banner_text.setText(f"<b>{html.escape(message.rstrip('.'))}.</b> {html.escape(hint)}")
+                self.banner.show()
+                self._failure_banner = True
             return
         self.show_error("The edit did not run", f"{message}\n{hint}" if hint else message)
 
@@ -570,7 +581,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
     def show_error(self, title: str, text: str) -> None:
         """A non-blocking error message (title, one clear line and the fix)."""
         self._box(QMessageBox.Warning, title, text).show()
-        self.statusBar().showMessage(f"{title}: {text}", 8000)
+        self.statusBar().showMessage(f"{title}: {_one_line(text)}", 8000)
 
     def show_message(self, title: str, text: str) -> None:
         self._box(QMessageBox.Information, title, text).show()

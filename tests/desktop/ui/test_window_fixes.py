@@ -144,3 +144,39 @@ def test_closing_the_document_while_a_job_runs_cancels_it(make_window, photo_pat
     assert w.document is None
     assert not w.instruction_panel.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: not w.controller.busy, timeout=5000)
+
+
+def _entries(installed=()):
+    from desktop.engine_client import ModelEntry
+
+    names = ("brushnet-x", "sd15-realistic-vision", "grounding-dino-tiny", "sam-vit-h", "sam-vit-b")
+    return [ModelEntry(name=n, size_bytes=1, installed=n in installed, status="", enables="", description="",
+                       default=True) for n in names]
+
+
+def test_run_with_an_instruction_and_no_mask_says_what_is_missing(make_window, photo_path, qtbot, monkeypatch):
+    monkeypatch.setattr("desktop.engine_client.model_entries", lambda *a, **k: _entries())
+    w = make_window()
+    w.open_path(photo_path)
+    w.banner.hide()
+    panel = w.instruction_panel
+    errors = []
+    w.controller.error.connect(lambda m, h: errors.append((m, h)))
+    panel.instruction.setPlainText("remove the cat")
+    qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    message, hint = errors[-1]
+    assert "Plan" not in message + hint  # the user did type an instruction
+    assert "GroundingDINO + SAM" in message and "“cat”" in message
+    assert "grounding-dino-tiny" in hint and "sam-vit-h" in hint and "paint the mask" in hint
+    assert w.banner.isVisible() and "Models…" in w.banner_text.text()  # the download, offered
+    # With SAM and GroundingDINO installed the fix is Plan.
+    monkeypatch.setattr("desktop.engine_client.model_entries",
+                        lambda *a, **k: _entries(("grounding-dino-tiny", "sam-vit-b")))
+    qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    assert "press Plan to find “cat”" in errors[-1][0]
+
+
+def test_the_status_bar_keeps_sentences_apart(make_window):
+    w = make_window()
+    w.show_error("The edit did not run", "Out of memory: CUDA\nTry fewer candidates")
+    assert w.statusBar().currentMessage() == "The edit did not run: Out of memory: CUDA. Try fewer candidates"
