@@ -249,6 +249,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
             c.preview_changed.connect(self.canvas.set_preview)
             c.live_preview.connect(self.canvas.set_live_preview)
             c.error.connect(self._on_controller_error)
+            c.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
             c.busy_changed.connect(lambda busy: self._set_engine_state("busy" if busy else "idle"))
             c.progress_changed.connect(self._on_progress)
             c.accepted.connect(lambda _layers: self.canvas.hide_mask_tint())

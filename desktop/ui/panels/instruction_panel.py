@@ -69,6 +69,7 @@ class InstructionPanel(QWidget):
         controller.error.connect(self._on_error)
         controller.candidates_changed.connect(self._on_candidates)
         controller.accepted.connect(lambda _layers: self.reset_progress())
+        controller.notice.connect(self._on_notice)
         self._on_busy(False)
 
     # --- building ----------------------------------------------------------------------------------
@@ -500,12 +501,19 @@ class InstructionPanel(QWidget):
         self._say("engine", describe_candidates(candidates, engine, getattr(result, "model", "")))
         prompt = getattr(getattr(result, "request", None), "prompt", "")
         category = getattr(getattr(result, "request", None), "category", "")
-        if engine == "fill" and prompt and category != "removal":
+        if engine == "fill" and prompt and category != "removal" and not self._fill_noticed:
             # The fill engine only erases: say so rather than let "winter" come back unchanged.
             self._say("note", f"<i>The fill engine only erases the region; it does not paint “"
                       f"{html.escape(prompt)}”. That needs BrushEdit (Engine ▸ Models…).</i>", escaped=True)
+        self._fill_noticed = False
         if not self.seed_lock.isChecked():
             self.seed.setValue(int(candidates[0].seed) % (2**31))
+
+    _fill_noticed = False  # the controller said before the run that the fill engine would ignore the prompt
+
+    def _on_notice(self, text: str) -> None:
+        self._fill_noticed = True
+        self._say("note", f"<i>{html.escape(text)}</i>", escaped=True)
 
     def _say(self, who: str, text: str, escaped: bool = False) -> None:
         body = text if escaped else html.escape(text)

@@ -69,6 +69,9 @@ def provenance_text(layer, rich: bool = True, inline: bool = False) -> str:
             rows.append((title, str(value)))
     import html
 
+    if getattr(prov, "engine", "") == "fill" and getattr(prov, "category", "") != "removal":
+        # The fill engine copied the surroundings: the prompt was asked for, never painted.
+        rows = [("Prompt (not painted by the fill engine)" if t == "Caption" else t, v) for t, v in rows]
     rows = [(t, html.escape(v)) for t, v in rows] if rich else rows
     if not rich:
         return "  ·  ".join(f"{t}: {v}" for t, v in rows)

@@ -180,3 +180,45 @@ def test_the_status_bar_keeps_sentences_apart(make_window):
     w = make_window()
     w.show_error("The edit did not run", "Out of memory: CUDA\nTry fewer candidates")
     assert w.statusBar().currentMessage() == "The edit did not run: Out of memory: CUDA. Try fewer candidates"
+
+
+def test_the_fill_engine_is_announced_before_it_ignores_a_prompt(make_window, photo_path, qtbot, monkeypatch):
+    from desktop.ui.panels.layers_panel import provenance_text
+
+    monkeypatch.setattr("desktop.engine_client.model_entries", lambda *a, **k: _entries())
+    w = make_window()
+    w.open_path(photo_path)
+    panel = w.instruction_panel
+    notices = []
+    w.controller.notice.connect(notices.append)
+    w.document.mask_op("box", rect=(100, 100, 60, 60))
+    panel.engine.setCurrentIndex(panel.engine.findData("fill"))
+    panel.instruction.setPlainText("a red rose")
+    with qtbot.waitSignal(w.controller.candidates_changed, timeout=5000):
+        qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    assert notices and "only removes" in notices[0] and "a red rose" in notices[0]
+    transcript = panel.transcript.toPlainText()
+    assert transcript.index("only removes") < transcript.index("candidate")  # said before it ran
+    assert transcript.count("fill engine") == 1  # once, not again after the run
+    assert "only removes" in w.statusBar().currentMessage()
+    # A re-run of a fill layer with a changed prompt is announced too (auto, no BrushEdit installed).
+    w.candidate_strip.accept_one(0)
+    layer = w.document.layers[-1]
+    notices.clear()
+    w.controller.rerun_layer(layer, prompt="a blue rose")
+    assert notices and "a blue rose" in notices[0]
+    # A removal says nothing.
+    notices.clear()
+    w.controller.run("empty background", category="removal")
+    assert notices == []
+
+
+def test_a_fill_layer_does_not_claim_it_painted_its_prompt():
+    from desktop.document import EditLayer, Provenance
+    from desktop.ui.panels.layers_panel import provenance_text
+
+    fill = EditLayer(np.zeros((4, 4, 4), np.uint8), Provenance(prompt="a red rose", engine="fill", seed=1))
+    text = provenance_text(fill, rich=False)
+    assert "Caption: a red rose" not in text and "not painted by the fill engine" in text and "Engine: fill" in text
+    painted = EditLayer(np.zeros((4, 4, 4), np.uint8), Provenance(prompt="a red rose", engine="brushedit", seed=1))
+    assert "Caption: a red rose" in provenance_text(painted, rich=False)
