@@ -312,7 +312,9 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         name = getattr(doc, "title", None) or (Path(doc.path).name if doc.path else "Untitled")
         recovered = self.is_unsaved_recovery()
         if recovered:
-            name = "Recovered work"
+            from desktop.ui.autosave import recovery_name
+
+            name = f"Recovered work ({recovery_name(getattr(self, '_recovered_info', None) or {})})"
         self.setWindowTitle(f"{name}[*] — {APP_NAME}")
         self.setWindowModified(bool(doc.dirty) or recovered)
         self.setWindowFilePath(str(doc.path) if doc.path else "")
@@ -557,10 +559,15 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
             self.offer_recovery(recovery)
 
     def offer_recovery(self, path) -> None:
+        from desktop.ui.autosave import recovery_name, recovery_time
+
+        info = Autosaver.recovery_info(Path(path).parent)
+        name, when = recovery_name(info), recovery_time(info)
         box = self._box(QMessageBox.Question, "Recover unsaved work?",
-                        f"BrushEdit Studio closed without saving. Recover the autosaved project?\n{path}")
+                        f"BrushEdit Studio closed without saving. Recover {name}"
+                        + (f", autosaved {when}?" if when else "?"))
         box.setStandardButtons(QMessageBox.Open | QMessageBox.Discard)
-        box.button(QMessageBox.Open).setText("Recover")
+        box.button(QMessageBox.Open).setText(f"Recover {name}")
         box.accepted.connect(lambda: self.open_recovery(path))
         self.recovery_box = box
         box.show()

@@ -222,3 +222,42 @@ def test_a_fill_layer_does_not_claim_it_painted_its_prompt():
     assert "Caption: a red rose" not in text and "not painted by the fill engine" in text and "Engine: fill" in text
     painted = EditLayer(np.zeros((4, 4, 4), np.uint8), Provenance(prompt="a red rose", engine="brushedit", seed=1))
     assert "Caption: a red rose" in provenance_text(painted, rich=False)
+
+
+def test_recovered_work_knows_its_file_and_says_when_it_was_saved(make_window, photo_path, qtbot, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    w = make_window()
+    w.open_path(photo_path)
+    w.document.mask_op("box", rect=(10, 10, 30, 30))
+    qtbot.waitUntil(lambda: w._autosaver is not None)
+    assert w._autosaver.save_now() is not None
+    w.hide()  # "crash"
+    w2 = make_window()
+    qtbot.waitUntil(lambda: getattr(w2, "recovery_box", None) is not None, timeout=3000)
+    box = w2.recovery_box
+    assert "Recover chelsea.png, autosaved today at " in box.text()
+    assert box.button(QMessageBox.Open).text() == "Recover chelsea.png"
+    box.accept()
+    assert "chelsea.png" in w2.windowTitle()
+    proposed = []
+
+    def ask(parent, caption, start, filters):
+        proposed.append(start)
+        return "", ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", ask)
+    w2.actions["save"].trigger()  # Ctrl+S
+    assert proposed == [str(photo_path.with_suffix(".ora"))]  # beside the photo, not Untitled.ora
+
+
+def test_recovery_time_in_words():
+    import time
+
+    from desktop.ui.autosave import recovery_time
+
+    now = time.mktime((2026, 3, 5, 15, 0, 0, 0, 0, -1))
+    assert recovery_time({"time": now - 3600}, now) == "today at 14:00"
+    assert recovery_time({"time": now - 86400}, now) == "yesterday at 15:00"
+    assert recovery_time({"time": now - 3 * 86400}, now) == "2 Mar 2026 at 15:00"
+    assert recovery_time({}, now) == ""
