@@ -164,6 +164,14 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         """``(name, tool)`` of the tools with a round brush (size and hardness kept in settings)."""
         return [(name, tool) for name, tool in self.tools.items() if hasattr(tool, "hardness")]
 
+    def _fit_brushes(self, old_side: int | None, new_side: int) -> None:
+        """Brush sizes follow the image (a size in image pixels from a 6000 px photo would cover a
+        small one whole, its cursor out of view): scaled by the change of the long side, and never
+        over a quarter of it."""
+        for _name, tool in self._brushes():
+            size = tool.size * new_side / old_side if old_side else tool.size
+            tool.size = max(1, min(size, max(1, new_side // 4)))
+
     def _make_banner(self) -> QFrame:
         banner = QFrame()
         banner.setObjectName("firstRunBanner")
@@ -269,11 +277,14 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
     # --- documents ------------------------------------------------------------------------
     def set_document(self, doc) -> None:
         replaced = self.document is not None  # text typed before any photo was open is kept
+        old_side = max(self.document.width, self.document.height) if replaced else None
         if self.document is not None:
             self.document.events.disconnect(self._on_doc_event)  # a no-op if not connected
         self.document = doc
         if doc is not None:
             doc.events.connect(self._on_doc_event)
+        if doc is not None:
+            self._fit_brushes(old_side, max(doc.width, doc.height))
         self.canvas.set_document(doc)
         self.layers_panel.set_document(doc)
         self.history_panel.set_document(doc)

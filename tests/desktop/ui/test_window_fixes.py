@@ -261,3 +261,21 @@ def test_recovery_time_in_words():
     assert recovery_time({"time": now - 86400}, now) == "yesterday at 15:00"
     assert recovery_time({"time": now - 3 * 86400}, now) == "2 Mar 2026 at 15:00"
     assert recovery_time({}, now) == ""
+
+
+def test_brush_size_follows_the_image_from_photo_to_photo(make_window, photo_path, tmp_path, qtbot):
+    from PIL import Image
+
+    big = tmp_path / "big.png"
+    Image.fromarray(np.full((1500, 2400, 3), 120, np.uint8)).save(big)
+    w = make_window()
+    w.open_path(big)
+    w.set_tool("brush")
+    w.tools["brush"].size = 540  # a big brush on the big photo
+    w.tools["eraser"].size = 100
+    w.open_path(photo_path)  # 451 px wide
+    assert w.tools["brush"].size <= 451 // 4  # its cursor fits the small photo
+    assert w.tools["eraser"].size == round(100 * 451 / 2400)  # relative to the image
+    w.tools["brush"].size = 40
+    w.open_path(big)
+    assert w.tools["brush"].size == round(40 * 2400 / 451)
