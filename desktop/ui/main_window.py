@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 from desktop import engine_client
 from desktop.document import DocumentError
 from desktop.engine_client import APP_VERSION, EngineClient, default_service_factory, model_entries
+from desktop.ui import window_geometry
 from desktop.ui.actions import build_actions
 from desktop.ui.autosave import Autosaver
 from desktop.ui.dialogs.models_dialog import ModelsDialog
@@ -44,6 +46,7 @@ from desktop.ui.panels.instruction_panel import InstructionPanel
 from desktop.ui.panels.layers_panel import LayersPanel
 from desktop.ui.panels.queue_panel import JobQueuePanel
 from desktop.ui.panels.tool_options import ToolOptionsPanel
+from desktop.ui.panels.vertical_scroll import VerticalScrollArea
 from desktop.ui.tools.brush import MaskBrushTool
 from desktop.ui.tools.lasso import LassoMaskTool
 from desktop.ui.tools.move import MoveTool
@@ -149,10 +152,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         self._wire()
         self.set_tool(str(s.value("tools/current", "brush")))
         self._rebuild_recent_menu()
-        self.resize(1400, 900)
-        geometry = s.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        window_geometry.restore(self, s)  # fitted to the screen, or as last time on this screen
         state = s.value("window/state")
         if state is not None:
             self.restoreState(state)
@@ -185,7 +185,12 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         self.banner_text.setToolTip(FEATURE_NEEDS)
         download = QPushButton(icon("models"), "Download models…")
         download.clicked.connect(self.show_models_dialog)
-        dismiss = QPushButton("Dismiss")
+        # A small ✕ (not a word button): the banner must fit the canvas of a 200 % laptop screen.
+        dismiss = QToolButton()
+        dismiss.setText("✕")
+        dismiss.setAutoRaise(True)
+        dismiss.setToolTip("Dismiss this notice")
+        dismiss.setAccessibleName("Dismiss")
         dismiss.clicked.connect(self.dismiss_banner)
         row.addWidget(self.banner_text, 1)
         row.addWidget(download)
@@ -213,13 +218,16 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         il = QVBoxLayout(instruction)
         il.setContentsMargins(0, 0, 0, 0)
         il.setSpacing(0)
-        il.addWidget(self.instruction_panel, 1)
+        # The panel scrolls as a whole (its parameters too) when the dock is short, so the dock
+        # never asks for more height than a laptop screen has; the strip stays below it, in view.
+        il.addWidget(VerticalScrollArea(self.instruction_panel), 1)
         il.addWidget(self.candidate_strip, 0)  # fixed height: always in view when an edit ends
         right = Qt.RightDockWidgetArea
         self._dock("instruction", "Instruction", instruction, right, "mdi6.message-text")
         self._dock("layers", "Layers", self.layers_panel, right, "layers")
         self._dock("history", "History", self.history_panel, right, "history")
-        self._dock("tool_options", "Tool options", self.tool_options, Qt.LeftDockWidgetArea, "mdi6.tune-variant")
+        self._dock("tool_options", "Tool options", VerticalScrollArea(self.tool_options), Qt.LeftDockWidgetArea,
+                   "mdi6.tune-variant")
         self._dock("queue", "Job queue", self.queue_panel, right, "engine")
         self.splitDockWidget(self.docks["instruction"], self.docks["layers"], Qt.Vertical)
         self.tabifyDockWidget(self.docks["layers"], self.docks["history"])
@@ -636,7 +644,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
             event.ignore()
             return
         s = self.settings
-        s.setValue("window/geometry", self.saveGeometry())
+        window_geometry.save(self, s)
         s.setValue("window/state", self.saveState())
         for name, tool in self._brushes():
             s.setValue(f"tools/{name}/size", tool.size)

@@ -78,12 +78,24 @@ class InstructionPanel(QWidget):
         root = QVBoxLayout(self)
         root.setContentsMargins(6, 6, 6, 6)
 
+        # The log can be folded away (the parameters then get its room); open, it keeps at least
+        # five lines however much the plan and the parameters take.
+        self.log_toggle = QToolButton()
+        self.log_toggle.setText("Log")
+        self.log_toggle.setCheckable(True)
+        self.log_toggle.setChecked(True)
+        self.log_toggle.setAutoRaise(True)
+        self.log_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.log_toggle.setArrowType(Qt.ArrowType.DownArrow)
+        self.log_toggle.setToolTip("Show or hide the log of instructions and the engine's answers")
+        root.addWidget(self.log_toggle)
         self.transcript = QTextBrowser()
         self.transcript.setPlaceholderText("Your instructions and the engine's answers appear here.")
-        self.transcript.setMinimumHeight(60)
+        self.transcript.setMinimumHeight(5 * self.fontMetrics().lineSpacing() + 12)
         # The transcript takes what the plan and the parameters leave (it scrolls itself).
         self.transcript.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         root.addWidget(self.transcript, 1)
+        self.log_toggle.toggled.connect(self._toggle_log)
 
         self.instruction = QPlainTextEdit()
         self.instruction.setPlaceholderText("\"remove the cat\", \"make the sky a sunset\"… then Plan (Ctrl+Enter). "
@@ -158,7 +170,8 @@ class InstructionPanel(QWidget):
         seed_layout.addWidget(self.seed, 1)
         seed_layout.addWidget(self.seed_lock)
         self.negative = QLineEdit(DEFAULT_NEGATIVE_PROMPT)
-        self.blend = QCheckBox("Blend the edges (feather outside the mask)")
+        self.blend = QCheckBox("Blend the edges")
+        self.blend.setToolTip("Feather the result into the photo outside the mask")
         self.blend.setChecked(d.blend)
         res_row = QWidget()
         res_layout = QGridLayout(res_row)
@@ -181,15 +194,20 @@ class InstructionPanel(QWidget):
         form.addRow("Seed", seed_row)
         form.addRow("Negative prompt", self.negative)
         form.addRow("", self.blend)
-        form.addRow("Working resolution", res_row)
+        form.addRow("Resolution", res_row)
+        res_row.setToolTip("Working resolution: the region around the mask (or the whole image) and the "
+                           "long side the model works at")
         form.addRow("Engine", self.engine)
         form.addRow("Instructor", self.instructor)
         self.params_box.setVisible(False)
         details_layout.addWidget(self.params_box)
         self.details = VerticalScrollArea(details)
-        # As tall as the plan and parameters need, never taller; it shrinks (and scrolls) first.
-        self.details.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        # As tall as the plan and parameters need: all their rows show, and the panel as a whole
+        # scrolls in its dock when that is more than the dock has (no 7-row box of its own).
+        self.details.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         root.addWidget(self.details)
+        self._end_stretch = root.count()
+        root.addStretch(0)  # takes the transcript's room while the log is folded
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
@@ -210,6 +228,11 @@ class InstructionPanel(QWidget):
                   context=Qt.ShortcutContext.WidgetShortcut)
         QShortcut(QKeySequence("Ctrl+Shift+Return"), self.instruction, self.run,
                   context=Qt.ShortcutContext.WidgetShortcut)
+
+    def _toggle_log(self, shown: bool) -> None:
+        self.transcript.setVisible(shown)
+        self.log_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self.layout().setStretch(self._end_stretch, 0 if shown else 1)
 
     def _toggle_params(self, shown: bool) -> None:
         self.params_box.setVisible(shown)
@@ -570,6 +593,9 @@ def _dspin(lo: float, hi: float, value: float, step: float) -> QDoubleSpinBox:
 
 def _combo(items, current) -> QComboBox:
     c = QComboBox()
+    # Narrow when the dock is (a laptop, 200 %): the open list still shows the whole labels.
+    c.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    c.setMinimumContentsLength(8)
     for label, data in items:
         c.addItem(label, data)
     _select(c, current)
