@@ -310,22 +310,25 @@ class EditController(QObject):
             if seed == old_seed:
                 seed += 1
         params = _params_from_provenance(prov, seed)
-        if prompt is not None:
-            self._warn_if_fill_ignores(prompt, getattr(prov, "category", "") or "", params,
-                                       ran=getattr(prov, "engine", ""))
+        category = getattr(prov, "category", "") or ""
+        if prompt is not None and prompt.strip() and prompt.strip() != (getattr(prov, "prompt", "") or "").strip():
+            # A new prompt says what to paint: the edit is no longer a removal (which "auto" would
+            # give to the fill engine, painting another texture instead of "a red rose").
+            category = "" if category == "removal" else category
+            self._warn_if_fill_ignores(prompt, category, params)
         self._prepare(doc, layer, "rerun", (doc, layer), lambda image: InpaintRequest(
             image=image, mask=mask, params=params,
             prompt=(prompt if prompt is not None else getattr(prov, "prompt", "")) or "",
-            instruction=getattr(prov, "instruction", "") or "", category=getattr(prov, "category", "") or "",
+            instruction=getattr(prov, "instruction", "") or "", category=category,
             target=getattr(prov, "target", None),
         ))
 
-    def _warn_if_fill_ignores(self, prompt: str, category: str, params: EditParams, ran: str = "") -> None:
+    def _warn_if_fill_ignores(self, prompt: str, category: str, params: EditParams) -> None:
         """Say before running that the fill engine will erase the region, not paint ``prompt``
-        (``ran``: the engine that made the layer being re-run)."""
+        ("auto" gives only removals to the fill engine, and says when BrushEdit is missing)."""
         if not prompt.strip() or category == "removal":
             return
-        if params.engine == "fill" or (params.engine == "auto" and (ran == "fill" or _brushedit_missing())):
+        if params.engine == "fill":
             self.notice.emit(f"The fill engine will run: it only removes (copies the surroundings into the "
                              f"region) and does not paint “{prompt.strip()}”. Painting needs BrushEdit "
                              "(Engine ▸ Models…).")
@@ -662,18 +665,6 @@ def _auto_mask_missing() -> list[str]:
         if not any(name.startswith(family) for name in installed):
             missing.append(default)
     return missing
-
-
-def _brushedit_missing() -> bool:
-    """Whether "auto" will fall back to the fill engine: no BrushNet or no SD1.5 base installed
-    (False when that cannot be told)."""
-    from desktop.engine_client import model_entries
-
-    try:
-        installed = {e.name for e in model_entries() if e.installed}
-    except Exception:  # an unreadable models folder: say nothing about it here
-        return False
-    return not (any(n.startswith("brushnet-") for n in installed) and any(n.startswith("sd15") for n in installed))
 
 
 def _empty_mask_error(text: str, target: str | None) -> tuple[str, str]:

@@ -182,10 +182,7 @@ def test_the_status_bar_keeps_sentences_apart(make_window):
     assert w.statusBar().currentMessage() == "The edit did not run: Out of memory: CUDA. Try fewer candidates"
 
 
-def test_the_fill_engine_is_announced_before_it_ignores_a_prompt(make_window, photo_path, qtbot, monkeypatch):
-    from desktop.ui.panels.layers_panel import provenance_text
-
-    monkeypatch.setattr("desktop.engine_client.model_entries", lambda *a, **k: _entries())
+def test_the_fill_engine_is_announced_before_it_ignores_a_prompt(make_window, photo_path, qtbot):
     w = make_window()
     w.open_path(photo_path)
     panel = w.instruction_panel
@@ -201,7 +198,7 @@ def test_the_fill_engine_is_announced_before_it_ignores_a_prompt(make_window, ph
     assert transcript.index("only removes") < transcript.index("candidate")  # said before it ran
     assert transcript.count("fill engine") == 1  # once, not again after the run
     assert "only removes" in w.statusBar().currentMessage()
-    # A re-run of a fill layer with a changed prompt is announced too (auto, no BrushEdit installed).
+    # A re-run of a fill layer with a changed prompt is announced too.
     w.candidate_strip.accept_one(0)
     layer = w.document.layers[-1]
     notices.clear()
@@ -211,6 +208,28 @@ def test_the_fill_engine_is_announced_before_it_ignores_a_prompt(make_window, ph
     notices.clear()
     w.controller.run("empty background", category="removal")
     assert notices == []
+
+
+def test_a_removal_re_run_with_a_new_prompt_is_no_longer_a_removal(make_window, photo_path, qtbot, send_mouse):
+    """"auto" gives removals to the fill engine: a Remove layer re-run with "a red rose" must not
+    come back as another texture fill."""
+    w = make_window()
+    w.open_path(photo_path)
+    w.document.mask_op("box", rect=(100, 100, 60, 60))
+    with qtbot.waitSignal(w.controller.accepted, timeout=5000):
+        w.controller.quick_remove()
+    layer = w.document.layers[-1]
+    assert layer.provenance.category == "removal"
+    submitted = []
+    real_submit = w.client.submit
+    w.client.submit = lambda request: submitted.append(request) or real_submit(request)
+    with qtbot.waitSignal(w.controller.accepted, timeout=5000):
+        w.controller.rerun_layer(layer, prompt="a red rose")
+    assert submitted[-1].prompt == "a red rose" and submitted[-1].category != "removal"
+    assert layer.provenance.prompt == "a red rose" and layer.provenance.category != "removal"
+    with qtbot.waitSignal(w.controller.accepted, timeout=5000):
+        w.controller.rerun_layer(layer, seed=5)  # a new seed keeps what the layer is
+    assert submitted[-1].prompt == "a red rose"
 
 
 def test_a_fill_layer_does_not_claim_it_painted_its_prompt():
