@@ -182,6 +182,8 @@ class InstructionPanel(QWidget):
         self.working_size.setSuffix(" px")
         res_layout.addWidget(self.resolution_mode, 0, 0)
         res_layout.addWidget(self.working_size, 0, 1)
+        res_layout.setColumnStretch(0, 3)  # the choice's words get the room, the number what it needs
+        res_layout.setColumnStretch(1, 2)
         self.engine = _combo(_ENGINES, d.engine)
         self.instructor = _combo(_INSTRUCTORS, "offline")
         self.instructor.setToolTip("Who reads instructions; the same setting as Edit ▸ Preferences… ▸ Instructor")
