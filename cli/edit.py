@@ -182,9 +182,20 @@ def provenance_of(request, result, candidate, index: int, count: int, source_nam
     )
 
 
-def _layer_of(candidate):
+def _layer_of(candidate, rgba=None, mask=None):
+    """The edit layer of ``candidate``: its box of pixels and where it goes.
+
+    Where the photo is not opaque, only the mask is painted: the engine saw those pixels over white,
+    and an opaque layer there would put that white over the photo's transparency (outside the mask
+    the photo's alpha stays exactly as it was)."""
     x, y, w, h = candidate.bbox
-    return candidate.image[y:y + h, x:x + w], (x, y)
+    crop = candidate.image[y:y + h, x:x + w]
+    if rgba is None or mask is None or rgba.shape[2] < 4 or bool((rgba[y:y + h, x:x + w, 3] == 255).all()):
+        return crop, (x, y)
+    import numpy as np
+
+    alpha = np.where((mask[y:y + h, x:x + w] > 0) | (rgba[y:y + h, x:x + w, 3] == 255), 255, 0)
+    return np.dstack([crop[..., :3], alpha.astype(np.uint8)]), (x, y)
 
 
 def write_outputs(out: Path, doc, rgba, request, result, source_name: str) -> list[Path]:
@@ -196,7 +207,7 @@ def write_outputs(out: Path, doc, rgba, request, result, source_name: str) -> li
         raise CliError("the engine returned no result", 4)
     if out.suffix.lower() == ".ora":
         for i, cand in enumerate(cands):
-            crop, offset = _layer_of(cand)
+            crop, offset = _layer_of(cand, rgba, request.mask)
             prov = provenance_of(request, result, cand, i, len(cands), source_name)
             text = request.instruction or request.prompt or ("Fill" if result.engine == "fill" else "Edit")
             name = text if len(cands) == 1 else f"{text} #{i + 1} (seed {cand.seed})"
@@ -205,7 +216,7 @@ def write_outputs(out: Path, doc, rgba, request, result, source_name: str) -> li
     paths = numbered(out, len(cands))
     for i, (cand, path) in enumerate(zip(cands, paths)):
         single = Document.from_array(rgba)
-        crop, offset = _layer_of(cand)
+        crop, offset = _layer_of(cand, rgba, request.mask)
         prov = provenance_of(request, result, cand, i, len(cands), source_name)
         single.add_edit(crop, offset=offset, provenance=prov, mask=request.mask)
         single.export(path)

@@ -41,6 +41,10 @@ def from_exception(exc: BaseException) -> CliError:
     if isinstance(exc, EngineError):
         code = {"missing-models": MISSING_MODELS, "bad-input": USAGE}.get(exc.kind, RUNTIME)
         return CliError(str(exc), code, exc.hint)
+    from desktop.document.errors import DocumentWriteError
+
+    if isinstance(exc, DocumentWriteError):  # a full or read-only disk: the input was fine
+        return CliError(str(exc), RUNTIME)
     if isinstance(exc, ValueError):  # DocumentError is a ValueError too
         return CliError(str(exc), USAGE)
     if isinstance(exc, OSError):

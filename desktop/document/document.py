@@ -494,9 +494,10 @@ class Document:
 
     def paint_stroke(self, layer: Layer | None, points: Sequence, *, size: float = 20.0,
                      hardness: float = 0.8, color=(0, 0, 0), opacity: float = 1.0,
-                     erase: bool = False) -> Layer | None:
+                     erase: bool = False, above: Layer | None = None) -> Layer | None:
         """Paint one brush stroke through ``points`` ((x, y) or (x, y, pressure) on the canvas)
-        onto ``layer``, or onto a new "Paint" layer on top when ``layer`` is None: one command.
+        onto ``layer``, or onto a new "Paint" layer when ``layer`` is None (right above ``above``
+        when given, else on top): one command.
 
         The round brush is the mask brush's (``size`` = diameter, ``hardness``); ``color`` is RGB
         0..255 laid over the layer with ``opacity``, or with ``erase`` the stroke lowers the layer's
@@ -535,7 +536,8 @@ class Document:
             px = np.zeros((rect[3], rect[2], 4), np.uint8)
             px[..., :3] = rgb.astype(np.uint8)
             px[..., 3] = np.rint(a * 255).astype(np.uint8)
-            return self.add_layer(RasterLayer(px, name="Paint", offset=rect[:2]))
+            index = None if above is None else self.index_of(above) + 1
+            return self.add_layer(RasterLayer(px, name="Paint", offset=rect[:2]), index)
         # The layer's new box (a paint stroke may grow it), and the stroke's part of it.
         box = layer.bbox if erase else self._union(layer.bbox, rect)
         x0, y0 = max(box[0], rect[0]), max(box[1], rect[1])

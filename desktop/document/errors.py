@@ -18,3 +18,10 @@ class DocumentError(ValueError):
             message = f"{Path(path).name}: {message}"
         super().__init__(message)
         self.path = Path(path) if path is not None else None
+
+
+class DocumentWriteError(DocumentError):
+    """The disk refused a write (full, read-only, no permission): a runtime failure, not bad input.
+
+    Still a :class:`DocumentError` (and so a ``ValueError``) for code that catches those.
+    """

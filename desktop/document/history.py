@@ -94,6 +94,30 @@ class History:
         self._trim()
         self._changed()
 
+    def squash(self, since_state: int, label: str) -> bool:
+        """Make every command applied after state ``since_state`` one step named ``label`` (a
+        gesture the user sees as one action, e.g. a Remove-brush stroke: its mask, its layer and
+        the cleared mask). False, and nothing changes, when that state is not behind the index."""
+        if since_state == self._base_id:
+            start = 0
+        elif since_state in self._ids[:self._index]:
+            start = self._ids.index(since_state) + 1
+        else:
+            return False
+        if self._index - start < 1:
+            return False
+        from .commands import Compound  # commands build on this module
+
+        group = Compound(label, self._commands[start:self._index])
+        last_id = self._ids[self._index - 1]
+        del self._commands[start:]  # the redo tail goes as with any new command
+        del self._ids[start:]
+        self._commands.append(group)
+        self._ids.append(last_id)
+        self._index = start + 1
+        self._changed()
+        return True
+
     def undo(self) -> bool:
         if not self._index:
             return False

@@ -33,7 +33,7 @@ from .image_import import DEFAULT_MAX_PIXELS, decode
 from .layers import MAX_VARIANTS, EditLayer, Layer, RasterLayer, Variant
 from .png_writer import encode_png
 from .provenance import Provenance
-from .safe_write import atomic_write
+from .safe_write import atomic_write, remove_stale_parts
 
 MIMETYPE = b"image/openraster"
 NS = "https://github.com/brushedit-studio/ns/ora/1"
@@ -274,6 +274,7 @@ def _png_size(ar: _Archive, name: str) -> tuple[int, int]:
 def load_ora(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> OraData:
     """Read an OpenRaster file (ours or another program's); DocumentError on anything wrong."""
     path = Path(path)
+    remove_stale_parts(path)  # what a killed save of this file left beside it
     try:
         with zipfile.ZipFile(path) as zf:
             return _load(_Archive(zf, path, max_pixels), path, max_pixels)

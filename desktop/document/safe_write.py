@@ -8,11 +8,44 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from .errors import DocumentError
+from .errors import DocumentError, DocumentWriteError
+
+# A temporary file untouched this long is left by a killed save (a live one is written to all the
+# time): the next save or open of the same file removes it.
+STALE_PART_AGE_S = 120.0
+
+
+def remove_stale_parts(path: str | Path, max_age_s: float = STALE_PART_AGE_S) -> list[Path]:
+    """Remove the ``.NAME.XXXXXXXX.part`` files our own :func:`atomic_write` left beside ``path``
+    when a save was killed, if none was modified in the last ``max_age_s`` seconds.
+
+    Only names of that exact pattern are touched; errors are ignored (cleaning is best effort).
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    pattern = re.compile(r"\." + re.escape(path.name) + r"\.[A-Za-z0-9_]{8}\.part")
+    removed = []
+    now = time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not pattern.fullmatch(entry.name):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > max_age_s:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            pass
+    return removed
 
 
 @contextlib.contextmanager
@@ -30,10 +63,12 @@ def atomic_write(path: str | Path) -> Iterator[BinaryIO]:
         raise DocumentError(f"the folder {str(folder)!r} does not exist", path)
     if path.is_dir():
         raise DocumentError("is a folder", path)
+    existed = path.exists()
+    remove_stale_parts(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
     except OSError as e:
-        raise DocumentError(f"cannot write in {str(folder)!r} ({e.strerror or e})", path) from None
+        raise DocumentWriteError(f"cannot write in {str(folder)!r} ({e.strerror or e})", path) from None
     done = False
     try:
         with os.fdopen(fd, "wb") as f:
@@ -48,8 +83,8 @@ def atomic_write(path: str | Path) -> Iterator[BinaryIO]:
         done = True
         _fsync_dir(folder)
     except OSError as e:
-        raise DocumentError(f"could not save ({e.strerror or e}); the previous file is unchanged",
-                            path) from e
+        kept = "the previous file is unchanged" if existed else "nothing was written"
+        raise DocumentWriteError(f"could not save ({e.strerror or e}); {kept}", path) from e
     finally:
         if not done:
             with contextlib.suppress(OSError):

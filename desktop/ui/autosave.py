@@ -214,6 +214,41 @@ class Autosaver(QObject):
             return {}
 
 
+def recovery_name(info: dict) -> str:
+    """The file the autosaved work belongs to ("chelsea.png", "poster.ora"), or "Untitled"."""
+    for key in ("original", "source"):
+        if info.get(key):
+            return Path(str(info[key])).name
+    return "Untitled"
+
+
+def recovery_time(info: dict, now: float | None = None) -> str:
+    """When it was autosaved, in words: "today at 14:05", "yesterday at 09:30", "3 Mar 2026 at 18:00"
+    ("" when unknown)."""
+    try:
+        when = float(info["time"])
+    except (KeyError, TypeError, ValueError):
+        return ""
+    then, today = time.localtime(when), time.localtime(now if now is not None else time.time())
+    clock = time.strftime("%H:%M", then)
+    days = (time.mktime(today[:3] + (0, 0, 0, 0, 0, -1)) - time.mktime(then[:3] + (0, 0, 0, 0, 0, -1))) / 86400
+    if round(days) == 0:
+        return f"today at {clock}"
+    if round(days) == 1:
+        return f"yesterday at {clock}"
+    return f"{then.tm_mday} {time.strftime('%b %Y', then)} at {clock}"
+
+
+def recovery_save_path(info: dict) -> Path | None:
+    """Where saving recovered work should propose: its project, or a project beside its photo."""
+    if info.get("original") and str(info["original"]).lower().endswith(".ora") \
+            and Path(str(info["original"])).name != AUTOSAVE_NAME:
+        return Path(str(info["original"]))
+    if info.get("source"):
+        return Path(str(info["source"])).with_suffix(".ora")
+    return None
+
+
 def _capture(doc: Any) -> dict:
     """What the writer needs, taken on the GUI thread: the layer list (immutable pixel arrays), a
     copy of the edit mask (painted in place by strokes) and the metadata."""
@@ -226,6 +261,8 @@ def _capture(doc: Any) -> dict:
         "meta": {"history": entries, "source": None, "autosave": True},
         "info": {"pid": os.getpid(), "time": time.time(),
                  "original": str(doc.path) if getattr(doc, "path", None) else None,
+                 # The photo it was opened from: a recovered photo edit is saved beside it.
+                 "source": str(doc.source_path) if getattr(doc, "source_path", None) else None,
                  "size": [int(doc.width), int(doc.height)]},
     }
 

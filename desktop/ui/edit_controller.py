@@ -77,6 +77,7 @@ class EditController(QObject):
     progress_changed = Signal(int, int, str)
     busy_changed = Signal(bool)
     error = Signal(str, str)
+    notice = Signal(str)  # something to know before a job runs (it runs all the same)
     accepted = Signal(list)
     segment_ready = Signal(object)
 
@@ -160,20 +161,23 @@ class EditController(QObject):
         params = params or EditParams()
         mask = None if doc.mask is None else np.asarray(doc.mask)
         if mask is None or mask_ops.is_empty(mask):
-            self.error.emit("Nothing to repaint: the mask is empty",
-                            "Paint a mask, click an object with the SAM tool, or type an instruction and press Plan")
+            self.error.emit(*_empty_mask_error(instruction, target))
             return
         mask = mask.copy()  # now: the user may keep painting while the image is composited
+        self._warn_if_fill_ignores(prompt, category, params)
         self.discard()
         self._prepare(doc, None, "inpaint", doc, lambda image: InpaintRequest(
             image=image, mask=mask, prompt=prompt.strip(), params=params,
             instruction=instruction, category=category, target=target,
         ))
 
-    def quick_remove(self, params: EditParams | None = None) -> None:
+    def quick_remove(self, params: EditParams | None = None, since: int | None = None) -> None:
         """Remove what the mask covers at once, as Photoshop's Remove tool and IOPaint do: one
         candidate, accepted as an edit layer when it arrives, then the mask is cleared (unless the
-        user changed it meanwhile). Any candidates shown are left alone."""
+        user changed it meanwhile). Any candidates shown are left alone.
+
+        ``since``: the history state before the stroke that made the mask; the stroke, the layer
+        and the cleared mask then become one undo step (when nothing else happened meanwhile)."""
         doc = self._require_doc()
         if doc is None:
             return
@@ -183,7 +187,8 @@ class EditController(QObject):
             return
         mask = mask.copy()
         params = dataclasses.replace(params or EditParams(), num_candidates=1)
-        self._prepare(doc, None, "remove", doc, lambda image: InpaintRequest(
+        context = (doc, since, doc.history.state_id)
+        self._prepare(doc, None, "remove", context, lambda image: InpaintRequest(
             image=image, mask=mask, prompt="", params=params, instruction="remove", category="removal",
         ))
 
@@ -305,12 +310,28 @@ class EditController(QObject):
             if seed == old_seed:
                 seed += 1
         params = _params_from_provenance(prov, seed)
+        category = getattr(prov, "category", "") or ""
+        if prompt is not None and prompt.strip() and prompt.strip() != (getattr(prov, "prompt", "") or "").strip():
+            # A new prompt says what to paint: the edit is no longer a removal (which "auto" would
+            # give to the fill engine, painting another texture instead of "a red rose").
+            category = "" if category == "removal" else category
+            self._warn_if_fill_ignores(prompt, category, params)
         self._prepare(doc, layer, "rerun", (doc, layer), lambda image: InpaintRequest(
             image=image, mask=mask, params=params,
             prompt=(prompt if prompt is not None else getattr(prov, "prompt", "")) or "",
-            instruction=getattr(prov, "instruction", "") or "", category=getattr(prov, "category", "") or "",
+            instruction=getattr(prov, "instruction", "") or "", category=category,
             target=getattr(prov, "target", None),
         ))
+
+    def _warn_if_fill_ignores(self, prompt: str, category: str, params: EditParams) -> None:
+        """Say before running that the fill engine will erase the region, not paint ``prompt``
+        ("auto" gives only removals to the fill engine, and says when BrushEdit is missing)."""
+        if not prompt.strip() or category == "removal":
+            return
+        if params.engine == "fill":
+            self.notice.emit(f"The fill engine will run: it only removes (copies the surroundings into the "
+                             f"region) and does not paint “{prompt.strip()}”. Painting needs BrushEdit "
+                             "(Engine ▸ Models…).")
 
     # --- SAM --------------------------------------------------------------------------------------
 
@@ -507,15 +528,20 @@ class EditController(QObject):
         self.candidates.extend(result.candidates)
         self.candidates_changed.emit(list(self.candidates))
 
-    def _remove_done(self, doc: Any, result: Any) -> None:
+    def _remove_done(self, context: Any, result: Any) -> None:
+        doc, since, submitted = context
         self.progress_changed.emit(0, 0, "done")
         if not result.candidates or not self._still_current(doc, result):
             return
+        untouched = doc.history.state_id == submitted  # nothing else was done while it painted
         layer = self._add_layer(doc, result, result.candidates[0], "Remove")
         if layer is None:
             return
         if np.array_equal(doc.mask, result.request.mask):
-            doc.mask_op("clear")  # ready for the next stroke; Ctrl+Z brings the mask back
+            doc.mask_op("clear")  # ready for the next stroke
+        if since is not None and untouched:
+            # The stroke, its layer and the cleared mask: one Ctrl+Z takes the removal back.
+            doc.history.squash(since, "Edit: Remove")
         self.accepted.emit([layer])
 
     def _rerun_done(self, context: Any, result: Any) -> None:
@@ -619,6 +645,41 @@ def _params_from_provenance(prov: Any, seed: int) -> EditParams:
         values.pop("engine", None)
     values.update(seed=int(seed), num_candidates=1)
     return EditParams(**values)
+
+
+AUTO_MASK_MODELS = ("grounding-dino-tiny", "sam-vit-h")  # what finds the object an instruction names
+
+
+def _auto_mask_missing() -> list[str]:
+    """The GroundingDINO / SAM weights to download before an instruction can find its object
+    (empty when one of each is installed, or when that cannot be told)."""
+    from desktop.engine_client import model_entries
+
+    try:
+        entries = model_entries()
+    except Exception:  # an unreadable models folder: say nothing about it here
+        return []
+    installed = {e.name for e in entries if e.installed}
+    missing = []
+    for family, default in (("grounding-dino-", AUTO_MASK_MODELS[0]), ("sam-", AUTO_MASK_MODELS[1])):
+        if not any(name.startswith(family) for name in installed):
+            missing.append(default)
+    return missing
+
+
+def _empty_mask_error(text: str, target: str | None) -> tuple[str, str]:
+    """``(message, hint)`` for Run with nothing masked: what is missing, not what the user did
+    (``text``: the instruction typed, if any; ``target``: the object it names)."""
+    text = (text or "").strip()
+    if not text and not target:
+        return ("Nothing to repaint: the mask is empty",
+                "Paint a mask (B), click an object with the SAM tool (S), or type an instruction and press Plan")
+    what = f"“{target}”" if target else "what to change"
+    missing = _auto_mask_missing()
+    if missing:
+        return (f"Nothing is masked, and finding {what} needs GroundingDINO + SAM, which are not installed",
+                "run: brushedit models download " + " ".join(missing) + " — or paint the mask (B)")
+    return (f"Nothing is masked yet: press Plan to find {what}, or paint the mask (B)", "")
 
 
 def _layer_name(request: InpaintRequest, several: bool, index: int) -> str:

@@ -153,7 +153,12 @@ class FileActionsMixin:
 
     def _suggested_path(self, suffix: str) -> Path:
         doc = self.document
-        src = None if self.is_unsaved_recovery() else (doc.path or getattr(doc, "source_path", None))
+        if self.is_unsaved_recovery():  # the autosave knows whose work it was
+            from desktop.ui.autosave import recovery_save_path
+
+            src = recovery_save_path(getattr(self, "_recovered_info", None) or {})
+        else:
+            src = doc.path or getattr(doc, "source_path", None)
         if src:
             return Path(src).with_suffix(suffix)
         return Path(str(self.settings.value("files/last_dir", Path.home()))) / f"Untitled{suffix}"
@@ -189,10 +194,15 @@ class FileActionsMixin:
         return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer, "cancel")
 
     def open_recovery(self, path) -> bool:
-        """Open an autosave left by a crash; it counts as unsaved until saved as a project."""
+        """Open an autosave left by a crash; it counts as unsaved until saved as a project (Save
+        proposes the project or photo it came from)."""
+        from desktop.ui.autosave import Autosaver
+
+        info = Autosaver.recovery_info(Path(path).parent)
         if not self.open_path(path):
             return False
         self._recovered = self.document
+        self._recovered_info = info
         self._update_title()
         return True
 

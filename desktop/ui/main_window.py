@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 from desktop import engine_client
 from desktop.document import DocumentError
 from desktop.engine_client import APP_VERSION, EngineClient, default_service_factory, model_entries
+from desktop.ui import window_geometry
 from desktop.ui.actions import build_actions
 from desktop.ui.autosave import Autosaver
 from desktop.ui.dialogs.models_dialog import ModelsDialog
@@ -35,6 +37,7 @@ from desktop.ui.dialogs.preferences import Preferences, PreferencesMixin, has_sa
 from desktop.ui.edit_controller import EditController
 from desktop.ui.error_text import for_display, missing_model_names
 from desktop.ui.file_actions import APP_NAME, FileActionsMixin
+from desktop.ui.focus_return import FocusReturn
 from desktop.ui.canvas.canvas_view import CanvasView
 from desktop.ui.icons import app_icon, icon
 from desktop.ui.panels.candidates import CandidateStrip
@@ -43,6 +46,7 @@ from desktop.ui.panels.instruction_panel import InstructionPanel
 from desktop.ui.panels.layers_panel import LayersPanel
 from desktop.ui.panels.queue_panel import JobQueuePanel
 from desktop.ui.panels.tool_options import ToolOptionsPanel
+from desktop.ui.panels.vertical_scroll import VerticalScrollArea
 from desktop.ui.tools.brush import MaskBrushTool
 from desktop.ui.tools.lasso import LassoMaskTool
 from desktop.ui.tools.move import MoveTool
@@ -59,6 +63,13 @@ FEATURE_NEEDS = (
     "<b>click-to-select</b> needs SAM (sam-vit-h, or -l/-b); <b>instructions</b> need GroundingDINO "
     "(grounding-dino-tiny) and, for the full instructor, Qwen2-VL (qwen2-vl-7b or -2b)."
 )
+
+
+def _one_line(text: str) -> str:
+    """Lines as sentences on one line: each ends with a full stop before the next begins."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return " ".join(line if line.endswith((".", "!", "?", "…", ":")) or i == len(lines) - 1 else line + "."
+                    for i, line in enumerate(lines))
 
 
 class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
@@ -106,7 +117,8 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
             "lasso": LassoMaskTool(),
             "move_layer": MoveTool(lambda: self.layers_panel.current_layer()),
             "paint": PaintTool(lambda: self.layers_panel.current_layer()),
-            "remove": RemoveBrushTool(lambda: self.controller.quick_remove(self.instruction_panel.params())),
+            "remove": RemoveBrushTool(lambda since=None: self.controller.quick_remove(self.instruction_panel.params(),
+                                                                                  since=since)),
         }
         s = self.settings
         for name, tool in self._brushes():
@@ -129,6 +141,9 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.actions = build_actions(self)
         self._build_docks()
+        # Esc / Enter in a Parameters or Tool options field gives the keys back to the canvas.
+        self._focus_return = FocusReturn(self.canvas, self)
+        self._focus_return.watch(self.instruction_panel, self.tool_options)
         self.instruction_panel.restore_settings(self.settings)
         self.instruction_panel.set_instructor(self.preferences.instructor)
         self.instruction_panel.instructor_changed.connect(self._on_panel_instructor)
@@ -137,10 +152,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         self._wire()
         self.set_tool(str(s.value("tools/current", "brush")))
         self._rebuild_recent_menu()
-        self.resize(1400, 900)
-        geometry = s.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        window_geometry.restore(self, s)  # fitted to the screen, or as last time on this screen
         state = s.value("window/state")
         if state is not None:
             self.restoreState(state)
@@ -151,6 +163,14 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
     def _brushes(self):
         """``(name, tool)`` of the tools with a round brush (size and hardness kept in settings)."""
         return [(name, tool) for name, tool in self.tools.items() if hasattr(tool, "hardness")]
+
+    def _fit_brushes(self, old_side: int | None, new_side: int) -> None:
+        """Brush sizes follow the image (a size in image pixels from a 6000 px photo would cover a
+        small one whole, its cursor out of view): scaled by the change of the long side, and never
+        over a quarter of it."""
+        for _name, tool in self._brushes():
+            size = tool.size * new_side / old_side if old_side else tool.size
+            tool.size = max(1, min(size, max(1, new_side // 4)))
 
     def _make_banner(self) -> QFrame:
         banner = QFrame()
@@ -165,7 +185,12 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         self.banner_text.setToolTip(FEATURE_NEEDS)
         download = QPushButton(icon("models"), "Download models…")
         download.clicked.connect(self.show_models_dialog)
-        dismiss = QPushButton("Dismiss")
+        # A small ✕ (not a word button): the banner must fit the canvas of a 200 % laptop screen.
+        dismiss = QToolButton()
+        dismiss.setText("✕")
+        dismiss.setAutoRaise(True)
+        dismiss.setToolTip("Dismiss this notice")
+        dismiss.setAccessibleName("Dismiss")
         dismiss.clicked.connect(self.dismiss_banner)
         row.addWidget(self.banner_text, 1)
         row.addWidget(download)
@@ -193,13 +218,16 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         il = QVBoxLayout(instruction)
         il.setContentsMargins(0, 0, 0, 0)
         il.setSpacing(0)
-        il.addWidget(self.instruction_panel, 1)
+        # The panel scrolls as a whole (its parameters too) when the dock is short, so the dock
+        # never asks for more height than a laptop screen has; the strip stays below it, in view.
+        il.addWidget(VerticalScrollArea(self.instruction_panel), 1)
         il.addWidget(self.candidate_strip, 0)  # fixed height: always in view when an edit ends
         right = Qt.RightDockWidgetArea
         self._dock("instruction", "Instruction", instruction, right, "mdi6.message-text")
         self._dock("layers", "Layers", self.layers_panel, right, "layers")
         self._dock("history", "History", self.history_panel, right, "history")
-        self._dock("tool_options", "Tool options", self.tool_options, Qt.LeftDockWidgetArea, "mdi6.tune-variant")
+        self._dock("tool_options", "Tool options", VerticalScrollArea(self.tool_options), Qt.LeftDockWidgetArea,
+                   "mdi6.tune-variant")
         self._dock("queue", "Job queue", self.queue_panel, right, "engine")
         self.splitDockWidget(self.docks["instruction"], self.docks["layers"], Qt.Vertical)
         self.tabifyDockWidget(self.docks["layers"], self.docks["history"])
@@ -237,8 +265,12 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
             c.preview_changed.connect(self.canvas.set_preview)
             c.live_preview.connect(self.canvas.set_live_preview)
             c.error.connect(self._on_controller_error)
+            c.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
             c.busy_changed.connect(lambda busy: self._set_engine_state("busy" if busy else "idle"))
             c.progress_changed.connect(self._on_progress)
+            c.accepted.connect(lambda _layers: self.canvas.hide_mask_tint())
+            c.candidates_changed.connect(lambda cands: self._hide_failure_banner() if cands else None)
+            c.accepted.connect(lambda _layers: self._hide_failure_banner())
         if self.client is not None:
             for sig, slot in (("failed", self._on_job_failed), ("started", self._on_job_started),
                               ("status", self._on_engine_status)):
@@ -252,17 +284,24 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
 
     # --- documents ------------------------------------------------------------------------
     def set_document(self, doc) -> None:
+        replaced = self.document is not None  # text typed before any photo was open is kept
+        old_side = max(self.document.width, self.document.height) if replaced else None
         if self.document is not None:
             self.document.events.disconnect(self._on_doc_event)  # a no-op if not connected
         self.document = doc
         if doc is not None:
             doc.events.connect(self._on_doc_event)
+        if doc is not None:
+            self._fit_brushes(old_side, max(doc.width, doc.height))
         self.canvas.set_document(doc)
         self.layers_panel.set_document(doc)
         self.history_panel.set_document(doc)
         self.tools["sam"].reset()
+        self.controller.cancel()  # the previous document's jobs: nothing would take their results
         self.controller.discard()
         self.size_label.setText(f"{doc.width} × {doc.height} px" if doc is not None else "—")
+        if replaced:
+            self.instruction_panel.new_document()
         self.instruction_panel.set_document_open(doc is not None)
         self._update_title()
 
@@ -292,7 +331,9 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         name = getattr(doc, "title", None) or (Path(doc.path).name if doc.path else "Untitled")
         recovered = self.is_unsaved_recovery()
         if recovered:
-            name = "Recovered work"
+            from desktop.ui.autosave import recovery_name
+
+            name = f"Recovered work ({recovery_name(getattr(self, '_recovered_info', None) or {})})"
         self.setWindowTitle(f"{name}[*] — {APP_NAME}")
         self.setWindowModified(bool(doc.dirty) or recovered)
         self.setWindowFilePath(str(doc.path) if doc.path else "")
@@ -451,6 +492,13 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
             # One line: what is missing and the fix; what each feature needs stays in the tooltip.
             self.banner_text.setText(f"<b>{message}.</b>{fix}")
             self.banner.show()
+            self._failure_banner = True
+
+    def _hide_failure_banner(self) -> None:
+        """A later edit worked: an earlier failure's banner no longer describes the present."""
+        if getattr(self, "_failure_banner", False):
+            self._failure_banner = False
+            self.banner.hide()
 
     def _on_controller_error(self, message: str, hint: str) -> None:
         """An engine error: one clear line and the fix; the document is untouched.
@@ -468,6 +516,10 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
             # The banner (set by _on_job_failed for the same failure) says it, next to its button.
             self.messages.append(("Models needed", f"{message}\n{hint}"))
             self.statusBar().showMessage(message, 8000)
+            if not self.banner.isVisible():  # not a job's failure: offer the download here too
+                self.banner_text.setText(f"<b>{html.escape(message.rstrip('.'))}.</b> {html.escape(hint)}")
+                self.banner.show()
+                self._failure_banner = True
             return
         self.show_error("The edit did not run", f"{message}\n{hint}" if hint else message)
 
@@ -526,10 +578,15 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
             self.offer_recovery(recovery)
 
     def offer_recovery(self, path) -> None:
+        from desktop.ui.autosave import recovery_name, recovery_time
+
+        info = Autosaver.recovery_info(Path(path).parent)
+        name, when = recovery_name(info), recovery_time(info)
         box = self._box(QMessageBox.Question, "Recover unsaved work?",
-                        f"BrushEdit Studio closed without saving. Recover the autosaved project?\n{path}")
+                        f"BrushEdit Studio closed without saving. Recover {name}"
+                        + (f", autosaved {when}?" if when else "?"))
         box.setStandardButtons(QMessageBox.Open | QMessageBox.Discard)
-        box.button(QMessageBox.Open).setText("Recover")
+        box.button(QMessageBox.Open).setText(f"Recover {name}")
         box.accepted.connect(lambda: self.open_recovery(path))
         self.recovery_box = box
         box.show()
@@ -540,13 +597,18 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         box = QMessageBox(kind, title, text, QMessageBox.Ok, self)
         box.setWindowModality(Qt.NonModal)
         box.setAttribute(Qt.WA_DeleteOnClose)
-        self._boxes = [b for b in self._boxes if b.isVisible()] + [box]
+        # A closed box is deleted by Qt: forget it then, never ask a deleted box if it is visible.
+        box.destroyed.connect(lambda _obj=None, key=id(box): self._forget_box(key))
+        self._boxes.append(box)
         return box
+
+    def _forget_box(self, key: int) -> None:
+        self._boxes = [b for b in self._boxes if id(b) != key]
 
     def show_error(self, title: str, text: str) -> None:
         """A non-blocking error message (title, one clear line and the fix)."""
         self._box(QMessageBox.Warning, title, text).show()
-        self.statusBar().showMessage(f"{title}: {text}", 8000)
+        self.statusBar().showMessage(f"{title}: {_one_line(text)}", 8000)
 
     def show_message(self, title: str, text: str) -> None:
         self._box(QMessageBox.Information, title, text).show()
@@ -582,7 +644,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
             event.ignore()
             return
         s = self.settings
-        s.setValue("window/geometry", self.saveGeometry())
+        window_geometry.save(self, s)
         s.setValue("window/state", self.saveState())
         for name, tool in self._brushes():
             s.setValue(f"tools/{name}/size", tool.size)

@@ -37,12 +37,21 @@ PATCH_CONTEXT = 0.5  # the patch fill copies from a margin of this fraction of t
 FULL_RES_DETAIL = True  # carry the patch fill up to the crop's own resolution (False: upscale it; benchmarks)
 
 
+MIN_KNOWN_FRACTION = 0.01  # below this share of unmasked pixels there is nothing to copy texture from
+
+
 def _check(request: InpaintRequest) -> tuple[np.ndarray, np.ndarray]:
     # Shared with the BrushNet path would mean importing it; the checks are small enough to mirror.
     from engine.brushnet.runner import check_image, check_mask
 
     image = check_image(request.image)
-    return image, check_mask(request.mask, image.shape)
+    mask = check_mask(request.mask, image.shape)
+    if np.count_nonzero(mask == 0) < MIN_KNOWN_FRACTION * mask.size:
+        raise EngineError("the mask covers the whole photo: the fill engine copies from around the hole "
+                          "and there is nothing around it",
+                          "leave part of the photo unmasked, or paint it with the generative engine "
+                          "(BrushEdit)", kind="bad-input")
+    return image, mask
 
 
 def _odd(px: float) -> int:

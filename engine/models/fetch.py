@@ -13,7 +13,9 @@ for air-gapped sites and for the tests; its files are copied into the app's mode
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
@@ -189,6 +191,8 @@ def _download_from_hub(spec: ModelSpec, progress: ProgressFn | None) -> Path:
     pending = list(spec.files)
     fetched: list[str] = []
     snapshot: Path | None = None
+    retries = _RetryReporter(counter)
+    retries.attach()
     try:
         # File by file (not snapshot_download): each file's bytes reach the progress callback, and an
         # interrupted file resumes from its .incomplete part on the next call.
@@ -235,6 +239,8 @@ def _download_from_hub(spec: ModelSpec, progress: ProgressFn | None) -> Path:
         raise EngineError(f"download of {spec.name} failed: {exc.strerror or exc}",
                           hint="check free disk space and the network, then retry (it resumes)",
                           kind="error") from None
+    finally:
+        retries.detach()
     assert snapshot is not None
     folder = snapshot / prefix.rstrip("/") if prefix else snapshot
     problem = check_folder(spec, folder)
@@ -242,6 +248,37 @@ def _download_from_hub(spec: ModelSpec, progress: ProgressFn | None) -> Path:
         raise EngineError(f"{spec.name}: downloaded, but {problem}",
                           hint="the repository may have changed; " + manual_placement(spec), kind="error")
     return folder
+
+
+class _RetryReporter(logging.Handler):
+    """huggingface_hub logs its retries ("Retrying in 8s [Retry 2/5]") as warnings, which reach
+    only stderr: turn them into progress stages, so the Models dialog and the CLI's bar say why a
+    download stalls."""
+
+    _RETRY = re.compile(r"(?:Waiting|Retrying in) (\d+(?:\.\d+)?)s.*\[Retry (\d+)/(\d+)\]")
+
+    def __init__(self, counter: "_ByteCounter") -> None:
+        super().__init__(logging.WARNING)
+        self.counter = counter
+
+    def attach(self) -> None:
+        if self.counter.progress is not None:
+            logging.getLogger("huggingface_hub").addHandler(self)
+
+    def detach(self) -> None:
+        logging.getLogger("huggingface_hub").removeHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+        except Exception:  # a record that cannot format itself is not worth a stage
+            return
+        match = self._RETRY.search(text)
+        if match:
+            wait, n, of = match.groups()
+            self.counter.say(f"connection problem, retry {n}/{of} in {float(wait):.0f} s")
+        elif "Trying to resume download" in text:
+            self.counter.say("connection lost, resuming the download")
 
 
 class _ByteCounter:
@@ -257,6 +294,11 @@ class _ByteCounter:
         if self.progress is not None:
             total = max(self.spec.size_bytes, self.done)
             self.progress(self.done, total, f"{self.spec.name}: {rel}")
+
+    def say(self, what: str) -> None:
+        """Report ``what`` as the stage, the byte count unchanged."""
+        if self.progress is not None:
+            self.progress(self.done, max(self.spec.size_bytes, self.done), f"{self.spec.name}: {what}")
 
     def tqdm_class(self, rel: str):
         """A tqdm class for huggingface_hub that forwards byte counts here and prints nothing."""

@@ -54,3 +54,38 @@ def test_document_errors_are_bad_input():
 
 def test_multi_line_messages_become_one_line():
     assert "\n" not in CliError("first\nsecond", hint="a\nb").line()
+
+
+def test_disk_full_and_read_only_targets_are_runtime_failures(tmp_path, monkeypatch, capsys):
+    """Exit 4 (runtime), as the README says; the one line does not invent a previous file."""
+    import errno
+
+    import numpy as np
+    from PIL import Image
+
+    from cli import main
+    from desktop.document.errors import DocumentWriteError
+
+    assert from_exception(DocumentWriteError("could not save (No space left on device)", "o.png")).code == RUNTIME
+    photo, mask = tmp_path / "p.png", tmp_path / "m.png"
+    Image.fromarray(np.full((80, 120, 3), 90, np.uint8)).save(photo)
+    m = np.zeros((80, 120), np.uint8)
+    m[30:50, 40:70] = 255
+    Image.fromarray(m).save(mask)
+
+    def fsync(_fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("desktop.document.safe_write.os.fsync", fsync)
+    code = main(["edit", str(photo), "--mask", str(mask), "--engine", "fill", "-q", "-o", str(tmp_path / "out.png")])
+    err = capsys.readouterr().err
+    assert code == RUNTIME, err
+    assert "No space left" in err and "previous file" not in err
+    monkeypatch.undo()
+
+    def mkstemp(**_kw):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr("desktop.document.safe_write.tempfile.mkstemp", mkstemp)
+    code = main(["edit", str(photo), "--mask", str(mask), "--engine", "fill", "-q", "-o", str(tmp_path / "out.ora")])
+    assert code == RUNTIME and "Read-only" in capsys.readouterr().err

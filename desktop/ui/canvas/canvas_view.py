@@ -75,6 +75,7 @@ class CanvasView(QWidget):
         self._pan_from: QPointF | None = None
         self._tool_active = False
         self._mask_visible = True
+        self._tint_hidden = False  # after an Accept: the ants only, until the mask changes
         self.render_budget_ms: float | None = 12.0  # tile rendering per paint; None = render all
         self._paint_started = 0.0
         self._rendered_in_paint = 0
@@ -113,6 +114,7 @@ class CanvasView(QWidget):
 
     def _reset_view(self) -> None:
         """A new document or canvas size: empty caches of its size, no preview or outline, fitted."""
+        self._tint_hidden = False
         doc = self.document
         w, h = (doc.width, doc.height) if doc is not None else (0, 0)
         for cache in self._caches():
@@ -191,6 +193,18 @@ class CanvasView(QWidget):
         if on != self._mask_visible:
             self._mask_visible = on
             self._update_ants_timer()
+            self.update()
+
+    @property
+    def mask_tint_shown(self) -> bool:
+        """Whether the mask's tint is drawn (it is not after :meth:`hide_mask_tint`)."""
+        return self._mask_visible and not self._tint_hidden
+
+    def hide_mask_tint(self) -> None:
+        """Draw the mask as its outline only until it next changes: a result just kept must not
+        stay hidden under the tint (the mask stays, for another run)."""
+        if not self._tint_hidden:
+            self._tint_hidden = True
             self.update()
 
     # --- mask outline ("marching ants") ---------------------------------------------------
@@ -412,6 +426,9 @@ class CanvasView(QWidget):
             self._reset_view()
             return
         if kind == "mask":
+            if self._tint_hidden:
+                self._tint_hidden = False
+                rect = None  # the whole tint comes back
             self.mask_tiles.invalidate(rect)
             self._invalidate_outline()
         elif kind in ("pixels", "layers"):
@@ -531,7 +548,7 @@ class CanvasView(QWidget):
                 else:
                     cache, fallback = self.image_tiles, None
                 self._draw_tiles(p, cache, level, area, fallback)
-                if self.mask_visible and not self._show_original and self._preview is None:
+                if self.mask_tint_shown and not self._show_original and self._preview is None:
                     self._draw_tiles(p, self.mask_tiles, level, area)
                 if self._live is not None and not self._show_original and self._preview is None:
                     live, rect = self._live

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -78,11 +79,16 @@ class ModelsDialog(QDialog):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
+        # A failed download's message can be long: it wraps on its own line (selectable, to copy),
+        # and never widens the dialog past the screen.
         self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.download_button = QPushButton("Download")
         self.cancel_button = QPushButton("Cancel download")
         self.cancel_button.setEnabled(False)
-        row.addWidget(self.status, 1)
+        layout.addWidget(self.status)
         row.addWidget(self.progress, 1)
         row.addWidget(self.download_button)
         row.addWidget(self.cancel_button)
@@ -169,6 +175,7 @@ class ModelsDialog(QDialog):
             self.progress.setValue(step)
         if stage:
             self.status.setText(stage)
+            self.status.setToolTip(stage)
 
     def _done(self, text: str) -> None:
         self.job_id = None

@@ -68,6 +68,8 @@ class InstructionPanel(QWidget):
         controller.progress_changed.connect(self._on_progress)
         controller.error.connect(self._on_error)
         controller.candidates_changed.connect(self._on_candidates)
+        controller.accepted.connect(lambda _layers: self.reset_progress())
+        controller.notice.connect(self._on_notice)
         self._on_busy(False)
 
     # --- building ----------------------------------------------------------------------------------
@@ -76,12 +78,24 @@ class InstructionPanel(QWidget):
         root = QVBoxLayout(self)
         root.setContentsMargins(6, 6, 6, 6)
 
+        # The log can be folded away (the parameters then get its room); open, it keeps at least
+        # five lines however much the plan and the parameters take.
+        self.log_toggle = QToolButton()
+        self.log_toggle.setText("Log")
+        self.log_toggle.setCheckable(True)
+        self.log_toggle.setChecked(True)
+        self.log_toggle.setAutoRaise(True)
+        self.log_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.log_toggle.setArrowType(Qt.ArrowType.DownArrow)
+        self.log_toggle.setToolTip("Show or hide the log of instructions and the engine's answers")
+        root.addWidget(self.log_toggle)
         self.transcript = QTextBrowser()
         self.transcript.setPlaceholderText("Your instructions and the engine's answers appear here.")
-        self.transcript.setMinimumHeight(60)
+        self.transcript.setMinimumHeight(5 * self.fontMetrics().lineSpacing() + 12)
         # The transcript takes what the plan and the parameters leave (it scrolls itself).
         self.transcript.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         root.addWidget(self.transcript, 1)
+        self.log_toggle.toggled.connect(self._toggle_log)
 
         self.instruction = QPlainTextEdit()
         self.instruction.setPlaceholderText("\"remove the cat\", \"make the sky a sunset\"… then Plan (Ctrl+Enter). "
@@ -156,7 +170,8 @@ class InstructionPanel(QWidget):
         seed_layout.addWidget(self.seed, 1)
         seed_layout.addWidget(self.seed_lock)
         self.negative = QLineEdit(DEFAULT_NEGATIVE_PROMPT)
-        self.blend = QCheckBox("Blend the edges (feather outside the mask)")
+        self.blend = QCheckBox("Blend the edges")
+        self.blend.setToolTip("Feather the result into the photo outside the mask")
         self.blend.setChecked(d.blend)
         res_row = QWidget()
         res_layout = QGridLayout(res_row)
@@ -167,6 +182,8 @@ class InstructionPanel(QWidget):
         self.working_size.setSuffix(" px")
         res_layout.addWidget(self.resolution_mode, 0, 0)
         res_layout.addWidget(self.working_size, 0, 1)
+        res_layout.setColumnStretch(0, 3)  # the choice's words get the room, the number what it needs
+        res_layout.setColumnStretch(1, 2)
         self.engine = _combo(_ENGINES, d.engine)
         self.instructor = _combo(_INSTRUCTORS, "offline")
         self.instructor.setToolTip("Who reads instructions; the same setting as Edit ▸ Preferences… ▸ Instructor")
@@ -179,15 +196,20 @@ class InstructionPanel(QWidget):
         form.addRow("Seed", seed_row)
         form.addRow("Negative prompt", self.negative)
         form.addRow("", self.blend)
-        form.addRow("Working resolution", res_row)
+        form.addRow("Resolution", res_row)
+        res_row.setToolTip("Working resolution: the region around the mask (or the whole image) and the "
+                           "long side the model works at")
         form.addRow("Engine", self.engine)
         form.addRow("Instructor", self.instructor)
         self.params_box.setVisible(False)
         details_layout.addWidget(self.params_box)
         self.details = VerticalScrollArea(details)
-        # As tall as the plan and parameters need, never taller; it shrinks (and scrolls) first.
-        self.details.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        # As tall as the plan and parameters need: all their rows show, and the panel as a whole
+        # scrolls in its dock when that is more than the dock has (no 7-row box of its own).
+        self.details.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         root.addWidget(self.details)
+        self._end_stretch = root.count()
+        root.addStretch(0)  # takes the transcript's room while the log is folded
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
@@ -208,6 +230,11 @@ class InstructionPanel(QWidget):
                   context=Qt.ShortcutContext.WidgetShortcut)
         QShortcut(QKeySequence("Ctrl+Shift+Return"), self.instruction, self.run,
                   context=Qt.ShortcutContext.WidgetShortcut)
+
+    def _toggle_log(self, shown: bool) -> None:
+        self.transcript.setVisible(shown)
+        self.log_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self.layout().setStretch(self._end_stretch, 0 if shown else 1)
 
     def _toggle_params(self, shown: bool) -> None:
         self.params_box.setVisible(shown)
@@ -427,11 +454,27 @@ class InstructionPanel(QWidget):
         elif self.stage.text().startswith("Open a photo"):
             self.stage.setText("Ready")
 
+    def reset_progress(self, text: str = "Ready") -> None:
+        """An empty bar and ``text``: nothing runs (after Accept, or for another document)."""
+        self._progress_timer.stop()
+        self._pending_progress = None
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.stage.setText(text)
+
+    def new_document(self) -> None:
+        """Another document (or none): no instruction, plan or log of the previous one."""
+        self.transcript.clear()
+        self.instruction.clear()
+        self.clear_plan()
+        self._history_pos = None
+        self.reset_progress()
+
     def _on_busy(self, busy: bool) -> None:
         ready = not busy and getattr(self, "_document_open", True)
         self.run_button.setEnabled(ready)
         self.plan_button.setEnabled(ready)
-        self.cancel_button.setEnabled(busy)
+        self.cancel_button.setEnabled(busy and getattr(self, "_document_open", True))
         if busy:
             self.progress.setRange(0, 0)  # indeterminate until the first step
             self.stage.setText("Waiting for the engine…")
@@ -483,12 +526,19 @@ class InstructionPanel(QWidget):
         self._say("engine", describe_candidates(candidates, engine, getattr(result, "model", "")))
         prompt = getattr(getattr(result, "request", None), "prompt", "")
         category = getattr(getattr(result, "request", None), "category", "")
-        if engine == "fill" and prompt and category != "removal":
+        if engine == "fill" and prompt and category != "removal" and not self._fill_noticed:
             # The fill engine only erases: say so rather than let "winter" come back unchanged.
             self._say("note", f"<i>The fill engine only erases the region; it does not paint “"
                       f"{html.escape(prompt)}”. That needs BrushEdit (Engine ▸ Models…).</i>", escaped=True)
+        self._fill_noticed = False
         if not self.seed_lock.isChecked():
             self.seed.setValue(int(candidates[0].seed) % (2**31))
+
+    _fill_noticed = False  # the controller said before the run that the fill engine would ignore the prompt
+
+    def _on_notice(self, text: str) -> None:
+        self._fill_noticed = True
+        self._say("note", f"<i>{html.escape(text)}</i>", escaped=True)
 
     def _say(self, who: str, text: str, escaped: bool = False) -> None:
         body = text if escaped else html.escape(text)
@@ -545,6 +595,9 @@ def _dspin(lo: float, hi: float, value: float, step: float) -> QDoubleSpinBox:
 
 def _combo(items, current) -> QComboBox:
     c = QComboBox()
+    # Narrow when the dock is (a laptop, 200 %): the open list still shows the whole labels.
+    c.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    c.setMinimumContentsLength(8)
     for label, data in items:
         c.addItem(label, data)
     _select(c, current)

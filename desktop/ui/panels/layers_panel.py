@@ -19,11 +19,13 @@ from PySide6.QtGui import QDragMoveEvent, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMenu,
     QScrollArea,
+    QSizePolicy,
     QSlider,
     QToolButton,
     QTreeWidget,
@@ -69,6 +71,9 @@ def provenance_text(layer, rich: bool = True, inline: bool = False) -> str:
             rows.append((title, str(value)))
     import html
 
+    if getattr(prov, "engine", "") == "fill" and getattr(prov, "category", "") != "removal":
+        # The fill engine copied the surroundings: the prompt was asked for, never painted.
+        rows = [("Prompt (not painted by the fill engine)" if t == "Caption" else t, v) for t, v in rows]
     rows = [(t, html.escape(v)) for t, v in rows] if rich else rows
     if not rich:
         return "  ·  ".join(f"{t}: {v}" for t, v in rows)
@@ -239,7 +244,7 @@ class LayersPanel(QWidget):
         self.tree.header().setStretchLastSection(True)
         self.tree.header().setSectionResizeMode(0, QHeaderView.Fixed)
         self.tree.setColumnWidth(0, 30)
-        self.tree.setMinimumHeight(3 * (THUMB.height() + 8))  # at least three rows stay in view
+        self.tree.setMinimumHeight(2 * (THUMB.height() + 8))  # at least two rows stay in view
         self._eyes: dict[bool, QIcon] = {}
         self._thumbs: dict[int, tuple] = {}  # id(layer) -> (layer, its pixels, icon)
         self._known: set[int] = set()
@@ -319,7 +324,18 @@ class LayersPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(opacity_row)
         layout.addWidget(self.tree, 1)
-        layout.addWidget(self.inspector)
+        # The layer's info scrolls in a box of its own (up to five lines): a long provenance never
+        # squeezes the list, whose last row it was drawn over.
+        self.inspector_box = QScrollArea()
+        self.inspector_box.setObjectName("layerInspector")
+        self.inspector_box.setWidgetResizable(True)
+        self.inspector_box.setFrameShape(QFrame.NoFrame)
+        self.inspector_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.inspector_box.setWidget(self.inspector)
+        self.inspector_box.setMaximumHeight(5 * self.fontMetrics().lineSpacing() + 8)
+        self.inspector_box.setMinimumHeight(2 * self.fontMetrics().lineSpacing() + 6)  # two whole lines
+        self.inspector_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        layout.addWidget(self.inspector_box)
         layout.addWidget(self.variations_label)
         layout.addWidget(self.variations)
         layout.addLayout(row)
@@ -425,6 +441,7 @@ class LayersPanel(QWidget):
         # In a wrapping row, not a line per item: nine lines would squeeze the list to two rows.
         self.inspector.setText(provenance_text(layer, inline=True) if edit else "")
         self.inspector.setVisible(bool(edit))
+        self.inspector_box.setVisible(bool(edit))
         self._show_variations(layer if edit else None)
         self.current_changed.emit(layer)
 

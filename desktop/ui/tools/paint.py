@@ -2,7 +2,7 @@
 Strength below 1 then turns into a picture (Krita AI's way of guiding the model).
 
 Strokes never touch the photo or an edit layer: with one of those selected, the first stroke
-makes a "Paint" layer above it, which the next strokes paint on. Alt+click picks a colour from
+makes a "Paint" layer right above it, which the next strokes paint on. Alt+click picks a colour from
 the picture. Each stroke is one undo step.
 """
 
@@ -60,7 +60,8 @@ class PaintTool(MaskBrushTool):
             return None
         layers = doc.layers
         made_from, made = self._made
-        if made is not None and layer is made_from and any(item is made for item in layers):
+        if (made is not None and layer is made_from and any(item is made for item in layers)
+                and getattr(made, "provenance", None) is None):
             return made  # the Paint layer the last stroke made (the list may not show it yet)
         if layer is None or getattr(layer, "provenance", None) is not None:
             return None
@@ -91,8 +92,10 @@ class PaintTool(MaskBrushTool):
         self._update_stroke(points)
         target, selected = self.target_layer(), self._current_layer()
         try:
+            # A new Paint layer goes right above the selected layer, where the user is working.
+            above = selected if target is None and any(item is selected for item in self.document.layers) else None
             painted = self.document.paint_stroke(target, points, size=self.size, hardness=self.hardness,
-                                                 color=self._color, opacity=self._opacity)
+                                                 color=self._color, opacity=self._opacity, above=above)
         except DocumentError:
             return
         if target is None and painted is not None:

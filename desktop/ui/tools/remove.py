@@ -12,13 +12,17 @@ from desktop.ui.tools.brush import MaskBrushTool
 
 
 class RemoveBrushTool(MaskBrushTool):
-    def __init__(self, on_stroke: Callable[[], None], size: int = 40, hardness: float = 0.8, parent=None) -> None:
+    def __init__(self, on_stroke: Callable[[int | None], None], size: int = 40, hardness: float = 0.8, parent=None) -> None:
         super().__init__("paint", size, hardness, parent)
         self.name, self.label = "remove", "Remove brush"
         self._on_stroke = on_stroke
+        self.stroke_start: int | None = None  # history state before the current stroke
 
     def press(self, pt, event) -> None:
         doc = self.document
+        if event.button() == Qt.LeftButton and doc is not None and not self._stroking:
+            # Where the history stood before the stroke: the removal folds back into one undo step.
+            self.stroke_start = doc.history.state_id
         if event.button() == Qt.LeftButton and doc is not None and doc.mask.any() and not self._stroking:
             # A stroke is its own removal: start from an empty mask, not from a previous selection.
             doc.mask_op("clear")
@@ -28,4 +32,4 @@ class RemoveBrushTool(MaskBrushTool):
         stroking = self._stroking
         super().release(pt, event)
         if stroking and self.document is not None and self.document.mask.any():
-            self._on_stroke()
+            self._on_stroke(self.stroke_start)

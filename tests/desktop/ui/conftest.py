@@ -45,6 +45,8 @@ def fake_client():
 def make_window(qtbot, ini_settings, fake_client):
     """``make_window(**kw)`` -> a shown MainWindow (on the fake engine unless ``client`` is given);
     ``unsaved`` answers the unsaved prompt."""
+    from PySide6.QtCore import Qt
+
     from desktop.ui.main_window import MainWindow
 
     windows = []
@@ -54,6 +56,7 @@ def make_window(qtbot, ini_settings, fake_client):
         w.ask_unsaved = lambda: w.unsaved_answer
         w.unsaved_answer = unsaved
         qtbot.addWidget(w)
+        w.setWindowState(w.windowState() & ~Qt.WindowMaximized)  # offscreen's 800x600 screen maximizes it
         w.resize(1200, 800)
         w.show()
         qtbot.waitExposed(w)

@@ -104,3 +104,29 @@ def test_the_real_manifest_opens_in_the_dialog(client, qtbot, tmp_path, monkeypa
 
 def test_human_size():
     assert human_size(None) == "?" and human_size(512) == "512 B" and human_size(3 * 2**30) == "3.0 GB"
+
+
+def test_a_long_failure_wraps_and_keeps_the_dialog_on_screen(client, qtbot):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    dialog = ModelsDialog(client, entries=lambda: _entries())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.job_id = 7
+    long_error = "download of sam-vit-h failed: " + "HTTPSConnectionPool(host='huggingface.co', port=443) " * 40
+    client.failed.emit(7, long_error, "retry (it resumes); behind a proxy set HTTPS_PROXY", "missing-models")
+    qtbot.wait(10)
+    screen = dialog.screen().availableGeometry()
+    assert dialog.sizeHint().width() <= 900 and dialog.width() <= screen.width()
+    assert "HTTPSConnectionPool" in dialog.status.text()
+    close = dialog.findChild(QDialogButtonBox)
+    assert dialog.rect().contains(close.geometry())
+
+
+def test_download_retries_show_in_the_dialog(client, qtbot):
+    dialog = ModelsDialog(client, entries=lambda: _entries())
+    qtbot.addWidget(dialog)
+    dialog.job_id = 3
+    client.progress.emit(3, 10, 100, "sam-vit-h: connection problem, retry 2/5 in 8 s")
+    assert "retry 2/5" in dialog.status.text()

@@ -211,11 +211,14 @@ def test_remove_brush_removes_on_release_and_clears_the_mask_for_the_next_stroke
     assert layer.name == "Remove" and layer.provenance.category == "removal"
     assert layer.bbox[0] > 60 and layer.bbox[1] > 100  # the stroke, not the old box
     assert not doc.mask.any()
-    assert doc.history.entries[-4:] == ["Clear mask", "Paint mask", "Edit: Remove", "Clear mask"]
-    doc.undo()
-    assert doc.mask[150, 150] > 0  # the stroke's mask comes back, the removal stays
-    doc.undo()
-    assert doc.layers[-1] is not layer
+    # One stroke, one step (issue 14): the cleared selection, the stroke, the layer, the clear.
+    assert doc.history.entries[-1] == "Edit: Remove" and doc.history.entries.count("Edit: Remove") == 1
+    assert "Paint mask" not in doc.history.entries and "Clear mask" not in doc.history.entries
+    before = len(doc.history.entries)
+    window.actions["undo"].trigger()
+    assert doc.layers[-1] is not layer and doc.mask[10, 10] == 255 and doc.mask[150, 150] == 0
+    window.actions["redo"].trigger()
+    assert doc.layers[-1] is layer and not doc.mask.any() and len(doc.history.entries) == before
 
 
 def test_mask_operations_in_tool_options(window):

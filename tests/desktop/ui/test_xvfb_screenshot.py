@@ -1,5 +1,5 @@
 """Start the editor for real (``python main.py photo``) under Xvfb and take a screenshot of the
-window with the photo open, a region masked and the fill engine's candidate showing. Installs Xvfb and Qt's xcb libraries with apt-get when missing and
+window with the photo open, a region masked and the fill engine's candidate showing, on a 1366x768 laptop screen. Installs Xvfb and Qt's xcb libraries with apt-get when missing and
 running as root; otherwise skips. ``BRUSHEDIT_UPDATE_SCREENSHOT=1`` copies the shot to
 docs/screenshot.png (the README's picture)."""
 
@@ -53,7 +53,7 @@ def test_editor_starts_under_xvfb_and_screenshots_itself(tmp_path, photo_path):
     if xvfb is None:
         pytest.skip("Xvfb is not installed and cannot be installed here (needs root and apt-get)")
     n = _free_display()
-    server = subprocess.Popen([xvfb, f":{n}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+    server = subprocess.Popen([xvfb, f":{n}", "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 20

@@ -1,0 +1,104 @@
+"""The window on common screens (issue 14, items 2 and 12): fitted to the screen, remembered per
+screen, docks small enough for 1280x720 and 1920x1080 at 200 %, and a right-hand side in which
+the Layers list, the layer info, the log and the parameters each keep their room."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QRect, QSize, Qt
+
+
+@pytest.mark.parametrize("avail, maximized", [
+    (QRect(0, 0, 1366, 740), True),  # 1366x768 less a panel
+    (QRect(0, 0, 1280, 1000), True),
+    (QRect(0, 0, 1280, 690), True),
+    (QRect(0, 0, 960, 520), True),  # 1920x1080 at 200 %
+    (QRect(0, 27, 1920, 1053), False),
+])
+def test_a_first_window_fits_the_available_area(avail, maximized):
+    from desktop.ui.window_geometry import DEFAULT_SIZE, first_geometry
+
+    rect, maximize = first_geometry(avail)
+    assert maximize == maximized
+    assert avail.contains(rect)
+    if not maximized:
+        assert rect.size() == DEFAULT_SIZE and rect.center() == avail.center()
+
+
+def test_the_last_geometry_is_remembered_per_screen(make_window, ini_settings, qtbot):
+    from desktop.ui import window_geometry
+
+    w = make_window()
+    screen = w.screen()
+    key = window_geometry.screen_key(screen)
+    assert key.startswith("window/geometry/") and f"{screen.availableGeometry().width()}x" in key
+    w.setWindowState(Qt.WindowNoState)
+    w.setGeometry(10, 20, 780, 520)
+    window_geometry.save(w, ini_settings)
+    assert ini_settings.value(key) is not None
+    # Another screen's (larger) geometry is not forced on this one.
+    ini_settings.setValue("window/geometry/BIG-3840x2100", ini_settings.value(key))
+    from desktop.ui.main_window import MainWindow
+
+    again = MainWindow(client=w.client, settings=ini_settings)
+    qtbot.addWidget(again)
+    assert again.size() == QSize(780, 520) and not again.isMaximized()
+    # A geometry saved on a larger screen, for this screen's key: fitted again, not cut off.
+    big = MainWindow(client=w.client, settings=ini_settings)
+    qtbot.addWidget(big)
+    big.setWindowState(Qt.WindowNoState)
+    big.setGeometry(0, 0, 3000, 2000)
+    ini_settings.setValue(key, big.saveGeometry())
+    fitted = MainWindow(client=w.client, settings=ini_settings)
+    qtbot.addWidget(fitted)
+    avail = fitted.screen().availableGeometry()
+    assert fitted.isMaximized() or avail.contains(fitted.geometry())
+
+
+def _busy_window(make_window, photo_path, qtbot):
+    """A window with everything that takes room open: parameters, a plan, an edit layer selected."""
+    w = make_window()
+    w.open_path(photo_path)
+    panel = w.instruction_panel
+    panel.params_toggle.setChecked(True)
+    panel.instruction.setPlainText("make the sky a sunset")
+    with qtbot.waitSignal(w.controller.plan_ready, timeout=5000):
+        panel.request_plan()
+    w.document.mask_op("box", rect=(100, 100, 60, 60))
+    with qtbot.waitSignal(w.controller.candidates_changed, timeout=5000):
+        w.controller.run("a sunset sky with long orange clouds over the hills, golden light, high detail")
+    w.controller.accept([0])
+    qtbot.waitUntil(lambda: len(w.layers_panel.layer_items()) == 2)
+    w.layers_panel.select_layer(w.document.layers[-1])
+    qtbot.wait(20)
+    return w
+
+
+def test_every_dock_fits_1280x720_and_1920x1080_at_200_percent(make_window, photo_path, qtbot):
+    w = _busy_window(make_window, photo_path, qtbot)
+    minimum = w.minimumSizeHint().expandedTo(w.minimumSize())
+    # 1920x1080 at 200 % is 960x540 logical px; leave 40 px for a panel and the title bar.
+    assert minimum.width() <= 940 and minimum.height() <= 500, minimum
+    for key, dock in w.docks.items():
+        assert dock.minimumSizeHint().height() <= 300, (key, dock.minimumSizeHint())
+
+
+def test_the_right_hand_side_gives_each_part_its_room(make_window, photo_path, qtbot):
+    w = _busy_window(make_window, photo_path, qtbot)
+    w.resize(1280, 690)
+    qtbot.wait(50)
+    panel, layers = w.instruction_panel, w.layers_panel
+    # Parameters: every row shows (the panel scrolls in its dock, not a 7-row box of its own).
+    assert panel.details.height() >= panel.details.widget().sizeHint().height()
+    # The log keeps at least five lines with the parameters open, and folds away.
+    assert panel.transcript.height() >= 5 * panel.transcript.fontMetrics().lineSpacing()
+    panel.log_toggle.click()
+    assert not panel.transcript.isVisible()
+    panel.log_toggle.click()
+    assert panel.transcript.isVisible()
+    # The layer's info sits below the list, never over its last row.
+    assert layers.inspector_box.isVisible() and layers.inspector.text()
+    tree, info = layers.tree.geometry(), layers.inspector_box.geometry()
+    assert tree.bottom() < info.top() and info.bottom() <= layers.rect().bottom()
+    assert tree.height() >= 2 * 36
