@@ -43,7 +43,7 @@ class QwenVLBackend(InstructorBackend):
 
     name = "local"
 
-    def __init__(self, model, processor, max_new_tokens: int = 200, max_side: int = 768) -> None:
+    def __init__(self, model, processor, max_new_tokens: int = 400, max_side: int = 768) -> None:
         self.model = model.eval()
         self.processor = processor
         self.max_new_tokens = int(max_new_tokens)
@@ -113,8 +113,15 @@ class QwenVLBackend(InstructorBackend):
 
 def _rescale_answer(answer: str, seen: tuple[int, int], full: tuple[int, int]) -> str | dict:
     """Rescale a pixel box from the image the model saw to the full image."""
-    from engine.instructor.answer import AnswerError, extract_fields
+    from engine.instructor.answer import AnswerError, extract_fields, extract_steps
 
+    try:
+        steps, keep = extract_steps(answer)
+    except AnswerError:
+        return answer
+    if len(steps) != 1 or keep:  # several steps: rescale each one's box
+        return {"steps": [_rescale_answer(st, seen, full) if isinstance(st, dict) else st for st in steps],
+                "keep": keep}
     try:
         fields = dict(extract_fields(answer))
     except AnswerError:
