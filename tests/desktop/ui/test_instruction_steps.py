@@ -1,0 +1,115 @@
+"""A compound instruction in the editor: Plan shows the steps, the user unticks, edits or reorders
+them, Run paints each ticked step as its own layer under one History entry; one undo takes them back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop.document import Document
+from desktop.engine_client import EngineClient
+from desktop.fake_engine import FakeEngineService
+from desktop.ui.edit_controller import EditController
+from desktop.ui.panels.instruction_panel import InstructionPanel
+
+
+@pytest.fixture
+def ui(qtbot):
+    from skimage import data
+
+    services = []
+
+    def factory(on_message):
+        services.append(FakeEngineService(on_message, steps=2, step_delay=0.002))
+        return services[-1]
+
+    client = EngineClient(factory)
+    doc = Document.from_array(np.ascontiguousarray(data.astronaut()[::4, ::4]))  # 128 x 128
+    controller = EditController(client, lambda: doc)
+    panel = InstructionPanel(controller)
+    qtbot.addWidget(panel)
+    panel.show()
+    yield client, controller, doc, panel, services
+    client.shutdown()
+
+
+def _plan(panel, controller, qtbot, text):
+    panel.instruction.setPlainText(text)
+    with qtbot.waitSignal(controller.plan_ready, timeout=5000):
+        qtbot.mouseClick(panel.plan_button, Qt.LeftButton)
+    return panel.plan
+
+
+def _run(panel, controller, qtbot):
+    with qtbot.waitSignal(controller.chain_finished, timeout=10000) as blocker:
+        qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    return blocker.args
+
+
+def _edit_layers(doc):
+    return [layer for layer in doc.layers if getattr(layer, "provenance", None) is not None]
+
+
+def test_plan_untick_run_two_layers_one_undo(ui, qtbot):
+    client, controller, doc, panel, services = ui
+    plan = _plan(panel, controller, qtbot, "remove the flag, make the helmet gold and remove the rock")
+    assert panel.steps_list.isVisible() and panel.steps_list.count() == 3
+    rows = [(panel.steps_list.item(r).text(0), panel.steps_list.item(r).text(1)) for r in range(3)]
+    assert rows == [("remove the flag", "removal"), ("make the helmet gold", "local"), ("remove the rock", "removal")]
+    assert not panel.steps_list.item(0).icon(0).isNull()  # the mask thumbnail
+    panel.steps_list.set_checked(1, False)
+    entries_before = list(doc.history.entries)
+    layers, skipped, cancelled = _run(panel, controller, qtbot)
+    assert len(layers) == 2 and not skipped and not cancelled
+    assert [layer.provenance.instruction for layer in _edit_layers(doc)] == ["remove the flag", "remove the rock"]
+    assert [layer.provenance.extra["step"] for layer in _edit_layers(doc)] == [1, 2]
+    assert doc.history.entries[len(entries_before):] == [f"Instruction: {plan.instruction}"]
+    # Step 2 was planned on the picture step 1 left: its snapshot shows step 1's paint.
+    plans = [r for r in services[0].submitted if type(r).__name__ == "PlanRequest"]
+    paints = [r for r in services[0].submitted if type(r).__name__ == "InpaintRequest"]
+    assert [p.instruction for p in plans[1:]] == ["remove the rock"]
+    assert not np.array_equal(paints[1].image, paints[0].image)
+    assert doc.undo()
+    assert _edit_layers(doc) == [] and list(doc.history.entries[:doc.history.index]) == entries_before
+    assert doc.redo() and len(_edit_layers(doc)) == 2
+
+
+def test_an_edited_step_is_planned_from_its_new_text_and_reordering_changes_the_order(ui, qtbot):
+    client, controller, doc, panel, services = ui
+    _plan(panel, controller, qtbot, "remove the flag and make the helmet gold")
+    panel.steps_list.item(1).setText(0, "make the helmet blue")
+    panel.steps_list.move(1, -1)
+    _run(panel, controller, qtbot)
+    names = [layer.provenance.instruction for layer in _edit_layers(doc)]
+    assert names == ["make the helmet blue", "remove the flag"]
+    plans = [r.instruction for r in services[0].submitted if type(r).__name__ == "PlanRequest"]
+    assert plans[1:] == ["make the helmet blue", "remove the flag"]  # both found on the picture as it is
+
+
+def test_a_negation_is_a_kept_object_not_a_step(ui, qtbot):
+    client, controller, doc, panel, services = ui
+    plan = _plan(panel, controller, qtbot, "don't touch the flag, remove the rock and make the helmet gold")
+    assert [s.instruction for s in plan.steps] == ["remove the rock", "make the helmet gold"]
+    assert "flag" in panel.steps_list.protected_label.text()
+
+
+def test_a_name_holding_and_is_one_step(ui, qtbot):
+    client, controller, doc, panel, services = ui
+    plan = _plan(panel, controller, qtbot, "remove the salt and pepper shakers")
+    assert len(plan.steps) == 1 and not panel.steps_list.isVisible()
+
+
+def test_cancel_keeps_the_finished_steps_under_one_entry(ui, qtbot):
+    client, controller, doc, panel, services = ui
+    _plan(panel, controller, qtbot, "remove the flag and remove the rock")
+    with qtbot.waitSignal(controller.chain_finished, timeout=10000) as blocker:
+        # Cancel as soon as step 1's layer is in.
+        doc_layers = len(doc.layers)
+        qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+        qtbot.waitUntil(lambda: len(doc.layers) > doc_layers, timeout=10000)
+        controller.cancel()
+    layers, skipped, cancelled = blocker.args
+    assert cancelled and len(layers) == 1
+    assert doc.history.entries[doc.history.index - 1].startswith("Instruction: ")
+    assert not controller.busy
