@@ -113,3 +113,28 @@ def test_cancel_keeps_the_finished_steps_under_one_entry(ui, qtbot):
     assert cancelled and len(layers) == 1
     assert doc.history.entries[doc.history.index - 1].startswith("Instruction: ")
     assert not controller.busy
+
+
+def test_in_the_main_window_the_chain_is_layers_and_one_history_entry(make_window, qtbot, photo_path):
+    window = make_window()
+    assert window.open_path(photo_path)
+    doc, panel, controller = window.document, window.instruction_panel, window.controller
+    n_layers = window.layers_panel.tree.topLevelItemCount()
+    _plan(panel, controller, qtbot, "remove the flag, then make the rock red, and remove the fence")
+    panel.steps_list.set_checked(1, False)
+    layers, _, _ = _run(panel, controller, qtbot)
+    assert len(layers) == 2
+    qtbot.waitUntil(lambda: window.layers_panel.tree.topLevelItemCount() == n_layers + 2, timeout=5000)
+    history = [window.history_panel.list.item(i).text() for i in range(window.history_panel.list.count())]
+    assert [h for h in history if h.startswith("Instruction: remove the flag, then make the rock")], history
+    # Any one step can be hidden or deleted on its own.
+    doc.set_layer_props(layers[0], visible=False)
+    assert not layers[0].visible and layers[1].visible
+    doc.undo()
+    doc.remove_layer(layers[1])
+    assert layers[0] in doc.layers and layers[1] not in doc.layers
+    doc.undo()
+    # One undo takes the chain back.
+    window.undo()
+    assert layers[0] not in doc.layers and layers[1] not in doc.layers
+    qtbot.waitUntil(lambda: window.layers_panel.tree.topLevelItemCount() == n_layers, timeout=5000)
