@@ -113,6 +113,7 @@ class InstructionPanel(QWidget):
         self.plan_box = QFrame()
         self.plan_box.setFrameShape(QFrame.Shape.StyledPanel)
         plan_form = QFormLayout(self.plan_box)
+        self._plan_form = plan_form
         self.category_label = QLabel("—")
         self.target_label = QLabel("—")
         self.caption = QLineEdit()
@@ -373,6 +374,8 @@ class InstructionPanel(QWidget):
         self.plan = None
         self.plan_box.setVisible(False)
         self.steps_list.setVisible(False)
+        for widget in (self.category_label, self.target_label, self.caption, self.mask_choice):
+            self._plan_form.setRowVisible(widget, True)
 
     # --- controller signals ---------------------------------------------------------------------------
 
@@ -409,6 +412,9 @@ class InstructionPanel(QWidget):
         if chain:
             self.steps_list.set_plan(plan)
         self.steps_list.setVisible(chain)
+        # A chain's list says it all per step; the one-edit rows would only repeat step 1.
+        for widget in (self.category_label, self.target_label, self.caption, self.mask_choice):
+            self._plan_form.setRowVisible(widget, not chain)
         self.plan_box.setVisible(True)
         self._finish_progress()
         notes = "; ".join(plan.notes)

@@ -15,7 +15,7 @@ from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QToolButton, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
-THUMB = 40
+THUMB = 32
 _TEXT, _CATEGORY, _TARGET, _CAPTION = range(4)
 _ROLE = Qt.ItemDataRole.UserRole
 
@@ -62,7 +62,7 @@ class PlanStepsList(QWidget):
                                   | QAbstractItemView.EditTrigger.EditKeyPressed)
         self.tree.setToolTip("Untick a step to skip it; double-click its text or caption to edit; "
                              "drag or use ▲ ▼ to reorder")
-        self.tree.setMinimumHeight(THUMB * 3)
+        self.tree.setMinimumHeight((THUMB + 10) * 4)  # four steps in view
         self.tree.itemChanged.connect(lambda *_: self.changed.emit())
         layout.addWidget(self.tree)
         row = QHBoxLayout()
