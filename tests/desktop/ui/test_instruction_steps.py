@@ -58,6 +58,7 @@ def test_plan_untick_run_two_layers_one_undo(ui, qtbot):
     rows = [(panel.steps_list.item(r).text(0), panel.steps_list.item(r).text(1)) for r in range(3)]
     assert rows == [("remove the flag", "removal"), ("make the helmet gold", "local"), ("remove the rock", "removal")]
     assert not panel.steps_list.item(0).icon(0).isNull()  # the mask thumbnail
+    assert not panel.caption.isVisible()  # the one-edit rows would only repeat step 1
     panel.steps_list.set_checked(1, False)
     entries_before = list(doc.history.entries)
     layers, skipped, cancelled = _run(panel, controller, qtbot)
@@ -96,8 +97,10 @@ def test_a_negation_is_a_kept_object_not_a_step(ui, qtbot):
 
 def test_a_name_holding_and_is_one_step(ui, qtbot):
     client, controller, doc, panel, services = ui
+    _plan(panel, controller, qtbot, "remove the flag and remove the rock")
     plan = _plan(panel, controller, qtbot, "remove the salt and pepper shakers")
     assert len(plan.steps) == 1 and not panel.steps_list.isVisible()
+    assert panel.caption.isVisible() and panel.target_label.text() == plan.target
 
 
 def test_cancel_keeps_the_finished_steps_under_one_entry(ui, qtbot):
