@@ -106,16 +106,26 @@ def test_a_name_holding_and_is_one_step(ui, qtbot):
 def test_cancel_keeps_the_finished_steps_under_one_entry(ui, qtbot):
     client, controller, doc, panel, services = ui
     _plan(panel, controller, qtbot, "remove the flag and remove the rock")
-    with qtbot.waitSignal(controller.chain_finished, timeout=10000) as blocker:
-        # Cancel as soon as step 1's layer is in.
-        doc_layers = len(doc.layers)
-        qtbot.mouseClick(panel.run_button, Qt.LeftButton)
-        qtbot.waitUntil(lambda: len(doc.layers) > doc_layers, timeout=10000)
-        controller.cancel()
-    layers, skipped, cancelled = blocker.args
+    # Cancel while step 2 paints (its first progress report): step 1's layer stays.
+    controller.progress_changed.connect(
+        lambda step, total, stage: controller.cancel() if stage.startswith("step 2 of 2: denoising") else None)
+    layers, skipped, cancelled = _run(panel, controller, qtbot)
     assert cancelled and len(layers) == 1
-    assert doc.history.entries[doc.history.index - 1].startswith("Instruction: ")
+    assert [layer.provenance.instruction for layer in _edit_layers(doc)] == ["remove the flag"]
+    assert doc.history.entries[doc.history.index - 1] == "Instruction: remove the flag and remove the rock"
     assert not controller.busy
+
+
+def test_cancel_between_steps_stops_before_the_next(ui, qtbot):
+    client, controller, doc, panel, services = ui
+    _plan(panel, controller, qtbot, "remove the flag and remove the rock")
+    controller.progress_changed.connect(
+        lambda step, total, stage: controller.cancel() if stage.startswith("step 1 of 2: denoising")
+        and step == total else None)
+    layers, skipped, cancelled = _run(panel, controller, qtbot)
+    assert cancelled and len(layers) <= 1
+    painted = [r for r in services[0].submitted if type(r).__name__ == "InpaintRequest"]
+    assert len(painted) == 1  # step 2 never painted
 
 
 def test_in_the_main_window_the_chain_is_layers_and_one_history_entry(make_window, qtbot, photo_path):
