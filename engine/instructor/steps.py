@@ -230,7 +230,7 @@ def read_instruction(text, parse_clause=None) -> Reading:
         notes.append(f"only the first {MAX_STEPS} steps are kept")
         steps = steps[:MAX_STEPS]
     if looks_foreign(raw):
-        notes.append("the instruction does not read as English: the plan is a guess")
+        notes.append("did not understand: the instruction does not read as English, so the plan is a guess")
         steps = [(c, s.with_(confident=False)) for c, s in steps]
     if not steps:
         if protected:

@@ -103,3 +103,10 @@ def test_a_failing_model_falls_back_to_the_offline_steps(chelsea, fake_detector,
     p = plan(chelsea, "remove the cat and make the dog white", Scripted(RuntimeError("boom"), "garbage"),
              detector=fake_detector, segmenter=box_segmenter)
     assert p.backend == "offline" and [s.target for s in p.steps] == ["cat", "dog"]
+
+
+def test_another_language_gives_a_low_confidence_plan_that_says_so(chelsea, fake_detector, box_segmenter):
+    p = plan(chelsea, "entferne die Katze bitte", detector=fake_detector, segmenter=box_segmenter)
+    assert p.confidence < 0.5 and any("did not understand" in n for n in p.notes)
+    q = plan(chelsea, "把猫移走", detector=fake_detector, segmenter=box_segmenter)
+    assert q.confidence < 0.5 and any("did not understand" in n for n in q.notes)
