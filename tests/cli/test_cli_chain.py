@@ -140,3 +140,12 @@ def test_edit_with_a_negation_paints_only_the_step(scripted, photos, tmp_path, c
     assert (summary["category"], summary["target"]) == ("removal", "pot")
     before, after = read_rgb(photos / "cat.png"), read_rgb(out)
     assert np.array_equal(before[60:180, 80:180], after[60:180, 80:180])  # the kept cat is untouched
+
+
+def test_plan_text_output_lists_steps_and_kept_objects(scripted, photos, tmp_path, capsys):
+    image = tmp_path / "cat.png"
+    shutil.copy(photos / "cat.png", image)
+    code, out, err = _run(capsys, "plan", image, "make it look like winter, then remove the pot, keep the cat")
+    assert code == 0, err
+    assert "step 1:     global" in out and "step 2:     removal pot" in out
+    assert "keep:       cat" in out

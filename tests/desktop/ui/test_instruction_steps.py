@@ -151,3 +151,15 @@ def test_in_the_main_window_the_chain_is_layers_and_one_history_entry(make_windo
     window.undo()
     assert layers[0] not in doc.layers and layers[1] not in doc.layers
     qtbot.waitUntil(lambda: window.layers_panel.tree.topLevelItemCount() == n_layers, timeout=5000)
+
+
+def test_an_edited_caption_is_the_prompt_of_its_step(ui, qtbot):
+    client, controller, doc, panel, services = ui
+    _plan(panel, controller, qtbot, "make the helmet gold and make the flag blue")
+    panel.steps_list.item(0).setText(3, "a shiny golden helmet")
+    _run(panel, controller, qtbot)
+    paints = [r for r in services[0].submitted if type(r).__name__ == "InpaintRequest"]
+    assert [p.prompt for p in paints] == ["a shiny golden helmet", "make the flag blue"]
+    # Step 1 kept the mask it was planned with: no plan job for it, one for step 2.
+    plans = [r.instruction for r in services[0].submitted if type(r).__name__ == "PlanRequest"]
+    assert plans[1:] == ["make the flag blue"]
