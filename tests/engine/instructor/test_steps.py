@@ -163,3 +163,10 @@ def test_accuracy_on_the_blind_set_by_kind():
     report = {k: (v["n"], round(v["category"], 3), round(v["target"], 3)) for k, v in scores.items()}
     print("blind accuracy by kind (n, category, head-noun target):", report)
     assert scores["all"]["category"] >= 0.97 and scores["all"]["target"] >= 0.90, (report, fails)
+
+
+def test_accuracy_on_the_second_blind_set():
+    """Written after the first blind measurement, never tuned on; floors a little below the measured
+    96.4 % / 91.7 % (its misses are listed in docs/design/instructions.md)."""
+    scores, fails = evaluate(load(DATA / "blind2.jsonl"))
+    assert scores["all"]["category"] >= 0.95 and scores["all"]["target"] >= 0.90, (scores["all"], fails)
