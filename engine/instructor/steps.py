@@ -133,8 +133,13 @@ def clauses(text: str) -> list[str]:
     return cleaned
 
 
+_EXCEPT_SPLIT_RE = re.compile(r"\s*,?\s+(?=(?:except(?:\s+for)?|apart\s+from|other\s+than|save\s+for)\s+"
+                              r"(?:the|a|an|his|her|their|its|my|this|that|these|those)\b)", I)
+
+
 def _split_before_details(text: str) -> list[str]:
-    parts = [p for p in _DETAIL_SPLIT_RE.split(text) if p and p.strip()]
+    parts = [q for p in _DETAIL_SPLIT_RE.split(text) if p and p.strip()
+             for q in _EXCEPT_SPLIT_RE.split(p) if q and q.strip()]
     return parts or [text]
 
 
@@ -208,11 +213,19 @@ def read_instruction(text, parse_clause=None) -> Reading:
         if _DETAIL_ONLY_RE.match(c) and kept:
             continue
         kept.append(c)
+    kept = [piece for c in kept for piece in _split_elliptical(c, parse_clause)]
     steps: list[tuple[str, Intent]] = []
     for c in kept:
         intent = parse_clause(c)
         if intent is None:
             continue
+        if steps and not intent.confident and _NP_START_RE.match(c):
+            # "remove the cat and then the dog": the bare object takes the previous step's verb.
+            verb = _VERB_OF_RE.match(steps[-1][0])
+            again = parse_clause(f"{verb.group(0)} {c}") if verb else None
+            if again is not None and again.confident:
+                steps.append((f"{verb.group(0)} {c}", again))
+                continue
         if steps and not intent.confident:
             joined = steps[-1][0] + " and " + c
             again = parse_clause(joined)
@@ -241,6 +254,27 @@ def read_instruction(text, parse_clause=None) -> Reading:
         notes.append("did not understand part of the instruction: check the plan")
     intents = tuple(s.with_(instruction=raw, protected=tuple(protected)) for _, s in steps)
     return Reading(intents, tuple(protected), tuple(notes))
+
+
+_NP_START_RE = re.compile(r"^(?:the|a|an|his|her|their|its|my|this|that|these|those)\s+\S", I)
+_VERB_OF_RE = re.compile(rf"^(?:{REMOVE_VERBS}|{ADD_VERBS}|{REPLACE_VERBS}|{CHANGE_VERBS})\b", I)
+_GAPPED_RE = re.compile(r"\s+and\s+(?=(?:the|his|her|their|its|my)\s+\S)", I)
+_GAPPING_VERB_RE = re.compile(r"^(?:make|turn|paint|repaint|colou?r|recolou?r|dye|change|set|tint)\b", I)
+
+
+def _split_elliptical(clause: str, parse_clause) -> list[str]:
+    """ "make the sky blue and the grass green" -> "make the sky blue", "make the grass green": the
+    second object borrows the verb, when both halves read as confident edits of their own."""
+    verb = _GAPPING_VERB_RE.match(clause)
+    if not verb:
+        return [clause]
+    for m in _GAPPED_RE.finditer(clause):
+        left, right = clause[:m.start()], f"{verb.group(0)} {clause[m.end():]}"
+        a, b = parse_clause(left), parse_clause(right)
+        if a is not None and b is not None and a.confident and b.confident and a.target and b.target and \
+                a.category == b.category == "local" and a.replacement and b.replacement:
+            return [left] + _split_elliptical(right, parse_clause)
+    return [clause]
 
 
 def parse_steps(text) -> list[Intent]:
