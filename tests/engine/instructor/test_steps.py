@@ -67,6 +67,17 @@ def test_adjectives_joined_by_and_stay_one_edit():
     assert "stormy and dark" in steps[0].caption
 
 
+def test_a_gapped_object_borrows_the_verb():
+    assert _cats("make the sky blue and the grass green") == [("local", "sky"), ("local", "grass")]
+    assert _cats("remove the cat and then the dog") == [("removal", "cat"), ("removal", "dog")]
+    assert _cats("make the cat and the dog black") == [("local", "cat and the dog")]  # one edit of both
+
+
+def test_except_protects_its_object():
+    reading = read_instruction("make everything black and white except the red rose")
+    assert [s.category for s in reading.steps] == ["global"] and reading.protected == ("red rose",)
+
+
 def test_a_pronoun_step_edits_the_previous_target():
     assert _cats("make the shirt red and make it shiny") == [("local", "shirt"), ("local", "shirt")]
     assert _cats("delete the text. Also make it black and white") == [("removal", "text"), ("global", None)]
