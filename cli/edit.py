@@ -121,6 +121,9 @@ def run(args: argparse.Namespace) -> int:
                 category, target, caption = intent.category, intent.target, intent.caption
     else:
         plan = engine.plan(PlanRequest(rgb, instruction, backend=args.instructor), progress)
+        if len(plan.steps) > 1:  # "A and B": a chain, one result per step
+            from cli.edit_chain import run_chain_edit
+            return run_chain_edit(args, engine, plan, doc, rgba, rgb, out, progress)
         mask = plan.mask
         category, target, caption, negative = plan.category, plan.target, plan.caption, plan.negative_prompt
     if mask_ops.is_empty(mask):

@@ -56,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
         "notes": list(plan.notes), "mask": str(mask_path), "mask_bbox": list(box) if box else None,
         "mask_area": int((plan.mask > 0).sum()), "alternatives": len(plan.candidate_masks),
     }
+    data["protected"] = list(plan.protected)
+    data["steps"] = _steps_data(plan, mask_path)
     if args.json:
         print(json.dumps(data, indent=2))
         return OK
@@ -68,4 +70,32 @@ def run(args: argparse.Namespace) -> int:
           + (f", {data['alternatives']} alternatives" if data["alternatives"] else ""))
     for note in data["notes"]:
         print(f"note:       {note}")
+    if len(data["steps"]) > 1:
+        for k, st in enumerate(data["steps"]):
+            print(f"step {k + 1}:     {st['category']} {st['target'] or '-'}: {st['caption'] or '-'}  "
+                  f"({st['instruction']}; mask {st['mask']})")
+    if data["protected"]:
+        print("keep:       " + ", ".join(data["protected"]))
     return OK
+
+
+def _steps_data(plan, mask_path: Path) -> list[dict]:
+    """One entry per step; step 1's mask is ``mask_path``, later ones ``<stem>.step<N>.png`` beside it."""
+    from cli.images import save_mask
+    from engine.segment import mask_ops
+
+    out = []
+    for k, step in enumerate(plan.steps or (plan,)):
+        path = mask_path if k == 0 else mask_path.with_name(f"{mask_path.stem}.step{k + 1}{mask_path.suffix}")
+        if k > 0:
+            try:
+                save_mask(step.mask, path)
+            except OSError as exc:
+                raise CliError(f"cannot write the mask to {path} ({exc.strerror or exc})", RUNTIME) from None
+        box = mask_ops.bbox(step.mask)
+        out.append({"instruction": step.instruction, "category": step.category, "target": step.target,
+                    "caption": step.caption, "negative_prompt": step.negative_prompt,
+                    "confidence": round(float(step.confidence), 3), "notes": list(step.notes),
+                    "mask": str(path), "mask_bbox": list(box) if box else None,
+                    "mask_area": int((step.mask > 0).sum())})
+    return out

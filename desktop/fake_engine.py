@@ -8,6 +8,8 @@ region (a different tint per seed), plans with a centred box, and "segments" a d
 
 from __future__ import annotations
 
+import dataclasses
+
 import queue
 import random
 import threading
@@ -258,8 +260,21 @@ def _tint(image: np.ndarray, mask: np.ndarray, seed: int, amount: float) -> np.n
 
 
 def _plan(request: PlanRequest) -> EditPlan:
-    h, w = request.image.shape[:2]
+    """The offline reading's steps (clauses, kept objects), each planned by :func:`_plan_clause`."""
+    from engine.instructor.steps import clauses, protected_object
+
     text = request.instruction.strip()
+    parts = clauses(text)
+    keep = tuple(p for p in (protected_object(c) for c in parts) if p)
+    texts = [c for c in parts if protected_object(c) is None]
+    if len(texts) <= 1:
+        texts = [text] if not keep or not texts else texts
+    steps = tuple(_plan_clause(request, t, k) for k, t in enumerate(texts))
+    return dataclasses.replace(steps[0], instruction=text, steps=steps, protected=keep)
+
+
+def _plan_clause(request: PlanRequest, text: str, index: int = 0) -> EditPlan:
+    h, w = request.image.shape[:2]
     lowered = text.lower()
     if any(word in lowered for word in ("remove", "delete", "erase")):
         category = "removal"
@@ -271,7 +286,9 @@ def _plan(request: PlanRequest) -> EditPlan:
         category = "local"
     words = [w_ for w_ in lowered.split() if w_ not in ("the", "a", "an", "remove", "add", "make", "into", "to")]
     target = words[0] if words else None
-    mask = mask_ops.box_mask((h, w), (w // 4, h // 4, w // 2, h // 2))
+    # A box per target word (at the old place for the first word), so a chain's steps differ.
+    shift = (sum(map(ord, target or "")) % 3) * (w // 8) if index else 0
+    mask = mask_ops.box_mask((h, w), (w // 4 - shift // 2, h // 4 + shift // 2, w // 2, h // 2))
     caption = "" if category == "removal" else text
     return EditPlan(text, category, target, caption, "ugly, low quality", mask, backend=request.backend)
 

@@ -117,6 +117,8 @@ class PlanRequest:
     instruction: str
     backend: InstructorName = "offline"
     job_id: int = field(default_factory=new_job_id)
+    #: Objects to keep out of the mask (a later step of a chain re-planned on the previous result).
+    protected: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,6 +179,11 @@ class EditPlan:
 
     ``mask`` is ``H x W`` uint8 (255 = repaint); ``candidate_masks`` are the alternatives (for
     example one per detection) that the UI can offer; ``backend`` says which backend answered.
+
+    A compound instruction ("remove the cat and make the sky pink") is a chain: ``steps`` holds one
+    plan per edit, in order, each with its own ``instruction`` (the clause it came from), mask and
+    caption; the top-level fields are the first step's. ``protected`` lists the objects the user said
+    to keep; they are already taken out of every step's mask where they were found.
     """
 
     instruction: str
@@ -189,6 +196,8 @@ class EditPlan:
     confidence: float = 1.0
     backend: str = "offline"
     notes: tuple[str, ...] = ()
+    steps: tuple["EditPlan", ...] = ()
+    protected: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)

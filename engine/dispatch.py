@@ -422,6 +422,7 @@ class Engine:
         return instructor.plan(
             request.image, request.instruction, backend,
             detector=detector, segmenter=segmenter, on_progress=on_progress,
+            protected=tuple(getattr(request, "protected", ()) or ()),
         )
 
     def instructor_backend(self, name: str, on_progress=None):

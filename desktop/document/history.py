@@ -118,6 +118,34 @@ class History:
         self._changed()
         return True
 
+    @property
+    def top(self) -> Command | None:
+        """The newest applied command (what ``undo`` takes back next), or None."""
+        return self._commands[self._index - 1] if self._index else None
+
+    def group(self, commands: list[Command], label: str) -> bool:
+        """Make ``commands`` (the newest applied entries, in order, nothing to redo after them) one
+        entry labelled ``label``. False, and nothing changed, when they are not exactly that."""
+        n = len(commands)
+        if n == 0 or self._index != len(self._commands) or self._index < n or any(
+                a is not b for a, b in zip(self._commands[self._index - n:self._index], commands)):
+            return False
+        from desktop.document.commands import Compound  # commands.py builds on this module
+
+        if n == 1:
+            commands[0].label = label
+            self._changed()
+            return True
+        last_id = self._ids[self._index - 1]
+        del self._commands[self._index - n:]
+        del self._ids[self._index - n:]
+        self._index -= n
+        self._commands.append(Compound(label, commands))
+        self._ids.append(last_id)  # the same content as after the last of them
+        self._index += 1
+        self._changed()
+        return True
+
     def undo(self) -> bool:
         if not self._index:
             return False

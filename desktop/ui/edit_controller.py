@@ -49,7 +49,7 @@ def make_provenance(**values: Any) -> Any:
     return Provenance(**values)
 
 
-_PAINTING = ("inpaint", "rerun", "more", "remove")  # job kinds that paint: they show live previews, Cancel stops them
+_PAINTING = ("inpaint", "rerun", "more", "remove", "chain-paint")  # job kinds that paint: they show live previews, Cancel stops them
 
 
 class EditController(QObject):
@@ -80,6 +80,8 @@ class EditController(QObject):
     notice = Signal(str)  # something to know before a job runs (it runs all the same)
     accepted = Signal(list)
     segment_ready = Signal(object)
+    # A chain ended: (its layers, [(step number, why it was skipped)], cancelled)
+    chain_finished = Signal(list, list, bool)
 
     def __init__(self, client: EngineClient, document_getter: Callable[[], "Document | None"], parent=None):
         super().__init__(parent)
@@ -100,6 +102,7 @@ class EditController(QObject):
         self._tokens = itertools.count(1)
         self._snapshots = Snapshots(self)
         self._busy = False
+        self._chain = None  # the compound instruction being painted (desktop.ui.edit_chain.ChainRun)
         client.progress.connect(self._on_progress)
         client.preview.connect(self._on_preview)
         client.preview_region.connect(self._on_preview_region)
@@ -221,8 +224,12 @@ class EditController(QObject):
             self._update_busy()
             self.progress_changed.emit(0, 0, "cancelled")
         for job_id, (kind, _ctx) in list(self._jobs.items()):
-            if kind in _PAINTING or kind == "plan":
+            if kind in _PAINTING or kind in ("plan", "chain-plan"):
                 self.client.cancel(job_id)
+        if self._chain is not None:
+            self._chain.cancelled = True
+            if not any(kind.startswith("chain") for kind, _ in self._jobs.values()):
+                self._finish_chain()  # between steps (or still taking a snapshot): stop now
 
     def preview_candidate(self, index: int | None) -> None:
         """Show candidate ``index`` on the canvas (``None``: the document again)."""
@@ -333,6 +340,106 @@ class EditController(QObject):
                              f"region) and does not paint “{prompt.strip()}”. Painting needs BrushEdit "
                              "(Engine ▸ Models…).")
 
+    # --- chains: a compound instruction, one layer per step ------------------------------------
+
+    def run_steps(self, steps: list, params: EditParams | None = None, *, instruction: str,
+                  backend: str = "offline", protected: tuple[str, ...] = ()) -> None:
+        """Paint ``steps`` (``StepChoice``: text, plan or None, caption or None) in order, each on the
+        previous one's result and as its own layer; ``chain_finished`` and ``accepted`` follow."""
+        from desktop.ui.edit_chain import ChainRun
+
+        doc = self._require_doc()
+        if doc is None:
+            return
+        if not steps:
+            self.error.emit("No step is ticked", "Tick the steps to run, or type a new instruction")
+            return
+        if self._chain is not None:
+            self.error.emit("A chain of steps is already running", "Wait for it or press Cancel")
+            return
+        self.discard()
+        self._chain = ChainRun(doc, instruction, list(steps), params or EditParams(), backend, tuple(protected))
+        self._next_chain_step()
+
+    def _next_chain_step(self) -> None:
+        run = self._chain
+        if run is None:
+            return
+        if run.cancelled or run.failed or run.index >= len(run.steps) or not self._still_current(run.doc):
+            self._finish_chain()
+            return
+        choice = run.steps[run.index]
+        if choice.plan is not None:  # the first step keeps the mask the user approved
+            def paint(image):
+                run.image = image
+                return self._chain_paint_request(run, image, choice.plan)
+            self._prepare(run.doc, None, "chain-paint", run, paint)
+        else:
+            def plan(image):
+                run.image = image
+                return PlanRequest(image, choice.text, backend=run.backend, protected=run.protected)
+            self._prepare(run.doc, None, "chain-plan", run, plan)
+
+    def _chain_paint_request(self, run, image, plan):
+        from desktop.ui.edit_chain import step_request
+
+        _step, request = step_request(run, image, plan, run.steps[run.index], InpaintRequest)
+        return request
+
+    def _chain_plan_done(self, run, plan) -> None:
+        if run is not self._chain:
+            return
+        step = (getattr(plan, "steps", ()) or (plan,))[0]
+        if step.mask is None or mask_ops.is_empty(step.mask) or step.mask.shape != run.image.shape[:2]:
+            run.skipped.append((run.index + 1, f"nothing found for “{step.target or run.steps[run.index].text}”"))
+            run.index += 1
+            self._next_chain_step()
+            return
+        self._submit(self._chain_paint_request(run, run.image, plan), "chain-paint", run)
+
+    def _chain_paint_done(self, run, result) -> None:
+        if run is not self._chain:
+            return
+        doc = run.doc
+        if not result.candidates or not self._still_current(doc, result):
+            run.failed = True
+            self._finish_chain()
+            return
+        cand = result.candidates[0]
+        pixels, offset, mask = _layer_from_candidate(result.request, cand)
+        if pixels is not None:
+            prov = self._provenance(result, cand.seed)
+            extra = dict(getattr(prov, "extra", None) or {}) | {
+                "step": run.index + 1, "steps": len(run.steps), "chain_instruction": run.instruction}
+            prov = dataclasses.replace(prov, extra=extra)
+            text = run.steps[run.index].text
+            name = f"{run.index + 1}. {text if len(text) <= 40 else text[:39] + '…'}"
+            try:
+                layer = doc.add_edit(pixels, offset=offset, provenance=prov, name=name, mask=mask)
+            except Exception as exc:  # a document refusal is a message, not a crash
+                log.exception("add_edit failed")
+                self.error.emit(f"Could not add the edit layer: {exc}", "")
+                run.failed = True
+                self._finish_chain()
+                return
+            run.layers.append(layer)
+            run.commands.append(doc.history.top)
+        run.index += 1
+        self._next_chain_step()
+
+    def _finish_chain(self) -> None:
+        run, self._chain = self._chain, None
+        if run is None:
+            return
+        if run.commands and self._doc() is run.doc:
+            run.doc.history.group(run.commands, run.label)
+        if not run.cancelled and not run.failed:
+            self.progress_changed.emit(0, 0, "done")
+        self._update_busy()
+        self.chain_finished.emit(list(run.layers), list(run.skipped), bool(run.cancelled))
+        if run.layers:
+            self.accepted.emit(list(run.layers))
+
     # --- SAM --------------------------------------------------------------------------------------
 
     def segment_click(self, points, labels, box=None) -> None:
@@ -420,6 +527,8 @@ class EditController(QObject):
 
     def _on_progress(self, job_id: int, step: int, total: int, stage: str) -> None:
         if job_id in self._jobs and self._jobs[job_id][0] != "segment":
+            if self._jobs[job_id][0].startswith("chain") and self._chain is not None:
+                stage = self._chain.stage(stage)
             self.progress_changed.emit(step, total, stage)
 
     def _on_preview(self, job_id: int, image: object) -> None:
@@ -455,6 +564,10 @@ class EditController(QObject):
                 self._remove_done(context, result)
             elif kind == "segment":
                 self._segment_done(job_id, context, result)
+            elif kind == "chain-plan":
+                self._chain_plan_done(context, result)
+            elif kind == "chain-paint":
+                self._chain_paint_done(context, result)
         finally:
             self._update_busy()
 
@@ -470,10 +583,14 @@ class EditController(QObject):
         return entry
 
     def _on_failed(self, job_id: int, error: str, hint: str, kind: str) -> None:
-        if self._retire(job_id) is None:
+        entry = self._retire(job_id)
+        if entry is None:
             return
         self.progress_changed.emit(0, 0, "failed")
         self.error.emit(error, hint)
+        if entry[0].startswith("chain") and entry[1] is self._chain:
+            self._chain.failed = True
+            self._finish_chain()
 
     def _on_cancelled(self, job_id: int) -> None:
         entry = self._retire(job_id)
@@ -481,6 +598,9 @@ class EditController(QObject):
             return
         if entry[0] != "segment":
             self.progress_changed.emit(0, 0, "cancelled")
+        if entry[0].startswith("chain") and entry[1] is self._chain:
+            self._chain.cancelled = True
+            self._finish_chain()
 
     def _still_current(self, doc: Any, result: Any = None) -> bool:
         """Whether a job's answer still applies: the same document and, for a painted ``result``,

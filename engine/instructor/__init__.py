@@ -1,13 +1,15 @@
 """Instruction -> edit plan: category, target object, caption and mask (BrushEdit's agent).
 
-``parse_instruction`` is the offline parser (no model); ``plan`` runs a backend and the detectors
+``parse_steps`` reads a whole instruction as ordered steps and ``parse_instruction`` gives the first
+(the offline parser, no model); ``plan`` runs a backend and the detectors
 and returns an :class:`engine.api.EditPlan`. Importing this package does not import torch.
 """
 
 from engine.instructor.intent import Intent
 from engine.instructor.parser import parse_instruction
+from engine.instructor.steps import Reading, parse_steps, read_instruction
 
-__all__ = ["Intent", "parse_instruction", "plan"]
+__all__ = ["Intent", "Reading", "parse_instruction", "parse_steps", "plan", "read_instruction"]
 
 
 def __getattr__(name):

@@ -108,7 +108,15 @@ def box_numbers(value) -> list[float] | None:
 def rescale_box_field(raw, seen: tuple[int, int], full: tuple[int, int]):
     """The answer with its pixel box moved from the frame of the image the model saw (``seen``,
     ``(height, width)``) to the full photo's (``full``). The answer as given when it holds no
-    readable box (the validator then reports the problem)."""
+    readable box (the validator then reports the problem). An answer in steps has each step's box
+    moved."""
+    try:
+        steps, keep = extract_steps(raw)
+    except AnswerError:
+        return raw
+    if len(steps) != 1 or keep:
+        return {"steps": [rescale_box_field(step, seen, full) if isinstance(step, dict) else step
+                          for step in steps], "keep": keep}
     try:
         fields = dict(extract_fields(raw))
     except AnswerError:
@@ -200,3 +208,71 @@ def interpret_answer(raw, instruction: str, shape, fallback: Intent, box_scale: 
                   subject=fallback.subject if same else None,
                   anchor=fallback.anchor if same else None,
                   relation=fallback.relation if same else None, box=box, instruction=instruction)
+
+
+# --- several steps ---------------------------------------------------------------------------------
+
+MAX_STEPS = 8
+_STEP_KEYS = ("steps", "edits", "actions", "plan")
+_KEEP_KEYS = ("keep", "protect", "protected", "constraints", "preserve")
+
+
+def _json_values(text: str):
+    """Yield the decoded JSON objects and arrays found in ``text``, outermost first."""
+    decoder = json.JSONDecoder()
+    starts = [i for i, ch in enumerate(text) if ch in "[{"][:200]
+    seen_end = -1
+    for i in starts:
+        if i < seen_end:
+            continue
+        try:
+            obj, end = decoder.raw_decode(text, i)
+        except ValueError:
+            continue
+        seen_end = end
+        yield obj
+
+
+def extract_steps(raw) -> tuple[list, list[str]]:
+    """The answer as ``(step answers, kept objects)``.
+
+    Accepts ``{"steps": [...], "keep": [...]}``, a JSON list of step objects, or one step object
+    (one step). Raises :class:`AnswerError` when nothing usable is there.
+    """
+    found = raw if isinstance(raw, (dict, list)) else None
+    if found is None:
+        if raw is None or not str(raw).strip():
+            raise AnswerError("empty answer")
+        text = re.sub(r"```(?:json)?", " ", str(raw)[:MAX_ANSWER_CHARS])
+        for value in _json_values(text):
+            if isinstance(value, list) or (isinstance(value, dict) and (
+                    any(k in value for k in _STEP_KEYS) or any(k in value for k in ("category", "type", "edit_type")))):
+                found = value
+                break
+        if found is None:
+            return [extract_fields(text)], []
+    keep: list = []
+    if isinstance(found, dict):
+        steps = next((found[k] for k in _STEP_KEYS if isinstance(found.get(k), list)), None)
+        keep = next((found[k] for k in _KEEP_KEYS if isinstance(found.get(k), list)), [])
+        if steps is None:
+            steps = [found]
+    else:
+        steps = found
+    steps = [s for s in steps if isinstance(s, (dict, str))][:MAX_STEPS]
+    if not steps and not keep:
+        raise AnswerError("the steps list is empty")
+    kept = []
+    for k in keep[:MAX_STEPS]:
+        name = k.get("object", k.get("target")) if isinstance(k, dict) else k
+        name = strip_determiners(tidy(str(name or "")))[:MAX_FIELD_CHARS]
+        if name and len(name.split()) <= 6:
+            kept.append(name)
+    return steps, kept
+
+
+def echoes(caption: str, instruction: str, words: int = 4) -> bool:
+    """Does ``caption`` repeat ``words`` consecutive words of ``instruction`` (an injection carried over)?"""
+    c = " ".join(re.findall(r"\w+", (caption or "").lower()))
+    tokens = re.findall(r"\w+", (instruction or "").lower())
+    return any(" ".join(tokens[i:i + words]) in c for i in range(0, max(0, len(tokens) - words + 1)))

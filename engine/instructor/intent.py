@@ -38,6 +38,9 @@ class Intent:
         A region ``(x0, y0, x1, y1)`` in image pixels proposed by a model backend (additions).
     instruction : str
         The text this was parsed from.
+    protected : tuple of str
+        Objects the whole instruction says to keep ("don't touch the sky" -> ("sky",)): the planner
+        takes them out of this step's mask when it can find them.
     """
 
     category: str
@@ -51,6 +54,7 @@ class Intent:
     relation: str | None = None
     box: tuple[float, float, float, float] | None = None
     instruction: str = ""
+    protected: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:

@@ -107,7 +107,17 @@ SCENE_WORDS = alt(
     "snow field|ice field|dunes|sand dunes|plaza|square|market|stadium|courtyard|backyard|"
     "harbor|harbour|port|bay|lagoon|reef|seabed|sea floor|ocean floor|cityscape|horizon|"
     "african plain|snowy mountain range|snowy mountains|snow land|wilderness|terrain|"
-    "scene|view|panorama|vista|surroundings")
+    "scene|view|panorama|vista|surroundings|rooftop|roof top|library|"
+    "restaurant|cafe|café|airport|train station|subway station|mall|"
+    "race track|racetrack|arena|gym|hospital|school|campus|boardwalk|"
+    "harbourfront|waterfront|riverbank|river bank|lakeside|hillside|mountainside|mountain top|"
+    "mountaintop|peak|summit|orchard|vineyard|savanna|steppe|plateau|fjord|rice field|wheat field|"
+    "flower field|sunflower field|cornfield|backstreet|rooftops|downtown|suburb|neighborhood|"
+    "neighbourhood|metropolis|megacity|colony|battlefield|playground|zoo|aquarium|theater|theatre|"
+    "concert hall|ballroom|attic|basement|garage|bathroom|dining room|hallway|corridor|"
+    "lobby|porch|patio|balcony|terrace|coral reef|snowscape|seascape|moonscape|"
+    "ice rink|dance floor|runway|train platform|market square|town square|tokyo|paris|"
+    "london|new york|venice|rome")
 
 # Words that point at the spot in the picture, used to choose among detections.
 SPATIAL_WORDS = alt(
@@ -147,3 +157,25 @@ COLORS = alt("red|blue|green|yellow|orange|purple|violet|pink|black|white|gray|g
              "gold|silver|beige|cyan|magenta|teal|turquoise|navy|maroon|crimson|scarlet|indigo|"
              "lavender|olive|tan|bronze|copper|ivory|cream|khaki|lime|mint|peach|coral|rainbow|"
              "transparent|colorful|colourful|dark|light|bright|pale|rose|ruby|emerald|amber")
+
+# Art styles and media: a look that restyles whatever it is applied to ("give the harbour an oil-painting look").
+ART_STYLES = alt(
+    "style|styled|styling|painting|painted|watercolor|watercolour|oil painting|oil-painting|oil paint|"
+    "anime|manga|cartoon|cartoonish|comic|comic book|sketch|pencil|charcoal|drawing|pixel art|pixel-art|"
+    "pixelated|8-bit|low poly|van gogh|monet|picasso|rembrandt|klimt|dali|warhol|hokusai|ukiyo-e|"
+    "impressionist|impressionism|expressionist|cubist|cubism|surreal|surrealist|pop art|art deco|"
+    "art nouveau|baroque|renaissance|steampunk|cyberpunk|vaporwave|synthwave|retro|vintage|noir|"
+    "film noir|sepia|black and white|black-and-white|monochrome|grayscale|greyscale|claymation|pixar|"
+    "disney|ghibli|studio ghibli|origami|mosaic|stained glass|postcard|film|movie|photograph|"
+    "illustration|aesthetic|filter|render|rendering|artwork|art|engraving|woodcut|etching|fresco|"
+    "pastel|gouache|ink|lithograph|poster|storybook|fairy tale|fairytale|painterly|look|vibe|feel")
+# Times of day and weather: the whole picture changes.
+TIME_WEATHER = alt(
+    "night|nighttime|night time|midnight|the middle of the night|sunset|sunrise|dawn|early dawn|dusk|"
+    "twilight|evening|morning|afternoon|noon|midday|daytime|golden hour|blue hour|daybreak|nightfall|"
+    "rain|raining|rainy|rainfall|heavy rain|drizzle|drizzling|downpour|storm|stormy|thunderstorm|"
+    "snow|snowing|snowy|snowfall|snowstorm|blizzard|fog|foggy|mist|misty|haze|hazy|overcast|cloudy|"
+    "sunny|sunshine|winter|summer|autumn|fall|spring|springtime|hail|lightning|moonlight|full moon")
+WEATHER_NOUNS = alt("fog|mist|haze|rain|snow|snowfall|rainfall|drizzle|downpour|storm|thunderstorm|"
+                    "blizzard|snowstorm|lightning|sunshine|sunlight|moonlight|hail|clouds|overcast sky|"
+                    "heavy rain|light rain|falling snow|morning fog|night sky")

@@ -18,7 +18,8 @@ from engine.instructor.patterns import (
     REMOVE_PARTICLE_RE, MAKE_GONE_RE, NO_MORE_RE, SUBJ_GONE_RE, REPLACE_RE, REPLACE_ALONE_RE,
     COLOR_OF_RE, POSS_COLOR_RE, PAINT_RE, CHANGE_RE, MAKE_ADJ_RE, PLACE_SUBJECT_RE, GIVE_RE,
     WEAR_RE, THERE_BE_RE, ADD_RE, SUBJ_BE_RE, WHAT_IF_RE, STYLE_RE, GLOBAL_VERB_RE,
-    GLOBAL_VERB_LOOK, LOOK_RE, ENSURE_BE_RE, OPT_FOR_RE, COAT_RE, COLORISH_RE, COLOR_SUFFIX_RE)
+    GLOBAL_VERB_LOOK, LOOK_RE, ENSURE_BE_RE, OPT_FOR_RE, COAT_RE, COLORISH_RE, COLOR_SUFFIX_RE,
+    ART_STYLE_RE, TIME_WEATHER_RE, WEATHER_NOUN_RE, AS_IF_TIME_RE, INSTEAD_RE, PLACE_SUBJ_BE_RE)
 from engine.instructor.phrases import (analyze_object, background_caption, global_caption,
                                        is_image_ref, is_scene, local_caption, looks_like_adjectives,
                                        removal_caption, strip_determiners, strip_image_refs, tidy,
@@ -48,6 +49,8 @@ def _sentences(text: str) -> list[str]:
 def parse_instruction(text: str) -> Intent:
     """Parse an editing instruction into an :class:`Intent`, offline and without a model.
 
+    The first step of :func:`engine.instructor.parse_steps` (the first one understood, if any).
+
     Parameters
     ----------
     text : str
@@ -60,6 +63,31 @@ def parse_instruction(text: str) -> Intent:
         Never raises: unknown or empty text gives ``category="local"`` with the whole phrase as
         target and ``confident=False``.
     """
+    raw = "" if text is None else str(text)
+    try:
+        from engine.instructor.steps import read_instruction
+
+        reading = read_instruction(raw)
+        for step in reading.steps:
+            if step.confident:
+                return step
+        if reading.steps:
+            return reading.steps[0]
+        if reading.protected:
+            return Intent("local", None, caption="", confident=False, instruction=raw,
+                          protected=reading.protected)
+    except Exception:  # noqa: BLE001 -- a parser bug must never fail an edit
+        pass
+    return parse_instruction_single(raw)
+
+
+def parse_clause(clause: str) -> Intent | None:
+    """One clause (no "and"/"then" splitting) -> :class:`Intent`, or None for empty text."""
+    return _parse_one(_clean(clause))
+
+
+def parse_instruction_single(text: str) -> Intent:
+    """The whole text read as one edit (the parser before steps; the fallback of :func:`parse_instruction`)."""
     raw = "" if text is None else str(text)
     try:
         best = None
@@ -90,13 +118,16 @@ def _parse_one(s: str) -> Intent | None:
     m = WISH_RE.match(s)
     if m:
         wish, s = True, _clean(s[m.end():])
-    for rule in (_rule_arrow, _rule_replace, _rule_remove, _rule_add, _rule_background,
+    for rule in (_rule_arrow, _rule_instead, _rule_replace, _rule_remove, _rule_add, _rule_background,
                  _rule_place_subject, _rule_color_of, _rule_color_words, _rule_wear, _rule_change,
                  _rule_be,
                  _rule_global):
         intent = rule(s)
         if intent is not None:
             return intent
+    intent = _rule_time(s)
+    if intent is not None:
+        return intent
     if wish or re.match(rf"^{INDEF}\s", s, I):
         obj = analyze_object(s)
         if obj.target:
@@ -162,11 +193,20 @@ def _background(new: str, subject: str | None = None) -> Intent:
                   subject=subj or None)
 
 
+_SCENE_NOUN_RE = re.compile(r"^(?:the\s+|this\s+)?(?:whole\s+|entire\s+)?(?:scene|location|place|locale|venue|"
+                            r"surroundings|scenery)$", I)
+
+
 def _classify_change(x: str, y: str) -> Intent:
     """ "change X to Y": whole image -> global, scenery -> background, an object -> local."""
     xs = tidy(strip_image_refs(x)) if not is_image_ref(x) else tidy(x)
+    if _SCENE_NOUN_RE.match(xs) and not TIME_WEATHER_RE.search(y) and not ART_STYLE_RE.search(y) and (
+            is_scene(y) or re.match(r"^(?:the\s+)?[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*$", tidy(y))):
+        return _background(y)  # "change the scene to a beach", "change the location to Paris"
     if is_image_ref(x) or is_image_ref(xs) or not xs:
         return _global(y)
+    if is_scene(xs) and ART_STYLE_RE.search(y) and not looks_like_adjectives(y):
+        return _global(y)  # a style on a named scene: "make the city look like a Van Gogh painting"
     if re.search(rf"\b{BG}\b", xs, I):
         subj = re.search(rf"\b(?:behind|of|around)\s+(?P<s>.+)$", xs, I)
         return _background(y, subj.group("s") if subj else None)
@@ -247,6 +287,8 @@ def _rule_add(s: str) -> Intent | None:
             re.search(r"\b(?:version|rendition|variant|copy|edit)$", obj.target, I)):
         # "generate an image that captures ... cyberpunk": a whole-image look.
         return _global(re.sub(rf"^(?:an?\s+)?(?:{IMAGE_WORDS})\s+(?:that|which|of|with)?\s*", "", tidy(x), flags=I))
+    if WEATHER_NOUN_RE.match(obj.target) and (not obj.anchor or is_image_ref(obj.anchor) or is_scene(obj.anchor)):
+        return _global(x)  # "add some fog", "add heavy rain": the weather of the whole picture
     if re.match(r"^(?:more|some\s+more)\s+(?:light|contrast|saturation|brightness|warmth|color|colour)", x, I):
         return _global(x)
     if re.search(r"\b(?:effect|filter|tone|tint|style|look|vibe|mood|atmosphere|lighting|grain|vignette)$",
@@ -287,7 +329,7 @@ def _subject_of(s: str) -> str | None:
 
 
 def _rule_place_subject(s: str) -> Intent | None:
-    m = PLACE_SUBJECT_RE.match(s)
+    m = PLACE_SUBJECT_RE.match(s) or PLACE_SUBJ_BE_RE.match(s)
     if not m:
         return None
     x, y = m.group("x"), m.group("y")
@@ -366,7 +408,9 @@ def _rule_wear(s: str) -> Intent | None:
         if re.search(r"\b(?:look|feel|vibe|style|tone|mood|makeover|finish|color|colour|texture|"
                      r"effect|filter|glow|tint|shade|hue|coat|paint\s*job|paint|pattern|sheen|"
                      r"appearance|aesthetic|atmosphere|essence|quality)\b", x, I):
-            return _global(x) if is_image_ref(a) else _local(a, x)
+            if is_image_ref(a) or (is_scene(a) and ART_STYLE_RE.search(x)):
+                return _global(x)
+            return _local(a, x)
         obj = analyze_object(x)
         if obj.target:
             return _addition(obj).with_(anchor=strip_determiners(a), relation="on")
@@ -411,3 +455,31 @@ def _rule_global(s: str) -> Intent | None:
         look = m.group("y") if m else s
         return _global(look)
     return None
+
+
+def _rule_instead(s: str) -> Intent | None:
+    """ "put the tent on a snowy mountain instead of the meadow": the scene it replaces says background."""
+    m = INSTEAD_RE.search(s)
+    if not m or not is_scene(tidy(m.group("z"))):
+        return None
+    rest = tidy(s[:m.start()])
+    intent = _rule_place_subject(rest)
+    if intent is not None:
+        return intent
+    place = re.search(r"\b(?:in|on|at|into|onto|to|inside|within|under|in\s+front\s+of)\s+(?P<y>(?:a|an|the)\s+.+)$",
+                      rest, I)
+    if place:
+        subject = re.match(rf"^\w+\s+(?P<x>{DEF}\s+[\w' -]+?)\s+(?:\w+\s+)?(?:in|on|at|into|onto|to|inside|within|under)\b",
+                           rest, I)
+        return _background(place.group("y"), subject.group("x") if subject else None)
+    return None
+
+
+def _rule_time(s: str) -> Intent | None:
+    """Time of day and weather worded around the picture: "as if photographed at dusk", "at sunset"."""
+    m = AS_IF_TIME_RE.match(s)
+    if not m or not re.match(r"^(?:make|show|depict|render|have|set|picture|imagine|put|as|at|during|in|on|"
+                             r"under|it|this|photographed|shot|taken|captured|filmed|pictured|seen|viewed|"
+                             r"lit)\b", s, I):
+        return None
+    return _global(s)

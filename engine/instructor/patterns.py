@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from engine.instructor.lexicon import (ADD_VERBS, CHANGE_VERBS, COLORS, GLOBAL_LOOK, IMAGE_WORDS, POLITE_LEAD,
-                                       POLITE_TAIL, REMOVE_VERBS, REPLACE_VERBS)
+from engine.instructor.lexicon import (ADD_VERBS, ART_STYLES, CHANGE_VERBS, COLORS, GLOBAL_LOOK, IMAGE_WORDS,
+                                       POLITE_LEAD, POLITE_TAIL, REMOVE_VERBS, REPLACE_VERBS, TIME_WEATHER,
+                                       WEATHER_NOUNS)
 
 I = re.IGNORECASE
 MAX_CHARS = 600  # longer text is cut: instructions are short, junk must stay cheap
@@ -55,17 +56,19 @@ PAINT_RE = re.compile(r"^(?:paint|repaint|colou?r|recolou?r|dye|tint|spray|spray
                        r"(?P<x>(?!a\s|an\s).+?)\s+(?:in\s+|with\s+|to\s+)?(?P<y>[\w-]+(?:\s+and\s+[\w-]+)?)$", I)
 CHANGE_RE = re.compile(
     rf"^(?P<v>{CHANGE_VERBS})\s+(?P<x>.+?)\s+(?:(?:so\s+(?:that\s+)?(?:it|they)\s+)?(?:looks?|appears?|seems?)"
-    rf"\s+(?:like|as\s+if\s+(?:it\s+)?(?:were|was)|to\s+be)?|(?:in\s*to|into|to\s+be|to\s+look\s+like|"
+    rf"\s+(?:like|as\s+(?:if|though)\s+(?:it\s+)?(?:were|was)|to\s+be)?|(?:in\s*to|into|to\s+be|to\s+look\s+like|"
     rf"to\s+resemble|to\s+become|to|as\s+if\s+(?:it\s+)?(?:were|was|is)|as|like|resemble|become|"
     rf"becomes|be|with|from\s+[\w\s]+?\s+to))\s+(?P<y>.+)$", I)
-MAKE_ADJ_RE = re.compile(rf"^(?:make|render|get|have|let|keep)\s+(?P<x>.+?)\s+(?P<y>(?:a|an)\s+.+|"
+MAKE_ADJ_RE = re.compile(rf"^(?:make|render|get|have|let|keep|turn)\s+(?P<x>.+?)\s+(?P<y>(?:a|an)\s+.+|"
                           rf"(?:more|less|very|much|extra|super|really|slightly|a\s+bit|a\s+little)\s+.+|"
                           rf"[\w-]+(?:\s*(?:and|,)\s*[\w-]+)?)$", I)
 PLACE_SUBJECT_RE = re.compile(
     rf"^(?:make|put|place|move|set|show|have|transport|take|bring|send|teleport|relocate|let|"
     rf"drop|depict|display|picture|imagine|see)\s+(?P<x>{DEF}\s+.+?|(?:him|her|them|it))\s+"
-    rf"(?:(?:sit(?:ting)?|stand(?:ing)?|be|being|to\s+be|appear|walking|lying)\s+)?"
-    rf"(?:in|on|at|into|onto|to|inside|within|under)\s+(?P<y>.+)$", I)
+    rf"(?:(?:sit(?:ting)?|stand(?:ing)?|be|being|to\s+be|appear|walk(?:ing)?|lying|lie|sail(?:ing)?|"
+    rf"float(?:ing)?|swim(?:ming)?|fly(?:ing)?|run(?:ning)?|rest(?:ing)?|pose|posing|drive|driving|"
+    rf"wait(?:ing)?)\s+)?"
+    rf"(?:in\s+front\s+of|in|on|at|into|onto|to|inside|within|under)\s+(?P<y>.+)$", I)
 GIVE_RE = re.compile(rf"^(?:give|gift|hand|get)\s+(?P<a>.+?)\s+(?P<x>{INDEF}\s+.+)$", I)
 WEAR_RE = re.compile(
     rf"^(?:(?:make|have|let|get)\s+)?(?P<a>.+?)\s+(?:(?:should|must|to|will|can)\s+)?(?:(?:wear|wears|wearing|"
@@ -100,3 +103,22 @@ COAT_RE = re.compile(r"^(?:coat|cover|paint|spray|wash|drench|splash|fill|tint|s
                       r"(?P<x>.+?)\s+(?:with|in)\s+(?P<y>.+)$", I)
 COLORISH_RE = re.compile(rf"\b(?:{COLORS}|colou?r|colou?rs|paint|pigment|dye|tint|hue|shade|tone)\b", I)
 COLOR_SUFFIX_RE = re.compile(r"\s+(?:in\s+(?:colou?r|hue|tone|shade)|colou?red|hued|toned|in\s+appearance)$", I)
+
+ART_STYLE_RE = re.compile(rf"\b(?:{ART_STYLES})\b", I)
+TIME_WEATHER_RE = re.compile(rf"\b(?:{TIME_WEATHER})\b", I)
+WEATHER_NOUN_RE = re.compile(rf"^(?:(?:some|a\s+bit\s+of|a\s+little|more|heavy|light|thick|dense|soft|"
+                             rf"gentle|falling)\s+)*(?:{WEATHER_NOUNS})$", I)
+# "as if photographed at dusk", "at sunset", "as though it were snowing", "show it during a thunderstorm".
+AS_IF_TIME_RE = re.compile(
+    rf"^(?:(?:make|show|depict|render|have|set|picture|imagine|put)\s+(?:it|this|the\s+(?:scene|image|photo|"
+    rf"picture|shot))\s+)?(?:(?:look\s+)?as\s+(?:if|though)\s+)?(?:(?:it|this|the\s+\w+)\s+(?:was|were|is|had\s+been)\s+)?"
+    rf"(?:(?:photographed|shot|taken|captured|filmed|pictured|seen|viewed|lit)\s+)?(?:at|during|in|on|under)?\s*"
+    rf"(?:(?:the|a|an)\s+)?(?:(?:\w+\s+){{0,2}})?(?P<y>{TIME_WEATHER})(?:\s+\w+){{0,2}}$", I)
+WEATHER_VERB_RE = re.compile(r"^(?:let|make|have)\s+it\s+(?P<y>rain|snow|storm|pour|drizzle|hail|thunder)\w*"
+                             r"(?:\s+\w+){0,2}$", I)
+INSTEAD_RE = re.compile(r"\s+(?:instead\s+of|rather\s+than|in\s+place\s+of)\s+(?P<z>.+)$", I)
+PLACE_SUBJ_BE_RE = re.compile(
+    r"^(?P<x>(?:the|this|that|my|his|her|its|our|their)\s+.+?)\s+(?:should|must|needs?\s+to|has\s+to|"
+    r"have\s+to|shall|will|could|can|would)\s+(?:be\s+)?(?:(?:sitting|standing|lying|walking|"
+    r"running|swimming|flying|floating|resting|placed|located|shown|seen|appear(?:ing)?|sit|stand|lie)\s+)?"
+    r"(?:in|on|at|inside|within|under)\s+(?P<y>.+)$", I)

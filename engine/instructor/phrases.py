@@ -32,7 +32,10 @@ _IMAGE_RE = re.compile(rf"^(?:(?:the|this|that|my|our|your|its|entire|whole)\s+)
 _WHOLE_RE = re.compile(r"^(?:it|this|that|everything|all|all of it|all of this|the whole thing|"
                        r"the entire thing|things|stuff|the world|the lighting|the light|the weather|"
                        r"the season|the time|the time of day|the style|the mood|the atmosphere|"
-                       r"the colors|the colours|the tone|the look|the vibe|the feel|the overall look)$", I)
+                       r"the colors|the colours|the tone|the look|the vibe|the feel|the overall look|"
+                       r"(?:the\s+)?(?:[\w-]+\s+)?(?:day|daytime|daylight|day\s+time|night|nighttime|"
+                       r"morning|evening|afternoon|weather|season|time\s+of\s+day|hour|lighting|sunlight|"
+                       r"light|mood|atmosphere|ambience|ambiance))$", I)
 _COLOR_WORDS_RE = re.compile(rf"^(?:(?:{COLORS})(?:\s+and\s+|\s*,\s*|-|\s+)?)+$", I)
 _ADJ_LIKE_RE = re.compile(
     r"^(?:[\w-]+(?:en|ic|ed|y|ful|ish|ous|al|ive|less|ble|ary|ese|ian|ist)|glass|metal|plastic|"
@@ -45,6 +48,18 @@ _MASS_NOUNS = frozenset("snow rain fog mist smoke steam fire water grass sand ha
                         "graffiti text writing makeup jewelry jewellery furniture bread cheese "
                         "wine coffee tea milk juice".split())
 _STRIP_CHARS = " \t\n\r.,;:!?\"'`()[]{}*_~"
+# A participle after the head noun starts a description, not the name: "dog lying", "bird perched".
+_PARTICIPLE_RE = re.compile(
+    r"\s+(?:lying|laying|sitting|standing|running|walking|perched|parked|seated|placed|sleeping|resting|"
+    r"floating|flying|swimming|hanging|holding|wearing|playing|eating|drinking|looking|leaning|located|"
+    r"situated|positioned|stacked|lined|shown|grazing|riding|jumping|waiting|smiling|crossing|driving|"
+    r"sailing|moored|crouching|kneeling|posing|climbing|carrying|reading|talking|laughing|staring|"
+    r"facing|lounging|perching|hovering|crawling|dancing|sprawled|curled|balanced|propped|displayed|"
+    r"mounted|attached|visible|seen|pictured|depicted|captured|shown|featured|nestled|tucked|"
+    r"scattered|strewn|piled|heaped|left|lit|covered|filled|dressed|painted|written|printed)\b.*$", I)
+# "the picture of the bus", "an image of a cat": the wrapper names the object's depiction.
+_WRAPPER_RE = re.compile(r"^(?:(?:the|a|an|this|that)\s+)?(?:picture|image|photo|photograph|pic|shot|snapshot|"
+                         r"depiction|rendering|view)\s+of\s+(?=\S)", I)
 
 
 @dataclass(frozen=True)
@@ -102,15 +117,21 @@ def is_image_ref(text: str | None) -> bool:
 def is_scene(text: str | None) -> bool:
     """Is this a place/scenery noun phrase ("the snowy mountain range", "a beach")?"""
     t = strip_determiners(text or "")
-    if not t or len(t.split()) > 5:
+    if not t or len(t.split()) > 8:
         return False
-    return bool(_SCENE_RE.match(t) or _SCENE_HEAD_RE.search(t))
+    if len(t.split()) <= 5 and (_SCENE_RE.match(t) or _SCENE_HEAD_RE.search(t)):
+        return True
+    m = _PREP_RE.search(t)
+    if m and m.start() > 0:
+        head = strip_determiners(t[:m.start()])
+        return bool(head) and len(head.split()) <= 4 and bool(_SCENE_RE.match(head) or _SCENE_HEAD_RE.search(head))
+    return False
 
 
 def analyze_object(phrase: str) -> ObjectPhrase:
     """Split "the red car on the left" -> target "red car", spatial "left"; "a hat on the dog" ->
     target "hat", relation "on", anchor "dog"."""
-    p = strip_image_refs(phrase)
+    p = _WRAPPER_RE.sub("", strip_image_refs(phrase))
     spatial = None
     m = _SPATIAL_PHRASE_RE.search(p)
     if m:
@@ -148,6 +169,9 @@ def analyze_object(phrase: str) -> ObjectPhrase:
         elif anchor and re.match(r"^(?:top|front)\s+of\s+", anchor, I):
             relation = "on" if anchor.lower().startswith("top") else "in front of"
             anchor = strip_determiners(re.sub(r"^\w+\s+of\s+", "", anchor)) or None
+    m = _PARTICIPLE_RE.search(head)
+    if m and strip_determiners(head[:m.start()]):
+        head = head[:m.start()]
     counted = tidy(head)
     target = strip_determiners(head)
     m = _SPATIAL_ADJ_RE.match(target)
@@ -198,8 +222,14 @@ def local_caption(target: str | None, replacement: str | None) -> str:
 def looks_like_adjectives(text: str) -> bool:
     bare = strip_determiners(text)
     words = bare.split()
-    return bool(words) and (bool(_COLOR_WORDS_RE.match(bare)) or
-                            (len(words) <= 2 and all(_ADJ_LIKE_RE.match(w) for w in words)))
+    if not words:
+        return False
+    if _COLOR_WORDS_RE.match(bare) or (len(words) <= 2 and all(_ADJ_LIKE_RE.match(w) for w in words)):
+        return True
+    # "bright and airy", "stormy, dark and wet": adjectives joined by "and" / commas.
+    parts = [w for w in re.split(r"\s*(?:,|\band\b|\bor\b|\s)\s*", bare) if w]
+    return ("and" in words or "," in bare) and 2 <= len(parts) <= 4 and all(
+        _ADJ_LIKE_RE.match(w) or _COLOR_WORDS_RE.match(w) for w in parts)
 
 
 def removal_caption(anchor: str | None, spatial: str | None = None) -> str:
@@ -215,6 +245,7 @@ def global_caption(look: str) -> str:
     lk = tidy(look)
     lk = re.sub(r"^(?:look|looks|appear|seem|feel)\s+(?:like\s+|as\s+if\s+|more\s+)?", "", lk, flags=I)
     lk = re.sub(r"^(?:like|as|into|in|to)\s+", "", lk, flags=I)
+    lk = re.sub(r"^(?:as\s+(?:if|though)\s+)?(?:it\s+(?:were|was|is)|they\s+were)\s+", "", lk, flags=I)
     lk = re.sub(r"^(?:(?:the|this|an?)\s+)?(?:same\s+)?(?:image|photo|picture|scene)\s+(?:in|as|with)\s+", "", lk, flags=I)
     if not lk:
         return "the same scene"

@@ -8,6 +8,7 @@ for approval before anything is painted.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
@@ -61,15 +62,16 @@ def negative_prompt_for(intent: Intent) -> str:
 
 
 def plan(image: np.ndarray, instruction: str, backend=None, *, detector=None, segmenter=None,
-         on_progress: ProgressFn | None = None, removal_dilation: float | None = None) -> EditPlan:
-    """Propose an edit for ``instruction`` on ``image``.
+         on_progress: ProgressFn | None = None, removal_dilation: float | None = None,
+         protected: tuple[str, ...] = ()) -> EditPlan:
+    """Propose an edit for ``instruction`` on ``image``: one plan per step of the instruction.
 
     Parameters
     ----------
     image : ndarray
         ``H x W x 3`` uint8 RGB.
     instruction : str
-        What the user typed.
+        What the user typed; "A and B" is a chain of two steps.
     backend : None, "offline", "local", "openai" or InstructorBackend
         Who understands the instruction; None means the offline parser.
     detector : engine.segment.grounding.GroundingDetector, optional
@@ -81,43 +83,125 @@ def plan(image: np.ndarray, instruction: str, backend=None, *, detector=None, se
     removal_dilation : float, optional
         How far to grow a removed object's mask: below 1 a fraction of the image diagonal, else
         pixels (default 1.5 % of the diagonal).
+    protected : tuple of str
+        Objects to keep besides those the instruction names ("don't touch the sky").
 
     Returns
     -------
     engine.api.EditPlan
-        ``mask`` is never empty for global (the whole image) and addition (a region). For an object
-        that was not found the mask is empty and ``notes`` says so, with ``confidence`` 0.
+        The first step's plan, with ``steps`` holding every step's plan (the first included) and
+        ``protected`` the kept objects, already subtracted from the masks where found. ``mask`` is
+        never empty for global (the whole image) and addition (a region). For an object that was
+        not found the mask is empty and ``notes`` says so, with ``confidence`` 0. An instruction
+        that only says what to keep has no steps, an empty mask and confidence 0.
 
     Raises
     ------
     engine.api.MissingModelsError
-        When the category needs an object mask and no detector/segmenter was given.
+        When a step needs an object mask and no detector/segmenter was given.
     """
     img = _as_rgb(image)
     shape = img.shape
-    total = 4
 
-    def progress(step: int, stage: str) -> None:
-        if on_progress is not None:
-            on_progress(step, total, stage)
-
-    progress(0, "understanding the instruction")
+    if on_progress is not None:
+        on_progress(0, 4, "understanding the instruction")
     b = _resolve_backend(backend)
-    understood = b.understand(img, instruction)
-    intent, notes = understood.intent, list(understood.notes)
+    understood = b.understand_steps(img, instruction)
+    notes = list(understood.notes)
+    keep = tuple(dict.fromkeys(tuple(understood.protected) + tuple(protected or ())))
+    intents = [i.with_(protected=keep) for i in understood.steps]
+    if not intents:
+        empty = np.zeros(shape[:2], np.uint8)
+        if not notes:
+            notes.append("did not understand the instruction")
+        return EditPlan(instruction=str(instruction or ""), category="local", target=None, caption="",
+                        negative_prompt=DEFAULT_NEGATIVE_PROMPT, mask=empty, confidence=0.0,
+                        backend=understood.backend, notes=tuple(notes), protected=keep)
+    for intent in intents:
+        cat = intent.category
+        nothing = not intent.confident and not intent.target and cat == "local"  # not understood
+        if cat in ("removal", "local", "background") and not nothing and (detector is None or segmenter is None):
+            what = f"'{intent.target}'" if intent.target else "the subject"
+            missing = [n for n, have in zip(NEEDED_MODELS, (detector, segmenter)) if have is None]
+            raise MissingModelsError(
+                missing,
+                f"finding {what} for a {cat} edit needs GroundingDINO and SAM, which are not installed",
+                hint="run: brushedit models download " + " ".join(missing) + " (or paint the mask yourself)")
+
+    keep_mask, keep_notes = _protected_mask(img, keep, detector, segmenter)
+    clauses = _step_texts(instruction, len(intents))
+    steps = []
+    n = len(intents)
+    for k, intent in enumerate(intents):
+        def progress(step: int, stage: str, k=k) -> None:
+            if on_progress is not None:
+                on_progress(k * 4 + step, n * 4, stage if n == 1 else f"step {k + 1} of {n}: {stage}")
+
+        step_notes = notes if n == 1 else []
+        one = _plan_step(img, intent, understood.backend, b.name, detector, segmenter, progress,
+                         removal_dilation, clauses[k] if n > 1 else instruction, step_notes)
+        if keep_mask is not None and one.category != "global":
+            one = _without(one, keep_mask)
+        steps.append(one)
+    first = steps[0]
+    all_notes = tuple(notes if n > 1 else first.notes) + tuple(keep_notes)
+    if n > 1:
+        all_notes += tuple(f"step {k + 1}: {note}" for k, st in enumerate(steps) for note in st.notes)
+    return replace(first, instruction=str(instruction or ""), notes=all_notes, steps=tuple(steps),
+                   protected=keep)
+
+
+def _step_texts(instruction: str, count: int) -> list[str]:
+    """The clause each step came from (for re-planning a step on the previous step's result)."""
+    from engine.instructor.steps import clauses, protected_object
+
+    texts = [c for c in clauses(instruction or "") if protected_object(c) is None]
+    if len(texts) != count:
+        return [str(instruction or "")] * count
+    return texts
+
+
+def _protected_mask(img, keep, detector, segmenter):
+    """The union of the kept objects' masks (None when none was found), and notes."""
+    notes: list[str] = []
+    if not keep or detector is None or segmenter is None:
+        return None, notes
+    found = None
+    for name in keep:
+        if re.search(r"\b(?:background|backdrop|scene|image|photo|picture|everything)\b", name, re.I):
+            notes.append(f"kept '{name}': only the named objects are edited")
+            continue
+        dets = detector.detect(img, name)
+        if not dets:
+            notes.append(f"could not find '{name}' to keep it out of the mask")
+            continue
+        segmenter.set_image(img)
+        masks = segmenter.masks_from_boxes([d.box for d in rank_detections(dets, None, img.shape[:2])[:1]])
+        m = mo.threshold(masks[0])
+        found = m if found is None else mo.union(found, m)
+        notes.append(f"kept '{name}' out of the mask")
+    return found, notes
+
+
+def _without(one: EditPlan, keep_mask: np.ndarray) -> EditPlan:
+    return replace(one, mask=mo.subtract(one.mask, keep_mask),
+                   candidate_masks=tuple(mo.subtract(m, keep_mask) for m in one.candidate_masks))
+
+
+def _plan_step(img, intent: Intent, answered_by: str, asked: str, detector, segmenter, progress,
+               removal_dilation, instruction: str, notes: list) -> EditPlan:
+    """One step's plan: its mask found on ``img``."""
+    shape = img.shape
+    total = 4
+    notes = list(notes)
     confidence = 1.0 if intent.confident else 0.4
-    if understood.backend != b.name:
+    if answered_by != asked:
         confidence = min(confidence, 0.7)
     cat = intent.category
-
-    if cat in ("removal", "local", "background") and (detector is None or segmenter is None):
-        what = f"'{intent.target}'" if intent.target else "the subject"
-        missing = [n for n, have in zip(NEEDED_MODELS, (detector, segmenter)) if have is None]
-        raise MissingModelsError(
-            missing,
-            f"finding {what} for a {cat} edit needs GroundingDINO and SAM, which are not installed",
-            hint="run: brushedit models download " + " ".join(missing) + " (or paint the mask yourself)")
-
+    if not intent.confident and not intent.target and cat == "local":
+        progress(total, "done")
+        return _plan(instruction, intent, np.zeros(shape[:2], np.uint8), (), 0.0, answered_by,
+                     notes or ["did not understand the instruction"])
     candidates: list[np.ndarray] = []
     if cat == "global":
         mask = cm.global_mask(shape)
@@ -145,8 +229,7 @@ def plan(image: np.ndarray, instruction: str, backend=None, *, detector=None, se
         else:
             progress(total, "done")
             notes.append(f"could not find '{intent.target}' in the image: paint the region or click it")
-            return _plan(instruction, intent, np.zeros(shape[:2], np.uint8), (), 0.0,
-                         understood.backend, notes)
+            return _plan(instruction, intent, np.zeros(shape[:2], np.uint8), (), 0.0, answered_by, notes)
         object_masks = [mo.threshold(m) for m in object_masks]
         if cat != "background" and len(object_masks) > 1 and not intent.spatial and (
                 _GROUP_RE.search(instruction or "") or len(phrases(intent.target or "")) > 1):
@@ -164,7 +247,7 @@ def plan(image: np.ndarray, instruction: str, backend=None, *, detector=None, se
             candidates = [cm.background_mask(m) for m in object_masks]
         mask = candidates[0]
     progress(total, "done")
-    return _plan(instruction, intent, mask, tuple(candidates), confidence, understood.backend, notes)
+    return _plan(instruction, intent, mask, tuple(candidates), confidence, answered_by, notes)
 
 
 def _plan(instruction, intent, mask, candidates, confidence, backend, notes) -> EditPlan:

@@ -40,10 +40,22 @@ image: for removal never name the removed object (for example "a grandmother in 
 Example: {{"category": "local", "target": "car", "box": null, "caption": "a red sports car parked on a \
 city street"}}"""
 
+# Several edits in one instruction: a list of the objects above, plus what the user said to keep.
+STEPS_PROMPT = """
+If the instruction asks for more than one edit ("remove the cat and make the sky pink"), answer with \
+ONE JSON object {{"steps": [...], "keep": [...]}} instead: "steps" holds one object as above per edit, \
+in the order the user gave them; "keep" lists the objects the user said not to change ("don't touch \
+the sky", "keep the dog", "not the pear"), which are never steps. An object whose name holds "and" \
+("salt and pepper shakers") is one target. A single edit may be answered as one object."""
+
 USER_PROMPT = "Instruction: {instruction}"
 
 RETRY_PROMPT = ("Your previous answer could not be used ({problem}). Answer again with only the "
                 "JSON object: category (one of " + ", ".join(CATEGORIES) + "), target, box, caption.")
+
+
+RETRY_STEPS_PROMPT = ' For several edits: {{"steps": [...], "keep": [...]}}.'
+RETRY_PROMPT += RETRY_STEPS_PROMPT  # a str.format template, like RETRY_PROMPT
 
 
 def system_prompt(width: int, height: int, frame: str = "pixels") -> str:
@@ -52,7 +64,7 @@ def system_prompt(width: int, height: int, frame: str = "pixels") -> str:
     if frame not in BOX_FRAMES:
         raise ValueError(f"unknown box frame {frame!r}; expected one of {BOX_FRAMES}")
     box_in = _BOX_IN[frame].format(width=int(width), height=int(height))
-    return SYSTEM_PROMPT.format(box_in=box_in)
+    return SYSTEM_PROMPT.format(box_in=box_in) + STEPS_PROMPT.format()
 
 
 def user_prompt(instruction: str) -> str:

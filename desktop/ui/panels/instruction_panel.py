@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from desktop.engine_client import DEFAULT_NEGATIVE_PROMPT, EditParams, parse_instruction
 from desktop.ui.error_text import for_display
 from desktop.ui.panels.vertical_scroll import VerticalScrollArea
+from desktop.ui.panels.plan_steps import PlanStepsList
 
 _ENGINES = (("Auto (BrushEdit if installed, else fill)", "auto"), ("BrushEdit (BrushNet)", "brushedit"),
             ("Fill (fast, no weights)", "fill"))
@@ -70,6 +71,8 @@ class InstructionPanel(QWidget):
         controller.candidates_changed.connect(self._on_candidates)
         controller.accepted.connect(lambda _layers: self.reset_progress())
         controller.notice.connect(self._on_notice)
+        if hasattr(controller, "chain_finished"):
+            controller.chain_finished.connect(self._on_chain_finished)
         self._on_busy(False)
 
     # --- building ----------------------------------------------------------------------------------
@@ -124,6 +127,7 @@ class InstructionPanel(QWidget):
         self.plan_box = QFrame()
         self.plan_box.setFrameShape(QFrame.Shape.StyledPanel)
         plan_form = QFormLayout(self.plan_box)
+        self._plan_form = plan_form
         self.category_label = QLabel("—")
         self.target_label = QLabel("—")
         self.caption = QLineEdit()
@@ -138,6 +142,10 @@ class InstructionPanel(QWidget):
         plan_form.addRow("Caption", self.caption)
         plan_form.addRow("Mask", self.mask_choice)
         plan_form.addRow("", self.clear_plan_button)
+        # A compound instruction: its steps, to untick, edit or reorder before Run.
+        self.steps_list = PlanStepsList()
+        self.steps_list.setVisible(False)
+        plan_form.addRow(self.steps_list)
         self.plan_box.setVisible(False)
         # The plan and the parameters scroll, so that with both open the panel still fits a laptop
         # screen next to the Layers panel; the transcript, buttons and progress stay in view.
@@ -370,7 +378,12 @@ class InstructionPanel(QWidget):
         self.remember(text)
         if self.plan is not None and text and text != self.plan.instruction:
             self.clear_plan()  # a new text typed after planning: it is the prompt now
-        if self.plan is not None:
+        if self.plan is not None and len(getattr(self.plan, "steps", ()) or ()) > 1:
+            # A chain: the ticked steps in the order shown, each its own layer.
+            self.controller.run_steps(self.steps_list.choices(), self.params(), instruction=self.plan.instruction,
+                                      backend=self.instructor.currentData(),
+                                      protected=tuple(getattr(self.plan, "protected", ()) or ()))
+        elif self.plan is not None:
             prompt = self.caption.text()
             self.controller.run(prompt, self.params(), instruction=self.plan.instruction,
                                 category=self.plan.category, target=self.plan.target)
@@ -387,6 +400,9 @@ class InstructionPanel(QWidget):
     def clear_plan(self) -> None:
         self.plan = None
         self.plan_box.setVisible(False)
+        self.steps_list.setVisible(False)
+        for widget in (self.category_label, self.target_label, self.caption, self.mask_choice):
+            self._plan_form.setRowVisible(widget, True)
 
     # --- controller signals ---------------------------------------------------------------------------
 
@@ -419,6 +435,13 @@ class InstructionPanel(QWidget):
         self.caption.setText(plan.caption)
         if plan.negative_prompt:
             self.negative.setText(plan.negative_prompt)
+        chain = len(getattr(plan, "steps", ()) or ()) > 1
+        if chain:
+            self.steps_list.set_plan(plan)
+        self.steps_list.setVisible(chain)
+        # A chain's list says it all per step; the one-edit rows would only repeat step 1.
+        for widget in (self.category_label, self.target_label, self.caption, self.mask_choice):
+            self._plan_form.setRowVisible(widget, not chain)
         self.plan_box.setVisible(True)
         self._finish_progress()
         notes = "; ".join(plan.notes)
@@ -427,6 +450,12 @@ class InstructionPanel(QWidget):
             text += f" · {html.escape(plan.target)}"
         if plan.caption:
             text += f" → “{html.escape(plan.caption)}”"
+        if chain:
+            text = f"{len(plan.steps)} steps, each its own layer: " + "; ".join(
+                f"<b>{html.escape(st.category)}</b>" + (f" · {html.escape(st.target)}" if st.target else "")
+                for st in plan.steps)
+        if getattr(plan, "protected", ()):
+            text += f"<br>keeping: {html.escape(', '.join(plan.protected))}"
         if notes:
             text += f"<br><i>{html.escape(notes)}</i>"
         if keep_painted:
@@ -435,7 +464,8 @@ class InstructionPanel(QWidget):
         self._say("plan", text, escaped=True)
         if not keep_painted:
             self.controller.apply_plan(plan)
-        self.stage.setText("Plan ready: adjust the mask or caption, then Run")
+        self.stage.setText("Plan ready: untick, edit or reorder the steps, then Run" if chain else
+                           "Plan ready: adjust the mask or caption, then Run")
 
     def set_instructor(self, name: str) -> None:
         """Show the instructor chosen elsewhere (Preferences) without echoing it back."""
@@ -539,6 +569,14 @@ class InstructionPanel(QWidget):
     def _on_notice(self, text: str) -> None:
         self._fill_noticed = True
         self._say("note", f"<i>{html.escape(text)}</i>", escaped=True)
+
+    def _on_chain_finished(self, layers: list, skipped: list, cancelled: bool) -> None:
+        text = f"{len(layers)} step{'s' if len(layers) != 1 else ''} painted, each its own layer"
+        if cancelled:
+            text += " (cancelled: the finished steps are kept)"
+        for number, why in skipped:
+            text += f"<br><i>step {int(number)} skipped: {html.escape(str(why))}</i>"
+        self._say("engine", text + ". One undo takes the chain back.", escaped=True)
 
     def _say(self, who: str, text: str, escaped: bool = False) -> None:
         body = text if escaped else html.escape(text)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import os
 
-from engine.instructor.backends.base import InstructorBackend, Understanding
+from engine.instructor.backends.base import InstructorBackend, StepsUnderstanding, Understanding
 from engine.instructor.backends.offline import OfflineBackend
 from engine.instructor.backends.openai_compat import OpenAICompatBackend
 from engine.instructor.backends.qwen_vl import QwenVLBackend
 
-__all__ = ["InstructorBackend", "Understanding", "OfflineBackend", "QwenVLBackend",
+__all__ = ["InstructorBackend", "StepsUnderstanding", "Understanding", "OfflineBackend", "QwenVLBackend",
            "OpenAICompatBackend", "load_backend"]
 
 DEFAULT_OPENAI_URL = "https://api.openai.com/v1"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.instructor.backends.base import InstructorBackend, Understanding
+from engine.instructor.backends.base import InstructorBackend, StepsUnderstanding, Understanding
 from engine.instructor.parser import parse_instruction
+from engine.instructor.steps import read_instruction
 
 
 class OfflineBackend(InstructorBackend):
@@ -19,3 +20,7 @@ class OfflineBackend(InstructorBackend):
 
     def understand(self, image: np.ndarray, instruction: str) -> Understanding:
         return Understanding(parse_instruction(instruction), self.name, ())
+
+    def understand_steps(self, image: np.ndarray, instruction: str) -> StepsUnderstanding:
+        reading = read_instruction(instruction)
+        return StepsUnderstanding(reading.steps, reading.protected, self.name, reading.notes)

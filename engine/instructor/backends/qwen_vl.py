@@ -46,7 +46,7 @@ class QwenVLBackend(InstructorBackend):
 
     name = "local"
 
-    def __init__(self, model, processor, max_new_tokens: int = 200, max_side: int = 768) -> None:
+    def __init__(self, model, processor, max_new_tokens: int = 400, max_side: int = 768) -> None:
         self.model = model.eval()
         self.processor = processor
         self.max_new_tokens = int(max_new_tokens)
