@@ -23,6 +23,7 @@ from .events import Events
 from .export import export_image
 from .history import DEFAULT_BUDGET, History
 from .image_import import DEFAULT_MAX_PIXELS, open_image
+from .blend_modes import BLEND_MODES
 from .layers import MAX_VARIANTS, EditLayer, Layer, RasterLayer, Variant, as_rgba
 from .ora import is_ora, load_ora, save_ora
 from .provenance import Provenance
@@ -308,11 +309,14 @@ class Document:
         return copy
 
     def set_layer_props(self, layer: Layer, name: str | None = None, visible: bool | None = None,
-                        opacity: float | None = None) -> None:
-        """Rename, show/hide or change opacity: one command (opacity drags merge into one)."""
+                        opacity: float | None = None, blend_mode: str | None = None) -> None:
+        """Rename, show/hide, change opacity or blend mode: one command (opacity drags merge
+        into one)."""
         self.index_of(layer)
-        new = {k: v for k, v in (("name", name), ("visible", visible), ("opacity", opacity))
-               if v is not None}
+        if blend_mode is not None and blend_mode not in BLEND_MODES:
+            raise DocumentError(f"unknown blend mode {blend_mode!r} (one of {', '.join(BLEND_MODES)})")
+        new = {k: v for k, v in (("name", name), ("visible", visible), ("opacity", opacity),
+                                 ("blend_mode", blend_mode)) if v is not None}
         if opacity is not None:
             try:
                 new["opacity"] = min(1.0, max(0.0, float(opacity)))
@@ -331,6 +335,8 @@ class Document:
             label = "Rename layer"
         elif set(new) == {"opacity"}:
             label = "Layer opacity"
+        elif set(new) == {"blend_mode"}:
+            label = "Blend mode"
         else:
             label = "Layer properties"
         c = cmd.LayerProps(layer, old, new, label)

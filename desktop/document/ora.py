@@ -2,7 +2,7 @@
 
 Written so Krita, GIMP and MyPaint open the layers: ``mimetype`` first and stored, ``stack.xml``
 (OpenRaster 0.0.5: ``image`` w/h, one ``stack`` of ``layer`` elements with src, x, y, opacity,
-visibility, name, composite-op), ``data/<id>.png``, ``mergedimage.png`` and a thumbnail of at most
+visibility, name, composite-op: the blend modes of ``blend_modes.py``), ``data/<id>.png``, ``mergedimage.png`` and a thumbnail of at most
 256 px. Our own data sits in ``brushedit/`` (``document.json``: provenance per layer id, the edit
 mask and edit-layer masks as PNGs, an edit layer's variations as PNGs) and in ``brushedit:``
 attributes, which other programs ignore.
@@ -28,6 +28,7 @@ from xml.etree import ElementTree as ET
 import numpy as np
 from PIL import Image
 
+from .blend_modes import from_ora, to_ora
 from .errors import DocumentError
 from .image_import import DEFAULT_MAX_PIXELS, decode
 from .layers import MAX_VARIANTS, EditLayer, Layer, RasterLayer, Variant
@@ -117,7 +118,7 @@ def save_ora(path: str | Path, width: int, height: int, layers: Sequence[Layer],
         ET.SubElement(stack, "layer", {
             "name": _xml_text(layer.name), "src": f"data/{layer.id}.png", "x": str(x), "y": str(y),
             "opacity": f"{layer.opacity:.6g}", "visibility": "visible" if layer.visible else "hidden",
-            "composite-op": "svg:src-over", f"{{{NS}}}id": layer.id, f"{{{NS}}}kind": layer.kind})
+            "composite-op": to_ora(layer.blend_mode), f"{{{NS}}}id": layer.id, f"{{{NS}}}kind": layer.kind})
         entry: dict = {"kind": layer.kind, "name": layer.name}
         if isinstance(layer, EditLayer):
             entry["provenance"] = layer.provenance.to_dict()
@@ -355,7 +356,7 @@ def _load(ar: _Archive, path: Path, max_pixels: int) -> OraData:
         info = layer_meta.get(lid, {}) if lid else {}
         info = info if isinstance(info, dict) else {}
         kw = dict(name=elem.get("name", "Layer"), offset=(x, y), visible=visible, opacity=opacity,
-                  id=lid)
+                  id=lid, blend_mode=from_ora(elem.get("composite-op")))
         if elem.get(f"{{{NS}}}kind") == "edit" or info.get("kind") == "edit":
             try:
                 prov = Provenance.from_dict(info.get("provenance") or {})
