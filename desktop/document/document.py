@@ -14,6 +14,7 @@ import numpy as np
 
 from engine.segment import mask_ops
 
+from . import canvas_ops
 from . import commands as cmd
 from .brush import StrokePath, dab, dab_rect, stamp
 from .compositing import composite
@@ -711,6 +712,21 @@ class Document:
         x, y, w, h = mask_ops.bbox(m)
         rect = mask_ops.clamp_rect((x - margin, y - margin, w + 2 * margin, h + 2 * margin), self._w, self._h)
         self.resize_canvas(rect, label="Crop to mask")
+
+    def rotate(self, degrees: int) -> None:
+        """Rotate the image 90 (clockwise), 270 / -90 (counter-clockwise) or 180 degrees: one
+        command; layers, edit masks and variations turn with it."""
+        canvas_ops.rotate(self, degrees)
+
+    def flip(self, horizontal: bool = True) -> None:
+        """Mirror the image left-right (``horizontal``) or top-bottom: one command."""
+        canvas_ops.flip(self, horizontal)
+
+    def resize_image(self, width: int, height: int, resample: str = "lanczos", *,
+                     max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+        """Scale the whole image to ``width x height`` (``resample``: lanczos, bicubic, bilinear,
+        nearest): one command; every layer is resampled and keeps its place in the picture."""
+        canvas_ops.resize_image(self, width, height, resample, max_pixels)
 
     # --------------------------------------------------------------------------------- files
     def save(self, path: str | Path | None = None) -> Path:
