@@ -37,6 +37,7 @@ from desktop.ui.error_text import for_display, missing_model_names
 from desktop.ui.file_actions import APP_NAME, FileActionsMixin
 from desktop.ui.canvas.canvas_view import CanvasView
 from desktop.ui.icons import app_icon, icon
+from desktop.ui.image_actions import IMAGE_ACTIONS, ImageActionsMixin
 from desktop.ui.panels.candidates import CandidateStrip
 from desktop.ui.panels.history_panel import HistoryPanel
 from desktop.ui.panels.instruction_panel import InstructionPanel
@@ -61,7 +62,7 @@ FEATURE_NEEDS = (
 )
 
 
-class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
+class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWindow):
     def __init__(self, client=None, settings: QSettings | None = None, parent=None) -> None:
         super().__init__(parent)
         self.settings = settings if settings is not None else QSettings("BrushEdit", "BrushEdit Studio")
@@ -280,7 +281,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         if hasattr(self, "actions"):
             # Nothing to save, export, close, copy or undo without a photo: grey it out, not a message.
             for name in ("save", "save_as", "export", "close", "copy", "copy_merged", "expand_canvas",
-                         "crop_to_mask"):
+                         "crop_to_mask", *IMAGE_ACTIONS):
                 self.actions[name].setEnabled(doc is not None)
         if doc is None:
             self.setWindowTitle(APP_NAME)
