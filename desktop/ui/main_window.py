@@ -91,6 +91,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         # saved preferences.
         self.preferences = Preferences.load(self.settings)
         self._prefs_dialog = None
+        self._own_client = client is None  # a client given to the window answers for its own models
         if client is None:
             client = EngineClient(default_service_factory(self._engine_config()))
         elif has_saved_preferences(self.settings) and hasattr(client, "set_config"):
@@ -492,8 +493,33 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
             self.gpu_label.setToolTip("The last edit ran on the CPU (no GPU in use)")
             self.engine_label.setToolTip("The engine runs on the CPU")
 
+    def sam_status(self):
+        """Whether click-to-select can run: the SAM checkpoint of the preferences or found on disk."""
+        return engine_client.model_path_status("sam", self.preferences.model_paths.get("sam", ""))
+
+    def update_sam_tool(self) -> None:
+        """Grey out the SAM tool with a one-line reason when no SAM checkpoint is usable."""
+        action = self.actions["sam"]
+        try:
+            status = self.sam_status()
+            usable, reason = bool(status.usable), str(status.text)
+        except Exception as exc:  # an unreadable models folder: say so, keep the editor going
+            usable, reason = False, f"cannot check the SAM checkpoint ({exc})"
+        action.setEnabled(usable)
+        if usable:
+            action.setToolTip("SAM select (S)")
+            action.setStatusTip("")
+        else:
+            line = f"SAM select (S) — unavailable: {reason[:1].lower() + reason[1:]}"
+            action.setToolTip(line)
+            action.setStatusTip(line)
+            if self.current_tool() is self.tools["sam"]:
+                self.set_tool("brush")
+
     def _check_models(self) -> None:
         """First run: with no weights installed, explain what each feature needs."""
+        if self._own_client:
+            self.update_sam_tool()
         try:
             entries = model_entries()
         except Exception:  # an unreadable models folder must not stop the editor from opening
@@ -511,6 +537,8 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         dirs = self.preferences.model_dirs() or None
         self._models_dialog = ModelsDialog(self.client, self, entries=lambda: engine_client.model_entries(dirs))
         self._models_dialog.setModal(False)
+        if self._own_client:
+            self._models_dialog.finished.connect(lambda _r: self.update_sam_tool())
         self._models_dialog.show()
 
     def _start_autosave(self) -> None:

@@ -1,0 +1,40 @@
+"""Fit and finish a designer expects: the SAM tool greyed out with its reason, the default paint
+colour visible on the dark theme, the re-run prompt dialog, the Generate bar beside the mask."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from desktop.engine_client import ModelPathStatus
+
+
+@pytest.fixture
+def win(make_window, photo_path):
+    w = make_window()
+    w.open_path(photo_path)  # chelsea: 451 x 300
+    return w
+
+
+def test_sam_tool_is_greyed_out_with_a_one_line_reason_when_sam_is_missing(win, qtbot):
+    w = win
+    w.set_tool("sam")
+    w.sam_status = lambda: ModelPathStatus(False, "Not installed: download sam-vit-b with Engine ▸ Models…")
+    w.update_sam_tool()
+    action = w.actions["sam"]
+    assert not action.isEnabled()
+    assert action.toolTip() == ("SAM select (S) — unavailable: not installed: download sam-vit-b with "
+                                "Engine ▸ Models…")
+    assert "\n" not in action.toolTip()
+    assert w.current_tool().name == "brush"  # not left on a tool that cannot run
+    w.canvas.setFocus()
+    qtbot.waitUntil(w.canvas.hasFocus)
+    QTest.keyClick(w.canvas, Qt.Key_S)  # the shortcut of a greyed-out tool does nothing
+    assert w.current_tool().name == "brush"
+    w.sam_status = lambda: ModelPathStatus(True, "Found automatically: sam-vit-b", "sam-vit-b")
+    w.update_sam_tool()
+    assert action.isEnabled() and action.toolTip() == "SAM select (S)"
+    QTest.keyClick(w.canvas, Qt.Key_S)
+    assert w.current_tool().name == "sam"
