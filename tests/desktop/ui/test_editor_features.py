@@ -38,3 +38,24 @@ def test_sam_tool_is_greyed_out_with_a_one_line_reason_when_sam_is_missing(win, 
     assert action.isEnabled() and action.toolTip() == "SAM select (S)"
     QTest.keyClick(w.canvas, Qt.Key_S)
     assert w.current_tool().name == "sam"
+
+
+def _luminance(rgb) -> float:
+    def lin(c):
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (lin(c) for c in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_the_default_paint_colour_is_visible_on_the_dark_theme(win):
+    w = win
+    w.set_tool("paint")
+    color = w.tools["paint"].color
+    from desktop.ui import theme
+
+    for background in (theme.WINDOW, theme.BASE, theme.CANVAS_BACKGROUND):  # panels, fields, canvas
+        hi, lo = sorted((_luminance(color), _luminance(background.getRgb())), reverse=True)
+        assert (hi + 0.05) / (lo + 0.05) >= 3.0, (color, background)  # WCAG's contrast for graphics
+    assert "rgb(%d, %d, %d)" % color in w.tool_options.color_button.styleSheet()
+    assert w.tool_options.color_button.isVisible()
