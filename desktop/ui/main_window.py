@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
     QPushButton,
@@ -414,11 +415,18 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
 
     def rerun_with_new_prompt(self, layer) -> None:
         prov = getattr(layer, "provenance", None)
-        old = getattr(prov, "caption", "") or getattr(prov, "prompt", "") or ""
+        old = (getattr(prov, "caption", "") or getattr(prov, "prompt", "")
+               or getattr(prov, "instruction", "") or "")
         dialog = QInputDialog(self)
-        dialog.setWindowTitle("Re-run with changed prompt")
-        dialog.setLabelText("Prompt:")
+        title = "Re-run with changed prompt"
+        dialog.setWindowTitle(title)
+        dialog.setLabelText(f"New prompt for “{layer.name}”:")
         dialog.setTextValue(old)
+        # Wide enough for the title (window managers cut it short otherwise) and a real prompt;
+        # on its field, since QInputDialog's layout resets the dialog's own minimum when shown.
+        field = dialog.findChild(QLineEdit)
+        if field is not None:
+            field.setMinimumWidth(max(440, dialog.fontMetrics().horizontalAdvance(title) + 160))
         dialog.setModal(False)
         dialog.textValueSelected.connect(lambda text: text.strip() and self.controller.rerun_layer(layer, prompt=text.strip()))
         dialog.open()

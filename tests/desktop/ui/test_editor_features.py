@@ -59,3 +59,28 @@ def test_the_default_paint_colour_is_visible_on_the_dark_theme(win):
         assert (hi + 0.05) / (lo + 0.05) >= 3.0, (color, background)  # WCAG's contrast for graphics
     assert "rgb(%d, %d, %d)" % color in w.tool_options.color_button.styleSheet()
     assert w.tool_options.color_button.isVisible()
+
+
+def test_rerun_prompt_dialog_is_wide_enough_and_prefilled(win, qtbot):
+    from desktop.document import Provenance
+
+    w = win
+    layer = w.document.add_edit(np.zeros((30, 40, 3), np.uint8), offset=(10, 20),
+                                provenance=Provenance(prompt="a wooden bench", seed=1), name="Bench")
+    calls = []
+    w.controller.rerun_layer = lambda lay, **kw: calls.append((lay, kw))
+    qtbot.waitUntil(lambda: w.layers_panel.current_layer() is layer)
+    assert w.layers_panel.buttons["new_prompt"].isEnabled()
+    qtbot.mouseClick(w.layers_panel.buttons["new_prompt"], Qt.LeftButton)
+    dialog = w._prompt_dialog
+    qtbot.waitExposed(dialog)
+    assert dialog.textValue() == "a wooden bench"
+    title_px = dialog.fontMetrics().horizontalAdvance(dialog.windowTitle())
+    assert dialog.width() >= title_px + 150 and dialog.width() <= 1366
+    from PySide6.QtWidgets import QLineEdit
+
+    edit = dialog.findChild(QLineEdit)
+    edit.selectAll()
+    qtbot.keyClicks(edit, "a stone bench")
+    qtbot.keyClick(edit, Qt.Key_Return)
+    assert calls[-1] == (layer, {"prompt": "a stone bench"})
