@@ -124,3 +124,16 @@ class ImageActionsMixin:
         dialog.accepted.connect(done)
         dialog.open()
         self._export_dialog = dialog
+
+    # --- the Generate bar beside the mask ----------------------------------------------------
+    def _build_generate_bar(self) -> None:
+        from desktop.ui.canvas.generate_bar import GenerateBar
+
+        self.generate_bar = GenerateBar(self.canvas, self.generate_from_bar)
+
+    def generate_from_bar(self, prompt: str) -> None:
+        """Run from the canvas's Generate bar: the prompt goes through the Instruction panel's Run
+        (the same history, parsing and parameters as typing it there)."""
+        panel = self.instruction_panel
+        panel.instruction.setPlainText(prompt)
+        panel.run()

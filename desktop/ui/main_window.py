@@ -137,6 +137,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         self.instruction_panel.instructor_changed.connect(self._on_panel_instructor)
         self.instruction_panel.set_document_open(False)
         self._build_status_bar()
+        self._build_generate_bar()
         self._wire()
         self.set_tool(str(s.value("tools/current", "brush")))
         self._rebuild_recent_menu()

@@ -84,3 +84,38 @@ def test_rerun_prompt_dialog_is_wide_enough_and_prefilled(win, qtbot):
     qtbot.keyClicks(edit, "a stone bench")
     qtbot.keyClick(edit, Qt.Key_Return)
     assert calls[-1] == (layer, {"prompt": "a stone bench"})
+
+
+def test_generate_bar_appears_beside_the_mask_and_runs_its_prompt(win, qtbot, drag):
+    from PySide6.QtCore import QPointF, QRectF
+
+    from desktop.ui.canvas.generate_bar import place
+
+    w = win
+    bar = w.generate_bar
+    assert not bar.isVisible()  # no mask yet
+    w.set_tool("box")
+    c = w.canvas
+    a, mid, b = (c.image_to_widget(QPointF(x, y)) for x, y in ((150, 100), (200, 130), (250, 160)))
+    drag(c, [a, mid, b])  # a real box drag on the canvas
+    assert w.document.mask.any()
+    qtbot.waitUntil(bar.isVisible, timeout=3000)
+    mask_rect = c.image_rect_to_widget((150, 100, 100, 60))
+    assert not QRectF(bar.geometry()).intersects(mask_rect)  # never over the mask when there is room
+    assert c.rect().contains(bar.geometry())
+    calls = []
+    w.controller.run = lambda prompt, params=None, **kw: calls.append(prompt)
+    bar.prompt.setFocus()
+    qtbot.keyClicks(bar.prompt, "a wooden bench")
+    qtbot.mouseClick(bar.run_button, Qt.LeftButton)
+    assert calls == ["a wooden bench"]
+    assert w.instruction_panel.instruction.toPlainText() == "a wooden bench"
+    w.tool_options.apply_op("clear")
+    qtbot.waitUntil(lambda: not bar.isVisible(), timeout=3000)
+    # Placement: below, else above, else beside; over the target only without room.
+    assert place(100, 30, QRectF(10, 10, 50, 50), 400, 300).top() == 70
+    assert place(100, 30, QRectF(10, 240, 50, 50), 400, 300).bottom() < 240
+    tall = place(100, 30, QRectF(10, 5, 50, 290), 400, 300)
+    assert tall.left() >= 70
+    full = place(100, 30, QRectF(0, 0, 400, 300), 400, 300)
+    assert full.bottom() <= 300
