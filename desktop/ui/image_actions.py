@@ -137,3 +137,14 @@ class ImageActionsMixin:
         panel = self.instruction_panel
         panel.instruction.setPlainText(prompt)
         panel.run()
+
+    # --- Models dialog: "Use a file I already have" -----------------------------------------
+    def use_model_path(self, kind: str, path: str) -> None:
+        """Keep ``path`` as the model of ``kind`` (what Preferences ▸ Models sets), and apply."""
+        from dataclasses import replace
+
+        paths = dict(self.preferences.model_paths)
+        paths[kind] = str(path)
+        self.apply_preferences(replace(self.preferences, model_paths=paths))
+        if kind == "sam" and getattr(self, "_own_client", False):
+            self.update_sam_tool()

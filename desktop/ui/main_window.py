@@ -543,8 +543,9 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         self.settings.setValue("first_run/dismissed", True)
 
     def show_models_dialog(self) -> None:
-        dirs = self.preferences.model_dirs() or None
-        self._models_dialog = ModelsDialog(self.client, self, entries=lambda: engine_client.model_entries(dirs))
+        self._models_dialog = ModelsDialog(
+            self.client, self, entries=lambda: engine_client.model_entries(self.preferences.model_dirs() or None),
+            on_model_path=self.use_model_path)
         self._models_dialog.setModal(False)
         if self._own_client:
             self._models_dialog.finished.connect(lambda _r: self.update_sam_tool())
