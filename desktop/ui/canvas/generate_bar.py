@@ -65,7 +65,7 @@ class GenerateBar(QFrame):
             " border-radius: 8px; }")
         self.prompt = QLineEdit()
         self.prompt.setObjectName("generatePrompt")
-        self.prompt.setPlaceholderText("Describe what to paint here (empty: remove)")
+        self.prompt.setPlaceholderText("What to paint here (empty: remove)")
         self.prompt.setToolTip("What the masked area should show; Enter runs")
         self.prompt.setMinimumWidth(260)
         self.prompt.returnPressed.connect(self.run)
