@@ -585,7 +585,9 @@ class Document:
 
         Both layers' opacities are baked in, so the picture does not change; the result keeps the
         lower layer's name and covers both layers' area on the canvas. An edit layer merged this
-        way loses its provenance (undo brings it back).
+        way loses its provenance (undo brings it back). The result keeps the lower layer's blend
+        mode, as in Krita: with modes other than normal the picture can change (no one layer can
+        hold "A, then B in another mode").
         """
         self._finish_stroke()
         index = self.index_of(layer)
@@ -598,7 +600,7 @@ class Document:
         if not rect[2] or not rect[3]:
             raise DocumentError("neither layer covers any of the canvas")
         merged = RasterLayer(composite([below, layer], (self._w, self._h), rect), name=below.name,
-                             offset=rect[:2])
+                             offset=rect[:2], blend_mode=below.blend_mode)  # as Krita: the lower one's mode
         c = cmd.Compound("Merge down", [cmd.RemoveLayer(layer, index), cmd.RemoveLayer(below, index - 1),
                                         cmd.AddLayer(merged, index - 1)])
         self._run(c)

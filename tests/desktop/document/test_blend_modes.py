@@ -173,3 +173,13 @@ def test_blend_modes_round_trip_through_ora(tmp_path):
 def test_unknown_composite_ops_load_as_normal():
     assert from_ora("svg:hue") == "normal" and from_ora(None) == "normal"
     assert from_ora("svg:plus") == "addition" and from_ora("krita:soft_light_svg") == "soft-light"
+
+
+def test_merge_down_keeps_the_lower_layers_mode_and_duplicate_keeps_its_own():
+    doc = _two_layer_doc("screen", SRC, DST)
+    top = doc.layers[1]
+    copy = doc.duplicate_layer(top)
+    assert copy.blend_mode == "screen"
+    doc.set_layer_props(copy, blend_mode="normal")
+    merged = doc.merge_down(copy)
+    assert merged.blend_mode == "screen"
