@@ -27,6 +27,7 @@ Rect = tuple[int, int, int, int]
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 inside a layer
 
 _map_buffer = getattr(Image.core, "map_buffer", None)
+_BLEND_BAND_PIXELS = 1 << 18  # pixels a blend-mode layer is mixed in at once (bounded memory)
 
 
 def _intersect(a: Rect, b: Rect) -> Rect | None:
@@ -197,10 +198,15 @@ def composite(layers: Sequence[Layer], size: tuple[int, int], rect: Rect | None 
             box = (sx - st.x, sy - st.y, sx - st.x + sw, sy - st.y + sh)
             dest = (sx - x, sy - y, sx - x + sw, sy - y + sh)
             if mode != "normal":
-                below = np.asarray(acc.crop(dest))
-                mixed = blend(mode, st.pixels[box[1]:box[3], box[0]:box[2]], below, st.opacity,
-                              dst_opaque=opaque)
-                acc.paste(Image.fromarray(mixed), dest[:2])
+                # In bands of rows: float32 temporaries of a whole 24 MP layer would take GBs.
+                band = max(1, _BLEND_BAND_PIXELS // max(1, sw))
+                for y0 in range(0, sh, band):
+                    y1 = min(sh, y0 + band)
+                    d = (dest[0], dest[1] + y0, dest[2], dest[1] + y1)
+                    below = np.asarray(acc.crop(d))
+                    mixed = blend(mode, st.pixels[box[1] + y0:box[1] + y1, box[0]:box[2]], below,
+                                  st.opacity, dst_opaque=opaque)
+                    acc.paste(Image.fromarray(mixed), d[:2])
                 core = acc.im
                 continue
             src = _view(st, box)

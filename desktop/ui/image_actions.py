@@ -35,12 +35,11 @@ class ImageActionsMixin:
             return False
         try:
             doc = Document.new(width, height, background)
+            if background is None:  # transparent: still one layer to paint on, and no undo step
+                doc = Document.from_array(np.zeros((doc.height, doc.width, 4), np.uint8), name="Layer 1")
         except DocumentError as e:
             self.show_error("Cannot make the image", str(e))
             return False
-        if background is None:  # transparent: still one layer to paint on
-            doc.add_layer(RasterLayer(np.zeros((doc.height, doc.width, 4), np.uint8), name="Layer 1"))
-            doc._saved_state = doc.history.state_id  # a new image starts clean
         self.settings.setValue("new/width", int(width))
         self.settings.setValue("new/height", int(height))
         self.set_document(doc)

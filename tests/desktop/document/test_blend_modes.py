@@ -183,3 +183,16 @@ def test_merge_down_keeps_the_lower_layers_mode_and_duplicate_keeps_its_own():
     doc.set_layer_props(copy, blend_mode="normal")
     merged = doc.merge_down(copy)
     assert merged.blend_mode == "screen"
+
+
+def test_a_blended_layer_is_mixed_in_bands_with_the_same_result(monkeypatch):
+    from desktop.document import compositing
+
+    rng = np.random.default_rng(9)
+    base = rng.integers(0, 256, (64, 40, 3), dtype=np.uint8)
+    top = rng.integers(0, 256, (64, 40, 4), dtype=np.uint8)
+    doc = Document.from_array(base)
+    doc.add_layer(RasterLayer(top, name="o", blend_mode="overlay", opacity=0.6))
+    whole = doc.flatten().copy()
+    monkeypatch.setattr(compositing, "_BLEND_BAND_PIXELS", 100)  # bands of 2 rows
+    assert np.array_equal(doc.flatten(), whole)
