@@ -1,13 +1,16 @@
 """Document benchmark: brush, stroke, dirty-rect compositing, .ora I/O and history size on a 24 MP photo.
 
-Run: ``.venv/bin/python benchmarks/document.py`` (add ``--small`` for a quick 1500 x 1000 check).
+Run: ``.venv/bin/python benchmarks/document.py`` (add ``--small`` for a quick 1500 x 1000 check,
+``--ora`` for the project-file figures only).
 
 Figures (each against a baseline measured in the same run where one exists):
 
 - ms per brush dab (radius 50 px) and per 100-dab stroke (press to release, one undo command);
 - ms per re-composite of the stroke's rectangle through 10 layers (the frame the UI repaints);
 - .ora save / load seconds next to Pillow's plain PNG encode / decode of the same layer pixels;
-- history bytes after 100 strokes as a fraction of 100 full-canvas copies of the mask.
+- history bytes after 100 strokes as a fraction of 100 full-canvas copies of the mask;
+- a photo + 4 edit layers saved as .ora against Pillow's default PNG of the flattened picture
+  (size and time ratios), and the photo alone as .ora.
 
 Targets: stroke + re-composite within one 60 Hz frame (16 ms); history < 2 % of full copies;
 .ora save within 1.5 x Pillow's PNG encode. The last line printed is a JSON object of the figures.
@@ -75,6 +78,12 @@ def main() -> None:
     small = "--small" in sys.argv
     W, H = (1500, 1000) if small else (6000, 4000)
     print(f"machine: {machine()}")
+    if "--ora" in sys.argv:  # only the project-file figures
+        print(f"load average at start: {os.getloadavg()[0]:.1f} (other work on the machine inflates times)")
+        figures = {"machine": machine(), "load_average": round(os.getloadavg()[0], 1)}
+        figures.update(project_vs_flat_png(W, H))
+        print(json.dumps(figures))
+        return
     print(f"load average at start: {os.getloadavg()[0]:.1f} (other work on the machine inflates times)")
     print(f"canvas: {W} x {H} ({W * H / 1e6:.0f} MP)")
     base = photo(W, H)
@@ -222,7 +231,53 @@ def main() -> None:
         "ora_load_ratio": round(ora_load / pil_dec, 3), "ora_mib": round(ora_mb, 1),
         "pillow_png_mib": round(pil_mb, 1), "round_trip_identical": same,
     }
+    figures.update(project_vs_flat_png(W, H))
     print(json.dumps(figures))
+
+
+def project_vs_flat_png(W: int, H: int) -> dict:
+    """A photo and 4 soft edit layers saved as .ora, against Pillow's default PNG encode of the
+    flattened picture (the single file a designer would otherwise keep), in the same run."""
+    base = photo(W, H)
+    doc = Document.from_array(base)
+    lw, lh = W // 4, H // 4
+    for i in range(4):
+        x, y = int(W * (0.1 + 0.2 * i)), int(H * (0.15 + 0.15 * i))
+        doc.add_layer(EditLayer(soft_crop(base, x, y, lw, lh), Provenance(instruction=f"edit {i}", seed=i),
+                                name=f"edit {i}", offset=(x, y)))
+    flat = doc.flatten()
+    pil_times, ora_times = [], []
+    for _ in range(2):  # best of two: the machine is shared
+        t0 = time.perf_counter()
+        buf = io.BytesIO()
+        Image.fromarray(flat).save(buf, "PNG")
+        pil_times.append(time.perf_counter() - t0)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "project.ora"
+            t0 = time.perf_counter()
+            doc.save(path)
+            ora_times.append(time.perf_counter() - t0)
+            ora_bytes = path.stat().st_size
+            single = Document.from_array(base)
+            one = Path(tmp) / "photo.ora"
+            single.save(one)
+            one_bytes = one.stat().st_size
+            back = Document.open(path)
+            same = np.array_equal(back.flatten(), flat)
+    pil_bytes = len(buf.getvalue())
+    pil_s, ora_s = min(pil_times), min(ora_times)
+    out = {"project_canvas": [W, H], "project_layers": len(doc.layers),
+           "flat_png_s": round(pil_s, 3), "flat_png_mib": round(pil_bytes / 2**20, 2),
+           "project_ora_s": round(ora_s, 3), "project_ora_mib": round(ora_bytes / 2**20, 2),
+           "project_size_ratio": round(ora_bytes / pil_bytes, 3),
+           "project_time_ratio": round(ora_s / pil_s, 3),
+           "one_layer_ora_size_ratio": round(one_bytes / pil_bytes, 3),
+           "project_round_trip_identical": bool(same)}
+    print(f"{len(doc.layers)}-layer project {W} x {H}: .ora {ora_bytes / 2**20:.1f} MiB in {ora_s:.2f} s; "
+          f"flattened PNG (Pillow default) {pil_bytes / 2**20:.1f} MiB in {pil_s:.2f} s -> size "
+          f"{out['project_size_ratio']:.2f} x, time {out['project_time_ratio']:.2f} x; the photo alone as "
+          f".ora: {out['one_layer_ora_size_ratio']:.2f} x the PNG")
+    return out
 
 
 def naive_composite(layers, rect) -> np.ndarray:

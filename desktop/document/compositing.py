@@ -7,6 +7,10 @@ tiles are skipped, opaque tiles copied, and only the soft edges (or a layer with
 blended. Over an opaque base, source-over is a masked paste (bit-identical to
 ``alpha_composite`` there, about 2.5x faster). Every pixel is computed the same way whatever the
 rectangle, so a dirty-rect update equals the same region of a full flatten exactly.
+
+A layer with another blend mode (multiply, screen, ...: see ``blend_modes.py``) is blended in
+numpy over its non-transparent spans only; it never starts the stack and is never copied as
+opaque, since what is below shows through it.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
+from .blend_modes import blend
 from .layers import OPAQUE_TILE, Layer, RenderState
 
 Rect = tuple[int, int, int, int]
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 inside a layer
 
 _map_buffer = getattr(Image.core, "map_buffer", None)
+_BLEND_BAND_PIXELS = 1 << 18  # pixels a blend-mode layer is mixed in at once (bounded memory)
 
 
 def _intersect(a: Rect, b: Rect) -> Rect | None:
@@ -169,7 +175,8 @@ def composite(layers: Sequence[Layer], size: tuple[int, int], rect: Rect | None 
 
     # Start from the topmost layer that hides everything below it here.
     start = next((i for i in range(len(active) - 1, -1, -1)
-                  if active[i][1] == r and _opaque(active[i][0], r)), -1)
+                  if active[i][0].layer.blend_mode == "normal" and active[i][1] == r
+                  and _opaque(active[i][0], r)), -1)
     if start >= 0:
         st = active[start][0]
         acc = Image.new("RGBA", (w, h))
@@ -186,10 +193,23 @@ def composite(layers: Sequence[Layer], size: tuple[int, int], rect: Rect | None 
     core = acc.im
     for st, sub in rest:
         scaled = st.opacity < 1.0
+        mode = st.layer.blend_mode
         for cls, (sx, sy, sw, sh) in _spans(st, sub):
             box = (sx - st.x, sy - st.y, sx - st.x + sw, sy - st.y + sh)
-            src = _view(st, box)
             dest = (sx - x, sy - y, sx - x + sw, sy - y + sh)
+            if mode != "normal":
+                # In bands of rows: float32 temporaries of a whole 24 MP layer would take GBs.
+                band = max(1, _BLEND_BAND_PIXELS // max(1, sw))
+                for y0 in range(0, sh, band):
+                    y1 = min(sh, y0 + band)
+                    d = (dest[0], dest[1] + y0, dest[2], dest[1] + y1)
+                    below = np.asarray(acc.crop(d))
+                    mixed = blend(mode, st.pixels[box[1] + y0:box[1] + y1, box[0]:box[2]], below,
+                                  st.opacity, dst_opaque=opaque)
+                    acc.paste(Image.fromarray(mixed), d[:2])
+                core = acc.im
+                continue
+            src = _view(st, box)
             if cls == 2 and not scaled:
                 core.paste(src, dest)
             elif opaque:

@@ -14,6 +14,7 @@ import numpy as np
 
 from engine.segment import mask_ops
 
+from . import canvas_ops
 from . import commands as cmd
 from .brush import StrokePath, dab, dab_rect, stamp
 from .compositing import composite
@@ -23,6 +24,7 @@ from .events import Events
 from .export import export_image
 from .history import DEFAULT_BUDGET, History
 from .image_import import DEFAULT_MAX_PIXELS, open_image
+from .blend_modes import BLEND_MODES
 from .layers import MAX_VARIANTS, EditLayer, Layer, RasterLayer, Variant, as_rgba
 from .ora import is_ora, load_ora, save_ora
 from .provenance import Provenance
@@ -308,11 +310,14 @@ class Document:
         return copy
 
     def set_layer_props(self, layer: Layer, name: str | None = None, visible: bool | None = None,
-                        opacity: float | None = None) -> None:
-        """Rename, show/hide or change opacity: one command (opacity drags merge into one)."""
+                        opacity: float | None = None, blend_mode: str | None = None) -> None:
+        """Rename, show/hide, change opacity or blend mode: one command (opacity drags merge
+        into one)."""
         self.index_of(layer)
-        new = {k: v for k, v in (("name", name), ("visible", visible), ("opacity", opacity))
-               if v is not None}
+        if blend_mode is not None and blend_mode not in BLEND_MODES:
+            raise DocumentError(f"unknown blend mode {blend_mode!r} (one of {', '.join(BLEND_MODES)})")
+        new = {k: v for k, v in (("name", name), ("visible", visible), ("opacity", opacity),
+                                 ("blend_mode", blend_mode)) if v is not None}
         if opacity is not None:
             try:
                 new["opacity"] = min(1.0, max(0.0, float(opacity)))
@@ -331,6 +336,8 @@ class Document:
             label = "Rename layer"
         elif set(new) == {"opacity"}:
             label = "Layer opacity"
+        elif set(new) == {"blend_mode"}:
+            label = "Blend mode"
         else:
             label = "Layer properties"
         c = cmd.LayerProps(layer, old, new, label)
@@ -580,7 +587,9 @@ class Document:
 
         Both layers' opacities are baked in, so the picture does not change; the result keeps the
         lower layer's name and covers both layers' area on the canvas. An edit layer merged this
-        way loses its provenance (undo brings it back).
+        way loses its provenance (undo brings it back). The result keeps the lower layer's blend
+        mode, as in Krita: with modes other than normal the picture can change (no one layer can
+        hold "A, then B in another mode").
         """
         self._finish_stroke()
         index = self.index_of(layer)
@@ -593,7 +602,7 @@ class Document:
         if not rect[2] or not rect[3]:
             raise DocumentError("neither layer covers any of the canvas")
         merged = RasterLayer(composite([below, layer], (self._w, self._h), rect), name=below.name,
-                             offset=rect[:2])
+                             offset=rect[:2], blend_mode=below.blend_mode)  # as Krita: the lower one's mode
         c = cmd.Compound("Merge down", [cmd.RemoveLayer(layer, index), cmd.RemoveLayer(below, index - 1),
                                         cmd.AddLayer(merged, index - 1)])
         self._run(c)
@@ -707,6 +716,21 @@ class Document:
         x, y, w, h = mask_ops.bbox(m)
         rect = mask_ops.clamp_rect((x - margin, y - margin, w + 2 * margin, h + 2 * margin), self._w, self._h)
         self.resize_canvas(rect, label="Crop to mask")
+
+    def rotate(self, degrees: int) -> None:
+        """Rotate the image 90 (clockwise), 270 / -90 (counter-clockwise) or 180 degrees: one
+        command; layers, edit masks and variations turn with it."""
+        canvas_ops.rotate(self, degrees)
+
+    def flip(self, horizontal: bool = True) -> None:
+        """Mirror the image left-right (``horizontal``) or top-bottom: one command."""
+        canvas_ops.flip(self, horizontal)
+
+    def resize_image(self, width: int, height: int, resample: str = "lanczos", *,
+                     max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+        """Scale the whole image to ``width x height`` (``resample``: lanczos, bicubic, bilinear,
+        nearest): one command; every layer is resampled and keeps its place in the picture."""
+        canvas_ops.resize_image(self, width, height, resample, max_pixels)
 
     # --------------------------------------------------------------------------------- files
     def save(self, path: str | Path | None = None) -> Path:

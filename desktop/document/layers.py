@@ -14,10 +14,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .blend_modes import BLEND_MODES
 from .provenance import Provenance
 
 Rect = tuple[int, int, int, int]
-BLEND_MODES = ("normal",)
 OPAQUE_TILE = 32  # alpha classification granularity for compositing (32 measured best)
 MAX_VARIANTS = 32  # an edit layer's variations; re-runs past it drop the oldest
 
@@ -79,7 +79,7 @@ class Layer:
                  visible: bool = True, opacity: float = 1.0, blend_mode: str = "normal",
                  id: str | None = None) -> None:
         if blend_mode not in BLEND_MODES:
-            raise ValueError(f"unsupported blend mode {blend_mode!r} (only 'normal')")
+            raise ValueError(f"unsupported blend mode {blend_mode!r} (one of {', '.join(BLEND_MODES)})")
         self._id = str(id) if id else uuid.uuid4().hex
         self._name = str(name)
         self._visible = bool(visible)
@@ -93,7 +93,8 @@ class Layer:
     name = property(lambda self: self._name)
     visible = property(lambda self: self._visible)
     opacity = property(lambda self: self._opacity, doc="0..1, multiplies the pixels' alpha.")
-    blend_mode = property(lambda self: self._blend_mode)
+    blend_mode = property(lambda self: self._blend_mode,
+                          doc="How it mixes with what is below (see blend_modes.BLEND_MODES).")
     offset = property(lambda self: self._geom[1], doc="(x, y) of the top-left pixel on the canvas.")
     pixels = property(lambda self: self._geom[0], doc="h x w x 4 uint8 RGBA, straight alpha, read-only.")
 
@@ -135,7 +136,8 @@ class Layer:
         self._set_pixels(state["pixels"], state["offset"])
 
     def _props(self) -> dict:
-        return {"name": self._name, "visible": self._visible, "opacity": self._opacity}
+        return {"name": self._name, "visible": self._visible, "opacity": self._opacity,
+                "blend_mode": self._blend_mode}
 
     def _set_props(self, props: dict) -> None:
         if "name" in props:
@@ -144,6 +146,8 @@ class Layer:
             self._visible = bool(props["visible"])
         if "opacity" in props:
             self._opacity = _clamp_opacity(props["opacity"])
+        if "blend_mode" in props:
+            self._blend_mode = str(props["blend_mode"])
 
     def _render_state(self) -> "RenderState":
         """A consistent view for compositing (safe against a change made by another thread).

@@ -61,35 +61,31 @@ def _block(rows: np.ndarray, prior: np.ndarray | None, bpp: int, level: int,
     return out, zlib.adler32(raw), filtered.size
 
 
-def encode_png(pixels: np.ndarray, level: int = 1, pool: Executor | None = None) -> bytes:
-    """Encode ``H x W`` (gray), ``H x W x 3`` (RGB) or ``H x W x 4`` (RGBA) uint8 as PNG bytes.
+class _Done:
+    """A finished result that looks like a Future (for encoding without a pool)."""
 
-    Parameters
-    ----------
-    pixels : ndarray
-        8-bit image; any memory layout.
-    level : int
-        zlib level 0..9 (1 = fast, what a project save wants).
-    pool : Executor, optional
-        Threads to deflate blocks on; without one, blocks are deflated here, one after another.
-    """
+    def __init__(self, value) -> None:
+        self._value = value
+
+    def result(self):
+        return self._value
+
+
+def _rows(pixels: np.ndarray, opaque_as_rgb: bool) -> tuple[np.ndarray, int, int, int]:
     a = np.asarray(pixels)
     if a.dtype != np.uint8:
         raise ValueError(f"PNG pixels must be uint8, got {a.dtype}")
     if a.ndim == 2:
         a = a[..., None]
     if a.ndim != 3 or a.shape[2] not in _COLOR_TYPE or 0 in a.shape[:2]:
-        raise ValueError(f"cannot encode an image of shape {pixels.shape} as PNG")
+        raise ValueError(f"cannot encode an image of shape {np.shape(pixels)} as PNG")
+    if opaque_as_rgb and a.shape[2] == 4 and int(a[..., 3].min()) == 255:
+        a = a[..., :3]  # an opaque layer: a quarter less to filter and deflate, same pixels
     h, w, bpp = a.shape
-    rows = np.ascontiguousarray(a).reshape(h, w * bpp)
-    step = max(1, BLOCK_BYTES // (w * bpp + 1))
-    starts = list(range(0, h, step))
-    jobs = [(rows[s:s + step], rows[s - 1] if s else None, bpp, level, s == starts[-1])
-            for s in starts]
-    if pool is not None and len(jobs) > 1:
-        results = list(pool.map(lambda j: _block(*j), jobs))
-    else:
-        results = [_block(*j) for j in jobs]
+    return np.ascontiguousarray(a).reshape(h, w * bpp), h, w, bpp
+
+
+def _assemble(w: int, h: int, bpp: int, results: list[tuple[bytes, int, int]]) -> bytes:
     adler = results[0][1]
     for _, a2, n2 in results[1:]:
         adler = adler32_combine(adler, a2, n2)
@@ -103,3 +99,53 @@ def encode_png(pixels: np.ndarray, level: int = 1, pool: Executor | None = None)
             parts.append(_chunk(b"IDAT", piece))
     parts.append(_chunk(b"IEND", b""))
     return b"".join(parts)
+
+
+def encode_pngs(images: dict, level: int = 6, pool: Executor | None = None,
+                opaque_as_rgb: bool = True) -> dict:
+    """Encode several images at once: every block of every image on the pool together, and a
+    block equal to one already queued (same rows and row above, in an image of the same width,
+    e.g. ``mergedimage.png`` away from the edit layers over the photo) reuses its deflate output,
+    which is byte-identical. With ``opaque_as_rgb`` a fully opaque RGBA image is written as RGB.
+
+    Returns ``{name: png bytes}`` in the order given.
+    """
+    seen: dict[tuple, list] = {}  # (width bytes, bpp, first row) -> [(rows, step, future)]
+    plans = {}
+    for name, pixels in images.items():
+        rows, h, w, bpp = _rows(pixels, opaque_as_rgb)
+        step = max(1, BLOCK_BYTES // (w * bpp + 1))
+        starts = list(range(0, h, step))
+        futures = []
+        for s in starts:
+            block, prior, last = rows[s:s + step], (rows[s - 1] if s else None), s == starts[-1]
+            key = (rows.shape[1], bpp, s, block.shape[0], last)
+            fut = None
+            for other, ofut in seen.get(key, ()):
+                if (np.array_equal(other[s:s + step], block)
+                        and (prior is None or np.array_equal(other[s - 1], prior))):
+                    fut = ofut
+                    break
+            if fut is None:
+                job = (block, prior, bpp, level, last)
+                fut = pool.submit(_block, *job) if pool is not None else _Done(_block(*job))
+                seen.setdefault(key, []).append((rows, fut))
+            futures.append(fut)
+        plans[name] = (w, h, bpp, futures)
+    return {name: _assemble(w, h, bpp, [f.result() for f in futures])
+            for name, (w, h, bpp, futures) in plans.items()}
+
+
+def encode_png(pixels: np.ndarray, level: int = 1, pool: Executor | None = None) -> bytes:
+    """Encode ``H x W`` (gray), ``H x W x 3`` (RGB) or ``H x W x 4`` (RGBA) uint8 as PNG bytes.
+
+    Parameters
+    ----------
+    pixels : ndarray
+        8-bit image; any memory layout.
+    level : int
+        zlib level 0..9 (1 = fast, what a project save wants).
+    pool : Executor, optional
+        Threads to deflate blocks on; without one, blocks are deflated here, one after another.
+    """
+    return encode_pngs({0: pixels}, level, pool, opaque_as_rgb=False)[0]

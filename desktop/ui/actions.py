@@ -34,6 +34,8 @@ def build_actions(w) -> dict[str, QAction]:
         a[name] = make_action(w, name, text, slot, shortcuts, **kw)
         return a[name]
 
+    add("new_image", "&New…", w.new_image_dialog, [QKeySequence.New],
+        tip="New image: a blank canvas of a size and colour")
     add("open", "&Open…", w.open_dialog, [QKeySequence.Open])
     add("paste", "&Paste", w.paste_image, [QKeySequence.Paste],
         tip="Paste the clipboard's image as a new layer (a new image when none is open)")
@@ -116,6 +118,15 @@ def build_actions(w) -> dict[str, QAction]:
         tip="Show the mask the selected edit was made with")
     a["layer_show_mask"].setIcon(icon("show_mask"))
 
+    add("new_layer", "&New empty layer", w.new_empty_layer, ["Ctrl+Alt+N"],
+        tip="New empty layer above the selected one")
+    add("resize_image", "&Resize image…", w.resize_image_dialog, ["Ctrl+Alt+I"],
+        tip="Resize image: scale every layer to a new size")
+    add("rotate_cw", "Rotate 90° &clockwise", lambda: w.rotate_image(90))
+    add("rotate_ccw", "Rotate 90° counter-clock&wise", lambda: w.rotate_image(-90))
+    add("rotate_180", "Rotate &180°", lambda: w.rotate_image(180))
+    add("flip_h", "Flip &horizontal", lambda: w.flip_image(True), tip="Flip horizontal: mirror left-right")
+    add("flip_v", "Flip &vertical", lambda: w.flip_image(False), tip="Flip vertical: mirror top-bottom")
     add("expand_canvas", "&Expand canvas…", w.expand_canvas_dialog, ["Ctrl+Alt+C"],
         tip="Expand canvas: add space around the picture, masked for a fill or generative expand")
     add("crop_to_mask", "&Crop to mask", w.crop_to_mask, tip="Crop the canvas to the mask's bounding box")
@@ -131,7 +142,7 @@ def build_actions(w) -> dict[str, QAction]:
 
     mb = w.menuBar()
     m = mb.addMenu("&File")
-    m.addActions([a["open"]])
+    m.addActions([a["new_image"], a["open"]])
     w.recent_menu = m.addMenu(icon("recent"), "Open &recent")
     m.addActions([a["paste_new"]])
     m.addSeparator()
@@ -149,9 +160,11 @@ def build_actions(w) -> dict[str, QAction]:
     m.addSeparator()
     w.panels_menu = m.addMenu("&Panels")
     m = mb.addMenu("&Image")
-    m.addActions([a["expand_canvas"], a["crop_to_mask"]])
+    m.addActions([a["resize_image"], a["expand_canvas"], a["crop_to_mask"]])
+    m.addSeparator()
+    m.addActions([a["rotate_cw"], a["rotate_ccw"], a["rotate_180"], a["flip_h"], a["flip_v"]])
     m = mb.addMenu("&Layer")
-    m.addActions([a["duplicate_layer"], a["delete_layer"]])
+    m.addActions([a["new_layer"], a["duplicate_layer"], a["delete_layer"]])
     m.addSeparator()
     m.addActions([a["raise_layer"], a["lower_layer"]])
     m.addSeparator()

@@ -163,11 +163,14 @@ class FileActionsMixin:
             return Path(src).with_suffix(suffix)
         return Path(str(self.settings.value("files/last_dir", Path.home()))) / f"Untitled{suffix}"
 
-    def export(self, path=None) -> bool:
-        """Export the flattened image as PNG, JPEG or WebP (by the file's extension)."""
+    def export(self, path=None, quality: int | None = None, lossless: bool = False) -> bool:
+        """Export the flattened image as PNG, JPEG or WebP (by the file's extension). Chosen in
+        the file dialog, a JPEG or WebP asks its quality first (non-blocking); given a path, it
+        uses ``quality`` or the last one used."""
         doc = self.document
         if doc is None:
             return False
+        asked = path is None
         if path is None:
             base = self._suggested_path(".png")
             path, _ = QFileDialog.getSaveFileName(self, "Export image", str(base), EXPORT_FILTER)
@@ -176,8 +179,13 @@ class FileActionsMixin:
         path = Path(path)
         if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
             path = path.with_suffix(".png")
+        if asked and quality is None and path.suffix.lower() in (".jpg", ".jpeg", ".webp"):
+            self.ask_export_options(path)
+            return True
+        if quality is None:
+            quality = self.export_quality()
         try:
-            doc.export(str(path))
+            doc.export(str(path), quality=int(quality), lossless=bool(lossless))
         except (DocumentError, OSError, ValueError) as exc:
             self.show_error("Cannot export", str(exc))
             return False

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
     QPushButton,
@@ -40,6 +41,7 @@ from desktop.ui.file_actions import APP_NAME, FileActionsMixin
 from desktop.ui.focus_return import FocusReturn
 from desktop.ui.canvas.canvas_view import CanvasView
 from desktop.ui.icons import app_icon, icon
+from desktop.ui.image_actions import IMAGE_ACTIONS, ImageActionsMixin
 from desktop.ui.panels.candidates import CandidateStrip
 from desktop.ui.panels.history_panel import HistoryPanel
 from desktop.ui.panels.instruction_panel import InstructionPanel
@@ -72,7 +74,7 @@ def _one_line(text: str) -> str:
                     for i, line in enumerate(lines))
 
 
-class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
+class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWindow):
     def __init__(self, client=None, settings: QSettings | None = None, parent=None) -> None:
         super().__init__(parent)
         self.settings = settings if settings is not None else QSettings("BrushEdit", "BrushEdit Studio")
@@ -101,6 +103,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         # saved preferences.
         self.preferences = Preferences.load(self.settings)
         self._prefs_dialog = None
+        self._own_client = client is None  # a client given to the window answers for its own models
         if client is None:
             client = EngineClient(default_service_factory(self._engine_config()))
         elif has_saved_preferences(self.settings) and hasattr(client, "set_config"):
@@ -149,6 +152,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         self.instruction_panel.instructor_changed.connect(self._on_panel_instructor)
         self.instruction_panel.set_document_open(False)
         self._build_status_bar()
+        self._build_generate_bar()
         self._wire()
         self.set_tool(str(s.value("tools/current", "brush")))
         self._rebuild_recent_menu()
@@ -319,7 +323,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         if hasattr(self, "actions"):
             # Nothing to save, export, close, copy or undo without a photo: grey it out, not a message.
             for name in ("save", "save_as", "export", "close", "copy", "copy_merged", "expand_canvas",
-                         "crop_to_mask"):
+                         "crop_to_mask", *IMAGE_ACTIONS):
                 self.actions[name].setEnabled(doc is not None)
         if doc is None:
             self.setWindowTitle(APP_NAME)
@@ -453,11 +457,18 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
 
     def rerun_with_new_prompt(self, layer) -> None:
         prov = getattr(layer, "provenance", None)
-        old = getattr(prov, "caption", "") or getattr(prov, "prompt", "") or ""
+        old = (getattr(prov, "caption", "") or getattr(prov, "prompt", "")
+               or getattr(prov, "instruction", "") or "")
         dialog = QInputDialog(self)
-        dialog.setWindowTitle("Re-run with changed prompt")
-        dialog.setLabelText("Prompt:")
+        title = "Re-run with changed prompt"
+        dialog.setWindowTitle(title)
+        dialog.setLabelText(f"New prompt for “{layer.name}”:")
         dialog.setTextValue(old)
+        # Wide enough for the title (window managers cut it short otherwise) and a real prompt;
+        # on its field, since QInputDialog's layout resets the dialog's own minimum when shown.
+        field = dialog.findChild(QLineEdit)
+        if field is not None:
+            field.setMinimumWidth(max(440, dialog.fontMetrics().horizontalAdvance(title) + 160))
         dialog.setModal(False)
         dialog.textValueSelected.connect(lambda text: text.strip() and self.controller.rerun_layer(layer, prompt=text.strip()))
         dialog.open()
@@ -543,8 +554,33 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
             self.gpu_label.setToolTip("The last edit ran on the CPU (no GPU in use)")
             self.engine_label.setToolTip("The engine runs on the CPU")
 
+    def sam_status(self):
+        """Whether click-to-select can run: the SAM checkpoint of the preferences or found on disk."""
+        return engine_client.model_path_status("sam", self.preferences.model_paths.get("sam", ""))
+
+    def update_sam_tool(self) -> None:
+        """Grey out the SAM tool with a one-line reason when no SAM checkpoint is usable."""
+        action = self.actions["sam"]
+        try:
+            status = self.sam_status()
+            usable, reason = bool(status.usable), str(status.text)
+        except Exception as exc:  # an unreadable models folder: say so, keep the editor going
+            usable, reason = False, f"cannot check the SAM checkpoint ({exc})"
+        action.setEnabled(usable)
+        if usable:
+            action.setToolTip("SAM select (S)")
+            action.setStatusTip("")
+        else:
+            line = f"SAM select (S) — unavailable: {reason[:1].lower() + reason[1:]}"
+            action.setToolTip(line)
+            action.setStatusTip(line)
+            if self.current_tool() is self.tools["sam"]:
+                self.set_tool("brush")
+
     def _check_models(self) -> None:
         """First run: with no weights installed, explain what each feature needs."""
+        if self._own_client:
+            self.update_sam_tool()
         try:
             entries = model_entries()
         except Exception:  # an unreadable models folder must not stop the editor from opening
@@ -559,9 +595,12 @@ class MainWindow(PreferencesMixin, FileActionsMixin, QMainWindow):
         self.settings.setValue("first_run/dismissed", True)
 
     def show_models_dialog(self) -> None:
-        dirs = self.preferences.model_dirs() or None
-        self._models_dialog = ModelsDialog(self.client, self, entries=lambda: engine_client.model_entries(dirs))
+        self._models_dialog = ModelsDialog(
+            self.client, self, entries=lambda: engine_client.model_entries(self.preferences.model_dirs() or None),
+            on_model_path=self.use_model_path)
         self._models_dialog.setModal(False)
+        if self._own_client:
+            self._models_dialog.finished.connect(lambda _r: self.update_sam_tool())
         self._models_dialog.show()
 
     def _start_autosave(self) -> None:

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from desktop import engine_client
 from desktop.engine_client import DownloadRequest
+from desktop.ui.dialogs.preferences_store import MODEL_KINDS
 
 INTRO = (
     "Painting masks, the layers and the fast <b>fill</b> engine work without any model. "
@@ -53,8 +55,12 @@ class ModelsDialog(QDialog):
 
     COLUMNS = ("Model", "Size", "Status", "Enables")
 
-    def __init__(self, client, parent=None, entries=None):
+    def __init__(self, client, parent=None, entries=None, on_model_path=None, status_fn=None):
         super().__init__(parent)
+        # "Use a file I already have": ``on_model_path(kind, path)`` keeps a checked path (the
+        # window saves it in the preferences); ``status_fn(kind, path)`` checks it.
+        self._on_model_path = on_model_path
+        self._status_fn = status_fn or engine_client.model_path_status
         self.setWindowTitle("Models")
         self.resize(760, 420)
         self.client = client
@@ -85,11 +91,17 @@ class ModelsDialog(QDialog):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.use_file_button = QPushButton("Use a file I already have…")
+        self.use_file_button.setToolTip("Point the selected model at weights already on this disk "
+                                        "(a checkpoint file or a model folder) instead of downloading")
+        self.use_file_button.clicked.connect(self.choose_existing)
+        self.use_file_button.setVisible(on_model_path is not None)
         self.download_button = QPushButton("Download")
         self.cancel_button = QPushButton("Cancel download")
         self.cancel_button.setEnabled(False)
         layout.addWidget(self.status)
         row.addWidget(self.progress, 1)
+        row.addWidget(self.use_file_button)
         row.addWidget(self.download_button)
         row.addWidget(self.cancel_button)
         layout.addLayout(row)
@@ -154,6 +166,52 @@ class ModelsDialog(QDialog):
         self.progress.setRange(0, 0)
         self._update_buttons()
         return self.job_id
+
+    def kind_of(self, name: str) -> str | None:
+        """The model kind ("sam", "brushnet", ...) of manifest entry ``name``."""
+        for kind, *_ in MODEL_KINDS:
+            try:
+                if name in engine_client.model_names(kind):
+                    return kind
+            except Exception:  # an unreadable manifest: no kind, the button says so
+                return None
+        return None
+
+    def choose_existing(self) -> None:
+        """Pick a file or folder for the selected entry (non-blocking), then :meth:`use_path`."""
+        names = self.selected_names()
+        kind = self.kind_of(names[0]) if names else None
+        if kind is None:
+            self.status.setText("Select the model to point at your copy first")
+            return
+        pick, what = next((k[2], k[3]) for k in MODEL_KINDS if k[0] == kind)
+        dialog = QFileDialog(self, f"Use my copy of {names[0]}")
+        if pick == "folder":
+            dialog.setFileMode(QFileDialog.FileMode.Directory)
+            dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        else:
+            dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+            dialog.setNameFilters(["Checkpoints (*.pth *.pt *.safetensors)", "All files (*)"])
+        dialog.setToolTip(what)
+        dialog.fileSelected.connect(lambda path, k=kind: self.use_path(k, path))
+        self._file_dialog = dialog
+        dialog.open()
+
+    def use_path(self, kind: str, path: str) -> bool:
+        """Check ``path`` as a model of ``kind``; keep it when usable. Says which in one line."""
+        try:
+            status = self._status_fn(kind, path)
+        except Exception as exc:  # a broken file must not break the dialog
+            self.status.setText(f"Cannot use {path}: {exc}")
+            return False
+        if not status.usable:
+            self.status.setText(f"Cannot use {path}: {status.text}")
+            return False
+        if self._on_model_path is not None:
+            self._on_model_path(kind, path)
+        self.refresh()
+        self.status.setText(f"Using {path} ({status.text})")
+        return True
 
     def cancel_download(self) -> None:
         if self.job_id is not None:

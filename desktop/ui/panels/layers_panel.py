@@ -19,6 +19,7 @@ from PySide6.QtGui import QDragMoveEvent, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.document.blend_modes import BLEND_MODES, TITLES
 from desktop.ui.canvas.tile_cache import array_to_qimage
 from desktop.ui.icons import icon
 from desktop.ui.theme import THUMBNAIL_CHOICES_QSS
@@ -267,6 +269,15 @@ class LayersPanel(QWidget):
         self.opacity.sliderReleased.connect(self._commit_opacity)
         self.opacity.valueChanged.connect(lambda _v: None if self.opacity.isSliderDown() else self._commit_opacity())
 
+        # Blend mode of the selected layer (the OpenRaster set Krita reads back); one undo step.
+        self.blend = QComboBox()
+        self.blend.setObjectName("layerBlendMode")
+        self.blend.setToolTip("Blend mode of the selected layer: how it mixes with the layers below")
+        for mode in BLEND_MODES:
+            self.blend.addItem(TITLES[mode], mode)
+        self.blend.setMaxVisibleItems(len(BLEND_MODES))
+        self.blend.activated.connect(self._commit_blend_mode)
+
         self.inspector = QLabel()
         self.inspector.setWordWrap(True)
         self.inspector.setTextFormat(Qt.RichText)
@@ -317,6 +328,7 @@ class LayersPanel(QWidget):
         row.addStretch(1)
 
         opacity_row = QHBoxLayout()
+        opacity_row.addWidget(self.blend)
         opacity_row.addWidget(QLabel("Opacity"))
         opacity_row.addWidget(self.opacity, 1)
         opacity_row.addWidget(self.opacity_label)
@@ -435,6 +447,8 @@ class LayersPanel(QWidget):
         self.opacity.blockSignals(False)
         self.opacity_label.setText(f"{self.opacity.value()} %")
         self.opacity.setEnabled(has)
+        self.blend.setCurrentIndex(max(0, self.blend.findData(layer.blend_mode if has else "normal")))
+        self.blend.setEnabled(has)
         can = self.abilities(layer)
         for name, button in self.buttons.items():
             button.setEnabled(can[name])
@@ -548,6 +562,12 @@ class LayersPanel(QWidget):
         value = self.opacity.value() / 100
         if abs(value - layer.opacity) > 1e-6:
             self.document.set_layer_props(layer, opacity=value)
+
+    def _commit_blend_mode(self, _index: int = 0) -> None:
+        layer = self.current_layer()
+        mode = self.blend.currentData()
+        if layer is not None and self.document is not None and mode and mode != layer.blend_mode:
+            self.document.set_layer_props(layer, blend_mode=mode)
 
     def move_current(self, direction: int) -> None:
         """Move the selected layer one step up (+1) or down (-1) the stack."""

@@ -1,6 +1,10 @@
-"""The job queue: the running job and the waiting ones, each with a cancel button."""
+"""The job queue: the running job and the waiting ones, each with a cancel button, and below
+them the history of finished, failed and cancelled jobs with their start and end times."""
 
 from __future__ import annotations
+
+import time
+from dataclasses import dataclass
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
@@ -13,6 +17,52 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+
+MAX_HISTORY = 200  # oldest entries drop off past it
+_MARKS = {"done": "✓", "failed": "✕", "cancelled": "⊘"}
+
+
+@dataclass
+class JobRecord:
+    """One job as the history keeps it; times are ``time.time()`` seconds (None: not reached)."""
+
+    job_id: int
+    kind: str
+    label: str
+    queued_at: float | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    state: str = "waiting"  # waiting, running, done, failed, cancelled
+    error: str = ""
+
+    def describe(self) -> str:
+        """One line: the outcome, what it was, when it started and how long it ran."""
+        start = self.started_at or self.queued_at
+        when = time.strftime("%H:%M:%S", time.localtime(start)) if start else "—"
+        took = ""
+        if self.ended_at is not None and self.started_at is not None:
+            took = f", {_duration(self.ended_at - self.started_at)}"
+        elif self.started_at is None:
+            took = ", never started"
+        return f"{_MARKS.get(self.state, '•')} {self.label} — {when}{took}"
+
+    def tooltip(self) -> str:
+        def at(t):
+            return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) if t else "—"
+        lines = [f"Job {self.job_id} ({self.kind}): {self.state}", f"Queued {at(self.queued_at)}",
+                 f"Started {at(self.started_at)}", f"Ended {at(self.ended_at)}"]
+        if self.error:
+            lines.append(self.error)
+        return "\n".join(lines)
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0.0, float(seconds))
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, sec = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {sec:02d} s"
 
 
 class _JobRow(QWidget):
@@ -62,6 +112,26 @@ class JobQueuePanel(QWidget):
         layout.addWidget(self.list, 1)
         layout.addWidget(self.empty)
         self.rows: dict[int, _JobRow] = {}
+        # History: every job seen, newest first, kept after it ends (with its times).
+        self.records: dict[int, JobRecord] = {}
+        head = QHBoxLayout()
+        head.addWidget(QLabel("History"))
+        head.addStretch(1)
+        self.clear_history_button = QToolButton()
+        self.clear_history_button.setText("Clear")
+        self.clear_history_button.setToolTip("Forget the finished jobs listed here")
+        self.clear_history_button.clicked.connect(self.clear_history)
+        head.addWidget(self.clear_history_button)
+        layout.addLayout(head)
+        self.history_list = QListWidget()
+        self.history_list.setObjectName("jobHistory")
+        self.history_list.setToolTip("Finished, failed and cancelled jobs with their times")
+        layout.addWidget(self.history_list, 1)
+        for signal, state in ((client.queued, "waiting"), (client.started, "running")):
+            signal.connect(lambda job_id, kind, s=state: self._record(job_id, kind, s))
+        client.finished.connect(lambda job_id, _result: self._record(job_id, None, "done"))
+        client.failed.connect(lambda job_id, error, hint, kind: self._record(job_id, kind, "failed", error))
+        client.cancelled.connect(lambda job_id: self._record(job_id, None, "cancelled"))
         # Progress is painted at most every 100 ms (steps may come much faster).
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -70,11 +140,53 @@ class JobQueuePanel(QWidget):
         client.queue_changed.connect(self.refresh)
         client.progress.connect(self._on_progress)
         self.refresh()
+        self._refresh_history()
+
+    # --- history ------------------------------------------------------------------------------
+    def _record(self, job_id: int, kind, state: str, error: str = "") -> None:
+        now = time.time()
+        rec = self.records.get(job_id)
+        if rec is None:
+            live = next((j for j in self.client.jobs() if j.job_id == job_id), None)
+            rec = JobRecord(job_id, kind or (live.kind if live else "job"),
+                            live.label if live else (kind or "job"), queued_at=now)
+            self.records[job_id] = rec
+        if state == "running":
+            rec.started_at = rec.started_at or now
+        elif state in _MARKS:
+            rec.ended_at = now
+            rec.error = error
+        rec.state = state
+        while len(self.records) > MAX_HISTORY:
+            self.records.pop(next(iter(self.records)))
+        if state in _MARKS:
+            self._refresh_history()
+
+    def history(self) -> list[JobRecord]:
+        """The jobs that ended, newest first."""
+        done = [r for r in self.records.values() if r.state in _MARKS]
+        return sorted(done, key=lambda r: (r.ended_at or 0, r.job_id), reverse=True)
+
+    def clear_history(self) -> None:
+        for job_id in [r.job_id for r in self.history()]:
+            self.records.pop(job_id, None)
+        self._refresh_history()
+
+    def _refresh_history(self) -> None:
+        self.history_list.clear()
+        for rec in self.history():
+            item = QListWidgetItem(rec.describe())
+            item.setToolTip(rec.tooltip())
+            self.history_list.addItem(item)
+        self.clear_history_button.setEnabled(self.history_list.count() > 0)
 
     def refresh(self) -> None:
         self.list.clear()
         self.rows = {}
         for job in self.client.jobs():
+            rec = self.records.get(job.job_id)
+            if rec is not None:
+                rec.label = job.label  # the client names a job after it was queued
             item = QListWidgetItem()
             row = _JobRow(job, self.client)
             item.setSizeHint(row.sizeHint())

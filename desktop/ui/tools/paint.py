@@ -17,6 +17,11 @@ from desktop.document import DocumentError
 from desktop.ui.tools.brush import MaskBrushTool, _pressure
 
 
+# Amber: it reads on the dark theme's panels and canvas (a near-black did not) and is unlike the
+# red tint of the edit mask.
+DEFAULT_COLOR = (245, 166, 35)
+
+
 class PaintTool(MaskBrushTool):
     """A colour brush (``size``, ``hardness``, ``color``, ``opacity``)."""
 
@@ -25,7 +30,7 @@ class PaintTool(MaskBrushTool):
         super().__init__("paint", size, hardness, parent)
         self.name, self.label = "paint", "Paint"
         self._current_layer = current_layer
-        self._color = (40, 40, 40)
+        self._color = DEFAULT_COLOR
         self._opacity = 1.0
         self._points: list[tuple[float, float, float]] = []
         self._made = (None, None)  # (the layer selected then, the Paint layer a stroke made)

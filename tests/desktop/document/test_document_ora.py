@@ -87,9 +87,9 @@ def test_stack_xml_is_valid_openraster(project, tmp_path):
             assert elem.get("composite-op") == "svg:src-over"
             assert elem.get("visibility") in ("visible", "hidden")
             src = Image.open(io.BytesIO(zf.read(elem.get("src"))))
-            assert src.format == "PNG" and src.mode == "RGBA"
+            assert src.format == "PNG" and src.mode in ("RGBA", "RGB")  # RGB: an opaque layer
         assert layers[0].get("visibility") == "hidden" and layers[0].get("y") == "500"
-        merged = np.asarray(Image.open(io.BytesIO(zf.read("mergedimage.png"))))
+        merged = np.asarray(Image.open(io.BytesIO(zf.read("mergedimage.png"))).convert("RGBA"))
         assert np.array_equal(merged, project.flatten())
         thumb = Image.open(io.BytesIO(zf.read("Thumbnails/thumbnail.png")))
         assert max(thumb.size) == 256
@@ -166,7 +166,7 @@ def test_killed_save_leaves_the_old_file(tmp_path):
         def slow(self, name, data, *a, **kw):
             n = name.filename if isinstance(name, zipfile.ZipInfo) else name
             r = real(self, name, data, *a, **kw)
-            if n.startswith("data/"):
+            if n.endswith(".png"):  # the first picture (a one-layer photo's is mergedimage.png)
                 self.fp.flush()
                 open({str(marker)!r}, "w").close()
                 time.sleep(60)
@@ -391,3 +391,26 @@ def test_broken_variations_are_dropped_not_the_file(astronaut, tmp_path, garble)
     back = Document.open(path).layers[1]
     assert back.variants == () and back.variant is None
     assert np.array_equal(back.pixels, layer.pixels) and back.provenance == layer.provenance
+
+
+def test_a_one_layer_project_stores_its_picture_once(tmp_path, chelsea):
+    from desktop.document.layers import RasterLayer
+
+    doc = Document.from_array(chelsea)
+    path = doc.save(tmp_path / "photo.ora")
+    with zipfile.ZipFile(path) as zf:
+        layer = ET.fromstring(zf.read("stack.xml")).find("stack").find("layer")
+        assert layer.get("src") == "mergedimage.png"
+        assert not [n for n in zf.namelist() if n.startswith("data/")]
+        merged = zf.getinfo("mergedimage.png").file_size
+        thumb = zf.getinfo("Thumbnails/thumbnail.png").file_size
+        assert path.stat().st_size < merged + thumb + 16 * 1024  # one picture, a thumbnail, the XML
+    again = Document.open(path)
+    assert np.array_equal(again.flatten(), doc.flatten()) and again.layers[0].id == doc.layers[0].id
+    # With a second layer the photo gets its own PNG again, and both load back the same.
+    doc.add_layer(RasterLayer(np.full((10, 10, 4), 200, np.uint8), name="dot", offset=(5, 5)))
+    doc.save(path)
+    with zipfile.ZipFile(path) as zf:
+        srcs = [e.get("src") for e in ET.fromstring(zf.read("stack.xml")).iter("layer")]
+    assert all(s.startswith("data/") for s in srcs)
+    assert np.array_equal(Document.open(path).flatten(), doc.flatten())

@@ -70,3 +70,29 @@ def test_rejects_what_png_cannot_hold():
     for bad in (np.zeros((4, 4), np.uint16), np.zeros((4, 4, 2), np.uint8), np.zeros((0, 4, 4), np.uint8)):
         with pytest.raises(ValueError):
             encode_png(bad)
+
+
+def test_encode_pngs_reuses_equal_blocks_and_writes_opaque_images_as_rgb(monkeypatch):
+    from desktop.document.png_writer import encode_pngs
+
+    monkeypatch.setattr(png_writer, "BLOCK_BYTES", 4096)
+    rng = np.random.default_rng(5)
+    photo = rng.integers(0, 256, (120, 50, 4), dtype=np.uint8)
+    photo[..., 3] = 255
+    merged = photo.copy()
+    merged[60:70, 10:20, :3] = 0  # an edit in the middle rows only
+    calls = []
+    real = png_writer._block
+    monkeypatch.setattr(png_writer, "_block", lambda *a: calls.append(1) or real(*a))
+    with ThreadPoolExecutor(2) as pool:
+        both = encode_pngs({"photo": photo, "merged": merged}, 5, pool)
+    blocks = len(range(0, 120, max(1, 4096 // (50 * 3 + 1))))
+    assert blocks < len(calls) < 2 * blocks  # the merged image's unchanged blocks were reused
+    assert both["merged"] == encode_pngs({"m": merged}, 5)["m"]  # and the bytes are the same
+    for name, want in (("photo", photo), ("merged", merged)):
+        img = Image.open(io.BytesIO(both[name]))
+        assert img.mode == "RGB"  # opaque: no alpha channel stored
+        assert np.array_equal(np.asarray(img.convert("RGBA")), want)
+    soft = photo.copy()
+    soft[0, 0, 3] = 7
+    assert Image.open(io.BytesIO(encode_pngs({"s": soft})["s"])).mode == "RGBA"

@@ -517,3 +517,30 @@ def test_up_and_down_recall_earlier_instructions_and_they_persist(ui, qtbot, tmp
     settings.sync()
     other.restore_settings(QSettings(str(tmp_path / "h.ini"), QSettings.IniFormat))
     assert other.history == ["only one"]
+
+
+def test_queue_panel_keeps_a_history_of_finished_failed_and_cancelled_jobs_with_times(ui, qtbot):
+    client, controller, doc, panel, strip, queue, services = ui
+    client.start()
+    assert queue.history_list.count() == 0 and not queue.clear_history_button.isEnabled()
+    doc.set_mask(np.full((doc.height, doc.width), 255, np.uint8))
+    with qtbot.waitSignal(client.finished, timeout=5000):
+        controller.run("a bench")
+    qtbot.waitUntil(lambda: queue.history_list.count() == 1, timeout=3000)
+    rec = queue.history()[0]
+    assert rec.state == "done" and rec.label.startswith("Paint: a bench")
+    assert rec.queued_at <= rec.started_at <= rec.ended_at
+    text = queue.history_list.item(0).text()
+    assert text.startswith("✓ Paint: a bench") and " s" in text and ":" in text
+    assert "Started" in queue.history_list.item(0).toolTip()
+    services[0].steps, services[0].step_delay = 1000, 0.01
+    controller.run("two")
+    qtbot.waitUntil(lambda: client.running_job() is not None, timeout=5000)
+    with qtbot.waitSignal(client.cancelled, timeout=3000):
+        queue.rows[client.running_job().job_id].cancel.click()
+    qtbot.waitUntil(lambda: queue.history_list.count() == 2, timeout=3000)
+    assert queue.history()[0].state == "cancelled"
+    assert queue.history_list.item(0).text().startswith("⊘ Paint: two")
+    assert queue.list.count() == 0  # the live list stays for live jobs only
+    qtbot.mouseClick(queue.clear_history_button, Qt.LeftButton)
+    assert queue.history_list.count() == 0

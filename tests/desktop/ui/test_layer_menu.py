@@ -31,7 +31,7 @@ def _menu_texts(w, title):
 def test_the_layer_menu_lists_the_operations_with_shortcuts_in_tooltips(win):
     w, _, _ = win
     assert _menu_texts(w, "Layer") == [
-        "Duplicate layer", "Delete layer", "Raise layer", "Lower layer", "Mask from layer pixels",
+        "New empty layer", "Duplicate layer", "Delete layer", "Raise layer", "Lower layer", "Mask from layer pixels",
         "Erase masked area",
         "Keep only masked area", "Merge down", "Flatten image", "Re-run with a new seed",
         "Re-run with a changed prompt…", "Show its mask"]

@@ -385,3 +385,22 @@ def test_thumbnails_are_remade_only_when_a_layers_pixels_change(qtbot, photo_arr
     doc.paint_stroke(layer, [(5, 5)], size=4, color=(0, 0, 0))
     panel.refresh()
     assert made == ["sticker"]
+
+
+def test_blend_mode_combo_sets_the_layer_mode_undoably(setup, qtbot):
+    doc, panel, layer = setup
+    panel.select_layer(layer)
+    assert panel.blend.currentData() == "normal" and panel.blend.isEnabled()
+    before = doc.flatten()[120, 120].copy()
+    panel.blend.setFocus()
+    qtbot.keyClick(panel.blend, Qt.Key_Down)  # a real key press: Normal -> Multiply
+    assert layer.blend_mode == "multiply"
+    assert doc.history.entries[-1] == "Blend mode"
+    assert not np.array_equal(doc.flatten()[120, 120], before)
+    doc.undo()
+    assert layer.blend_mode == "normal"
+    qtbot.waitUntil(lambda: panel.blend.currentData() == "normal")
+    doc.redo()
+    qtbot.waitUntil(lambda: panel.blend.currentData() == "multiply")
+    panel.select_layer(doc.layers[0])
+    assert panel.blend.currentData() == "normal"

@@ -130,3 +130,46 @@ def test_download_retries_show_in_the_dialog(client, qtbot):
     dialog.job_id = 3
     client.progress.emit(3, 10, 100, "sam-vit-h: connection problem, retry 2/5 in 8 s")
     assert "retry 2/5" in dialog.status.text()
+
+
+def test_use_a_file_i_already_have_checks_and_keeps_the_path(client, qtbot, tmp_path):
+    from desktop.engine_client import ModelPathStatus
+
+    kept, checked = [], []
+    ckpt = tmp_path / "sam_vit_b_01ec64.pth"
+    ckpt.write_bytes(b"not really a checkpoint")
+
+    def status(kind, path):
+        checked.append((kind, path))
+        return ModelPathStatus(path.endswith(".pth"), "Usable: SAM ViT-B" if path.endswith(".pth")
+                               else "Not usable: choose the checkpoint", "sam-vit-b")
+
+    dialog = ModelsDialog(client, entries=_entries, on_model_path=lambda k, p: kept.append((k, p)),
+                          status_fn=status)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.use_file_button.isVisible()
+    qtbot.mouseClick(dialog.use_file_button, Qt.LeftButton)  # nothing selected yet
+    assert "Select the model" in dialog.status.text()
+    dialog.table.selectRow(1)  # sam-vit-b
+    assert dialog.kind_of("sam-vit-b") == "sam"
+    qtbot.mouseClick(dialog.use_file_button, Qt.LeftButton)
+    picker = dialog._file_dialog
+    assert picker.isVisible() and dialog.isVisible()  # open(): nothing blocks
+    picker.fileSelected.emit(str(tmp_path / "notes.txt"))
+    assert not kept and "Cannot use" in dialog.status.text()
+    picker.fileSelected.emit(str(ckpt))
+    assert kept == [("sam", str(ckpt))] and "Using" in dialog.status.text()
+    assert checked[-1] == ("sam", str(ckpt))
+    picker.close()
+
+
+def test_the_window_keeps_the_chosen_model_path_in_its_preferences(make_window, tmp_path):
+    w = make_window()
+    w.show_models_dialog()
+    dialog = w._models_dialog
+    assert dialog.use_file_button.isVisible()
+    w.use_model_path("sam", str(tmp_path / "sam_vit_b.pth"))
+    assert w.preferences.model_paths["sam"] == str(tmp_path / "sam_vit_b.pth")
+    assert w.settings.value("preferences/models/sam") == str(tmp_path / "sam_vit_b.pth")
+    dialog.close()
