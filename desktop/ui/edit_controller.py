@@ -617,10 +617,12 @@ def _params_from_provenance(prov: Any, seed: int) -> EditParams:
     values: dict[str, Any] = {}
     if isinstance(stored, dict):
         values.update({k: v for k, v in stored.items() if k in fields})
-    # A global layer's strength is the image-to-image strength it ran at (and its scale 0): without
-    # stored params (a layer the CLI made), it re-runs at that strength, not the default.
+    # A global layer recorded with BrushNet scaled out (scale 0) ran image-to-image at its strength:
+    # without stored params (a layer the CLI made) it re-runs at that strength, not the default. An
+    # older record (masked strength, scale 1: the whole photo repainted) re-runs at the default.
     is_global = getattr(prov, "category", "") == "global"
-    if is_global and "global_strength" not in values and getattr(prov, "strength", None) is not None:
+    if is_global and "global_strength" not in values and getattr(prov, "strength", None) is not None \
+            and getattr(prov, "conditioning_scale", None) == 0:
         values["global_strength"] = prov.strength
     for name in ("steps", "guidance", "strength", "conditioning_scale", "blend", "resolution_mode",
                  "working_size", "engine"):

@@ -98,3 +98,22 @@ def test_a_global_layer_the_cli_made_reruns_at_its_recorded_strength(setup, qtbo
     assert request.params.strength == EditParams().strength  # the masked-edit strength is left alone
     assert (layer.provenance.strength, layer.provenance.conditioning_scale) == (0.35, 0.0)
     assert errors == []
+
+
+@pytest.mark.parametrize("stored_params", [False, True])
+def test_an_older_global_record_reruns_at_the_default_global_strength_not_at_one(setup, qtbot, stored_params):
+    # Before global edits kept the photo, a global layer recorded the masked strength 1.0 and scale
+    # 1.0 (and the editor a params dict without global_strength): it must not re-run at 1.0.
+    controller, doc, services, errors = setup
+    full = np.full((doc.height, doc.width), 255, np.uint8)
+    extra = {"params": {"steps": 6, "strength": 1.0, "conditioning_scale": 1.0}} if stored_params else {}
+    prov = Provenance(instruction="make it night", category="global", prompt="a photo at night", seed=4,
+                      steps=6, strength=1.0, conditioning_scale=1.0, engine="brushedit", extra=extra)
+    layer = doc.add_edit(np.dstack([doc.flatten()[..., :3] // 2, full]), provenance=prov, mask=full)
+    with qtbot.waitSignal(controller.accepted, timeout=5000):
+        controller.rerun_layer(layer, seed=5)
+    request = services[0].submitted[-1]
+    assert request.category == "global" and request.params.steps == 6
+    assert request.effective_sampling() == (EditParams().global_strength, 0.0)
+    assert layer.provenance.strength == EditParams().global_strength
+    assert errors == []
