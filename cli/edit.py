@@ -150,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
         "outputs": [str(p) for p in outputs], "engine": result.engine, "model": result.model,
         "seeds": [c.seed for c in result.candidates], "seconds": round(seconds, 2),
         "category": category, "target": target, "prompt": prompt, "instruction": instruction,
+        "negative_prompt": request.effective_negative_prompt() if result.engine != "fill" else "",
         "mask_bbox": list(mask_ops.bbox(mask) or ()),
     }
     if args.json:
@@ -170,14 +171,16 @@ def provenance_of(request, result, candidate, index: int, count: int, source_nam
 
     p = request.params
     painted = result.engine != "fill"
-    whole_photo = request.category == "global"  # image-to-image at global_strength, BrushNet scaled out
+    # What ran: a global edit is image-to-image at global_strength with BrushNet scaled out, and a
+    # removal's negative prompt names the removed object (engine.api.InpaintRequest.effective_*).
+    strength, conditioning_scale = request.effective_sampling()
     return Provenance(
         instruction=request.instruction, category=request.category, target=request.target,
-        prompt=request.prompt, negative_prompt=p.negative_prompt if painted else "",
+        prompt=request.prompt, negative_prompt=request.effective_negative_prompt() if painted else "",
         seed=int(candidate.seed), steps=p.steps if painted else None,
         guidance=p.guidance if painted else None,
-        strength=(p.global_strength if whole_photo else p.strength) if painted else None,
-        conditioning_scale=(0.0 if whole_photo else p.conditioning_scale) if painted else None,
+        strength=strength if painted else None,
+        conditioning_scale=conditioning_scale if painted else None,
         engine=result.engine, model=result.model,
         extra={"source": source_name, "candidate": index + 1, "candidates": count,
                "working_size": p.working_size, "resolution_mode": p.resolution_mode,

@@ -108,6 +108,25 @@ class InpaintRequest:
     target: str | None = None
     job_id: int = field(default_factory=new_job_id)
 
+    def effective_negative_prompt(self) -> str:
+        """The negative prompt BrushNet paints this request with: a removal also names the removed
+        object (``target``), so it does not grow back, whoever built the request (planner, CLI with
+        ``--mask``, the editor) and never twice. Provenance records this, not the one given."""
+        negative = self.params.negative_prompt or ""
+        target = (self.target or "").strip()
+        if self.category == "removal" and target and target.lower() not in negative.lower():
+            negative = f"{negative}, {target}" if negative.strip() else target
+        return negative
+
+    def effective_sampling(self) -> tuple[float, float]:
+        """``(strength, conditioning_scale)`` BrushNet paints this request with: a ``"global"``
+        request is image-to-image at ``params.global_strength`` (clamped to 0..1) with BrushNet
+        scaled out (0); every other category uses ``params.strength`` and ``conditioning_scale``."""
+        p = self.params
+        if self.category == "global":
+            return float(min(max(p.global_strength, 0.0), 1.0)), 0.0
+        return float(p.strength), float(p.conditioning_scale)
+
 
 @dataclass(frozen=True, eq=False)
 class PlanRequest:

@@ -699,14 +699,23 @@ class EditController(QObject):
         self.segment_ready.emit(result)
 
     def _provenance(self, result: EditResult, seed: int) -> Any:
+        """What ran: a removal's negative prompt names the removed object, a global edit ran
+        image-to-image at ``global_strength`` with BrushNet scaled out; the fill engine reads no
+        negative prompt. ``params`` re-make the edit (its negative prompt is the one that ran)."""
         req, p = result.request, result.request.params
+        painted = result.engine != "fill"
+        negative = req.effective_negative_prompt() if painted else ""
+        strength, conditioning_scale = req.effective_sampling()
+        params = dataclasses.asdict(p) | {"seed": int(seed)}
+        if painted:
+            params["negative_prompt"] = negative
         return make_provenance(
             instruction=req.instruction, category=req.category, target=req.target, prompt=req.prompt,
-            negative_prompt=p.negative_prompt, seed=int(seed), steps=p.steps,
-            guidance=p.guidance, strength=p.strength, conditioning_scale=p.conditioning_scale,
+            negative_prompt=negative, seed=int(seed), steps=p.steps,
+            guidance=p.guidance, strength=strength, conditioning_scale=conditioning_scale,
             engine=result.engine, model=result.model, blend=p.blend,
             resolution_mode=p.resolution_mode, working_size=p.working_size,
-            params=dataclasses.asdict(p) | {"seed": int(seed)},
+            params=params,
         )
 
 
@@ -754,8 +763,17 @@ def _params_from_provenance(prov: Any, seed: int) -> EditParams:
     values: dict[str, Any] = {}
     if isinstance(stored, dict):
         values.update({k: v for k, v in stored.items() if k in fields})
+    # A global layer recorded with BrushNet scaled out (scale 0) ran image-to-image at its strength:
+    # without stored params (a layer the CLI made) it re-runs at that strength, not the default. An
+    # older record (masked strength, scale 1: the whole photo repainted) re-runs at the default.
+    is_global = getattr(prov, "category", "") == "global"
+    if is_global and "global_strength" not in values and getattr(prov, "strength", None) is not None \
+            and getattr(prov, "conditioning_scale", None) == 0:
+        values["global_strength"] = prov.strength
     for name in ("steps", "guidance", "strength", "conditioning_scale", "blend", "resolution_mode",
                  "working_size", "engine"):
+        if is_global and name in ("strength", "conditioning_scale"):
+            continue
         if name not in values and getattr(prov, name, None) not in (None, ""):
             values[name] = getattr(prov, name)
     negative = getattr(prov, "negative_prompt", None) or getattr(prov, "negative", None)

@@ -62,22 +62,17 @@ def sampling_for(request: InpaintRequest) -> tuple[float, float]:
     A global edit (style, season, time of day) is SD1.5 image-to-image over the whole photo: its
     latents noised to ``global_strength``, BrushNet scaled out, since no BrushNet condition means
     "keep the layout, change the look" (an all-hole one paints a new picture, an all-keep one
-    copies the photo back). Every other category inpaints the mask as asked.
+    copies the photo back). Every other category inpaints the mask as asked. The rule lives on
+    :meth:`InpaintRequest.effective_sampling`, so provenance records what ran.
     """
-    p = request.params
-    if request.category == "global":
-        return float(min(max(p.global_strength, 0.0), 1.0)), 0.0
-    return float(p.strength), float(p.conditioning_scale)
+    return request.effective_sampling()
 
 
 def negative_prompt_for(request: InpaintRequest) -> str:
     """The negative prompt to paint ``request`` with: a removal also names the removed object, so
-    it does not grow back (whoever built the request, planner, CLI or editor, may have left it out)."""
-    negative = request.params.negative_prompt or ""
-    target = (request.target or "").strip()
-    if request.category == "removal" and target and target.lower() not in negative.lower():
-        negative = f"{negative}, {target}" if negative.strip() else target
-    return negative
+    it does not grow back (whoever built the request, planner, CLI or editor, may have left it out).
+    See :meth:`InpaintRequest.effective_negative_prompt`."""
+    return request.effective_negative_prompt()
 
 
 def check_params(params) -> None:

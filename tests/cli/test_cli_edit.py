@@ -208,3 +208,32 @@ def test_global_edit_provenance_records_the_strength_it_ran_at(brushedit, photos
     assert r.code == 0, r
     prov = Document.open(out).layers[-1].provenance
     assert prov.category == "global" and (prov.strength, prov.conditioning_scale) == (0.5, 0.0)
+
+
+def test_removal_provenance_records_the_negative_prompt_that_ran(brushedit, photos, tmp_path, tiny_weights):
+    # The runner adds the removed object to the negative prompt; the layer and --json say so.
+    from desktop.document import Document
+
+    base, brushnet = tiny_weights
+    out = tmp_path / "gone.ora"
+    r = brushedit("edit", photos / "cat.png", "remove the cat", "--mask", photos / "cat_mask.png",
+                  "--base-model", base, "--brushnet", brushnet, "--engine", "brushedit", "--device", "cpu",
+                  "--steps", "1", "--seed", "3", "--working-size", "128", "--negative", "blurry", "-o", out,
+                  "--json")
+    assert r.code == 0, r
+    summary = json.loads(r.out)
+    assert (summary["category"], summary["target"]) == ("removal", "cat")
+    assert summary["negative_prompt"] == "blurry, cat"
+    prov = Document.open(out).layers[-1].provenance
+    assert prov.negative_prompt == "blurry, cat"
+
+
+def test_fill_provenance_records_no_negative_prompt(brushedit, photos, tmp_path):
+    from desktop.document import Document
+
+    out = tmp_path / "filled.ora"
+    r = brushedit("edit", photos / "cat.png", "remove the cat", "--mask", photos / "cat_mask.png",
+                  "--engine", "fill", "--negative", "blurry", "-o", out, "--json")
+    assert r.code == 0, r
+    assert json.loads(r.out)["negative_prompt"] == ""  # the fill engine reads no prompt at all
+    assert Document.open(out).layers[-1].provenance.negative_prompt == ""

@@ -169,6 +169,15 @@ class InstructionPanel(QWidget):
         self.steps = _spin(1, 150, d.steps)
         self.guidance = _dspin(0.0, 30.0, d.guidance, 0.5)
         self.strength = _dspin(0.0, 1.0, d.strength, 0.05)
+        self.strength.setToolTip("For masked edits: how much of the masked region is repainted "
+                                 "(1 paints it anew, as BrushNet was trained)")
+        # A global plan (style, season, time of day) repaints the whole photo image-to-image at
+        # EditParams.global_strength, BrushNet scaled out; Strength is for masked edits.
+        self.global_strength = _dspin(0.0, 1.0, d.global_strength, 0.05)
+        self.global_strength.setToolTip(
+            "For global edits (“make it a watercolor”, “turn it into winter”): how far the "
+            "whole photo is repainted. Lower keeps more of the photo (0 returns it unchanged), higher "
+            "changes more and lets the layout go. Strength is for masked edits.")
         seed_row = QWidget()
         seed_layout = QHBoxLayout(seed_row)
         seed_layout.setContentsMargins(0, 0, 0, 0)
@@ -201,6 +210,7 @@ class InstructionPanel(QWidget):
         form.addRow("Steps", self.steps)
         form.addRow("Guidance", self.guidance)
         form.addRow("Strength", self.strength)
+        form.addRow("Global strength", self.global_strength)
         form.addRow("Seed", seed_row)
         form.addRow("Negative prompt", self.negative)
         form.addRow("", self.blend)
@@ -256,6 +266,7 @@ class InstructionPanel(QWidget):
             steps=self.steps.value(),
             guidance=self.guidance.value(),
             strength=self.strength.value(),
+            global_strength=self.global_strength.value(),
             seed=self.seed.value() if self.seed_lock.isChecked() else None,
             num_candidates=self.candidates.value(),
             negative_prompt=self.negative.text(),
@@ -269,6 +280,7 @@ class InstructionPanel(QWidget):
         self.steps.setValue(params.steps)
         self.guidance.setValue(params.guidance)
         self.strength.setValue(params.strength)
+        self.global_strength.setValue(params.global_strength)
         if params.seed is not None:
             self.seed.setValue(params.seed)
         self.candidates.setValue(params.num_candidates)
@@ -279,7 +291,7 @@ class InstructionPanel(QWidget):
         _select(self.engine, params.engine)
 
     SETTINGS_KEYS = ("candidates", "steps", "guidance", "strength", "seed", "seed_lock", "negative", "blend",
-                     "resolution_mode", "working_size", "engine", "instructor", "params_shown")
+                     "resolution_mode", "working_size", "engine", "instructor", "params_shown", "global_strength")
 
     def save_settings(self, settings) -> None:
         """Store the parameters in a ``QSettings`` (group "instruction")."""
@@ -288,7 +300,8 @@ class InstructionPanel(QWidget):
                   "strength": p.strength, "seed": self.seed.value(), "seed_lock": self.seed_lock.isChecked(),
                   "negative": p.negative_prompt, "blend": p.blend, "resolution_mode": p.resolution_mode,
                   "working_size": p.working_size, "engine": p.engine,
-                  "instructor": self.instructor.currentData(), "params_shown": self.params_toggle.isChecked()}
+                  "instructor": self.instructor.currentData(), "params_shown": self.params_toggle.isChecked(),
+                  "global_strength": p.global_strength}
         for key, value in values.items():
             settings.setValue(f"instruction/{key}", value)
         settings.setValue("instruction/history", list(self.history))
@@ -308,6 +321,7 @@ class InstructionPanel(QWidget):
 
         for key, widget, kind in (("candidates", self.candidates, int), ("steps", self.steps, int),
                                   ("guidance", self.guidance, float), ("strength", self.strength, float),
+                                  ("global_strength", self.global_strength, float),
                                   ("seed", self.seed, int), ("working_size", self.working_size, int)):
             value = get(key, kind)
             if value is not None:
