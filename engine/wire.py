@@ -95,6 +95,7 @@ def png_decode(data: bytes, max_pixels: int | None = None) -> np.ndarray:
 
 
 def _png_decode_other(data: bytes, max_pixels: int | None) -> np.ndarray:
+    """Pillow's decoding (filtered PNGs, JPEG previews), with the same pixel limit."""
     import io
 
     from PIL import Image
@@ -124,6 +125,20 @@ def encode_array(array: np.ndarray) -> dict[str, Any]:
             "shape": shape}
 
 
+def encode_jpeg(array: np.ndarray, quality: int = 85) -> dict[str, Any]:
+    """A lossy JPEG form of an ``H x W x 3`` uint8 image, for live previews only (needs Pillow)."""
+    import io
+
+    from PIL import Image
+
+    a = np.ascontiguousarray(array)
+    if a.dtype != np.uint8 or a.ndim != 3 or a.shape[2] != 3:
+        return encode_array(a)
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, "JPEG", quality=quality)
+    return {"$array": "jpeg", "data": buf.getvalue(), "dtype": "uint8", "shape": list(a.shape)}
+
+
 def decode_array(value: dict[str, Any], max_pixels: int | None = None) -> np.ndarray:
     """The array :func:`encode_array` encoded."""
     dtype, shape, data = value.get("dtype"), tuple(int(s) for s in value.get("shape", ())), value.get("data")
@@ -136,6 +151,11 @@ def decode_array(value: dict[str, Any], max_pixels: int | None = None) -> np.nda
         if dtype == "bool":
             a = a != 0
         return a.reshape(shape)
+    if value["$array"] == "jpeg":
+        a = _png_decode_other(bytes(data), max_pixels)  # Pillow reads JPEG the same way
+        if a.shape != shape:
+            raise WireError("JPEG does not match its shape")
+        return a
     if value["$array"] == "raw":
         dt = np.dtype(dtype).newbyteorder("<")
         if len(data) != int(np.prod(shape, dtype=np.int64)) * dt.itemsize:
