@@ -57,11 +57,10 @@ def settings_from(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    try:
-        import fastapi  # noqa: F401
-        import uvicorn  # noqa: F401
-    except ImportError:
-        raise CliError("the studio server needs its extra: pip install 'brushedit-studio[studio]'", USAGE) from None
+    import importlib.util
+
+    if not all(importlib.util.find_spec(m) for m in ("fastapi", "uvicorn", "websockets")):
+        raise CliError("the studio server needs its extra: pip install 'brushedit-studio[studio]'", USAGE)
     where = f"http://{settings.host}:{settings.port}"
     if args.ray:
         from engine.server.ray_app import serve_pool

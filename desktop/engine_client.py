@@ -54,6 +54,7 @@ from engine.api import (  # re-exported for desktop.ui
     SegmentResult,
     WorkerInfo,
     answer_locally,
+    check_server,
     engine_version,
     local_engine,
     request_kind,
@@ -95,6 +96,7 @@ __all__ = [
     "parse_instruction",
     "remote_service_factory",
     "request_kind",
+    "test_server_connection",
 ]
 
 log = logging.getLogger(__name__)
@@ -140,6 +142,14 @@ def remote_service_factory(url: str, token: str | None = None, **kwargs: Any) ->
         return remote_engine(on_message, url, token, **kwargs)
 
     return factory
+
+
+def test_server_connection(url: str, token: str | None = None, timeout: float = 5.0) -> tuple[bool, str]:
+    """``(ok, text)``: does a studio server answer at ``url`` and take ``token``? (Blocks up to ``timeout``.)"""
+    return check_server(url, token, timeout)
+
+
+test_server_connection.__test__ = False  # not a pytest test
 
 
 # --- questions the engine answers at once: here answered by this process's engine ------------
@@ -256,6 +266,16 @@ class EngineClient(QObject):
             self._closed = False
             self._service = self._factory(self._on_message)
             self._service.start()
+
+    def set_service_factory(self, factory: ServiceFactory) -> None:
+        """Drive another engine from the next job on (e.g. a studio server instead of this computer).
+
+        The current engine is shut down (its jobs end as cancelled); the new one starts on demand.
+        """
+        if self._service is not None:
+            self.shutdown()
+        self._factory = factory
+        self._closed = False
 
     @property
     def service(self) -> Any:

@@ -600,6 +600,13 @@ def remote_engine(on_message: MessageSink, url: str, token: str | None = None, *
     return RemoteEngine(on_message, url, token=token, **kwargs)
 
 
+def check_server(url: str, token: str | None = None, timeout: float = 5.0) -> tuple[bool, str]:
+    """Whether a studio server answers at ``url`` and takes ``token``: ``(ok, one line for the user)``."""
+    from engine.server.client import test_connection
+
+    return test_connection(url, token, timeout)
+
+
 def answer_locally(query: Any) -> Any:
     """Answer a :data:`Query` in this process (``engine.queries``, imported lazily; no torch)."""
     from engine.queries import answer

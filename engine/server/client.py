@@ -288,7 +288,7 @@ class RemoteEngine:
 
     def _receive(self) -> None:
         try:
-            from websockets.exceptions import ConnectionClosed, InvalidStatus
+            from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
             from websockets.sync.client import connect
         except ImportError:  # pragma: no cover - the [studio] extra is missing
             self._fail_all("the `websockets` package is missing: pip install 'brushedit-studio[studio]'")
@@ -310,7 +310,7 @@ class RemoteEngine:
             except InvalidStatus as exc:
                 status = getattr(getattr(exc, "response", None), "status_code", 0)
                 log.warning("the studio server at %s refused the connection (%s)", self.url, status)
-            except (ConnectionClosed, OSError, TimeoutError) as exc:
+            except (ConnectionClosed, InvalidHandshake, OSError, TimeoutError, EOFError) as exc:
                 if self.connected.is_set():
                     log.warning("lost the studio server at %s: %s", self.url, exc)
             except Exception:  # pragma: no cover - keep reconnecting whatever went wrong

@@ -161,13 +161,15 @@ def main() -> None:  # pragma: no cover - runs in the child process
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--step-delay", type=float, default=0.02)
     parser.add_argument("--steps", type=int, default=10_000)
+    parser.add_argument("--preview-size", type=int, default=64)
     args = parser.parse_args()
     from engine.dispatch import EngineConfig
     from engine.server.app import ServerSettings, serve
     from engine.server.security import read_token
 
     settings = ServerSettings(port=args.port, token=read_token(), config=EngineConfig(device="cpu"))
-    serve(settings, gate_workers(steps=args.steps, auto=True, step_delay=args.step_delay))
+    serve(settings, gate_workers(steps=args.steps, auto=True, step_delay=args.step_delay,
+                                 preview_size=args.preview_size))
 
 
 if __name__ == "__main__":  # pragma: no cover
