@@ -21,11 +21,12 @@ def _lint_tree(tmp_path, files: dict[str, str]):
 
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     for pkg in ("engine", "engine/segment", "engine/models", "engine/instructor", "engine/brushnet", "engine/fill",
-                "desktop", "desktop/document", "desktop/ui", "cli", "masks"):
+                "engine/server", "desktop", "desktop/document", "desktop/ui", "cli", "masks"):
         (tmp_path / pkg).mkdir(parents=True, exist_ok=True)
         (tmp_path / pkg / "__init__.py").write_text("")
     for module in ("engine/segment/mask_ops.py", "masks/mask_ops.py", "desktop/engine_client.py", "engine/api.py",
-                   "engine/wire.py", "engine/service.py", "engine/dispatch.py", "engine/queries.py", "engine/version.py"):
+                   "engine/wire.py", "engine/service.py", "engine/dispatch.py", "engine/queries.py", "engine/version.py",
+                   "engine/server/client.py", "engine/server/codec.py"):
         (tmp_path / module).write_text("")
     for name, text in files.items():
         (tmp_path / name).write_text(text)
@@ -48,12 +49,14 @@ def test_the_one_seam_is_enforced(tmp_path):
         "desktop/document/old.py": "from engine.segment import mask_ops\n",
         "desktop/engine_client.py": "import engine.api\nimport engine.service\n",
         "masks/leaky.py": "import engine\n",
+        "engine/server/client.py": "import ray\n",
     })
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "the document is plain Python: no Qt, no torch, no engine BROKEN" in proc.stdout
     assert "the bridge reaches the engine only through engine.api BROKEN" in proc.stdout
     assert "the shared mask operations belong to neither side BROKEN" in proc.stdout
     assert "desktop.engine_client -> engine.service" in proc.stdout
+    assert "only the server needs Ray and FastAPI BROKEN" in proc.stdout  # the editor's client never needs Ray
 
 
 def test_engine_api_is_cheap_to_import():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -43,23 +44,25 @@ class GateEngine:
     """Runs each job until :attr:`release` is set (or for ``steps`` steps when ``auto``), or cancelled."""
 
     def __init__(self, config: Any = None, *, steps: int = 20, auto: bool = False, step_delay: float = 0.0,
-                 preview_size: int = 64) -> None:
+                 preview_size: int = 64, steps_from_request: bool = False) -> None:
         self.release = threading.Event()
         self.started = threading.Event()
         self.handled: list[Any] = []
         self.steps, self.auto, self.step_delay, self.preview_size = steps, auto, step_delay, preview_size
+        self.steps_from_request = steps_from_request  # auto: run request.params.steps steps
 
     def handle(self, request, on_progress, on_preview, is_cancelled):
         self.handled.append(request)
         self.started.set()
         image = request.image
+        steps = request.params.steps if self.steps_from_request else self.steps
         step = 0
         while True:
             if is_cancelled():
                 raise Cancelled()
-            if (self.auto and step >= self.steps) or (not self.auto and self.release.is_set()):
+            if (self.auto and step >= steps) or (not self.auto and self.release.is_set()):
                 break
-            on_progress(min(step, self.steps), self.steps, "denoising")
+            on_progress(min(step, steps), steps, f"denoising in pid {os.getpid()}")
             on_preview(np.full((self.preview_size, self.preview_size, 3), step % 256, np.uint8), step,
                        (0, 0, image.shape[1], image.shape[0]))
             step += 1
@@ -124,8 +127,6 @@ def gate_workers(engine: GateEngine | None = None, **engine_kw: Any):
 @contextlib.contextmanager
 def child_server(port: int, *extra: str, gate: bool = False, token: str | None = None):
     """A server in a child process (to kill): ``python -m tests.fakes.servers`` or ``main.py serve``."""
-    import os
-
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("BRUSHEDIT_SERVER_TOKEN", None)
     if token:
