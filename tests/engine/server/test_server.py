@@ -209,3 +209,29 @@ def test_queries_are_answered_by_the_server(remote_factory):
     report = client.answer(api.ModelStatusRequest())
     assert isinstance(report, api.ModelStatusReport) and report.names("sam")
     assert client.answer(api.ParseRequest("remove the dog")).target == "dog"
+
+
+def test_the_websocket_takes_submit_and_cancel_frames_and_refuses_a_wrong_token(gated, gate, photo, mask):
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    from engine.server.codec import decode_message
+
+    url = gated.url.replace("http://", "ws://") + "/v1/ws"
+    with pytest.raises(InvalidStatus):
+        connect(url, additional_headers={"Authorization": "Bearer wrong", "X-BrushEdit-Client": "client-0002"})
+    headers = {"Authorization": f"Bearer {TOKEN}", "X-BrushEdit-Client": "client-0002"}
+    with connect(url, additional_headers=headers, max_size=None) as ws:
+        request = _request(photo, mask, 9)
+        ws.send(wire.pack({"op": "submit", "request": api.to_dict(request)}))
+        first = decode_message(ws.recv(10))
+        assert isinstance(first, api.JobQueued) and first.job_id == request.job_id
+        ws.send(wire.pack({"op": "cancel", "job_id": request.job_id}))
+        seen = [decode_message(ws.recv(10))]
+        while not isinstance(seen[-1], api.JobCancelled):
+            seen.append(decode_message(ws.recv(10)))
+        ws.send(b"not a frame")
+        refused = decode_message(ws.recv(10))
+        while not isinstance(refused, api.JobFailed):
+            refused = decode_message(ws.recv(10))
+        assert refused.kind == "bad-input" and "refused a frame" in refused.error
