@@ -157,6 +157,17 @@ class Board:
         state = self.clients.get(client)
         if state is not None and queue in state.listeners:
             state.listeners.remove(queue)
+        self._forget_if_idle(client)
+
+    def _forget_if_idle(self, client: str) -> None:
+        """Drop a client's record once it has no jobs, no listener and nothing buffered."""
+        state = self.clients.get(client)
+        if state is None or state.listeners or state.buffer or state.waiting:
+            return
+        if any(j.client == client for j in self.jobs.values()):
+            return
+        del self.clients[client]
+        self._served_at.pop(client, None)
 
     def close(self) -> None:
         for worker in self.workers:
@@ -175,7 +186,7 @@ class Board:
     def _on_worker_message(self, worker: Any, message: Any) -> None:
         if isinstance(message, EngineStatus):  # after a job: to the client whose job it was
             client = self._last_client.get(id(worker))
-            if client is not None:
+            if client is not None and client in self.clients and self.clients[client].listeners:
                 self._send(client, message)
             return
         job = self.jobs.get(getattr(message, "job_id", None))
@@ -191,13 +202,7 @@ class Board:
         self._send(job.client, dataclasses.replace(message, job_id=job.job_id))
         if isinstance(message, TERMINAL):
             self._pump()
-
-    def worker_lost(self, worker: Any, error: str) -> None:
-        """A worker died under its job (called on the loop): fail that job, keep the worker slot."""
-        for job in list(self.jobs.values()):
-            if job.worker is worker and job.state == "running":
-                self._on_worker_message(worker, JobFailed(
-                    job.board_id, error, "the engine process was restarted; run the job again", "worker-lost"))
+            self._forget_if_idle(job.client)
 
     # --- inside ----------------------------------------------------------------------------------
 

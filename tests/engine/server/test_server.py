@@ -235,3 +235,34 @@ def test_the_websocket_takes_submit_and_cancel_frames_and_refuses_a_wrong_token(
         while not isinstance(refused, api.JobFailed):
             refused = decode_message(ws.recv(10))
         assert refused.kind == "bad-input" and "refused a frame" in refused.error
+
+
+def test_the_board_forgets_a_client_that_left_with_nothing_pending():
+    import asyncio
+
+    from engine.server.board import Board
+
+    class Instant:
+        name = "instant"
+
+        def run(self, request, emit):
+            emit(api.JobStarted(request.job_id, "inpaint"))
+            emit(api.JobFinished(request.job_id, "done"))
+
+        def cancel(self, job_id):
+            pass
+
+        def close(self):
+            pass
+
+    async def scenario():
+        board = Board([Instant()])
+        queue = board.listen("client-a1")
+        board.submit("client-a1", api.DownloadRequest(("x",), job_id="j1"))
+        got = [await asyncio.wait_for(queue.get(), 5) for _ in range(3)]
+        assert [type(m).__name__ for m in got] == ["JobQueued", "JobStarted", "JobFinished"]
+        assert all(m.job_id == "j1" for m in got)  # the client's own id, not the board's
+        board.unlisten("client-a1", queue)
+        assert "client-a1" not in board.clients and board.jobs_done == 1
+
+    asyncio.run(scenario())
