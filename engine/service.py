@@ -24,7 +24,6 @@ from typing import Any, Callable
 
 from engine.api import (
     Cancelled,
-    DownloadRequest,
     EngineError,
     EngineStatus,
     InpaintRequest,
@@ -35,10 +34,8 @@ from engine.api import (
     JobStarted,
     Message,
     MissingModelsError,
-    PlanRequest,
     Preview,
     Progress,
-    SegmentRequest,
     WorkerInfo,
     answer_locally,
 )

@@ -28,7 +28,6 @@ from engine.api import (
     JobFailed,
     JobFinished,
     JobQueued,
-    JobStarted,
     request_kind,
 )
 

@@ -25,7 +25,6 @@ import os
 from typing import Any, Callable
 
 from engine import api, wire
-from engine.server import codec
 from engine.server.app import ServerSettings, create_app
 
 log = logging.getLogger("brushedit.server")
@@ -143,7 +142,6 @@ class RayWorker:
 def build_pool(settings: ServerSettings, replicas: int, gpus_per_replica: float,
                engine_factory: Callable[[Any], Any] | None = None, replica_cpus: float = 1.0) -> Any:
     """The Serve application: the ingress bound to ``replicas`` engine replicas."""
-    from fastapi import FastAPI  # noqa: F401  (the ingress is a FastAPI app)
     from ray import serve
 
     def workers(s: ServerSettings) -> list[Any]:

@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("websockets")
 
-from desktop.engine_client import EngineClient, EngineError, remote_service_factory  # noqa: E402
+from desktop.engine_client import EngineClient, remote_service_factory  # noqa: E402
 from desktop.ui.dialogs.studio_server import EngineLocation, StudioServerBox, TokenStore  # noqa: E402
 from tests.fakes.servers import child_server, free_port  # noqa: E402
 
@@ -170,3 +170,17 @@ def test_the_gui_thread_stays_responsive_while_a_remote_job_streams_previews(
         assert worker["pid"] == proc.pid and worker["device"] == "cpu" and worker["host"]
     finally:
         client.shutdown()
+
+
+def test_the_client_asks_the_server_for_model_status(qtbot):
+    from desktop.engine_client import ModelEntry, model_entries
+    from tests.fakes.servers import ThreadServer
+
+    with ThreadServer() as server:
+        client = EngineClient(remote_service_factory(server.url))
+        try:
+            entries = client.model_entries()
+            assert entries and all(isinstance(e, ModelEntry) for e in entries)
+            assert {e.name for e in entries} == {e.name for e in model_entries()}  # the same manifest
+        finally:
+            client.shutdown()
