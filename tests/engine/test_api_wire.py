@@ -80,8 +80,15 @@ def test_every_api_object_round_trips_through_one_frame(obj):
 
 
 def test_every_wire_class_has_an_example_and_a_unique_kind():
+    import dataclasses
+    import inspect
+
     covered = {type(o) for o in _examples()}
     assert covered == set(api._WIRE_CLASSES)
+    # A dataclass added to engine.api later must travel too: a _Wire base, a KIND, a place in _WIRE_CLASSES.
+    declared = {cls for _, cls in inspect.getmembers(api, inspect.isclass)
+                if dataclasses.is_dataclass(cls) and cls.__module__ == api.__name__}
+    assert declared == set(api._WIRE_CLASSES), declared ^ set(api._WIRE_CLASSES)
     assert len({cls.KIND for cls in api._WIRE_CLASSES}) == len(api._WIRE_CLASSES)
 
 
