@@ -281,6 +281,9 @@ class RemoteEngine:
 
     def _send_job(self, http_: _Http, request: Any) -> None:
         job_id = str(request.job_id)
+        with self._lock:
+            if job_id not in self._inflight:
+                return  # it already ended here (the connection dropped before it was sent)
         frame = wire.pack({"request": api.to_dict(request)})
         status, body = http_.request("POST", "/v1/jobs", frame)
         if status != 202 and self._end(job_id) is not None:
