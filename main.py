@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-SUBCOMMANDS = {"edit", "plan", "models", "doctor"}
+SUBCOMMANDS = {"edit", "plan", "models", "doctor", "serve"}
 
 
 def _is_cli(argv: list[str]) -> bool:

@@ -18,6 +18,7 @@ from cli.errors import OK, USAGE, CliError, set_oom_context
 from cli.images import check_output, numbered, read_image, read_mask
 from cli.options import add_engine_options, engine_config
 from cli.progress import ProgressReporter
+from cli.remote import RemoteRunner, add_server_option, worker_summary
 
 
 def add_parser(sub, common) -> None:
@@ -50,6 +51,7 @@ def add_parser(sub, common) -> None:
     p.add_argument("--no-blend", action="store_true", help="do not feather the result into the original")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     add_engine_options(p)
+    add_server_option(p)
     p.set_defaults(run=run)
 
 
@@ -110,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.mask and not instruction:
         raise CliError("nothing to do: give an INSTRUCTION, a --mask, or both", USAGE)
     set_oom_context(args.samples, args.working_size, args.cpu_offload)
-    engine = Engine(config)
+    engine = RemoteRunner(args.server) if getattr(args, "server", None) else Engine(config)
 
     category, target, caption, negative, plan = "", None, "", "", None
     if args.mask:
@@ -151,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
         "seeds": [c.seed for c in result.candidates], "seconds": round(seconds, 2),
         "category": category, "target": target, "prompt": prompt, "instruction": instruction,
         "negative_prompt": request.effective_negative_prompt() if result.engine != "fill" else "",
-        "mask_bbox": list(mask_ops.bbox(mask) or ()),
+        "mask_bbox": list(mask_ops.bbox(mask) or ()), "worker": worker_summary(result),
     }
     if args.json:
         print(json.dumps(summary, indent=2))

@@ -9,6 +9,7 @@ from pathlib import Path
 from cli.errors import OK, RUNTIME, CliError
 from cli.images import read_image, save_mask
 from cli.options import add_engine_options, engine_config
+from cli.remote import RemoteRunner, add_server_option
 from cli.progress import ProgressReporter
 
 
@@ -23,6 +24,7 @@ def add_parser(sub, common) -> None:
                    help="where to save the proposed mask (default: IMAGE's folder, <name>.mask.png)")
     p.add_argument("--json", action="store_true", help="print the plan as JSON on stdout")
     add_engine_options(p)
+    add_server_option(p)
     p.set_defaults(run=run)
 
 
@@ -38,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     config = engine_config(args)
     _, _, rgb = read_image(args.image)
     try:
-        plan = Engine(config).plan(PlanRequest(rgb, instruction, backend=args.instructor), progress)
+        engine = RemoteRunner(args.server) if getattr(args, "server", None) else Engine(config)
+        plan = engine.plan(PlanRequest(rgb, instruction, backend=args.instructor), progress)
     finally:
         progress.close()
     image = Path(args.image)

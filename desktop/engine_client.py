@@ -5,9 +5,10 @@ thread*. :class:`EngineClient` re-emits each of them as a Qt signal on the GUI t
 connection), keeps the queue of running and waiting jobs for the UI, and offers :meth:`EngineClient.run`,
 an awaitable under qasync.
 
-This is the only module under ``desktop`` (besides the fake engine used by tests) that imports
-``engine``. It re-exports the :mod:`engine.api` names the UI needs, and reaches ``engine.service`` and
-``engine.models`` only inside functions, so importing it never loads torch.
+This is the only module under ``desktop`` that imports ``engine``, and it imports only
+:mod:`engine.api` (import-linter checks it): requests, messages, the :class:`~engine.api.EngineBackend`
+interface and the lazy factories of the in-process and the remote engine. Model status, path checks
+and the offline parse are api queries too, so a studio server can answer them for its own disk.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -29,8 +29,10 @@ from engine.api import (  # re-exported for desktop.ui
     EditParams,
     EditPlan,
     EditResult,
+    EngineBackend,
     EngineError,
     EngineStatus,
+    FolderCheckRequest,
     InpaintRequest,
     JobCancelled,
     JobFailed,
@@ -38,15 +40,29 @@ from engine.api import (  # re-exported for desktop.ui
     JobQueued,
     JobStarted,
     MissingModelsError,
+    ModelEntry,
+    ModelPathRequest,
+    ModelPathStatus,
+    ModelStatusReport,
+    ModelStatusRequest,
+    ParsedInstruction,
+    ParseRequest,
     PlanRequest,
     Preview,
     Progress,
     SegmentRequest,
     SegmentResult,
+    WorkerInfo,
+    answer_locally,
+    check_server,
+    engine_version,
+    local_engine,
+    request_kind,
 )
-from engine.instructor import parse_instruction  # noqa: F401  (re-exported: rule-based, no model, no torch)
-from engine.segment import mask_ops  # noqa: F401  (re-exported: numpy-only mask operations)
-from engine.version import __version__ as APP_VERSION  # noqa: F401  (re-exported for About)
+from engine.api import engine_config as _engine_config
+from masks import mask_ops  # noqa: F401  (re-exported: numpy-only mask operations, shared with the engine)
+
+APP_VERSION = engine_version()  # re-exported for About
 
 __all__ = [
     "CATEGORIES",
@@ -63,9 +79,12 @@ __all__ = [
     "InpaintRequest",
     "JobInfo",
     "MissingModelsError",
+    "ModelEntry",
+    "ModelPathStatus",
     "PlanRequest",
     "SegmentRequest",
     "SegmentResult",
+    "WorkerInfo",
     "default_service_factory",
     "engine_config",
     "mask_ops",
@@ -74,20 +93,13 @@ __all__ = [
     "model_names",
     "model_path_status",
     "model_status",
+    "parse_instruction",
+    "remote_service_factory",
     "request_kind",
+    "test_server_connection",
 ]
 
 log = logging.getLogger(__name__)
-
-
-def request_kind(request: Any) -> str:
-    """Short name of a request's kind: "inpaint", "plan", "segment" or "download"."""
-    return {
-        InpaintRequest: "inpaint",
-        PlanRequest: "plan",
-        SegmentRequest: "segment",
-        DownloadRequest: "download",
-    }.get(type(request), type(request).__name__.lower())
 
 
 def _describe(request: Any) -> str:
@@ -105,156 +117,95 @@ def _describe(request: Any) -> str:
 
 
 def engine_config(**kwargs: Any) -> Any:
-    """An ``engine.service.EngineConfig`` (imported lazily: the service module may be heavy)."""
-    from engine.service import EngineConfig
-
-    return EngineConfig(**kwargs)
+    """An ``engine.dispatch.EngineConfig`` (through ``engine.api``: imported lazily, it is not cheap)."""
+    return _engine_config(**kwargs)
 
 
-def default_service_factory(config: Any = None) -> Callable[[Callable[[object], None]], Any]:
-    """A factory that builds the real ``engine.service.EngineService`` with ``config``."""
+ServiceFactory = Callable[[Callable[[object], None]], EngineBackend]
 
-    def factory(on_message: Callable[[object], None]) -> Any:
-        from engine.service import EngineService
 
-        return EngineService(on_message, config=config)
+def default_service_factory(config: Any = None) -> ServiceFactory:
+    """A factory that builds the in-process engine service with ``config``."""
+
+    def factory(on_message: Callable[[object], None]) -> EngineBackend:
+        return local_engine(on_message, config)
 
     return factory
 
 
-@dataclass
-class ModelEntry:
-    """What the Models dialog shows about one manifest entry."""
+def remote_service_factory(url: str, token: str | None = None, **kwargs: Any) -> ServiceFactory:
+    """A factory that connects to a studio server (``brushedit serve``) at ``url``."""
 
-    name: str
-    size_bytes: int | None
-    installed: bool
-    status: str
-    enables: str
-    description: str
-    default: bool = False
+    def factory(on_message: Callable[[object], None]) -> EngineBackend:
+        from engine.api import remote_engine
+
+        return remote_engine(on_message, url, token, **kwargs)
+
+    return factory
+
+
+def test_server_connection(url: str, token: str | None = None, timeout: float = 5.0) -> tuple[bool, str]:
+    """``(ok, text)``: does a studio server answer at ``url`` and take ``token``? (Blocks up to ``timeout``.)"""
+    return check_server(url, token, timeout)
+
+
+test_server_connection.__test__ = False  # not a pytest test
+
+
+# --- questions the engine answers at once: here answered by this process's engine ------------
+# (EngineClient.answer asks whichever engine the client drives, a studio server included.)
+
+
+def _dirs(settings: Any) -> tuple[tuple[str, str], ...]:
+    return tuple((str(k), str(v)) for k, v in dict(settings or {}).items() if v)
 
 
 def model_entries(settings: Any = None) -> list[ModelEntry]:
-    """The weights manifest with each entry's install status (``engine.models``, imported lazily).
+    """The weights manifest with each entry's install status.
 
     ``settings`` are per-model user folders (manifest name -> folder), as in ``EngineConfig.model_dirs``.
     """
-    from engine import models
-
-    features = getattr(models, "FEATURES", {})
-    entries = []
-    for name, spec in models.MANIFEST.items():
-        try:
-            status = models.model_status(name, settings)
-            state = str(status.state)
-            installed = bool(status.installed)
-            if not installed and getattr(status, "problem", ""):
-                state += f" ({status.problem})"
-        except Exception as exc:  # a broken folder must not break the dialog
-            state, installed = f"error: {exc}", False
-        enables = "; ".join(features.get(f, f) for f in getattr(spec, "features", ()))
-        title = getattr(spec, "title", "")
-        notes = getattr(spec, "notes", "")
-        entries.append(ModelEntry(
-            name=str(name), size_bytes=getattr(spec, "size_bytes", None), installed=installed,
-            status=state, enables=enables, description=" — ".join(t for t in (title, notes) if t),
-            default=bool(getattr(spec, "default", False)),
-        ))
-    return entries
+    return list(answer_locally(ModelStatusRequest(_dirs(settings))).entries)
 
 
-def model_status(name: str, settings: Any = None) -> Any:
-    """``engine.models.model_status`` (imported lazily): installed, missing, incomplete or corrupt."""
-    from engine import models
-
-    return models.model_status(name, settings)
+def model_status(name: str, settings: Any = None) -> ModelEntry:
+    """One manifest entry's install status (``installed``, ``status``: installed, missing, ...)."""
+    entries = answer_locally(ModelStatusRequest(_dirs(settings), (name,))).entries
+    if not entries:
+        raise KeyError(f"unknown model {name!r}")
+    return entries[0]
 
 
 def check_folder(name: str, folder: Any) -> Any:
     """The first problem of ``folder`` as a copy of manifest model ``name`` (``None`` when complete)."""
-    from engine import models
-
-    return models.check_folder(models.get_spec(name), Path(folder))
+    check = answer_locally(FolderCheckRequest(name, str(folder)))
+    return None if check.ok else check
 
 
 def model_names(kind: str) -> list[str]:
     """Manifest names of one kind ("sd15-base", "brushnet", "sam", "grounding", "instructor"),
     the default first."""
-    from engine.models import MANIFEST
-
-    specs = [s for s in MANIFEST.values() if s.kind == kind]
-    return [s.name for s in sorted(specs, key=lambda s: not s.default)]
-
-
-@dataclass(frozen=True)
-class ModelPathStatus:
-    """Whether a model path (or the automatic search, for an empty path) gives a usable model.
-
-    ``name`` is the manifest name the path holds (or the automatic copy found); empty when none.
-    """
-
-    usable: bool
-    text: str
-    name: str = ""
-
-
-_SOURCES = {"app": "app models folder", "hf-cache": "Hugging Face cache", "user": "set by environment"}
+    return answer_locally(ModelStatusRequest()).names(kind)
 
 
 def model_path_status(kind: str, path: Any = None) -> ModelPathStatus:
     """Check a user's folder (or checkpoint file) for a model of ``kind``; empty: the automatic search.
 
-    Reads file headers only (``engine.models.check``), so it is cheap enough for the GUI thread.
+    Reads file headers only, so it is cheap enough for the GUI thread.
     """
-    from engine.models import MANIFEST, model_status as _status
-    from engine.models.check import check_file, check_folder as _check
+    return answer_locally(ModelPathRequest(kind, "" if path is None else str(path)))
 
-    names = model_names(kind)
-    if not names:
-        return ModelPathStatus(False, f"unknown model kind {kind!r}")
-    if not path or not str(path).strip():
-        first_problem = None
-        for name in names:
-            status = _status(name)
-            if status.installed and status.location is not None:
-                source = _SOURCES.get(status.location.source, status.location.source)
-                return ModelPathStatus(True, f"Found automatically: {name} ({source})", name)
-            if status.state != "missing" and first_problem is None:
-                first_problem = f"{name} is {status.state} ({status.file}: {status.problem})"
-        text = first_problem or f"Not installed: download {names[0]} with Engine ▸ Models…"
-        return ModelPathStatus(False, text)
-    p = Path(str(path).strip()).expanduser()
-    if not p.exists():
-        return ModelPathStatus(False, "Not usable: no such file or folder")
-    specs = [MANIFEST[n] for n in names]
-    if p.is_file():
-        single = [s for s in specs if len(s.files) == 1]
-        if not single:
-            return ModelPathStatus(False, "Not usable: choose the model's folder, not a file")
-        spec = next((s for s in single if s.files[0] == p.name), single[0])
-        problem = check_file(spec, spec.files[0] if p.name == spec.files[0] else p.name, p)
-        if problem is not None:
-            return ModelPathStatus(False, f"Not usable: {problem.file}: {problem.reason}")
-        return ModelPathStatus(True, f"Usable: {spec.title}", spec.name)
-    # Models of one kind with the same files (BrushNet variants, SD1.5 fine-tunes) cannot be told
-    # apart by their folder: name the model only where the layout does (SAM sizes, Qwen2-VL sizes).
-    same_layout = len({s.files for s in specs}) == 1
-    first = None
-    for spec in specs:
-        problem = _check(spec, p)
-        if problem is None:
-            return ModelPathStatus(True, "Usable: all files present" if same_layout else f"Usable: {spec.title}",
-                                   spec.name)
-        first = first or problem
-    return ModelPathStatus(False, f"Not usable: {first.file}: {first.reason}")
+
+def parse_instruction(text: str) -> ParsedInstruction:
+    """The offline (rule-based) reading of an instruction: category, target, caption, confident."""
+    return answer_locally(ParseRequest(text))
 
 
 @dataclass
 class JobInfo:
     """A job the client knows about: ``state`` is "waiting" or "running"."""
 
-    job_id: int
+    job_id: str
     kind: str
     label: str
     state: str = "waiting"
@@ -269,18 +220,21 @@ class EngineClient(QObject):
     Parameters
     ----------
     service_factory : callable, optional
-        ``service_factory(on_message) -> service`` with the ``engine.service.EngineService``
-        interface (``start``, ``submit``, ``cancel``, ``shutdown``). Defaults to the real service.
+        ``service_factory(on_message) -> engine`` implementing :class:`engine.api.EngineBackend`
+        (the in-process service, a studio server's client, a test fake). Defaults to the in-process
+        service.
+
+    Job ids are strings (:func:`engine.api.new_job_id`); the signals carry them as ``object``.
     """
 
-    queued = Signal(int, str)
-    started = Signal(int, str)
-    progress = Signal(int, int, int, str)
-    preview = Signal(int, object)
-    preview_region = Signal(int, object, object)  # job id, image, (x, y, w, h) or None
-    finished = Signal(int, object)
-    failed = Signal(int, str, str, str)
-    cancelled = Signal(int)
+    queued = Signal(object, str)
+    started = Signal(object, str)
+    progress = Signal(object, int, int, str)
+    preview = Signal(object, object)
+    preview_region = Signal(object, object, object)  # job id, image, (x, y, w, h) or None
+    finished = Signal(object, object)
+    failed = Signal(object, str, str, str)
+    cancelled = Signal(object)
     busy_changed = Signal(bool)
     queue_changed = Signal()
     # An EngineStatus after each job: the device and its GPU memory.
@@ -291,12 +245,12 @@ class EngineClient(QObject):
     # Internal: carries a message from the worker thread to the GUI thread.
     _incoming = Signal(object)
 
-    def __init__(self, service_factory: Callable[[Callable[[object], None]], Any] | None = None, parent=None):
+    def __init__(self, service_factory: ServiceFactory | None = None, parent=None):
         super().__init__(parent)
         self._factory = service_factory or default_service_factory()
-        self._service: Any = None
-        self._jobs: dict[int, JobInfo] = {}
-        self._futures: dict[int, asyncio.Future] = {}
+        self._service: EngineBackend | None = None
+        self._jobs: dict[Any, JobInfo] = {}
+        self._futures: dict[Any, asyncio.Future] = {}
         self._busy = False
         self._closed = False
         self.last_status: EngineStatus | None = None
@@ -312,6 +266,16 @@ class EngineClient(QObject):
             self._closed = False
             self._service = self._factory(self._on_message)
             self._service.start()
+
+    def set_service_factory(self, factory: ServiceFactory) -> None:
+        """Drive another engine from the next job on (e.g. a studio server instead of this computer).
+
+        The current engine is shut down (its jobs end as cancelled); the new one starts on demand.
+        """
+        if self._service is not None:
+            self.shutdown()
+        self._factory = factory
+        self._closed = False
 
     @property
     def service(self) -> Any:
@@ -353,7 +317,7 @@ class EngineClient(QObject):
         except BaseException:
             self._jobs.pop(job_id, None)
             raise
-        if isinstance(returned, int) and returned != job_id:  # pragma: no cover - defensive
+        if returned is not None and not isinstance(returned, bool) and returned != job_id:  # pragma: no cover
             self._jobs[returned] = self._jobs.pop(job_id)
             self._jobs[returned].job_id = returned
             job_id = returned
@@ -361,7 +325,19 @@ class EngineClient(QObject):
         self._set_busy(True)
         return job_id
 
-    def cancel(self, job_id: int | None = None) -> None:
+    def answer(self, query: Any) -> Any:
+        """Ask the engine this client drives a :data:`engine.api.Query` (model status, path checks,
+        the offline parse): the in-process engine answers at once, a studio server over the network.
+        An engine without ``answer`` (an old fake) is answered by this process."""
+        self.start()
+        asker = getattr(self._service, "answer", None)
+        return asker(query) if asker is not None else answer_locally(query)
+
+    def model_entries(self, settings: Any = None) -> list[ModelEntry]:
+        """The weights manifest as the engine this client drives sees it (a server: its own disk)."""
+        return list(self.answer(ModelStatusRequest(_dirs(settings))).entries)
+
+    def cancel(self, job_id: Any = None) -> None:
         """Cancel ``job_id`` (running or waiting); ``None`` cancels the running job."""
         if job_id is None:
             running = self.running_job()
@@ -459,7 +435,7 @@ class EngineClient(QObject):
             self.message.emit(msg)
         self._set_busy(bool(self._jobs))
 
-    def _resolve(self, job_id: int, result: Any = None, exc: BaseException | None = None) -> None:
+    def _resolve(self, job_id: Any, result: Any = None, exc: BaseException | None = None) -> None:
         future = self._futures.get(job_id)
         if future is None or future.done():
             return

@@ -14,14 +14,16 @@ the engine, on the worker thread.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
+import os
+import socket
 import sys
 import threading
 from typing import Any, Callable
 
 from engine.api import (
     Cancelled,
-    DownloadRequest,
     EngineError,
     EngineStatus,
     InpaintRequest,
@@ -32,11 +34,13 @@ from engine.api import (
     JobStarted,
     Message,
     MissingModelsError,
-    PlanRequest,
     Preview,
     Progress,
-    SegmentRequest,
+    WorkerInfo,
+    answer_locally,
 )
+from engine.api import JOB_REQUESTS, EditResult
+from engine.api import request_kind as api_request_kind
 from engine.dispatch import Engine, EngineConfig, empty_cuda_cache
 
 __all__ = ["Engine", "EngineConfig", "EngineService", "engine_status", "failure_of", "request_kind"]
@@ -48,15 +52,14 @@ THREAD_NAME = "brushedit-engine"
 
 def request_kind(request: object) -> str:
     """The job kind reported in JobQueued/JobStarted: inpaint, plan, segment or download."""
-    if isinstance(request, InpaintRequest):
-        return "inpaint"
-    if isinstance(request, PlanRequest):
-        return "plan"
-    if isinstance(request, SegmentRequest):
-        return "segment"
-    if isinstance(request, DownloadRequest):
-        return "download"
+    if isinstance(request, JOB_REQUESTS):
+        return api_request_kind(request)
     raise ValueError(f"not an engine request: {type(request).__name__}")
+
+
+def worker_info(device: str = "") -> WorkerInfo:
+    """This process, as provenance records the painter: host name, pid and device."""
+    return WorkerInfo(socket.gethostname(), os.getpid(), device)
 
 
 def engine_status() -> EngineStatus:
@@ -141,7 +144,7 @@ class _Job:
 
     def __init__(self, request: object) -> None:
         self.request = request
-        self.job_id = int(getattr(request, "job_id"))
+        self.job_id = getattr(request, "job_id")
         self.kind = request_kind(request)
         self.cancelled = threading.Event()
 
@@ -221,7 +224,11 @@ class EngineService:
             self._lock.notify_all()
         return job.job_id
 
-    def cancel(self, job_id: int) -> bool:
+    def answer(self, query: object) -> object:
+        """Answer an :data:`engine.api.Query` at once, on the caller's thread (no job, no torch)."""
+        return answer_locally(query)
+
+    def cancel(self, job_id: str) -> bool:
         """Cancel a job: a queued one is dropped, a running one stops within one step.
 
         Returns
@@ -255,7 +262,7 @@ class EngineService:
         with self._lock:
             self._config = config
 
-    def pending(self) -> list[int]:
+    def pending(self) -> list[str]:
         """Ids of the running job (first) and the queued jobs, in order."""
         with self._lock:
             ids = [j.job_id for j in self._queue]
@@ -396,7 +403,7 @@ class EngineService:
             # The user asked to cancel while the last step ran: honour it, drop the result.
             self._post(JobCancelled(job_id))
         else:
-            self._post(JobFinished(job_id, result))
+            self._post(JobFinished(job_id, _with_worker(result, engine)))
 
     def _post_status(self) -> None:
         """Tell listeners where the engine runs and its GPU memory now that a job ended."""
@@ -414,3 +421,11 @@ class EngineService:
                 engine.unload()
             except Exception:  # pragma: no cover - best effort at exit
                 log.exception("unloading the engine failed")
+
+
+def _with_worker(result: object, engine: Any = None) -> object:
+    """``result`` with the painting process recorded (an :class:`EditResult` only)."""
+    if not isinstance(result, EditResult) or result.worker is not None:
+        return result
+    # The device that did the work: "cuda" once a job initialised it (asking never imports torch).
+    return dataclasses.replace(result, worker=worker_info(engine_status().device))

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from engine.segment import mask_ops
+from masks import mask_ops
 
 from . import canvas_ops
 from . import commands as cmd

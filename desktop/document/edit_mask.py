@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.segment import mask_ops
+from masks import mask_ops
 
 from .brush import StrokePath, dab, dab_rect, stamp
 from .patches import TileBackup, TilePatch, diff_patch

@@ -716,7 +716,15 @@ class EditController(QObject):
             engine=result.engine, model=result.model, blend=p.blend,
             resolution_mode=p.resolution_mode, working_size=p.working_size,
             params=params,
+            worker=_worker_record(getattr(result, "worker", None)),
         )
+
+
+def _worker_record(worker: Any) -> dict | None:
+    """Which process painted (host, pid, device), for the layer's provenance; ``None`` when unknown."""
+    if worker is None:
+        return None
+    return {"host": str(worker.host), "pid": int(worker.pid), "device": str(worker.device)}
 
 
 def _layer_from_candidate(request: InpaintRequest, cand: Any):

@@ -35,6 +35,7 @@ from desktop.ui.actions import build_actions
 from desktop.ui.autosave import Autosaver
 from desktop.ui.dialogs.models_dialog import ModelsDialog
 from desktop.ui.dialogs.preferences import Preferences, PreferencesMixin, has_saved_preferences
+from desktop.ui.dialogs.studio_server import EngineLocation
 from desktop.ui.edit_controller import EditController
 from desktop.ui.error_text import for_display, missing_model_names
 from desktop.ui.file_actions import APP_NAME, FileActionsMixin
@@ -105,7 +106,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         self._prefs_dialog = None
         self._own_client = client is None  # a client given to the window answers for its own models
         if client is None:
-            client = EngineClient(default_service_factory(self._engine_config()))
+            client = EngineClient(EngineLocation.load(self.settings).service_factory(self._engine_config()))
         elif has_saved_preferences(self.settings) and hasattr(client, "set_config"):
             client.set_config(self._engine_config())
         self.client = client
@@ -595,13 +596,19 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         self.settings.setValue("first_run/dismissed", True)
 
     def show_models_dialog(self) -> None:
-        self._models_dialog = ModelsDialog(
-            self.client, self, entries=lambda: engine_client.model_entries(self.preferences.model_dirs() or None),
-            on_model_path=self.use_model_path)
+        dirs = self.preferences.model_dirs() or None
+        self._models_dialog = ModelsDialog(self.client, self, entries=lambda: self._model_entries(dirs),
+                                          on_model_path=self.use_model_path)
         self._models_dialog.setModal(False)
         if self._own_client:
             self._models_dialog.finished.connect(lambda _r: self.update_sam_tool())
         self._models_dialog.show()
+
+    def _model_entries(self, dirs: object) -> list:
+        """The manifest as the engine sees it: a studio server reports its own disk."""
+        if getattr(self.client, "model_entries", None) is not None and not _is_local(self.client):
+            return self.client.model_entries()
+        return engine_client.model_entries(dirs)
 
     def _start_autosave(self) -> None:
         folder = self.settings.value("autosave/folder") or None
@@ -697,3 +704,8 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         if self.client is not None and hasattr(self.client, "shutdown"):
             self.client.shutdown()
         event.accept()
+
+
+def _is_local(client: object) -> bool:
+    """Whether ``client`` drives an engine in this process (not a studio server)."""
+    return not hasattr(getattr(client, "service", None), "client_id")

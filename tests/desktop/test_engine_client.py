@@ -20,7 +20,7 @@ from desktop.engine_client import (
     PlanRequest,
     SegmentRequest,
 )
-from desktop.fake_engine import FakeEngineService
+from tests.fakes.fake_engine import FakeEngineService
 
 
 def _image(h=48, w=64):
@@ -250,7 +250,7 @@ def test_importing_the_client_does_not_import_torch():
     import subprocess
     import sys
 
-    code = ("import sys, desktop.engine_client, desktop.fake_engine\n"
+    code = ("import sys, desktop.engine_client, tests.fakes.fake_engine\n"
             "print([m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -46,6 +46,7 @@ from desktop.ui.dialogs.preferences_store import (
     Preferences,
     has_saved_preferences,
 )
+from desktop.ui.dialogs.studio_server import EngineLocation, add_studio_server_box
 from desktop.ui.icons import icon
 
 __all__ = ["Preferences", "PreferencesDialog", "PreferencesMixin", "has_saved_preferences"]
@@ -278,6 +279,7 @@ class PreferencesDialog(QDialog):
             "For 8 GB graphics cards: edits run slower, but no longer run out of memory.")))
         if last_device:
             form.addRow("Last edit ran on", QLabel(last_device))
+        self.studio = add_studio_server_box(layout, getattr(self.parent(), "settings", None))
         layout.addStretch(1)
         self.device.currentIndexChanged.connect(self._update_device)
         self._add_page("mdi6.chip", "Engine", page)
@@ -380,6 +382,7 @@ class PreferencesDialog(QDialog):
         self.set_preferences(replace(Preferences(), api_key=self.api_key.text()))
 
     def apply(self) -> None:
+        self.studio.apply()
         self.applied.emit(self.preferences())
 
     def accept(self) -> None:
@@ -444,6 +447,7 @@ class PreferencesMixin:
             last = (status.gpu_name or "CUDA GPU") if status.device == "cuda" else "CPU"
         dialog = PreferencesDialog(self.preferences, self, last_device=last)
         dialog.applied.connect(self.apply_preferences)
+        dialog.studio.changed.connect(self.apply_engine_location)
         self._prefs_dialog = dialog
         dialog.show()
 
@@ -463,6 +467,19 @@ class PreferencesMixin:
         busy = bool(getattr(self.client, "busy", False))
         self.statusBar().showMessage("Preferences applied" + (" (the running edit keeps the old settings)"
                                                              if busy else ""), 5000)
+
+    def apply_engine_location(self, location: EngineLocation) -> None:
+        """This computer or a studio server: save the choice (the token to the keyring) and switch
+        the client's engine when it changed (a running job there ends as cancelled)."""
+        before = EngineLocation.load(self.settings)
+        location.save(self.settings)
+        if (before.mode, before.url, before.token) == (location.mode, location.url, location.token):
+            return
+        if self.client is not None and hasattr(self.client, "set_service_factory"):
+            self.client.set_service_factory(location.service_factory(self._engine_config()))
+        where = "a studio server at " + location.url if location.mode == "server" else "this computer"
+        log.info("the engine now runs on %s", where)
+        self.statusBar().showMessage(f"The engine runs on {where}", 5000)
 
     def _on_panel_instructor(self, name: str) -> None:
         """The instruction panel's instructor is the preferences' instructor: keep them one setting."""

@@ -34,7 +34,7 @@ def ini_settings(tmp_path):
 @pytest.fixture
 def fake_client():
     from desktop.engine_client import EngineClient
-    from desktop.fake_engine import FakeEngineService
+    from tests.fakes.fake_engine import FakeEngineService
 
     client = EngineClient(service_factory=lambda on_message: FakeEngineService(on_message, steps=3, step_delay=0.005))
     yield client

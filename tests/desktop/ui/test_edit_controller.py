@@ -8,7 +8,7 @@ import pytest
 
 from desktop.document import Document, EditLayer
 from desktop.engine_client import EditParams, EngineClient, EngineError
-from desktop.fake_engine import FakeEngineService
+from tests.fakes.fake_engine import FakeEngineService
 from desktop.ui.edit_controller import EditController
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from desktop.document import Document, Provenance
 from desktop.engine_client import EditParams, EngineClient
-from desktop.fake_engine import FakeEngineService
+from tests.fakes.fake_engine import FakeEngineService
 from desktop.ui.edit_controller import EditController
 
 

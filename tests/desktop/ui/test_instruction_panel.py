@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.document import Document
 from desktop.engine_client import Candidate, EditResult, EngineClient, InpaintRequest
-from desktop.fake_engine import FakeEngineService
+from tests.fakes.fake_engine import FakeEngineService
 from desktop.ui.edit_controller import EditController
 from desktop.ui.panels.candidates import CandidateStrip
 from desktop.ui.panels.instruction_panel import InstructionPanel, describe_candidates

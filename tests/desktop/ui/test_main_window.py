@@ -274,7 +274,7 @@ def test_models_dialog_opens_without_blocking(make_window):
 
 def test_engine_status_shows_gpu_memory_or_cpu(qtbot, ini_settings):
     from desktop.engine_client import EngineClient, EngineStatus
-    from desktop.fake_engine import FakeEngineService
+    from tests.fakes.fake_engine import FakeEngineService
     from desktop.ui.main_window import MainWindow
 
     gpu = EngineStatus("cuda", "NVIDIA RTX 4090", int(3.1 * 2**30), 24 * 2**30)

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop.engine_client import EngineClient, ModelEntry, model_entries
-from desktop.fake_engine import FakeEngineService
+from tests.fakes.fake_engine import FakeEngineService
 from desktop.ui.dialogs.models_dialog import ModelsDialog, human_size
 
 

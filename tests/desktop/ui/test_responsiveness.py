@@ -16,7 +16,7 @@ import pytest
 from PySide6.QtCore import QTimer, Qt
 
 from desktop.engine_client import EditParams, EngineClient
-from desktop.fake_engine import FakeEngineService
+from tests.fakes.fake_engine import FakeEngineService
 
 BOUND_MS = 250.0  # generous: CI shares two cores among parallel jobs
 

@@ -1,7 +1,8 @@
 """A fake engine service for tests and UI work without weights: slow on purpose, cancellable.
 
-:class:`FakeEngineService` has the interface of ``engine.service.EngineService`` (``start``,
-``submit``, ``cancel``, ``set_config``, ``pending``, ``shutdown``) and speaks the same
+:class:`FakeEngineService` implements :class:`engine.api.EngineBackend` (``start``, ``submit``,
+``cancel``, ``set_config``, ``answer``, ``pending``, ``shutdown``), like ``engine.service.EngineService``
+and the studio server's ``RemoteEngine``, and speaks the same
 :mod:`engine.api` messages from its own worker thread. It paints candidates by tinting the masked
 region (a different tint per seed), plans with a centred box, and "segments" a disk around the clicks.
 """
@@ -36,8 +37,9 @@ from engine.api import (
     Progress,
     SegmentRequest,
     SegmentResult,
+    answer_locally,
 )
-from engine.segment import mask_ops
+from masks import mask_ops
 
 _KINDS = {InpaintRequest: "inpaint", PlanRequest: "plan", SegmentRequest: "segment", DownloadRequest: "download"}
 
@@ -85,24 +87,25 @@ class FakeEngineService:
         self.status = status if status is not None else EngineStatus("cpu")
         self.config: Any = None
         self.submitted: list[Any] = []
+        self.answered: list[Any] = []
         self._queue: queue.Queue = queue.Queue()
-        self._pending: list[int] = []
-        self._cancelled: set[int] = set()
-        self._dropped: set[int] = set()
-        self._running: int | None = None
+        self._pending: list[Any] = []
+        self._cancelled: set[Any] = set()
+        self._dropped: set[Any] = set()
+        self._running: Any = None
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = False
 
-    # --- EngineService interface -------------------------------------------------------------------
+    # --- EngineBackend interface -------------------------------------------------------------------
 
     def start(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="fake-engine", daemon=True)
             self._thread.start()
 
-    def submit(self, request: Any) -> int:
+    def submit(self, request: Any) -> Any:
         if self._stop:
             raise RuntimeError("the engine service is shut down")
         with self._lock:
@@ -113,7 +116,7 @@ class FakeEngineService:
         self._queue.put(request)
         return request.job_id
 
-    def cancel(self, job_id: int) -> bool:
+    def cancel(self, job_id: Any) -> bool:
         with self._lock:
             if job_id in self._pending:
                 # A waiting job is dropped at once (like the real service); the worker skips it.
@@ -134,7 +137,12 @@ class FakeEngineService:
     def set_config(self, config: Any) -> None:
         self.config = config
 
-    def pending(self) -> list[int]:
+    def answer(self, query: Any) -> Any:
+        """Queries are answered as the real service does: in this process, at once."""
+        self.answered.append(query)
+        return answer_locally(query)
+
+    def pending(self) -> list[Any]:
         with self._lock:
             return ([self._running] if self._running is not None else []) + list(self._pending)
 

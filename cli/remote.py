@@ -1,0 +1,83 @@
+"""``edit|plan --server URL``: the same jobs on a studio server (``brushedit serve``) instead of here.
+
+The token comes from ``BRUSHEDIT_SERVER_TOKEN`` (never from an option: a command line is visible
+to every user of the machine and lands in shell history).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+from typing import Any
+
+TOKEN_ENV = "BRUSHEDIT_SERVER_TOKEN"
+
+
+def add_server_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--server", metavar="URL",
+                   help="run on a studio server (brushedit serve) at URL; token from $BRUSHEDIT_SERVER_TOKEN")
+
+
+class RemoteRunner:
+    """``plan(request, progress)`` and ``inpaint(request, progress)`` as ``engine.dispatch.Engine``
+    offers them, run on the studio server at ``url``."""
+
+    def __init__(self, url: str, token: str | None = None) -> None:
+        from engine.server.client import RemoteEngine
+
+        self._messages: list[Any] = []
+        self._arrived = threading.Condition()
+        self.engine = RemoteEngine(self._on_message, url, token if token is not None else os.environ.get(TOKEN_ENV))
+        self.engine.start()
+
+    def _on_message(self, message: Any) -> None:
+        with self._arrived:
+            self._messages.append(message)
+            self._arrived.notify_all()
+
+    def run(self, request: Any, progress: Any = None) -> Any:
+        """Submit ``request`` and wait for its result; failures raise ``EngineError`` as in-process ones do."""
+        from engine.api import Cancelled, EngineError, JobCancelled, JobFailed, JobFinished, Progress
+
+        job_id = self.engine.submit(request)
+        seen = 0
+        try:
+            while True:
+                with self._arrived:
+                    self._arrived.wait_for(lambda: len(self._messages) > seen, timeout=0.5)
+                    fresh, seen = self._messages[seen:], len(self._messages)
+                for message in fresh:
+                    if getattr(message, "job_id", None) != job_id:
+                        continue
+                    if isinstance(message, Progress) and progress is not None:
+                        progress(message.step, message.total, message.stage)
+                    elif isinstance(message, JobFinished):
+                        return message.result
+                    elif isinstance(message, JobFailed):  # the kind picks the exit code, as in-process
+                        raise EngineError(message.error, message.hint, message.kind)
+                    elif isinstance(message, JobCancelled):
+                        raise Cancelled(f"job {job_id} was cancelled on the server")
+        except KeyboardInterrupt:
+            self.engine.cancel(job_id)
+            raise
+
+    def plan(self, request: Any, progress: Any = None) -> Any:
+        return self.run(request, progress)
+
+    def inpaint(self, request: Any, progress: Any = None) -> Any:
+        return self.run(request, progress)
+
+    def close(self) -> None:
+        self.engine.shutdown(2)
+
+
+def worker_summary(result: Any) -> dict:
+    """``edit --json``'s ``"worker"``: the process that painted (host, pid, device); this one when
+    the result names none (an in-process edit)."""
+    worker = getattr(result, "worker", None)
+    if worker is None:
+        from engine.service import worker_info, engine_status
+
+        worker = worker_info(engine_status().device)
+    return {"host": worker.host, "pid": worker.pid, "device": worker.device}

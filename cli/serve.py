@@ -1,0 +1,75 @@
+"""``brushedit serve``: this machine's engine as a studio server (or a Ray Serve pool of them).
+
+``--host`` defaults to 127.0.0.1; binding anything else needs a token (``--token-file`` or
+``BRUSHEDIT_SERVER_TOKEN``). Needs the ``[studio]`` extra (FastAPI, uvicorn, websockets; Ray for --ray).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cli.errors import USAGE, CliError
+from cli.options import add_engine_options, engine_config
+
+
+def add_parser(sub, common) -> None:
+    p = sub.add_parser(
+        "serve", parents=[common], help="run the engine as a studio server many editors paint on",
+        description="Serve this machine's engine over HTTP + websockets (GET /v1/health needs no token).",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    p.add_argument("--token-file", metavar="F", help="file whose first line is the bearer token "
+                                                     "(default: $BRUSHEDIT_SERVER_TOKEN)")
+    p.add_argument("--max-request-mb", type=float, default=256, metavar="MB",
+                   help="refuse requests larger than this (default 256)")
+    p.add_argument("--max-megapixels", type=float, default=64, metavar="MP",
+                   help="refuse images of more pixels than this (default 64)")
+    g = p.add_argument_group("Ray Serve pool")
+    g.add_argument("--ray", action="store_true", help="serve a pool of engine replicas with Ray Serve")
+    g.add_argument("--replicas", type=int, default=1, metavar="N", help="engine replicas (default 1)")
+    g.add_argument("--gpus-per-replica", type=float, default=1.0, metavar="G",
+                   help="GPUs each replica holds (default 1; 0 on a CPU-only machine)")
+    g.add_argument("--address", metavar="A", help="join this Ray cluster (default: start a local one)")
+    add_engine_options(p)
+    p.set_defaults(run=run)
+
+
+def settings_from(args: argparse.Namespace):
+    """The server settings of the parsed options; refuses a public bind without a token."""
+    from engine.server.app import ServerSettings
+    from engine.server.security import is_loopback, read_token
+
+    try:
+        token = read_token(args.token_file)
+    except (OSError, ValueError) as exc:
+        raise CliError(f"--token-file: {exc}", USAGE) from None
+    if not is_loopback(args.host) and not token:
+        raise CliError(f"refusing to serve on {args.host} without a token: "
+                       "give --token-file F or set BRUSHEDIT_SERVER_TOKEN", USAGE)
+    if args.ray and args.replicas < 1:
+        raise CliError("--replicas must be at least 1", USAGE)
+    return ServerSettings(host=args.host, port=args.port, token=token, config=engine_config(args),
+                          max_request_bytes=int(args.max_request_mb * 1024 * 1024),
+                          max_pixels=int(args.max_megapixels * 1_000_000))
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    import importlib.util
+
+    if not all(importlib.util.find_spec(m) for m in ("fastapi", "uvicorn", "websockets")):
+        raise CliError("the studio server needs its extra: pip install 'brushedit-studio[studio]'", USAGE)
+    where = f"http://{settings.host}:{settings.port}"
+    if args.ray:
+        from engine.server.ray_app import serve_pool
+
+        print(f"brushedit: serving a pool of {args.replicas} replica(s) on {where}", file=sys.stderr, flush=True)
+        serve_pool(settings, replicas=args.replicas, gpus_per_replica=args.gpus_per_replica, address=args.address)
+        return 0
+    from engine.server.app import serve
+
+    print(f"brushedit: serving on {where}", file=sys.stderr, flush=True)
+    serve(settings)
+    return 0
