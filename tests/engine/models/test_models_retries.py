@@ -10,7 +10,7 @@ from models_helpers import write_fake_file
 
 def test_hub_retries_become_progress_stages(monkeypatch, isolated_model_dirs):
     _, cache = isolated_model_dirs
-    spec = MANIFEST["brushnet-random"]
+    spec = MANIFEST["brushnet-x"]
     snapshot = cache / "models--TencentARC--BrushNet" / "snapshots" / ("c" * 40)
     hub_log = logging.getLogger("huggingface_hub.utils._http")
     calls = []
@@ -30,9 +30,9 @@ def test_hub_retries_become_progress_stages(monkeypatch, isolated_model_dirs):
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", flaky_hf_hub_download)
     seen = []
-    download(["brushnet-random"], progress=lambda *a: seen.append(a))
+    download(["brushnet-x"], progress=lambda *a: seen.append(a))
     stages = [a[2] for a in seen]
-    assert "brushnet-random: connection problem, retry 2/5 in 8 s" in stages
-    assert "brushnet-random: connection lost, resuming the download" in stages
+    assert "brushnet-x: connection problem, retry 2/5 in 8 s" in stages
+    assert "brushnet-x: connection lost, resuming the download" in stages
     assert not any(isinstance(h, logging.Handler) and type(h).__name__ == "_RetryReporter"
                    for h in logging.getLogger("huggingface_hub").handlers)  # removed afterwards
