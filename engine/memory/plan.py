@@ -256,13 +256,12 @@ def plan_memory(vram_gb: float, *, instructor: str = "auto", instructor_precisio
             summary += "; " + ", ".join(skipped)
         fix = ""
     else:
-        summary = f"does not fit {vram_gb:g} GB: {label} needs {peak:.1f} GB at its peak (estimated)"
+        worst = max(stages, key=lambda s: s.peak_gb)
+        summary = (f"does not fit {vram_gb:g} GB: with {label}, the {worst.stage} stage "
+                   f"({', '.join(m.name for m in worst.models)}) needs {peak:.1f} GB (estimated)")
         fix = _fix(vram_gb, instructor, instructor_precision, peak, stages, four_bit_available, args)
     if paint_offload:
         notes.append("painting with model CPU offload (UNet + BrushNet on the card, the rest visits): slower")
-    offloaded = [s.stage for s in stages if s.after != "keep"]
-    if offloaded:
-        notes.append("moved off the card after their stage: " + ", ".join(offloaded))
     return MemoryPlan(vram_gb=float(vram_gb), instructor=name, instructor_precision=precision,
                       stages=stages, fits=fits, summary=summary, fix=fix, paint_offload=paint_offload,
                       notes=tuple(notes))
