@@ -11,6 +11,7 @@ import argparse
 import importlib.util
 
 from cli.errors import USAGE, CliError
+from cli.memory_options import add_instructor_choice
 
 
 def add_memory_options(p: argparse.ArgumentParser) -> None:
@@ -18,17 +19,6 @@ def add_memory_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--vram", type=float, metavar="GB",
                    help="plan for a card with this much memory (default: the detected CUDA card)")
     add_instructor_choice(g)
-
-
-def add_instructor_choice(g) -> None:
-    """``--instructor-model`` and ``--instructor-precision`` (doctor, edit and plan share them)."""
-    from engine.memory import INSTRUCTOR_PRECISIONS, INSTRUCTORS
-
-    g.add_argument("--instructor-model", choices=("auto",) + INSTRUCTORS, default="auto",
-                   help="the local VLM (default: auto = the best that fits the card)")
-    g.add_argument("--instructor-precision", choices=INSTRUCTOR_PRECISIONS, default="auto",
-                   help="the local VLM's weights: 16bit, 4bit (nf4, needs bitsandbytes) "
-                        "or auto = the best that fits (default)")
 
 
 def bitsandbytes_installed() -> bool:

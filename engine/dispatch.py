@@ -467,7 +467,8 @@ class Engine:
 
         name = request.backend or self.config.instructor
         backend = self.instructor_backend(name, on_progress)
-        if self._managed():
+        needs_card = name == "local" or self.grounding_dir() is not None or self.sam_path() is not None
+        if needs_card and self._managed():  # (no torch import for an offline plan without detectors)
             # Each stage's model comes onto the card at its first use, not all at once up front.
             from engine.memory.residency import StagedModel
             from engine.memory.staged_backend import StagedBackend
