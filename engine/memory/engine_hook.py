@@ -11,6 +11,7 @@ log = logging.getLogger("brushedit.engine")
 
 DEFAULT_INSTRUCTOR = "qwen2-vl-7b"
 _PAINT_DTYPE = {None: "fp16", "float16": "fp16", "bfloat16": "bf16", "float32": "fp32"}
+_last_said = ""
 
 
 def detected_vram_gb() -> float | None:
@@ -44,10 +45,13 @@ def plan_for_engine(config, cuda: bool, working_size: int = 640, candidates: int
         sam=config.sam_model if config.sam_model in COMPONENTS else "sam-vit-h",
         paint_dtype=_PAINT_DTYPE.get(config.dtype, "fp16"), working_size=working_size,
         candidates=candidates, four_bit_available=cuda and bitsandbytes_available())
-    if not plan.fits:
-        log.warning("memory plan: %s; fix: %s", plan.summary, plan.fix)
-    else:
-        log.info("memory plan: %s", plan.summary)
+    global _last_said
+    if plan.summary != _last_said:  # the engine asks often; say each new plan once
+        _last_said = plan.summary
+        if not plan.fits:
+            log.warning("memory plan: %s; fix: %s", plan.summary, plan.fix)
+        else:
+            log.info("memory plan: %s", plan.summary)
     return plan
 
 
