@@ -182,8 +182,9 @@ def _cache_path() -> Path:
 
 
 def read_cache() -> dict:
+    """The cached counts (read as package data, so it works from a wheel, a zip or the bundle)."""
     try:
-        return json.loads(_cache_path().read_text("utf-8"))
+        return json.loads(resources.files("engine.memory").joinpath(CACHE_FILE).read_text("utf-8"))
     except (OSError, ValueError):
         return {}
 
