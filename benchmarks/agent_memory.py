@@ -10,8 +10,10 @@ plan does not keep leaves the device after its stage).
 Measured per stage:
 
 - on CUDA: ``torch.cuda.max_memory_allocated`` during the stage (weights resident on the card plus
-  activations). The plan's estimate adds ``RESERVED_GB`` for the CUDA context, which the allocator does
-  not see, so the comparison is against ``peak_gb - RESERVED_GB`` (``estimate_allocated_gb``);
+  activations), in the last of ``--rounds`` agent edits in a row (the steady state: what the plan keeps
+  is already there). It is compared with the plan's figure for what is resident then
+  (``estimate_allocated_gb``: the stage's weights, the kept weights of the stages loaded, its
+  activations), without ``RESERVED_GB`` (the CUDA context, which the allocator does not see);
 - on a CPU: the process's peak resident memory during the stage (``VmHWM``, reset per stage through
   ``/proc/self/clear_refs``) above what the process held before the first model: RAM, in fp32, with
   every earlier stage's models freed first. It shows the shape of the figures, not a GPU's.
@@ -79,7 +81,8 @@ def run_plan(models, device, dtype, new_tokens: int):
     grid_h, grid_w = round(act.INSTRUCTOR_MAX_SIDE * 3 / 4 / unit) * 2, round(act.INSTRUCTOR_MAX_SIDE / unit) * 2
     patches = grid_h * grid_w
     merged = patches // vision.spatial_merge_size**2
-    text = torch.randint(100, 150000, (act.PROMPT_TOKENS,), device=device)
+    specials = min(cfg.image_token_id, cfg.video_token_id, cfg.vision_start_token_id, cfg.vision_end_token_id)
+    text = torch.randint(0, specials, (act.PROMPT_TOKENS,), device=device)  # ordinary tokens only
     image = torch.full((merged,), cfg.image_token_id, device=device)
     ids = torch.cat([text[:10], torch.tensor([cfg.vision_start_token_id], device=device), image,
                      torch.tensor([cfg.vision_end_token_id], device=device), text[10:]])[None]
@@ -127,7 +130,8 @@ def run_paint(models, device, dtype, size: int, candidates: int, steps: int):
                                                               "sd15-vae"))
     batch, latent = 2 * candidates, size // 8
     with torch.inference_mode():
-        tokens = torch.randint(0, 49407, (batch, 77), device=device)
+        cfg = text_encoder.config
+        tokens = torch.randint(0, cfg.vocab_size - 1, (batch, cfg.max_position_embeddings), device=device)
         embeddings = text_encoder(tokens)[0]
         masked = vae.encode(torch.randn(1, 3, size, size, device=device, dtype=dtype)).latent_dist.mode()
         mask = torch.ones(1, 1, latent, latent, device=device, dtype=dtype)
@@ -215,6 +219,7 @@ def main(argv=None) -> int:
     ap.add_argument("--instructor-model", default="auto")
     ap.add_argument("--instructor-precision", default="auto")
     ap.add_argument("--sam", default="sam-vit-h")
+    ap.add_argument("--rounds", type=int, default=2, help="agent edits in a row on CUDA; the last is reported")
     args = ap.parse_args(argv)
 
     import torch
@@ -250,49 +255,57 @@ def main(argv=None) -> int:
     if not args.dry_run:
         _import_model_code()  # so the CPU baseline already holds the libraries, not only the models
     meter = None if args.dry_run else Meter(device)
-    for stage in plan.stages:
-        est_alloc = stage.peak_gb - RESERVED_GB
-        row = {"stage": stage.stage, "models": [m.name for m in stage.models],
-               "estimate_peak_gb": round(stage.peak_gb, 2), "estimate_allocated_gb": round(est_alloc, 2),
-               "weights_gb": round(stage.weights_gb, 2), "activations_estimate_gb": round(stage.activations_gb, 2),
-               "measured_gb": None, "ratio": None, "seconds": None}
-        if args.dry_run or stage.stage not in only:
-            row["skipped"] = "dry run" if args.dry_run else "not in --only"
+    # Round 1 is a first edit; the last round is the steady state the plan describes (what the plan
+    # keeps is already on the card when the next instruction comes). Only the last round is reported.
+    rounds = 1 if (cpu or args.dry_run) else max(1, args.rounds)
+    for round_ in range(rounds):
+        last = round_ == rounds - 1
+        for stage in plan.stages:
+            row = {"stage": stage.stage, "models": [m.name for m in stage.models],
+                   "estimate_peak_gb": round(stage.peak_gb, 2),
+                   "estimate_allocated_gb": round(stage.peak_gb - RESERVED_GB, 2),
+                   "weights_gb": round(stage.weights_gb, 2),
+                   "activations_estimate_gb": round(stage.activations_gb, 2),
+                   "measured_gb": None, "ratio": None, "seconds": None}
+            if args.dry_run or stage.stage not in only:
+                if last:
+                    row["skipped"] = "dry run" if args.dry_run else "not in --only"
+                    rows.append(row)
+                continue
+            # The plan's policy: what it does not keep leaves the device before this stage (CPU: freed;
+            # on CUDA an offloaded model is rebuilt when its stage returns, as moving it back would).
+            for prev in list(loaded):
+                if prev != stage.stage and (cpu or plan.stage(prev).after != "keep"):
+                    del loaded[prev]
+            meter.start()
+            t0 = time.perf_counter()
+            dtype = torch.float32 if cpu else (torch.bfloat16 if stage.stage == "plan" else
+                                               torch.float16 if stage.stage == "paint" else torch.float32)
+            components = {"plan": [plan.instructor], "detect": [stage.models[0].name],
+                          "segment": [stage.models[0].name], "paint": list(STAGE_MODELS["paint"])}[stage.stage]
+            models = loaded.get(stage.stage) or {
+                key: build(component, device, dtype) for key, component in zip(STAGE_MODELS[stage.stage], components)}
+            if stage.stage == "plan":
+                run_plan(models, device, dtype, args.new_tokens)
+            elif stage.stage == "detect":
+                run_detect(models, device, dtype)
+            elif stage.stage == "segment":
+                run_segment(models, device, dtype)
+            else:
+                run_paint(models, device, dtype, args.size, args.candidates, args.steps)
+            measured = meter.peak_gb()
+            # The plan's figure for what is really resident: the stage's own weights, those of the
+            # loaded stages it keeps (stages left out by --only are not counted), its activations.
+            basis = (stage.weights_gb + stage.activations_gb
+                     + sum(plan.stage(k).weights_gb for k in loaded if k != stage.stage))
+            loaded[stage.stage] = models
+            del models
+            if not last:
+                continue
+            row.update(estimate_allocated_gb=round(basis, 2), measured_gb=round(measured, 2),
+                       ratio=round(measured / basis, 2) if basis else None,
+                       seconds=round(time.perf_counter() - t0, 1))
             rows.append(row)
-            continue
-        # The plan's policy: what it does not keep leaves the device before this stage (CPU: freed).
-        for prev in list(loaded):
-            if cpu or plan.stage(prev).after != "keep":
-                for m in loaded.pop(prev).values():
-                    if plan.stage(prev).after == "offload" and not cpu:
-                        m.to("cpu")
-                    del m
-        meter.start()
-        t0 = time.perf_counter()
-        dtype = torch.float32 if cpu else (torch.bfloat16 if stage.stage == "plan" else
-                                           torch.float16 if stage.stage == "paint" else torch.float32)
-        components = {"plan": [plan.instructor], "detect": [stage.models[0].name],
-                      "segment": [stage.models[0].name], "paint": list(STAGE_MODELS["paint"])}[stage.stage]
-        models = {}
-        for key, component in zip(STAGE_MODELS[stage.stage], components):
-            models[key] = build(component, device, dtype)
-        if stage.stage == "plan":
-            run_plan(models, device, dtype, args.new_tokens)
-        elif stage.stage == "detect":
-            run_detect(models, device, dtype)
-        elif stage.stage == "segment":
-            run_segment(models, device, dtype)
-        else:
-            run_paint(models, device, dtype, args.size, args.candidates, args.steps)
-        measured = meter.peak_gb()
-        loaded[stage.stage] = models
-        basis = stage.weights_gb + stage.activations_gb if cpu else est_alloc
-        row.update(measured_gb=round(measured, 2), ratio=round(measured / basis, 2) if basis else None,
-                   seconds=round(time.perf_counter() - t0, 1))
-        if cpu:
-            row["estimate_allocated_gb"] = round(basis, 2)  # the stage alone: earlier stages were freed
-        rows.append(row)
-        del models
 
     print(f"{'stage':<8} {'estimate':>9} {'measured':>9} {'ratio':>6}  models")
     for r in rows:

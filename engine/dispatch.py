@@ -570,7 +570,8 @@ class Engine:
     # --- helpers -----------------------------------------------------------------------------
 
     def _cached(self, kind: str, key: Any, load: Callable[[], Any], on_progress=None) -> Any:
-        self._enter_stage(kind)  # the memory plan moves the other stages' models off the card first
+        if kind != "instructor" or key[0] == "local":  # the offline/OpenAI instructors hold no GPU memory
+            self._enter_stage(kind)  # the memory plan moves the other stages' models off the card first
         held = self._cache.get(kind)
         if held is not None and held[0] == key:
             return held[1]

@@ -56,3 +56,34 @@ def test_models_are_built_at_the_real_size_with_random_weights_and_real_buffers(
 def test_an_unknown_stage_is_refused(bench):
     with pytest.raises(SystemExit):
         bench.main(["--dry-run", "--only", "paint,upscale"])
+
+
+def test_each_stage_runs_on_tiny_models_of_the_same_classes(bench):
+    """The stage code (inputs shaped as at real size) works with the real classes; tiny widths on the CPU."""
+    import torch
+
+    from engine.brushnet.testing import tiny_components
+    from engine.segment.testing import tiny_qwen2_vl, tiny_sam
+
+    cpu = torch.device("cpu")
+    model, _ = tiny_qwen2_vl()
+    bench.run_plan({"instructor": model}, cpu, torch.float32, new_tokens=2)
+    bench.run_segment({"sam": tiny_sam()}, cpu, torch.float32)
+    c = tiny_components()
+    bench.run_paint({"sd15-unet": c["unet"], "brushnet": c["brushnet"], "sd15-text-encoder": c["text_encoder"],
+                     "sd15-vae": c["vae"]}, cpu, torch.float32, size=64, candidates=2, steps=1)
+
+
+@pytest.mark.gpu
+def test_on_cuda_the_measured_paint_and_segment_peaks_are_near_the_estimates(bench, capsys):
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    assert bench.main(["--device", "cuda", "--only", "segment,paint", "--steps", "2"]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    for row in report["stages"]:
+        if row["measured_gb"] is None:
+            continue
+        assert row["measured_gb"] >= row["weights_gb"] * 0.95  # the weights really were on the card
+        assert row["ratio"] < 1.3, row  # the plan does not under-estimate by more than 30 %
