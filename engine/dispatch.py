@@ -479,10 +479,15 @@ class Engine:
             segmenter = StagedModel(lambda: self.segmenter(on_progress)) if self.sam_path() else None
         else:
             detector, segmenter = self.detector(on_progress), self.segmenter(on_progress)
-        return instructor.plan(
+        result = instructor.plan(
             request.image, request.instruction, backend,
             detector=detector, segmenter=segmenter, on_progress=on_progress,
         )
+        if name == "local" and self._managed():  # say which instructor the card got, and why
+            from dataclasses import replace
+
+            result = replace(result, notes=tuple(result.notes) + (f"memory plan: {self.memory_plan().summary}",))
+        return result
 
     def instructor_backend(self, name: str, on_progress=None):
         """The loaded instructor backend ``name`` (``offline`` needs no weights)."""

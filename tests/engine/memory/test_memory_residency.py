@@ -167,6 +167,12 @@ def test_the_plan_says_offload_and_each_model_leaves_after_its_stage(tiny_engine
     assert not any(kind == "brushnet" for kind, _ in engine._residency.moves)
 
 
+def test_the_plan_result_says_which_instructor_the_card_got(tiny_engine):
+    engine, _ = tiny_engine(12)
+    plan = engine.handle(PlanRequest(_cat()[0], "remove the cat", backend="local"))
+    assert any(n.startswith("memory plan: qwen2-vl-2b in 16-bit fits 12 GB") for n in plan.notes)
+
+
 def test_on_a_card_where_everything_fits_nothing_moves(tiny_engine):
     engine, log = tiny_engine(80)
     assert set(engine.memory_plan().after_stage().values()) == {"keep"}
