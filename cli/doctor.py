@@ -10,6 +10,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from cli.doctor_memory import add_memory_options, memory_report, print_memory
 from cli.errors import OK
 
 
@@ -18,6 +19,7 @@ def add_parser(sub, common) -> None:
                        description="Python, torch and CUDA, the weights found, free disk, and for "
                                    "each feature whether it can run and why not.")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_memory_options(p)
     p.set_defaults(run=run)
 
 
@@ -103,14 +105,15 @@ def features(statuses: dict, gpu: dict | None) -> list[dict]:
     ]
 
 
-def collect() -> dict:
-    """Everything doctor reports, as a JSON-safe dict."""
+def collect(args: argparse.Namespace | None = None) -> dict:
+    """Everything doctor reports, as a JSON-safe dict (``args``: the memory plan's options)."""
     from engine.models import MANIFEST, all_status, hf_cache_dir, models_dir
     from engine.version import __version__
 
     statuses = {s.name: s for s in all_status()}
     tinfo = torch_info()
     gpu = tinfo["devices"][0] if tinfo["devices"] else None
+    memory, memory_advice = memory_report(args or argparse.Namespace(), gpu)
     return {
         "brushedit": __version__,
         "python": sys.version.split()[0],
@@ -124,11 +127,13 @@ def collect() -> dict:
         } for n, s in statuses.items()],
         "disk": {"models_dir": _free(models_dir()), "hf_cache": _free(hf_cache_dir())},
         "features": features(statuses, gpu),
+        "memory": memory,
+        "memory_advice": memory_advice,
     }
 
 
 def run(args: argparse.Namespace) -> int:
-    report = collect()
+    report = collect(args)
     if args.json:
         print(json.dumps(report, indent=2))
         return OK
@@ -157,4 +162,5 @@ def run(args: argparse.Namespace) -> int:
     print("features:")
     for f in report["features"]:
         print(f"  [{f['can_run']:^4}] {f['feature']}: {f['why']}")
+    print_memory(report["memory"], report["memory_advice"])
     return OK

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from cli.errors import USAGE, CliError
+from cli.memory_options import add_instructor_choice
 
 
 def add_engine_options(p: argparse.ArgumentParser) -> None:
@@ -19,6 +20,7 @@ def add_engine_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto",
                    help="where models run (default: auto = CUDA when available)")
     g.add_argument("--cpu-offload", action="store_true", help="less GPU memory, slower")
+    add_instructor_choice(g)
 
 
 def _existing(path: str | None, what: str, option: str) -> Path | None:
@@ -48,4 +50,6 @@ def engine_config(args: argparse.Namespace):
         sam_path=_existing(args.sam, "file", "--sam"),
         grounding_dir=_existing(args.grounding, "folder", "--grounding"),
         instructor=args.instructor, device=args.device, cpu_offload=args.cpu_offload,
+        instructor_model=getattr(args, "instructor_model", "auto"),
+        instructor_precision=getattr(args, "instructor_precision", "auto"),
     )

@@ -86,6 +86,11 @@ class EngineConfig:
     download_source : str or Path or None
         A local mirror (``<repo_id>/<subfolder>/`` layout) that downloads copy from instead of the
         Hub: for air-gapped sites.
+    instructor_precision : {"auto", "16bit", "4bit"}
+        The local instructor's weights; ``auto`` (and ``instructor_model="auto"``) lets the memory
+        plan (:mod:`engine.memory`) pick the best instructor that fits the card.
+    vram_gb : float or None
+        The GPU memory to plan for; ``None`` reads the card (no plan on the CPU unless set).
     """
 
     base_model_dir: str | Path | None = None
@@ -101,15 +106,19 @@ class EngineConfig:
     brushnet_model: str = DEFAULT_BRUSHNET
     sam_model: str = DEFAULT_SAM
     grounding_model: str = DEFAULT_GROUNDING
-    instructor_model: str = DEFAULT_INSTRUCTOR_MODEL
+    instructor_model: str = "auto"
     model_dirs: dict = field(default_factory=dict, hash=False)
     download_source: str | Path | None = None
+    instructor_precision: str = "auto"
+    vram_gb: float | None = None
 
     def __post_init__(self) -> None:
         if self.device not in ("auto", "cuda", "cpu"):
             raise ValueError(f"device must be auto, cuda or cpu, not {self.device!r}")
         if self.instructor not in ("offline", "local", "openai"):
             raise ValueError(f"instructor must be offline, local or openai, not {self.instructor!r}")
+        if self.instructor_precision not in ("auto", "16bit", "4bit"):
+            raise ValueError(f"instructor_precision must be auto, 16bit or 4bit, not {self.instructor_precision!r}")
 
 
 def is_removal(request: InpaintRequest) -> bool:
@@ -192,6 +201,8 @@ class Engine:
         self.config = config or EngineConfig()
         self.leave_core_for_gui = leave_core_for_gui
         self._cache: dict[str, tuple[Any, Any]] = {}  # kind -> (key, loaded object)
+        self._residency: Any = None  # engine.memory.residency.Residency, False when no card is managed
+        self._paint_size = (640, 1)  # (working size, candidates) of the last paint, for the plan
 
     # --- configuration --------------------------------------------------------------------
 
@@ -202,11 +213,45 @@ class Engine:
         # dtype change drops them now to free memory instead of at the next load of each kind.
         if (old.device, old.dtype, old.cpu_offload) != (config.device, config.dtype, config.cpu_offload):
             self.unload()
+        self._residency = None  # re-planned at the next stage, for the new configuration
 
     def unload(self) -> None:
         """Forget every loaded model (and free GPU memory when torch is loaded)."""
         self._cache.clear()
+        self._residency = None
         empty_cuda_cache()
+
+    # --- memory plan ------------------------------------------------------------------------
+
+    def memory_plan(self):
+        """The :class:`engine.memory.MemoryPlan` for this card and configuration, or ``None`` on the
+        CPU (unless ``vram_gb`` is set): which instructor runs, and what leaves the card after its stage."""
+        from engine.memory.engine_hook import plan_for_engine
+
+        cuda = self.config.device != "cpu" and cuda_available()
+        return plan_for_engine(self.config, cuda, *self._paint_size)
+
+    def _enter_stage(self, kind: str) -> None:
+        """A model of ``kind`` is about to be used: apply the plan to the other loaded models."""
+        import sys
+
+        if self._residency is None and "torch" not in sys.modules:
+            return  # no torch, so no model on a card yet: plan when the first one loads
+        if self._residency is None:
+            plan = self.memory_plan()
+            from engine.memory.residency import Residency
+
+            self._residency = Residency(plan.after_stage(), self.device()) if plan is not None else False
+        if self._residency:
+            self._residency.enter(kind, self._cache)
+
+    def _plan_paint(self, params) -> None:
+        """Re-plan when a paint's working size or candidates change what fits beside the painter."""
+        size = (int(params.working_size), int(params.num_candidates))
+        if size != self._paint_size:
+            self._paint_size = size
+            if self._residency:
+                self._residency.after = self.memory_plan().after_stage()
 
     # --- locating weights -----------------------------------------------------------------
 
@@ -386,6 +431,7 @@ class Engine:
             from engine.fill import run_fill
 
             return run_fill(request, on_progress=on_progress, is_cancelled=is_cancelled)
+        self._plan_paint(request.params)
         pipe = self.pipeline(on_progress)
         from engine.brushnet import run_inpaint
 
@@ -400,14 +446,16 @@ class Engine:
             raise MissingModelsError(missing)
         base, brushnet = self.base_model_dir(), self.brushnet_dir()
         device = self.device()
-        key = (str(base), str(brushnet), device, self.config.dtype, self.config.cpu_offload)
+        plan = self.memory_plan() if self._managed() else None
+        cpu_offload = self.config.cpu_offload or bool(plan is not None and plan.paint_offload)
+        key = (str(base), str(brushnet), device, self.config.dtype, cpu_offload)
 
         def load():
             from engine.brushnet import load_pipeline
 
             return load_pipeline(
                 base, brushnet, device=device, dtype=_torch_dtype(self.config.dtype),
-                cpu_offload=self.config.cpu_offload,
+                cpu_offload=cpu_offload,
             )
 
         return self._cached("brushnet", key, load, on_progress)
@@ -417,32 +465,71 @@ class Engine:
         on_progress = on_progress or _ignore
         from engine import instructor
 
-        backend = self.instructor_backend(request.backend or self.config.instructor, on_progress)
-        detector, segmenter = self.detector(on_progress), self.segmenter(on_progress)
-        return instructor.plan(
+        name = request.backend or self.config.instructor
+        backend = self.instructor_backend(name, on_progress)
+        needs_card = name == "local" or self.grounding_dir() is not None or self.sam_path() is not None
+        if needs_card and self._managed():  # (no torch import for an offline plan without detectors)
+            # Each stage's model comes onto the card at its first use, not all at once up front.
+            from engine.memory.residency import StagedModel
+            from engine.memory.staged_backend import StagedBackend
+
+            if name == "local":
+                backend = StagedBackend(lambda: self.instructor_backend(name), backend.name)
+            detector = StagedModel(lambda: self.detector(on_progress)) if self.grounding_dir() else None
+            segmenter = StagedModel(lambda: self.segmenter(on_progress)) if self.sam_path() else None
+        else:
+            detector, segmenter = self.detector(on_progress), self.segmenter(on_progress)
+        result = instructor.plan(
             request.image, request.instruction, backend,
             detector=detector, segmenter=segmenter, on_progress=on_progress,
             protected=tuple(getattr(request, "protected", ()) or ()),
         )
+        if name == "local" and self._managed():  # say which instructor the card got, and why
+            from dataclasses import replace
+
+            result = replace(result, notes=tuple(result.notes) + (f"memory plan: {self.memory_plan().summary}",))
+        return result
 
     def instructor_backend(self, name: str, on_progress=None):
         """The loaded instructor backend ``name`` (``offline`` needs no weights)."""
         settings = dict(self.config.instructor_settings)
+        model_name, precision = self.instructor_choice() if name == "local" else ("", "")
         if name == "local" and not settings.get("model_dir"):
-            found = self._locate(None, self.config.instructor_model)
+            found = self._locate(None, model_name)
             if found is None:
-                raise MissingModelsError([self.config.instructor_model])
+                raise MissingModelsError([model_name])
             settings["model_dir"] = str(found)
         if name == "local":
             settings.setdefault("device", self.device())
+            if precision == "4bit":
+                settings["quantization"] = "nf4"
         key = (name, repr(sorted((k, str(v)) for k, v in settings.items())))
 
         def load():
+            if settings.pop("quantization", None) == "nf4":
+                from engine.memory.quantize import load_instructor_4bit
+
+                extra = {k: settings[k] for k in ("max_new_tokens", "max_side") if k in settings}
+                return load_instructor_4bit(settings["model_dir"], settings["device"], **extra)
             from engine.instructor.backends import load_backend
 
             return load_backend(name, **settings)
 
         return self._cached("instructor", key, load, on_progress)
+
+    def instructor_choice(self) -> tuple[str, str]:
+        """``(manifest name, "16bit" | "4bit")`` of the local instructor: the memory plan's pick on a
+        managed card, else the configured model (the 7B for ``auto``) in 16 bits."""
+        from engine.memory.engine_hook import instructor_for
+
+        plan = self.memory_plan() if self._managed() else None
+        return instructor_for(self.config, plan)
+
+    def _managed(self) -> bool:
+        """Whether a memory plan manages this engine's card (CUDA, or a ``vram_gb`` budget)."""
+        if self.config.vram_gb is not None:
+            return True
+        return self.config.device != "cpu" and cuda_available()
 
     def detector(self, on_progress=None):
         """The GroundingDINO detector, or ``None`` when its weights are not found."""
@@ -489,12 +576,16 @@ class Engine:
     # --- helpers -----------------------------------------------------------------------------
 
     def _cached(self, kind: str, key: Any, load: Callable[[], Any], on_progress=None) -> Any:
+        if kind != "instructor" or key[0] == "local":  # the offline/OpenAI instructors hold no GPU memory
+            self._enter_stage(kind)  # the memory plan moves the other stages' models off the card first
         held = self._cache.get(kind)
         if held is not None and held[0] == key:
             return held[1]
         if held is not None:  # a different model of this kind: free it before loading the next
             del self._cache[kind]
             held = None
+            if self._residency:
+                self._residency.forget(kind)
             empty_cuda_cache()
         if on_progress is not None:
             on_progress(0, 1, f"loading {kind}")

@@ -243,6 +243,14 @@ class SamSegmenter:
     def device(self):
         return self._predictor.device
 
+    def to_device(self, device) -> None:
+        """Move the model and the cached image embeddings (the memory plan offloads SAM between stages)."""
+        self.model.to(device)
+        self._cache = OrderedDict((k, (f.to(device), o, i)) for k, (f, o, i) in self._cache.items())
+        p = self._predictor
+        if getattr(p, "features", None) is not None:
+            p.features = p.features.to(device)
+
     @property
     def image_size(self) -> tuple[int, int] | None:
         """``(H, W)`` of the current image, or None."""

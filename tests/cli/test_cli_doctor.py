@@ -75,3 +75,84 @@ def test_doctor_counts_the_brushedit_api_key_as_the_backend_does(brushedit, isol
     assert features["plan instructions (OpenAI)"] == {
         "feature": "plan instructions (OpenAI)", "can_run": "yes", "why": "BRUSHEDIT_API_KEY is set"}
     assert "sk-brushedit-secret" not in r.out + r.err
+
+
+# --- the memory plan (doctor --vram) ---------------------------------------------------------------
+
+EXPECTED_INSTRUCTOR = {24: ("qwen2-vl-7b", "16bit"), 16: ("qwen2-vl-7b", "4bit"), 12: ("qwen2-vl-7b", "4bit")}
+
+
+@pytest.mark.parametrize("vram", [8, 12, 16, 24])
+def test_doctor_vram_json_prints_the_memory_plan(brushedit, vram):
+    from engine.memory import model_gb
+    from engine.memory.counts import fresh_count
+
+    r = brushedit("doctor", "--vram", vram, "--json")
+    assert r.code == 0, r
+    report = json.loads(r.out)
+    memory = report["memory"]
+    assert list(memory) == ["vram_gb", "instructor", "instructor_precision", "stages", "peak_gb", "fits"]
+    assert memory["vram_gb"] == vram and memory["fits"] is True and memory["peak_gb"] <= vram
+    if vram in EXPECTED_INSTRUCTOR:
+        assert (memory["instructor"], memory["instructor_precision"]) == EXPECTED_INSTRUCTOR[vram]
+    else:
+        assert (memory["instructor"], memory["instructor_precision"]) in {("qwen2-vl-7b", "4bit"),
+                                                                          ("qwen2-vl-2b", "16bit")}
+    assert [s["stage"] for s in memory["stages"]] == ["plan", "detect", "segment", "paint"]
+    for stage in memory["stages"]:
+        assert list(stage) == ["stage", "models", "weights_gb", "peak_gb"]
+        assert stage["weights_gb"] == pytest.approx(sum(m["gb"] for m in stage["models"]), abs=0.02)
+        assert stage["peak_gb"] >= stage["weights_gb"]
+    models = {m["name"]: m for s in memory["stages"] for m in s["models"]}
+    # The figures are the published configs' parameter counts, counted afresh here on the meta device.
+    for name in ("sd15-unet", "sd15-vae", "sd15-text-encoder", "brushnet", "sam-vit-h"):
+        m = models[name]
+        bytes_per = {"fp16": 2, "bf16": 2, "fp32": 4}[m["precision"]]
+        assert m["gb"] == pytest.approx(fresh_count(name).total * bytes_per / 2**30, abs=0.006), name
+    instructor = models[memory["instructor"]]
+    assert instructor["gb"] == pytest.approx(model_gb(memory["instructor"], instructor["precision"]), abs=0.006)
+    assert report["memory_advice"]["summary"].startswith(f"{memory['instructor']} in ")
+
+
+def test_doctor_vram_refuses_a_small_card_with_the_fix(brushedit):
+    r = brushedit("doctor", "--vram", "3", "--json")
+    assert r.code == 0, r
+    report = json.loads(r.out)
+    assert report["memory"]["fits"] is False
+    advice = report["memory_advice"]
+    assert advice["summary"].startswith("does not fit 3 GB")
+    assert "sam-vit-b" in advice["fix"] and "at least" in advice["fix"]
+
+
+def test_doctor_vram_honours_the_instructor_override(brushedit):
+    r = brushedit("doctor", "--vram", "16", "--instructor-precision", "16bit", "--instructor-model",
+                  "qwen2-vl-7b", "--json")
+    report = json.loads(r.out)
+    assert report["memory"]["fits"] is False and report["memory"]["instructor_precision"] == "16bit"
+    assert "--instructor-precision auto" in report["memory_advice"]["fix"]
+
+
+def test_plain_doctor_prints_the_plan_as_a_table(brushedit):
+    r = brushedit("doctor", "--vram", "12")
+    assert r.code == 0, r
+    assert "memory plan for 12 GB (--vram): fits" in r.out
+    lines = r.out.splitlines()
+    plan_row = next(line for line in lines if line.strip().startswith("plan "))
+    assert "qwen2-vl-7b" in plan_row and "nf4" in plan_row and "freed" in plan_row
+    assert any(line.strip().startswith("paint ") and "sd15-unet" in line for line in lines)
+    assert "runs on this card:" in r.out and "does not run:" in r.out and "qwen2-vl-7b 16bit" in r.out
+
+
+def test_doctor_without_cuda_or_vram_says_so(brushedit):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA card is detected here")
+    report = json.loads(brushedit("doctor", "--json").out)
+    assert report["memory"] is None
+    assert "no CUDA GPU found and no --vram given" in report["memory_advice"]["summary"]
+
+
+def test_doctor_refuses_a_nonsense_vram(brushedit):
+    r = brushedit("doctor", "--vram", "0")
+    assert r.code != 0 and "--vram" in r.err

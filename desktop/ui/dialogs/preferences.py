@@ -42,6 +42,7 @@ from desktop.ui.dialogs.preferences_store import (
     DEVICES,
     INSTRUCTORS,
     KEY_ENV,
+    LOCAL_INSTRUCTORS,
     MODEL_KINDS,
     Preferences,
     has_saved_preferences,
@@ -306,6 +307,12 @@ class PreferencesDialog(QDialog):
         self.instructor.setMinimumWidth(320)
         self.instructor_note = _note("")
         form.addRow("Instructor", _field(self.instructor, self.instructor_note, 420))
+        self.local_model = QComboBox()
+        for label, model, precision in LOCAL_INSTRUCTORS:
+            self.local_model.addItem(label, f"{model}:{precision}")
+        form.addRow("Local model", _field(self.local_model, _note(
+            "Auto picks by the GPU's memory: the 7B in 16 bits on 24 GB, in 4 bits on 12-16 GB, the 2B "
+            "below. brushedit doctor shows the plan for this card."), 420))
         form = _section(layout, "OpenAI-compatible endpoint")
         self.base_url = QLineEdit()
         self.base_url.setPlaceholderText(os.environ.get("BRUSHEDIT_BASE_URL") or os.environ.get("OPENAI_BASE_URL")
@@ -358,6 +365,8 @@ class PreferencesDialog(QDialog):
             model=self.model_name.text().strip(),
             autosave_minutes=self.autosave.value(),
             api_key=self.api_key.text().strip(),
+            instructor_model=self.local_model.currentData().split(":")[0],
+            instructor_precision=self.local_model.currentData().split(":")[1],
         )
 
     def set_preferences(self, prefs: Preferences) -> None:
@@ -366,6 +375,7 @@ class PreferencesDialog(QDialog):
         for kind, row in self.model_rows.items():
             row.set_path(prefs.model_paths.get(kind, ""))
         _select(self.instructor, prefs.instructor)
+        _select(self.local_model, f"{prefs.instructor_model}:{prefs.instructor_precision}")
         self.base_url.setText(prefs.base_url)
         self.model_name.setText(prefs.model)
         self.api_key.setText(prefs.api_key)
@@ -405,6 +415,7 @@ class PreferencesDialog(QDialog):
         name = self.instructor.currentData()
         for widget in self.openai_fields:
             widget.setEnabled(name == "openai")
+        self.local_model.setEnabled(name == "local")
         self.instructor_note.setText({
             "offline": "Rule-based: understands common instructions, needs no model and no network.",
             "local": "Qwen2-VL on this machine: set its folder under Models, or download it in Engine ▸ Models…",

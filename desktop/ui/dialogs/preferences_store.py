@@ -17,6 +17,12 @@ DEVICES = (("Auto — the GPU when there is one", "auto"), ("GPU (CUDA)", "cuda"
            ("CPU — slow: minutes per edit", "cpu"))
 INSTRUCTORS = (("Offline (rules, no model)", "offline"), ("Local VLM (Qwen2-VL)", "local"),
                ("OpenAI-compatible endpoint", "openai"))
+# The local VLM and its precision: label, EngineConfig.instructor_model, EngineConfig.instructor_precision.
+# "Auto" lets the engine's memory plan pick the best that fits the GPU (brushedit doctor shows it).
+LOCAL_INSTRUCTORS = (("Auto — the best that fits the GPU", "auto", "auto"),
+                     ("Qwen2-VL-7B, 16-bit (24 GB cards)", "qwen2-vl-7b", "16bit"),
+                     ("Qwen2-VL-7B, 4-bit (12-16 GB; needs bitsandbytes)", "qwen2-vl-7b", "4bit"),
+                     ("Qwen2-VL-2B, 16-bit (8 GB cards)", "qwen2-vl-2b", "16bit"))
 # kind, label, "folder"/"file", what to choose, EngineConfig field of its manifest name
 MODEL_KINDS = (
     ("sd15-base", "Stable Diffusion 1.5", "folder",
@@ -47,6 +53,8 @@ class Preferences:
     model: str = ""
     autosave_minutes: int = DEFAULT_AUTOSAVE_MINUTES
     api_key: str = field(default="", repr=False, compare=False)
+    instructor_model: str = "auto"      # see LOCAL_INSTRUCTORS
+    instructor_precision: str = "auto"
 
     @classmethod
     def load(cls, settings: Any) -> "Preferences":
@@ -64,6 +72,10 @@ class Preferences:
         except (TypeError, ValueError):
             minutes = d.autosave_minutes
         offload = settings.value("preferences/cpu_offload", False)
+        local = (text("preferences/instructor_model", d.instructor_model),
+                 text("preferences/instructor_precision", d.instructor_precision))
+        if local not in [(m, p) for _, m, p in LOCAL_INSTRUCTORS]:
+            local = (d.instructor_model, d.instructor_precision)
         return cls(
             device=device if device in dict((v, k) for k, v in DEVICES) else d.device,
             cpu_offload=offload if isinstance(offload, bool) else str(offload).lower() in ("true", "1"),
@@ -73,6 +85,7 @@ class Preferences:
             base_url=text("preferences/openai_base_url", ""),
             model=text("preferences/openai_model", ""),
             autosave_minutes=max(1, min(60, minutes)),
+            instructor_model=local[0], instructor_precision=local[1],
         )
 
     def save(self, settings: Any) -> None:
@@ -85,6 +98,8 @@ class Preferences:
         settings.setValue("preferences/openai_base_url", self.base_url)
         settings.setValue("preferences/openai_model", self.model)
         settings.setValue("preferences/autosave_minutes", int(self.autosave_minutes))
+        settings.setValue("preferences/instructor_model", self.instructor_model)
+        settings.setValue("preferences/instructor_precision", self.instructor_precision)
 
     def model_dirs(self) -> dict[str, str]:
         """The chosen paths as ``EngineConfig.model_dirs`` (manifest name -> folder or file).
@@ -101,6 +116,7 @@ class Preferences:
         for kind, _label, _pick, _what, config_field in MODEL_KINDS:
             if kind in resolved:
                 names[config_field] = resolved[kind][0]
+        names.setdefault("instructor_model", self.instructor_model)  # a chosen folder says which model
         settings: dict[str, str] = {}
         if self.base_url.strip():
             settings["base_url"] = self.base_url.strip()
@@ -110,7 +126,8 @@ class Preferences:
             settings["api_key"] = self.api_key
         return engine_config(
             device=self.device, cpu_offload=bool(self.cpu_offload), instructor=self.instructor,
-            instructor_settings=settings, model_dirs=self.model_dirs(), **names,
+            instructor_settings=settings, model_dirs=self.model_dirs(),
+            instructor_precision=self.instructor_precision, **names,
         )
 
     def _resolved(self) -> dict[str, tuple[str, str]]:

@@ -269,3 +269,31 @@ def test_screenshot_of_the_dialog(make_window, tmp_path, qtbot):
     finally:
         app.setStyleSheet(sheet)
         app.setPalette(palette)
+
+
+def test_the_local_instructor_choice_reaches_the_engine_and_persists(make_window, ini_settings, fake_client, qtbot):
+    w = make_window()
+    dialog = open_prefs(w)
+    assert dialog.local_model.currentData() == "auto:auto" and not dialog.local_model.isEnabled()
+    dialog.instructor.setCurrentIndex(dialog.instructor.findData("local"))
+    assert dialog.local_model.isEnabled()
+    dialog.local_model.setCurrentIndex(dialog.local_model.findData("qwen2-vl-7b:4bit"))
+    click(dialog, QDialogButtonBox.StandardButton.Ok)
+    config = fake_client.service.config
+    assert (config.instructor, config.instructor_model, config.instructor_precision) == (
+        "local", "qwen2-vl-7b", "4bit")
+    w.close()
+    w2 = make_window(settings=QSettings(ini_settings.fileName(), QSettings.IniFormat))
+    assert (w2.preferences.instructor_model, w2.preferences.instructor_precision) == ("qwen2-vl-7b", "4bit")
+    assert open_prefs(w2).local_model.currentData() == "qwen2-vl-7b:4bit"
+
+
+def test_a_bad_saved_local_instructor_falls_back_to_auto(tmp_path):
+    from desktop.ui.dialogs.preferences_store import Preferences
+
+    s = QSettings(str(tmp_path / "bad.ini"), QSettings.IniFormat)
+    s.setValue("preferences/instructor_model", "qwen2-vl-72b")
+    s.setValue("preferences/instructor_precision", "4bit")
+    p = Preferences.load(s)
+    assert (p.instructor_model, p.instructor_precision) == ("auto", "auto")
+    assert p.engine_config().instructor_model == "auto"
