@@ -33,13 +33,17 @@ def add_parser(sub, common) -> None:
     p.add_argument("--mask", metavar="MASK", help="mask image, white = repaint (same size or aspect)")
     p.add_argument("--prompt", metavar="TEXT", help="what to paint in the mask (default: from the instruction)")
     p.add_argument("--negative", metavar="TEXT", help="negative prompt")
-    p.add_argument("--engine", choices=("auto", "brushedit", "fill"), default="auto",
+    p.add_argument("--engine", choices=("auto", "brushedit", "fill", "lama"), default="auto",
                    help="auto: BrushEdit when its weights and a GPU (or --device cpu) exist, "
-                        "else the fill engine for removals")
+                        "else the fill engine for removals; a removal uses LaMa when installed "
+                        "(with BrushNet on top when BrushEdit is ready); lama: LaMa alone")
     p.add_argument("--seed", type=int, help="seed of the first result (default: random, reported)")
     p.add_argument("--steps", type=_positive_int, default=50, help="denoising steps (default 50)")
     p.add_argument("--guidance", type=float, default=7.5, help="guidance scale (default 7.5)")
     p.add_argument("--strength", type=_unit_float, default=1.0, help="0..1, how much to repaint (default 1)")
+    p.add_argument("--removal-strength", type=_removal_strength, default=None, metavar="S",
+                   help="removal with LaMa and BrushNet: how much of LaMa's fill BrushNet repaints, "
+                        "0..1 (default 0.5; 0 keeps LaMa's fill)")
     p.add_argument("--samples", type=_positive_int, default=1, help="number of results (default 1)")
     p.add_argument("--working-size", type=_positive_int, default=640, metavar="PX",
                    help="long side the model works at (default 640)")
@@ -67,6 +71,16 @@ def _unit_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not 0.0 < value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be in (0, 1]: {value}")
+    return value
+
+
+def _removal_strength(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1]: {value}")
     return value
 
 
@@ -118,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
         num_candidates=args.samples, working_size=args.working_size,
         negative_prompt=args.negative if args.negative is not None else (negative or DEFAULT_NEGATIVE_PROMPT),
         blend=not args.no_blend, resolution_mode="whole" if args.whole else "crop", engine=args.engine,
+        **({} if args.removal_strength is None else {"removal_strength": args.removal_strength}),
     )
     request = InpaintRequest(rgb, mask, prompt, params, instruction=instruction,
                              category=category, target=target)
@@ -151,7 +166,7 @@ def provenance_of(request, result, candidate, index: int, count: int, source_nam
     from desktop.document import Provenance
 
     p = request.params
-    painted = result.engine != "fill"
+    painted = result.engine not in ("fill", "lama")
     return Provenance(
         instruction=request.instruction, category=request.category, target=request.target,
         prompt=request.prompt, negative_prompt=p.negative_prompt if painted else "",
