@@ -278,13 +278,13 @@ class Engine:
         return path
 
     def lama(self, on_progress: ProgressFn | None = None):
-        """The loaded LaMa (cached); float16 on CUDA unless the configuration sets a dtype."""
+        """The loaded LaMa (cached); float32 unless the configuration sets a dtype."""
         path = self.lama_path()
         if path is None:
             raise MissingModelsError([self.config.lama_model],
                                      message="LaMa is not installed: brushedit models import lama FILE")
         device = self.device()
-        dtype = self.config.dtype or ("float16" if device == "cuda" else "float32")
+        dtype = self.config.dtype or "float32"  # half only when asked: its CUDA parity is unmeasured here
 
         def load():
             from engine.fill.lama import load_lama

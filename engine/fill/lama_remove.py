@@ -13,9 +13,11 @@ up to :data:`FINE_MAX_SIDE`), and each finer level keeps the coarser level's low
 structure, which needs the global view) and adds only its own high frequencies (the detail):
 ``fine_level = upsampled(coarse) + (fine - upsampled(downsampled(fine)))`` inside the hole.
 
-LaMa is deterministic: the same crop gives the same pixels. Candidate ``i > 0`` therefore uses a
-different amount of context (:data:`CONTEXT_STEPS`), which changes what the network sees and so
-the fill; the result's ``model`` says so, and candidate ``i``'s "seed" is ``i`` (it numbers it).
+LaMa is deterministic: the same crop gives the same pixels. So the "seed" picks the amount of
+context instead: candidate ``i`` of a request with seed ``s`` (0 when unset) uses variant ``s + i``
+of :data:`CONTEXT_STEPS`, which changes what the network sees and so the fill, and reports ``s + i``
+as its seed. The editor's "More" asks for the next seeds, so it gets different fills, not copies;
+the result's ``model`` says so.
 """
 
 from __future__ import annotations
@@ -35,7 +37,15 @@ BLEND_KERNEL = 21  # the same feather as the BrushNet path and the fill engine
 HOLE_GROW = 2  # px the hole grows beyond the mask, over the object's anti-aliased fringe
 CONTEXT = 0.5  # margin around the mask's box, as a fraction of its long side
 MIN_MARGIN = 48  # px of context at least (the feather alone takes 11)
-CONTEXT_STEPS = (1.0, 0.6, 1.6, 0.35, 2.4)  # per candidate: the margin's factor
+CONTEXT_STEPS = (1.0, 0.6, 1.6, 0.35, 2.4)  # per variant (seed): the margin's factor
+MAX_CONTEXT_FACTOR = 4.0
+MODEL_NAME = "big-lama (deterministic: each seed varies the context)"
+
+
+def context_factor(variant: int) -> float:
+    """The margin's factor for context variant ``variant`` (the candidate's seed)."""
+    cycle, k = divmod(max(0, int(variant)), len(CONTEXT_STEPS))
+    return min(MAX_CONTEXT_FACTOR, CONTEXT_STEPS[k] * (1 + cycle))
 
 
 def _check(request: InpaintRequest) -> tuple[np.ndarray, np.ndarray]:
@@ -128,9 +138,9 @@ def run_lama(
     Returns
     -------
     EditResult
-        ``engine="lama"``; ``params.num_candidates`` full-size candidates, candidate ``i`` filled
-        with the context margin scaled by ``CONTEXT_STEPS[i]``; each ``bbox`` is the mask's box grown
-        by the feather, and every pixel outside it equals the input's.
+        ``engine="lama"``; ``params.num_candidates`` full-size candidates, candidate ``i`` with seed
+        ``seed + i`` filled with the context margin scaled by ``context_factor(seed + i)``; each
+        ``bbox`` is the mask's box grown by the feather, and every pixel outside it equals the input's.
     """
     t0 = time.perf_counter()
     image, mask = _check(request)
@@ -151,19 +161,20 @@ def run_lama(
     reach = kernel // 2 + 1 if kernel > 1 else 0
     bx0, by0 = max(0, bx - reach), max(0, by - reach)
     bbox = (bx0, by0, min(W, bx + bw + reach) - bx0, min(H, by + bh + reach) - by0)
+    first = int(p.seed) if p.seed is not None else 0
     candidates = []
     for i in range(n):
-        factor = CONTEXT_STEPS[i % len(CONTEXT_STEPS)] * (1 + i // len(CONTEXT_STEPS))
+        factor = context_factor(first + i)
         margin = max(MIN_MARGIN, reach + 8, int(max(bw, bh) * CONTEXT * factor))
         x0, y0 = max(0, bx - margin), max(0, by - margin)
         x1, y1 = min(W, bx + bw + margin), min(H, by + bh + margin)
         crop, cmask = image[y0:y1, x0:x1], mask[y0:y1, x0:x1]
         hole = mask_ops.dilate(cmask, HOLE_GROW) > 0
         filled = fill_crop(model, crop, hole, work_side, is_cancelled)
-        candidates.append(Candidate(image=paste(image, filled, cmask, (x0, y0), bbox, kernel), seed=i, bbox=bbox))
+        candidates.append(Candidate(image=paste(image, filled, cmask, (x0, y0), bbox, kernel), seed=first + i, bbox=bbox))
         step(i + 1)
     return EditResult(request=request, candidates=tuple(candidates), engine="lama",
-                      model="big-lama" + (" (deterministic: candidates vary the context)" if n > 1 else ""),
+                      model=MODEL_NAME,
                       seconds=time.perf_counter() - t0)
 
 

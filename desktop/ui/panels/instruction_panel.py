@@ -32,7 +32,7 @@ from desktop.ui.error_text import for_display
 from desktop.ui.panels.vertical_scroll import VerticalScrollArea
 
 _ENGINES = (("Auto (BrushEdit if installed, else fill)", "auto"), ("BrushEdit (BrushNet)", "brushedit"),
-            ("Fill (fast, no weights)", "fill"))
+            ("Fill (fast, no weights)", "fill"), ("LaMa (removal, any machine)", "lama"))
 _INSTRUCTORS = (("Offline (rules, no model)", "offline"), ("Local VLM (Qwen2-VL)", "local"),
                 ("OpenAI API", "openai"))
 _RESOLUTIONS = (("Crop around the mask", "crop"), ("Whole image", "whole"))
@@ -147,6 +147,9 @@ class InstructionPanel(QWidget):
         self.steps = _spin(1, 150, d.steps)
         self.guidance = _dspin(0.0, 30.0, d.guidance, 0.5)
         self.strength = _dspin(0.0, 1.0, d.strength, 0.05)
+        self.removal_strength = _dspin(0.0, 1.0, d.removal_strength, 0.05)
+        self.removal_strength.setToolTip("Removal with LaMa and BrushEdit: how much of LaMa's fill BrushNet "
+                                         "repaints (0 keeps LaMa's fill; higher invents more)")
         seed_row = QWidget()
         seed_layout = QHBoxLayout(seed_row)
         seed_layout.setContentsMargins(0, 0, 0, 0)
@@ -176,6 +179,7 @@ class InstructionPanel(QWidget):
         form.addRow("Steps", self.steps)
         form.addRow("Guidance", self.guidance)
         form.addRow("Strength", self.strength)
+        form.addRow("Removal repaint", self.removal_strength)
         form.addRow("Seed", seed_row)
         form.addRow("Negative prompt", self.negative)
         form.addRow("", self.blend)
@@ -228,6 +232,7 @@ class InstructionPanel(QWidget):
             resolution_mode=self.resolution_mode.currentData(),
             working_size=self.working_size.value(),
             engine=self.engine.currentData(),
+            removal_strength=self.removal_strength.value(),
         )
 
     def set_params(self, params: EditParams) -> None:
@@ -242,6 +247,7 @@ class InstructionPanel(QWidget):
         _select(self.resolution_mode, params.resolution_mode)
         self.working_size.setValue(params.working_size)
         _select(self.engine, params.engine)
+        self.removal_strength.setValue(params.removal_strength)
 
     SETTINGS_KEYS = ("candidates", "steps", "guidance", "strength", "seed", "seed_lock", "negative", "blend",
                      "resolution_mode", "working_size", "engine", "instructor", "params_shown")

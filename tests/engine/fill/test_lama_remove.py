@@ -66,6 +66,9 @@ def test_candidates_differ_by_context_and_are_reproducible(lama):
     assert not np.array_equal(a, b)  # "More" gives a different fill, not a copy
     again = run_lama(lama, InpaintRequest(image, mask)).candidates[0].image
     assert np.array_equal(again, a)
+    # "More" asks for the next seed alone: it gets the second variant, not a copy of the first.
+    more = run_lama(lama, InpaintRequest(image, mask, params=EditParams(seed=1))).candidates[0]
+    assert more.seed == 1 and np.array_equal(more.image, b)
 
 
 def test_level_sizes_go_coarse_to_fine_up_to_the_cap():
