@@ -1,7 +1,9 @@
 """LaMa benchmark: seconds per 512 x 512 removal with the full-size big-lama (random weights),
 beside today's patch fill on the same crop in the same run, peak memory, and where the time goes.
 
-Run: ``.venv/bin/python benchmarks/lama.py`` (``--repeats N``, default 3; ``--device cuda``).
+Run: ``.venv/bin/python benchmarks/lama.py`` (``--repeats N``, default 3; ``--device cuda``;
+``--threads N``: on a loaded 2-core machine one torch thread is ~3x faster than two, because
+OpenMP's barriers wait on a core another process holds; the editor uses cores - 1 anyway).
 
 The photo is scikit-image's astronaut (512 x 512), with a 256 x 256 hole in the middle, so the
 whole image is LaMa's crop at its working size (one level, no coarse-to-fine). Both removals go
@@ -105,7 +107,10 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     args = ap.parse_args(argv)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     torch.manual_seed(0)
     rss0 = _rss_mb()
