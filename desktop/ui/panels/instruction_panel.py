@@ -489,9 +489,10 @@ class InstructionPanel(QWidget):
         self._say("engine", describe_candidates(candidates, engine, getattr(result, "model", "")))
         prompt = getattr(getattr(result, "request", None), "prompt", "")
         category = getattr(getattr(result, "request", None), "category", "")
-        if engine == "fill" and prompt and category != "removal":
+        if engine in ("fill", "lama") and prompt and category != "removal":
             # The fill engine only erases: say so rather than let "winter" come back unchanged.
-            self._say("note", f"<i>The fill engine only erases the region; it does not paint “"
+            who = "fill engine" if engine == "fill" else "LaMa remover"
+            self._say("note", f"<i>The {who} only erases the region; it does not paint “"
                       f"{html.escape(prompt)}”. That needs BrushEdit (Engine ▸ Models…).</i>", escaped=True)
         if not self.seed_lock.isChecked():
             self.seed.setValue(int(candidates[0].seed) % (2**31))

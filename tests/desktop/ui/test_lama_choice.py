@@ -56,3 +56,14 @@ def test_rerun_from_provenance_keeps_the_lama_engine():
         extra = {}
 
     assert _params_from_provenance(Prov(), 3).engine == "lama"
+
+
+def test_the_transcript_says_lama_only_erases(panel_and_service):
+    from desktop.engine_client import Candidate, EditParams, EditResult, InpaintRequest
+
+    _, controller, panel, _ = panel_and_service
+    img = np.zeros((64, 64, 3), np.uint8)
+    req = InpaintRequest(img, np.full((64, 64), 255, np.uint8), "a red car", EditParams(), category="local")
+    controller.result = EditResult(req, (Candidate(img, 0, (0, 0, 64, 64)),), "lama", "big-lama")
+    panel._on_candidates([Candidate(img, 0, (0, 0, 64, 64))])
+    assert "LaMa remover only erases" in panel.transcript.toPlainText()
