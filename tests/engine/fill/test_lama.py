@@ -303,6 +303,16 @@ def test_pickle_and_torchscript_files_are_refused(tmp_path):
     assert zipfile.is_zipfile(pickled)
 
 
+@pytest.mark.parametrize("dtype,tol", [(torch.float16, 1e-3), (torch.bfloat16, 5e-3)])
+def test_half_precision_code_path_on_cpu(dtype, tol):
+    """The mixed-precision path (FFTs in float32, the rest in half) runs and stays close on the CPU."""
+    image, mask = (torch.from_numpy(a).float()[None] for a in _inputs(90, 123))
+    expected = tiny_lama(seed=0, ngf=16, n_blocks=4)(image, mask)
+    assert expected.std() > 0.01  # enough signal for the tolerance to mean something
+    got = tiny_lama(seed=0, ngf=16, n_blocks=4).to(dtype)(image.to(dtype), mask)
+    assert got.dtype == dtype and (got.float() - expected).abs().max().item() < tol
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize("dtype,tol", [(torch.float16, 2e-2), (torch.bfloat16, 6e-2)])
