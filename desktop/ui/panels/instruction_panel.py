@@ -250,7 +250,8 @@ class InstructionPanel(QWidget):
         self.removal_strength.setValue(params.removal_strength)
 
     SETTINGS_KEYS = ("candidates", "steps", "guidance", "strength", "seed", "seed_lock", "negative", "blend",
-                     "resolution_mode", "working_size", "engine", "instructor", "params_shown")
+                     "resolution_mode", "working_size", "engine", "instructor", "params_shown",
+                     "removal_strength")
 
     def save_settings(self, settings) -> None:
         """Store the parameters in a ``QSettings`` (group "instruction")."""
@@ -259,7 +260,8 @@ class InstructionPanel(QWidget):
                   "strength": p.strength, "seed": self.seed.value(), "seed_lock": self.seed_lock.isChecked(),
                   "negative": p.negative_prompt, "blend": p.blend, "resolution_mode": p.resolution_mode,
                   "working_size": p.working_size, "engine": p.engine,
-                  "instructor": self.instructor.currentData(), "params_shown": self.params_toggle.isChecked()}
+                  "instructor": self.instructor.currentData(), "params_shown": self.params_toggle.isChecked(),
+                  "removal_strength": p.removal_strength}
         for key, value in values.items():
             settings.setValue(f"instruction/{key}", value)
         settings.setValue("instruction/history", list(self.history))
@@ -279,7 +281,8 @@ class InstructionPanel(QWidget):
 
         for key, widget, kind in (("candidates", self.candidates, int), ("steps", self.steps, int),
                                   ("guidance", self.guidance, float), ("strength", self.strength, float),
-                                  ("seed", self.seed, int), ("working_size", self.working_size, int)):
+                                  ("seed", self.seed, int), ("working_size", self.working_size, int),
+                                  ("removal_strength", self.removal_strength, float)):
             value = get(key, kind)
             if value is not None:
                 widget.setValue(value)

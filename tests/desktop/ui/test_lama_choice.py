@@ -67,3 +67,19 @@ def test_the_transcript_says_lama_only_erases(panel_and_service):
     controller.result = EditResult(req, (Candidate(img, 0, (0, 0, 64, 64)),), "lama", "big-lama")
     panel._on_candidates([Candidate(img, 0, (0, 0, 64, 64))])
     assert "LaMa remover only erases" in panel.transcript.toPlainText()
+
+
+def test_engine_and_removal_strength_survive_a_restart(panel_and_service, qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    _, controller, panel, _ = panel_and_service
+    panel.engine.setCurrentIndex(panel.engine.findData("lama"))
+    panel.removal_strength.setValue(0.3)
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)
+    panel.save_settings(settings)
+    settings.sync()
+    other = InstructionPanel(controller)
+    qtbot.addWidget(other)
+    other.restore_settings(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    assert other.params().engine == "lama"
+    assert other.params().removal_strength == pytest.approx(0.3)
