@@ -94,6 +94,7 @@ def features(statuses: dict, gpu: dict | None) -> list[dict]:
     return [
         needing("inpaint with BrushEdit", [("brushnet", "brushnet-x"), ("sd15-base", "sd15-realistic-vision")]),
         {"feature": "remove with the fill engine", "can_run": "yes", "why": "OpenCV fill: no weights, no GPU"},
+        lama_feature(statuses, gpu),
         {"feature": "plan instructions (offline parser)", "can_run": "yes", "why": "rule-based: no weights"},
         needing("plan instructions (local VLM)", [("instructor", "qwen2-vl-7b")], " (or qwen2-vl-2b)"),
         {"feature": "plan instructions (OpenAI)", "can_run": "yes" if key_var else "no",
@@ -103,6 +104,20 @@ def features(statuses: dict, gpu: dict | None) -> list[dict]:
                 [("grounding", "grounding-dino-tiny"), ("sam", "sam-vit-h")]),
         needing("select by clicking (SAM)", [("sam", "sam-vit-h")], " (or sam-vit-b)"),
     ]
+
+
+def lama_feature(statuses: dict, gpu: dict | None) -> dict:
+    """The LaMa remover: installed or how to get it; CPU is fine (seconds per removal)."""
+    from engine.models import MANIFEST
+
+    names = _installed_of("lama", statuses)
+    if not names:
+        spec = MANIFEST["lama"]
+        return {"feature": "remove with LaMa", "can_run": "no",
+                "why": f"not installed: download {spec.import_from[0]} ({spec.url}) or IOPaint's "
+                       "big-lama.pt, then run: brushedit models import lama FILE"}
+    where = f"on {gpu['name']}" if gpu else "on the CPU (seconds per removal)"
+    return {"feature": "remove with LaMa", "can_run": "yes", "why": f"{where} ({names[0]})"}
 
 
 def collect(args: argparse.Namespace | None = None) -> dict:

@@ -34,9 +34,10 @@ def add_parser(sub, common) -> None:
     p.add_argument("--mask", metavar="MASK", help="mask image, white = repaint (same size or aspect)")
     p.add_argument("--prompt", metavar="TEXT", help="what to paint in the mask (default: from the instruction)")
     p.add_argument("--negative", metavar="TEXT", help="negative prompt")
-    p.add_argument("--engine", choices=("auto", "brushedit", "fill"), default="auto",
+    p.add_argument("--engine", choices=("auto", "brushedit", "fill", "lama"), default="auto",
                    help="auto: BrushEdit when its weights and a GPU (or --device cpu) exist, "
-                        "else the fill engine for removals")
+                        "else the fill engine for removals; a removal uses LaMa when installed "
+                        "(with BrushNet on top when BrushEdit is ready); lama: LaMa alone")
     p.add_argument("--seed", type=int, help="seed of the first result (default: random, reported)")
     p.add_argument("--steps", type=_positive_int, default=50, help="denoising steps (default 50)")
     p.add_argument("--guidance", type=float, default=7.5, help="guidance scale (default 7.5)")
@@ -44,6 +45,9 @@ def add_parser(sub, common) -> None:
     p.add_argument("--global-strength", type=_closed_unit_float, default=0.7, metavar="S",
                    help="0..1, how far a global edit (style, season, light) re-noises the photo; "
                         "lower keeps more of it (default 0.7)")
+    p.add_argument("--removal-strength", type=_closed_unit_float, default=None, metavar="S",
+                   help="removal with LaMa and BrushNet: how much of LaMa's fill BrushNet repaints, "
+                        "0..1 (default 0.5; 0 keeps LaMa's fill)")
     p.add_argument("--samples", type=_positive_int, default=1, help="number of results (default 1)")
     p.add_argument("--working-size", type=_positive_int, default=640, metavar="PX",
                    help="long side the model works at (default 640)")
@@ -76,7 +80,7 @@ def _unit_float(text: str) -> float:
 
 
 def _closed_unit_float(text: str) -> float:
-    """0..1 inclusive: a global strength of 0 keeps the photo as it is."""
+    """0..1 inclusive: a global strength of 0 keeps the photo as it is, a removal strength of 0 keeps LaMa's fill."""
     try:
         value = float(text)
     except ValueError:
@@ -138,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
         num_candidates=args.samples, working_size=args.working_size,
         negative_prompt=args.negative if args.negative is not None else (negative or DEFAULT_NEGATIVE_PROMPT),
         blend=not args.no_blend, resolution_mode="whole" if args.whole else "crop", engine=args.engine,
+        **({} if args.removal_strength is None else {"removal_strength": args.removal_strength}),
     )
     request = InpaintRequest(rgb, mask, prompt, params, instruction=instruction,
                              category=category, target=target)
@@ -172,7 +177,7 @@ def provenance_of(request, result, candidate, index: int, count: int, source_nam
     from desktop.document import Provenance
 
     p = request.params
-    painted = result.engine != "fill"
+    painted = result.engine not in ("fill", "lama")
     # What ran: a global edit is image-to-image at global_strength with BrushNet scaled out, and a
     # removal's negative prompt names the removed object (engine.api.InpaintRequest.effective_*).
     strength, conditioning_scale = request.effective_sampling()

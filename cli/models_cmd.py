@@ -1,4 +1,4 @@
-"""``brushedit models list | download NAME... | verify [NAME...] | where [NAME]``."""
+"""``brushedit models list | download NAME... | verify [NAME...] | where [NAME] | import lama FILE``."""
 
 from __future__ import annotations
 
@@ -36,6 +36,16 @@ def add_parser(sub, common) -> None:
     wh.add_argument("names", nargs="*", metavar="NAME")
     wh.add_argument("--json", action="store_true", help="machine-readable output")
     wh.set_defaults(run=run_where)
+
+    imp = msub.add_parser("import", parents=[common], help="convert a published checkpoint (LaMa) to safetensors",
+                          description="Convert LaMa's released best.ckpt (Lightning, read with "
+                                      "weights_only) or IOPaint's big-lama.pt (TorchScript: loaded only "
+                                      "here, because you asked) into the safetensors file the app loads.")
+    imp.add_argument("name", choices=("lama",), metavar="NAME", help="the model: lama")
+    imp.add_argument("file", metavar="FILE", help="best.ckpt, big-lama.pt or a .safetensors file")
+    imp.add_argument("--output", metavar="OUT", help="where to write (default: the app's models folder)")
+    imp.add_argument("--json", action="store_true", help="machine-readable output")
+    imp.set_defaults(run=run_import)
 
 
 def _check_names(names) -> None:
@@ -171,4 +181,34 @@ def run_where(args: argparse.Namespace) -> int:
     if not args.names:
         print("\nfor one model's search paths and layout: brushedit models where NAME")
     sys.stdout.flush()
+    return OK
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from engine.models import app_folder, get_spec
+
+    source = Path(args.file).expanduser()
+    if not source.is_file():
+        raise CliError(f"{source}: no such file", USAGE)
+    spec = get_spec(args.name)
+    output = Path(args.output).expanduser() if args.output else app_folder(spec.name) / spec.files[0]
+    from engine.fill.lama import LamaLayoutError
+    from engine.fill.lama_import import import_lama
+
+    try:
+        report = import_lama(source, output)
+    except LamaLayoutError as exc:
+        raise CliError(str(exc), USAGE, "give the release's best.ckpt or IOPaint's big-lama.pt") from None
+    if args.json:
+        c = report.config
+        print(json.dumps({"source": str(report.source), "format": report.source_format,
+                          "output": str(report.output), "kept": report.kept, "dropped": report.dropped,
+                          "parameters": report.parameters,
+                          "config": {"ngf": c.ngf, "n_blocks": c.n_blocks,
+                                     "n_downsampling": c.n_downsampling,
+                                     "global_channels": c.global_channels}}, indent=2))
+    else:
+        print(report.describe())
     return OK

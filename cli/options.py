@@ -15,6 +15,8 @@ def add_engine_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--brushnet", metavar="DIR", help="BrushNet weights folder (default: found)")
     g.add_argument("--sam", metavar="FILE", help="SAM checkpoint (default: found)")
     g.add_argument("--grounding", metavar="DIR", help="GroundingDINO folder, transformers format")
+    g.add_argument("--lama", metavar="FILE", help="LaMa weights, .safetensors (default: found; "
+                                                  "convert a release with: brushedit models import lama FILE)")
     g.add_argument("--instructor", choices=("offline", "local", "openai"), default="offline",
                    help="who reads the instruction (default: offline, the rule-based parser)")
     g.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto",
@@ -49,7 +51,13 @@ def engine_config(args: argparse.Namespace):
         base_model_dir=base, brushnet_dir=brushnet,
         sam_path=_existing(args.sam, "file", "--sam"),
         grounding_dir=_existing(args.grounding, "folder", "--grounding"),
+        **_lama_option(args),
         instructor=args.instructor, device=args.device, cpu_offload=args.cpu_offload,
         instructor_model=getattr(args, "instructor_model", "auto"),
         instructor_precision=getattr(args, "instructor_precision", "auto"),
     )
+
+
+def _lama_option(args: argparse.Namespace) -> dict:
+    path = _existing(getattr(args, "lama", None), "file", "--lama")
+    return {} if path is None else {"lama_path": path}

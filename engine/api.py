@@ -35,7 +35,7 @@ from engine import wire
 Category = Literal["addition", "removal", "local", "global", "background"]
 CATEGORIES: tuple[str, ...] = ("addition", "removal", "local", "global", "background")
 
-EngineName = Literal["auto", "brushedit", "fill"]
+EngineName = Literal["auto", "brushedit", "fill", "lama"]
 ResolutionMode = Literal["crop", "whole"]
 InstructorName = Literal["offline", "local", "openai"]
 
@@ -107,8 +107,13 @@ class EditParams(_Wire):
         ``"whole"`` resizes the whole image to the working size.
     working_size : int
         Long side, in pixels, at which the model works (rounded to a multiple of 8).
-    engine : {"auto", "brushedit", "fill"}
-        Which engine paints: ``auto`` picks BrushEdit when its weights and a device exist, else fill.
+    engine : {"auto", "brushedit", "fill", "lama"}
+        Which engine paints: ``auto`` picks BrushEdit when its weights and a device exist, else fill;
+        a removal under ``auto`` uses LaMa when it is installed (then BrushNet on top when BrushEdit is
+        ready, see ``removal_strength``).
+    removal_strength : float
+        For a removal with LaMa and BrushNet: how much of LaMa's fill BrushNet repaints (0 = keep
+        LaMa's fill as it is; 1 = paint from noise, as a plain BrushNet edit).
     global_strength : float
         For a ``category="global"`` request (style, season, time of day): how far the whole photo is
         re-noised before SD1.5 image-to-image repaints it, BrushNet scaled out (0 returns the photo;
@@ -132,6 +137,7 @@ class EditParams(_Wire):
     working_size: int = 640
     engine: EngineName = "auto"
     global_strength: float = 0.7
+    removal_strength: float = 0.5
 
 
 @dataclass(frozen=True, eq=False)

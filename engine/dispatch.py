@@ -11,7 +11,11 @@ Choosing the painter (``EditParams.engine``)
     the CPU (slowly: the user asked for it by name).
 ``"fill"``
     The classical fill (exemplar PatchMatch, or OpenCV Telea/NS): no weights, only sensible for removals.
+``"lama"``
+    LaMa (big-lama, :mod:`engine.fill.lama`): removal in seconds on any machine; needs its weights.
 ``"auto"``
+    For a removal, LaMa when its weights are found, with BrushNet repainting LaMa's fill at
+    ``params.removal_strength`` when BrushEdit is ready too (:mod:`engine.removal`). Otherwise
     BrushEdit when its weights are found *and* a usable device exists. A usable device is a CUDA
     GPU, or the CPU when the configuration says ``device="cpu"`` explicitly: with ``device="auto"``
     and no GPU, fifty SD1.5 steps on a CPU take minutes per candidate, which is not what a user who
@@ -57,6 +61,7 @@ DEFAULT_BRUSHNET = "brushnet-x"
 DEFAULT_SAM = "sam-vit-h"
 DEFAULT_GROUNDING = "grounding-dino-tiny"
 DEFAULT_INSTRUCTOR_MODEL = "qwen2-vl-7b"
+DEFAULT_LAMA = "lama"
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,8 @@ class EngineConfig:
     download_source: str | Path | None = None
     instructor_precision: str = "auto"
     vram_gb: float | None = None
+    lama_path: str | Path | None = None
+    lama_model: str = DEFAULT_LAMA
 
     def __post_init__(self) -> None:
         if self.device not in ("auto", "cuda", "cpu"):
@@ -306,6 +313,31 @@ class Engine:
         """The GroundingDINO folder to use, or ``None`` when not found."""
         return self._locate(self.config.grounding_dir, self.config.grounding_model)
 
+    def lama_path(self) -> Path | None:
+        """The LaMa safetensors file to use, or ``None`` when not installed."""
+        path = self._locate(self.config.lama_path, self.config.lama_model)
+        if path is not None and path.is_dir():
+            from engine.models import MANIFEST
+
+            path = path / MANIFEST[self.config.lama_model].files[0]
+        return path
+
+    def lama(self, on_progress: ProgressFn | None = None):
+        """The loaded LaMa (cached); float32 unless the configuration sets a dtype."""
+        path = self.lama_path()
+        if path is None:
+            raise MissingModelsError([self.config.lama_model],
+                                     message="LaMa is not installed: brushedit models import lama FILE")
+        device = self.device()
+        dtype = self.config.dtype or "float32"  # half only when asked: its CUDA parity is unmeasured here
+
+        def load():
+            from engine.fill.lama import load_lama
+
+            return load_lama(path, device=device, dtype=_torch_dtype(dtype))
+
+        return self._cached("lama", (str(path), device, dtype), load, on_progress)
+
     def device(self) -> str:
         """The torch device requests run on: ``"cuda"`` or ``"cpu"`` (imports torch unless ``cpu``).
 
@@ -355,13 +387,22 @@ class Engine:
         wanted = request.params.engine
         if wanted == "fill":
             return "fill", "asked for the fill engine"
+        if wanted == "lama":
+            if self.lama_path() is None:
+                raise MissingModelsError([self.config.lama_model],
+                                         message="LaMa is not installed: brushedit models import lama FILE")
+            return "lama", "asked for LaMa"
         missing = self.brushedit_missing()
         if wanted == "brushedit":
             if missing:
                 raise MissingModelsError(missing)
             return "brushedit", "asked for BrushEdit"
         if wanted != "auto":
-            raise ValueError(f"unknown engine {wanted!r} (auto, brushedit or fill)")
+            raise ValueError(f"unknown engine {wanted!r} (auto, brushedit, fill or lama)")
+        if is_removal(request) and self.lama_path() is not None:
+            if not missing and self.has_usable_device():
+                return "lama+brushedit", "removal: LaMa fills, BrushNet repaints from its fill"
+            return "lama", "removal with LaMa"
         if not missing and self.has_usable_device():
             return "brushedit", "BrushEdit weights found and a usable device"
         if is_removal(request):
@@ -431,7 +472,18 @@ class Engine:
             from engine.fill import run_fill
 
             return run_fill(request, on_progress=on_progress, is_cancelled=is_cancelled)
+        if engine == "lama":
+            from engine.fill.lama_remove import run_lama
+
+            return run_lama(self.lama(on_progress), request, on_progress=on_progress,
+                            is_cancelled=is_cancelled)
         self._plan_paint(request.params)
+        if engine == "lama+brushedit":
+            from engine.removal import run_lama_then_brushnet
+
+            lama = self.lama(on_progress)
+            return run_lama_then_brushnet(lama, self.pipeline(on_progress), request, on_progress=on_progress,
+                                          on_preview=on_preview, is_cancelled=is_cancelled)
         pipe = self.pipeline(on_progress)
         from engine.brushnet import run_inpaint
 

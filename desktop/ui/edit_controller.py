@@ -787,7 +787,7 @@ def _params_from_provenance(prov: Any, seed: int) -> EditParams:
     negative = getattr(prov, "negative_prompt", None) or getattr(prov, "negative", None)
     if negative is not None and "negative_prompt" not in values:
         values["negative_prompt"] = negative
-    if values.get("engine") not in ("auto", "brushedit", "fill"):
+    if values.get("engine") not in ("auto", "brushedit", "fill", "lama"):
         values.pop("engine", None)
     values.update(seed=int(seed), num_candidates=1)
     return EditParams(**values)

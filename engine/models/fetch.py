@@ -94,6 +94,11 @@ def download(
                 if progress:
                     progress(1, 1, f"{spec.name}: already installed")
                 continue
+        if spec.import_from and source is None:
+            raise EngineError(
+                f"{spec.name} is published as {', '.join(spec.import_from)}, which is converted, not loaded",
+                hint=f"download it from {spec.url} and run: brushedit models import {spec.name} FILE",
+                kind="missing-models")
         if source is not None:
             out.append(_copy_from_mirror(spec, Path(source), progress))
         else:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-KINDS = ("brushnet", "sd15-base", "instructor", "grounding", "sam")
+KINDS = ("brushnet", "sd15-base", "instructor", "grounding", "sam", "lama")
 
 # Features of the app and what they mean; ``ModelSpec.features`` uses these keys.
 FEATURES: Mapping[str, str] = MappingProxyType({
@@ -24,6 +24,7 @@ FEATURES: Mapping[str, str] = MappingProxyType({
     "instruct": "turn an instruction into a plan with a local VLM",
     "auto-mask": "find the object an instruction names (GroundingDINO + SAM)",
     "click-select": "select an object by clicking it (SAM)",
+    "remove": "remove objects with LaMa (any machine, no GPU needed)",
 })
 
 
@@ -92,6 +93,7 @@ class ModelSpec:
     repo_type: str = "model"
     manual_steps: str = ""
     download_url: str = ""
+    import_from: tuple[str, ...] = ()  # the source publishes these; `models import NAME FILE` converts them
 
     @property
     def url(self) -> str:
@@ -239,6 +241,22 @@ _SPECS = (
         file_sizes={"sam_vit_b_01ec64.pth": 375_042_383},
     ),
 )
+
+# LaMa is published only as a pickle (the release's Lightning best.ckpt, in big-lama.zip on the Hub
+# repo the advimman/lama README names) and as TorchScript (IOPaint's big-lama.pt, from
+# https://github.com/Sanster/models/releases/download/add_big_lama/big-lama.pt, md5
+# e3aa4aaa15225a33ec84f9f4bc47e500 in IOPaint's iopaint/model/lama.py). Neither is loaded as such:
+# `brushedit models import lama FILE` converts one once into the safetensors file listed here.
+# Not confirmed: the Hub repo's commit and the zip's size and checksum.
+_LAMA = ModelSpec(
+    name="lama", title="Big LaMa (object removal)", kind="lama",
+    repo_id="smartywu/big-lama", revision="main", subfolder="",
+    files=("big-lama.safetensors",), size_bytes=204_000_000, license="Apache-2.0",
+    features=("remove",), vram_gb=1.0, default=True, import_from=("big-lama.zip",),
+    file_sizes={}, notes="download big-lama.zip (Hub) or IOPaint's big-lama.pt, then: "
+                         "brushedit models import lama FILE",
+)
+_SPECS = _SPECS + (_LAMA,)
 
 MANIFEST: dict[str, ModelSpec] = {s.name: s for s in _SPECS}
 

@@ -33,7 +33,7 @@ from desktop.ui.panels.vertical_scroll import VerticalScrollArea
 from desktop.ui.panels.plan_steps import PlanStepsList
 
 _ENGINES = (("Auto (BrushEdit if installed, else fill)", "auto"), ("BrushEdit (BrushNet)", "brushedit"),
-            ("Fill (fast, no weights)", "fill"))
+            ("Fill (fast, no weights)", "fill"), ("LaMa (removal, any machine)", "lama"))
 _INSTRUCTORS = (("Offline (rules, no model)", "offline"), ("Local VLM (Qwen2-VL)", "local"),
                 ("OpenAI API", "openai"))
 _RESOLUTIONS = (("Crop around the mask", "crop"), ("Whole image", "whole"))
@@ -178,6 +178,9 @@ class InstructionPanel(QWidget):
             "For global edits (“make it a watercolor”, “turn it into winter”): how far the "
             "whole photo is repainted. Lower keeps more of the photo (0 returns it unchanged), higher "
             "changes more and lets the layout go. Strength is for masked edits.")
+        self.removal_strength = _dspin(0.0, 1.0, d.removal_strength, 0.05)
+        self.removal_strength.setToolTip("Removal with LaMa and BrushEdit: how much of LaMa's fill BrushNet "
+                                         "repaints (0 keeps LaMa's fill; higher invents more)")
         seed_row = QWidget()
         seed_layout = QHBoxLayout(seed_row)
         seed_layout.setContentsMargins(0, 0, 0, 0)
@@ -211,6 +214,7 @@ class InstructionPanel(QWidget):
         form.addRow("Guidance", self.guidance)
         form.addRow("Strength", self.strength)
         form.addRow("Global strength", self.global_strength)
+        form.addRow("Removal repaint", self.removal_strength)
         form.addRow("Seed", seed_row)
         form.addRow("Negative prompt", self.negative)
         form.addRow("", self.blend)
@@ -274,6 +278,7 @@ class InstructionPanel(QWidget):
             resolution_mode=self.resolution_mode.currentData(),
             working_size=self.working_size.value(),
             engine=self.engine.currentData(),
+            removal_strength=self.removal_strength.value(),
         )
 
     def set_params(self, params: EditParams) -> None:
@@ -289,9 +294,11 @@ class InstructionPanel(QWidget):
         _select(self.resolution_mode, params.resolution_mode)
         self.working_size.setValue(params.working_size)
         _select(self.engine, params.engine)
+        self.removal_strength.setValue(params.removal_strength)
 
     SETTINGS_KEYS = ("candidates", "steps", "guidance", "strength", "seed", "seed_lock", "negative", "blend",
-                     "resolution_mode", "working_size", "engine", "instructor", "params_shown", "global_strength")
+                     "resolution_mode", "working_size", "engine", "instructor", "params_shown", "global_strength",
+                     "removal_strength")
 
     def save_settings(self, settings) -> None:
         """Store the parameters in a ``QSettings`` (group "instruction")."""
@@ -301,7 +308,7 @@ class InstructionPanel(QWidget):
                   "negative": p.negative_prompt, "blend": p.blend, "resolution_mode": p.resolution_mode,
                   "working_size": p.working_size, "engine": p.engine,
                   "instructor": self.instructor.currentData(), "params_shown": self.params_toggle.isChecked(),
-                  "global_strength": p.global_strength}
+                  "global_strength": p.global_strength, "removal_strength": p.removal_strength}
         for key, value in values.items():
             settings.setValue(f"instruction/{key}", value)
         settings.setValue("instruction/history", list(self.history))
@@ -322,7 +329,8 @@ class InstructionPanel(QWidget):
         for key, widget, kind in (("candidates", self.candidates, int), ("steps", self.steps, int),
                                   ("guidance", self.guidance, float), ("strength", self.strength, float),
                                   ("global_strength", self.global_strength, float),
-                                  ("seed", self.seed, int), ("working_size", self.working_size, int)):
+                                  ("seed", self.seed, int), ("working_size", self.working_size, int),
+                                  ("removal_strength", self.removal_strength, float)):
             value = get(key, kind)
             if value is not None:
                 widget.setValue(value)
@@ -570,9 +578,10 @@ class InstructionPanel(QWidget):
         self._say("engine", describe_candidates(candidates, engine, getattr(result, "model", "")))
         prompt = getattr(getattr(result, "request", None), "prompt", "")
         category = getattr(getattr(result, "request", None), "category", "")
-        if engine == "fill" and prompt and category != "removal" and not self._fill_noticed:
+        if engine in ("fill", "lama") and prompt and category != "removal" and not self._fill_noticed:
             # The fill engine only erases: say so rather than let "winter" come back unchanged.
-            self._say("note", f"<i>The fill engine only erases the region; it does not paint “"
+            who = "fill engine" if engine == "fill" else "LaMa remover"
+            self._say("note", f"<i>The {who} only erases the region; it does not paint “"
                       f"{html.escape(prompt)}”. That needs BrushEdit (Engine ▸ Models…).</i>", escaped=True)
         self._fill_noticed = False
         if not self.seed_lock.isChecked():

@@ -56,7 +56,7 @@ def provenance_text(layer, rich: bool = True, inline: bool = False) -> str:
         return ""
     rows = []
     # The fill engine has no steps or guidance: listing the defaults it ignored would mislead.
-    diffusion_only = ("steps", "guidance") if getattr(prov, "engine", "") == "fill" else ()
+    diffusion_only = ("steps", "guidance") if getattr(prov, "engine", "") in ("fill", "lama") else ()
     for key, title in (
         ("instruction", "Instruction"),
         ("category", "Category"),

@@ -16,7 +16,7 @@ REQUIRED = {
 UNPINNED = {
     "brushnet-x", "brushnet-segmentation", "brushnet-random", "sd15-realistic-vision",
     "qwen2-vl-7b", "qwen2-vl-2b", "grounding-dino-tiny", "grounding-dino-base",
-    "sam-vit-h", "sam-vit-l", "sam-vit-b",
+    "sam-vit-h", "sam-vit-l", "sam-vit-b", "lama",
 }
 
 
@@ -104,3 +104,24 @@ def test_brushnet_checkpoints_point_where_they_are_published():
     assert seg.url.startswith("https://huggingface.co/spaces/TencentARC/BrushNet/tree/")
     assert seg.cache_folder == "spaces--TencentARC--BrushNet"
     assert rnd.manual_steps and "random_mask_brushnet_ckpt" in rnd.manual_steps
+
+
+def test_lama_entry_is_an_import_of_the_release_not_a_download():
+    spec = get_spec("lama")
+    assert spec.kind == "lama" and spec.default and "remove" in spec.features
+    assert spec.repo_id == "smartywu/big-lama"  # the Hub copy the advimman/lama README downloads
+    assert spec.files == ("big-lama.safetensors",) and spec.import_from == ("big-lama.zip",)
+    assert "models import lama" in spec.notes
+
+
+def test_downloading_lama_says_to_import_it(tmp_path, monkeypatch):
+    from engine.api import EngineError
+    from engine.models import download
+
+    monkeypatch.setenv("BRUSHEDIT_MODELS_DIR", str(tmp_path))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    import pytest
+
+    with pytest.raises(EngineError) as info:
+        download(["lama"])
+    assert "models import lama" in info.value.hint

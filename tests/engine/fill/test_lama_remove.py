@@ -1,0 +1,111 @@
+"""``run_lama``: the crop-and-paste remover around the LaMa port (tiny random LaMa, real photos)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.api import Cancelled, EditParams, InpaintRequest
+from engine.fill import lama_remove
+from engine.fill.lama import tiny_lama
+from engine.fill.lama_remove import _level_sizes, fill_crop, run_lama
+from engine.segment import mask_ops
+
+FEATHER = 21
+
+
+@pytest.fixture(scope="module")
+def lama():
+    return tiny_lama(seed=0, ngf=4, n_blocks=1)
+
+
+def _photo(h, w):
+    from skimage import data
+
+    img = data.astronaut()
+    reps = (-(-h // img.shape[0]), -(-w // img.shape[1]), 1)
+    return np.ascontiguousarray(np.tile(img, reps)[:h, :w])
+
+
+def _far(mask):
+    return mask_ops.dilate(mask, FEATHER) == 0
+
+
+@pytest.mark.parametrize("h,w", [(97, 131), (301, 449)])
+def test_far_pixels_are_bit_exact_and_the_hole_changes(lama, h, w):
+    image = _photo(h, w)
+    mask = np.zeros((h, w), np.uint8)
+    mask[h // 3:h // 3 + h // 4, w // 5:w // 5 + w // 3] = 255
+    result = run_lama(lama, InpaintRequest(image, mask))
+    out = result.candidates[0].image
+    assert result.engine == "lama" and out.shape == image.shape and out.dtype == np.uint8
+    far = _far(mask)
+    assert np.array_equal(out[far], image[far])
+    assert not np.array_equal(out[mask > 0], image[mask > 0])
+    x, y, bw, bh = result.candidates[0].bbox
+    outside = np.ones((h, w), bool)
+    outside[y:y + bh, x:x + bw] = False
+    assert np.array_equal(out[outside], image[outside])
+
+
+def test_hole_at_the_image_corner(lama):
+    image = _photo(120, 90)
+    mask = np.zeros((120, 90), np.uint8)
+    mask[:30, 70:] = 255
+    out = run_lama(lama, InpaintRequest(image, mask)).candidates[0].image
+    assert np.array_equal(out[_far(mask)], image[_far(mask)])
+
+
+def test_candidates_differ_by_context_and_are_reproducible(lama):
+    image = _photo(200, 260)
+    mask = np.zeros((200, 260), np.uint8)
+    mask[60:140, 80:180] = 255
+    two = run_lama(lama, InpaintRequest(image, mask, params=EditParams(num_candidates=2)))
+    assert "deterministic" in two.model
+    a, b = (c.image for c in two.candidates)
+    assert not np.array_equal(a, b)  # "More" gives a different fill, not a copy
+    again = run_lama(lama, InpaintRequest(image, mask)).candidates[0].image
+    assert np.array_equal(again, a)
+    # "More" asks for the next seed alone: it gets the second variant, not a copy of the first.
+    more = run_lama(lama, InpaintRequest(image, mask, params=EditParams(seed=1))).candidates[0]
+    assert more.seed == 1 and np.array_equal(more.image, b)
+
+
+def test_level_sizes_go_coarse_to_fine_up_to_the_cap():
+    assert _level_sizes(300, 200, 512) == [(300, 200)]
+    sizes = _level_sizes(4000, 3000, 512)
+    assert sizes[0] == (512, 384) and max(sizes[-1]) == lama_remove.FINE_MAX_SIDE
+    assert [max(s) for s in sizes] == sorted(max(s) for s in sizes)
+
+
+def test_coarse_to_fine_keeps_the_coarse_low_frequencies(lama, monkeypatch):
+    """The fine level adds detail to the coarse fill; its own low frequencies are replaced."""
+    import cv2
+
+    crop = _photo(700, 900)
+    hole = np.zeros((700, 900), bool)
+    hole[200:500, 300:650] = True
+    monkeypatch.setattr(lama_remove, "FINE_MAX_SIDE", 900)
+    two_levels = fill_crop(lama, crop, hole, work_side=450)
+    coarse_only = fill_crop(lama, crop, hole, work_side=900)  # one level, at full size
+    small = (450, 350)
+
+    def low(a):
+        return cv2.resize(cv2.resize(a, small, interpolation=cv2.INTER_AREA), (900, 700),
+                          interpolation=cv2.INTER_CUBIC)
+
+    coarse = lama_remove._resize(lama_remove.lama_inpaint(lama, cv2.resize(crop, small, interpolation=cv2.INTER_AREA),
+                                                           mask_ops.dilate(np.where(mask_ops.resize(hole, *small, smooth=True) > 0, 255, 0).astype(np.uint8), 1) > 0) * 255.0,
+                                 900, 700, down=False)
+    inner = mask_ops.erode(hole, 40) > 0
+    err_two = np.abs(low(two_levels) - low(coarse))[inner].mean()
+    err_one = np.abs(low(coarse_only) - low(coarse))[inner].mean()
+    assert err_two < err_one
+
+
+def test_cancel_stops_before_work(lama):
+    image = _photo(100, 100)
+    mask = np.zeros((100, 100), np.uint8)
+    mask[40:60, 40:60] = 255
+    with pytest.raises(Cancelled):
+        run_lama(lama, InpaintRequest(image, mask), is_cancelled=lambda: True)
