@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 
 from desktop.document import Document
 from desktop.engine_client import EngineClient
-from desktop.fake_engine import FakeEngineService
+from tests.fakes.fake_engine import FakeEngineService
 from desktop.ui.edit_controller import EditController, _params_from_provenance
 from desktop.ui.panels.instruction_panel import InstructionPanel
 
