@@ -401,6 +401,11 @@ class InstructionPanel(QWidget):
             prompt = self.caption.text()
             self.controller.run(prompt, self.params(), instruction=self.plan.instruction,
                                 category=self.plan.category, target=self.plan.target)
+        elif text and is_compound(text):
+            # Run without Plan on several edits: plan the whole, then paint each step as its own layer.
+            self._say("you", text)
+            self._say("plan", "several edits: planning them, then painting each as its own layer")
+            self.controller.run_instruction(text, self.params(), backend=self.instructor.currentData())
         else:
             if text:
                 self._say("you", text)
@@ -612,6 +617,11 @@ def prompt_from_text(text: str) -> tuple[str, str, str | None]:
     if intent.confident and intent.category != "global" and caption and caption.lower() != text.lower():
         return caption, intent.category, intent.target
     return text, "", None
+
+
+def is_compound(text: str) -> bool:
+    """Whether the offline parser reads ``text`` as several edits ("remove the cat and make the sky pink")."""
+    return int(getattr(parse_instruction(text), "step_count", 1) or 1) > 1
 
 
 def describe_candidates(candidates: list, engine: str = "", model: str = "") -> str:
