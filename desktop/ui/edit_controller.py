@@ -82,6 +82,7 @@ class EditController(QObject):
     segment_ready = Signal(object)
     # A chain ended: (its layers, [(step number, why it was skipped)], cancelled)
     chain_finished = Signal(list, list, bool)
+    chain_planned = Signal(object)  # Run without Plan: the plan of the whole instruction, before step 1 paints
 
     def __init__(self, client: EngineClient, document_getter: Callable[[], "Document | None"], parent=None):
         super().__init__(parent)
@@ -402,6 +403,7 @@ class EditController(QObject):
             return
         run.protected = tuple(getattr(plan, "protected", ()) or ())
         run.steps = steps_from_plan(plan, run.first_mask)
+        self.chain_planned.emit(plan)
         self._chain_plan_done(run, run.steps[0].plan)
 
     def _next_chain_step(self) -> None:

@@ -73,6 +73,8 @@ class InstructionPanel(QWidget):
         controller.notice.connect(self._on_notice)
         if hasattr(controller, "chain_finished"):
             controller.chain_finished.connect(self._on_chain_finished)
+        if hasattr(controller, "chain_planned"):
+            controller.chain_planned.connect(self._on_chain_planned)
         self._on_busy(False)
 
     # --- building ----------------------------------------------------------------------------------
@@ -588,6 +590,16 @@ class InstructionPanel(QWidget):
     def _on_notice(self, text: str) -> None:
         self._fill_noticed = True
         self._say("note", f"<i>{html.escape(text)}</i>", escaped=True)
+
+    def _on_chain_planned(self, plan) -> None:
+        """Run without Plan: the steps about to be painted (as Plan would have listed them)."""
+        steps = getattr(plan, "steps", ()) or (plan,)
+        text = f"{len(steps)} step{'s' if len(steps) != 1 else ''}, each its own layer: " + "; ".join(
+            f"<b>{html.escape(st.category)}</b>" + (f" · {html.escape(st.target)}" if st.target else "")
+            for st in steps)
+        if getattr(plan, "protected", ()):
+            text += f"<br>keeping: {html.escape(', '.join(plan.protected))}"
+        self._say("plan", text, escaped=True)
 
     def _on_chain_finished(self, layers: list, skipped: list, cancelled: bool) -> None:
         text = f"{len(layers)} step{'s' if len(layers) != 1 else ''} painted, each its own layer"

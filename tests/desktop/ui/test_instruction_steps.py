@@ -193,6 +193,8 @@ def test_run_without_plan_paints_every_step_as_its_own_layer_and_one_undo(ui, qt
     assert [p.category for p in paints] == ["removal", "local"]
     assert not np.array_equal(paints[1].image, paints[0].image)
     assert any(s.startswith("step 2 of 2") for s in stages), stages
+    transcript = panel.transcript.toPlainText()
+    assert "2 steps, each its own layer: removal · flag; local · helmet" in transcript, transcript
     assert not controller.busy
     assert doc.undo()  # one undo takes both back
     assert _edit_layers(doc) == [] and list(doc.history.entries[:doc.history.index]) == entries_before
