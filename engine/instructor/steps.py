@@ -116,9 +116,14 @@ def normalize(text) -> str:
     return re.sub(r"[ \t]+", " ", t).strip()
 
 
+_EVERYTHING_BUT_RE = re.compile(r"\b(everything|anything|all)\s+but\s+(?=(?:the|a|an|his|her|their|its|my|this|"
+                                r"that|these|those)\b)", I)
+
+
 def clauses(text: str) -> list[str]:
     """The clauses of ``text`` in order (brackets dropped), split at sentence and clause boundaries."""
     t = _BRACKETS_RE.sub(" ", normalize(text))
+    t = _EVERYTHING_BUT_RE.sub(r"\1 except ", t)  # "everything but the woman" = "everything except the woman"
     out: list[str] = []
     for sentence in _SENTENCE_RE.split(t):
         for part in _SEQ_SPLIT_RE.split(sentence):
@@ -307,16 +312,18 @@ def _split_additions(clause: str, parse_clause) -> list[str]:
 
 
 _EVERYTHING_RE = re.compile(r"^(?:everything|all|anything|the\s+rest)(?:\s+else)?$", I)
+_REMOVE_EVERYTHING_RE = re.compile(rf"^(?:{REMOVE_VERBS})\s+(?:everything|all|anything|the\s+rest)(?:\s+else)?$", I)
 
 
 def _everything_except(clause: str, intent: Intent, protected: list) -> tuple[str, Intent]:
     """ "remove everything except the dog": a background edit around what is kept (the kept object is
     the subject, and still protected), not a removal of an object called "everything"."""
-    if intent.category != "removal" or not protected or not _EVERYTHING_RE.match(intent.target or ""):
+    everything = intent.category == "removal" and _EVERYTHING_RE.match(intent.target or "")
+    everything = everything or _REMOVE_EVERYTHING_RE.match(tidy(clause))  # "remove all": no target to read
+    if not protected or not everything:
         return clause, intent
     return clause, Intent("background", None, replacement="plain white background",
-                          caption="a clean plain white background", subject=protected[0],
-                          confident=intent.confident)
+                          caption="a clean plain white background", subject=protected[0])
 
 
 def parse_steps(text) -> list[Intent]:

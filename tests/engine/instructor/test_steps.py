@@ -270,3 +270,19 @@ def test_a_style_on_a_named_scene_is_global(text, expected):
 
 def test_each_step_has_its_own_clause_for_gapped_objects_too():
     assert _read("make the sky blue and the grass green")[2] == ["make the sky blue", "make the grass green"]
+
+
+@pytest.mark.parametrize("text, target", [
+    ("strip the wallpaper off the wall", "wallpaper"), ("sand the rust off the railing", "rust"),
+    ("pick the lint off the sweater", "lint"), ("scratch the name off the sign", "name")])
+def test_more_particle_verbs_remove_what_comes_off(text, target):
+    assert _read(text)[0] == [("removal", target)]
+
+
+@pytest.mark.parametrize("text, kept", [("delete everything but the bench", "bench"),
+                                        ("erase all but the lighthouse", "lighthouse")])
+def test_everything_but_x_is_everything_except_x(text, kept):
+    intent = parse_steps(text)[0]
+    assert (intent.category, intent.subject, intent.protected, intent.confident) == ("background", kept, (kept,), True)
+    # "but" elsewhere is not "except"
+    assert _read("remove the cat but keep the dog")[:2] == ([("removal", "cat")], ["dog"])
