@@ -261,3 +261,17 @@ def test_the_generate_bar_runs_a_compound_instruction_as_a_chain(make_window, qt
     assert len(layers) == 2
     window.undo()
     assert layers[0] not in doc.layers and layers[1] not in doc.layers
+
+
+def test_the_offline_parse_says_how_many_steps_and_survives_the_wire():
+    from desktop.engine_client import parse_instruction
+    from desktop.ui.panels.instruction_panel import is_compound
+    from engine import api, wire
+
+    parsed = parse_instruction("remove the cat and add a dog")
+    assert (parsed.category, parsed.target, parsed.step_count) == ("removal", "cat", 2)
+    assert api.from_dict(wire.unpack(wire.pack(api.to_dict(parsed)))).step_count == 2
+    old = api.to_dict(api.ParsedInstruction("local", "cup"))
+    old.pop("step_count", None)  # a peer from before the field: one step
+    assert api.from_dict(old).step_count == 1
+    assert is_compound("add a cat and a dog") and not is_compound("add salt and pepper shakers")
