@@ -36,14 +36,19 @@ class RemoteRunner:
             self._messages.append(message)
             self._arrived.notify_all()
 
-    def run(self, request: Any, progress: Any = None) -> Any:
-        """Submit ``request`` and wait for its result; failures raise ``EngineError`` as in-process ones do."""
+    def run(self, request: Any, progress: Any = None, is_cancelled: Any = None) -> Any:
+        """Submit ``request`` and wait for its result; failures raise ``EngineError`` as in-process ones do.
+        When ``is_cancelled()`` turns true the server is asked to cancel (then ``Cancelled`` follows)."""
         from engine.api import Cancelled, EngineError, JobCancelled, JobFailed, JobFinished, Progress
 
         job_id = self.engine.submit(request)
         seen = 0
+        asked_cancel = False
         try:
             while True:
+                if is_cancelled is not None and not asked_cancel and is_cancelled():
+                    self.engine.cancel(job_id)
+                    asked_cancel = True
                 with self._arrived:
                     self._arrived.wait_for(lambda: len(self._messages) > seen, timeout=0.5)
                     fresh, seen = self._messages[seen:], len(self._messages)
@@ -65,8 +70,9 @@ class RemoteRunner:
     def plan(self, request: Any, progress: Any = None) -> Any:
         return self.run(request, progress)
 
-    def inpaint(self, request: Any, progress: Any = None) -> Any:
-        return self.run(request, progress)
+    def inpaint(self, request: Any, progress: Any = None, on_preview: Any = None, is_cancelled: Any = None) -> Any:
+        """As ``Engine.inpaint`` (a chain passes all four); the server's previews are not shown here."""
+        return self.run(request, progress, is_cancelled)
 
     def close(self) -> None:
         self.engine.shutdown(2)

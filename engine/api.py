@@ -412,6 +412,7 @@ class ParsedInstruction(_Wire):
     relation: str | None = None
     box: tuple[float, float, float, float] | None = None
     instruction: str = ""
+    step_count: int = 1  # how many edits the whole instruction reads as (a compound one: more than 1)
 
 
 Query = Union[ModelStatusRequest, ModelPathRequest, FolderCheckRequest, ParseRequest]

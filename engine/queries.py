@@ -132,11 +132,12 @@ def model_path_status(kind: str, path: Any = None) -> ModelPathStatus:
 
 
 def parse(instruction: str) -> ParsedInstruction:
-    """The offline parser's first step of ``instruction``."""
+    """The offline parser's first step of ``instruction`` (and how many steps the whole reads as)."""
     from dataclasses import fields
 
-    from engine.instructor import parse_instruction
+    from engine.instructor import parse_instruction, parse_steps
 
     intent = parse_instruction(instruction)
     names = {f.name for f in fields(ParsedInstruction)}
-    return ParsedInstruction(**{k: v for k, v in vars(intent).items() if k in names})
+    return ParsedInstruction(**{k: v for k, v in vars(intent).items() if k in names},
+                             step_count=max(1, len(parse_steps(instruction))))

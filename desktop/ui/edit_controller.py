@@ -82,6 +82,7 @@ class EditController(QObject):
     segment_ready = Signal(object)
     # A chain ended: (its layers, [(step number, why it was skipped)], cancelled)
     chain_finished = Signal(list, list, bool)
+    chain_planned = Signal(object)  # Run without Plan: the plan of the whole instruction, before step 1 paints
 
     def __init__(self, client: EngineClient, document_getter: Callable[[], "Document | None"], parent=None):
         super().__init__(parent)
@@ -224,7 +225,7 @@ class EditController(QObject):
             self._update_busy()
             self.progress_changed.emit(0, 0, "cancelled")
         for job_id, (kind, _ctx) in list(self._jobs.items()):
-            if kind in _PAINTING or kind in ("plan", "chain-plan"):
+            if kind in _PAINTING or kind in ("plan", "chain-plan", "chain-start"):
                 self.client.cancel(job_id)
         if self._chain is not None:
             self._chain.cancelled = True
@@ -360,6 +361,50 @@ class EditController(QObject):
         self.discard()
         self._chain = ChainRun(doc, instruction, list(steps), params or EditParams(), backend, tuple(protected))
         self._next_chain_step()
+
+    def run_instruction(self, instruction: str, params: EditParams | None = None, *,
+                        backend: str = "offline") -> None:
+        """Run a compound instruction without a Plan first: plan the whole of it on the picture as it
+        is, then paint its steps as :meth:`run_steps` does (each later step found on the previous
+        result, each its own layer, one History group). A mask on the document is step 1's mask."""
+        from desktop.ui.edit_chain import ChainRun
+
+        doc = self._require_doc()
+        if doc is None:
+            return
+        instruction = instruction.strip()
+        if not instruction:
+            self.error.emit("Type an instruction first", "For example: remove the cat, or make the sky a sunset")
+            return
+        if self._chain is not None:
+            self.error.emit("A chain of steps is already running", "Wait for it or press Cancel")
+            return
+        mask = None if doc.mask is None or mask_ops.is_empty(doc.mask) else np.array(doc.mask, copy=True)
+        self.discard()
+        run = ChainRun(doc, instruction, [], params or EditParams(), backend, first_mask=mask)
+        self._chain = run
+
+        def plan(image):
+            run.image = image
+            return PlanRequest(image, instruction, backend=backend)
+        self._prepare(doc, None, "chain-start", run, plan)
+
+    def _chain_start_done(self, run, plan) -> None:
+        from desktop.ui.edit_chain import steps_from_plan
+
+        if run is not self._chain:
+            return
+        if (not getattr(plan, "steps", ()) and run.first_mask is None
+                and (plan.mask is None or mask_ops.is_empty(plan.mask))):
+            self.error.emit("Nothing to edit in this instruction", "; ".join(getattr(plan, "notes", ()) or ())
+                            or "Say what to change, for example: remove the cat")
+            run.failed = True
+            self._finish_chain()
+            return
+        run.protected = tuple(getattr(plan, "protected", ()) or ())
+        run.steps = steps_from_plan(plan, run.first_mask)
+        self.chain_planned.emit(plan)
+        self._chain_plan_done(run, run.steps[0].plan)
 
     def _next_chain_step(self) -> None:
         run = self._chain
@@ -568,6 +613,8 @@ class EditController(QObject):
                 self._chain_plan_done(context, result)
             elif kind == "chain-paint":
                 self._chain_paint_done(context, result)
+            elif kind == "chain-start":
+                self._chain_start_done(context, result)
         finally:
             self._update_busy()
 

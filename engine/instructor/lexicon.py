@@ -11,7 +11,7 @@ def alt(words: str) -> str:
 
 # Said before the request, in several languages ("can you", "bitte", "por favor", ...).
 POLITE_LEAD = alt(
-    "please|pls|plz|pleas|kindly|hey|hi|hello|ok|okay|so|now|then|just|also|and|ah|um|well|"
+    "please|pls|plz|pleas|kindly|hey|hi|hello|ok|okay|so|now|then|just|only|also|and|ah|um|well|"
     "could you|can you|would you|will you|could u|can u|would you mind|would you be so kind as to|"
     "would you be able to|could you possibly|can you possibly|are you able to|"
     "i want you to|i need you to|i would like you to|i'd like you to|i wish you would|"
@@ -36,10 +36,10 @@ POLITE_TAIL = alt(
     "now|right now|quickly|asap|real quick|thanks in advance|ok|okay")
 
 # The whole picture, as people call it.
-IMAGE_WORDS = alt("image|photo|photograph|picture|pic|pics|scene|shot|frame|snapshot|img|canvas|"
+IMAGE_WORDS = alt("image|photo|photograph|picture|pic|pics|scene|shot|snapshot|img|canvas|"
                   "composition|whole thing|everything|whole image|entire image|entire photo|"
                   "whole photo|whole picture|entire picture|entire scene|whole scene|artwork|"
-                  "painting|illustration|view")
+                  "illustration|view")  # not "frame" or "painting": objects in a photo ("paint the frame white")
 
 # Removal verbs.
 REMOVE_VERBS = alt(
@@ -137,7 +137,7 @@ SPATIAL_ADJ = alt(
 LOCATION_PREPS = alt(
     "on top of|in front of|at the back of|in the back of|on the left of|on the right of|"
     "to the left of|to the right of|left of|right of|next to|close to|near to|in between|"
-    "out of|off of|away from|on|in|at|near|nearby|beside|besides|behind|under|underneath|above|"
+    "out of|off of|off|away from|on|in|at|near|nearby|beside|besides|behind|under|underneath|above|"
     "below|from|into|onto|inside|outside|over|beneath|around|among|amongst|between|by|along|"
     "across|against|within|atop|upon|toward|towards|to|throughout|all over|alongside|"
     "that is|that are|which is|which are|who is|who are|so that|so it|so the|such that|"

@@ -205,7 +205,7 @@ def _classify_change(x: str, y: str) -> Intent:
         return _background(y)  # "change the scene to a beach", "change the location to Paris"
     if is_image_ref(x) or is_image_ref(xs) or not xs:
         return _global(y)
-    if is_scene(xs) and ART_STYLE_RE.search(y) and not looks_like_adjectives(y):
+    if is_scene(xs) and ART_STYLE_RE.search(y) and (not looks_like_adjectives(y) or re.match(r"^(?:an?|the)\s", tidy(y), I)):
         return _global(y)  # a style on a named scene: "make the city look like a Van Gogh painting"
     if re.search(rf"\b{BG}\b", xs, I):
         subj = re.search(rf"\b(?:behind|of|around)\s+(?P<s>.+)$", xs, I)
@@ -238,6 +238,8 @@ def _rule_remove(s: str) -> Intent | None:
         m = rx.match(s)
         if m:
             rest = m.groupdict().get("rest") or ""
+            if (m.groupdict().get("p") or "").lower() == "off" and re.match(r"^\s+(?!(?:and|then|but)\b)\w", rest, I):
+                rest = " off" + rest  # "wipe the graffiti off the wall": the wall is where it is, not the target
             return _removal(m.group("x"), rest)
     m = NO_MORE_RE.match(s)
     if m and re.match(r"^(?:ensure|make\s+sure|see\s+to|there|i\s|we\s|without|leave|no\s)", s, I) and (
@@ -287,7 +289,11 @@ def _rule_add(s: str) -> Intent | None:
             re.search(r"\b(?:version|rendition|variant|copy|edit)$", obj.target, I)):
         # "generate an image that captures ... cyberpunk": a whole-image look.
         return _global(re.sub(rf"^(?:an?\s+)?(?:{IMAGE_WORDS})\s+(?:that|which|of|with)?\s*", "", tidy(x), flags=I))
-    if WEATHER_NOUN_RE.match(obj.target) and (not obj.anchor or is_image_ref(obj.anchor) or is_scene(obj.anchor)):
+    # "add three clouds" counts objects; "add clouds", "add a storm" are weather.
+    counted = re.match(r"^(?:one|two|three|four|five|six|seven|eight|nine|ten|\d+|an?)\s+(?:[\w-]+\s+)?clouds?$",
+                       tidy(x), I)
+    if WEATHER_NOUN_RE.match(obj.target) and not counted and (
+            not obj.anchor or is_image_ref(obj.anchor) or is_scene(obj.anchor)):
         return _global(x)  # "add some fog", "add heavy rain": the weather of the whole picture
     if re.match(r"^(?:more|some\s+more)\s+(?:light|contrast|saturation|brightness|warmth|color|colour)", x, I):
         return _global(x)

@@ -31,7 +31,8 @@ ARROW_RE = re.compile(r"^(?P<x>.+?)\s*(?:->|=>|→|⇒|⟶|➔|➜)\s*(?P<y>.+)$
 REMOVE_RE = re.compile(rf"^(?:{REMOVE_VERBS})\b\s*(?:all\s+(?:of\s+)?|any\s+(?:of\s+)?|every\s+)?(?P<x>.+)$", I)
 REMOVE_PARTICLE_RE = re.compile(
     r"^(?:take|get|pull|cut|wipe|clean|clear|throw|edit|crop|paint|photoshop|rub|scrub|blot|white|"
-    r"leave|keep|move|rip|tear|chop|knock|pluck|brush)\s+(?P<x>.+?)\s+(?:out|away|off)\b(?P<rest>.*)$", I)
+    r"leave|keep|move|rip|tear|chop|knock|pluck|brush|scrape|wash|rinse|peel|strip|sand|scratch|pick|"
+    r"prise|pry|flick|blow|sweep|dust|hose|lift|shake|unstick)\s+(?P<x>.+?)\s+(?P<p>out|away|off)\b(?P<rest>.*)$", I)
 MAKE_GONE_RE = re.compile(rf"^(?:make|have|let|get)\s+(?P<x>.+?)\s+(?:be\s+)?{PARTICIPLE_REMOVE}\b(?P<rest>.*)$", I)
 NO_MORE_RE = re.compile(
     r"^(?:(?:ensure|make\s+sure|see\s+to\s+it)\s+(?:that\s+)?)?(?:there(?:\s+is|\s+are|'s|\s+should\s+be|"

@@ -153,8 +153,11 @@ def plan(image: np.ndarray, instruction: str, backend=None, *, detector=None, se
 
 def _step_texts(instruction: str, count: int) -> list[str]:
     """The clause each step came from (for re-planning a step on the previous step's result)."""
-    from engine.instructor.steps import clauses, protected_object
+    from engine.instructor.steps import clauses, protected_object, read_instruction
 
+    texts = list(read_instruction(instruction or "").texts)  # "add a cat and a dog": "add a cat", "add a dog"
+    if len(texts) == count:
+        return texts
     texts = [c for c in clauses(instruction or "") if protected_object(c) is None]
     if len(texts) != count:
         return [str(instruction or "")] * count

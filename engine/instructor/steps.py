@@ -97,6 +97,7 @@ class Reading:
     steps: tuple[Intent, ...]
     protected: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    texts: tuple[str, ...] = field(default=())  # each step's own clause ("add a dog to the table"), to plan it again
 
     @property
     def understood(self) -> bool:
@@ -115,9 +116,14 @@ def normalize(text) -> str:
     return re.sub(r"[ \t]+", " ", t).strip()
 
 
+_EVERYTHING_BUT_RE = re.compile(r"\b(everything|anything|all)\s+but\s+(?=(?:the|a|an|his|her|their|its|my|this|"
+                                r"that|these|those)\b)", I)
+
+
 def clauses(text: str) -> list[str]:
     """The clauses of ``text`` in order (brackets dropped), split at sentence and clause boundaries."""
     t = _BRACKETS_RE.sub(" ", normalize(text))
+    t = _EVERYTHING_BUT_RE.sub(r"\1 except ", t)  # "everything but the woman" = "everything except the woman"
     out: list[str] = []
     for sentence in _SENTENCE_RE.split(t):
         for part in _SEQ_SPLIT_RE.split(sentence):
@@ -214,6 +220,7 @@ def read_instruction(text, parse_clause=None) -> Reading:
             continue
         kept.append(c)
     kept = [piece for c in kept for piece in _split_elliptical(c, parse_clause)]
+    kept = [piece for c in kept for piece in _split_additions(c, parse_clause)]
     steps: list[tuple[str, Intent]] = []
     for c in kept:
         intent = parse_clause(c)
@@ -239,6 +246,7 @@ def read_instruction(text, parse_clause=None) -> Reading:
                 if sub is not None and sub.confident and sub.category == "local":
                     intent = sub
         steps.append((c, intent))
+    steps = [_everything_except(c, s, protected) for c, s in steps]
     if len(steps) > MAX_STEPS:
         notes.append(f"only the first {MAX_STEPS} steps are kept")
         steps = steps[:MAX_STEPS]
@@ -253,7 +261,7 @@ def read_instruction(text, parse_clause=None) -> Reading:
     elif any(not s.confident for _, s in steps):
         notes.append("did not understand part of the instruction: check the plan")
     intents = tuple(s.with_(instruction=raw, protected=tuple(protected)) for _, s in steps)
-    return Reading(intents, tuple(protected), tuple(notes))
+    return Reading(intents, tuple(protected), tuple(notes), tuple(c for c, _ in steps))
 
 
 _NP_START_RE = re.compile(r"^(?:the|a|an|his|her|their|its|my|this|that|these|those)\s+\S", I)
@@ -275,6 +283,47 @@ def _split_elliptical(clause: str, parse_clause) -> list[str]:
                 a.category == b.category == "local" and a.replacement and b.replacement:
             return [left] + _split_elliptical(right, parse_clause)
     return [clause]
+
+
+_INDEF_START = (r"(?:a|an|another|some|one|two|three|four|five|six|seven|eight|nine|ten|several|a\s+few|"
+                 r"a\s+couple\s+of|a\s+pair\s+of|\d+)\s+")
+_TWO_ADDITIONS_RE = re.compile(rf"^(?P<v>(?:{ADD_VERBS}))\s+(?P<a>{_INDEF_START}.+?)\s+(?:and|&|plus)\s+"
+                               rf"(?P<b>{_INDEF_START}.+)$", I)
+_ANCHOR_TAIL_RE = re.compile(r"\s+(?:on|onto|to|in|into|inside|at|near|next\s+to|beside|by|above|below|"
+                             r"under|over|behind|in\s+front\s+of|on\s+top\s+of|around|along|among)\s+.+$", I)
+
+
+def _split_additions(clause: str, parse_clause) -> list[str]:
+    """ "add a lamp and a plant to the desk" -> "add a lamp to the desk", "add a plant to the desk":
+    two objects that each have their own article are two additions (both go where the last one
+    goes). "add salt and pepper shakers", "add a black and white dog" have no article after "and": one."""
+    m = _TWO_ADDITIONS_RE.match(clause)
+    if not m:
+        return [clause]
+    verb, a, b = m.group("v"), m.group("a"), m.group("b")
+    tail = _ANCHOR_TAIL_RE.search(b)
+    left = f"{verb} {a}" if _ANCHOR_TAIL_RE.search(a) or not tail else f"{verb} {a}{tail.group(0)}"
+    right = f"{verb} {b}"
+    one, two = parse_clause(left), parse_clause(right)
+    if one is None or two is None or not (one.confident and two.confident) or \
+            one.category != "addition" or two.category != "addition" or not one.target or not two.target:
+        return [clause]
+    return [left] + _split_additions(right, parse_clause)
+
+
+_EVERYTHING_RE = re.compile(r"^(?:everything|all|anything|the\s+rest)(?:\s+else)?$", I)
+_REMOVE_EVERYTHING_RE = re.compile(rf"^(?:{REMOVE_VERBS})\s+(?:everything|all|anything|the\s+rest)(?:\s+else)?$", I)
+
+
+def _everything_except(clause: str, intent: Intent, protected: list) -> tuple[str, Intent]:
+    """ "remove everything except the dog": a background edit around what is kept (the kept object is
+    the subject, and still protected), not a removal of an object called "everything"."""
+    everything = intent.category == "removal" and _EVERYTHING_RE.match(intent.target or "")
+    everything = everything or _REMOVE_EVERYTHING_RE.match(tidy(clause))  # "remove all": no target to read
+    if not protected or not everything:
+        return clause, intent
+    return clause, Intent("background", None, replacement="plain white background",
+                          caption="a clean plain white background", subject=protected[0])
 
 
 def parse_steps(text) -> list[Intent]:

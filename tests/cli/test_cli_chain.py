@@ -149,3 +149,49 @@ def test_plan_text_output_lists_steps_and_kept_objects(scripted, photos, tmp_pat
     assert code == 0, err
     assert "step 1:     global" in out and "step 2:     removal pot" in out
     assert "keep:       cat" in out
+
+
+def test_edit_a_and_b_with_server_runs_the_chain_there(scripted, photos, tmp_path, capsys, monkeypatch):
+    """``--server``: the chain's plans and paints are jobs on the studio server (here one in a thread of
+    this process, so the scripted detector answers there too), step 2 found on step 1's result."""
+    pytest.importorskip("uvicorn")
+    from tests.fakes.servers import ThreadServer
+
+    monkeypatch.delenv("BRUSHEDIT_SERVER_TOKEN", raising=False)
+    out = tmp_path / "remote.png"
+    with ThreadServer() as server:
+        code, stdout, err = _run(capsys, "edit", photos / "cat.png", "remove the cat and remove the pot",
+                                 "-o", out, "--json", "--seed", "3", "--server", server.url)
+    assert code == 0, err
+    summary = json.loads(stdout)
+    assert [(s["category"], s["target"]) for s in summary["steps"]] == [("removal", "cat"), ("removal", "pot")]
+    assert [s["seeds"] for s in summary["steps"]] == [[3], [4]]
+    assert scripted.queries == ["cat", "pot", "pot"]  # planned there; step 2 again on step 1's result
+    assert not np.array_equal(scripted.images[2][60:180, 80:180], read_rgb(photos / "cat.png")[60:180, 80:180])
+    before, after = read_rgb(photos / "cat.png"), read_rgb(out)
+    assert not np.array_equal(before[190:230, 310:350], after[190:230, 310:350])
+
+
+def test_remote_runner_paints_as_engine_inpaint_does_and_a_cancel_reaches_the_server():
+    """run_chain calls ``inpaint(request, progress, on_preview, is_cancelled)``: the remote runner takes
+    the same arguments, and ``is_cancelled`` turning true cancels the job on the server."""
+    pytest.importorskip("uvicorn")
+    from cli.remote import RemoteRunner
+    from engine.api import Cancelled, EditParams, InpaintRequest
+    from tests.fakes.servers import GateEngine, ThreadServer, gate_workers
+
+    gate = GateEngine()  # runs until released or cancelled
+    image = np.zeros((32, 32, 3), np.uint8)
+    mask = np.zeros((32, 32), np.uint8)
+    mask[8:16, 8:16] = 255
+    with ThreadServer(workers=gate_workers(gate)) as server:
+        runner = RemoteRunner(server.url, token="")
+        try:
+            with pytest.raises(Cancelled):
+                runner.inpaint(InpaintRequest(image, mask, "x", EditParams(steps=2)), None, None,
+                               lambda: gate.started.is_set())
+            gate.release.set()
+            result = runner.inpaint(InpaintRequest(image, mask, "x", EditParams(steps=2)), None, None, lambda: False)
+            assert result.candidates[0].image[10, 10, 0] == 255
+        finally:
+            runner.close()

@@ -73,6 +73,8 @@ class InstructionPanel(QWidget):
         controller.notice.connect(self._on_notice)
         if hasattr(controller, "chain_finished"):
             controller.chain_finished.connect(self._on_chain_finished)
+        if hasattr(controller, "chain_planned"):
+            controller.chain_planned.connect(self._on_chain_planned)
         self._on_busy(False)
 
     # --- building ----------------------------------------------------------------------------------
@@ -409,6 +411,11 @@ class InstructionPanel(QWidget):
             prompt = self.caption.text()
             self.controller.run(prompt, self.params(), instruction=self.plan.instruction,
                                 category=self.plan.category, target=self.plan.target)
+        elif text and is_compound(text):
+            # Run without Plan on several edits: plan the whole, then paint each step as its own layer.
+            self._say("you", text)
+            self._say("plan", "several edits: planning them, then painting each as its own layer")
+            self.controller.run_instruction(text, self.params(), backend=self.instructor.currentData())
         else:
             if text:
                 self._say("you", text)
@@ -593,6 +600,16 @@ class InstructionPanel(QWidget):
         self._fill_noticed = True
         self._say("note", f"<i>{html.escape(text)}</i>", escaped=True)
 
+    def _on_chain_planned(self, plan) -> None:
+        """Run without Plan: the steps about to be painted (as Plan would have listed them)."""
+        steps = getattr(plan, "steps", ()) or (plan,)
+        text = f"{len(steps)} step{'s' if len(steps) != 1 else ''}, each its own layer: " + "; ".join(
+            f"<b>{html.escape(st.category)}</b>" + (f" · {html.escape(st.target)}" if st.target else "")
+            for st in steps)
+        if getattr(plan, "protected", ()):
+            text += f"<br>keeping: {html.escape(', '.join(plan.protected))}"
+        self._say("plan", text, escaped=True)
+
     def _on_chain_finished(self, layers: list, skipped: list, cancelled: bool) -> None:
         text = f"{len(layers)} step{'s' if len(layers) != 1 else ''} painted, each its own layer"
         if cancelled:
@@ -621,6 +638,11 @@ def prompt_from_text(text: str) -> tuple[str, str, str | None]:
     if intent.confident and intent.category != "global" and caption and caption.lower() != text.lower():
         return caption, intent.category, intent.target
     return text, "", None
+
+
+def is_compound(text: str) -> bool:
+    """Whether the offline parser reads ``text`` as several edits ("remove the cat and make the sky pink")."""
+    return int(getattr(parse_instruction(text), "step_count", 1) or 1) > 1
 
 
 def describe_candidates(candidates: list, engine: str = "", model: str = "") -> str:

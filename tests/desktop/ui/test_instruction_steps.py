@@ -163,3 +163,115 @@ def test_an_edited_caption_is_the_prompt_of_its_step(ui, qtbot):
     # Step 1 kept the mask it was planned with: no plan job for it, one for step 2.
     plans = [r.instruction for r in services[0].submitted if type(r).__name__ == "PlanRequest"]
     assert plans[1:] == ["make the flag blue"]
+
+
+# --- Run without Plan: a compound instruction typed and Run is planned, then painted as a chain ----------
+
+def _type(panel, qtbot, text):
+    panel.instruction.setFocus()
+    panel.instruction.clear()
+    qtbot.keyClicks(panel.instruction, text)
+    assert panel.instruction.toPlainText() == text
+
+
+def test_run_without_plan_paints_every_step_as_its_own_layer_and_one_undo(ui, qtbot):
+    client, controller, doc, panel, services = ui
+    stages = []
+    controller.progress_changed.connect(lambda step, total, stage: stages.append(stage))
+    _type(panel, qtbot, "remove the flag and make the helmet gold")
+    entries_before = list(doc.history.entries[:doc.history.index])
+    layers, skipped, cancelled = _run(panel, controller, qtbot)  # Run pressed, never Plan
+    assert len(layers) == 2 and not skipped and not cancelled
+    assert [layer.provenance.instruction for layer in _edit_layers(doc)] == ["remove the flag", "make the helmet gold"]
+    assert [layer.provenance.extra["step"] for layer in _edit_layers(doc)] == [1, 2]
+    assert doc.history.entries[len(entries_before):doc.history.index] == [
+        "Instruction: remove the flag and make the helmet gold"]
+    # The whole was planned once on the picture as it is, step 2 again on step 1's result.
+    plans = [r for r in services[0].submitted if type(r).__name__ == "PlanRequest"]
+    paints = [r for r in services[0].submitted if type(r).__name__ == "InpaintRequest"]
+    assert [p.instruction for p in plans] == ["remove the flag and make the helmet gold", "make the helmet gold"]
+    assert [p.category for p in paints] == ["removal", "local"]
+    assert not np.array_equal(paints[1].image, paints[0].image)
+    assert any(s.startswith("step 2 of 2") for s in stages), stages
+    transcript = panel.transcript.toPlainText()
+    assert "2 steps, each its own layer: removal · flag; local · helmet" in transcript, transcript
+    assert not controller.busy
+    assert doc.undo()  # one undo takes both back
+    assert _edit_layers(doc) == [] and list(doc.history.entries[:doc.history.index]) == entries_before
+
+
+def test_run_without_plan_keeps_a_painted_mask_as_step_one(ui, qtbot):
+    client, controller, doc, panel, services = ui
+    mask = np.zeros((doc.height, doc.width), np.uint8)
+    mask[10:40, 10:40] = 255
+    doc.set_mask(mask, label="Brush")
+    _type(panel, qtbot, "remove the flag and remove the rock")
+    layers, _skipped, _cancelled = _run(panel, controller, qtbot)
+    assert len(layers) == 2
+    paints = [r for r in services[0].submitted if type(r).__name__ == "InpaintRequest"]
+    assert np.array_equal(paints[0].mask > 0, mask > 0)  # where the user said
+    assert not np.array_equal(paints[1].mask > 0, mask > 0)  # step 2 found by the planner
+
+
+def test_run_without_plan_cancel_keeps_the_finished_step(ui, qtbot):
+    client, controller, doc, panel, services = ui
+    controller.progress_changed.connect(
+        lambda step, total, stage: controller.cancel() if stage.startswith("step 2 of 2: denoising") else None)
+    _type(panel, qtbot, "remove the flag and remove the rock")
+    layers, _skipped, cancelled = _run(panel, controller, qtbot)
+    assert cancelled and len(layers) == 1
+    assert doc.history.entries[doc.history.index - 1] == "Instruction: remove the flag and remove the rock"
+    assert not controller.busy
+
+
+def test_run_without_plan_cancel_while_planning_paints_nothing(ui, qtbot):
+    client, controller, doc, panel, services = ui
+    _type(panel, qtbot, "remove the flag and remove the rock")
+    with qtbot.waitSignal(controller.chain_finished, timeout=10000) as blocker:
+        qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+        assert controller.busy
+        controller.cancel()  # the whole instruction is still being planned
+    layers, _skipped, cancelled = blocker.args
+    assert cancelled and layers == []
+    assert not [r for r in services[0].submitted if type(r).__name__ == "InpaintRequest"]
+    assert not controller.busy
+
+
+def test_a_single_edit_run_without_plan_is_unchanged(ui, qtbot):
+    client, controller, doc, panel, services = ui
+    mask = np.zeros((doc.height, doc.width), np.uint8)
+    mask[10:40, 10:40] = 255
+    doc.set_mask(mask, label="Brush")
+    _type(panel, qtbot, "remove the salt and pepper shakers")
+    with qtbot.waitSignal(controller.candidates_changed, timeout=10000):
+        qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    assert not [r for r in services[0].submitted if type(r).__name__ == "PlanRequest"]
+
+
+def test_the_generate_bar_runs_a_compound_instruction_as_a_chain(make_window, qtbot, photo_path):
+    window = make_window()
+    assert window.open_path(photo_path)
+    doc, controller = window.document, window.controller
+    mask = np.zeros((doc.height, doc.width), np.uint8)
+    mask[: doc.height // 3, : doc.width // 3] = 255
+    doc.set_mask(mask, label="Brush")
+    with qtbot.waitSignal(controller.chain_finished, timeout=10000) as blocker:
+        window.generate_from_bar("remove the flag and make the rock red")
+    layers, _, _ = blocker.args
+    assert len(layers) == 2
+    window.undo()
+    assert layers[0] not in doc.layers and layers[1] not in doc.layers
+
+
+def test_the_offline_parse_says_how_many_steps_and_survives_the_wire():
+    from desktop.engine_client import parse_instruction
+    from desktop.ui.panels.instruction_panel import is_compound
+    from engine import api, wire
+
+    parsed = parse_instruction("remove the cat and add a dog")
+    assert (parsed.category, parsed.target, parsed.step_count) == ("removal", "cat", 2)
+    assert api.from_dict(wire.unpack(wire.pack(api.to_dict(parsed)))).step_count == 2
+    old = api.to_dict(api.ParsedInstruction("local", "cup"))
+    old.pop("step_count", None)  # a peer from before the field: one step
+    assert api.from_dict(old).step_count == 1
+    assert is_compound("add a cat and a dog") and not is_compound("add salt and pepper shakers")

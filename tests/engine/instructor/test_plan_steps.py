@@ -110,3 +110,20 @@ def test_another_language_gives_a_low_confidence_plan_that_says_so(chelsea, fake
     assert p.confidence < 0.5 and any("did not understand" in n for n in p.notes)
     q = plan(chelsea, "把猫移走", detector=fake_detector, segmenter=box_segmenter)
     assert q.confidence < 0.5 and any("did not understand" in n for n in q.notes)
+
+
+def test_each_step_of_the_plan_is_its_own_clause_to_plan_again(chelsea, fake_detector, box_segmenter):
+    # Two additions from one clause, and a gapped second object: each step's text plans that step alone.
+    p = plan(chelsea, "add a cat and a dog to the sofa", detector=fake_detector, segmenter=box_segmenter)
+    assert [(s.category, s.target) for s in p.steps] == [("addition", "cat"), ("addition", "dog")]
+    assert [s.instruction for s in p.steps] == ["add a cat to the sofa", "add a dog to the sofa"]
+    p = plan(chelsea, "make the cat white and the dog black", detector=fake_detector, segmenter=box_segmenter)
+    assert [s.instruction for s in p.steps] == ["make the cat white", "make the dog black"]
+    again = plan(chelsea, p.steps[1].instruction, detector=fake_detector, segmenter=box_segmenter)
+    assert (again.category, again.target) == ("local", "dog")
+
+
+def test_remove_everything_except_the_dog_plans_a_background_edit(chelsea, fake_detector, box_segmenter):
+    p = plan(chelsea, "remove everything except the dog", detector=fake_detector, segmenter=box_segmenter)
+    assert p.category == "background" and p.protected == ("dog",)
+    assert p.mask is not None and p.mask[30, 30] == 0  # the dog is kept

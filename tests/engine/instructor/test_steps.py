@@ -181,3 +181,108 @@ def test_accuracy_on_the_second_blind_set():
     96.4 % / 91.7 % (its misses are listed in docs/design/instructions.md)."""
     scores, fails = evaluate(load(DATA / "blind2.jsonl"))
     assert scores["all"]["category"] >= 0.95 and scores["all"]["target"] >= 0.90, (scores["all"], fails)
+
+
+def test_accuracy_on_the_third_blind_set():
+    """Written before the follow-up parser changes ('off', 'only', two additions, 'everything except',
+    frame/painting, style on a scene) and measured once after them: 87.1 % category / 87.5 % head noun
+    (misses in docs/design/instructions.md); floors a little below."""
+    scores, fails = evaluate(load(DATA / "blind3.jsonl"))
+    assert scores["all"]["category"] >= 0.85 and scores["all"]["target"] >= 0.85, (scores["all"], fails)
+
+
+# --- the follow-up kinds (development phrasings) ---------------------------------------------------
+
+def _read(text):
+    r = read_instruction(text)
+    return [(s.category, s.target) for s in r.steps], list(r.protected), list(r.texts)
+
+
+@pytest.mark.parametrize("text, target", [
+    ("rub the chalk off the board", "chalk"), ("take the sticker off the laptop", "sticker"),
+    ("wipe the smudge off the lens", "smudge"), ("get the dirt off his shirt", "dirt"),
+    ("take the hat off of the man", "hat"), ("take the hat off", "hat")])
+def test_x_off_the_y_removes_x(text, target):
+    steps, _, _ = _read(text)
+    assert steps == [("removal", target)]
+    assert parse_steps(text)[0].anchor != target
+
+
+def test_off_the_y_names_where_the_removed_thing_was():
+    intent = parse_steps("rub the chalk off the board")[0]
+    assert (intent.relation, intent.anchor) == ("off", "board")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("only remove the cup", [("removal", "cup")]), ("only recolor the door red", [("local", "door")]),
+    ("please only make the lamp brighter", [("local", "lamp")])])
+def test_only_is_a_lead_word(text, expected):
+    assert _read(text)[0] == expected
+
+
+def test_two_objects_each_with_an_article_are_two_additions_with_their_own_clauses():
+    steps, _, texts = _read("add a vase and some flowers to the table")
+    assert steps == [("addition", "vase"), ("addition", "flowers")]
+    assert texts == ["add a vase to the table", "add some flowers to the table"]
+    assert [s.anchor for s in parse_steps("add a vase and some flowers to the table")] == ["table", "table"]
+    assert _read("add a cat and a dog")[0] == [("addition", "cat"), ("addition", "dog")]
+    assert _read("add a sun and three clouds")[0] == [("addition", "sun"), ("addition", "clouds")]
+
+
+@pytest.mark.parametrize("text", ["add salt and pepper shakers", "add a black and white dog",
+                                  "add fish and chips on the plate"])
+def test_one_name_holding_and_stays_one_addition(text):
+    steps, _, _ = _read(text)
+    assert len(steps) == 1 and steps[0][0] == "addition" and " and " in steps[0][1]
+
+
+def test_counted_clouds_are_objects_but_weather_stays_global():
+    assert _read("add three clouds")[0] == [("addition", "clouds")]
+    assert _read("add some fog")[0] == [("global", None)]
+    assert _read("add clouds")[0] == [("global", None)]
+
+
+def test_remove_everything_except_x_is_a_background_edit_around_x():
+    intent = parse_steps("remove everything except the dog")[0]
+    assert (intent.category, intent.subject, intent.protected) == ("background", "dog", ("dog",))
+    assert "dog" not in intent.caption
+    assert _read("delete everything other than the tree")[:2] == ([("background", None)], ["tree"])
+    # a named object is still an object: only "everything" becomes the background
+    assert _read("remove the cat except the tail")[0] == [("removal", "cat")]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("paint the frame white", [("local", "frame")]), ("make the photo frame silver", [("local", "photo frame")]),
+    ("add a painting next to the window", [("addition", "painting")]),
+    ("remove the painting from the wall", [("removal", "painting")]),
+    ("turn the photo into a painting", [("global", None)]), ("make it a watercolor painting", [("global", None)])])
+def test_frame_and_painting_are_objects_not_the_whole_image(text, expected):
+    assert _read(text)[0] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("make the street look like a comic", [("global", None)]),
+    ("make the village look like a sketch", [("global", None)]),
+    ("make the cat look like a plush toy", [("local", "cat")])])
+def test_a_style_on_a_named_scene_is_global(text, expected):
+    assert _read(text)[0] == expected
+
+
+def test_each_step_has_its_own_clause_for_gapped_objects_too():
+    assert _read("make the sky blue and the grass green")[2] == ["make the sky blue", "make the grass green"]
+
+
+@pytest.mark.parametrize("text, target", [
+    ("strip the wallpaper off the wall", "wallpaper"), ("sand the rust off the railing", "rust"),
+    ("pick the lint off the sweater", "lint"), ("scratch the name off the sign", "name")])
+def test_more_particle_verbs_remove_what_comes_off(text, target):
+    assert _read(text)[0] == [("removal", target)]
+
+
+@pytest.mark.parametrize("text, kept", [("delete everything but the bench", "bench"),
+                                        ("erase all but the lighthouse", "lighthouse")])
+def test_everything_but_x_is_everything_except_x(text, kept):
+    intent = parse_steps(text)[0]
+    assert (intent.category, intent.subject, intent.protected, intent.confident) == ("background", kept, (kept,), True)
+    # "but" elsewhere is not "except"
+    assert _read("remove the cat but keep the dog")[:2] == ([("removal", "cat")], ["dog"])
