@@ -106,17 +106,22 @@ class History:
             return False
         if self._index - start < 1:
             return False
+        self._fold(start, label)
+        return True
+
+    def _fold(self, start: int, label: str) -> None:
+        """Make the applied commands from ``start`` on one entry labelled ``label``, with the state id
+        of the last of them (the same content); the redo tail goes, as with any new command."""
         from .commands import Compound  # commands build on this module
 
         group = Compound(label, self._commands[start:self._index])
         last_id = self._ids[self._index - 1]
-        del self._commands[start:]  # the redo tail goes as with any new command
+        del self._commands[start:]
         del self._ids[start:]
         self._commands.append(group)
         self._ids.append(last_id)
         self._index = start + 1
         self._changed()
-        return True
 
     @property
     def top(self) -> Command | None:
@@ -130,20 +135,11 @@ class History:
         if n == 0 or self._index != len(self._commands) or self._index < n or any(
                 a is not b for a, b in zip(self._commands[self._index - n:self._index], commands)):
             return False
-        from desktop.document.commands import Compound  # commands.py builds on this module
-
         if n == 1:
             commands[0].label = label
             self._changed()
-            return True
-        last_id = self._ids[self._index - 1]
-        del self._commands[self._index - n:]
-        del self._ids[self._index - n:]
-        self._index -= n
-        self._commands.append(Compound(label, commands))
-        self._ids.append(last_id)  # the same content as after the last of them
-        self._index += 1
-        self._changed()
+        else:
+            self._fold(self._index - n, label)
         return True
 
     def undo(self) -> bool:
