@@ -312,3 +312,17 @@ def _segment(request: SegmentRequest) -> SegmentResult:
         x0, y0, x1, y1 = (int(v) for v in request.box)
         mask = mask_ops.union(mask, mask_ops.box_mask((h, w), (x0, y0, x1 - x0, y1 - y0)))
     return SegmentResult(mask, 0.9)
+
+
+def fake_engine_client(**service_options):
+    """An :class:`~desktop.engine_client.EngineClient` over a :class:`FakeEngineService` made with
+    ``service_options``, and the list that holds the service once the client has started it."""
+    from desktop.engine_client import EngineClient
+
+    services: list[FakeEngineService] = []
+
+    def factory(on_message):
+        services.append(FakeEngineService(on_message, **service_options))
+        return services[-1]
+
+    return EngineClient(factory), services

@@ -8,7 +8,7 @@ import pytest
 
 from desktop.document import Document, EditLayer
 from desktop.engine_client import EditParams, EngineClient, EngineError
-from tests.fakes.fake_engine import FakeEngineService
+from tests.fakes.fake_engine import FakeEngineService, fake_engine_client
 from desktop.ui.edit_controller import EditController
 
 
@@ -21,13 +21,7 @@ def photo():
 
 @pytest.fixture
 def setup(qtbot, photo):
-    services = []
-
-    def factory(on_message):
-        services.append(FakeEngineService(on_message, steps=3, step_delay=0.002))
-        return services[-1]
-
-    client = EngineClient(factory)
+    client, services = fake_engine_client(steps=3, step_delay=0.002)
     holder = {"doc": Document.from_array(photo)}
     controller = EditController(client, lambda: holder["doc"])
     errors = []

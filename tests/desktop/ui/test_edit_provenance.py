@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from desktop.document import Document, Provenance
-from desktop.engine_client import EditParams, EngineClient
-from tests.fakes.fake_engine import FakeEngineService
+from desktop.engine_client import EditParams
+from tests.fakes.fake_engine import fake_engine_client
 from desktop.ui.edit_controller import EditController
 
 
@@ -16,13 +16,7 @@ from desktop.ui.edit_controller import EditController
 def setup(qtbot):
     from skimage import data
 
-    services = []
-
-    def factory(on_message):
-        services.append(FakeEngineService(on_message, steps=2, step_delay=0.001))
-        return services[-1]
-
-    client = EngineClient(factory)
+    client, services = fake_engine_client(steps=2, step_delay=0.001)
     holder = {"doc": Document.from_array(np.ascontiguousarray(data.astronaut()[::5, ::5]))}  # 103 x 103
     controller = EditController(client, lambda: holder["doc"])
     errors = []

@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop.document import Document
-from desktop.engine_client import EditParams, EditPlan, EngineClient
-from tests.fakes.fake_engine import FakeEngineService
+from desktop.engine_client import EditParams, EditPlan
+from tests.fakes.fake_engine import fake_engine_client
 from desktop.ui.edit_controller import EditController
 from desktop.ui.panels.instruction_panel import InstructionPanel
 
@@ -18,13 +18,7 @@ from desktop.ui.panels.instruction_panel import InstructionPanel
 def ui(qtbot):
     from skimage import data
 
-    services = []
-
-    def factory(on_message):
-        services.append(FakeEngineService(on_message, steps=2, step_delay=0.001))
-        return services[-1]
-
-    client = EngineClient(factory)
+    client, services = fake_engine_client(steps=2, step_delay=0.001)
     doc = Document.from_array(np.ascontiguousarray(data.astronaut()[::4, ::4]))  # 128 x 128
     controller = EditController(client, lambda: doc)
     panel = InstructionPanel(controller)

@@ -9,8 +9,8 @@ from PySide6.QtGui import QEnterEvent
 from PySide6.QtWidgets import QApplication
 
 from desktop.document import Document
-from desktop.engine_client import Candidate, EditResult, EngineClient, InpaintRequest
-from tests.fakes.fake_engine import FakeEngineService
+from desktop.engine_client import Candidate, EditResult, InpaintRequest
+from tests.fakes.fake_engine import fake_engine_client
 from desktop.ui.edit_controller import EditController
 from desktop.ui.panels.candidates import CandidateStrip
 from desktop.ui.panels.instruction_panel import InstructionPanel, describe_candidates
@@ -21,13 +21,7 @@ from desktop.ui.panels.queue_panel import JobQueuePanel
 def ui(qtbot):
     from skimage import data
 
-    services = []
-
-    def factory(on_message):
-        services.append(FakeEngineService(on_message, steps=3, step_delay=0.002))
-        return services[-1]
-
-    client = EngineClient(factory)
+    client, services = fake_engine_client(steps=3, step_delay=0.002)
     doc = Document.from_array(np.ascontiguousarray(data.astronaut()[::4, ::4]))  # 128 x 128
     controller = EditController(client, lambda: doc)
     panel = InstructionPanel(controller)

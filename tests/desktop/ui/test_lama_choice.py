@@ -7,8 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop.document import Document
-from desktop.engine_client import EngineClient
-from tests.fakes.fake_engine import FakeEngineService
+from tests.fakes.fake_engine import fake_engine_client
 from desktop.ui.edit_controller import EditController, _params_from_provenance
 from desktop.ui.panels.instruction_panel import InstructionPanel
 
@@ -17,13 +16,7 @@ from desktop.ui.panels.instruction_panel import InstructionPanel
 def panel_and_service(qtbot):
     from skimage import data
 
-    services = []
-
-    def factory(on_message):
-        services.append(FakeEngineService(on_message, steps=2, step_delay=0.001))
-        return services[-1]
-
-    client = EngineClient(factory)
+    client, services = fake_engine_client(steps=2, step_delay=0.001)
     doc = Document.from_array(np.ascontiguousarray(data.astronaut()[::4, ::4]))
     controller = EditController(client, lambda: doc)
     panel = InstructionPanel(controller)

@@ -273,18 +273,12 @@ def test_models_dialog_opens_without_blocking(make_window):
 
 
 def test_engine_status_shows_gpu_memory_or_cpu(qtbot, ini_settings):
-    from desktop.engine_client import EngineClient, EngineStatus
-    from tests.fakes.fake_engine import FakeEngineService
+    from desktop.engine_client import EngineStatus
+    from tests.fakes.fake_engine import fake_engine_client
     from desktop.ui.main_window import MainWindow
 
     gpu = EngineStatus("cuda", "NVIDIA RTX 4090", int(3.1 * 2**30), 24 * 2**30)
-    services = []
-
-    def factory(on_message):
-        services.append(FakeEngineService(on_message, steps=2, step_delay=0.002, status=gpu))
-        return services[-1]
-
-    client = EngineClient(factory)
+    client, services = fake_engine_client(steps=2, step_delay=0.002, status=gpu)
     w = MainWindow(client=client, settings=ini_settings)
     qtbot.addWidget(w)
     w.ask_unsaved = lambda: "discard"

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QTimer, Qt
 
-from desktop.engine_client import EditParams, EngineClient
-from tests.fakes.fake_engine import FakeEngineService
+from desktop.engine_client import EditParams
+from tests.fakes.fake_engine import fake_engine_client
 
 BOUND_MS = 250.0  # generous: CI shares two cores among parallel jobs
 
@@ -59,13 +59,7 @@ def report_latency(capsys, record_property, name, gaps, extra=""):
 
 @pytest.fixture
 def slow_client():
-    services = []
-
-    def factory(on_message):
-        services.append(FakeEngineService(on_message, steps=120, step_delay=0.02, busy_work=True))
-        return services[-1]
-
-    client = EngineClient(factory)
+    client, services = fake_engine_client(steps=120, step_delay=0.02, busy_work=True)
     client.services = services
     yield client
     client.shutdown()
