@@ -1,7 +1,6 @@
 """run_chain: steps in order, each on the previous result; cancel keeps the finished steps."""
 
 import numpy as np
-import pytest
 
 from engine.api import Cancelled, Candidate, EditParams, EditPlan, EditResult
 from engine.chain import run_chain

@@ -4,7 +4,6 @@ the Layers list, the layer info, the log and the parameters each keep their room
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from PySide6.QtCore import QRect, QSize, Qt
 

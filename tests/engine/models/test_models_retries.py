@@ -11,7 +11,7 @@ from models_helpers import write_fake_file
 def test_hub_retries_become_progress_stages(monkeypatch, isolated_model_dirs):
     _, cache = isolated_model_dirs
     spec = MANIFEST["brushnet-x"]
-    snapshot = cache / "models--TencentARC--BrushNet" / "snapshots" / ("c" * 40)
+    snapshot = cache / spec.cache_folder / "snapshots" / ("c" * 40)
     hub_log = logging.getLogger("huggingface_hub.utils._http")
     calls = []
 
