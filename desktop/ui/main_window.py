@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
@@ -33,12 +33,12 @@ from desktop.engine_client import APP_VERSION, EngineClient, default_service_fac
 from desktop.ui import window_geometry
 from desktop.ui.actions import build_actions
 from desktop.ui.autosave import Autosaver
-from desktop.ui.dialogs.models_dialog import ModelsDialog
 from desktop.ui.dialogs.preferences import Preferences, PreferencesMixin, has_saved_preferences
 from desktop.ui.dialogs.studio_server import EngineLocation
 from desktop.ui.edit_controller import EditController
 from desktop.ui.error_text import for_display, missing_model_names
 from desktop.ui.file_actions import APP_NAME, FileActionsMixin
+from desktop.ui.first_paint import AfterFirstPaint
 from desktop.ui.focus_return import FocusReturn
 from desktop.ui.canvas.canvas_view import CanvasView
 from desktop.ui.icons import app_icon, icon
@@ -106,7 +106,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         self._prefs_dialog = None
         self._own_client = client is None  # a client given to the window answers for its own models
         if client is None:
-            client = EngineClient(EngineLocation.load(self.settings).service_factory(self._engine_config()))
+            client = EngineClient(EngineLocation.for_engine(self.settings).service_factory(self._engine_config()))
         elif has_saved_preferences(self.settings) and hasattr(client, "set_config"):
             client.set_config(self._engine_config())
         self.client = client
@@ -162,7 +162,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         if state is not None:
             self.restoreState(state)
         self._update_title()
-        QTimer.singleShot(0, self._after_show)
+        self._after_show_once = AfterFirstPaint(self.canvas, self._after_show)  # the first frame first
 
     # --- construction ---------------------------------------------------------------------
     def _brushes(self):
@@ -606,6 +606,8 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         self.settings.setValue("first_run/dismissed", True)
 
     def show_models_dialog(self) -> None:
+        from desktop.ui.dialogs.models_dialog import ModelsDialog  # imported when first opened
+
         dirs = self.preferences.model_dirs() or None
         # "Use a file I already have" sets this computer's Preferences path, which a studio
         # server does not read (it runs with its own model options): offered for local engines only.
