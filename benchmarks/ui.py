@@ -1,7 +1,8 @@
 """Time to first window: the BrushEdit Studio main window against a bare PySide6 QMainWindow.
 
 Each sample starts a fresh Python process (so imports count, as for a user) and measures, from the
-moment the parent launches it, until the window's first paint. Modes: ``bare`` (QApplication +
+moment the parent launches it, until the window's first paint. The editor's child imports
+``desktop.ui.app`` before anything else, as ``main.py`` does (it does not start qasync's loop). Modes: ``bare`` (QApplication +
 QMainWindow), ``editor`` (our theme + MainWindow, empty), ``editor_photo`` (MainWindow with a photo
 open and drawn). Prints the machine, the medians, the ratio editor/bare, and whether torch was
 imported before the window showed (it must not be).
@@ -33,6 +34,10 @@ from machine_info import host  # noqa: E402
 CHILD = r"""
 import sys, time
 mode, photo = sys.argv[1], sys.argv[2]
+if mode != "bare":
+    # The editor's entry module first, as main.py starts the editor: it is the first to import
+    # PySide6 (and imports what never uses Qt before it: see desktop/ui/app.py).
+    import desktop.ui.app
 from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMainWindow
 

@@ -18,8 +18,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
-
 from engine.api import (  # re-exported for desktop.ui
     CATEGORIES,
     DEFAULT_NEGATIVE_PROMPT,
@@ -61,6 +59,9 @@ from engine.api import (  # re-exported for desktop.ui
 )
 from engine.api import engine_config as _engine_config
 from masks import mask_ops  # noqa: F401  (re-exported: numpy-only mask operations, shared with the engine)
+
+# After the engine's modules on purpose: see the imports of desktop/ui/app.py (PySide6's import hook).
+from PySide6.QtCore import QObject, Qt, Signal, Slot  # noqa: E402
 
 APP_VERSION = engine_version()  # re-exported for About
 
@@ -141,6 +142,7 @@ def remote_service_factory(url: str, token: str | None = None, **kwargs: Any) ->
 
         return remote_engine(on_message, url, token, **kwargs)
 
+    factory.remote = True  # EngineClient.remote: its answers come from the server, before any job too
     return factory
 
 
@@ -325,10 +327,23 @@ class EngineClient(QObject):
         self._set_busy(True)
         return job_id
 
+    @property
+    def remote(self) -> bool:
+        """Whether this client drives a studio server (its factory says so, or its engine is one),
+        so that model status and path checks are about the server's disk, not this computer's."""
+        return bool(getattr(self._factory, "remote", False)) or hasattr(self._service, "client_id")
+
     def answer(self, query: Any) -> Any:
         """Ask the engine this client drives a :data:`engine.api.Query` (model status, path checks,
         the offline parse): the in-process engine answers at once, a studio server over the network.
-        An engine without ``answer`` (an old fake) is answered by this process."""
+        An engine without ``answer`` (an old fake) is answered by this process.
+
+        Asking does not start an engine that is not running yet unless it is a studio server: the
+        in-process service would answer with the very same code from the very same disk, and
+        starting it (its thread, ``engine.service``'s imports) is not a question's cost to pay.
+        """
+        if self._service is None and not self.remote:
+            return answer_locally(query)
         self.start()
         asker = getattr(self._service, "answer", None)
         return asker(query) if asker is not None else answer_locally(query)
@@ -336,6 +351,24 @@ class EngineClient(QObject):
     def model_entries(self, settings: Any = None) -> list[ModelEntry]:
         """The weights manifest as the engine this client drives sees it (a server: its own disk)."""
         return list(self.answer(ModelStatusRequest(_dirs(settings))).entries)
+
+    def model_path_status(self, kind: str, path: Any = None) -> ModelPathStatus:
+        """:func:`model_path_status` asked of the engine this client drives (a server checks ``path``
+        on its own disk, and "empty" means its own automatic search)."""
+        return self.answer(ModelPathRequest(kind, "" if path is None else str(path)))
+
+    def parse_instruction(self, text: str) -> ParsedInstruction:
+        """:func:`parse_instruction` by the engine this client drives: a studio server reads the text
+        with its own parser (the one that will plan and paint it). When the server cannot be asked,
+        this process's parser (the same rules, perhaps another version) answers: the job that
+        follows reports the server's failure itself."""
+        try:
+            return self.answer(ParseRequest(text))
+        except Exception as exc:  # noqa: BLE001 - a parse must not break Run
+            if not self.remote:
+                raise
+            log.info("the studio server did not parse the instruction (%s); parsing here", exc)
+            return answer_locally(ParseRequest(text))
 
     def cancel(self, job_id: Any = None) -> None:
         """Cancel ``job_id`` (running or waiting); ``None`` cancels the running job."""

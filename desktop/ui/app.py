@@ -13,12 +13,21 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication
+# Before PySide6, on purpose: once PySide6 is imported, its ``__feature__`` import hook reads the
+# source of every module imported after it (``inspect.getsource``, looking for "PySide6"), about
+# 0.3 ms a module here. The engine's api (with numpy and OpenCV through the mask operations) and
+# Pillow with the plugins it opens a photo with are some 250 modules that never use Qt.
+from PIL import Image  # noqa: I001 - the order is the point
 
-from desktop.engine_client import APP_VERSION
-from desktop.ui.theme import apply_dark_theme
+from desktop.engine_client import APP_VERSION  # imports engine.api before PySide6.QtCore
+
+Image.preinit()  # BMP, GIF, JPEG, PPM, PNG: what Image.open loads first, loaded here
+
+from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtGui import QGuiApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from desktop.ui.theme import apply_dark_theme  # noqa: E402
 
 SCREENSHOT_ENV = "BRUSHEDIT_SCREENSHOT"
 SCREENSHOT_DELAY_MS = 1500

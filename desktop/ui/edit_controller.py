@@ -165,7 +165,7 @@ class EditController(QObject):
         params = params or EditParams()
         mask = None if doc.mask is None else np.asarray(doc.mask)
         if mask is None or mask_ops.is_empty(mask):
-            self.error.emit(*_empty_mask_error(instruction, target))
+            self.error.emit(*_empty_mask_error(instruction, target, self.client))
             return
         mask = mask.copy()  # now: the user may keep painting while the image is composited
         self._warn_if_fill_ignores(prompt, category, params)
@@ -843,13 +843,14 @@ def _params_from_provenance(prov: Any, seed: int) -> EditParams:
 AUTO_MASK_MODELS = ("grounding-dino-tiny", "sam-vit-h")  # what finds the object an instruction names
 
 
-def _auto_mask_missing() -> list[str]:
+def _auto_mask_missing(client: Any = None) -> list[str]:
     """The GroundingDINO / SAM weights to download before an instruction can find its object
-    (empty when one of each is installed, or when that cannot be told)."""
+    (empty when one of each is installed, or when that cannot be told). A studio server's
+    ``client`` is asked about the server's models: they are the ones that would run."""
     from desktop.engine_client import model_entries
 
     try:
-        entries = model_entries()
+        entries = client.model_entries() if getattr(client, "remote", False) is True else model_entries()
     except Exception:  # an unreadable models folder: say nothing about it here
         return []
     installed = {e.name for e in entries if e.installed}
@@ -860,7 +861,7 @@ def _auto_mask_missing() -> list[str]:
     return missing
 
 
-def _empty_mask_error(text: str, target: str | None) -> tuple[str, str]:
+def _empty_mask_error(text: str, target: str | None, client: Any = None) -> tuple[str, str]:
     """``(message, hint)`` for Run with nothing masked: what is missing, not what the user did
     (``text``: the instruction typed, if any; ``target``: the object it names)."""
     text = (text or "").strip()
@@ -868,7 +869,7 @@ def _empty_mask_error(text: str, target: str | None) -> tuple[str, str]:
         return ("Nothing to repaint: the mask is empty",
                 "Paint a mask (B), click an object with the SAM tool (S), or type an instruction and press Plan")
     what = f"“{target}”" if target else "what to change"
-    missing = _auto_mask_missing()
+    missing = _auto_mask_missing(client)
     if missing:
         return (f"Nothing is masked, and finding {what} needs GroundingDINO + SAM, which are not installed",
                 "run: brushedit models download " + " ".join(missing) + " — or paint the mask (B)")

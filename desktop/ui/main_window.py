@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
@@ -29,16 +29,16 @@ from PySide6.QtWidgets import (
 
 from desktop import engine_client
 from desktop.document import DocumentError
-from desktop.engine_client import APP_VERSION, EngineClient, default_service_factory, model_entries
+from desktop.engine_client import APP_VERSION, EngineClient, default_service_factory
 from desktop.ui import window_geometry
 from desktop.ui.actions import build_actions
 from desktop.ui.autosave import Autosaver
-from desktop.ui.dialogs.models_dialog import ModelsDialog
 from desktop.ui.dialogs.preferences import Preferences, PreferencesMixin, has_saved_preferences
 from desktop.ui.dialogs.studio_server import EngineLocation
 from desktop.ui.edit_controller import EditController
 from desktop.ui.error_text import for_display, missing_model_names
 from desktop.ui.file_actions import APP_NAME, FileActionsMixin
+from desktop.ui.first_paint import AfterFirstPaint
 from desktop.ui.focus_return import FocusReturn
 from desktop.ui.canvas.canvas_view import CanvasView
 from desktop.ui.icons import app_icon, icon
@@ -106,7 +106,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         self._prefs_dialog = None
         self._own_client = client is None  # a client given to the window answers for its own models
         if client is None:
-            client = EngineClient(EngineLocation.load(self.settings).service_factory(self._engine_config()))
+            client = EngineClient(EngineLocation.for_engine(self.settings).service_factory(self._engine_config()))
         elif has_saved_preferences(self.settings) and hasattr(client, "set_config"):
             client.set_config(self._engine_config())
         self.client = client
@@ -162,7 +162,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         if state is not None:
             self.restoreState(state)
         self._update_title()
-        QTimer.singleShot(0, self._after_show)
+        self._after_show_once = AfterFirstPaint(self.canvas, self._after_show)  # the first frame first
 
     # --- construction ---------------------------------------------------------------------
     def _brushes(self):
@@ -556,8 +556,18 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
             self.engine_label.setToolTip("The engine runs on the CPU")
 
     def sam_status(self):
-        """Whether click-to-select can run: the SAM checkpoint of the preferences or found on disk."""
+        """Whether click-to-select can run: the SAM checkpoint of the preferences or found on disk
+        (a studio server's: found on the server's disk, where its engine looks)."""
+        if not _is_local(self.client):
+            return self.client.model_path_status("sam", "")
         return engine_client.model_path_status("sam", self.preferences.model_paths.get("sam", ""))
+
+    def model_path_status(self, kind: str, path: str = ""):
+        """A model path check by the engine that runs the edits: this computer's, or a studio
+        server's about its own disk (Preferences ▸ Models and the Models dialog ask here)."""
+        if not _is_local(self.client):
+            return self.client.model_path_status(kind, path)
+        return engine_client.model_path_status(kind, path)
 
     def update_sam_tool(self) -> None:
         """Grey out the SAM tool with a one-line reason when no SAM checkpoint is usable."""
@@ -580,10 +590,10 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
 
     def _check_models(self) -> None:
         """First run: with no weights installed, explain what each feature needs."""
-        if self._own_client:
+        if self._own_client or not _is_local(self.client):
             self.update_sam_tool()
         try:
-            entries = model_entries()
+            entries = self._model_entries(None)
         except Exception:  # an unreadable models folder must not stop the editor from opening
             return
         dismissed = self.settings.value("first_run/dismissed", False, type=bool)
@@ -596,11 +606,17 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         self.settings.setValue("first_run/dismissed", True)
 
     def show_models_dialog(self) -> None:
+        from desktop.ui.dialogs.models_dialog import ModelsDialog  # imported when first opened
+
         dirs = self.preferences.model_dirs() or None
+        # "Use a file I already have" sets this computer's Preferences path, which a studio
+        # server does not read (it runs with its own model options): offered for local engines only.
+        local = _is_local(self.client)
         self._models_dialog = ModelsDialog(self.client, self, entries=lambda: self._model_entries(dirs),
-                                          on_model_path=self.use_model_path)
+                                          on_model_path=self.use_model_path if local else None,
+                                          status_fn=self.model_path_status)
         self._models_dialog.setModal(False)
-        if self._own_client:
+        if self._own_client or not local:
             self._models_dialog.finished.connect(lambda _r: self.update_sam_tool())
         self._models_dialog.show()
 
@@ -608,7 +624,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         """The manifest as the engine sees it: a studio server reports its own disk."""
         if getattr(self.client, "model_entries", None) is not None and not _is_local(self.client):
             return self.client.model_entries()
-        return engine_client.model_entries(dirs)
+        return engine_client.model_entries(dirs) if dirs else engine_client.model_entries()
 
     def _start_autosave(self) -> None:
         folder = self.settings.value("autosave/folder") or None
@@ -707,5 +723,8 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
 
 
 def _is_local(client: object) -> bool:
-    """Whether ``client`` drives an engine in this process (not a studio server)."""
+    """Whether ``client`` drives an engine in this process (not a studio server), also before its
+    engine started (a server chosen in Preferences is asked from then on)."""
+    if getattr(client, "remote", False) is True:
+        return False
     return not hasattr(getattr(client, "service", None), "client_id")

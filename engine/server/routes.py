@@ -87,6 +87,26 @@ async def cancel(job_id: str, request: Request, client: str = Depends(authorized
     return {"cancelled": True}
 
 
+# The model options of ``brushedit serve`` (EngineConfig fields) by the model kinds queries name.
+_CONFIG_PATHS = {"sam": "sam_path", "brushnet": "brushnet_dir", "sd15-base": "base_model_dir",
+                 "grounding": "grounding_dir"}
+
+
+def as_this_server_sees_it(query: Any, config: Any) -> Any:
+    """``query`` with this server's own model choices where the client left them open: an editor
+    asking "is SAM usable?" (an empty path) means with the checkpoint this server's jobs use, and
+    a model status without folders means this server's folders."""
+    if config is None:
+        return query
+    if isinstance(query, api.ModelPathRequest) and not query.path:
+        path = getattr(config, _CONFIG_PATHS.get(query.model_kind, ""), None)
+        return api.ModelPathRequest(query.model_kind, str(path)) if path else query
+    if isinstance(query, api.ModelStatusRequest) and not query.model_dirs:
+        dirs = tuple((str(k), str(v)) for k, v in dict(getattr(config, "model_dirs", None) or {}).items() if v)
+        return api.ModelStatusRequest(dirs, query.names) if dirs else query
+    return query
+
+
 @router.post("/answer")
 async def answer(request: Request, client: str = Depends(authorized_client)) -> Response:
     body = await read_limited(request, 1024 * 1024)
@@ -95,7 +115,7 @@ async def answer(request: Request, client: str = Depends(authorized_client)) -> 
     except wire.WireError as exc:
         raise HTTPException(422, str(exc)) from None
     try:
-        reply = await run_in_threadpool(api.answer_locally, query)
+        reply = await run_in_threadpool(api.answer_locally, as_this_server_sees_it(query, _settings(request).config))
     except (ValueError, KeyError) as exc:
         raise HTTPException(422, str(exc)) from None
     return Response(wire.pack({"answer": api.to_dict(reply)}), media_type=codec.FRAME_TYPE)

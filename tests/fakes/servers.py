@@ -125,9 +125,13 @@ def gate_workers(engine: GateEngine | None = None, **engine_kw: Any):
 
 
 @contextlib.contextmanager
-def child_server(port: int, *extra: str, gate: bool = False, token: str | None = None):
-    """A server in a child process (to kill): ``python -m tests.fakes.servers`` or ``main.py serve``."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+def child_server(port: int, *extra: str, gate: bool = False, token: str | None = None,
+                 env_extra: dict[str, str] | None = None):
+    """A server in a child process (to kill): ``python -m tests.fakes.servers`` or ``main.py serve``.
+
+    ``env_extra``: variables the server sees and this process does not (another models folder: a
+    server whose disk differs from the editor's)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **(env_extra or {}))
     env.pop("BRUSHEDIT_SERVER_TOKEN", None)
     if token:
         env["BRUSHEDIT_SERVER_TOKEN"] = token

@@ -294,6 +294,10 @@ class PreferencesDialog(QDialog):
             row = _ModelRow(kind, pick, what, self._status_fn)
             self.model_rows[kind] = row
             form.addRow(label, row)
+        self.models_where = _note("")  # says so when a studio server answers the checks
+        self.models_where.setWordWrap(True)
+        self.models_where.setVisible(False)
+        layout.addWidget(self.models_where)
         layout.addStretch(1)
         self._add_page("mdi6.database", "Models", page)
 
@@ -383,6 +387,16 @@ class PreferencesDialog(QDialog):
         self._update_device()
         self._update_instructor()
 
+    def set_checked_on(self, server_url: str = "") -> None:
+        """Re-check every model row with the current engine; ``server_url``: a studio server answers
+        (about its own disk), which the page then says."""
+        self.models_where.setText(
+            f"Checked by the studio server at {server_url}, on its own disk: it runs with its own model "
+            "options. The folders set here are used when the engine runs on this computer." if server_url else "")
+        self.models_where.setVisible(bool(server_url))
+        for row in self.model_rows.values():
+            row.refresh()
+
     def set_instructor(self, name: str) -> None:
         """Follow a choice made in the instruction panel (the same setting)."""
         _select(self.instructor, name)
@@ -456,11 +470,19 @@ class PreferencesMixin:
         last = ""
         if status is not None:
             last = (status.gpu_name or "CUDA GPU") if status.device == "cuda" else "CPU"
-        dialog = PreferencesDialog(self.preferences, self, last_device=last)
+        # Model paths are checked by the engine that runs the edits (a studio server: its disk).
+        dialog = PreferencesDialog(self.preferences, self, last_device=last,
+                                   status_fn=getattr(self, "model_path_status", None))
         dialog.applied.connect(self.apply_preferences)
         dialog.studio.changed.connect(self.apply_engine_location)
         self._prefs_dialog = dialog
+        self._say_where_models_are_checked()
         dialog.show()
+
+    def _say_where_models_are_checked(self) -> None:
+        dialog, client = self._prefs_dialog, self.client
+        if dialog is not None and getattr(client, "remote", False) is True:
+            dialog.set_checked_on(EngineLocation.load(self.settings).url)
 
     def apply_preferences(self, prefs: Preferences) -> None:
         """Save ``prefs`` (not the API key) and hand the new configuration to the engine; it reloads
@@ -488,6 +510,11 @@ class PreferencesMixin:
             return
         if self.client is not None and hasattr(self.client, "set_service_factory"):
             self.client.set_service_factory(location.service_factory(self._engine_config()))
+            # Model checks now come from the new engine: the open page and the SAM tool re-ask.
+            if self._prefs_dialog is not None:
+                self._prefs_dialog.set_checked_on(location.url if location.mode == "server" else "")
+            if getattr(self, "_own_client", False) or getattr(self.client, "remote", False) is True:
+                self.update_sam_tool()
         where = "a studio server at " + location.url if location.mode == "server" else "this computer"
         log.info("the engine now runs on %s", where)
         self.statusBar().showMessage(f"The engine runs on {where}", 5000)

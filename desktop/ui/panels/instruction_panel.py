@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from typing import Any, Callable
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
@@ -419,7 +420,8 @@ class InstructionPanel(QWidget):
         else:
             if text:
                 self._say("you", text)
-            prompt, category, target = prompt_from_text(text)
+            parse = getattr(getattr(self.controller, "client", None), "parse_instruction", None)
+            prompt, category, target = prompt_from_text(text, parse)
             if prompt != text:
                 self._say("plan", f"painting “{prompt}” ({category}; your text read as an instruction)")
             self.controller.run(prompt, self.params(), instruction=text if prompt != text else "",
@@ -623,17 +625,20 @@ class InstructionPanel(QWidget):
         self.transcript.append(f"<p><b>{html.escape(who)}:</b> {body}</p>")
 
 
-def prompt_from_text(text: str) -> tuple[str, str, str | None]:
+def prompt_from_text(text: str, parse: Callable[[str], Any] | None = None) -> tuple[str, str, str | None]:
     """What to paint when Run is pressed without a plan: ``(prompt, category, target)``.
 
     A plain prompt ("a wooden bench") is painted as typed. An instruction ("remove the man",
     "turn the cat into a tiger") is read by the offline parser, so its caption ("empty background",
     "a tiger") is painted rather than the words of the instruction. Global edits keep the text:
     over a painted mask the user's words are the better prompt.
+
+    ``parse`` reads the text (default: this process's offline parser); the panel passes its
+    client's, so a studio server reads it with the parser of the engine that will paint it.
     """
     if not text:
         return "", "", None
-    intent = parse_instruction(text)
+    intent = (parse or parse_instruction)(text)
     caption = (intent.caption or "").strip()
     if intent.confident and intent.category != "global" and caption and caption.lower() != text.lower():
         return caption, intent.category, intent.target

@@ -60,6 +60,9 @@ def make_window(qtbot, ini_settings, fake_client):
         w.resize(1200, 800)
         w.show()
         qtbot.waitExposed(w)
+        # Start-up work (recovery offer, autosave, model checks) runs after the first paint: let it
+        # finish, so that a test's own steps never race the first-run notice.
+        qtbot.waitUntil(lambda: w._after_show_once._done, timeout=5000)
         windows.append(w)
         return w
 
