@@ -611,12 +611,15 @@ class InstructionPanel(QWidget):
         self._say("plan", text, escaped=True)
 
     def _on_chain_finished(self, layers: list, skipped: list, cancelled: bool) -> None:
-        text = f"{len(layers)} step{'s' if len(layers) != 1 else ''} painted, each its own layer"
-        if cancelled:
-            text += " (cancelled: the finished steps are kept)"
+        if layers:
+            text = f"{len(layers)} step{'s' if len(layers) != 1 else ''} painted, each its own layer"
+            if cancelled:
+                text += " (cancelled: the finished steps are kept)"
+        else:  # failed or cancelled before any step: no layer, no History entry, nothing to undo
+            text = "Nothing was painted" + (" (cancelled)" if cancelled else "")
         for number, why in skipped:
             text += f"<br><i>step {int(number)} skipped: {html.escape(str(why))}</i>"
-        self._say("engine", text + ". One undo takes the chain back.", escaped=True)
+        self._say("engine", text + (". One undo takes the chain back." if layers else "."), escaped=True)
 
     def _say(self, who: str, text: str, escaped: bool = False) -> None:
         body = text if escaped else html.escape(text)
