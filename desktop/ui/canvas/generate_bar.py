@@ -86,9 +86,18 @@ class GenerateBar(QFrame):
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._settle.timeout.connect(self._measure)
         canvas.installEventFilter(self)
+        self.prompt.installEventFilter(self)  # Esc gives the keyboard back to the canvas
 
     # --- following the canvas ---------------------------------------------------------------
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj is self.prompt:
+            if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape:
+                event.accept()  # the window's Esc (start the selection over) is not for this field
+                return True
+            if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
+                self.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)  # the prompt is kept
+                return True
+            return False
         if obj is self.canvas and event.type() in (QEvent.Type.Paint, QEvent.Type.Resize):
             if self.canvas.document is not self._doc:
                 self._follow(self.canvas.document)
@@ -132,4 +141,6 @@ class GenerateBar(QFrame):
 
     # --- running -----------------------------------------------------------------------------
     def run(self) -> None:
+        # The canvas takes the keys back: Ctrl+Z, B, J, [ ] would otherwise edit the prompt's text.
+        self.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
         self._on_run(self.prompt.text().strip())
