@@ -225,7 +225,9 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         il.setSpacing(0)
         # The panel scrolls as a whole (its parameters too) when the dock is short, so the dock
         # never asks for more height than a laptop screen has; the strip stays below it, in view.
-        il.addWidget(VerticalScrollArea(self.instruction_panel), 1)
+        instruction_area = VerticalScrollArea(self.instruction_panel)
+        self.instruction_panel.follow_height(instruction_area)  # a short dock folds the log first
+        il.addWidget(instruction_area, 1)
         il.addWidget(self.candidate_strip, 0)  # fixed height: always in view when an edit ends
         right = Qt.RightDockWidgetArea
         self._dock("instruction", "Instruction", instruction, right, "mdi6.message-text")

@@ -255,6 +255,36 @@ class InstructionPanel(QWidget):
         QShortcut(QKeySequence("Ctrl+Shift+Return"), self.instruction, self.run,
                   context=Qt.ShortcutContext.WidgetShortcut)
 
+    # --- a short dock: the field to type in before the log ----------------------------------------
+
+    _log_chosen = False  # the user folded or opened the log: leave it so
+    _log_auto_folded = False
+
+    def follow_height(self, area) -> None:
+        """Fold the log while ``area`` (the scroll area around this panel) is too short to show the
+        log, the instruction field and Plan/Run together (1920x1080 at 200 %), and open it again
+        when there is room; a log the user folded or opened stays as the user left it."""
+        self._height_area = area
+        area.viewport().installEventFilter(self)
+        self.log_toggle.clicked.connect(lambda _checked: setattr(self, "_log_chosen", True))
+
+    def _fit_log(self, height: int) -> None:
+        if self._log_chosen:
+            return
+        root = self.layout()
+        margins = root.contentsMargins()
+        spacing = max(0, root.spacing())
+        need = (margins.top() + self.log_toggle.sizeHint().height() + spacing
+                + self.transcript.minimumHeight() + spacing
+                + min(self.instruction.maximumHeight(), self.instruction.sizeHint().height()) + spacing
+                + self.run_button.sizeHint().height() + margins.bottom())
+        if self.log_toggle.isChecked() and height < need:
+            self._log_auto_folded = True
+            self.log_toggle.setChecked(False)
+        elif self._log_auto_folded and height >= need:
+            self._log_auto_folded = False
+            self.log_toggle.setChecked(True)
+
     def _toggle_log(self, shown: bool) -> None:
         self.transcript.setVisible(shown)
         self.log_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
@@ -380,6 +410,10 @@ class InstructionPanel(QWidget):
         return True
 
     def eventFilter(self, obj, event) -> bool:
+        area = getattr(self, "_height_area", None)
+        if area is not None and obj is area.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_log(event.size().height())
+            return False
         if obj is self.instruction and event.type() == QEvent.Type.KeyPress and \
                 event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down) and \
                 not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:

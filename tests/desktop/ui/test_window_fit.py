@@ -101,3 +101,36 @@ def test_the_right_hand_side_gives_each_part_its_room(make_window, photo_path, q
     tree, info = layers.tree.geometry(), layers.inspector_box.geometry()
     assert tree.bottom() < info.top() and info.bottom() <= layers.rect().bottom()
     assert tree.height() >= 2 * 36
+
+
+def _in_view(widget, area) -> bool:
+    from PySide6.QtCore import QPoint
+
+    top = widget.mapTo(area.viewport(), QPoint(0, 0)).y()
+    return top >= 0 and top + widget.height() <= area.viewport().height()
+
+
+def test_at_200_percent_the_instruction_field_and_run_show_without_scrolling(make_window, photo_path, qtbot):
+    """Found under Xvfb at 1920x1080 with QT_SCALE_FACTOR=2: the Instruction dock showed the log and
+    the candidates' note, and the field to type in and Plan/Run were scrolled out of sight."""
+    from desktop.ui.panels.vertical_scroll import VerticalScrollArea
+
+    w = make_window()
+    w.open_path(photo_path)
+    w.showNormal()
+    w.resize(960, 500)  # 1920x1080 at 200 %, less a panel and the title bar
+    qtbot.wait(50)
+    panel = w.instruction_panel
+    area = next(a for a in w.findChildren(VerticalScrollArea) if a.widget() is panel)
+    assert _in_view(panel.instruction, area) and _in_view(panel.run_button, area)
+    assert not panel.transcript.isVisible()  # the log folded itself to make the room
+    w.resize(1280, 900)  # room again: the log comes back
+    qtbot.wait(50)
+    assert panel.transcript.isVisible() and _in_view(panel.run_button, area)
+    # A log the user folded or opened stays as the user left it.
+    panel.log_toggle.click()
+    w.resize(960, 500)
+    qtbot.wait(50)
+    w.resize(1280, 900)
+    qtbot.wait(50)
+    assert not panel.transcript.isVisible()
