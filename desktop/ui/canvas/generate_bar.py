@@ -18,6 +18,7 @@ from desktop.ui.icons import icon
 
 GAP = 10  # px between the mask's box and the bar
 MARGIN = 6  # px kept free at the canvas's edges
+PROMPT_WIDTH = 260  # px of the prompt field when the canvas has room
 SETTLE_MS = 120  # the mask's box is measured once a stroke pauses, not at every dab
 
 
@@ -67,7 +68,7 @@ class GenerateBar(QFrame):
         self.prompt.setObjectName("generatePrompt")
         self.prompt.setPlaceholderText("What to paint here (empty: remove)")
         self.prompt.setToolTip("What the masked area should show; Enter runs")
-        self.prompt.setMinimumWidth(260)
+        self.prompt.setMinimumWidth(PROMPT_WIDTH)
         self.prompt.returnPressed.connect(self.run)
         self.run_button = QToolButton()
         self.run_button.setObjectName("generateRun")
@@ -132,6 +133,14 @@ class GenerateBar(QFrame):
             return  # the canvas repaints often (previews, ants): nothing moved, nothing to do
         self._placed = key
         self.adjustSize()
+        room = self.canvas.width() - 2 * MARGIN
+        if self.width() > room:  # a narrow canvas (200 % on a laptop): the prompt gives way, Generate stays
+            self.prompt.setMinimumWidth(max(60, self.prompt.minimumWidth() - (self.width() - room)))
+            self.adjustSize()
+            self.resize(min(self.width(), room), self.height())
+        elif self.prompt.minimumWidth() < PROMPT_WIDTH:
+            self.prompt.setMinimumWidth(min(PROMPT_WIDTH, self.prompt.minimumWidth() + room - self.width()))
+            self.adjustSize()
         rect = place(self.width(), self.height(), target, self.canvas.width(), self.canvas.height())
         if rect.topLeft() != self.pos():
             self.move(rect.topLeft())

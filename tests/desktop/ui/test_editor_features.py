@@ -148,3 +148,27 @@ def test_the_generate_bar_gives_the_keyboard_back_to_the_canvas(win, qtbot):
     entries = w.document.history.index
     QTest.keyClick(w.canvas, Qt.Key_Z, Qt.ControlModifier)
     assert w.document.history.index == entries - 1  # Ctrl+Z undid the flip
+
+
+def test_the_generate_bar_fits_a_narrow_canvas(win, qtbot):
+    """Found under Xvfb at 1920x1080 and 200 %: the canvas was ~300 px wide and the bar's Generate
+    button was cut off at its right edge."""
+    w = win
+    mask = np.zeros((w.document.height, w.document.width), np.uint8)
+    mask[100:160, 150:250] = 255
+    w.document.set_mask(mask, label="Brush")
+    bar = w.generate_bar
+    qtbot.waitUntil(bar.isVisible, timeout=3000)
+    w.canvas.setMinimumWidth(0)
+    w.canvas.setFixedWidth(300)
+    qtbot.waitUntil(lambda: w.canvas.width() == 300, timeout=3000)
+    w.canvas.update()
+    qtbot.wait(50)
+    bar.reposition()
+    assert w.canvas.rect().contains(bar.geometry()), (bar.geometry(), w.canvas.rect())
+    button = bar.run_button.geometry().translated(bar.pos())
+    assert w.canvas.rect().contains(button)
+    w.canvas.setFixedWidth(900)  # room again: the prompt takes its width back
+    qtbot.waitUntil(lambda: w.canvas.width() == 900, timeout=3000)
+    bar.reposition()
+    assert bar.prompt.width() >= 260 and w.canvas.rect().contains(bar.geometry())
