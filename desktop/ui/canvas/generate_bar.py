@@ -50,6 +50,27 @@ def place(bar_w: int, bar_h: int, target: QRectF, view_w: int, view_h: int) -> Q
     return QRect(cx, max(MARGIN, view_h - bar_h - MARGIN), bar_w, bar_h)  # no room: over the mask
 
 
+class _Prompt(QLineEdit):
+    """The prompt field; Esc gives the keyboard back to the canvas (the text is kept), as Esc does
+    in the panels' value fields, instead of the window's Esc (start the selection over)."""
+
+    def __init__(self, canvas) -> None:
+        super().__init__()
+        self._canvas = canvas
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape:
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self._canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            return
+        super().keyPressEvent(event)
+
+
 class GenerateBar(QFrame):
     """A prompt field + Run over ``canvas``; ``on_run(prompt)`` is called on Run or Enter."""
 
@@ -64,7 +85,7 @@ class GenerateBar(QFrame):
         self.setStyleSheet(
             "#generateBar { background: rgb(37, 37, 40); border: 1px solid #3d8ef0;"
             " border-radius: 8px; }")
-        self.prompt = QLineEdit()
+        self.prompt = _Prompt(canvas)
         self.prompt.setObjectName("generatePrompt")
         self.prompt.setPlaceholderText("What to paint here (empty: remove)")
         self.prompt.setToolTip("What the masked area should show; Enter runs")
@@ -87,18 +108,9 @@ class GenerateBar(QFrame):
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._settle.timeout.connect(self._measure)
         canvas.installEventFilter(self)
-        self.prompt.installEventFilter(self)  # Esc gives the keyboard back to the canvas
 
     # --- following the canvas ---------------------------------------------------------------
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if obj is self.prompt:
-            if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape:
-                event.accept()  # the window's Esc (start the selection over) is not for this field
-                return True
-            if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
-                self.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)  # the prompt is kept
-                return True
-            return False
         if obj is self.canvas and event.type() in (QEvent.Type.Paint, QEvent.Type.Resize):
             if self.canvas.document is not self._doc:
                 self._follow(self.canvas.document)

@@ -261,11 +261,10 @@ class InstructionPanel(QWidget):
     _log_auto_folded = False
 
     def follow_height(self, area) -> None:
-        """Fold the log while ``area`` (the scroll area around this panel) is too short to show the
+        """Fold the log while ``area`` (the VerticalScrollArea around this panel) is too short to show the
         log, the instruction field and Plan/Run together (1920x1080 at 200 %), and open it again
         when there is room; a log the user folded or opened stays as the user left it."""
-        self._height_area = area
-        area.viewport().installEventFilter(self)
+        area.resized.connect(self._fit_log)
         self.log_toggle.clicked.connect(lambda _checked: setattr(self, "_log_chosen", True))
 
     def _fit_log(self, height: int) -> None:
@@ -410,10 +409,6 @@ class InstructionPanel(QWidget):
         return True
 
     def eventFilter(self, obj, event) -> bool:
-        area = getattr(self, "_height_area", None)
-        if area is not None and obj is area.viewport() and event.type() == QEvent.Type.Resize:
-            self._fit_log(event.size().height())
-            return False
         if obj is self.instruction and event.type() == QEvent.Type.KeyPress and \
                 event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down) and \
                 not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
