@@ -134,3 +134,28 @@ def test_at_200_percent_the_instruction_field_and_run_show_without_scrolling(mak
     w.resize(1280, 900)
     qtbot.wait(50)
     assert not panel.transcript.isVisible()
+
+
+def test_at_200_percent_a_candidate_does_not_push_the_window_off_the_screen(make_window, photo_path, qtbot,
+                                                                           monkeypatch):
+    """Found under Xvfb at 1920x1080 with QT_SCALE_FACTOR=2: after Run the candidate strip made the
+    window 567 px tall on a 540 px screen; the status bar and the Layers/History tabs went off it."""
+    from desktop.ui.panels import candidates
+
+    assert candidates.thumb_size(740) == candidates.THUMB  # 1366x768: the full-size thumbnails
+    monkeypatch.setattr(candidates, "screen_height", lambda widget: 540)  # 1920x1080 at 200 %
+    w = make_window()
+    w.open_path(photo_path)
+    w.showNormal()
+    w.resize(960, 500)
+    qtbot.wait(50)
+    w.document.mask_op("box", rect=(100, 100, 60, 60))
+    with qtbot.waitSignal(w.controller.candidates_changed, timeout=5000):
+        w.controller.run("")
+    qtbot.wait(50)
+    strip = w.candidate_strip
+    assert strip.buttons and strip.buttons[0].iconSize().height() < candidates.THUMB
+    assert w.minimumSizeHint().height() <= 500, w.minimumSizeHint()
+    # While the first live preview comes in the window may grow a little (measured: 509 px) before its
+    # layout settles; the 540 px screen, less its title bar, still holds it (it was 567 px).
+    assert w.height() <= 520, w.height()
