@@ -18,6 +18,7 @@ from desktop.ui.icons import icon
 
 GAP = 10  # px between the mask's box and the bar
 MARGIN = 6  # px kept free at the canvas's edges
+PROMPT_WIDTH = 260  # px of the prompt field when the canvas has room
 SETTLE_MS = 120  # the mask's box is measured once a stroke pauses, not at every dab
 
 
@@ -49,6 +50,27 @@ def place(bar_w: int, bar_h: int, target: QRectF, view_w: int, view_h: int) -> Q
     return QRect(cx, max(MARGIN, view_h - bar_h - MARGIN), bar_w, bar_h)  # no room: over the mask
 
 
+class _Prompt(QLineEdit):
+    """The prompt field; Esc gives the keyboard back to the canvas (the text is kept), as Esc does
+    in the panels' value fields, instead of the window's Esc (start the selection over)."""
+
+    def __init__(self, canvas) -> None:
+        super().__init__()
+        self._canvas = canvas
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape:
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self._canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            return
+        super().keyPressEvent(event)
+
+
 class GenerateBar(QFrame):
     """A prompt field + Run over ``canvas``; ``on_run(prompt)`` is called on Run or Enter."""
 
@@ -63,11 +85,11 @@ class GenerateBar(QFrame):
         self.setStyleSheet(
             "#generateBar { background: rgb(37, 37, 40); border: 1px solid #3d8ef0;"
             " border-radius: 8px; }")
-        self.prompt = QLineEdit()
+        self.prompt = _Prompt(canvas)
         self.prompt.setObjectName("generatePrompt")
         self.prompt.setPlaceholderText("What to paint here (empty: remove)")
         self.prompt.setToolTip("What the masked area should show; Enter runs")
-        self.prompt.setMinimumWidth(260)
+        self.prompt.setMinimumWidth(PROMPT_WIDTH)
         self.prompt.returnPressed.connect(self.run)
         self.run_button = QToolButton()
         self.run_button.setObjectName("generateRun")
@@ -123,6 +145,14 @@ class GenerateBar(QFrame):
             return  # the canvas repaints often (previews, ants): nothing moved, nothing to do
         self._placed = key
         self.adjustSize()
+        room = self.canvas.width() - 2 * MARGIN
+        if self.width() > room:  # a narrow canvas (200 % on a laptop): the prompt gives way, Generate stays
+            self.prompt.setMinimumWidth(max(60, self.prompt.minimumWidth() - (self.width() - room)))
+            self.adjustSize()
+            self.resize(min(self.width(), room), self.height())
+        elif self.prompt.minimumWidth() < PROMPT_WIDTH:
+            self.prompt.setMinimumWidth(min(PROMPT_WIDTH, self.prompt.minimumWidth() + room - self.width()))
+            self.adjustSize()
         rect = place(self.width(), self.height(), target, self.canvas.width(), self.canvas.height())
         if rect.topLeft() != self.pos():
             self.move(rect.topLeft())
@@ -132,4 +162,6 @@ class GenerateBar(QFrame):
 
     # --- running -----------------------------------------------------------------------------
     def run(self) -> None:
+        # The canvas takes the keys back: Ctrl+Z, B, J, [ ] would otherwise edit the prompt's text.
+        self.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
         self._on_run(self.prompt.text().strip())

@@ -32,13 +32,15 @@ INTRO = (
 
 
 def human_size(n: int | None) -> str:
+    """Decimal units (1 GB = 10^9 bytes), as ``brushedit models list`` and ``doctor`` print them:
+    the same model must not read 2.4 GB here and 2.6 GB in the shell."""
     if n is None:
         return "?"
     size = float(n)
     for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
+        if size < 1000 or unit == "GB":
             return f"{size:.0f} {unit}" if unit in ("B", "KB") else f"{size:.1f} {unit}"
-        size /= 1024
+        size /= 1000
     return f"{size:.1f} GB"  # pragma: no cover
 
 

@@ -20,6 +20,20 @@ from PySide6.QtWidgets import (
 from desktop.ui.theme import THUMBNAIL_CHOICES_QSS
 
 THUMB = 96
+SMALL_THUMB = 64  # on a short screen (1920x1080 at 200 % is 540 px): the strip must leave the window on it
+
+
+def thumb_size(screen_height: int) -> int:
+    """The candidates' thumbnail size for a screen ``screen_height`` logical px tall (available area)."""
+    return THUMB if screen_height >= 700 else SMALL_THUMB
+
+
+def screen_height(widget) -> int:
+    """The available height of the screen ``widget`` is on (the primary screen before it is shown)."""
+    from PySide6.QtGui import QGuiApplication
+
+    screen = widget.screen() or QGuiApplication.primaryScreen()
+    return screen.availableGeometry().height() if screen is not None else 1080
 
 
 def thumbnail(image: np.ndarray, size: int = THUMB) -> QPixmap:
@@ -77,13 +91,14 @@ class CandidateStrip(QWidget):
         # Room for the thumbnail, its seed label and the horizontal scroll bar that several
         # candidates bring in a narrow dock (without it the bar would cover the labels).
         bar = self.scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
-        self.scroll.setFixedHeight(THUMB + 2 * self.fontMetrics().height() + 14 + bar)
+        self.thumb = thumb_size(screen_height(self))
+        self.scroll.setFixedHeight(self.thumb + 2 * self.fontMetrics().height() + 14 + bar)
         self.row_widget = QWidget()
         self.row_widget.setStyleSheet(THUMBNAIL_CHOICES_QSS)
         self.row = QHBoxLayout(self.row_widget)
         self.row.setContentsMargins(0, 0, 0, 0)
         self.live = QLabel()
-        self.live.setFixedSize(THUMB, THUMB)
+        self.live.setFixedSize(self.thumb, self.thumb)
         self.live.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.live.setToolTip("Live preview of the running edit")
         self.live.setVisible(False)
@@ -137,8 +152,8 @@ class CandidateStrip(QWidget):
         for i, cand in enumerate(candidates):
             b = QToolButton()
             b.setCheckable(True)
-            b.setIcon(QIcon(thumbnail(_region(cand))))
-            b.setIconSize(QSize(THUMB, THUMB))
+            b.setIcon(QIcon(thumbnail(_region(cand), self.thumb)))
+            b.setIconSize(QSize(self.thumb, self.thumb))
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
             b.setText(f"seed {cand.seed}")
             b.setToolTip(f"Candidate {i + 1}, seed {cand.seed}. Double-click or Enter to accept; "
@@ -221,9 +236,10 @@ class CandidateStrip(QWidget):
             self.controller.preview_candidate(index)
 
     def _on_step_preview(self, image) -> None:
-        self.live.setPixmap(thumbnail(np.asarray(image)))
+        self.live.setPixmap(thumbnail(np.asarray(image), self.thumb))
         self.live.setVisible(True)
         self.scroll.setVisible(True)
+        self.hint.setVisible(False)  # the preview is in its place (and a short window has no room for both)
 
     def _on_busy(self, busy: bool) -> None:
         if not busy:
@@ -237,6 +253,6 @@ class CandidateStrip(QWidget):
         self.accept_button.setText(f"Accept {n} as layers" if n > 1 else "Accept")
         self.discard_button.setEnabled(have)
         self.more_button.setEnabled(have and not getattr(self.controller, "busy", False))
-        self.hint.setVisible(not have)
+        self.hint.setVisible(not have and self.live.isHidden())
         # No empty box: the strip shows only with candidates or a live preview.
         self.scroll.setVisible(have or not self.live.isHidden())

@@ -256,6 +256,35 @@ class InstructionPanel(QWidget):
         QShortcut(QKeySequence("Ctrl+Shift+Return"), self.instruction, self.run,
                   context=Qt.ShortcutContext.WidgetShortcut)
 
+    # --- a short dock: the field to type in before the log ----------------------------------------
+
+    _log_chosen = False  # the user folded or opened the log: leave it so
+    _log_auto_folded = False
+
+    def follow_height(self, area) -> None:
+        """Fold the log while ``area`` (the VerticalScrollArea around this panel) is too short to show the
+        log, the instruction field and Plan/Run together (1920x1080 at 200 %), and open it again
+        when there is room; a log the user folded or opened stays as the user left it."""
+        area.resized.connect(self._fit_log)
+        self.log_toggle.clicked.connect(lambda _checked: setattr(self, "_log_chosen", True))
+
+    def _fit_log(self, height: int) -> None:
+        if self._log_chosen:
+            return
+        root = self.layout()
+        margins = root.contentsMargins()
+        spacing = max(0, root.spacing())
+        need = (margins.top() + self.log_toggle.sizeHint().height() + spacing
+                + self.transcript.minimumHeight() + spacing
+                + min(self.instruction.maximumHeight(), self.instruction.sizeHint().height()) + spacing
+                + self.run_button.sizeHint().height() + margins.bottom())
+        if self.log_toggle.isChecked() and height < need:
+            self._log_auto_folded = True
+            self.log_toggle.setChecked(False)
+        elif self._log_auto_folded and height >= need:
+            self._log_auto_folded = False
+            self.log_toggle.setChecked(True)
+
     def _toggle_log(self, shown: bool) -> None:
         self.transcript.setVisible(shown)
         self.log_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
@@ -613,12 +642,15 @@ class InstructionPanel(QWidget):
         self._say("plan", text, escaped=True)
 
     def _on_chain_finished(self, layers: list, skipped: list, cancelled: bool) -> None:
-        text = f"{len(layers)} step{'s' if len(layers) != 1 else ''} painted, each its own layer"
-        if cancelled:
-            text += " (cancelled: the finished steps are kept)"
+        if layers:
+            text = f"{len(layers)} step{'s' if len(layers) != 1 else ''} painted, each its own layer"
+            if cancelled:
+                text += " (cancelled: the finished steps are kept)"
+        else:  # failed or cancelled before any step: no layer, no History entry, nothing to undo
+            text = "Nothing was painted" + (" (cancelled)" if cancelled else "")
         for number, why in skipped:
             text += f"<br><i>step {int(number)} skipped: {html.escape(str(why))}</i>"
-        self._say("engine", text + ". One undo takes the chain back.", escaped=True)
+        self._say("engine", text + (". One undo takes the chain back." if layers else "."), escaped=True)
 
     def _say(self, who: str, text: str, escaped: bool = False) -> None:
         body = text if escaped else html.escape(text)

@@ -127,6 +127,12 @@ class JobQueuePanel(QWidget):
         self.history_list.setObjectName("jobHistory")
         self.history_list.setToolTip("Finished, failed and cancelled jobs with their times")
         layout.addWidget(self.history_list, 1)
+        # Two rows each at least, no more: the panel shares its tabs with Layers, and the tab group is as
+        # tall as its tallest minimum (at 1920x1080 and 200 % this panel pushed the Instruction field
+        # out of view).
+        rows = 2 * self.fontMetrics().lineSpacing() + 10
+        for lst in (self.list, self.history_list):
+            lst.setMinimumHeight(rows)
         for signal, state in ((client.queued, "waiting"), (client.started, "running")):
             signal.connect(lambda job_id, kind, s=state: self._record(job_id, kind, s))
         client.finished.connect(lambda job_id, _result: self._record(job_id, None, "done"))

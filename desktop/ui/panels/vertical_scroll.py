@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
 
 
 class VerticalScrollArea(QScrollArea):
     """Scrolls its widget vertically only, and is never narrower than the widget needs (also once
     hidden parts such as the parameters are shown)."""
+
+    resized = Signal(int)  # the viewport's new height, after each resize
 
     def __init__(self, widget: QWidget, parent=None) -> None:
         super().__init__(parent)
@@ -40,6 +42,7 @@ class VerticalScrollArea(QScrollArea):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit_height()
+        self.resized.emit(self.viewport().height())
 
     def _fit_height(self) -> None:
         """QScrollArea sizes its widget by its minimum size alone: with a wrapped label inside (its

@@ -31,5 +31,14 @@ class RemoveBrushTool(MaskBrushTool):
     def release(self, pt, event) -> None:
         stroking = self._stroking
         super().release(pt, event)
-        if stroking and self.document is not None and self.document.mask.any():
+        doc = self.document
+        if not stroking or doc is None:
+            return
+        if doc.mask.any():
             self._on_stroke(self.stroke_start)
+            return
+        # The stroke covered no pixel (a click beside the picture): give the selection back.
+        for _ in range(2):  # at most the clear at press and an empty stroke
+            if doc.history.state_id == self.stroke_start or not doc.history.can_undo:
+                break
+            doc.undo()

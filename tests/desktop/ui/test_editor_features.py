@@ -119,3 +119,56 @@ def test_generate_bar_appears_beside_the_mask_and_runs_its_prompt(win, qtbot, dr
     assert tall.left() >= 70
     full = place(100, 30, QRectF(0, 0, 400, 300), 400, 300)
     assert full.bottom() <= 300
+
+
+def test_the_generate_bar_gives_the_keyboard_back_to_the_canvas(win, qtbot):
+    """Found under Xvfb: after typing in the Generate bar, Ctrl+Z (and B, J, [ ]) went to its text field
+    for the rest of the session: Image ▸ Flip then Ctrl+Z cleared the prompt instead of undoing the flip."""
+    w = win
+    mask = np.zeros((w.document.height, w.document.width), np.uint8)
+    mask[100:160, 150:250] = 255
+    w.document.set_mask(mask, label="Brush")
+    bar = w.generate_bar
+    qtbot.waitUntil(bar.isVisible, timeout=3000)
+    w.activateWindow()
+    calls = []
+    w.controller.run = lambda prompt, params=None, **kw: calls.append(prompt)
+    qtbot.mouseClick(bar.prompt, Qt.LeftButton)
+    qtbot.waitUntil(bar.prompt.hasFocus)
+    qtbot.keyClicks(bar.prompt, "a wooden bench")
+    QTest.keyClick(bar.prompt, Qt.Key_Return)  # Enter runs, and the canvas takes the keys again
+    assert calls == ["a wooden bench"]
+    qtbot.waitUntil(w.canvas.hasFocus)
+    qtbot.mouseClick(bar.prompt, Qt.LeftButton)
+    qtbot.waitUntil(bar.prompt.hasFocus)
+    QTest.keyClick(bar.prompt, Qt.Key_Escape)  # Esc leaves the field, as in the panels' value fields
+    qtbot.waitUntil(w.canvas.hasFocus)
+    assert bar.prompt.text() == "a wooden bench"  # kept for the next Generate
+    w.flip_image(True)
+    entries = w.document.history.index
+    QTest.keyClick(w.canvas, Qt.Key_Z, Qt.ControlModifier)
+    assert w.document.history.index == entries - 1  # Ctrl+Z undid the flip
+
+
+def test_the_generate_bar_fits_a_narrow_canvas(win, qtbot):
+    """Found under Xvfb at 1920x1080 and 200 %: the canvas was ~300 px wide and the bar's Generate
+    button was cut off at its right edge."""
+    w = win
+    mask = np.zeros((w.document.height, w.document.width), np.uint8)
+    mask[100:160, 150:250] = 255
+    w.document.set_mask(mask, label="Brush")
+    bar = w.generate_bar
+    qtbot.waitUntil(bar.isVisible, timeout=3000)
+    w.canvas.setMinimumWidth(0)
+    w.canvas.setFixedWidth(300)
+    qtbot.waitUntil(lambda: w.canvas.width() == 300, timeout=3000)
+    w.canvas.update()
+    qtbot.wait(50)
+    bar.reposition()
+    assert w.canvas.rect().contains(bar.geometry()), (bar.geometry(), w.canvas.rect())
+    button = bar.run_button.geometry().translated(bar.pos())
+    assert w.canvas.rect().contains(button)
+    w.canvas.setFixedWidth(900)  # room again: the prompt takes its width back
+    qtbot.waitUntil(lambda: w.canvas.width() == 900, timeout=3000)
+    bar.reposition()
+    assert bar.prompt.width() >= 260 and w.canvas.rect().contains(bar.geometry())

@@ -268,3 +268,31 @@ def test_the_offline_parse_says_how_many_steps_and_survives_the_wire():
     old.pop("step_count", None)  # a peer from before the field: one step
     assert api.from_dict(old).step_count == 1
     assert is_compound("add a cat and a dog") and not is_compound("add salt and pepper shakers")
+
+
+def test_a_chain_that_fails_before_painting_says_nothing_was_painted(qtbot):
+    """Found under Xvfb: with no GroundingDINO, Run on "remove the cat and make the sky pink" failed, then the
+    transcript said "0 steps painted, each its own layer. One undo takes the chain back." (nothing to undo)."""
+    from skimage import data
+    from engine.api import EngineError
+
+    def fail_plans(request):
+        if type(request).__name__ == "PlanRequest":
+            return EngineError("finding 'cat' needs GroundingDINO and SAM", "download them", "missing-model")
+        return None
+
+    client, _services = fake_engine_client(steps=2, step_delay=0.002, fail_with=fail_plans)
+    doc = Document.from_array(np.ascontiguousarray(data.astronaut()[::4, ::4]))
+    controller = EditController(client, lambda: doc)
+    panel = InstructionPanel(controller)
+    qtbot.addWidget(panel)
+    panel.show()
+    try:
+        _type(panel, qtbot, "remove the cat and make the sky pink")
+        layers, skipped, cancelled = _run(panel, controller, qtbot)
+        assert layers == [] and not cancelled
+        transcript = panel.transcript.toPlainText()
+        assert "One undo takes the chain back" not in transcript, transcript
+        assert "nothing was painted" in transcript.lower(), transcript
+    finally:
+        client.shutdown()

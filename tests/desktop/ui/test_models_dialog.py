@@ -38,11 +38,11 @@ def test_table_shows_each_entry_with_size_status_and_feature(client, qtbot):
     qtbot.addWidget(dialog)
     assert dialog.table.rowCount() == 3
     row = [dialog.table.item(0, c).text() for c in range(4)]
-    assert row == ["brushnet-x (default)", "2.7 GB", "installed", "paint a masked region"]
-    assert dialog.table.item(1, 1).text() == "357.7 MB"
+    assert row == ["brushnet-x (default)", "2.9 GB", "installed", "paint a masked region"]
+    assert dialog.table.item(1, 1).text() == "375.0 MB"
     # Nothing selected: the button offers the missing defaults only.
     assert dialog.to_download() == ["sam-vit-h"]
-    assert dialog.download_button.text() == "Download 1 (2.4 GB)"
+    assert dialog.download_button.text() == "Download 1 (2.6 GB)"
     dialog.table.selectRow(1)
     assert dialog.to_download() == ["sam-vit-b"]
 
@@ -103,7 +103,15 @@ def test_the_real_manifest_opens_in_the_dialog(client, qtbot, tmp_path, monkeypa
 
 
 def test_human_size():
-    assert human_size(None) == "?" and human_size(512) == "512 B" and human_size(3 * 2**30) == "3.0 GB"
+    assert human_size(None) == "?" and human_size(512) == "512 B" and human_size(3 * 10**9) == "3.0 GB"
+
+
+def test_the_dialog_and_models_list_give_one_size_per_model():
+    """Found under Xvfb: the dialog said sam-vit-h 2.4 GB (GiB) where `brushedit models list` said 2.6 GB."""
+    from cli.models_cmd import _gb
+
+    for n in (2_564_550_879, 16_600_000_000, 2_900_000_000):
+        assert human_size(n) == _gb(n)
 
 
 def test_a_long_failure_wraps_and_keeps_the_dialog_on_screen(client, qtbot):

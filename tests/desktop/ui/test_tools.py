@@ -221,6 +221,20 @@ def test_remove_brush_removes_on_release_and_clears_the_mask_for_the_next_stroke
     assert doc.layers[-1] is layer and not doc.mask.any() and len(doc.history.entries) == before
 
 
+def test_a_remove_stroke_that_paints_nothing_keeps_the_selection(window, send_mouse):
+    """Found under Xvfb: a Remove-brush click beside the picture (on the grey canvas) cleared the user's
+    mask and left a "Clear mask" step, with nothing removed."""
+    c, doc = window.canvas, window.document
+    doc.mask_op("box", rect=(0, 0, 20, 20))
+    entries = list(doc.history.entries[:doc.history.index])
+    window.actions["remove"].trigger()
+    outside = _w(c, -200, -200)  # beside the picture: the stroke covers no pixel
+    send_mouse(c, "press", outside, Qt.LeftButton)
+    send_mouse(c, "release", outside, Qt.LeftButton)
+    assert doc.mask[10, 10] == 255  # the selection is as it was
+    assert list(doc.history.entries[:doc.history.index]) == entries  # and no step was added
+
+
 def test_mask_operations_in_tool_options(window):
     doc = window.document
     opts = window.tool_options

@@ -103,3 +103,61 @@ def test_the_right_hand_side_gives_each_part_its_room(make_window, photo_path, q
     tree, info = layers.tree.geometry(), layers.inspector_box.geometry()
     assert tree.bottom() < info.top() and info.bottom() <= layers.rect().bottom()
     assert tree.height() >= 2 * 36
+
+
+def _in_view(widget, area) -> bool:
+    from PySide6.QtCore import QPoint
+
+    top = widget.mapTo(area.viewport(), QPoint(0, 0)).y()
+    return top >= 0 and top + widget.height() <= area.viewport().height()
+
+
+def test_at_200_percent_the_instruction_field_and_run_show_without_scrolling(make_window, photo_path, qtbot):
+    """Found under Xvfb at 1920x1080 with QT_SCALE_FACTOR=2: the Instruction dock showed the log and
+    the candidates' note, and the field to type in and Plan/Run were scrolled out of sight."""
+    from desktop.ui.panels.vertical_scroll import VerticalScrollArea
+
+    w = make_window()
+    w.open_path(photo_path)
+    w.showNormal()
+    w.resize(960, 500)  # 1920x1080 at 200 %, less a panel and the title bar
+    qtbot.wait(50)
+    panel = w.instruction_panel
+    area = next(a for a in w.findChildren(VerticalScrollArea) if a.widget() is panel)
+    assert _in_view(panel.instruction, area) and _in_view(panel.run_button, area)
+    assert not panel.transcript.isVisible()  # the log folded itself to make the room
+    w.resize(1280, 900)  # room again: the log comes back
+    qtbot.wait(50)
+    assert panel.transcript.isVisible() and _in_view(panel.run_button, area)
+    # A log the user folded or opened stays as the user left it.
+    panel.log_toggle.click()
+    w.resize(960, 500)
+    qtbot.wait(50)
+    w.resize(1280, 900)
+    qtbot.wait(50)
+    assert not panel.transcript.isVisible()
+
+
+def test_at_200_percent_a_candidate_does_not_push_the_window_off_the_screen(make_window, photo_path, qtbot,
+                                                                           monkeypatch):
+    """Found under Xvfb at 1920x1080 with QT_SCALE_FACTOR=2: after Run the candidate strip made the
+    window 567 px tall on a 540 px screen; the status bar and the Layers/History tabs went off it."""
+    from desktop.ui.panels import candidates
+
+    assert candidates.thumb_size(740) == candidates.THUMB  # 1366x768: the full-size thumbnails
+    monkeypatch.setattr(candidates, "screen_height", lambda widget: 540)  # 1920x1080 at 200 %
+    w = make_window()
+    w.open_path(photo_path)
+    w.showNormal()
+    w.resize(960, 500)
+    qtbot.wait(50)
+    w.document.mask_op("box", rect=(100, 100, 60, 60))
+    with qtbot.waitSignal(w.controller.candidates_changed, timeout=5000):
+        w.controller.run("")
+    qtbot.wait(50)
+    strip = w.candidate_strip
+    assert strip.buttons and strip.buttons[0].iconSize().height() < candidates.THUMB
+    assert w.minimumSizeHint().height() <= 500, w.minimumSizeHint()
+    # While the first live preview comes in the window may grow a little (measured: 509 px) before its
+    # layout settles; the 540 px screen, less its title bar, still holds it (it was 567 px).
+    assert w.height() <= 520, w.height()
