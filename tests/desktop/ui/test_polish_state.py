@@ -1,0 +1,41 @@
+"""Integration QA fixes (stale state, export names, New image presets, no-op gestures), each with
+the real window and real events where a user would click."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+
+def _fail_with_banner(w):
+    w.banner.hide()
+    w.client.failed.emit(99, "this edit needs BrushEdit and its weights are missing: brushnet-x",
+                         "run: brushedit models download brushnet-x", "missing-models")
+    assert w.banner.isVisible()
+
+
+@pytest.mark.parametrize("how", ["close", "new", "open"])
+def test_another_or_no_document_clears_the_old_failure_banner(make_window, photo_path, tmp_path, how):
+    w = make_window()
+    w.open_path(photo_path)
+    _fail_with_banner(w)
+    if how == "close":
+        w.actions["close"].trigger()
+        assert w.document is None
+    elif how == "new":
+        assert w.new_image(64, 48)
+    else:
+        other = tmp_path / "other.png"
+        Image.fromarray(np.full((40, 60, 3), 90, np.uint8)).save(other)
+        assert w.open_path(other)
+    assert not w.banner.isVisible()
+
+
+def test_a_cancelled_close_keeps_the_banner(make_window, photo_path):
+    w = make_window(unsaved="cancel")
+    w.open_path(photo_path)
+    w.document.mask_op("box", rect=(10, 10, 20, 20))  # unsaved work: Close asks, the user cancels
+    _fail_with_banner(w)
+    w.actions["close"].trigger()
+    assert w.document is not None and w.banner.isVisible()
