@@ -39,3 +39,34 @@ def test_a_cancelled_close_keeps_the_banner(make_window, photo_path):
     _fail_with_banner(w)
     w.actions["close"].trigger()
     assert w.document is not None and w.banner.isVisible()
+
+
+def test_new_image_preset_follows_the_size_fields(make_window, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    w = make_window()
+    w.actions["new_image"].trigger()
+    dialog = w._new_dialog
+    qtbot.waitExposed(dialog)
+    assert (dialog.width_spin.value(), dialog.height_spin.value()) == (1920, 1080)
+    assert dialog.preset.currentText().startswith("1920 × 1080")  # its own preset, not "Custom"
+    # Typing another width: no preset has it.
+    spin = dialog.width_spin
+    spin.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is spin.lineEdit() or spin.hasFocus())
+    spin.selectAll()
+    qtbot.keyClicks(spin, "1000")
+    assert spin.value() == 1000 and dialog.preset.currentText() == "Custom"
+    # Typing a preset's size by hand names it.
+    spin.selectAll()
+    qtbot.keyClicks(spin, "1080")
+    dialog.height_spin.selectAll()
+    qtbot.keyClicks(dialog.height_spin, "1920")
+    assert dialog.preset.currentText().startswith("1080 × 1920")
+    # Choosing a preset sets both fields, and the combo keeps the choice.
+    dialog.preset.setFocus()
+    index = next(i for i in range(dialog.preset.count()) if dialog.preset.itemText(i).startswith("512"))
+    dialog.preset.setCurrentIndex(index)
+    assert (dialog.width_spin.value(), dialog.height_spin.value()) == (512, 512)
+    assert dialog.preset.currentIndex() == index
+    dialog.reject()
