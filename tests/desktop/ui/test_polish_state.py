@@ -70,3 +70,25 @@ def test_new_image_preset_follows_the_size_fields(make_window, qtbot):
     assert (dialog.width_spin.value(), dialog.height_spin.value()) == (512, 512)
     assert dialog.preset.currentIndex() == index
     dialog.reject()
+
+
+@pytest.mark.parametrize("tool", ["remove", "brush"])
+def test_a_stroke_beside_the_picture_leaves_no_history_entry(make_window, photo_path, send_mouse, tool):
+    """Found under Xvfb: a Remove-brush click beside the picture gave the selection back by undoing,
+    which left a greyed "Clear mask" entry to redo in History. A gesture that changed nothing
+    leaves no entry at all, neither to undo nor to redo."""
+    from PySide6.QtCore import QPointF, Qt
+
+    w = make_window()
+    w.open_path(photo_path)
+    c, doc = w.canvas, w.document
+    doc.mask_op("box", rect=(0, 0, 20, 20))
+    entries, rows = list(doc.history.entries), w.history_panel.list.count()
+    w.set_tool(tool)
+    outside = c.image_to_widget(QPointF(-200, -200))  # on the grey canvas: covers no pixel
+    send_mouse(c, "press", outside, Qt.LeftButton)
+    send_mouse(c, "release", outside, Qt.LeftButton)
+    assert doc.mask[10, 10] == 255  # the selection is as it was
+    assert list(doc.history.entries) == entries and not doc.history.can_redo
+    assert w.history_panel.list.count() == rows
+    assert not w.actions["redo"].isEnabled()
