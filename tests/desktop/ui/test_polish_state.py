@@ -92,3 +92,62 @@ def test_a_stroke_beside_the_picture_leaves_no_history_entry(make_window, photo_
     assert list(doc.history.entries) == entries and not doc.history.can_redo
     assert w.history_panel.list.count() == rows
     assert not w.actions["redo"].isEnabled()
+
+
+def _ask_save(monkeypatch, answer):
+    from PySide6.QtWidgets import QFileDialog
+
+    asked = []
+
+    def ask(parent, caption, start, filters, *args, **kwargs):
+        asked.append((start, args, kwargs))
+        return (answer(start) if callable(answer) else answer), "PNG (*.png)"
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", ask)
+    return asked
+
+
+def test_export_suggests_an_edited_name_beside_the_photo(make_window, photo_path, monkeypatch):
+    w = make_window()
+    w.open_path(photo_path)
+    original = photo_path.read_bytes()
+    w.document.mask_op("box", rect=(10, 10, 20, 20))
+    asked = _ask_save(monkeypatch, lambda start: start)  # the user accepts the suggestion
+    w.actions["export"].trigger()
+    start, args, kwargs = asked[0]
+    assert start == str(photo_path.with_name("chelsea-edited.png"))
+    # Qt's own confirm-overwrite stays on: no options that turn it off.
+    assert not args and "options" not in kwargs
+    assert photo_path.with_name("chelsea-edited.png").exists()
+    assert photo_path.read_bytes() == original  # the photo itself is untouched
+
+
+def test_export_asks_before_replacing_a_file_the_dialog_did_not_check(make_window, photo_path, monkeypatch):
+    """The name typed without an extension ("chelsea") is what the dialog checked; ".png" is added
+    after it: writing over chelsea.png needs its own question."""
+    w = make_window()
+    w.open_path(photo_path)
+    original = photo_path.read_bytes()
+    w.document.mask_op("box", rect=(10, 10, 20, 20))
+    _ask_save(monkeypatch, str(photo_path.with_suffix("")))
+    questions = []
+    w.ask_overwrite = lambda path: questions.append(path) or False  # the user says no
+    assert not w.export()
+    assert questions == [photo_path] and photo_path.read_bytes() == original
+    w.ask_overwrite = lambda path: True  # then yes
+    assert w.export()
+    assert photo_path.read_bytes() != original
+    # A new name needs no question.
+    _ask_save(monkeypatch, str(photo_path.with_name("fresh")))
+    w.ask_overwrite = lambda path: pytest.fail("asked about a new file")
+    assert w.export() and photo_path.with_name("fresh.png").exists()
+
+
+def test_export_of_a_project_suggests_its_name(make_window, photo_path, tmp_path, monkeypatch):
+    w = make_window()
+    w.open_path(photo_path)
+    project = tmp_path / "work.ora"
+    assert w.save_as(project)
+    asked = _ask_save(monkeypatch, "")
+    w.actions["export"].trigger()
+    assert asked[0][0] == str(tmp_path / "work.png")
