@@ -109,6 +109,24 @@ class History:
         self._fold(start, label)
         return True
 
+    def discard_since(self, since_state: int) -> bool:
+        """Take back every command applied after state ``since_state`` and forget them (nothing to
+        redo): a gesture that turned out to change nothing leaves no entry. False, and nothing
+        changes, when that state is not behind the index."""
+        if since_state == self._base_id:
+            start = 0
+        elif since_state in self._ids[:self._index]:
+            start = self._ids.index(since_state) + 1
+        else:
+            return False
+        while self._index > start:
+            self._index -= 1
+            self._commands[self._index].undo(self._doc)
+        del self._commands[start:]
+        del self._ids[start:]
+        self._changed()
+        return True
+
     def _fold(self, start: int, label: str) -> None:
         """Make the applied commands from ``start`` on one entry labelled ``label``, with the state id
         of the last of them (the same content); the redo tail goes, as with any new command."""

@@ -16,6 +16,11 @@ OPEN_FILTER = "Images and projects (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp
 EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
 
 
+def recovery_save_path_source(info: dict):
+    """The file recovered work came from: its photo (``source``) when it had one, else its project."""
+    return info.get("source") or info.get("original") or None
+
+
 class FileActionsMixin:
     """Mixed into :class:`~desktop.ui.main_window.MainWindow` (uses its ``settings``, ``document``,
     ``set_document``, ``show_error`` and ``recent_menu``)."""
@@ -163,6 +168,26 @@ class FileActionsMixin:
             return Path(src).with_suffix(suffix)
         return Path(str(self.settings.value("files/last_dir", Path.home()))) / f"Untitled{suffix}"
 
+    def _suggested_export_path(self) -> Path:
+        """Where Export proposes to write: beside the photo as ``NAME-edited.png``, so that accepting
+        the suggestion never writes over the original photo (a project's export is ``NAME.png``)."""
+        base = self._suggested_path(".png")
+        doc = self.document
+        if self.is_unsaved_recovery():
+            info = getattr(self, "_recovered_info", None) or {}
+            src = recovery_save_path_source(info)
+        else:
+            src = doc.path or getattr(doc, "source_path", None)
+        if src and Path(str(src)).suffix.lower() != ".ora":
+            return base.with_name(f"{base.stem}-edited{base.suffix}")
+        return base
+
+    def ask_overwrite(self, path) -> bool:
+        """Ask before writing over ``path``, an existing file the file dialog did not ask about."""
+        answer = QMessageBox.question(self, "Export image", f"{Path(path).name} already exists. Replace it?",
+                                      QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
+        return answer == QMessageBox.Yes
+
     def export(self, path=None, quality: int | None = None, lossless: bool = False) -> bool:
         """Export the flattened image as PNG, JPEG or WebP (by the file's extension). Chosen in
         the file dialog, a JPEG or WebP asks its quality first (non-blocking); given a path, it
@@ -172,13 +197,17 @@ class FileActionsMixin:
             return False
         asked = path is None
         if path is None:
-            base = self._suggested_path(".png")
+            base = self._suggested_export_path()
+            # Qt's dialog asks before it returns an existing file (no DontConfirmOverwrite here).
             path, _ = QFileDialog.getSaveFileName(self, "Export image", str(base), EXPORT_FILTER)
             if not path:
                 return False
         path = Path(path)
         if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
-            path = path.with_suffix(".png")
+            chosen, path = path, path.with_suffix(".png")
+            # The dialog checked the name typed ("chelsea"), not the one written ("chelsea.png").
+            if asked and path.exists() and path != chosen and not self.ask_overwrite(path):
+                return False
         if asked and quality is None and path.suffix.lower() in (".jpg", ".jpeg", ".webp"):
             self.ask_export_options(path)
             return True

@@ -309,6 +309,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         self.tools["sam"].reset()
         self.controller.cancel()  # the previous document's jobs: nothing would take their results
         self.controller.discard()
+        self._hide_failure_banner()  # the old document's failure says nothing of a new one, or of none
         self.size_label.setText(f"{doc.width} × {doc.height} px" if doc is not None else "—")
         if replaced:
             self.instruction_panel.new_document()

@@ -60,6 +60,11 @@ class NewImageDialog(QDialog):
         self.preset.currentIndexChanged.connect(self._use_preset)
         self.width_spin = _size_spin(width, max_side, "Width of the new image")
         self.height_spin = _size_spin(height, max_side, "Height of the new image")
+        # The preset names the size in the fields (1920 × 1080 is "Full HD", not "Custom").
+        self._applying_preset = False
+        self.width_spin.valueChanged.connect(self._follow_size)
+        self.height_spin.valueChanged.connect(self._follow_size)
+        self._follow_size()
         self.background = QComboBox()
         for label, value in BACKGROUNDS:
             self.background.addItem(label, value)
@@ -84,8 +89,24 @@ class NewImageDialog(QDialog):
     def _use_preset(self, _index: int) -> None:
         size = self.preset.currentData()
         if size:
-            self.width_spin.setValue(size[0])
-            self.height_spin.setValue(size[1])
+            self._applying_preset = True
+            try:
+                self.width_spin.setValue(size[0])
+                self.height_spin.setValue(size[1])
+            finally:
+                self._applying_preset = False
+
+    def _follow_size(self, _value: int = 0) -> None:
+        """Show the preset of the size typed (or "Custom" for none), without changing the size."""
+        if self._applying_preset:
+            return
+        size = (self.width_spin.value(), self.height_spin.value())
+        index = next((i for i in range(1, self.preset.count()) if tuple(self.preset.itemData(i) or ()) == size), 0)
+        self.preset.blockSignals(True)
+        try:
+            self.preset.setCurrentIndex(index)
+        finally:
+            self.preset.blockSignals(False)
 
     def _background_chosen(self, _index: int) -> None:
         if self.background.currentData() == "pick":

@@ -37,8 +37,7 @@ class RemoveBrushTool(MaskBrushTool):
         if doc.mask.any():
             self._on_stroke(self.stroke_start)
             return
-        # The stroke covered no pixel (a click beside the picture): give the selection back.
-        for _ in range(2):  # at most the clear at press and an empty stroke
-            if doc.history.state_id == self.stroke_start or not doc.history.can_undo:
-                break
-            doc.undo()
+        # The stroke covered no pixel (a click beside the picture): give the selection back, and
+        # leave nothing of the gesture in History (not even a "Clear mask" to redo).
+        if self.stroke_start is not None and doc.history.state_id != self.stroke_start:
+            doc.history.discard_since(self.stroke_start)
