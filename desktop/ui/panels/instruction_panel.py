@@ -37,7 +37,10 @@ _ENGINES = (("Auto (BrushEdit if installed, else fill)", "auto"), ("BrushEdit (B
             ("Fill (fast, no weights)", "fill"), ("LaMa (removal, any machine)", "lama"))
 _INSTRUCTORS = (("Offline (rules, no model)", "offline"), ("Local VLM (Qwen2-VL)", "local"),
                 ("OpenAI API", "openai"))
-_RESOLUTIONS = (("Crop around the mask", "crop"), ("Whole image", "whole"))
+# Short labels that fit a narrow dock (the combo shares its row with the size); the full wording is each
+# item's tooltip.
+_RESOLUTIONS = (("Crop", "crop", "Crop around the mask: work on the region around it"),
+                ("Whole image", "whole", "Whole image: work on the whole picture"))
 
 
 class InstructionPanel(QWidget):
@@ -200,6 +203,8 @@ class InstructionPanel(QWidget):
         res_layout = QGridLayout(res_row)
         res_layout.setContentsMargins(0, 0, 0, 0)
         self.resolution_mode = _combo(_RESOLUTIONS, d.resolution_mode)
+        self.resolution_mode.setToolTip("Crop: work on the region around the mask (sharper for small edits). "
+                                        "Whole image: work on the whole picture")
         self.working_size = _spin(256, 2048, d.working_size)
         self.working_size.setSingleStep(64)
         self.working_size.setSuffix(" px")
@@ -718,8 +723,10 @@ def _combo(items, current) -> QComboBox:
     # Narrow when the dock is (a laptop, 200 %): the open list still shows the whole labels.
     c.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     c.setMinimumContentsLength(8)
-    for label, data in items:
+    for label, data, *tip in items:
         c.addItem(label, data)
+        if tip:
+            c.setItemData(c.count() - 1, tip[0], Qt.ItemDataRole.ToolTipRole)
     _select(c, current)
     return c
 

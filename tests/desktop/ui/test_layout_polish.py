@@ -1,0 +1,63 @@
+"""Layout problems an integration QA pass found under Xvfb (1366x768, and 1920x1080 at 200 %)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, Qt
+
+
+def test_the_resolution_combo_shows_its_whole_choice_and_keeps_the_full_text_as_tooltip(make_window, photo_path,
+                                                                                         qtbot):
+    """The combo read "Crop around the ma…" in a 380 px dock."""
+    w = make_window()
+    w.resize(1366, 740)
+    w.open_path(photo_path)
+    panel = w.instruction_panel
+    panel.params_toggle.setChecked(True)
+    qtbot.wait(50)
+    combo = panel.resolution_mode
+    for i in range(combo.count()):
+        combo.setCurrentIndex(i)
+        text_room = combo.width() - 36  # the frame and the arrow
+        assert combo.fontMetrics().horizontalAdvance(combo.itemText(i)) <= text_room, (combo.itemText(i),
+                                                                                          combo.width())
+        assert combo.itemData(i, Qt.ItemDataRole.ToolTipRole), combo.itemText(i)
+    assert "Crop around the mask" in combo.itemData(combo.findData("crop"), Qt.ItemDataRole.ToolTipRole)
+    assert combo.toolTip()
+
+
+def test_the_blend_mode_list_shows_eight_rows_at_most(make_window, photo_path, qtbot):
+    """The blend-mode list ran to the bottom of the screen."""
+    from desktop.ui.panels.layers_panel import BLEND_VISIBLE_ITEMS
+
+    w = make_window()
+    w.open_path(photo_path)
+    combo = w.layers_panel.blend
+    assert combo.count() > BLEND_VISIBLE_ITEMS
+    combo.showPopup()
+    try:
+        view = combo.view()
+        qtbot.waitUntil(view.isVisible)
+        row = view.sizeHintForRow(0)
+        assert view.height() <= (BLEND_VISIBLE_ITEMS + 1) * row, (view.height(), row)
+        assert view.verticalScrollBar().maximum() > 0  # the rest scrolls
+    finally:
+        combo.hidePopup()
+
+
+def test_job_history_rows_fit_the_panel_width(make_window, qtbot):
+    """History rows were cut off on the right, under a horizontal scroll bar."""
+    from desktop.ui.panels.queue_panel import JobRecord
+
+    w = make_window()
+    panel = w.queue_panel
+    w.docks["queue"].raise_()
+    panel.records[1] = JobRecord(1, "edit", "Edit: a sunset sky with long orange clouds over the hills, golden light",
+                                 queued_at=1.0e9, started_at=1.0e9, ended_at=1.0e9 + 12, state="done")
+    panel._refresh_history()
+    qtbot.wait(50)
+    lst = panel.history_list
+    assert lst.count() == 1
+    assert lst.horizontalScrollBar().maximum() == 0
+    assert not lst.horizontalScrollBar().isVisible()
+    rect = lst.visualItemRect(lst.item(0))
+    assert rect.right() <= lst.viewport().width(), (rect, lst.viewport().width())
