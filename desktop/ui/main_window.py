@@ -227,10 +227,11 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         # never asks for more height than a laptop screen has; the strip stays below it, in view.
         instruction_area = VerticalScrollArea(self.instruction_panel)
         self.instruction_panel.follow_height(instruction_area)  # a short dock folds the log first
-        # It scrolls: three lines are enough at the least, so that on a 540 px screen (200 %) the strip of
-        # candidates below it does not push the window past the screen's bottom.
-        instruction_area.setMinimumHeight(3 * self.fontMetrics().lineSpacing())
+        # It scrolls: two lines are enough at the least (Plan / Run are pinned below it), so that on a
+        # 540 px screen (200 %) the strip of candidates does not push the window past the screen's bottom.
+        instruction_area.setMinimumHeight(2 * self.fontMetrics().lineSpacing())
         il.addWidget(instruction_area, 1)
+        il.addWidget(self.instruction_panel.take_footer(), 0)  # Plan / Run stay in view as the panel scrolls
         il.addWidget(self.candidate_strip, 0)  # fixed height: always in view when an edit ends
         right = Qt.RightDockWidgetArea
         self._dock("instruction", "Instruction", instruction, right, "mdi6.message-text")

@@ -61,3 +61,28 @@ def test_job_history_rows_fit_the_panel_width(make_window, qtbot):
     assert not lst.horizontalScrollBar().isVisible()
     rect = lst.visualItemRect(lst.item(0))
     assert rect.right() <= lst.viewport().width(), (rect, lst.viewport().width())
+
+
+def test_at_1366x768_plan_and_run_stay_in_view_with_candidates_and_parameters(make_window, photo_path, qtbot):
+    """With candidates shown, Plan/Run scrolled out of the Instruction panel's view."""
+    from desktop.ui.panels.vertical_scroll import VerticalScrollArea
+
+    w = make_window()
+    w.resize(1366, 740)
+    w.open_path(photo_path)
+    panel = w.instruction_panel
+    panel.params_toggle.setChecked(True)
+    w.document.mask_op("box", rect=(100, 100, 60, 60))
+    with qtbot.waitSignal(w.controller.candidates_changed, timeout=5000):
+        w.controller.run("")
+    qtbot.wait(50)
+    area = next(a for a in w.findChildren(VerticalScrollArea) if a.widget() is panel)
+    dock = w.docks["instruction"]
+    for value in (area.verticalScrollBar().minimum(), area.verticalScrollBar().maximum()):
+        area.verticalScrollBar().setValue(value)  # read the parameters, or the log: Plan/Run stay
+        qtbot.wait(10)
+        for button in (panel.plan_button, panel.run_button):
+            top = button.mapTo(dock, QPoint(0, 0)).y()
+            assert button.isVisible() and top >= 0 and top + button.height() <= dock.height(), (value, top)
+            assert not area.viewport().isAncestorOf(button)
+    assert w.candidate_strip.isVisible()
