@@ -15,7 +15,6 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
-    QHBoxLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -43,6 +42,7 @@ from desktop.ui.focus_return import FocusReturn
 from desktop.ui.canvas.canvas_view import CanvasView
 from desktop.ui.icons import app_icon, icon
 from desktop.ui.image_actions import IMAGE_ACTIONS, ImageActionsMixin
+from desktop.ui.banner import Banner
 from desktop.ui.panels.candidates import CandidateStrip
 from desktop.ui.panels.history_panel import HistoryPanel
 from desktop.ui.panels.instruction_panel import InstructionPanel
@@ -178,11 +178,6 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
             tool.size = max(1, min(size, max(1, new_side // 4)))
 
     def _make_banner(self) -> QFrame:
-        banner = QFrame()
-        banner.setObjectName("firstRunBanner")
-        banner.setStyleSheet("#firstRunBanner { background: #2c3a4f; border-bottom: 1px solid #3d8ef0; }")
-        row = QHBoxLayout(banner)
-        row.setContentsMargins(12, 6, 8, 6)
         # Short (one line on a laptop screen); what each feature needs is in the tooltip and the
         # Models dialog.
         self.banner_text = QLabel(FIRST_RUN_TEXT)
@@ -197,9 +192,10 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         dismiss.setToolTip("Dismiss this notice")
         dismiss.setAccessibleName("Dismiss")
         dismiss.clicked.connect(self.dismiss_banner)
-        row.addWidget(self.banner_text, 1)
-        row.addWidget(download)
-        row.addWidget(dismiss)
+        # The buttons go below the text on a narrow canvas (200 %): two or three lines, not one word a line.
+        banner = Banner(self.banner_text, download, dismiss)
+        banner.setObjectName("firstRunBanner")
+        banner.setStyleSheet("#firstRunBanner { background: #2c3a4f; border-bottom: 1px solid #3d8ef0; }")
         banner.hide()
         return banner
 

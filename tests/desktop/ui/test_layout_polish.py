@@ -86,3 +86,23 @@ def test_at_1366x768_plan_and_run_stay_in_view_with_candidates_and_parameters(ma
             assert button.isVisible() and top >= 0 and top + button.height() <= dock.height(), (value, top)
             assert not area.viewport().isAncestorOf(button)
     assert w.candidate_strip.isVisible()
+
+
+def test_at_200_percent_the_first_run_banner_is_compact(make_window, photo_path, qtbot):
+    """At 1920x1080 and 200 % the banner wrapped one word a line and took a third of the canvas's height."""
+    w = make_window()
+    w.open_path(photo_path)
+    w.showNormal()
+    w.resize(960, 500)  # 1920x1080 at 200 %, less a panel and the title bar
+    w.banner.show()
+    qtbot.wait(50)
+    banner, text = w.banner, w.banner_text
+    assert banner.width() < 400  # the narrow canvas this is about
+    line = text.fontMetrics().lineSpacing()
+    assert text.width() >= banner.width() - 40  # the text takes the banner's width, the buttons below
+    assert text.height() <= 4 * line, (text.height(), line)
+    assert banner.height() <= 0.25 * (banner.height() + w.canvas.height()), (banner.height(), w.canvas.height())
+    # Wide again: one row, text beside the buttons, at most two lines.
+    w.resize(1600, 900)
+    qtbot.wait(50)
+    assert banner.stacked is False and text.height() <= 2 * line + 4, text.height()
