@@ -243,7 +243,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         self.resizeDocks([self.docks["instruction"]], [380], Qt.Horizontal)
         # The instruction dock holds the transcript, the plan, the parameters and the candidates:
         # it gets most of the height; Layers/History/Job queue share the rest.
-        self.resizeDocks([self.docks["instruction"], self.docks["layers"]], [620, 300], Qt.Vertical)
+        self.resizeDocks([self.docks["instruction"], self.docks["layers"]], [500, 420], Qt.Vertical)
         self.resizeDocks([self.docks["tool_options"]], [250], Qt.Horizontal)
 
     def _build_status_bar(self) -> None:

@@ -349,7 +349,8 @@ class LayersPanel(QWidget):
         self.inspector_box.setFrameShape(QFrame.NoFrame)
         self.inspector_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.inspector_box.setWidget(self.inspector)
-        self.inspector_box.setMaximumHeight(5 * self.fontMetrics().lineSpacing() + 8)
+        # Three lines, then it scrolls: on a laptop screen the list above keeps three rows (it had two).
+        self.inspector_box.setMaximumHeight(3 * self.fontMetrics().lineSpacing() + 8)
         self.inspector_box.setMinimumHeight(2 * self.fontMetrics().lineSpacing() + 6)  # two whole lines
         self.inspector_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         layout.addWidget(self.inspector_box)

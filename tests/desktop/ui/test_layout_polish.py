@@ -106,3 +106,23 @@ def test_at_200_percent_the_first_run_banner_is_compact(make_window, photo_path,
     w.resize(1600, 900)
     qtbot.wait(50)
     assert banner.stacked is False and text.height() <= 2 * line + 4, text.height()
+
+
+def test_at_1366x768_the_layers_list_shows_three_rows_with_candidates_shown(make_window, photo_path, qtbot):
+    """With candidates shown, the Layers list showed only about two rows."""
+    w = make_window()
+    w.resize(1366, 740)
+    w.open_path(photo_path)
+    w.document.mask_op("box", rect=(100, 100, 60, 60))
+    with qtbot.waitSignal(w.controller.candidates_changed, timeout=5000):
+        w.controller.run("")
+    w.controller.accept([0])
+    qtbot.waitUntil(lambda: len(w.layers_panel.layer_items()) == 2)
+    w.layers_panel.select_layer(w.document.layers[-1])
+    w.document.mask_op("box", rect=(100, 100, 60, 60))
+    with qtbot.waitSignal(w.controller.candidates_changed, timeout=5000):
+        w.controller.run("")
+    qtbot.wait(50)
+    tree = w.layers_panel.tree
+    row = tree.sizeHintForRow(0)
+    assert tree.viewport().height() >= 3 * row, (tree.viewport().height(), row)
