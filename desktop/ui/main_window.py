@@ -15,7 +15,6 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
-    QHBoxLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -43,6 +42,7 @@ from desktop.ui.focus_return import FocusReturn
 from desktop.ui.canvas.canvas_view import CanvasView
 from desktop.ui.icons import app_icon, icon
 from desktop.ui.image_actions import IMAGE_ACTIONS, ImageActionsMixin
+from desktop.ui.banner import Banner
 from desktop.ui.panels.candidates import CandidateStrip
 from desktop.ui.panels.history_panel import HistoryPanel
 from desktop.ui.panels.instruction_panel import InstructionPanel
@@ -178,11 +178,6 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
             tool.size = max(1, min(size, max(1, new_side // 4)))
 
     def _make_banner(self) -> QFrame:
-        banner = QFrame()
-        banner.setObjectName("firstRunBanner")
-        banner.setStyleSheet("#firstRunBanner { background: #2c3a4f; border-bottom: 1px solid #3d8ef0; }")
-        row = QHBoxLayout(banner)
-        row.setContentsMargins(12, 6, 8, 6)
         # Short (one line on a laptop screen); what each feature needs is in the tooltip and the
         # Models dialog.
         self.banner_text = QLabel(FIRST_RUN_TEXT)
@@ -197,9 +192,10 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         dismiss.setToolTip("Dismiss this notice")
         dismiss.setAccessibleName("Dismiss")
         dismiss.clicked.connect(self.dismiss_banner)
-        row.addWidget(self.banner_text, 1)
-        row.addWidget(download)
-        row.addWidget(dismiss)
+        # The buttons go below the text on a narrow canvas (200 %): two or three lines, not one word a line.
+        banner = Banner(self.banner_text, download, dismiss)
+        banner.setObjectName("firstRunBanner")
+        banner.setStyleSheet("#firstRunBanner { background: #2c3a4f; border-bottom: 1px solid #3d8ef0; }")
         banner.hide()
         return banner
 
@@ -227,10 +223,11 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         # never asks for more height than a laptop screen has; the strip stays below it, in view.
         instruction_area = VerticalScrollArea(self.instruction_panel)
         self.instruction_panel.follow_height(instruction_area)  # a short dock folds the log first
-        # It scrolls: three lines are enough at the least, so that on a 540 px screen (200 %) the strip of
-        # candidates below it does not push the window past the screen's bottom.
-        instruction_area.setMinimumHeight(3 * self.fontMetrics().lineSpacing())
+        # It scrolls: two lines are enough at the least (Plan / Run are pinned below it), so that on a
+        # 540 px screen (200 %) the strip of candidates does not push the window past the screen's bottom.
+        instruction_area.setMinimumHeight(2 * self.fontMetrics().lineSpacing())
         il.addWidget(instruction_area, 1)
+        il.addWidget(self.instruction_panel.take_footer(), 0)  # Plan / Run stay in view as the panel scrolls
         il.addWidget(self.candidate_strip, 0)  # fixed height: always in view when an edit ends
         right = Qt.RightDockWidgetArea
         self._dock("instruction", "Instruction", instruction, right, "mdi6.message-text")
@@ -246,7 +243,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         self.resizeDocks([self.docks["instruction"]], [380], Qt.Horizontal)
         # The instruction dock holds the transcript, the plan, the parameters and the candidates:
         # it gets most of the height; Layers/History/Job queue share the rest.
-        self.resizeDocks([self.docks["instruction"], self.docks["layers"]], [620, 300], Qt.Vertical)
+        self.resizeDocks([self.docks["instruction"], self.docks["layers"]], [500, 420], Qt.Vertical)
         self.resizeDocks([self.docks["tool_options"]], [250], Qt.Horizontal)
 
     def _build_status_bar(self) -> None:

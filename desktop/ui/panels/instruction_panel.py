@@ -37,7 +37,10 @@ _ENGINES = (("Auto (BrushEdit if installed, else fill)", "auto"), ("BrushEdit (B
             ("Fill (fast, no weights)", "fill"), ("LaMa (removal, any machine)", "lama"))
 _INSTRUCTORS = (("Offline (rules, no model)", "offline"), ("Local VLM (Qwen2-VL)", "local"),
                 ("OpenAI API", "openai"))
-_RESOLUTIONS = (("Crop around the mask", "crop"), ("Whole image", "whole"))
+# Short labels that fit a narrow dock (the combo shares its row with the size); the full wording is each
+# item's tooltip.
+_RESOLUTIONS = (("Crop", "crop", "Crop around the mask: work on the region around it"),
+                ("Whole image", "whole", "Whole image: work on the whole picture"))
 
 
 class InstructionPanel(QWidget):
@@ -111,7 +114,13 @@ class InstructionPanel(QWidget):
         self.instruction.installEventFilter(self)
         root.addWidget(self.instruction)
 
+        # Plan / Run / Cancel: a footer that the window pins below the scrolling part
+        # (see take_footer), so that they stay in view however far the plan and parameters scroll.
+        self.footer = QWidget()
+        footer_layout = QVBoxLayout(self.footer)
+        footer_layout.setContentsMargins(0, 0, 0, 0)
         buttons = QHBoxLayout()
+        footer_layout.addLayout(buttons)
         self.plan_button = QPushButton("Plan")
         self.plan_button.setToolTip("Ask the instructor for the edit type, the object mask and a caption "
                                     "(Ctrl+Enter)")
@@ -124,7 +133,7 @@ class InstructionPanel(QWidget):
         buttons.addWidget(self.plan_button)
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
-        root.addLayout(buttons)
+        root.addWidget(self.footer)
 
         # The plan, editable before running.
         self.plan_box = QFrame()
@@ -200,6 +209,8 @@ class InstructionPanel(QWidget):
         res_layout = QGridLayout(res_row)
         res_layout.setContentsMargins(0, 0, 0, 0)
         self.resolution_mode = _combo(_RESOLUTIONS, d.resolution_mode)
+        self.resolution_mode.setToolTip("Crop: work on the region around the mask (sharper for small edits). "
+                                        "Whole image: work on the whole picture")
         self.working_size = _spin(256, 2048, d.working_size)
         self.working_size.setSingleStep(64)
         self.working_size.setSuffix(" px")
@@ -256,6 +267,20 @@ class InstructionPanel(QWidget):
         QShortcut(QKeySequence("Ctrl+Shift+Return"), self.instruction, self.run,
                   context=Qt.ShortcutContext.WidgetShortcut)
 
+    def take_footer(self, margins: int = 6) -> QWidget:
+        """Take Plan / Run / Cancel out of the panel, for the window to pin below the
+        panel's scroll area (at 1366x768 with candidates shown they scrolled out of view)."""
+        root = self.layout()
+        if root.indexOf(self.footer) < self._end_stretch:
+            self._end_stretch -= 1  # the log's stretch moves up one item
+        root.removeWidget(self.footer)
+        self.footer.setParent(None)
+        self.footer.layout().setContentsMargins(margins, 0, margins, 2)
+        self._footer_pinned = True
+        return self.footer
+
+    _footer_pinned = False
+
     # --- a short dock: the field to type in before the log ----------------------------------------
 
     _log_chosen = False  # the user folded or opened the log: leave it so
@@ -277,7 +302,7 @@ class InstructionPanel(QWidget):
         need = (margins.top() + self.log_toggle.sizeHint().height() + spacing
                 + self.transcript.minimumHeight() + spacing
                 + min(self.instruction.maximumHeight(), self.instruction.sizeHint().height()) + spacing
-                + self.run_button.sizeHint().height() + margins.bottom())
+                + (0 if self._footer_pinned else self.run_button.sizeHint().height()) + margins.bottom())
         if self.log_toggle.isChecked() and height < need:
             self._log_auto_folded = True
             self.log_toggle.setChecked(False)
@@ -718,8 +743,10 @@ def _combo(items, current) -> QComboBox:
     # Narrow when the dock is (a laptop, 200 %): the open list still shows the whole labels.
     c.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     c.setMinimumContentsLength(8)
-    for label, data in items:
+    for label, data, *tip in items:
         c.addItem(label, data)
+        if tip:
+            c.setItemData(c.count() - 1, tip[0], Qt.ItemDataRole.ToolTipRole)
     _select(c, current)
     return c
 

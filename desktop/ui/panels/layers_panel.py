@@ -36,6 +36,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.document.blend_modes import BLEND_MODES, TITLES
+
+BLEND_VISIBLE_ITEMS = 8  # rows the blend-mode list shows before it scrolls
 from desktop.ui.canvas.tile_cache import array_to_qimage
 from desktop.ui.icons import icon
 from desktop.ui.theme import THUMBNAIL_CHOICES_QSS
@@ -275,7 +277,10 @@ class LayersPanel(QWidget):
         self.blend.setToolTip("Blend mode of the selected layer: how it mixes with the layers below")
         for mode in BLEND_MODES:
             self.blend.addItem(TITLES[mode], mode)
-        self.blend.setMaxVisibleItems(len(BLEND_MODES))
+        # Eight rows at most: all twelve ran to the bottom of a laptop screen. Fusion's popup
+        # sits over the combo and ignores the limit; the list-view popup keeps it (and scrolls).
+        self.blend.setMaxVisibleItems(BLEND_VISIBLE_ITEMS)
+        self.blend.setStyleSheet("QComboBox { combobox-popup: 0; }")
         self.blend.activated.connect(self._commit_blend_mode)
 
         self.inspector = QLabel()
@@ -344,7 +349,8 @@ class LayersPanel(QWidget):
         self.inspector_box.setFrameShape(QFrame.NoFrame)
         self.inspector_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.inspector_box.setWidget(self.inspector)
-        self.inspector_box.setMaximumHeight(5 * self.fontMetrics().lineSpacing() + 8)
+        # Three lines, then it scrolls: on a laptop screen the list above keeps three rows (it had two).
+        self.inspector_box.setMaximumHeight(3 * self.fontMetrics().lineSpacing() + 8)
         self.inspector_box.setMinimumHeight(2 * self.fontMetrics().lineSpacing() + 6)  # two whole lines
         self.inspector_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         layout.addWidget(self.inspector_box)

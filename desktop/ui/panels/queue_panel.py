@@ -6,10 +6,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QProgressBar,
@@ -126,6 +127,11 @@ class JobQueuePanel(QWidget):
         self.history_list = QListWidget()
         self.history_list.setObjectName("jobHistory")
         self.history_list.setToolTip("Finished, failed and cancelled jobs with their times")
+        # Rows wrap to the panel's width (a long label and its times ran past the right edge).
+        self.history_list.setWordWrap(True)
+        self.history_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.history_list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.history_list.setTextElideMode(Qt.TextElideMode.ElideRight)
         layout.addWidget(self.history_list, 1)
         # Two rows each at least, no more: the panel shares its tabs with Layers, and the tab group is as
         # tall as its tallest minimum (at 1920x1080 and 200 % this panel pushed the Instruction field
