@@ -103,6 +103,19 @@ def _intent(instruction: str):
 
 
 def run(args: argparse.Namespace) -> int:
+    """The command; a studio-server connection it opened is closed however it ends (its threads
+    would otherwise outlive the command)."""
+    try:
+        return _run(args)
+    finally:
+        while _opened:
+            _opened.pop().close()
+
+
+_opened: list = []  # RemoteRunners of the running command
+
+
+def _run(args: argparse.Namespace) -> int:
     from engine.api import DEFAULT_NEGATIVE_PROMPT, EditParams, InpaintRequest, PlanRequest
     from engine.dispatch import Engine
     from engine.segment import mask_ops
@@ -117,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("nothing to do: give an INSTRUCTION, a --mask, or both", USAGE)
     set_oom_context(args.samples, args.working_size, args.cpu_offload)
     engine = RemoteRunner(args.server) if getattr(args, "server", None) else Engine(config)
+    if isinstance(engine, RemoteRunner):
+        _opened.append(engine)
 
     category, target, caption, negative, plan = "", None, "", "", None
     if args.mask:

@@ -29,6 +29,19 @@ def add_parser(sub, common) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """The command; a studio-server connection it opened is closed however it ends (its threads
+    would otherwise outlive the command)."""
+    try:
+        return _run(args)
+    finally:
+        while _opened:
+            _opened.pop().close()
+
+
+_opened: list = []  # RemoteRunners of the running command
+
+
+def _run(args: argparse.Namespace) -> int:
     from engine.api import PlanRequest
     from engine.dispatch import Engine
     from engine.segment import mask_ops
@@ -41,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
     _, _, rgb = read_image(args.image)
     try:
         engine = RemoteRunner(args.server) if getattr(args, "server", None) else Engine(config)
+        if isinstance(engine, RemoteRunner):
+            _opened.append(engine)
         plan = engine.plan(PlanRequest(rgb, instruction, backend=args.instructor), progress)
     finally:
         progress.close()

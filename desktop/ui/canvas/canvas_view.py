@@ -56,6 +56,10 @@ class CanvasView(QWidget):
 
     zoom_changed = Signal(float)
     cursor_moved = Signal(float, float)  # image coordinates under the mouse
+    # About to paint, or resized: what floats over the canvas (the Generate bar) follows it. A signal,
+    # not an event filter on the canvas: a Python event filter can be called while its object is
+    # half deleted (a window torn down), which crashes PySide.
+    repainting = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -506,6 +510,7 @@ class CanvasView(QWidget):
         if self._fit_mode:
             self.fit()
         super().resizeEvent(event)
+        self.repainting.emit()
 
     # --- painting -------------------------------------------------------------------------
     def visible_image_rect(self) -> tuple[int, int, int, int] | None:
@@ -522,6 +527,7 @@ class CanvasView(QWidget):
         return x0, y0, x1 - x0, y1 - y0
 
     def paintEvent(self, event) -> None:
+        self.repainting.emit()
         self._paint_started = time.perf_counter()
         self._rendered_in_paint = 0
         self._pending = False

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QRect, QRectF, Qt, QTimer
+from PySide6.QtCore import QEvent, QRect, QRectF, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLineEdit, QToolButton
 
 from desktop.ui.icons import icon
@@ -107,15 +107,13 @@ class GenerateBar(QFrame):
         self.hide()
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._settle.timeout.connect(self._measure)
-        canvas.installEventFilter(self)
+        canvas.repainting.connect(self._on_canvas_repainting)
 
     # --- following the canvas ---------------------------------------------------------------
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if obj is self.canvas and event.type() in (QEvent.Type.Paint, QEvent.Type.Resize):
-            if self.canvas.document is not self._doc:
-                self._follow(self.canvas.document)
-            self.reposition()
-        return False
+    def _on_canvas_repainting(self) -> None:
+        if self.canvas.document is not self._doc:
+            self._follow(self.canvas.document)
+        self.reposition()
 
     def _follow(self, doc) -> None:
         if self._doc is not None:
