@@ -55,10 +55,10 @@ def build_actions(w) -> dict[str, QAction]:
     add("redo", "&Redo", w.redo, ["Ctrl+Shift+Z", "Ctrl+Y"])
     add("zoom_in", "Zoom &in", lambda: w.canvas.zoom_by(1.25), [QKeySequence.ZoomIn, "Ctrl+="])
     add("zoom_out", "Zoom &out", lambda: w.canvas.zoom_by(0.8), [QKeySequence.ZoomOut])
-    add("fit", "&Fit to window", w.canvas.fit, ["Ctrl+0"])
-    add("actual_size", "&Actual size (100 %)", w.canvas.actual_size, ["Ctrl+1"])
+    add("fit", "&Fit to window", lambda: w.canvas.fit(), ["Ctrl+0"])
+    add("actual_size", "&Actual size (100 %)", lambda: w.canvas.actual_size(), ["Ctrl+1"])
     add("compare", "Compare with original (hold \\)", None, checkable=True)
-    a["compare"].toggled.connect(w.canvas.set_show_original)
+    a["compare"].toggled.connect(lambda on: w.canvas.set_show_original(on))
     add("models", "&Models…", w.show_models_dialog)
     add("preferences", "&Preferences…", w.show_preferences, ["Ctrl+,"])
     a["preferences"].setIcon(icon("mdi6.cog"))
@@ -86,35 +86,36 @@ def build_actions(w) -> dict[str, QAction]:
     add("grow", "Bigger brush", lambda: w.resize_brush(+1), ["]"])
     add("reset_selection", "Start the selection over (SAM clicks, lasso)", w.reset_sam, ["Esc"])
     # Esc only while the canvas has focus: dialogs and text fields keep their own Esc.
-    a["reset_selection"].setShortcutContext(Qt.WidgetWithChildrenShortcut)
-    w.canvas.addAction(a["reset_selection"])
-    lp = w.layers_panel
-    add("duplicate_layer", "&Duplicate layer", lp.duplicate_current, ["Ctrl+J"])
+    a["reset_selection"].setShortcutContext(Qt.WidgetWithChildrenShortcut)  # the window adds it to its canvas
+
+    def lp():  # the Layers panel, built after the first frame (as the canvas is)
+        return w.layers_panel
+
+    add("duplicate_layer", "&Duplicate layer", lambda: lp().duplicate_current(), ["Ctrl+J"])
     a["duplicate_layer"].setIcon(icon("duplicate"))
-    add("delete_layer", "De&lete layer", lp.delete_current,
+    add("delete_layer", "De&lete layer", lambda: lp().delete_current(),
         tip="Delete layer (Del in the Layers list) — deleting an edit layer reverts the edit")
     a["delete_layer"].setIcon(icon("delete"))
-    add("raise_layer", "&Raise layer", lambda: lp.move_current(+1), ["Ctrl+]"])
-    add("lower_layer", "Lo&wer layer", lambda: lp.move_current(-1), ["Ctrl+["])
+    add("raise_layer", "&Raise layer", lambda: lp().move_current(+1), ["Ctrl+]"])
+    add("lower_layer", "Lo&wer layer", lambda: lp().move_current(-1), ["Ctrl+["])
     add("erase_masked", "&Erase masked area", lambda: w.erase_masked(keep=False), [Qt.Key_Delete, Qt.Key_Backspace],
         tip="Erase masked area from the selected layer")
     add("keep_masked", "&Keep only masked area", lambda: w.erase_masked(keep=True),
         tip="Keep only the masked area of the selected layer")
     # Del / Backspace erase only while the canvas has focus: the Layers list keeps Del for
     # deleting a layer, text fields keep it for text.
-    a["erase_masked"].setShortcutContext(Qt.WidgetWithChildrenShortcut)
-    w.canvas.addAction(a["erase_masked"])
+    a["erase_masked"].setShortcutContext(Qt.WidgetWithChildrenShortcut)  # on the canvas, as Esc
     add("mask_from_layer", "Mask from layer &pixels", lambda: w.mask_from_layer_pixels(),
         tip="Mask from the selected layer's pixels (or Ctrl+click its row)")
-    add("merge_down", "&Merge down", lp.merge_down_current,
+    add("merge_down", "&Merge down", lambda: lp().merge_down_current(),
         tip="Merge the selected layer into the layer below")
     add("flatten", "&Flatten image", w.flatten_image, tip="Flatten image: merge all shown layers into one")
-    add("layer_new_seed", "Re-run with a new &seed", lambda: lp._emit(lp.rerun_seed_requested),
+    add("layer_new_seed", "Re-run with a new &seed", lambda: lp()._emit(lp().rerun_seed_requested),
         tip="Re-run the selected edit with a new seed (adds a variation)")
     a["layer_new_seed"].setIcon(icon("new_seed"))
-    add("layer_new_prompt", "Re-run with a changed &prompt…", lambda: lp._emit(lp.rerun_prompt_requested))
+    add("layer_new_prompt", "Re-run with a changed &prompt…", lambda: lp()._emit(lp().rerun_prompt_requested))
     a["layer_new_prompt"].setIcon(icon("new_prompt"))
-    add("layer_show_mask", "Show its m&ask", lambda: lp._emit(lp.show_mask_requested),
+    add("layer_show_mask", "Show its m&ask", lambda: lp()._emit(lp().show_mask_requested),
         tip="Show the mask the selected edit was made with")
     a["layer_show_mask"].setIcon(icon("show_mask"))
 

@@ -8,27 +8,21 @@ runs the fill engine, and shoots with the candidates showing (the README's pictu
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from pathlib import Path
 
-# Before PySide6, on purpose: once PySide6 is imported, its ``__feature__`` import hook reads the
-# source of every module imported after it (``inspect.getsource``, looking for "PySide6"), about
-# 0.3 ms a module here. The engine's api (with numpy and OpenCV through the mask operations) and
-# Pillow with the plugins it opens a photo with are some 250 modules that never use Qt.
-from PIL import Image  # noqa: I001 - the order is the point
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
 
-from desktop.engine_client import APP_VERSION  # imports engine.api before PySide6.QtCore
+from desktop.ui.theme import apply_dark_theme
 
-Image.preinit()  # BMP, GIF, JPEG, PPM, PNG: what Image.open loads first, loaded here
+# Nothing heavy here: the window's first frame (menus, docks, the photo given on the command line)
+# is drawn before numpy, OpenCV, the document model, the engine's api and asyncio are imported.
+# The rest of the window is built on the next turn of the event loop (MainWindow(staged=True)).
 
-from PySide6.QtCore import QTimer  # noqa: E402
-from PySide6.QtGui import QGuiApplication  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from desktop.ui.theme import apply_dark_theme  # noqa: E402
-
+FIRST_FRAME_WAIT_MS = 3000  # at most, before the qasync loop starts without a first frame seen
 SCREENSHOT_ENV = "BRUSHEDIT_SCREENSHOT"
 SCREENSHOT_DELAY_MS = 1500
 SCENE_ENV = "BRUSHEDIT_SCREENSHOT_SCENE"
@@ -43,7 +37,6 @@ def _application(argv: list[str]) -> QApplication:
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication([sys.argv[0] if sys.argv else "brushedit-studio", *argv])
     app.setApplicationName("BrushEdit Studio")
-    app.setApplicationVersion(APP_VERSION)
     app.setOrganizationName("BrushEdit")
     app.setDesktopFileName("brushedit-studio")
     apply_dark_theme(app)
@@ -51,23 +44,27 @@ def _application(argv: list[str]) -> QApplication:
 
 
 def create_app(argv: list[str] | None = None):
-    """Create (or reuse) the QApplication, the qasync loop and the main window.
+    """Create (or reuse) the QApplication, the main window and the qasync loop.
 
-    Returns ``(app, loop, window)``; the window is shown and has the first file of ``argv`` open.
+    Returns ``(app, loop, window)``. The window is shown and its first frame drawn (with the first
+    file of ``argv`` in it, when Qt can read it) before asyncio and qasync are imported; the rest
+    of the window is built, and the file opened, on the loop's first turn.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     app = _application(argv)
+    from desktop.ui.main_window import MainWindow
+
+    files = [a for a in argv if not a.startswith("-")]
+    window = MainWindow(staged=True, photo=files[0] if files else None)
+    window.show()
+    _wait_for_first_frame(window)
+    import asyncio
+
     import qasync
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    from desktop.ui.main_window import MainWindow
-
-    window = MainWindow()
-    window.show()
-    files = [a for a in argv if not a.startswith("-")]
-    if files:
-        QTimer.singleShot(0, lambda: window.open_path(files[0]))
+    window.built.connect(lambda: app.setApplicationVersion(window_version()))
     shot = os.environ.get(SCREENSHOT_ENV)
     if shot:
         take = lambda: _screenshot_and_quit(window, Path(shot))  # noqa: E731
@@ -76,6 +73,23 @@ def create_app(argv: list[str] | None = None):
         else:
             QTimer.singleShot(SCREENSHOT_DELAY_MS, take)
     return app, loop, window
+
+
+def window_version() -> str:
+    from desktop.ui.lazy_engine import app_version
+
+    return app_version()
+
+
+def _wait_for_first_frame(window) -> None:
+    """Run Qt's loop until the staged window's stand-in has painted (or FIRST_FRAME_WAIT_MS)."""
+    stand_in = window.stand_in
+    if stand_in is None or window.ready:
+        return
+    waiting = QEventLoop()
+    stand_in.painted.connect(waiting.quit)
+    QTimer.singleShot(FIRST_FRAME_WAIT_MS, waiting.quit)
+    waiting.exec()
 
 
 def _stage_candidates(window, then) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from desktop.document import Document, DocumentError
+# The document model (numpy, Pillow) is imported where a file is opened or written, not with the
+# window: the first frame is drawn before it loads (see MainWindow's staged start-up).
 
 APP_NAME = "BrushEdit Studio"
 MAX_RECENT = 10
@@ -29,6 +30,8 @@ class FileActionsMixin:
         """Open a photo or .ora project; a clear message (non-blocking) when it cannot be opened."""
         if not self.maybe_save():
             return False
+        from desktop.document import Document, DocumentError
+
         try:
             doc = Document.open(str(path))
         except (DocumentError, OSError, ValueError) as exc:
@@ -88,6 +91,8 @@ class FileActionsMixin:
         arr = self._clipboard_rgba()
         if arr is None or not self.maybe_save():
             return False
+        from desktop.document import Document
+
         self.set_document(Document.from_array(arr))
         return True
 
@@ -143,6 +148,8 @@ class FileActionsMixin:
         return self._write_project(path)
 
     def _write_project(self, path) -> bool:
+        from desktop.document import DocumentError
+
         try:
             self.document.save(str(path))
         except (DocumentError, OSError, ValueError) as exc:
@@ -213,6 +220,8 @@ class FileActionsMixin:
             return True
         if quality is None:
             quality = self.export_quality()
+        from desktop.document import DocumentError
+
         try:
             doc.export(str(path), quality=int(quality), lossless=bool(lossless))
         except (DocumentError, OSError, ValueError) as exc:

@@ -4,10 +4,8 @@ opened with ``open()``, so nothing blocks, and every change is one undo step of 
 
 from __future__ import annotations
 
-import numpy as np
-
-from desktop.document import Document, DocumentError
-from desktop.document.layers import RasterLayer
+# numpy and the document model are imported in the operations, not with the window (its first
+# frame is drawn before they load).
 
 # The actions that need an open document (greyed out without one).
 IMAGE_ACTIONS = ("new_layer", "resize_image", "rotate_cw", "rotate_ccw", "rotate_180", "flip_h", "flip_v")
@@ -33,6 +31,10 @@ class ImageActionsMixin:
         """A blank document (after the unsaved-changes question for the open one)."""
         if not self.maybe_save():
             return False
+        import numpy as np
+
+        from desktop.document import Document, DocumentError
+
         try:
             doc = Document.new(width, height, background)
             if background is None:  # transparent: still one layer to paint on, and no undo step
@@ -59,6 +61,10 @@ class ImageActionsMixin:
         n = 1
         while f"Layer {n}" in names:
             n += 1
+        import numpy as np
+
+        from desktop.document.layers import RasterLayer
+
         layer = RasterLayer(np.zeros((doc.height, doc.width, 4), np.uint8), name=f"Layer {n}")
         doc.add_layer(layer, index)
         self.layers_panel.refresh()
@@ -69,6 +75,8 @@ class ImageActionsMixin:
     def _image_op(self, title: str, op) -> None:
         if self.document is None:
             return
+        from desktop.document import DocumentError
+
         try:
             op(self.document)
         except DocumentError as e:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
@@ -21,42 +21,27 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop import engine_client
-from desktop.document import DocumentError
-from desktop.engine_client import APP_VERSION, EngineClient, default_service_factory
 from desktop.ui import window_geometry
 from desktop.ui.actions import build_actions
-from desktop.ui.autosave import Autosaver
-from desktop.ui.dialogs.preferences import Preferences, PreferencesMixin, has_saved_preferences
-from desktop.ui.dialogs.studio_server import EngineLocation
-from desktop.ui.edit_controller import EditController
+from desktop.ui.canvas.stand_in import PhotoStandIn
+from desktop.ui.dialogs.preferences_mixin import PreferencesMixin
 from desktop.ui.error_text import for_display, missing_model_names
 from desktop.ui.file_actions import APP_NAME, FileActionsMixin
-from desktop.ui.first_paint import AfterFirstPaint
-from desktop.ui.focus_return import FocusReturn
-from desktop.ui.canvas.canvas_view import CanvasView
 from desktop.ui.icons import app_icon, icon
 from desktop.ui.image_actions import IMAGE_ACTIONS, ImageActionsMixin
-from desktop.ui.banner import Banner
-from desktop.ui.panels.candidates import CandidateStrip
-from desktop.ui.panels.history_panel import HistoryPanel
-from desktop.ui.panels.instruction_panel import InstructionPanel
-from desktop.ui.panels.layers_panel import LayersPanel
-from desktop.ui.panels.queue_panel import JobQueuePanel
-from desktop.ui.panels.tool_options import ToolOptionsPanel
-from desktop.ui.panels.vertical_scroll import VerticalScrollArea
-from desktop.ui.tools.brush import MaskBrushTool
-from desktop.ui.tools.lasso import LassoMaskTool
-from desktop.ui.tools.move import MoveTool
-from desktop.ui.tools.paint import PaintTool
-from desktop.ui.tools.remove import RemoveBrushTool
-from desktop.ui.tools.sam_click import SamClickTool
-from desktop.ui.tools.shapes import ShapeMaskTool
+from desktop.ui.lazy_engine import app_version, model_entries, model_path_status
+
+# What the first frame does not show (the canvas with its tiles, the panels, the engine client,
+# the tools, numpy and the document model) is imported in MainWindow._build_body: with a photo
+# to open, the window is drawn before it loads (see MainWindow's docstring).
+
+STAGED_FALLBACK_MS = 1500  # a staged window never drawn (not shown, or no expose) still builds its body
 
 FIRST_RUN_TEXT = ("<b>No AI models installed yet.</b> Painting, masks and the fill engine work now; generative "
                   "fill, click-to-select and instructions need models.")
@@ -76,10 +61,26 @@ def _one_line(text: str) -> str:
 
 
 class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWindow):
-    def __init__(self, client=None, settings: QSettings | None = None, parent=None) -> None:
+    """The editor's window.
+
+    Built in two parts. The *shell* is what the first frame shows: the menus and toolbars, the
+    docks' frames at their sizes, the status bar and, in the centre, :class:`PhotoStandIn` (the
+    photo given at start-up, decoded by Qt). The *body* is the rest: the canvas, the panels in the
+    docks, the engine client, the tools, and the document. ``MainWindow()`` builds both at once;
+    ``MainWindow(staged=True, photo=path)`` (what the editor's entry does) builds the body on the
+    event loop's turn after the stand-in's first paint, so the photo is on screen before numpy,
+    OpenCV, the document model and the engine's api are imported. ``ready`` says whether the
+    body is built; ``built`` is emitted then.
+    """
+
+    built = Signal()
+
+    def __init__(self, client=None, settings: QSettings | None = None, parent=None, *, staged: bool = False,
+                 photo: str | None = None) -> None:
         super().__init__(parent)
         self.settings = settings if settings is not None else QSettings("BrushEdit", "BrushEdit Studio")
         self.document = None
+        self.ready = False
         self._autosaver = None
         self._recovered = None  # the document opened from a crash's autosave, until saved
         self.messages: list[tuple[str, str]] = []  # (title, text) of every message shown
@@ -89,15 +90,105 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         self.setDockNestingEnabled(True)
         self.setObjectName("mainWindow")
 
-        self.canvas = CanvasView()
-        self.banner = self._make_banner()
         central = QWidget()
-        cl = QVBoxLayout(central)
+        self._central_layout = cl = QVBoxLayout(central)
         cl.setContentsMargins(0, 0, 0, 0)
         cl.setSpacing(0)
-        cl.addWidget(self.banner)
-        cl.addWidget(self.canvas, 1)
+        self._canvas_stack = QStackedWidget()
+        cl.addWidget(self._canvas_stack, 1)
         self.setCentralWidget(central)
+        self.stand_in = None
+        if staged:
+            self.stand_in = PhotoStandIn(photo)
+            self._canvas_stack.addWidget(self.stand_in)
+
+        self.docks: dict[str, QDockWidget] = {}
+        self.actions = build_actions(self)
+        self._build_dock_frames()
+        self._build_status_bar()
+        self._rebuild_recent_menu()
+        s = self.settings
+        window_geometry.restore(self, s)  # fitted to the screen, or as last time on this screen
+        state = s.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        self._update_title()
+        if staged:
+            # The first frame as the body will show it: the photo's name in the title, the tool.
+            if photo and self.stand_in.image_size is not None:
+                self.setWindowTitle(f"{Path(photo).name} — {APP_NAME}")
+            tool = self.actions.get(str(s.value("tools/current", "brush")))
+            if tool is not None and tool.isCheckable():
+                tool.setChecked(True)
+            # The rest once the first frame is drawn: a zero timer from here would run before the
+            # window server has exposed the window (an X11 round trip), and delay that frame.
+            self._photo, self._pending_client = photo, client
+            self.stand_in.painted.connect(self._build_after_first_frame, Qt.SingleShotConnection)
+            QTimer.singleShot(STAGED_FALLBACK_MS, self, self._build_after_first_frame)  # never shown
+        else:
+            self._build_body(client)
+
+    def _build_after_first_frame(self) -> None:
+        if not self.ready:
+            QTimer.singleShot(0, self, self._finish_staged)
+
+    def ensure_built(self) -> None:
+        """Build the body now if a staged window has not yet (something needs it before the first
+        frame's turn came: a file dropped, the window closed)."""
+        if not self.ready:
+            self._finish_staged()
+
+    def _finish_staged(self) -> None:
+        if self.ready:
+            return
+        client, self._pending_client = self._pending_client, None
+        self._build_body(client)
+        photo, self._photo = self._photo, None
+        if photo:
+            self.open_path(photo)
+        self._retire_stand_in()
+
+    def _retire_stand_in(self) -> None:
+        """The canvas takes the stand-in's place, drawn (its visible tiles rendered) first."""
+        stand_in = self.stand_in
+        if stand_in is None:
+            return
+        if self.document is not None:
+            self.canvas.render_all()
+        self.stand_in = None
+        self._canvas_stack.setCurrentWidget(self.canvas)
+        self._canvas_stack.removeWidget(stand_in)
+        stand_in.deleteLater()
+
+    def _build_body(self, client) -> None:
+        """Everything the first frame does not show (see the class docstring)."""
+        from desktop.engine_client import EngineClient
+        from desktop.ui.canvas.canvas_view import CanvasView
+        from desktop.ui.dialogs.preferences_store import Preferences, has_saved_preferences
+        from desktop.ui.dialogs.studio_server import EngineLocation
+        from desktop.ui.edit_controller import EditController
+        from desktop.ui.first_paint import AfterFirstPaint
+        from desktop.ui.focus_return import FocusReturn
+        from desktop.ui.panels.history_panel import HistoryPanel
+        from desktop.ui.panels.layers_panel import LayersPanel
+        from desktop.ui.panels.tool_options import ToolOptionsPanel
+        from desktop.ui.tools.brush import MaskBrushTool
+        from desktop.ui.tools.lasso import LassoMaskTool
+        from desktop.ui.tools.move import MoveTool
+        from desktop.ui.tools.paint import PaintTool
+        from desktop.ui.tools.remove import RemoveBrushTool
+        from desktop.ui.tools.sam_click import SamClickTool
+        from desktop.ui.tools.shapes import ShapeMaskTool
+
+        self.canvas = CanvasView()
+        self._canvas_stack.addWidget(self.canvas)
+        if self.stand_in is None:
+            self._canvas_stack.setCurrentWidget(self.canvas)
+        # Esc and Del act on the canvas only while it has focus (see build_actions).
+        self.canvas.addAction(self.actions["reset_selection"])
+        self.canvas.addAction(self.actions["erase_masked"])
+        self.banner = self._make_banner()
+        self._central_layout.insertWidget(0, self.banner)
 
         # Edit ▸ Preferences…: the engine's device, model folders and instructor. A client the window
         # builds starts with them; a client passed in keeps its own configuration until the user has
@@ -142,9 +233,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         self.history_panel = HistoryPanel()
         self.tool_options = ToolOptionsPanel(lambda: self.document)
         self.tool_options.mask_visibility_changed.connect(self._set_mask_visible)
-        self.docks: dict[str, QDockWidget] = {}
-        self.actions = build_actions(self)
-        self._build_docks()
+        self._fill_docks()
         # Esc / Enter in a Parameters or Tool options field gives the keys back to the canvas.
         self._focus_return = FocusReturn(self.canvas, self)
         self._focus_return.watch(self.instruction_panel, self.tool_options)
@@ -152,17 +241,13 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         self.instruction_panel.set_instructor(self.preferences.instructor)
         self.instruction_panel.instructor_changed.connect(self._on_panel_instructor)
         self.instruction_panel.set_document_open(False)
-        self._build_status_bar()
         self._build_generate_bar()
         self._wire()
         self.set_tool(str(s.value("tools/current", "brush")))
-        self._rebuild_recent_menu()
-        window_geometry.restore(self, s)  # fitted to the screen, or as last time on this screen
-        state = s.value("window/state")
-        if state is not None:
-            self.restoreState(state)
+        self.ready = True
         self._update_title()
         self._after_show_once = AfterFirstPaint(self.canvas, self._after_show)  # the first frame first
+        self.built.emit()
 
     # --- construction ---------------------------------------------------------------------
     def _brushes(self):
@@ -178,6 +263,8 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
             tool.size = max(1, min(size, max(1, new_side // 4)))
 
     def _make_banner(self) -> QFrame:
+        from desktop.ui.banner import Banner
+
         # Short (one line on a laptop screen); what each feature needs is in the tooltip and the
         # Models dialog.
         self.banner_text = QLabel(FIRST_RUN_TEXT)
@@ -211,7 +298,32 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         self.docks[key] = dock
         return dock
 
-    def _build_docks(self) -> None:
+    def _build_dock_frames(self) -> None:
+        """The docks, empty, at their places and sizes (the first frame shows them so); the body
+        fills them (:meth:`_fill_docks`)."""
+        right = Qt.RightDockWidgetArea
+        for key, title, area, glyph in (("instruction", "Instruction", right, "mdi6.message-text"),
+                                        ("layers", "Layers", right, "layers"),
+                                        ("history", "History", right, "history"),
+                                        ("tool_options", "Tool options", Qt.LeftDockWidgetArea, "mdi6.tune-variant"),
+                                        ("queue", "Job queue", right, "engine")):
+            self._dock(key, title, QWidget(), area, glyph)
+        self.splitDockWidget(self.docks["instruction"], self.docks["layers"], Qt.Vertical)
+        self.tabifyDockWidget(self.docks["layers"], self.docks["history"])
+        self.tabifyDockWidget(self.docks["history"], self.docks["queue"])
+        self.docks["layers"].raise_()
+        self.resizeDocks([self.docks["instruction"]], [380], Qt.Horizontal)
+        # The instruction dock holds the transcript, the plan, the parameters and the candidates:
+        # it gets most of the height; Layers/History/Job queue share the rest.
+        self.resizeDocks([self.docks["instruction"], self.docks["layers"]], [500, 420], Qt.Vertical)
+        self.resizeDocks([self.docks["tool_options"]], [250], Qt.Horizontal)
+
+    def _fill_docks(self) -> None:
+        from desktop.ui.panels.candidates import CandidateStrip
+        from desktop.ui.panels.instruction_panel import InstructionPanel
+        from desktop.ui.panels.queue_panel import JobQueuePanel
+        from desktop.ui.panels.vertical_scroll import VerticalScrollArea
+
         self.instruction_panel = InstructionPanel(self.controller)
         self.candidate_strip = CandidateStrip(self.controller)
         self.queue_panel = JobQueuePanel(self.client)
@@ -229,22 +341,14 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         il.addWidget(instruction_area, 1)
         il.addWidget(self.instruction_panel.take_footer(), 0)  # Plan / Run stay in view as the panel scrolls
         il.addWidget(self.candidate_strip, 0)  # fixed height: always in view when an edit ends
-        right = Qt.RightDockWidgetArea
-        self._dock("instruction", "Instruction", instruction, right, "mdi6.message-text")
-        self._dock("layers", "Layers", self.layers_panel, right, "layers")
-        self._dock("history", "History", self.history_panel, right, "history")
-        self._dock("tool_options", "Tool options", VerticalScrollArea(self.tool_options), Qt.LeftDockWidgetArea,
-                   "mdi6.tune-variant")
-        self._dock("queue", "Job queue", self.queue_panel, right, "engine")
-        self.splitDockWidget(self.docks["instruction"], self.docks["layers"], Qt.Vertical)
-        self.tabifyDockWidget(self.docks["layers"], self.docks["history"])
-        self.tabifyDockWidget(self.docks["history"], self.docks["queue"])
-        self.docks["layers"].raise_()
-        self.resizeDocks([self.docks["instruction"]], [380], Qt.Horizontal)
-        # The instruction dock holds the transcript, the plan, the parameters and the candidates:
-        # it gets most of the height; Layers/History/Job queue share the rest.
-        self.resizeDocks([self.docks["instruction"], self.docks["layers"]], [500, 420], Qt.Vertical)
-        self.resizeDocks([self.docks["tool_options"]], [250], Qt.Horizontal)
+        for key, widget in (("instruction", instruction), ("layers", self.layers_panel),
+                            ("history", self.history_panel), ("tool_options", VerticalScrollArea(self.tool_options)),
+                            ("queue", self.queue_panel)):
+            dock = self.docks[key]
+            frame = dock.widget()
+            dock.setWidget(widget)
+            if frame is not None and frame is not widget:
+                frame.deleteLater()
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -436,6 +540,8 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
     def expand_canvas(self, left=0, top=0, right=0, bottom=0, mask_new_area=True) -> None:
         if self.document is None:
             return
+        from desktop.document import DocumentError
+
         try:
             self.document.expand_canvas(left, top, right, bottom, mask_new_area=mask_new_area)
         except DocumentError as e:
@@ -448,6 +554,8 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
     def crop_to_mask(self) -> None:
         if self.document is None:
             return
+        from desktop.document import DocumentError
+
         try:
             self.document.crop_to_mask()
         except DocumentError as e:
@@ -563,14 +671,14 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         (a studio server's: found on the server's disk, where its engine looks)."""
         if not _is_local(self.client):
             return self.client.model_path_status("sam", "")
-        return engine_client.model_path_status("sam", self.preferences.model_paths.get("sam", ""))
+        return model_path_status("sam", self.preferences.model_paths.get("sam", ""))
 
     def model_path_status(self, kind: str, path: str = ""):
         """A model path check by the engine that runs the edits: this computer's, or a studio
         server's about its own disk (Preferences ▸ Models and the Models dialog ask here)."""
         if not _is_local(self.client):
             return self.client.model_path_status(kind, path)
-        return engine_client.model_path_status(kind, path)
+        return model_path_status(kind, path)
 
     def update_sam_tool(self) -> None:
         """Grey out the SAM tool with a one-line reason when no SAM checkpoint is usable."""
@@ -627,9 +735,11 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         """The manifest as the engine sees it: a studio server reports its own disk."""
         if getattr(self.client, "model_entries", None) is not None and not _is_local(self.client):
             return self.client.model_entries()
-        return engine_client.model_entries(dirs) if dirs else engine_client.model_entries()
+        return model_entries(dirs) if dirs else model_entries()
 
     def _start_autosave(self) -> None:
+        from desktop.ui.autosave import Autosaver
+
         folder = self.settings.value("autosave/folder") or None
         try:
             recovery = Autosaver.find_recovery(folder)
@@ -643,7 +753,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
             self.offer_recovery(recovery)
 
     def offer_recovery(self, path) -> None:
-        from desktop.ui.autosave import recovery_name, recovery_time
+        from desktop.ui.autosave import Autosaver, recovery_name, recovery_time
 
         info = Autosaver.recovery_info(Path(path).parent)
         name, when = recovery_name(info), recovery_time(info)
@@ -687,7 +797,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         self._shortcuts_dialog.show()
 
     def show_about(self) -> None:
-        self.show_message(f"About {APP_NAME}", f"{APP_NAME} {APP_VERSION}\n\nA photo editor driven by a local BrushEdit agent: "
+        self.show_message(f"About {APP_NAME}", f"{APP_NAME} {app_version()}\n\nA photo editor driven by a local BrushEdit agent: "
                           "paint, click or type an edit; every edit is a revertible layer.")
 
     # --- window events --------------------------------------------------------------------
@@ -702,9 +812,11 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if files:
             event.acceptProposedAction()
+            self.ensure_built()
             self.open_path(files[0])
 
     def closeEvent(self, event) -> None:
+        self.ensure_built()
         if not self.maybe_save():
             event.ignore()
             return

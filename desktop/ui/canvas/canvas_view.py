@@ -23,11 +23,11 @@ from PySide6.QtWidgets import QWidget
 
 from desktop.ui import gui_thread, theme
 from desktop.ui.canvas.outline import MaskOutline, covered_cells, outline_scale
+from desktop.ui.canvas.stand_in import MAX_ZOOM, MIN_ZOOM, PLACEHOLDER, centred_offset, draw_placeholder, fit_zoom
 from desktop.ui.canvas.tile_cache import TILE, TileCache, level_for_zoom
 
 log = logging.getLogger(__name__)
 
-MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
 WHEEL_STEP = 1.2
 OUTLINE_DELAY_MS = 120  # trace the mask's outline once the mask has been still this long
 ANTS_INTERVAL_MS = 110  # the ants march one pixel per tick (about 9 a second)
@@ -87,7 +87,7 @@ class CanvasView(QWidget):
         self._incomplete = False  # some visible tile is not rendered yet
         self._pending_timer = QTimer(self, singleShot=True, interval=0)
         self._pending_timer.timeout.connect(self.update)
-        self.placeholder = "Open a photo (Ctrl+O), drop one here, or paste one (Ctrl+V)"
+        self.placeholder = PLACEHOLDER
         self.image_tiles = TileCache(self._image_source)
         self.mask_tiles = TileCache(self._mask_source, mask_tint)
         self.preview_tiles = TileCache(self._preview_source)
@@ -480,9 +480,7 @@ class CanvasView(QWidget):
             self._zoom = 1.0
             self._offset = QPointF(0, 0)
         else:
-            margin = 16
-            w, h = max(1, self.width() - 2 * margin), max(1, self.height() - 2 * margin)
-            self._zoom = max(MIN_ZOOM, min(MAX_ZOOM, min(w / self.document.width, h / self.document.height)))
+            self._zoom = fit_zoom(self.width(), self.height(), self.document.width, self.document.height)
             self._center()
         self._check_outline_scale()
         self.zoom_changed.emit(self._zoom)
@@ -501,10 +499,8 @@ class CanvasView(QWidget):
         self.update()
 
     def _center(self) -> None:
-        self._offset = QPointF(
-            (self.width() - self.document.width * self._zoom) / 2,
-            (self.height() - self.document.height * self._zoom) / 2,
-        )
+        self._offset = centred_offset(self.width(), self.height(), self.document.width, self.document.height,
+                                      self._zoom)
 
     def resizeEvent(self, event) -> None:
         if self._fit_mode:
@@ -534,11 +530,7 @@ class CanvasView(QWidget):
         p = QPainter(self)
         p.fillRect(event.rect(), theme.CANVAS_BACKGROUND)
         if self.document is None and self.placeholder:
-            p.setPen(theme.DISABLED_TEXT)
-            f = p.font()
-            f.setPointSizeF(f.pointSizeF() * 1.3)
-            p.setFont(f)
-            p.drawText(self.rect(), Qt.AlignCenter, self.placeholder)
+            draw_placeholder(p, self.rect(), self.placeholder)
         if self.document is not None:
             area = self.widget_to_image_rect(event.rect())
             if area is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from desktop.engine_client import engine_config, model_names, model_path_status
+from desktop.ui.lazy_engine import engine_config, model_names, model_path_status
 
 DEVICES = (("Auto — the GPU when there is one", "auto"), ("GPU (CUDA)", "cuda"),
            ("CPU — slow: minutes per edit", "cpu"))

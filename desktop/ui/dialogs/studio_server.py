@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.engine_client import default_service_factory, remote_service_factory, test_server_connection
+from desktop.ui.lazy_engine import default_service_factory, remote_service_factory, test_server_connection
 
 log = logging.getLogger(__name__)
 
