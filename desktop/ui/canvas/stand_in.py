@@ -9,6 +9,8 @@ shows; it takes no input. Both use :func:`fit_zoom` and :func:`centred_offset`, 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QImageIOHandler, QImageReader, QPainter, QPen
 from PySide6.QtWidgets import QWidget
@@ -40,13 +42,19 @@ def draw_placeholder(p: QPainter, rect, text: str) -> None:
     p.drawText(rect, Qt.AlignCenter, text)
 
 
+def opening_text(path: str) -> str:
+    """What the stand-in says while a file it cannot draw opens."""
+    return f"Opening {Path(path).name}…"
+
+
 def _turned(reader: QImageReader) -> bool:
     """Whether the photo's EXIF orientation turns it a quarter (its width becomes its height)."""
     return bool(reader.transformation() & QImageIOHandler.Transformation.TransformationRotate90)
 
 
 class PhotoStandIn(QWidget):
-    """Paints ``path`` fitted (or the empty canvas's hint when there is none, or Qt cannot read it).
+    """Paints ``path`` fitted (the empty canvas's hint when there is none; "Opening NAME…" for a
+    project or a file Qt cannot read).
 
     ``painted`` is emitted after each paint: the window builds the rest of itself once the first
     frame is drawn. ``image_size`` is the photo's size as shown (after its EXIF orientation), or
@@ -72,7 +80,9 @@ class PhotoStandIn(QWidget):
                 if _turned(reader):
                     size = size.transposed()
                 self._reader, self.image_size = reader, size
-        self.text = PLACEHOLDER if self.image_size is None else ""
+        # A project (.ora: no Qt reader) or a file Qt cannot decode: say what is coming, not "Open a
+        # photo" while it opens (the document's own error follows when it cannot).
+        self.text = "" if self.image_size is not None else opening_text(path) if path else PLACEHOLDER
 
     def _decoded(self, zoom: float) -> QImage | None:
         """The photo decoded once, at the device pixels it covers (JPEG decodes scaled for less)."""
@@ -88,7 +98,7 @@ class PhotoStandIn(QWidget):
                 reader.setScaledSize(target)
             image = reader.read()
             if image.isNull():
-                self.image_size, self.text = None, PLACEHOLDER
+                self.image_size, self.text = None, opening_text(self._path)
                 return None
             self._image, self.decoded_size = image, image.size()
         return self._image

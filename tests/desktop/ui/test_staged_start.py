@@ -106,10 +106,28 @@ def test_a_file_qt_cannot_read_shows_the_empty_canvas_and_then_the_documents_err
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"not a picture")
     w = staged(bad)
-    assert w.stand_in.text == PLACEHOLDER and w.stand_in.image_size is None
+    assert w.stand_in.text == "Opening broken.png…" and w.stand_in.image_size is None
     w.show()
     qtbot.waitUntil(lambda: w.ready and w.stand_in is None, timeout=5000)
     assert w.document is None and w.messages and w.messages[-1][0] == "Cannot open file"
+
+
+def test_a_project_opens_behind_a_line_that_says_so_and_no_photo_means_the_empty_canvas(staged, photo_path, tmp_path,
+                                                                                       qtbot):
+    from desktop.document import Document
+
+    project = tmp_path / "work.ora"
+    Document.open(str(photo_path)).save(str(project))
+    w = staged(project)
+    assert w.stand_in.text == "Opening work.ora…"
+    w.show()
+    qtbot.waitUntil(lambda: w.ready and w.stand_in is None, timeout=5000)
+    assert w.document is not None and w.document.size == (451, 300)
+    empty = staged(None)
+    assert empty.stand_in.text == PLACEHOLDER
+    empty.show()
+    qtbot.waitUntil(lambda: empty.ready and empty.stand_in is None, timeout=5000)
+    assert empty.document is None and empty._canvas_stack.currentWidget() is empty.canvas
 
 
 def test_a_staged_window_closed_before_its_body_is_built_closes_cleanly(staged, photo_path, qtbot):
