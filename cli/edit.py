@@ -18,7 +18,7 @@ from cli.errors import OK, USAGE, CliError, set_oom_context
 from cli.images import check_output, numbered, read_image, read_mask
 from cli.options import add_engine_options, engine_config
 from cli.progress import ProgressReporter
-from cli.remote import RemoteRunner, add_server_option, worker_summary
+from cli.remote import add_server_option, closes_connections, engine_for, worker_summary
 
 
 def add_parser(sub, common) -> None:
@@ -102,22 +102,9 @@ def _intent(instruction: str):
         return None
 
 
+@closes_connections
 def run(args: argparse.Namespace) -> int:
-    """The command; a studio-server connection it opened is closed however it ends (its threads
-    would otherwise outlive the command)."""
-    try:
-        return _run(args)
-    finally:
-        while _opened:
-            _opened.pop().close()
-
-
-_opened: list = []  # RemoteRunners of the running command
-
-
-def _run(args: argparse.Namespace) -> int:
     from engine.api import DEFAULT_NEGATIVE_PROMPT, EditParams, InpaintRequest, PlanRequest
-    from engine.dispatch import Engine
     from engine.segment import mask_ops
 
     progress = ProgressReporter(args.quiet, default_stage="painting")
@@ -129,9 +116,7 @@ def _run(args: argparse.Namespace) -> int:
     if not args.mask and not instruction:
         raise CliError("nothing to do: give an INSTRUCTION, a --mask, or both", USAGE)
     set_oom_context(args.samples, args.working_size, args.cpu_offload)
-    engine = RemoteRunner(args.server) if getattr(args, "server", None) else Engine(config)
-    if isinstance(engine, RemoteRunner):
-        _opened.append(engine)
+    engine = engine_for(args, config)
 
     category, target, caption, negative, plan = "", None, "", "", None
     if args.mask:

@@ -9,7 +9,7 @@ from pathlib import Path
 from cli.errors import OK, RUNTIME, CliError
 from cli.images import read_image, save_mask
 from cli.options import add_engine_options, engine_config
-from cli.remote import RemoteRunner, add_server_option
+from cli.remote import add_server_option, closes_connections, engine_for
 from cli.progress import ProgressReporter
 
 
@@ -28,22 +28,9 @@ def add_parser(sub, common) -> None:
     p.set_defaults(run=run)
 
 
+@closes_connections
 def run(args: argparse.Namespace) -> int:
-    """The command; a studio-server connection it opened is closed however it ends (its threads
-    would otherwise outlive the command)."""
-    try:
-        return _run(args)
-    finally:
-        while _opened:
-            _opened.pop().close()
-
-
-_opened: list = []  # RemoteRunners of the running command
-
-
-def _run(args: argparse.Namespace) -> int:
     from engine.api import PlanRequest
-    from engine.dispatch import Engine
     from engine.segment import mask_ops
 
     instruction = args.instruction.strip()
@@ -53,9 +40,7 @@ def _run(args: argparse.Namespace) -> int:
     config = engine_config(args)
     _, _, rgb = read_image(args.image)
     try:
-        engine = RemoteRunner(args.server) if getattr(args, "server", None) else Engine(config)
-        if isinstance(engine, RemoteRunner):
-            _opened.append(engine)
+        engine = engine_for(args, config)
         plan = engine.plan(PlanRequest(rgb, instruction, backend=args.instructor), progress)
     finally:
         progress.close()

@@ -7,9 +7,10 @@ to every user of the machine and lands in shell history).
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import threading
-from typing import Any
+from typing import Any, Callable
 
 TOKEN_ENV = "BRUSHEDIT_SERVER_TOKEN"
 
@@ -17,6 +18,36 @@ TOKEN_ENV = "BRUSHEDIT_SERVER_TOKEN"
 def add_server_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--server", metavar="URL",
                    help="run on a studio server (brushedit serve) at URL; token from $BRUSHEDIT_SERVER_TOKEN")
+
+
+_opened: list = []  # the RemoteRunners engine_for opened for the running command
+
+
+def engine_for(args: argparse.Namespace, config: Any) -> Any:
+    """The engine a command runs on: a :class:`RemoteRunner` on ``--server`` (closed when a command
+    wrapped in :func:`closes_connections` ends), else the in-process ``Engine(config)``."""
+    if getattr(args, "server", None):
+        runner = RemoteRunner(args.server)
+        _opened.append(runner)
+        return runner
+    from engine.dispatch import Engine
+
+    return Engine(config)
+
+
+def closes_connections(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A command's ``run(args)`` that closes the studio-server connection :func:`engine_for` opened,
+    however it ends (its threads would otherwise outlive the command)."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        finally:
+            while _opened:
+                _opened.pop().close()
+
+    return run
 
 
 class RemoteRunner:
