@@ -16,6 +16,7 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
+from desktop.ui.lazy_engine import app_version
 from desktop.ui.theme import apply_dark_theme
 
 # Nothing heavy here: the window's first frame (menus, docks, the photo given on the command line)
@@ -64,7 +65,7 @@ def create_app(argv: list[str] | None = None):
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    window.built.connect(lambda: app.setApplicationVersion(window_version()))
+    window.built.connect(lambda: app.setApplicationVersion(app_version()))
     shot = os.environ.get(SCREENSHOT_ENV)
     if shot:
         take = lambda: _screenshot_and_quit(window, Path(shot))  # noqa: E731
@@ -73,12 +74,6 @@ def create_app(argv: list[str] | None = None):
         else:
             QTimer.singleShot(SCREENSHOT_DELAY_MS, take)
     return app, loop, window
-
-
-def window_version() -> str:
-    from desktop.ui.lazy_engine import app_version
-
-    return app_version()
 
 
 def _wait_for_first_frame(window) -> None:

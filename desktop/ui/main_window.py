@@ -130,15 +130,12 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
 
     def _build_after_first_frame(self) -> None:
         if not self.ready:
-            QTimer.singleShot(0, self, self._finish_staged)
+            QTimer.singleShot(0, self, self.ensure_built)
 
     def ensure_built(self) -> None:
-        """Build the body now if a staged window has not yet (something needs it before the first
-        frame's turn came: a file dropped, the window closed)."""
-        if not self.ready:
-            self._finish_staged()
-
-    def _finish_staged(self) -> None:
+        """Build a staged window's body, open its photo and retire the stand-in, unless done: on the
+        turn after the first frame, or at once when something needs it first (a file dropped, the
+        window closed)."""
         if self.ready:
             return
         client, self._pending_client = self._pending_client, None
@@ -345,10 +342,8 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
                             ("history", self.history_panel), ("tool_options", VerticalScrollArea(self.tool_options)),
                             ("queue", self.queue_panel)):
             dock = self.docks[key]
-            frame = dock.widget()
+            dock.widget().deleteLater()  # the empty frame the shell put there
             dock.setWidget(widget)
-            if frame is not None and frame is not widget:
-                frame.deleteLater()
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()

@@ -23,7 +23,15 @@ from PySide6.QtWidgets import QWidget
 
 from desktop.ui import gui_thread, theme
 from desktop.ui.canvas.outline import MaskOutline, covered_cells, outline_scale
-from desktop.ui.canvas.stand_in import MAX_ZOOM, MIN_ZOOM, PLACEHOLDER, centred_offset, draw_placeholder, fit_zoom
+from desktop.ui.canvas.stand_in import (
+    MAX_ZOOM,
+    MIN_ZOOM,
+    PLACEHOLDER,
+    centred_offset,
+    draw_image_frame,
+    draw_placeholder,
+    fit_zoom,
+)
 from desktop.ui.canvas.tile_cache import TILE, TileCache, level_for_zoom
 
 log = logging.getLogger(__name__)
@@ -535,8 +543,7 @@ class CanvasView(QWidget):
             area = self.widget_to_image_rect(event.rect())
             if area is not None:
                 frame = self.image_rect_to_widget((0, 0, self.document.width, self.document.height))
-                p.setPen(QPen(QColor(0, 0, 0, 140), 1))
-                p.drawRect(frame.adjusted(-1, -1, 0, 0))
+                draw_image_frame(p, frame)
                 level = level_for_zoom(self._zoom * self.devicePixelRatioF())
                 p.setRenderHint(QPainter.SmoothPixmapTransform, self._zoom < 2.0)
                 if self._show_original:

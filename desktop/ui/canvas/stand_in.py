@@ -33,6 +33,12 @@ def centred_offset(view_w: int, view_h: int, image_w: int, image_h: int, zoom: f
     return QPointF((view_w - image_w * zoom) / 2, (view_h - image_h * zoom) / 2)
 
 
+def draw_image_frame(p: QPainter, frame: QRectF) -> None:
+    """The thin dark line the canvas draws around the picture."""
+    p.setPen(QPen(QColor(0, 0, 0, 140), 1))
+    p.drawRect(frame.adjusted(-1, -1, 0, 0))
+
+
 def draw_placeholder(p: QPainter, rect, text: str) -> None:
     """The empty canvas's hint, as the canvas draws it."""
     p.setPen(theme.DISABLED_TEXT)
@@ -113,8 +119,7 @@ class PhotoStandIn(QWidget):
             if image is not None:
                 off = centred_offset(self.width(), self.height(), size.width(), size.height(), zoom)
                 frame = QRectF(off.x(), off.y(), size.width() * zoom, size.height() * zoom)
-                p.setPen(QPen(QColor(0, 0, 0, 140), 1))
-                p.drawRect(frame.adjusted(-1, -1, 0, 0))
+                draw_image_frame(p, frame)
                 p.setRenderHint(QPainter.SmoothPixmapTransform, zoom < 2.0)
                 p.drawImage(frame, image)
         if self.text:
