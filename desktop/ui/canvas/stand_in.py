@@ -76,7 +76,6 @@ class PhotoStandIn(QWidget):
         self._path = path
         self._image: QImage | None = None
         self.image_size: QSize | None = None
-        self.decoded_size: QSize | None = None
         self._reader: QImageReader | None = None
         if path:
             reader = QImageReader(path)
@@ -89,6 +88,10 @@ class PhotoStandIn(QWidget):
         # A project (.ora: no Qt reader) or a file Qt cannot decode: say what is coming, not "Open a
         # photo" while it opens (the document's own error follows when it cannot).
         self.text = "" if self.image_size is not None else opening_text(path) if path else PLACEHOLDER
+
+    @property
+    def decoded_size(self) -> QSize | None:
+        return None if self._image is None else self._image.size()
 
     def _decoded(self, zoom: float) -> QImage | None:
         """The photo decoded once, at the device pixels it covers (JPEG decodes scaled for less)."""
@@ -106,7 +109,7 @@ class PhotoStandIn(QWidget):
             if image.isNull():
                 self.image_size, self.text = None, opening_text(self._path)
                 return None
-            self._image, self.decoded_size = image, image.size()
+            self._image = image
         return self._image
 
     def paintEvent(self, event) -> None:
