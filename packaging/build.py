@@ -5,15 +5,23 @@ Usage (from the project root; it re-runs itself with ``.venv/bin/python`` when s
     python packaging/build.py                # dist/BrushEditStudio/BrushEditStudio
     python packaging/build.py --tarball      # + dist/BrushEditStudio-<version>-linux-x86_64.tar.gz
     python packaging/build.py --appimage     # + an AppImage when `appimagetool` is on PATH
+    python packaging/build.py --dist DIR     # write into DIR instead of dist/
 
 No model weights go into the bundle: they are downloaded to the user's models folder on first run.
 CUDA libraries that PyTorch never loads (static archives, the multi-GPU solver, nvblas, profiler
 libraries) are pruned after the build; everything ``libtorch_cuda.so`` links against stays.
+
+The CUDA and libtorch libraries (~3.9 GiB of the ~4.6 GiB bundle) are hard-linked from the
+environment rather than copied (see the spec), so a build needs ~0.7 GiB of new disk instead of
+~4.6 GiB; where the bundle's folder is on another filesystem they are copied. The bundle is as
+self-contained either way: a hard link is the file, and pip replaces a package's files rather than
+writing into them, so upgrading the environment later leaves a built bundle as it was.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -26,6 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NAME = "BrushEditStudio"
 DIST = ROOT / "dist"
 BUNDLE = DIST / NAME
+WORK = ROOT / "build" / "pyinstaller"
+CONTENTS = "_internal"  # PyInstaller's contents directory in a one-folder bundle
 
 # Never loaded by torch: static archives, alternative builds and profiler/tooling libraries.
 PRUNE_GLOBS = (
@@ -77,33 +87,55 @@ def prune(bundle: Path) -> int:
     return saved
 
 
-def run_pyinstaller(clean: bool) -> None:
+def run_pyinstaller(clean: bool, dist: Path = DIST) -> None:
     try:
         import PyInstaller.__main__ as pyinstaller
     except ImportError:
         sys.exit("PyInstaller is not installed in this environment: run `bash scripts/setup.sh` first")
     args = [str(ROOT / "packaging" / f"{NAME}.spec"), "--noconfirm",
-            "--distpath", str(DIST), "--workpath", str(ROOT / "build" / "pyinstaller"),
-            "--log-level", "WARN"]
+            "--distpath", str(dist), "--workpath", str(WORK), "--log-level", "WARN"]
     if clean:
         args.append("--clean")
     pyinstaller.run(args)
 
 
-def make_tarball(version: str) -> Path:
+def link_binaries(bundle: Path, manifest: Path) -> tuple[int, int]:
+    """Put the libraries the spec left out of COLLECT into the bundle: a hard link to the environment's
+    file, or a copy where linking fails (another filesystem, no hard links). Returns (bytes linked,
+    bytes copied). Destinations are checked to stay inside the bundle, as COLLECT checks its own."""
+    linked = copied = 0
+    contents = (bundle / CONTENTS).resolve()
+    for dest, src in json.loads(manifest.read_text()):
+        target = (contents / dest).resolve()
+        if contents not in target.parents:
+            raise SystemExit(f"refusing to write {dest!r} outside the bundle")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        size = Path(src).stat().st_size
+        try:
+            os.link(src, target)
+            linked += size
+        except OSError:
+            shutil.copyfile(src, target)
+            target.chmod(0o755)
+            copied += size
+    return linked, copied
+
+
+def make_tarball(version: str, bundle: Path = BUNDLE, out_dir: Path = DIST) -> Path:
     """A tar.gz with the bundle, the .desktop entry, the icon and a per-user installer script."""
-    out = DIST / f"{NAME}-{version}-linux-x86_64.tar.gz"
+    out = out_dir / f"{NAME}-{version}-linux-x86_64.tar.gz"
     linux = ROOT / "packaging" / "linux"
     # The small files go first, so a listing of the archive's head shows what it is.
     with tarfile.open(out, "w:gz", compresslevel=6) as tar:
         tar.add(linux / "brushedit-studio.desktop", arcname=f"{NAME}-{version}/brushedit-studio.desktop")
         tar.add(linux / "install.sh", arcname=f"{NAME}-{version}/install.sh")
         tar.add(ROOT / "resources" / "app_icon.png", arcname=f"{NAME}-{version}/brushedit-studio.png")
-        tar.add(BUNDLE, arcname=f"{NAME}-{version}/{NAME}")
+        tar.add(bundle, arcname=f"{NAME}-{version}/{NAME}")
     return out
 
 
-def make_appimage(version: str) -> Path | None:
+def make_appimage(version: str, bundle: Path = BUNDLE, out_dir: Path = DIST) -> Path | None:
     tool = shutil.which("appimagetool")
     if tool is None:
         print("appimage: skipped, `appimagetool` is not on PATH (it is not available from PyPI, "
@@ -111,13 +143,13 @@ def make_appimage(version: str) -> Path | None:
         return None
     appdir = ROOT / "build" / f"{NAME}.AppDir"
     shutil.rmtree(appdir, ignore_errors=True)
-    shutil.copytree(BUNDLE, appdir / "usr" / "lib" / NAME, symlinks=True)
+    shutil.copytree(bundle, appdir / "usr" / "lib" / NAME, symlinks=True)
     shutil.copy(ROOT / "packaging" / "linux" / "brushedit-studio.desktop", appdir)
     shutil.copy(ROOT / "resources" / "app_icon.png", appdir / "brushedit-studio.png")
     apprun = appdir / "AppRun"
     apprun.write_text(f'#!/bin/sh\nexec "$(dirname "$(readlink -f "$0")")/usr/lib/{NAME}/{NAME}" "$@"\n')
     apprun.chmod(0o755)
-    out = DIST / f"{NAME}-{version}-x86_64.AppImage"
+    out = out_dir / f"{NAME}-{version}-x86_64.AppImage"
     subprocess.run([tool, str(appdir), str(out)], check=True, env=dict(os.environ, ARCH="x86_64"))
     return out
 
@@ -127,24 +159,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clean", action="store_true", help="rebuild from scratch (PyInstaller --clean)")
     parser.add_argument("--tarball", action="store_true", help="also write the Linux .tar.gz")
     parser.add_argument("--appimage", action="store_true", help="also write an AppImage (needs appimagetool)")
+    parser.add_argument("--dist", type=Path, default=DIST, help="the folder to write into (default: dist/)")
     args = parser.parse_args(argv)
 
     version = _version()
+    dist = args.dist.resolve()
+    bundle = dist / NAME
     started = time.monotonic()
-    run_pyinstaller(args.clean)
-    saved = prune(BUNDLE) if BUNDLE.exists() else 0
-    exe = BUNDLE / (NAME + (".exe" if os.name == "nt" else ""))
+    manifest = WORK / "linked_binaries.json"
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    manifest.unlink(missing_ok=True)
+    os.environ["BRUSHEDIT_LINK_MANIFEST"] = str(manifest)  # read by the spec
+    run_pyinstaller(args.clean, dist)
+    exe = bundle / (NAME + (".exe" if os.name == "nt" else ""))
     if not exe.exists():
         print(f"build failed: {exe} was not produced", file=sys.stderr)
         return 1
-    size = folder_size(BUNDLE)
-    print(f"bundle: {BUNDLE} ({size / 2**30:.2f} GiB, {saved / 2**20:.0f} MiB pruned) "
+    if not manifest.exists():
+        print(f"build failed: the spec wrote no {manifest.name}", file=sys.stderr)
+        return 1
+    linked, copied = link_binaries(bundle, manifest)
+    saved = prune(bundle)
+    size = folder_size(bundle)
+    print(f"bundle: {bundle} ({size / 2**30:.2f} GiB, {linked / 2**30:.2f} GiB of it hard-linked, "
+          f"{copied / 2**30:.2f} GiB copied after PyInstaller, {saved / 2**20:.0f} MiB pruned) "
           f"version {version}, built in {time.monotonic() - started:.0f} s")
     if args.tarball and os.name != "nt":
-        out = make_tarball(version)
+        out = make_tarball(version, bundle, dist)
         print(f"tarball: {out} ({out.stat().st_size / 2**30:.2f} GiB)")
     if args.appimage and os.name != "nt":
-        out = make_appimage(version)
+        out = make_appimage(version, bundle, dist)
         if out:
             print(f"appimage: {out}")
     return 0

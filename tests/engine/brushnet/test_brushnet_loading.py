@@ -192,12 +192,14 @@ def test_half_precision_path_runs_on_the_cpu_too(saved):
 
 
 @pytest.mark.slow
-def test_compiled_pipeline_paints_what_the_eager_one_paints(saved):
+def test_compiled_pipeline_paints_what_the_eager_one_paints(saved, tmp_path, monkeypatch):
     # torch.compile on the CPU goes through the same graph capture of our per-step blocks as on
     # CUDA (inductor with a C++ backend instead of Triton), so a graph break or a compile error in
     # the BrushNet path shows here without a GPU.
     if shutil.which("cc") is None and shutil.which("gcc") is None:
         pytest.skip("torch.compile on the CPU needs a C compiler")
+    # Inductor's compiled kernels go to this test's folder, not a /tmp cache that grows every run.
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "inductor"))
     img = np.full((96, 128, 3), 120, np.uint8)
     img[::7] = 30
     mask = np.zeros((96, 128), np.uint8)
