@@ -42,6 +42,12 @@ from desktop.ui.lazy_engine import app_version, model_entries, model_path_status
 # to open, the window is drawn before it loads (see MainWindow's docstring).
 
 STAGED_FALLBACK_MS = 1500  # a staged window never drawn (not shown, or no expose) still builds its body
+# What the body adds to the window. One of them asked for before the body exists (an action clicked or
+# a shortcut pressed between the window's mapping and its first paint) builds the body first.
+BODY_ATTRIBUTES = frozenset({
+    "canvas", "banner", "banner_text", "preferences", "client", "controller", "tools", "layers_panel",
+    "history_panel", "tool_options", "instruction_panel", "candidate_strip", "queue_panel", "generate_bar",
+})
 
 FIRST_RUN_TEXT = ("<b>No AI models installed yet.</b> Painting, masks and the fill engine work now; generative "
                   "fill, click-to-select and instructions need models.")
@@ -98,6 +104,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         cl.addWidget(self._canvas_stack, 1)
         self.setCentralWidget(central)
         self.stand_in = None
+        self._body_pending = staged  # see __getattr__
         if staged:
             self.stand_in = PhotoStandIn(photo)
             self._canvas_stack.addWidget(self.stand_in)
@@ -128,6 +135,15 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         else:
             self._build_body(client)
 
+    def __getattr__(self, name: str):
+        # Only reached when the attribute is missing: in a staged window, a part of the body asked
+        # for before the body is built. Build it (once; during the build a missing name is an error
+        # as usual), then answer.
+        if name in BODY_ATTRIBUTES and self.__dict__.get("_body_pending"):
+            self.ensure_built()
+            return getattr(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def _build_after_first_frame(self) -> None:
         if not self.ready:
             QTimer.singleShot(0, self, self.ensure_built)
@@ -135,9 +151,10 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
     def ensure_built(self) -> None:
         """Build a staged window's body, open its photo and retire the stand-in, unless done: on the
         turn after the first frame, or at once when something needs it first (a file dropped, the
-        window closed)."""
-        if self.ready:
+        window closed, an action used before that turn)."""
+        if self.ready or not self._body_pending:
             return
+        self._body_pending = False
         client, self._pending_client = self._pending_client, None
         self._build_body(client)
         photo, self._photo = self._photo, None

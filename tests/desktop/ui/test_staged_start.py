@@ -170,3 +170,25 @@ def test_the_first_frame_imports_neither_numpy_nor_the_engine(tmp_path, photo_pa
     assert proc.returncode == 0, proc.stderr[-3000:]
     line = next(l for l in proc.stdout.splitlines() if l.startswith("FIRST"))
     assert line == "FIRST [] OPEN (451, 300) False", line
+
+
+@pytest.mark.parametrize("name", ["zoom_in", "fit", "brush", "lasso", "duplicate_layer", "invert", "clear", "grow", "compare"])
+def test_an_action_used_before_the_body_is_built_builds_it_and_acts(staged, photo_path, qtbot, name):
+    # A click or a shortcut in the moment between the window's mapping and its first paint reaches
+    # a shell without a canvas: the body is built then, and the action does what it says.
+    w = staged(photo_path)
+    w.show()
+    assert not w.ready
+    w.actions[name].trigger()
+    assert w.ready and w.stand_in is None and w.document is not None
+    assert w._canvas_stack.currentWidget() is w.canvas
+    w.actions[name].trigger()  # and again, now on the built window
+
+
+def test_a_tool_chosen_before_the_body_is_built_is_the_tool_after(staged, photo_path, qtbot):
+    w = staged(photo_path)
+    w.show()
+    w.actions["lasso"].trigger()
+    assert w.current_tool().name == "lasso" and w.actions["lasso"].isChecked()
+    w.actions["ellipse"].trigger()
+    assert w.current_tool().name == "ellipse"
