@@ -50,10 +50,12 @@ def run_self_test(argv: list[str] | None = None, out=None) -> int:
         settings.setValue("autosave/folder", str(tmp / "autosave"))
         from desktop.ui.main_window import MainWindow
 
-        window = MainWindow(settings=settings)
-        window.show()
-        app.processEvents()
+        # Staged, as the editor's entry opens it: the shell first, the body after its first frame
+        # (in a bundle this is where a module the shell imports late would be found missing).
+        window = MainWindow(settings=settings, staged=True)
         state.update(app=app, window=window)
+        window.show()
+        _wait_for(app, lambda: window.ready and window.stand_in is None, "the window's body to be built")
 
     def load_photo():
         if not EXAMPLE.exists():
