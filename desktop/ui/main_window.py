@@ -9,6 +9,8 @@ non-modal so nothing blocks the engine's messages (and tests never hang on one).
 from __future__ import annotations
 
 import html
+import sys
+import traceback
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
@@ -156,11 +158,27 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
             return
         self._body_pending = False
         client, self._pending_client = self._pending_client, None
-        self._build_body(client)
+        try:
+            self._build_body(client)
+        except Exception as exc:  # a broken install: say so in the window, keep it closable
+            self._body_failed(exc)
+            return
         photo, self._photo = self._photo, None
         if photo:
             self.open_path(photo)
         self._retire_stand_in()
+
+    def _body_failed(self, exc: Exception) -> None:
+        """The staged window's body could not be built (a module missing from an install, a broken
+        package): the traceback to stderr, one message in the window, every action but Quit, About
+        and the shortcut list greyed out (they would reach a body that is not there)."""
+        traceback.print_exception(exc, file=sys.stderr)
+        keep = {"quit", "about", "shortcuts"}
+        for name, action in self.actions.items():
+            action.setEnabled(name in keep)
+        self.show_error("BrushEdit Studio could not finish starting",
+                        f"{type(exc).__name__}: {exc}\nNothing was opened or changed. Run `brushedit doctor` "
+                        "to check the installation, or reinstall (the README's first command).")
 
     def _retire_stand_in(self) -> None:
         """The canvas takes the stand-in's place, drawn (its visible tiles rendered) first."""
@@ -829,6 +847,9 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
 
     def closeEvent(self, event) -> None:
         self.ensure_built()
+        if not self.ready:  # the body could not be built (see _body_failed): nothing to save
+            event.accept()
+            return
         if not self.maybe_save():
             event.ignore()
             return

@@ -192,3 +192,26 @@ def test_a_tool_chosen_before_the_body_is_built_is_the_tool_after(staged, photo_
     assert w.current_tool().name == "lasso" and w.actions["lasso"].isChecked()
     w.actions["ellipse"].trigger()
     assert w.current_tool().name == "ellipse"
+
+
+def test_a_body_that_cannot_be_built_says_so_and_the_window_still_closes(staged, photo_path, qtbot, monkeypatch,
+                                                                         capsys):
+    from desktop.ui.main_window import MainWindow
+
+    def broken(self, client):
+        raise ModuleNotFoundError("No module named 'masks'")
+
+    monkeypatch.setattr(MainWindow, "_build_body", broken)
+    w = staged(photo_path)
+    w.show()
+    w.ensure_built()
+    assert not w.ready
+    title, text = w.messages[-1]
+    assert title == "BrushEdit Studio could not finish starting"
+    assert "No module named 'masks'" in text and "brushedit doctor" in text
+    assert "ModuleNotFoundError" in capsys.readouterr().err  # the traceback, for a bug report
+    assert not w.actions["zoom_in"].isEnabled() and not w.actions["open"].isEnabled()
+    assert w.actions["quit"].isEnabled()
+    w.ensure_built()  # once: not retried, no second message
+    assert len(w.messages) == 1
+    assert w.close()  # nothing to save: the window closes
