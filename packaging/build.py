@@ -11,9 +11,9 @@ No model weights go into the bundle: they are downloaded to the user's models fo
 CUDA libraries that PyTorch never loads (static archives, the multi-GPU solver, nvblas, profiler
 libraries) are pruned after the build; everything ``libtorch_cuda.so`` links against stays.
 
-The CUDA and libtorch libraries (~3.9 GiB of the ~4.6 GiB bundle) are hard-linked from the
-environment rather than copied (see the spec), so a build needs ~0.7 GiB of new disk instead of
-~4.6 GiB; where the bundle's folder is on another filesystem they are copied. The bundle is as
+The CUDA and libtorch libraries (3.8 GiB of the 4.55 GiB bundle) are hard-linked from the
+environment rather than copied (see the spec), so a build peaks at ~0.9 GB of new disk (measured)
+instead of ~4.6 GB; where the bundle's folder is on another filesystem they are copied. The bundle is as
 self-contained either way: a hard link is the file, and pip replaces a package's files rather than
 writing into them, so upgrading the environment later leaves a built bundle as it was.
 """
