@@ -147,14 +147,14 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _build_after_first_frame(self) -> None:
-        if not self.ready:
+        if self._body_pending:
             QTimer.singleShot(0, self, self.ensure_built)
 
     def ensure_built(self) -> None:
         """Build a staged window's body, open its photo and retire the stand-in, unless done: on the
         turn after the first frame, or at once when something needs it first (a file dropped, the
         window closed, an action used before that turn)."""
-        if self.ready or not self._body_pending:
+        if not self._body_pending:  # built, being built, failed, or built at once (not staged)
             return
         self._body_pending = False
         client, self._pending_client = self._pending_client, None
