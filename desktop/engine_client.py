@@ -18,6 +18,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
 from engine.api import (  # re-exported for desktop.ui
     CATEGORIES,
     DEFAULT_NEGATIVE_PROMPT,
@@ -59,9 +61,6 @@ from engine.api import (  # re-exported for desktop.ui
 )
 from engine.api import engine_config as _engine_config
 from masks import mask_ops  # noqa: F401  (re-exported: numpy-only mask operations, shared with the engine)
-
-# After the engine's modules on purpose: see the imports of desktop/ui/app.py (PySide6's import hook).
-from PySide6.QtCore import QObject, Qt, Signal, Slot  # noqa: E402
 
 APP_VERSION = engine_version()  # re-exported for About
 
