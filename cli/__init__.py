@@ -44,13 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     common.add_argument("--debug", action="store_true", help="show tracebacks and engine logs")
 
-    from cli import doctor, edit, models_cmd, plan, serve
+    from cli import batch, doctor, edit, models_cmd, plan, serve
 
     edit.add_parser(sub, common)
     plan.add_parser(sub, common)
     models_cmd.add_parser(sub, common)
     doctor.add_parser(sub, common)
     serve.add_parser(sub, common)
+    batch.add_parser(sub, common)
     return parser
 
 
