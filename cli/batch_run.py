@@ -121,7 +121,8 @@ def check_folders(in_dir: Path, out_dir: Path, mask: Path | None) -> tuple[Path,
 
 
 def list_items(s: BatchSettings, base_seed: int) -> tuple[list[Item], list[str]]:
-    """The photos of IN_DIR (sorted; OUT_DIR and the mask folder left out) and the ignored files."""
+    """The photos of IN_DIR (sorted; OUT_DIR, the mask folder and earlier batches' outputs left out) and
+    the ignored files."""
     from engine.batch import derive_seed
 
     skip = {s.out_dir.resolve()}
@@ -131,7 +132,9 @@ def list_items(s: BatchSettings, base_seed: int) -> tuple[list[Item], list[str]]
     ignored: list[str] = []
     for root, dirs, files in os.walk(s.in_dir):
         root_path = Path(root)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (root_path / d).resolve() not in skip)
+        # Another batch's OUT_DIR (it holds batch.json) is results, not photos to edit again.
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (root_path / d).resolve() not in skip
+                         and not (root_path / d / STATE).is_file())
         for name in sorted(files):
             if name.startswith("."):
                 continue
@@ -336,16 +339,16 @@ def run_batch(s: BatchSettings, executor: Any, on_line: Callable[[dict, int, int
             yield read.work
 
     by_key = {item.key: item for item in todo}
-    try:
-      try:
+
+    def consume() -> None:
         for key, outcome in executor.map(works(), is_cancelled):
             item, read = by_key[key], reads.pop(key, None)
             if isinstance(outcome, BaseException):
                 kind = getattr(outcome, "kind", "") or "error"
-                record(_line(s, item, "nothing-found" if kind == "nothing-found" else
-                             "worker-lost" if kind == "worker-lost" else "failed", _reason(outcome), started))
+                status = kind if kind in ("nothing-found", "worker-lost") else "failed"
+                record(_line(s, item, status, _reason(outcome), started))
                 if isinstance(outcome, MissingModelsError) or kind == "missing-models":
-                    raise outcome
+                    raise outcome  # every other photo would fail the same way
                 continue
             try:
                 line = _write_item(s, item, read, outcome, started)
@@ -353,9 +356,11 @@ def run_batch(s: BatchSettings, executor: Any, on_line: Callable[[dict, int, int
                 line = _line(s, item, "failed", f"cannot write the output: {_reason(exc)}", started)
             record(line)
             if is_cancelled is not None and is_cancelled():
-                summary.cancelled = True
-                break
-      except Cancelled:
+                return
+
+    try:
+        consume()
+    except Cancelled:
         summary.cancelled = True
     finally:
         writer.close()
