@@ -127,6 +127,11 @@ class _Bar:
 
             self.bar = tqdm(total=todo, desc="batch", unit="photo", file=self.stream, dynamic_ncols=True)
 
+    def stage(self, step: int, total: int, stage: str = "", *_: object) -> None:
+        """The photo in hand's stage (loading a model, painting) beside the bar."""
+        if self.bar is not None and stage:
+            self.bar.set_postfix_str(f"failed={self.failed}, {stage} {step}/{total}", refresh=True)
+
     def line(self, line: dict, done: int, todo: int) -> None:
         if line["status"] != "ok":
             self.failed += 1
@@ -167,11 +172,10 @@ def run(args: argparse.Namespace) -> int:
             raise CliError("--ray and --server: choose one place to run", USAGE)
         from engine.batch.ray_pool import RayExecutor
 
-        executor = RayExecutor(config, args.workers, args.gpus_per_worker, address=args.ray or None)
-        bar.note(f"starting {args.workers} Ray workers ...")
-        executor.start()
-        ray_info = {"address": args.ray or "local", "workers": executor.infos,
-                    "gpus_per_worker": executor.gpus_per_worker, "startup_seconds": round(executor.startup_seconds, 3)}
+        # It starts when the batch's first photo is read: a bad folder is reported before Ray starts.
+        executor = RayExecutor(config, args.workers, args.gpus_per_worker, address=args.ray or None,
+                               on_note=bar.note)
+        ray_info = {"address": args.ray or "local"}
     else:
         executor = None
     started = time.monotonic()
@@ -180,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
     def go(_args):
         nonlocal executor
         if executor is None:
-            executor = LocalExecutor(engine_for(args, config))
+            executor = LocalExecutor(engine_for(args, config), bar.stage)
         return run_batch(settings, executor, on_line=bar.line, on_start=bar.start)
 
     try:
@@ -192,7 +196,8 @@ def run(args: argparse.Namespace) -> int:
     seconds = time.monotonic() - started
     done_now = len(summary.lines) - summary.skipped_done
     if ray_info is not None:
-        ray_info["replaced_workers"] = executor.replaced
+        ray_info.update(workers=executor.infos, gpus_per_worker=executor.gpus_per_worker,
+                        startup_seconds=round(executor.startup_seconds, 3), replaced_workers=executor.replaced)
     data = {
         "in_dir": str(settings.in_dir), "out_dir": str(settings.out_dir), "instruction": settings.instruction,
         "total": summary.total, "ok": summary.ok, "failed": summary.failed, "resumed_done": summary.skipped_done,

@@ -236,7 +236,7 @@ class ReportWriter:
             self._fd = -1
 
 
-def _prepare_state(s: BatchSettings) -> int:
+def _base_seed(s: BatchSettings) -> int:
     """The base seed: new (given or random) for a new batch, the recorded one for ``--resume``."""
     state_path = s.out_dir / STATE
     if not s.resume:
@@ -263,12 +263,17 @@ def _prepare_state(s: BatchSettings) -> int:
         if changed:
             raise CliError("--resume: these settings differ from the batch being resumed, so its photos "
                            "would not match: " + ", ".join(changed), USAGE)
-        for path in s.out_dir.rglob("*.part"):  # a killed run's half-written files
+    return base
+
+
+def _start_state(s: BatchSettings, base: int) -> None:
+    """Record the batch in OUT_DIR/batch.json; on resume, first remove a killed run's temporary files."""
+    if s.resume:
+        for path in s.out_dir.rglob("*.part"):
             if _PART.fullmatch(path.name):
                 path.unlink(missing_ok=True)
-    _write_text(state_path, json.dumps({"version": 1, "in_dir": str(s.in_dir), "base_seed": base,
-                                        "settings": s.pixel_settings()}, indent=2) + "\n")
-    return base
+    _write_text(s.out_dir / STATE, json.dumps({"version": 1, "in_dir": str(s.in_dir), "base_seed": base,
+                                               "settings": s.pixel_settings()}, indent=2) + "\n")
 
 
 # --- the run -------------------------------------------------------------------------------------------
@@ -296,8 +301,12 @@ def run_batch(s: BatchSettings, executor: Any, on_line: Callable[[dict, int, int
     s.in_dir, s.out_dir = check_folders(s.in_dir, s.out_dir, s.mask)
     if s.instruction:
         _check_single_step(s.instruction)
-    base = _prepare_state(s)
+    base = _base_seed(s)
     items, ignored = list_items(s, base)
+    if not items:
+        raise CliError(f"IN_DIR {s.in_dir}: no photos ({', '.join(IMAGE_INPUTS)})"
+                       + ("" if s.recursive else "; --recursive looks in sub-folders too"), USAGE)
+    _start_state(s, base)
     previous = read_report(s.out_dir / REPORT) if s.resume else {}
     summary = BatchSummary(total=len(items), ignored=ignored, base_seed=base, report=s.out_dir / REPORT)
     done_lines: dict[str, dict] = {}

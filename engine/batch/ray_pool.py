@@ -87,12 +87,16 @@ class RayExecutor:
         ``num_cpus`` of each actor.
     engine_factory : callable, optional
         Builds each worker's engine from ``config`` (tests); must be importable on the workers.
+    on_note : callable, optional
+        Told a line when the pool starts (it takes seconds).
     """
 
     def __init__(self, config: Any, workers: int, gpus_per_worker: float | None = None,
                  address: str | None = None, cpus_per_worker: float = 1.0,
-                 engine_factory: Callable[[Any], Any] | None = None) -> None:
+                 engine_factory: Callable[[Any], Any] | None = None,
+                 on_note: Callable[[str], None] | None = None) -> None:
         self.config = config
+        self.on_note = on_note
         self.workers = int(workers)
         self.gpus_per_worker = gpus_per_worker
         self.address = address
@@ -107,6 +111,8 @@ class RayExecutor:
     def start(self) -> float:
         """Join or start Ray and bring every worker up; returns the seconds it took."""
         started = time.monotonic()
+        if self.on_note is not None:
+            self.on_note(f"starting {self.workers} Ray workers ...")
         if not ray.is_initialized():
             if self.address:
                 ray.init(address=self.address, include_dashboard=False, logging_level=logging.WARNING,
@@ -142,6 +148,8 @@ class RayExecutor:
             ) -> Iterator[tuple[str, Any]]:
         """Run ``works`` (read lazily, one ahead of each idle worker); yield ``(key, BatchDone or
         exception)`` as photos finish, in any order."""
+        if not self.actors:
+            self.start()
         source = iter(works)
         idle = list(range(len(self.actors)))
         running: dict[Any, tuple[int, Any, int]] = {}  # ref -> (slot, work, attempt)

@@ -216,3 +216,12 @@ def test_an_instruction_plans_every_photo_on_its_own(brushedit, tmp_path, tiny_d
             assert line["category"] == "removal" and line["target"] == "cat"
         else:
             assert line["status"] == "nothing-found" and "no object found for 'remove the cat'" in line["reason"]
+
+
+def test_an_empty_folder_is_a_usage_error_and_writes_nothing(brushedit, tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "notes.txt").write_text("x")
+    r = brushedit("batch", photos, "remove the cat", "-o", tmp_path / "out")
+    assert r.code == 2 and "no photos" in r.err, r
+    assert not (tmp_path / "out" / "batch.json").exists()
