@@ -225,3 +225,30 @@ def test_an_empty_folder_is_a_usage_error_and_writes_nothing(brushedit, tmp_path
     r = brushedit("batch", photos, "remove the cat", "-o", tmp_path / "out")
     assert r.code == 2 and "no photos" in r.err, r
     assert not (tmp_path / "out" / "batch.json").exists()
+
+
+def test_on_a_terminal_the_bar_shows_count_rate_and_eta():
+    import io
+
+    from cli.batch import _Bar
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Tty()
+    bar = _Bar(quiet=False, stream=stream)
+    bar.start(3, 4)
+    for i, status in enumerate(("ok", "bad-input", "ok")):
+        bar.stage(1, 2, "painting")
+        bar.line({"key": f"p{i}.png", "status": status, "reason": "not an image", "seconds": 0.1}, i + 1, 3)
+    bar.close()
+    text = stream.getvalue()
+    assert "resuming: 1 of 4 photos done already" in text
+    assert "3/3" in text and "photo/s" in text and "<" in text  # count, rate, ETA (elapsed<remaining)
+    assert "p1.png: bad-input: not an image" in text and "failed=1" in text
+    quiet = Tty()
+    silent = _Bar(quiet=True, stream=quiet)
+    silent.start(1, 1)
+    silent.line({"key": "a", "status": "ok", "reason": "", "seconds": 0.1}, 1, 1)
+    assert quiet.getvalue() == ""
