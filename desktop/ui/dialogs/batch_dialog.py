@@ -137,7 +137,9 @@ class BatchDialog(QDialog):
             one = QPushButton("File…")
             one.clicked.connect(lambda: self._pick_file(edit))
             row.addWidget(one)
-        form.addRow(label, row)
+        buddy = QLabel(label)  # a row of widgets gets no buddy by itself: the mnemonic needs one
+        buddy.setBuddy(edit)
+        form.addRow(buddy, row)
         return edit
 
     def _pick_folder(self, edit: QLineEdit) -> None:
@@ -226,7 +228,11 @@ class BatchDialog(QDialog):
         row = self.table.rowCount()
         self.table.insertRow(row)
         ok = line["status"] == "ok"
-        detail = (line.get("caption") or "") if ok else (line.get("reason") or "")
+        if ok:
+            detail = line.get("caption") or f"→ {Path(line['output']).name}"
+            detail += f"  (seed {line.get('seed')}, {line.get('engine') or '?'})"
+        else:
+            detail = line.get("reason") or ""
         for col, text in enumerate((line["key"], line["status"], detail)):
             item = QTableWidgetItem(text)
             item.setToolTip(line.get("output") or line.get("input") or "")
