@@ -141,8 +141,8 @@ def run_batch(s: BatchSettings, executor: Any, on_line: Callable[[dict, int, int
     started: dict[str, float] = {}
 
     def record(line: dict) -> None:
+        done_lines[line["key"]] = line  # first: a Ctrl+C right after the append must not lose it
         writer.append(line)
-        done_lines[line["key"]] = line
         if on_line is not None:
             on_line(line, len(done_lines) - summary.skipped_done, len(todo))
 
@@ -191,7 +191,9 @@ def run_batch(s: BatchSettings, executor: Any, on_line: Callable[[dict, int, int
         writer.close()
         if is_cancelled is not None and is_cancelled():
             summary.cancelled = True
-        ordered = [done_lines[i.key] for i in items if i.key in done_lines]
+        # The appended lines (an earlier run's too: the last word on each photo), this run's over them.
+        known = {**read_report(s.out_dir / REPORT), **done_lines}
+        ordered = [known[i.key] for i in items if i.key in known]
         _write_text(s.out_dir / REPORT, "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in ordered))
         from cli.batch_sheet import write_sheet
 

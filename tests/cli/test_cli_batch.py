@@ -252,3 +252,26 @@ def test_on_a_terminal_the_bar_shows_count_rate_and_eta():
     silent.start(1, 1)
     silent.line({"key": "a", "status": "ok", "reason": "", "seconds": 0.1}, 1, 1)
     assert quiet.getvalue() == ""
+
+
+def test_ctrl_c_ends_with_130_and_leaves_a_whole_report_and_sheet(isolated_env, tmp_path):
+    photos, masks = make_folder(tmp_path, n=8, bad=False)
+    out = tmp_path / "out"
+    cmd = [sys.executable, str(ROOT / "main.py"), "batch", str(photos), "-o", str(out), "--mask", str(masks),
+           "--engine", "fill"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=isolated_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        report = out / "report.jsonl"
+        _wait_for(lambda: report.is_file() and report.read_text().count("\n") >= 1 or proc.poll() is not None,
+                  120, "the first photo to be reported")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "cancelled" in err
+    lines = _report(out)  # rewritten whole: one line per photo done, each valid JSON
+    assert 1 <= len(lines) < 8 and all(line["status"] == "ok" for line in lines)
+    assert (out / "index.html").is_file() and not list(out.rglob("*.part"))
