@@ -46,6 +46,8 @@ def write_sheet(settings: Any, lines: list[dict], total: int) -> Path:
                                f"<figcaption>{label}</figcaption></figure>")
             else:
                 figures.append(f'<figure><div class="none">no {label}</div><figcaption>{label}</figcaption></figure>')
+        if not any("<img" in f for f in figures):  # nothing could be read: one placeholder, not two
+            figures = ['<figure><div class="none">no preview</div></figure>']
         name = html.escape(line["key"])
         if good and line.get("output"):
             rel = os.path.relpath(line["output"], out_dir).replace(os.sep, "/")
