@@ -32,6 +32,7 @@ class ClientRunner(QObject):
         self.client = client
         self._waits: dict[Any, dict] = {}
         self._lock = threading.Lock()
+        self._abandoned = False
         self._submit.connect(self._do_submit, Qt.ConnectionType.QueuedConnection)
         self._cancel.connect(self._do_cancel, Qt.ConnectionType.QueuedConnection)
         client.finished.connect(self._on_finished)
@@ -44,6 +45,8 @@ class ClientRunner(QObject):
         """Submit ``request`` and wait (on the calling, non-GUI thread) for its result."""
         wait = {"event": threading.Event(), "progress": progress}
         with self._lock:
+            if self._abandoned:
+                raise Cancelled("the editor is closing")
             self._waits[request.job_id] = wait
         self._submit.emit(request)
         asked = False
@@ -64,6 +67,16 @@ class ClientRunner(QObject):
 
     def inpaint(self, request: Any, progress: Any = None, on_preview: Any = None, is_cancelled: Any = None) -> Any:
         return self.run(request, progress, is_cancelled)
+
+    def abandon(self) -> None:
+        """Stop waiting: the GUI thread will not deliver the engine's answers any more (the editor is
+        quitting), so every waiting and later job ends as cancelled at once."""
+        with self._lock:
+            self._abandoned = True
+            waits = list(self._waits.values())
+        for wait in waits:
+            wait.setdefault("error", Cancelled("the editor is closing"))
+            wait["event"].set()
 
     def close(self) -> None:
         for signal, slot in ((self.client.finished, self._on_finished), (self.client.failed, self._on_failed),

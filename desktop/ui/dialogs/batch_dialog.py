@@ -52,6 +52,7 @@ class BatchDialog(QDialog):
         self.runner: Any = None
         self.summary: Any = None
         self.lines: list[dict] = []
+        self._close_when_done = False
 
         form = QFormLayout()
         self.in_dir = self._folder_row(form, "&Photos folder:", "The folder of photos to edit", start_dir)
@@ -94,6 +95,8 @@ class BatchDialog(QDialog):
         self.progress.setFormat("%v / %m photos")
         self.status = QLabel("Choose a folder and an instruction or masks.")
         self.status.setWordWrap(True)
+        self.stage = QLabel("")  # the photo in hand: loading a model, painting 12/50
+        self.stage.setObjectName("batchStage")
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["Photo", "Status", "Caption / reason"])
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.Stretch)
@@ -121,6 +124,7 @@ class BatchDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        layout.addWidget(self.stage)
         layout.addWidget(self.table, 1)
         layout.addWidget(buttons)
         self.resize(860, 620)
@@ -189,6 +193,7 @@ class BatchDialog(QDialog):
         self.table.setRowCount(0)
         self.runner = ClientRunner(self.client, self)
         self.thread = BatchThread(settings, self.runner, self)
+        self.runner.progressed.connect(lambda step, total, stage: self.stage.setText(f"{stage} {step}/{total}"))
         self.thread.began.connect(self._began)
         self.thread.line.connect(self._line)
         self.thread.ended.connect(self._ended)
@@ -257,9 +262,13 @@ class BatchDialog(QDialog):
 
     def _thread_done(self) -> None:
         self._set_running(False)
+        self.stage.setText("")
         if self.runner is not None:
             self.runner.close()
         self._update_open()
+        if self._close_when_done:
+            self._close_when_done = False
+            self.close()
 
     def _update_open(self) -> None:
         row = self.table.currentRow()
@@ -282,10 +291,22 @@ class BatchDialog(QDialog):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.summary.sheet)))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        # Not a blocking wait: the engine's answers reach the batch thread through this (GUI) thread.
+        if self.running:
+            self.cancel()
+            self._close_when_done = True
+            self.status.setText("Cancelling… the dialog closes when the photo in hand has stopped.")
+            event.ignore()
+            return
+        super().closeEvent(event)
+
+    def shutdown(self, timeout_ms: int = 10_000) -> None:
+        """The editor is quitting: stop the batch now (what is done stays done) and wait for its thread."""
         if self.running:
             self.thread.cancel()
-            self.thread.wait(30_000)  # the running photo is cancelled within a step
-        super().closeEvent(event)
+            if self.runner is not None:
+                self.runner.abandon()
+            self.thread.wait(timeout_ms)
 
 
 def open_batch_dialog(window: Any) -> BatchDialog:
@@ -294,6 +315,9 @@ def open_batch_dialog(window: Any) -> BatchDialog:
     if dialog is None:
         dialog = BatchDialog(window.client, getattr(window, "open_path", None), window)
         window._batch_dialog = dialog
+        from PySide6.QtWidgets import QApplication
+
+        QApplication.instance().aboutToQuit.connect(dialog.shutdown)
     dialog.show()
     dialog.raise_()
     dialog.activateWindow()

@@ -95,6 +95,7 @@ def test_cancel_stops_the_batch_and_resume_finishes_it(qtbot, tmp_path, client_o
     qtbot.waitUntil(lambda: slow.service is not None
                     and any(type(r).__name__ == "InpaintRequest" for r in slow.service.submitted),
                     timeout=30_000)
+    qtbot.waitUntil(lambda: "/400" in dialog.stage.text(), timeout=30_000)  # the photo in hand's steps
     dialog.cancel()
     qtbot.waitUntil(lambda: dialog.summary is not None and dialog.start_button.isEnabled(), timeout=30_000)
     assert dialog.summary.cancelled and dialog.summary.ok < 4
@@ -132,3 +133,29 @@ def test_file_menu_has_batch(make_window, qtbot):
     dialog = window._batch_dialog
     assert dialog.isVisible() and dialog.client is window.client
     dialog.close()
+
+
+def test_closing_while_running_cancels_then_closes(qtbot, tmp_path, client_of):
+    photos, masks = _folder(tmp_path, n=3)
+    slow = client_of(steps=400, step_delay=0.01)
+    dialog = _dialog(qtbot, slow, photos, masks, tmp_path / "out")
+    dialog.show()
+    dialog.start()
+    qtbot.waitUntil(lambda: slow.service is not None
+                    and any(type(r).__name__ == "InpaintRequest" for r in slow.service.submitted), timeout=30_000)
+    dialog.close()
+    assert dialog.isVisible() and "Cancelling" in dialog.status.text()  # not closed under a running batch
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=30_000)
+    assert not dialog.running and dialog.summary is not None and dialog.summary.cancelled
+
+
+def test_quitting_abandons_the_wait_for_the_engine(qtbot, tmp_path, client_of):
+    photos, masks = _folder(tmp_path, n=3)
+    slow = client_of(steps=100_000, step_delay=0.01)
+    dialog = _dialog(qtbot, slow, photos, masks, tmp_path / "out")
+    dialog.start()
+    qtbot.waitUntil(lambda: slow.service is not None
+                    and any(type(r).__name__ == "InpaintRequest" for r in slow.service.submitted), timeout=30_000)
+    dialog.shutdown()  # the GUI thread delivers nothing now: the batch must still end, and at once
+    assert not dialog.running
+    assert not list((tmp_path / "out").rglob("*.part")) and (tmp_path / "out" / "report.jsonl").is_file()
