@@ -89,3 +89,15 @@ def test_a_photo_whose_worker_dies_twice_is_reported_and_the_rest_carry_on(ray_l
     lost = [line for line in summary.lines if line["status"] != "ok"]
     assert len(lost) == 1 and lost[0]["status"] == "worker-lost" and "died twice" in lost[0]["reason"]
     assert summary.ok == 2
+
+
+def test_each_worker_builds_its_engine_once_for_all_its_photos(ray_local, tmp_path):
+    photos, masks = make_folder(tmp_path, n=5, bad=False)
+    marker = tmp_path / "marker"
+    marker.mkdir()
+    summary, executor = _ray_batch(photos, masks, tmp_path / "out", marker, deaths=0, workers=2)
+    assert summary.ok == 5 and executor.replaced == 0
+    paints = [p.name for p in (marker / "paints").iterdir()]
+    engines = {"-".join(name.split("-")[:2]) for name in paints}
+    assert len(paints) == 5 and len(engines) == 2  # five photos, two engines (one per worker)
+    assert {int(e.split("-")[0]) for e in engines} == {w["pid"] for w in executor.infos}

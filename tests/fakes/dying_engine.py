@@ -2,7 +2,8 @@
 
 ``DyingEngine(config, marker_dir=D, deaths=N)``: each ``inpaint`` first tries to claim one of N
 marker files in D (atomically, ``O_EXCL``); the call that claims one kills its process, any later one
-paints with the real :class:`engine.dispatch.Engine`. So across fresh workers exactly N paints die.
+paints with the real :class:`engine.dispatch.Engine` and leaves a file in ``D/paints`` naming the engine
+object (pid and id). So across fresh workers exactly N paints die, and a test can count the engines.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class DyingEngine:
         self.engine = Engine(config)
         self.marker_dir = Path(marker_dir)
         self.deaths = deaths
+        self.made = f"{os.getpid()}-{id(self)}"  # which engine painted: one file per paint names it
 
     def plan(self, *args: Any, **kwargs: Any) -> Any:
         return self.engine.plan(*args, **kwargs)
@@ -32,4 +34,8 @@ class DyingEngine:
             os.write(fd, str(os.getpid()).encode())
             os.close(fd)
             os._exit(1)
-        return self.engine.inpaint(*args, **kwargs)
+        result = self.engine.inpaint(*args, **kwargs)
+        paints = self.marker_dir / "paints"
+        paints.mkdir(exist_ok=True)
+        (paints / f"{self.made}-{len(list(paints.iterdir()))}-{os.urandom(4).hex()}").touch()
+        return result
