@@ -2,7 +2,8 @@
 
 ``python main.py SUBCOMMAND ...`` or the installed ``brushedit SUBCOMMAND ...``. Exit codes: 0
 success; 2 bad usage or bad input; 3 missing models (the message names them and the exact
-``brushedit models download`` command); 4 runtime failure (out of memory, ...). Every error is ONE
+``brushedit models download`` command); 4 runtime failure (out of memory, ...); 5 ``batch`` ran but
+some photos were not edited (each says why in its report.jsonl). Every error is ONE
 line on stderr, without a traceback (``--debug`` shows it). Progress goes to stderr; results to
 stdout (``--json`` for scripts). torch is imported only by the commands that need it.
 """
@@ -35,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="BrushEdit Studio from the shell: instruction-driven photo editing with BrushNet.",
-        epilog="exit codes: 0 ok, 2 bad usage/input, 3 missing models, 4 runtime failure",
+        epilog="exit codes: 0 ok, 2 bad usage/input, 3 missing models, 4 runtime failure, "
+               "5 batch: some photos not edited",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -44,13 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     common.add_argument("--debug", action="store_true", help="show tracebacks and engine logs")
 
-    from cli import doctor, edit, models_cmd, plan, serve
+    from cli import batch, doctor, edit, models_cmd, plan, serve
 
     edit.add_parser(sub, common)
     plan.add_parser(sub, common)
     models_cmd.add_parser(sub, common)
     doctor.add_parser(sub, common)
     serve.add_parser(sub, common)
+    batch.add_parser(sub, common)
     return parser
 
 

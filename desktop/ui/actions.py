@@ -26,6 +26,12 @@ def make_action(parent, name, text, slot=None, shortcuts=(), checkable=False, ti
     return action
 
 
+def _open_batch_dialog(window):
+    from desktop.ui.dialogs.batch_dialog import open_batch_dialog  # imported when asked, not at start-up
+
+    return open_batch_dialog(window)
+
+
 def build_actions(w) -> dict[str, QAction]:
     """Create the window's actions, menus and toolbars; return the actions by name."""
     a: dict[str, QAction] = {}
@@ -40,6 +46,8 @@ def build_actions(w) -> dict[str, QAction]:
     add("paste", "&Paste", w.paste_image, [QKeySequence.Paste],
         tip="Paste the clipboard's image as a new layer (a new image when none is open)")
     add("paste_new", "Paste as new &image", w.paste_as_new_image, ["Ctrl+Shift+N"])
+    add("batch", "&Batch…", lambda: _open_batch_dialog(w),
+        tip="Batch: edit every photo of a folder with one instruction or one mask set")
     a["paste_new"].setIcon(icon("paste"))
     add("copy", "&Copy", lambda: w.copy_image(merged=False), [QKeySequence.Copy],
         tip="Copy the selected layer inside the mask")
@@ -145,7 +153,7 @@ def build_actions(w) -> dict[str, QAction]:
     m = mb.addMenu("&File")
     m.addActions([a["new_image"], a["open"]])
     w.recent_menu = m.addMenu(icon("recent"), "Open &recent")
-    m.addActions([a["paste_new"]])
+    m.addActions([a["paste_new"], a["batch"]])
     m.addSeparator()
     m.addActions([a["save"], a["save_as"], a["export"]])
     m.addSeparator()

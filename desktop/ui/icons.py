@@ -21,6 +21,7 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QIconEngine, QPai
 # action name -> mdi6 glyph
 GLYPHS = {
     "open": "mdi6.folder-open",
+    "batch": "mdi6.folder-multiple-image",
     "recent": "mdi6.history",
     "paste": "mdi6.content-paste",
     "copy": "mdi6.content-copy",

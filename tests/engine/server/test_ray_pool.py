@@ -17,7 +17,7 @@ from engine import api  # noqa: E402
 from engine.dispatch import EngineConfig  # noqa: E402
 from engine.server.app import ServerSettings  # noqa: E402
 from engine.server.client import RemoteEngine  # noqa: E402
-from tests.fakes.servers import ROOT, GateEngine, free_port, wait_for  # noqa: E402
+from tests.fakes.servers import GateEngine, free_port, wait_for  # noqa: E402
 
 ENDS = (api.JobFinished, api.JobFailed, api.JobCancelled)
 pytestmark = pytest.mark.slow
@@ -42,15 +42,12 @@ class Inbox(list):
 
 
 @pytest.fixture(scope="module")
-def pool():
-    """One Ray start and one Serve deployment shared by every test here."""
-    import ray
+def pool(ray_local):
+    """One Serve deployment shared by every test here, on the session's one Ray (tests/conftest.py)."""
     from ray import serve
 
     from engine.server.ray_app import run_pool
 
-    ray.init(_node_ip_address="127.0.0.1", include_dashboard=False, num_cpus=2, log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
     settings = ServerSettings(port=free_port(), config=EngineConfig(device="cpu"))
     # A class of an importable module: the replicas unpickle it (this test module is not importable there).
     engine = functools.partial(GateEngine, steps_from_request=True, auto=True, step_delay=0.02)
@@ -59,7 +56,6 @@ def pool():
         yield f"http://127.0.0.1:{settings.port}"
     finally:
         serve.shutdown()
-        ray.shutdown()
 
 
 @pytest.fixture
