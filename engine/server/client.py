@@ -6,8 +6,9 @@ never blocks its caller: :meth:`RemoteEngine.submit` queues the request for a se
 /v1/jobs``), a receiver thread holds the websocket and delivers the server's messages to
 ``on_message`` (on that thread, as the in-process service does on its worker).
 
-When the server goes away (the websocket closes, or pings go unanswered for a few seconds) every job
-in flight fails at once with kind ``"server-gone"``; the receiver keeps trying to reconnect, and
+When the server goes away (the websocket closes, or pings go unanswered: noticed within 5 s, one
+warning line, websockets' own tracebacks only at DEBUG) every job in flight fails at once with kind
+``"server-gone"``; the receiver keeps trying to reconnect, and
 jobs submitted after the server is back run normally. The token goes into the ``Authorization``
 header only: it is never logged.
 """
@@ -29,6 +30,7 @@ log = logging.getLogger("brushedit.remote")
 
 FRAME_TYPE = "application/x-brushedit-frame"
 CLIENT_HEADER = "X-BrushEdit-Client"
+FORMS_HEADER = "X-BrushEdit-Frames"  # tells the server this client reads msgpack frames
 GONE_HINT = "the job was not finished; run it again when the server is back (the editor reconnects by itself)"
 
 
@@ -101,6 +103,16 @@ def _detail(body: bytes) -> str:
     return str(detail) if detail else body[:200].decode("utf-8", "replace")
 
 
+class _WebsocketsLog(logging.LoggerAdapter):
+    """websockets' own logger for the receiver: its tracebacks (a dropped network's "keepalive ping
+    failed") go to DEBUG; the receiver says what happened in one line itself."""
+
+    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+        if level >= logging.WARNING and not self.logger.isEnabledFor(logging.DEBUG):
+            level, kwargs["exc_info"] = logging.DEBUG, None
+        super().log(level, msg, *args, **kwargs)
+
+
 def _failure(job_id: str, status: int, body: bytes, url: str) -> api.JobFailed:
     if status == 401:
         return api.JobFailed(job_id, f"the studio server at {url} refused the token",
@@ -108,7 +120,13 @@ def _failure(job_id: str, status: int, body: bytes, url: str) -> api.JobFailed:
     if status == 413:
         return api.JobFailed(job_id, "the image is too large for the studio server: " + _detail(body),
                              "use a smaller image or ask for a higher --max-request-mb", "bad-input")
-    if status in (400, 409, 422):
+    if status == 429:
+        return api.JobFailed(job_id, "the studio server is busy with your jobs: " + _detail(body),
+                             "wait for your queued jobs to finish, then run it again", "busy")
+    if status == 503:
+        return api.JobFailed(job_id, "the studio server is shutting down: " + _detail(body),
+                             "run it again when the server is back", "server-stopping")
+    if status in (400, 408, 409, 415, 422):
         return api.JobFailed(job_id, "the studio server refused the job: " + _detail(body),
                              "check the image, the mask and the parameters", "bad-input")
     return api.JobFailed(job_id, f"the studio server answered {status}: {_detail(body)}", "see the server's log",
@@ -135,8 +153,8 @@ class RemoteEngine:
     """
 
     def __init__(self, on_message: Callable[[Any], None], url: str, token: str | None = None, *,
-                 client_id: str | None = None, timeout: float = 10.0, ping_interval: float = 2.0,
-                 ping_timeout: float = 3.0, reconnect_delay: float = 0.2) -> None:
+                 client_id: str | None = None, timeout: float = 10.0, ping_interval: float = 1.5,
+                 ping_timeout: float = 2.5, reconnect_delay: float = 0.2) -> None:
         self.on_message = on_message
         self.url = normalize_url(url)
         self._token = token or None
@@ -172,6 +190,8 @@ class RemoteEngine:
         self.start()
         job_id = str(request.job_id)
         with self._lock:
+            if job_id in self._inflight:  # the server would refuse it; the running job stays as it is
+                raise ValueError(f"job {job_id} is already running or queued")
             self._inflight[job_id] = request
         self._outbox.put(("submit", request))
         return job_id
@@ -301,9 +321,11 @@ class RemoteEngine:
         delay = self.reconnect_delay
         while not self._stop.is_set():
             try:
-                with connect(ws_url, additional_headers=self._headers(), open_timeout=self.timeout,
+                headers = dict(self._headers(), **{FORMS_HEADER: "msgpack"})
+                with connect(ws_url, additional_headers=headers, open_timeout=self.timeout,
                              ping_interval=self.ping_interval, ping_timeout=self.ping_timeout,
-                             max_size=None, close_timeout=1) as ws:
+                             max_size=None, close_timeout=1,
+                             logger=_WebsocketsLog(logging.getLogger("websockets.client"), {})) as ws:
                     self._ws = ws
                     self.connected.set()
                     delay = self.reconnect_delay

@@ -82,15 +82,13 @@ class ThreadServer:
     """``brushedit serve``'s app on a free loopback port, in a thread of this process."""
 
     def __init__(self, settings: Any = None, workers: Any = None) -> None:
-        import uvicorn
-
         from engine.dispatch import EngineConfig
-        from engine.server.app import ServerSettings, create_app, uvicorn_config
+        from engine.server.app import GracefulServer, ServerSettings, create_app, uvicorn_config
 
         self.settings = settings or ServerSettings(config=EngineConfig(device="cpu"))
         self.settings.port = free_port()
         self.app = create_app(self.settings, workers)
-        self.server = uvicorn.Server(uvicorn_config(self.app, self.settings))
+        self.server = GracefulServer(uvicorn_config(self.app, self.settings), self.app)
         self.server.install_signal_handlers = lambda: None  # not the main thread
         self.thread = threading.Thread(target=self.server.run, name="test-server", daemon=True)
 
