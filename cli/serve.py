@@ -80,6 +80,10 @@ def settings_from(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    if not args.debug:  # a server's own warnings (stopping, refused clients) belong on its stderr
+        import logging
+
+        logging.getLogger("brushedit.server").setLevel(logging.WARNING)
     import importlib.util
 
     if not all(importlib.util.find_spec(m) for m in ("fastapi", "uvicorn", "websockets")):
