@@ -354,7 +354,9 @@ def _unpack_msgpack(frame: bytes) -> Any:
                                timestamp=0)  # max_*_len default to the frame's length
     except WireError:
         raise
-    except (ValueError, TypeError, msgpack.UnpackException, RecursionError) as exc:
+    except (msgpack.StackError, RecursionError):
+        raise WireError("frame nested too deep") from None
+    except (ValueError, TypeError, msgpack.UnpackException) as exc:
         raise WireError(f"malformed frame ({type(exc).__name__})") from None
 
 

@@ -84,7 +84,7 @@ def model_of(cls: type) -> type[BaseModel]:
         kind = JOB_ID if f.name == "job_id" else _field_type(hints[f.name])
         fields[f.name] = (kind, ... if required else None)
     # Unknown keys are ignored, as from_dict does: a newer client may send a field this server lacks.
-    return create_model(f"{cls.__name__}Wire", __config__=ConfigDict(extra="ignore"), **fields)
+    return create_model(cls.__name__, __config__=ConfigDict(extra="ignore"), **fields)
 
 
 def one_line(exc: ValidationError) -> str:
