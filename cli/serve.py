@@ -38,8 +38,9 @@ def add_parser(sub, common) -> None:
     p.add_argument("--models-root", action="append", default=[], metavar="DIR",
                    help="a folder of models whose paths editors may ask about (repeatable; the models "
                         "folder, the Hugging Face cache and the model options are always included)")
-    p.add_argument("--stop-bound", type=float, default=5, metavar="SECONDS",
-                   help="on SIGTERM, how long the running job may go on before it is cancelled (default 5)")
+    p.add_argument("--stop-bound", type=float, default=3, metavar="SECONDS",
+                   help="on SIGTERM, how long a running job may go on before it is cancelled (default 3; "
+                        "all is closed within about 4 s more)")
     g = p.add_argument_group("Ray Serve pool")
     g.add_argument("--ray", action="store_true", help="serve a pool of engine replicas with Ray Serve")
     g.add_argument("--replicas", type=int, default=1, metavar="N", help="engine replicas (default 1)")

@@ -48,7 +48,7 @@ class ServerSettings:
     header_timeout: float = 10.0  # a connection must send its request headers within this
     body_timeout: float = 30.0  # and then no more than this between two parts of a body
     keep_alive: float = 5.0  # an idle keep-alive connection is closed after this
-    stop_bound: float = 5.0  # on SIGTERM the running job gets this long before it is cancelled
+    stop_bound: float = 3.0  # on SIGTERM the running job gets this long before it is cancelled
 
     def __post_init__(self) -> None:
         if self.max_request_pixels is None:

@@ -62,6 +62,13 @@ class Stopping(Exception):
     """The server is shutting down and takes no new jobs (503)."""
 
 
+@dataclasses.dataclass(frozen=True)
+class ServerStopping:
+    """The last item a listener's queue gets when the server stops: close the socket with ``reason``."""
+
+    reason: str
+
+
 class DuplicateJob(ValueError):
     """The client already has a job waiting or running under this id (409); that job is untouched."""
 
@@ -93,6 +100,7 @@ class _Job:
     cancel_asked: bool = False
     pixels: int = 0
     started_at: float = 0.0
+    stopped_because: str = ""  # cancelled by a drain: the client hears this instead of "cancelled"
 
 
 class _Client:
@@ -298,7 +306,7 @@ class Board:
 
     async def drain(self, bound: float = 10.0, reason: str = "the studio server is shutting down") -> None:
         """Stop taking jobs; fail the waiting ones with ``reason``; give the running ones ``bound``
-        seconds to end, then cancel them (and fail any a worker does not end within 2 s more)."""
+        seconds to end, then cancel them (and fail any a worker does not end within 1.5 s more)."""
         self._bind_loop()
         self.stopping = True
         for job in [j for j in self.jobs.values() if j.state == "waiting"]:
@@ -312,16 +320,20 @@ class Board:
         while self.jobs and self.loop.time() < deadline:
             await asyncio.sleep(0.05)
         for job in list(self.jobs.values()):
+            job.stopped_because = f"{reason}; the job was stopped"
             self.cancel(job.client, job.job_id)
-        deadline = self.loop.time() + 2.0
+        deadline = self.loop.time() + 1.5
         while self.jobs and self.loop.time() < deadline:
             await asyncio.sleep(0.05)
         for job in list(self.jobs.values()):  # a worker that did not answer its cancel: end it here
             del self.jobs[job.board_id]
             self._send(job.client, JobFailed(job.job_id, f"{reason}; the job was stopped", STOPPING_HINT,
                                              "server-stopping"))
-        deadline = self.loop.time() + 2.0  # let the websockets send what is queued
-        while self.loop.time() < deadline and any(q.qsize() for c in self.clients.values() for q in c.listeners):
+        for state in self.clients.values():  # each websocket sends what it holds, then closes with the reason
+            for queue in state.listeners:
+                queue.put_nowait(ServerStopping(reason))
+        deadline = self.loop.time() + 2.0
+        while self.loop.time() < deadline and any(c.listeners for c in self.clients.values()):
             await asyncio.sleep(0.02)
 
     def _forget_if_idle(self, client: str) -> None:
@@ -363,6 +375,8 @@ class Board:
             self._last_client[id(worker)] = job.client
             if job.started_at:
                 self._durations.append(self.clock() - job.started_at)
+            if isinstance(message, JobCancelled) and job.stopped_because:
+                message = JobFailed(message.job_id, job.stopped_because, STOPPING_HINT, "server-stopping")
             if isinstance(message, JobFinished) and isinstance(message.result, EditResult):
                 # Without its request (the client has it): a held result keeps half the memory.
                 message = JobFinished(message.job_id, dataclasses.replace(message.result, request=None))

@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from engine import api
 from engine.server import codec, intake
+from engine.server.board import ServerStopping
 from engine.server.security import CLIENT_HEADER, client_id_of, token_allows
 
 log = logging.getLogger("brushedit.server")
@@ -44,6 +45,9 @@ async def messages(websocket: WebSocket) -> None:
     async def send_loop() -> None:
         while True:
             message = await queue.get()
+            if isinstance(message, ServerStopping):  # everything before it was sent: say why we close
+                await websocket.close(GOING_AWAY, message.reason[:120])
+                return
             frame = await run_in_threadpool(codec.message_frame, message, form)
             await websocket.send_bytes(frame)
 
