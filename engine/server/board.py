@@ -208,8 +208,9 @@ class Board:
             self._forget_if_idle(client)
 
     def _retry_after(self, ahead: int) -> int:
-        typical = sorted(self._durations)[len(self._durations) // 2] if self._durations else 5.0
-        return max(1, min(600, math.ceil(typical * max(1, ahead) / max(1, len(self.workers)))))
+        """About when one of the client's jobs will have ended: the median job of late (2 s before any)."""
+        typical = sorted(self._durations)[len(self._durations) // 2] if self._durations else 2.0
+        return max(1, min(600, math.ceil(typical)))
 
     def submit(self, client: str, request: Any, ticket: Ticket | None = None) -> str:
         """Queue ``request`` for ``client``; returns the client's job id (a JobQueued follows).

@@ -63,6 +63,7 @@ class _Http:
         self._cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         self._netloc, self._headers, self._timeout = parts.netloc, headers, timeout
         self._conn: http.client.HTTPConnection | None = None
+        self.retry_after = 0.0  # the last answer's Retry-After (seconds), 0 when none
 
     def request(self, method: str, path: str, body: bytes | None = None,
                 content_type: str = FRAME_TYPE) -> tuple[int, bytes]:
@@ -85,6 +86,10 @@ class _Http:
         try:
             self._conn.request(method, path, body=body, headers=headers)
             response = self._conn.getresponse()
+            try:
+                self.retry_after = float(response.getheader("Retry-After") or 0)
+            except ValueError:
+                self.retry_after = 0.0
             return response.status, response.read()
         except http.client.HTTPException as exc:
             raise OSError(str(exc)) from exc
@@ -163,6 +168,7 @@ class RemoteEngine:
         self.reconnect_delay = reconnect_delay
         self.config: Any = None
         self._inflight: dict[str, Any] = {}
+        self._deferred: set[str] = set()  # jobs the server asked us to send again later (429)
         self._lock = threading.Lock()
         self._outbox: queue.Queue = queue.Queue()
         self._stop = threading.Event()
@@ -199,7 +205,12 @@ class RemoteEngine:
     def cancel(self, job_id: str) -> bool:
         with self._lock:
             known = job_id in self._inflight
-        if known:
+            deferred = job_id in self._deferred
+            self._deferred.discard(job_id)
+        if deferred:  # not on the server yet: it ends here
+            if self._end(job_id) is not None:
+                self._post(api.JobCancelled(job_id))
+        elif known:
             self._outbox.put(("cancel", job_id))
         return known
 
@@ -306,8 +317,33 @@ class RemoteEngine:
                 return  # it already ended here (the connection dropped before it was sent)
         frame = wire.pack({"request": api.to_dict(request)})
         status, body = http_.request("POST", "/v1/jobs", frame)
+        if status == 429 and self._defer(request, http_.retry_after):
+            return
         if status != 202 and self._end(job_id) is not None:
             self._post(_failure(job_id, status, body, self.url))
+
+    def _defer(self, request: Any, retry_after: float) -> bool:
+        """The server has enough of this client's jobs (429): send ``request`` again after its
+        Retry-After, as long as it is neither cancelled nor ended (it stays "queued" meanwhile)."""
+        job_id = str(request.job_id)
+        if self._stop.is_set():
+            return False
+        with self._lock:
+            if job_id not in self._inflight:
+                return True
+            self._deferred.add(job_id)
+
+        def again() -> None:
+            with self._lock:
+                still = job_id in self._deferred and job_id in self._inflight
+                self._deferred.discard(job_id)
+            if still and not self._stop.is_set():
+                self._outbox.put(("submit", request))
+
+        timer = threading.Timer(min(max(retry_after, 0.5), 30.0), again)
+        timer.daemon = True
+        timer.start()
+        return True
 
     def _receive(self) -> None:
         try:

@@ -347,3 +347,40 @@ def test_the_sam_check_checks_size_and_header_for_a_name_it_does_not_know(tmp_pa
     with open(known, "wb") as fh:
         fh.truncate(size - 1)
     assert "truncated" in model_path_status("sam", str(known)).text
+
+
+def test_a_client_over_its_share_waits_its_turn_instead_of_failing(gate):
+    import threading
+
+    from engine.server.client import RemoteEngine
+
+    messages, lock = [], threading.Lock()
+
+    def inbox(message):
+        with lock:
+            messages.append(message)
+
+    def ends():
+        with lock:
+            return {m.job_id: m for m in messages if isinstance(m, (api.JobFinished, api.JobFailed, api.JobCancelled))}
+
+    with ThreadServer(_settings(), gate_workers(gate)) as server:
+        client = RemoteEngine(inbox, server.url, TOKEN)
+        try:
+            jobs = [client.submit(api.InpaintRequest(**_fields(seed))) for seed in range(5)]
+            wait_for(lambda: server.board.queue_length == 3, 10, "three jobs on the server")
+            wait_for(lambda: len(client._deferred) == 2, 10, "two jobs told to come back later")
+            assert client.cancel(jobs[4])  # one that never reached the server ends here
+            assert isinstance(ends()[jobs[4]], api.JobCancelled)
+            gate.release.set()
+            wait_for(lambda: len(ends()) == 5, 30, "every job to end")
+            assert all(isinstance(ends()[j], api.JobFinished) for j in jobs[:4]), ends()
+        finally:
+            client.shutdown(2)
+
+
+def _fields(seed):
+    image = np.full((16, 16, 3), 90, np.uint8)
+    mask = np.zeros((16, 16), np.uint8)
+    mask[2:6, 2:6] = 255
+    return {"image": image, "mask": mask, "params": api.EditParams(engine="fill", seed=seed)}
