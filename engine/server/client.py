@@ -360,7 +360,7 @@ class RemoteEngine:
                 headers = dict(self._headers(), **{FORMS_HEADER: "msgpack"})
                 with connect(ws_url, additional_headers=headers, open_timeout=self.timeout,
                              ping_interval=self.ping_interval, ping_timeout=self.ping_timeout,
-                             max_size=None, close_timeout=1,
+                             max_size=None, close_timeout=0.5,
                              logger=_WebsocketsLog(logging.getLogger("websockets.client"), {})) as ws:
                     self._ws = ws
                     self.connected.set()
