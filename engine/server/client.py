@@ -307,6 +307,10 @@ class RemoteEngine:
                         self._post(api.JobFailed(str(value.job_id),
                                                  f"cannot reach the studio server at {self.url}: {exc}",
                                                  "check that `brushedit serve` runs there and the URL", "server-gone"))
+                except wire.WireError as exc:  # a request that cannot travel fails alone; the sender goes on
+                    if op == "submit" and self._end(str(value.job_id)) is not None:
+                        self._post(api.JobFailed(str(value.job_id), f"the request cannot be sent: {exc}",
+                                                 "check the image and the parameters", "bad-input"))
         finally:
             http_.close()
 

@@ -384,3 +384,26 @@ def _fields(seed):
     mask = np.zeros((16, 16), np.uint8)
     mask[2:6, 2:6] = 255
     return {"image": image, "mask": mask, "params": api.EditParams(engine="fill", seed=seed)}
+
+
+def test_a_request_that_cannot_travel_fails_alone_and_the_next_one_is_sent(server, gate):
+    import threading
+
+    from engine.server.client import RemoteEngine
+
+    messages, lock = [], threading.Lock()
+
+    def inbox(message):
+        with lock:
+            messages.append(message)
+
+    client = RemoteEngine(inbox, server.url, TOKEN)
+    try:
+        bad = client.submit(api.InpaintRequest(**dict(_fields(1), params=api.EditParams(engine="fill", seed=2**70))))
+        good = client.submit(api.InpaintRequest(**_fields(2)))
+        wait_for(lambda: any(isinstance(m, api.JobFailed) and m.job_id == bad for m in list(messages)), 10, "bad")
+        wait_for(lambda: server.board.jobs_of(client.client_id), 10, "the good job on the server")
+        assert server.board.jobs_of(client.client_id)[0]["job_id"] == good
+    finally:
+        gate.release.set()
+        client.shutdown(2)
