@@ -113,10 +113,13 @@ def model_path_status(kind: str, path: Any = None) -> ModelPathStatus:
         single = [s for s in specs if len(s.files) == 1]
         if not single:
             return ModelPathStatus(False, "Not usable: choose the model's folder, not a file")
-        spec = next((s for s in single if s.files[0] == p.name), single[0])
-        problem = check_file(spec, spec.files[0] if p.name == spec.files[0] else p.name, p)
+        spec = next((s for s in single if s.files[0] == p.name), None) or _renamed(single, p)
+        if spec is None:
+            return ModelPathStatus(False, f"Not usable: {p.name} is none of the {kind} checkpoints this app "
+                                          "knows (its size or header differs)")
+        problem = check_file(spec, spec.files[0], p)  # the manifest's size check, whatever the file is called
         if problem is not None:
-            return ModelPathStatus(False, f"Not usable: {problem.file}: {problem.reason}")
+            return ModelPathStatus(False, f"Not usable: {p.name}: {problem.reason}")
         return ModelPathStatus(True, f"Usable: {spec.title}", spec.name)
     # Models of one kind with the same files (BrushNet variants, SD1.5 fine-tunes) cannot be told
     # apart by their folder: name the model only where the layout does (SAM sizes, Qwen2-VL sizes).
@@ -129,6 +132,25 @@ def model_path_status(kind: str, path: Any = None) -> ModelPathStatus:
                                    spec.name)
         first = first or problem
     return ModelPathStatus(False, f"Not usable: {first.file}: {first.reason}")
+
+
+def _renamed(specs: list[Any], path: Path) -> Any:
+    """The single-file spec a renamed checkpoint is: its exact size, and a torch zip's directory for
+    ``.pth`` (a name the manifest does not know earns no trust: ``/etc/passwd`` is no SAM)."""
+    import zipfile
+
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None
+    for spec in specs:
+        expected = spec.file_sizes.get(spec.files[0])
+        if expected is None or size != expected:
+            continue
+        if spec.files[0].endswith((".pth", ".pt", ".ckpt")) and not zipfile.is_zipfile(path):
+            continue
+        return spec
+    return None
 
 
 def parse(instruction: str) -> ParsedInstruction:

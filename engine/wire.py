@@ -1,15 +1,18 @@
 """The wire form of :mod:`engine.api` objects: plain dicts, arrays as PNG bytes, one binary frame.
 
-Only the standard library and numpy (PNG is written with :mod:`zlib`), so :mod:`engine.api` can use
-it and stay cheap to import. Nothing here unpickles: a frame is a JSON header plus raw byte blobs,
-and an array is rebuilt from a PNG or from raw bytes of a whitelisted numeric dtype.
+The standard library and numpy (PNG is written with :mod:`zlib`), so :mod:`engine.api` can use it
+and stay cheap to import; msgpack is imported when a frame is packed or unpacked. Nothing here
+unpickles: an array is rebuilt from a PNG or from raw bytes of a whitelisted numeric dtype.
 
-Frame layout (:func:`pack` / :func:`unpack`)::
+Frame layouts (:func:`pack` / :func:`unpack` read both; :func:`pack` writes ``BEW2`` unless asked)::
 
+    b"BEW2" | msgpack of the tree (bytes are msgpack bin: images never go through base64)
     b"BEW1" | uint32 header length (big-endian) | header (UTF-8 JSON) | blob 0 | blob 1 | ...
 
-In the header every ``bytes`` value of the dict is replaced by ``{"$blob": [offset, length]}`` into
-the bytes after the header, so images travel as binary, never as base64.
+``BEW1`` is the first form (a hand-written JSON header whose ``bytes`` values are
+``{"$blob": [offset, length]}`` into the bytes after it); it stays readable for older clients, and a
+server answers a client in the form it speaks. Both readers refuse, as :class:`WireError`, anything
+nested deeper than :data:`MAX_DEPTH` and any malformed part: a peer's frame never raises anything else.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from typing import Any
 
 import numpy as np
 
-MAGIC = b"BEW1"
+MAGIC = b"BEW1"  # the JSON-header frame (still read; written for clients that speak only it)
+MAGIC2 = b"BEW2"  # the msgpack frame
+FORMS = {"json": MAGIC, "msgpack": MAGIC2}
+MAX_DEPTH = 48  # nesting of a frame's tree (an EditResult is about 8 deep)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_LEVEL = 1  # zlib level: speed matters more than size on a studio network
 # Raw (non-PNG) arrays: numeric dtypes only, so a frame can never smuggle objects in.
@@ -57,10 +63,18 @@ def png_encode(array: np.ndarray) -> bytes:
             + _chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_LEVEL)) + _chunk(b"IEND", b""))
 
 
+def png_size(data: bytes) -> tuple[int, int]:
+    """``(width, height)`` from a PNG's IHDR (the first chunk), read before anything is decoded."""
+    if not data.startswith(PNG_SIGNATURE) or len(data) < 33 or data[12:16] != b"IHDR":
+        raise WireError("not a PNG")
+    return struct.unpack(">II", data[16:24])
+
+
 def png_decode(data: bytes, max_pixels: int | None = None) -> np.ndarray:
     """Decode an 8-bit PNG into ``H x W`` (grey) or ``H x W x C``; refuses more than ``max_pixels``."""
-    if not data.startswith(PNG_SIGNATURE):
-        raise WireError("not a PNG")
+    w, h = png_size(data)
+    if max_pixels is not None and w * h > max_pixels:
+        raise WireError(f"image of {w}x{h} pixels is over the limit of {max_pixels}")
     pos, idat, ihdr = len(PNG_SIGNATURE), [], None
     while pos + 8 <= len(data):
         length, tag = struct.unpack(">I4s", data[pos:pos + 8])
@@ -68,6 +82,8 @@ def png_decode(data: bytes, max_pixels: int | None = None) -> np.ndarray:
         if len(body) != length:
             raise WireError("truncated PNG")
         if tag == b"IHDR":
+            if length != 13:
+                raise WireError("malformed PNG header")
             ihdr = struct.unpack(">IIBBBBB", body)
         elif tag == b"IDAT":
             idat.append(body)
@@ -94,16 +110,29 @@ def png_decode(data: bytes, max_pixels: int | None = None) -> np.ndarray:
     return out.copy()
 
 
-def _png_decode_other(data: bytes, max_pixels: int | None) -> np.ndarray:
-    """Pillow's decoding (filtered PNGs, JPEG previews), with the same pixel limit."""
+def _png_decode_other(data: bytes, max_pixels: int | None, fmt: str = "PNG") -> np.ndarray:
+    """Pillow's decoding (filtered or interlaced PNGs, JPEG previews), with the same pixel limit.
+
+    A PNG's size was read from its IHDR before this is called; Pillow's own decompression-bomb
+    check and any decoder error become a :class:`WireError` too."""
     import io
+    import warnings
 
     from PIL import Image
 
-    with Image.open(io.BytesIO(data)) as im:
-        if max_pixels is not None and im.width * im.height > max_pixels:
-            raise WireError(f"image of {im.width}x{im.height} pixels is over the limit of {max_pixels}")
-        return np.asarray(im.convert({"L": "L", "LA": "LA", "RGBA": "RGBA"}.get(im.mode, "RGB")))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[fmt]) as im:
+                if max_pixels is not None and im.width * im.height > max_pixels:
+                    raise WireError(f"image of {im.width}x{im.height} pixels is over the limit of {max_pixels}")
+                return np.asarray(im.convert({"L": "L", "LA": "LA", "RGBA": "RGBA"}.get(im.mode, "RGB")))
+    except WireError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise WireError("image is over Pillow's decompression-bomb limit") from None
+    except (OSError, ValueError, SyntaxError, EOFError, MemoryError, struct.error) as exc:
+        raise WireError(f"undecodable {fmt} ({type(exc).__name__})") from None
 
 
 # --- arrays ---------------------------------------------------------------------------------
@@ -139,29 +168,55 @@ def encode_jpeg(array: np.ndarray, quality: int = 85) -> dict[str, Any]:
     return {"$array": "jpeg", "data": buf.getvalue(), "dtype": "uint8", "shape": list(a.shape)}
 
 
+def _shape_of(value: dict[str, Any]) -> tuple[int, ...]:
+    shape = value.get("shape", ())
+    if not isinstance(shape, (list, tuple)) or len(shape) > 4 or not all(
+            isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**31 for s in shape):
+        raise WireError("malformed array shape")
+    return tuple(shape)
+
+
+def declared_pixels(value: dict[str, Any]) -> int:
+    """The pixels an encoded array says it holds (height x width; all elements for 1-D)."""
+    shape = _shape_of(value)
+    if not shape:
+        return 1
+    return int(shape[0]) * (int(shape[1]) if len(shape) > 1 else 1)
+
+
 def decode_array(value: dict[str, Any], max_pixels: int | None = None) -> np.ndarray:
-    """The array :func:`encode_array` encoded."""
-    dtype, shape, data = value.get("dtype"), tuple(int(s) for s in value.get("shape", ())), value.get("data")
+    """The array :func:`encode_array` encoded; :class:`WireError` when any part disagrees.
+
+    Sizes are checked from the declared shape and from the PNG's header before a byte is inflated."""
+    dtype, shape, data, form = value.get("dtype"), _shape_of(value), value.get("data"), value.get("$array")
     if dtype not in RAW_DTYPES or not isinstance(data, (bytes, bytearray, memoryview)):
         raise WireError("malformed array")
     if max_pixels is not None and len(shape) >= 2 and shape[0] * shape[1] > max_pixels:
         raise WireError(f"image of {shape[1]}x{shape[0]} pixels is over the limit of {max_pixels}")
-    if value["$array"] == "png":
+    if form in ("png", "jpeg"):
+        channels = shape[2] if len(shape) == 3 else 1
+        if dtype not in ("uint8", "bool") or len(shape) not in (2, 3) or channels not in _PNG_COLOUR:
+            raise WireError(f"a {form} array is uint8 H x W (x 1..4), not {dtype} {list(shape)}")
+    if form == "png":
+        if png_size(bytes(data[:33])) != (shape[1], shape[0]):
+            raise WireError(f"PNG size does not match its shape {list(shape)}")
         a = png_decode(bytes(data), max_pixels)
+        if a.size != int(np.prod(shape, dtype=np.int64)):
+            raise WireError(f"PNG channels do not match its shape {list(shape)}")
         if dtype == "bool":
             a = a != 0
         return a.reshape(shape)
-    if value["$array"] == "jpeg":
-        a = _png_decode_other(bytes(data), max_pixels)  # Pillow reads JPEG the same way
+    if form == "jpeg":
+        a = _png_decode_other(bytes(data), max_pixels, "JPEG")  # Pillow reads JPEG the same way
         if a.shape != shape:
             raise WireError("JPEG does not match its shape")
         return a
-    if value["$array"] == "raw":
+    if form == "raw":
         dt = np.dtype(dtype).newbyteorder("<")
         if len(data) != int(np.prod(shape, dtype=np.int64)) * dt.itemsize:
             raise WireError("array data does not match its shape")
         return np.frombuffer(bytes(data), dt).astype(np.dtype(dtype), copy=True).reshape(shape)
-    raise WireError(f"unknown array encoding {value['$array']!r}")
+    raise WireError(f"unknown array encoding {form!r}")
 
 
 # --- values ---------------------------------------------------------------------------------
@@ -200,14 +255,29 @@ def decode_value(value: Any, registry: dict[str, type], max_pixels: int | None =
     if "$array" in value:
         return decode_array(value, max_pixels)
     if "$bytes" in value:
+        if not isinstance(value["$bytes"], (bytes, bytearray)):
+            raise WireError("malformed $bytes")
         return bytes(value["$bytes"])
     if "$path" in value:
         from pathlib import Path
 
+        if not isinstance(value["$path"], str):
+            raise WireError("malformed $path")
         return Path(value["$path"])
     if "$dict" in value:
-        return {decode_value(k, registry, max_pixels): decode_value(v, registry, max_pixels)
-                for k, v in value["$dict"]}
+        pairs = value["$dict"]
+        if not isinstance(pairs, list) or not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+            raise WireError("malformed $dict: expected a list of [key, value] pairs")
+        out = {}
+        for k, v in pairs:
+            key = decode_value(k, registry, max_pixels)
+            if not isinstance(key, (str, int, float, bool, type(None), tuple)):
+                raise WireError("malformed $dict: a key must be a plain value")
+            try:
+                out[key] = decode_value(v, registry, max_pixels)
+            except TypeError:  # a tuple key holding something unhashable
+                raise WireError("malformed $dict: a key must be a plain value") from None
+        return out
     name = value.get("type")
     cls = registry.get(name) if isinstance(name, str) else None
     if cls is None:
@@ -218,8 +288,18 @@ def decode_value(value: Any, registry: dict[str, type], max_pixels: int | None =
 # --- frames ---------------------------------------------------------------------------------
 
 
-def pack(tree: Any) -> bytes:
-    """One binary frame of a tree from :func:`encode_value` (``bytes`` leaves go after the header)."""
+def pack(tree: Any, form: str = "msgpack") -> bytes:
+    """One binary frame of a tree from :func:`encode_value`: ``form`` ``"msgpack"`` (``BEW2``, the
+    default) or ``"json"`` (``BEW1``, for peers that read only the first form)."""
+    if form == "msgpack":
+        import msgpack
+
+        try:
+            return MAGIC2 + msgpack.packb(tree, use_bin_type=True)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise WireError(f"cannot pack: {exc}") from None
+    if form != "json":
+        raise WireError(f"unknown frame form {form!r}")
     blobs: list[bytes] = []
     offset = 0
 
@@ -241,11 +321,46 @@ def pack(tree: Any) -> bytes:
     return MAGIC + struct.pack(">I", len(header)) + header + b"".join(blobs)
 
 
+def form_of(frame: bytes) -> str:
+    """``"msgpack"`` or ``"json"``: the form a peer's frame was written in (to answer in kind)."""
+    return "json" if bytes(frame[:4]) == MAGIC else "msgpack"
+
+
 def unpack(frame: bytes) -> Any:
-    """The tree of :func:`pack` (``bytes`` leaves restored); raises :class:`WireError` when malformed."""
+    """The tree of :func:`pack` (either form); raises :class:`WireError` when malformed."""
     frame = bytes(frame)
-    if len(frame) < 8 or frame[:4] != MAGIC:
+    if frame[:4] == MAGIC2:
+        tree = _unpack_msgpack(frame)
+    elif len(frame) >= 8 and frame[:4] == MAGIC:
+        tree = _unpack_json(frame)
+    else:
         raise WireError("not a BrushEdit frame")
+    _check_depth(tree)
+    return tree
+
+
+def _unpack_msgpack(frame: bytes) -> Any:
+    try:
+        import msgpack
+    except ImportError:  # pragma: no cover - the [studio] extra is missing
+        raise WireError("a msgpack frame, and msgpack is not installed: pip install msgpack") from None
+
+    def no_ext(code: int, data: bytes) -> Any:
+        raise WireError("msgpack extension types do not travel")
+
+    try:
+        # strict_map_key: keys are str or bytes; msgpack's own stack limits nesting (StackError).
+        return msgpack.unpackb(memoryview(frame)[4:], raw=False, strict_map_key=True, ext_hook=no_ext,
+                               timestamp=0)  # max_*_len default to the frame's length
+    except WireError:
+        raise
+    except (msgpack.StackError, RecursionError):
+        raise WireError("frame nested too deep") from None
+    except (ValueError, TypeError, msgpack.UnpackException) as exc:
+        raise WireError(f"malformed frame ({type(exc).__name__})") from None
+
+
+def _unpack_json(frame: bytes) -> Any:
     (length,) = struct.unpack(">I", frame[4:8])
     if 8 + length > len(frame):
         raise WireError("truncated frame")
@@ -253,12 +368,19 @@ def unpack(frame: bytes) -> Any:
         header = json.loads(frame[8:8 + length].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise WireError(f"malformed frame header: {exc}") from None
+    except RecursionError:
+        raise WireError(f"frame nested deeper than {MAX_DEPTH}") from None
+    _check_depth(header)
     body = memoryview(frame)[8 + length:]
 
     def drop(node: Any) -> Any:
         if isinstance(node, dict):
             if set(node) == {"$blob"}:
-                start, size = (int(v) for v in node["$blob"])
+                ref = node["$blob"]
+                if not (isinstance(ref, list) and len(ref) == 2
+                        and all(isinstance(v, int) and not isinstance(v, bool) for v in ref)):
+                    raise WireError("malformed blob reference")
+                start, size = ref
                 if start < 0 or size < 0 or start + size > len(body):
                     raise WireError("blob out of the frame")
                 return bytes(body[start:start + size])
@@ -268,3 +390,16 @@ def unpack(frame: bytes) -> Any:
         return node
 
     return drop(header)
+
+
+def _check_depth(tree: Any) -> None:
+    """Refuse trees nested deeper than :data:`MAX_DEPTH` (iteratively: no recursion to exhaust)."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise WireError(f"frame nested deeper than {MAX_DEPTH}")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)

@@ -6,8 +6,9 @@ never blocks its caller: :meth:`RemoteEngine.submit` queues the request for a se
 /v1/jobs``), a receiver thread holds the websocket and delivers the server's messages to
 ``on_message`` (on that thread, as the in-process service does on its worker).
 
-When the server goes away (the websocket closes, or pings go unanswered for a few seconds) every job
-in flight fails at once with kind ``"server-gone"``; the receiver keeps trying to reconnect, and
+When the server goes away (the websocket closes, or pings go unanswered: noticed within 5 s, one
+warning line, websockets' own tracebacks only at DEBUG) every job in flight fails at once with kind
+``"server-gone"``; the receiver keeps trying to reconnect, and
 jobs submitted after the server is back run normally. The token goes into the ``Authorization``
 header only: it is never logged.
 """
@@ -29,6 +30,7 @@ log = logging.getLogger("brushedit.remote")
 
 FRAME_TYPE = "application/x-brushedit-frame"
 CLIENT_HEADER = "X-BrushEdit-Client"
+FORMS_HEADER = "X-BrushEdit-Frames"  # tells the server this client reads msgpack frames
 GONE_HINT = "the job was not finished; run it again when the server is back (the editor reconnects by itself)"
 
 
@@ -61,6 +63,7 @@ class _Http:
         self._cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         self._netloc, self._headers, self._timeout = parts.netloc, headers, timeout
         self._conn: http.client.HTTPConnection | None = None
+        self.retry_after = 0.0  # the last answer's Retry-After (seconds), 0 when none
 
     def request(self, method: str, path: str, body: bytes | None = None,
                 content_type: str = FRAME_TYPE) -> tuple[int, bytes]:
@@ -83,6 +86,10 @@ class _Http:
         try:
             self._conn.request(method, path, body=body, headers=headers)
             response = self._conn.getresponse()
+            try:
+                self.retry_after = float(response.getheader("Retry-After") or 0)
+            except ValueError:
+                self.retry_after = 0.0
             return response.status, response.read()
         except http.client.HTTPException as exc:
             raise OSError(str(exc)) from exc
@@ -101,6 +108,16 @@ def _detail(body: bytes) -> str:
     return str(detail) if detail else body[:200].decode("utf-8", "replace")
 
 
+class _WebsocketsLog(logging.LoggerAdapter):
+    """websockets' own logger for the receiver: its tracebacks (a dropped network's "keepalive ping
+    failed") go to DEBUG; the receiver says what happened in one line itself."""
+
+    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+        if level >= logging.WARNING and not self.logger.isEnabledFor(logging.DEBUG):
+            level, kwargs["exc_info"] = logging.DEBUG, None
+        super().log(level, msg, *args, **kwargs)
+
+
 def _failure(job_id: str, status: int, body: bytes, url: str) -> api.JobFailed:
     if status == 401:
         return api.JobFailed(job_id, f"the studio server at {url} refused the token",
@@ -108,7 +125,13 @@ def _failure(job_id: str, status: int, body: bytes, url: str) -> api.JobFailed:
     if status == 413:
         return api.JobFailed(job_id, "the image is too large for the studio server: " + _detail(body),
                              "use a smaller image or ask for a higher --max-request-mb", "bad-input")
-    if status in (400, 409, 422):
+    if status == 429:
+        return api.JobFailed(job_id, "the studio server is busy with your jobs: " + _detail(body),
+                             "wait for your queued jobs to finish, then run it again", "busy")
+    if status == 503:
+        return api.JobFailed(job_id, "the studio server is shutting down: " + _detail(body),
+                             "run it again when the server is back", "server-stopping")
+    if status in (400, 408, 409, 415, 422):
         return api.JobFailed(job_id, "the studio server refused the job: " + _detail(body),
                              "check the image, the mask and the parameters", "bad-input")
     return api.JobFailed(job_id, f"the studio server answered {status}: {_detail(body)}", "see the server's log",
@@ -135,8 +158,8 @@ class RemoteEngine:
     """
 
     def __init__(self, on_message: Callable[[Any], None], url: str, token: str | None = None, *,
-                 client_id: str | None = None, timeout: float = 10.0, ping_interval: float = 2.0,
-                 ping_timeout: float = 3.0, reconnect_delay: float = 0.2) -> None:
+                 client_id: str | None = None, timeout: float = 10.0, ping_interval: float = 1.5,
+                 ping_timeout: float = 2.5, reconnect_delay: float = 0.2) -> None:
         self.on_message = on_message
         self.url = normalize_url(url)
         self._token = token or None
@@ -145,6 +168,7 @@ class RemoteEngine:
         self.reconnect_delay = reconnect_delay
         self.config: Any = None
         self._inflight: dict[str, Any] = {}
+        self._deferred: set[str] = set()  # jobs the server asked us to send again later (429)
         self._lock = threading.Lock()
         self._outbox: queue.Queue = queue.Queue()
         self._stop = threading.Event()
@@ -172,6 +196,8 @@ class RemoteEngine:
         self.start()
         job_id = str(request.job_id)
         with self._lock:
+            if job_id in self._inflight:  # the server would refuse it; the running job stays as it is
+                raise ValueError(f"job {job_id} is already running or queued")
             self._inflight[job_id] = request
         self._outbox.put(("submit", request))
         return job_id
@@ -179,7 +205,12 @@ class RemoteEngine:
     def cancel(self, job_id: str) -> bool:
         with self._lock:
             known = job_id in self._inflight
-        if known:
+            deferred = job_id in self._deferred
+            self._deferred.discard(job_id)
+        if deferred:  # not on the server yet: it ends here
+            if self._end(job_id) is not None:
+                self._post(api.JobCancelled(job_id))
+        elif known:
             self._outbox.put(("cancel", job_id))
         return known
 
@@ -276,6 +307,10 @@ class RemoteEngine:
                         self._post(api.JobFailed(str(value.job_id),
                                                  f"cannot reach the studio server at {self.url}: {exc}",
                                                  "check that `brushedit serve` runs there and the URL", "server-gone"))
+                except wire.WireError as exc:  # a request that cannot travel fails alone; the sender goes on
+                    if op == "submit" and self._end(str(value.job_id)) is not None:
+                        self._post(api.JobFailed(str(value.job_id), f"the request cannot be sent: {exc}",
+                                                 "check the image and the parameters", "bad-input"))
         finally:
             http_.close()
 
@@ -286,8 +321,33 @@ class RemoteEngine:
                 return  # it already ended here (the connection dropped before it was sent)
         frame = wire.pack({"request": api.to_dict(request)})
         status, body = http_.request("POST", "/v1/jobs", frame)
+        if status == 429 and self._defer(request, http_.retry_after):
+            return
         if status != 202 and self._end(job_id) is not None:
             self._post(_failure(job_id, status, body, self.url))
+
+    def _defer(self, request: Any, retry_after: float) -> bool:
+        """The server has enough of this client's jobs (429): send ``request`` again after its
+        Retry-After, as long as it is neither cancelled nor ended (it stays "queued" meanwhile)."""
+        job_id = str(request.job_id)
+        if self._stop.is_set():
+            return False
+        with self._lock:
+            if job_id not in self._inflight:
+                return True
+            self._deferred.add(job_id)
+
+        def again() -> None:
+            with self._lock:
+                still = job_id in self._deferred and job_id in self._inflight
+                self._deferred.discard(job_id)
+            if still and not self._stop.is_set():
+                self._outbox.put(("submit", request))
+
+        timer = threading.Timer(min(max(retry_after, 0.5), 30.0), again)
+        timer.daemon = True
+        timer.start()
+        return True
 
     def _receive(self) -> None:
         try:
@@ -301,9 +361,11 @@ class RemoteEngine:
         delay = self.reconnect_delay
         while not self._stop.is_set():
             try:
-                with connect(ws_url, additional_headers=self._headers(), open_timeout=self.timeout,
+                headers = dict(self._headers(), **{FORMS_HEADER: "msgpack"})
+                with connect(ws_url, additional_headers=headers, open_timeout=self.timeout,
                              ping_interval=self.ping_interval, ping_timeout=self.ping_timeout,
-                             max_size=None, close_timeout=1) as ws:
+                             max_size=None, close_timeout=0.5,
+                             logger=_WebsocketsLog(logging.getLogger("websockets.client"), {})) as ws:
                     self._ws = ws
                     self.connected.set()
                     delay = self.reconnect_delay

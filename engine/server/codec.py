@@ -15,18 +15,19 @@ from typing import Any
 from engine import api, wire
 
 FRAME_TYPE = "application/x-brushedit-frame"
+FORMS_HEADER = "x-brushedit-frames"  # a client that reads msgpack frames says "msgpack" (older ones: nothing)
 
 
-def message_frame(message: Any) -> bytes:
-    """The frame of one engine message for a client."""
+def message_frame(message: Any, form: str = "msgpack") -> bytes:
+    """The frame of one engine message for a client (``form``: see :func:`engine.wire.pack`)."""
     if isinstance(message, api.Preview):
         d = message.to_dict()
         d["image"] = wire.encode_jpeg(message.image)
-        return wire.pack({"message": d})
+        return wire.pack({"message": d}, form)
     if isinstance(message, api.JobFinished) and isinstance(message.result, api.EditResult):
         slim = dataclasses.replace(message.result, request=None)
-        return wire.pack({"message": api.JobFinished(message.job_id, slim).to_dict()})
-    return wire.pack({"message": api.to_dict(message)})
+        return wire.pack({"message": api.JobFinished(message.job_id, slim).to_dict()}, form)
+    return wire.pack({"message": api.to_dict(message)}, form)
 
 
 def decode_message(frame: bytes) -> Any:

@@ -31,6 +31,8 @@ log = logging.getLogger("brushedit.server")
 
 ENDS = (api.JobFinished, api.JobFailed, api.JobCancelled)
 APP_NAME = "brushedit"
+# Serve's logs at WARNING and no access log: a request line per job (holding job ids) is not wanted.
+SERVE_LOGGING = {"log_level": "WARNING", "enable_access_log": False}
 
 
 class ReplicaEngine:
@@ -157,55 +159,114 @@ def build_pool(settings: ServerSettings, replicas: int, gpus_per_replica: float,
 
     @serve.deployment(name="EngineReplica", num_replicas=replicas, max_ongoing_requests=1,
                       ray_actor_options={"num_gpus": gpus_per_replica, "num_cpus": replica_cpus},
-                      health_check_period_s=2, health_check_timeout_s=10, graceful_shutdown_timeout_s=2)
+                      health_check_period_s=2, health_check_timeout_s=10, graceful_shutdown_timeout_s=2,
+                      graceful_shutdown_wait_loop_s=0.2, logging_config=SERVE_LOGGING)
     class EngineReplica(ReplicaEngine):
         pass
 
     @serve.deployment(name="Ingress", num_replicas=1, max_ongoing_requests=1000,
-                      ray_actor_options={"num_cpus": 0})
+                      ray_actor_options={"num_cpus": 0}, logging_config=SERVE_LOGGING,
+                      # The board was drained before Serve stops it; open websockets must not hold it.
+                      graceful_shutdown_timeout_s=1, graceful_shutdown_wait_loop_s=0.2)
     @serve.ingress(app)
     class Ingress:
         def __init__(self, replica: Any) -> None:
             self.replica = replica  # binding it makes Serve deploy the replicas with the ingress
 
+        async def drain(self, bound: float) -> int:
+            """The graceful stop (SIGTERM): see :meth:`engine.server.board.Board.drain`."""
+            board = self._asgi_app.state.board
+            left = board.queue_length
+            await board.drain(bound)
+            return left
+
     return Ingress.bind(EngineReplica.bind(settings.config, engine_factory))
 
 
-def start_ray(address: str | None = None) -> None:
-    """Join ``address`` or start a local Ray whose ports stay on loopback."""
+def start_ray(address: str | None = None) -> bool:
+    """Join ``address`` or start a local Ray whose ports stay on loopback; True when started here.
+
+    A local Ray advertises 127.0.0.1 (``_node_ip_address``), has no dashboard, and exports no
+    Prometheus metrics (``RAY_enable_metrics_collection=0`` unless set): see docs/design/server.md for
+    what still listens where."""
+    if not address:
+        # Read when ray is first imported: on Linux, Ray turns a 127.0.0.1 node address into the host's
+        # address (its agents then bind that); this switch (Ray's local-only mode of macOS/Windows) keeps
+        # loopback. Metrics collection off: no Prometheus endpoints.
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        os.environ.setdefault("RAY_enable_metrics_collection", "0")
     import ray
 
     if ray.is_initialized():
-        return
+        return False
     if address:
         ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING)
-    else:
-        ray.init(_node_ip_address="127.0.0.1", include_dashboard=False, logging_level=logging.WARNING,
-                 configure_logging=False)
+        return False
+    ray.init(_node_ip_address="127.0.0.1", include_dashboard=False, logging_level=logging.WARNING,
+             configure_logging=False, log_to_driver=False)
+    return True
 
 
 def run_pool(settings: ServerSettings, replicas: int, gpus_per_replica: float, address: str | None = None,
              engine_factory: Callable[[Any], Any] | None = None, replica_cpus: float = 1.0) -> Any:
     """Deploy the pool (not blocking); returns the Serve application handle."""
+    start_ray(address)
+    return deploy_pool(settings, replicas, gpus_per_replica, engine_factory, replica_cpus)
+
+
+def deploy_pool(settings: ServerSettings, replicas: int, gpus_per_replica: float,
+                engine_factory: Callable[[Any], Any] | None = None, replica_cpus: float = 1.0) -> Any:
+    """Start Serve on the Ray this process is connected to and deploy the pool."""
     from ray import serve
 
-    start_ray(address)
-    serve.start(http_options={"host": settings.host, "port": settings.port},
-                logging_config={"log_level": "WARNING"})
+    serve.start(http_options={"host": settings.host, "port": settings.port}, logging_config=SERVE_LOGGING)
     return serve.run(build_pool(settings, replicas, gpus_per_replica, engine_factory, replica_cpus),
                      name=APP_NAME, route_prefix="/", blocking=False)
 
 
-def serve_pool(settings: ServerSettings, replicas: int, gpus_per_replica: float, address: str | None = None) -> None:
-    """``brushedit serve --ray``: deploy and wait until interrupted."""
-    import threading
-
+def stop_pool(bound: float, stop_ray: bool) -> None:
+    """The graceful stop: drain the ingress's board (every client hears why), shut Serve down, and
+    Ray too when this process started it (its agents and ports go with it)."""
+    import ray
     from ray import serve
 
-    run_pool(settings, replicas, gpus_per_replica, address)
+    import time
+
+    started = time.monotonic()
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
+        handle = serve.get_deployment_handle("Ingress", app_name=APP_NAME)
+        left = handle.drain.remote(bound).result(timeout_s=bound + 8)
+        if left:
+            log.warning("stopped %d job(s); their clients were told why", left)
+    except Exception as exc:  # noqa: BLE001 - the pool is going away whatever happened
+        log.warning("could not drain the pool before stopping (%s)", type(exc).__name__)
+    drained = time.monotonic()
+    try:
         serve.shutdown()
+    finally:
+        served = time.monotonic()
+        if stop_ray:
+            ray.shutdown()
+        log.info("pool stopped: drain %.1f s, Serve %.1f s, Ray %.1f s", drained - started, served - drained,
+                 time.monotonic() - served)
+
+
+def serve_pool(settings: ServerSettings, replicas: int, gpus_per_replica: float, address: str | None = None) -> None:
+    """``brushedit serve --ray``: deploy and wait until SIGTERM or SIGINT, then stop gracefully."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    started_here = start_ray(address)
+    logging.getLogger("ray.serve").setLevel(logging.WARNING)  # no INFO line per deployment step
+    # After ray.init, whose crash handler would otherwise turn SIGTERM into an abort (exit 134).
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stop.set())
+    try:
+        if not stop.is_set():
+            deploy_pool(settings, replicas, gpus_per_replica)
+        while not stop.wait(1.0):
+            pass
+        log.warning("stopping the pool")
+    finally:
+        stop_pool(settings.stop_bound, started_here)

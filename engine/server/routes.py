@@ -1,7 +1,14 @@
-"""``/v1`` HTTP routes: health (open), jobs and answers (bearer token). Thin: no torch here."""
+"""``/v1`` HTTP routes: health (open), jobs and answers (bearer token). Thin: no torch here.
+
+Bodies must be ``application/x-brushedit-frame`` (415 otherwise), are read with a size limit and a
+timeout per chunk (a client that stops sending mid-body is dropped), and go through
+:mod:`engine.server.intake`: every refusal is a 4xx (or 503 while stopping) with one line in
+``detail``; a 429 carries ``Retry-After``. An answer is written in the frame form the question came in.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -9,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from engine import api, wire
-from engine.server import codec
+from engine.server import codec, confine, intake
 from engine.server.security import CLIENT_HEADER, client_id_of, token_allows
 
 log = logging.getLogger("brushedit.server")
@@ -35,8 +42,20 @@ def authorized_client(request: Request) -> str:
     return client
 
 
-async def read_limited(request: Request, limit: int) -> bytes:
-    """The body, refused with 413 from its declared length or as soon as it passes ``limit``."""
+def _refused(exc: intake.Refused) -> HTTPException:
+    return HTTPException(exc.status, exc.reason, headers=exc.headers)
+
+
+def check_frame_type(request: Request) -> None:
+    """415 unless the body is declared a BrushEdit frame."""
+    declared = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if declared != codec.FRAME_TYPE:
+        raise HTTPException(415, f"send the body as {codec.FRAME_TYPE}, not {declared or 'no content type'}")
+
+
+async def read_limited(request: Request, limit: int, timeout: float | None = None) -> bytes:
+    """The body, refused with 413 from its declared length or as soon as it passes ``limit``, and with
+    408 when no byte of it arrives for ``timeout`` seconds."""
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
@@ -45,7 +64,14 @@ async def read_limited(request: Request, limit: int) -> bytes:
         except ValueError:
             raise HTTPException(400, "bad Content-Length") from None
     chunks, size = [], 0
-    async for chunk in request.stream():
+    stream = request.stream().__aiter__()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(stream.__anext__(), timeout)
+        except StopAsyncIteration:
+            break
+        except TimeoutError:
+            raise HTTPException(408, f"no part of the body arrived for {timeout:g} s") from None
         size += len(chunk)
         if size > limit:
             raise HTTPException(413, f"the request is over the server's limit of {limit} bytes")
@@ -57,22 +83,22 @@ async def read_limited(request: Request, limit: int) -> bytes:
 async def health(request: Request) -> dict[str, Any]:
     """Open to all (a reverse proxy or the editor's Test connection asks it)."""
     board = _board(request)
-    return {"status": "ok", "version": api.engine_version(), "device": _settings(request).device,
-            "queue": board.queue_length, "jobs_done": board.jobs_done}
+    return {"status": "stopping" if board.stopping else "ok", "version": api.engine_version(),
+            "device": _settings(request).device, "queue": board.queue_length, "jobs_done": board.jobs_done,
+            "held": board.held}
 
 
 @router.post("/jobs", status_code=202)
 async def submit(request: Request, client: str = Depends(authorized_client)) -> dict[str, str]:
     settings = _settings(request)
-    body = await read_limited(request, settings.max_request_bytes)
+    check_frame_type(request)
+    body = await read_limited(request, settings.max_request_bytes, settings.body_timeout)
     try:
-        job = await run_in_threadpool(lambda: codec.request_of(wire.unpack(body), settings.max_pixels))
-    except wire.WireError as exc:
-        raise HTTPException(422, str(exc)) from None
-    try:
-        return {"job_id": _board(request).submit(client, job)}
-    except ValueError as exc:
-        raise HTTPException(409, str(exc)) from None
+        tree = await intake.unpack(body)
+        data = tree.get("request") if isinstance(tree, dict) else None
+        return {"job_id": await intake.take_job(_board(request), settings, client, data)}
+    except intake.Refused as exc:
+        raise _refused(exc) from None
 
 
 @router.get("/jobs")
@@ -109,13 +135,19 @@ def as_this_server_sees_it(query: Any, config: Any) -> Any:
 
 @router.post("/answer")
 async def answer(request: Request, client: str = Depends(authorized_client)) -> Response:
-    body = await read_limited(request, 1024 * 1024)
+    settings = _settings(request)
+    check_frame_type(request)
+    body = await read_limited(request, 1024 * 1024, settings.body_timeout)
     try:
-        query = codec.query_of(wire.unpack(body))
-    except wire.WireError as exc:
-        raise HTTPException(422, str(exc)) from None
-    try:
-        reply = await run_in_threadpool(api.answer_locally, as_this_server_sees_it(query, _settings(request).config))
-    except (ValueError, KeyError) as exc:
-        raise HTTPException(422, str(exc)) from None
-    return Response(wire.pack({"answer": api.to_dict(reply)}), media_type=codec.FRAME_TYPE)
+        tree = await intake.unpack(body)
+        query = intake.query_of(tree.get("query") if isinstance(tree, dict) else None)
+    except intake.Refused as exc:
+        raise _refused(exc) from None
+    roots = confine.model_roots(settings.config, settings.model_roots)
+    query, reply = confine.confined(as_this_server_sees_it(query, settings.config), roots)
+    if reply is None:
+        try:
+            reply = await run_in_threadpool(api.answer_locally, query)
+        except (ValueError, KeyError, OSError) as exc:
+            raise HTTPException(422, f"cannot answer that question ({type(exc).__name__})") from None
+    return Response(wire.pack({"answer": api.to_dict(reply)}, wire.form_of(body)), media_type=codec.FRAME_TYPE)

@@ -82,15 +82,13 @@ class ThreadServer:
     """``brushedit serve``'s app on a free loopback port, in a thread of this process."""
 
     def __init__(self, settings: Any = None, workers: Any = None) -> None:
-        import uvicorn
-
         from engine.dispatch import EngineConfig
-        from engine.server.app import ServerSettings, create_app, uvicorn_config
+        from engine.server.app import GracefulServer, ServerSettings, create_app, uvicorn_config
 
         self.settings = settings or ServerSettings(config=EngineConfig(device="cpu"))
         self.settings.port = free_port()
         self.app = create_app(self.settings, workers)
-        self.server = uvicorn.Server(uvicorn_config(self.app, self.settings))
+        self.server = GracefulServer(uvicorn_config(self.app, self.settings), self.app)
         self.server.install_signal_handlers = lambda: None  # not the main thread
         self.thread = threading.Thread(target=self.server.run, name="test-server", daemon=True)
 
@@ -127,7 +125,8 @@ def gate_workers(engine: GateEngine | None = None, **engine_kw: Any):
 @contextlib.contextmanager
 def child_server(port: int, *extra: str, gate: bool = False, token: str | None = None,
                  env_extra: dict[str, str] | None = None):
-    """A server in a child process (to kill): ``python -m tests.fakes.servers`` or ``main.py serve``.
+    """A server in a child process (to kill): ``python -m tests.fakes.servers`` (a gate engine behind
+    ``brushedit serve``'s own options, ``extra``) or ``main.py serve``.
 
     ``env_extra``: variables the server sees and this process does not (another models folder: a
     server whose disk differs from the editor's)."""
@@ -167,12 +166,13 @@ def main() -> None:  # pragma: no cover - runs in the child process
     parser.add_argument("--step-delay", type=float, default=0.02)
     parser.add_argument("--steps", type=int, default=10_000)
     parser.add_argument("--preview-size", type=int, default=64)
-    args = parser.parse_args()
-    from engine.dispatch import EngineConfig
-    from engine.server.app import ServerSettings, serve
-    from engine.server.security import read_token
+    args, serve_argv = parser.parse_known_args()  # the rest are `brushedit serve` options
+    from cli import build_parser
+    from cli.serve import settings_from
+    from engine.server.app import serve
 
-    settings = ServerSettings(port=args.port, token=read_token(), config=EngineConfig(device="cpu"))
+    settings = settings_from(build_parser().parse_args(["serve", "--port", str(args.port), "--device", "cpu",
+                                                        *serve_argv]))
     serve(settings, gate_workers(steps=args.steps, auto=True, step_delay=args.step_delay,
                                  preview_size=args.preview_size))
 

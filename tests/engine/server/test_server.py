@@ -109,7 +109,8 @@ def test_health_needs_no_token_and_reports_queue_and_jobs(gated):
     status, body = _raw(gated, "GET", "/v1/health")
     info = json.loads(body)
     assert status == 200
-    assert info == {"status": "ok", "version": api.engine_version(), "device": "cpu", "queue": 0, "jobs_done": 0}
+    assert info == {"status": "ok", "version": api.engine_version(), "device": "cpu", "queue": 0, "jobs_done": 0,
+                    "held": 0}
 
 
 def test_a_wrong_or_missing_token_gets_401_and_runs_nothing(gated, gate, photo, mask):
@@ -135,7 +136,7 @@ def test_an_oversized_request_is_refused_before_it_is_read_whole(gated):
     limit = gated.settings.max_request_bytes
     with socket.create_connection(("127.0.0.1", gated.settings.port), timeout=10) as sock:
         sock.sendall(b"POST /v1/jobs HTTP/1.1\r\nHost: x\r\nX-BrushEdit-Client: client-0001\r\n"
-                     b"Authorization: Bearer " + TOKEN.encode() + b"\r\n"
+                     b"Authorization: Bearer " + TOKEN.encode() + b"\r\nContent-Type: application/x-brushedit-frame\r\n"
                      b"Content-Length: " + str(limit * 50).encode() + b"\r\n\r\n" + b"x" * 1000)
         reply = sock.recv(4096)  # answered though 99.999 % of the body was never sent
     assert reply.startswith(b"HTTP/1.1 413")

@@ -129,3 +129,82 @@ def test_a_remote_tiny_brushnet_edit_gives_the_in_process_pixels(tmp_path):
     assert len(finished.result.candidates) == 2
     for a, b in zip(finished.result.candidates, local.candidates):
         assert a.seed == b.seed and np.array_equal(a.image, b.image)
+
+
+class _Blackhole:
+    """A loopback TCP relay to a server that can go silent (a dropped network: nothing closes)."""
+
+    def __init__(self, target_port: int) -> None:
+        import socket
+
+        self.target = target_port
+        self.silent = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets: list = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+
+        while True:
+            try:
+                near, _ = self.listener.accept()
+            except OSError:
+                return
+            far = socket.create_connection(("127.0.0.1", self.target))
+            self.sockets += [near, far]
+            for a, b in ((near, far), (far, near)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, source, sink) -> None:
+        while True:
+            try:
+                data = source.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            if not self.silent.is_set():  # silent: bytes vanish, like a pulled cable
+                try:
+                    sink.sendall(data)
+                except OSError:
+                    return
+
+    def close(self) -> None:
+        self.listener.close()
+        for s in self.sockets:
+            s.close()
+
+
+def test_a_dropped_network_fails_the_job_within_the_documented_time_in_one_line(caplog):
+    import logging
+    import time
+
+    from tests.fakes.servers import GateEngine, gate_workers
+
+    caplog.set_level(logging.INFO)
+    gate = GateEngine()
+    with ThreadServer(ServerSettings(config=EngineConfig(device="cpu")), gate_workers(gate)) as server:
+        relay = _Blackhole(server.settings.port)
+        inbox = Inbox()
+        client = RemoteEngine(inbox, f"http://127.0.0.1:{relay.port}")
+        try:
+            image, mask = _photo(3)
+            job = client.submit(api.InpaintRequest(image, mask, "", api.EditParams(engine="fill", seed=1)))
+            wait_for(gate.started.is_set, 10, "the job to run")
+            caplog.clear()
+            relay.silent.set()
+            dropped = time.monotonic()
+            wait_for(lambda: inbox.ends(), 10, "the client to notice")
+            noticed = time.monotonic() - dropped
+            (failed,) = inbox.ends()
+            assert failed.job_id == job and failed.kind == "server-gone"
+            lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
+            assert [r.name for r in lines] == ["brushedit.remote"], [(r.name, r.getMessage()) for r in lines]
+            assert lines[0].exc_info is None and "lost the studio server" in lines[0].getMessage()
+            print(f"dropped network noticed after {noticed:.2f} s")  # the docs say within 5 s
+        finally:
+            gate.release.set()
+            client.shutdown(2)
+            relay.close()
