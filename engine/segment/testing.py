@@ -262,11 +262,32 @@ def save_published_qwen2_vl(directory: str | Path, shards: int = 2, seed: int = 
     save_sharded_safetensors(model, directory, shards)
     processor.image_processor.save_pretrained(directory)  # preprocessor_config.json
     tokenizer = processor.tokenizer
-    if template_in_tokenizer:
-        tokenizer.chat_template = QWEN_CHAT_TEMPLATE
     tokenizer.save_pretrained(directory)  # tokenizer.json, tokenizer_config.json
     tokenizer.backend_tokenizer.model.save(str(directory))  # vocab.json, merges.txt
+    if template_in_tokenizer:  # the older layout: the template as a key of tokenizer_config.json
+        cfg = json.loads((directory / "tokenizer_config.json").read_text())
+        cfg["chat_template"] = QWEN_CHAT_TEMPLATE
+        (directory / "tokenizer_config.json").write_text(json.dumps(cfg, indent=2))
     (directory / "chat_template.json").write_text(json.dumps({"chat_template": QWEN_CHAT_TEMPLATE}, indent=2))
     for extra in ("chat_template.jinja", "processor_config.json"):  # not in the published repositories
         (directory / extra).unlink(missing_ok=True)
+    return directory
+
+
+def save_published_grounding_dino(directory: str | Path, seed: int = 0) -> Path:
+    """A tiny random GroundingDINO in the layout of ``IDEA-Research/grounding-dino-*``: ``config.json``,
+    ``model.safetensors``, ``preprocessor_config.json``, ``special_tokens_map.json``,
+    ``tokenizer.json``, ``tokenizer_config.json`` and ``vocab.txt``."""
+    import json
+
+    directory = Path(directory)
+    model, processor = tiny_grounding_dino(seed)
+    model.save_pretrained(directory)
+    processor.image_processor.save_pretrained(directory)  # preprocessor_config.json
+    processor.tokenizer.save_pretrained(directory)  # tokenizer.json, tokenizer_config.json
+    (directory / "vocab.txt").write_text("\n".join(_BERT_WORDS) + "\n")
+    (directory / "special_tokens_map.json").write_text(json.dumps(
+        {"cls_token": "[CLS]", "mask_token": "[MASK]", "pad_token": "[PAD]", "sep_token": "[SEP]",
+         "unk_token": "[UNK]"}, indent=2))
+    (directory / "processor_config.json").unlink(missing_ok=True)  # not in the published repositories
     return directory
