@@ -145,6 +145,7 @@ def cuda_available() -> bool:
 
 
 THREADS_ENV = "BRUSHEDIT_THREADS"
+STAGED_ENV = "BRUSHEDIT_STAGED"  # "1": the staged model path on any device (see Engine.staged)
 _threads_set = False
 
 
@@ -520,13 +521,13 @@ class Engine:
         name = request.backend or self.config.instructor
         backend = self.instructor_backend(name, on_progress)
         needs_card = name == "local" or self.grounding_dir() is not None or self.sam_path() is not None
-        if needs_card and self._managed():  # (no torch import for an offline plan without detectors)
+        if needs_card and self.staged():  # (no torch import for an offline plan without detectors)
             # Each stage's model comes onto the card at its first use, not all at once up front.
+            from engine.instructor.backends.base import BackendHandle
             from engine.memory.residency import StagedModel
-            from engine.memory.staged_backend import StagedBackend
 
             if name == "local":
-                backend = StagedBackend(lambda: self.instructor_backend(name), backend.name)
+                backend = BackendHandle(lambda: self.instructor_backend(name), backend.name)
             detector = StagedModel(lambda: self.detector(on_progress)) if self.grounding_dir() else None
             segmenter = StagedModel(lambda: self.segmenter(on_progress)) if self.sam_path() else None
         else:
@@ -576,6 +577,11 @@ class Engine:
 
         plan = self.memory_plan() if self._managed() else None
         return instructor_for(self.config, plan)
+
+    def staged(self) -> bool:
+        """Whether the planner gets its models through stand-ins fetched at first use (the path every
+        managed card runs); ``BRUSHEDIT_STAGED=1`` selects it anywhere, the CPU included (tests, doctor)."""
+        return self._managed() or os.environ.get(STAGED_ENV, "").strip().lower() in ("1", "true", "yes")
 
     def _managed(self) -> bool:
         """Whether a memory plan manages this engine's card (CUDA, or a ``vram_gb`` budget)."""
