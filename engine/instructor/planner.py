@@ -45,8 +45,8 @@ def _as_rgb(image: np.ndarray) -> np.ndarray:
 def _resolve_backend(backend) -> "InstructorBackend | BackendHandle":
     from engine.instructor.backends import InstructorBackend as Base, OfflineBackend, load_backend
 
-    if backend is None or backend == "offline":
-        return OfflineBackend()
+    if backend is None or backend in ("offline", "auto"):  # "auto" is resolved by the engine, which
+        return OfflineBackend()                            # knows the card; here it is the parser
     if isinstance(backend, (Base, BackendHandle)):
         return backend
     if isinstance(backend, str):
