@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-DIFFUSING = ("brushedit", "lama+brushedit")
+NOT_DIFFUSING = ("fill", "lama")  # read no steps, guidance, strength or negative prompt
 
 
 def diffuses(painter: str) -> bool:
-    """Whether ``painter`` (an :attr:`EditResult.engine`) ran a diffusion sampler."""
-    return painter in DIFFUSING
+    """Whether ``painter`` (an :attr:`EditResult.engine`) ran a diffusion sampler: every painter but
+    the classical fill and LaMa (BrushNet, BrushNet over LaMa's fill, another diffusion painter)."""
+    return painter not in NOT_DIFFUSING
 
 
 def what_ran(request, result) -> dict[str, Any]:
