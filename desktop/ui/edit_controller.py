@@ -752,13 +752,16 @@ class EditController(QObject):
         from desktop.engine_client import layer_provenance_fields
 
         req, p = result.request, result.request.params
-        fields = layer_provenance_fields(req, result, seed)  # the CLI's and the server's builder too
-        painter = fields.pop("extra")["painter"]
+        plan = self.plan  # who read the instruction, when this edit came from the shown plan
+        report = getattr(plan, "instructor", None) if plan is not None and req.instruction and \
+            req.instruction in (plan.instruction, *(st.instruction for st in plan.steps)) else None
+        fields = layer_provenance_fields(req, result, seed, report.to_json() if report is not None else None)
+        extra = fields.pop("extra")
         params = dataclasses.asdict(p) | {"seed": int(seed)}
         if fields["steps"] is not None:  # a diffusing painter: re-make it with the prompt that ran
             params["negative_prompt"] = fields["negative_prompt"]
         return make_provenance(
-            **fields, painter=painter, blend=p.blend,
+            **fields, painter=extra["painter"], instructor=extra["instructor"], blend=p.blend,
             resolution_mode=p.resolution_mode, working_size=p.working_size,
             params=params,
             worker=_worker_record(getattr(result, "worker", None)),

@@ -547,6 +547,11 @@ class InstructionPanel(QWidget):
             text += ("<br><i>Kept your painted mask; pick “Proposed by the instructor” under Mask to use "
                      "its mask instead.</i>")
         self._say("plan", text, escaped=True)
+        from desktop.engine_client import instructor_fallback_line
+
+        fallback = instructor_fallback_line(getattr(plan, "instructor", None))
+        if fallback:  # the VLM was wanted and the rule parser answered: one line, never silently
+            self._say("instructor", fallback)
         if not keep_painted:
             self.controller.apply_plan(plan)
         self.stage.setText("Plan ready: untick, edit or reorder the steps, then Run" if chain else
