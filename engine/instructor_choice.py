@@ -39,7 +39,12 @@ def resolve_instructor(engine, requested: str) -> tuple[str, str | None, str | N
     if not engine._managed():
         return "offline", None, "auto: no CUDA card (ask for --instructor local to run the VLM on the CPU)"
     if not engine.config.instructor_settings.get("model_dir") and engine._locate(None, model) is None:
-        return "offline", None, f"auto: {model} is not installed (brushedit models download {model})"
+        from engine.memory import INSTRUCTORS
+
+        others = [m for m in INSTRUCTORS if m != model and engine._locate(None, m) is not None]
+        hint = (f"; {others[0]} is installed: choose it with --instructor-model {others[0]} or in Preferences"
+                if others else "")
+        return "offline", None, f"auto: {model} is not installed (brushedit models download {model}){hint}"
     plan = engine.memory_plan()
     if plan is not None and not plan.fits:
         return "offline", None, f"auto: the memory plan does not fit the card ({plan.summary})"
