@@ -33,18 +33,17 @@ def resolve_instructor(engine, requested: str) -> tuple[str, str | None, str | N
         settings = engine.config.instructor_settings
         return "openai", settings.get("model") or os.environ.get("BRUSHEDIT_MODEL") or "gpt-4o", None
     model, _precision = engine.instructor_choice()
+    if not engine.config.instructor_settings.get("model_dir"):
+        path, found = engine._resolve(None, model)  # another installed instructor stands in, as it loads
+        if path is not None:
+            model = found or model
+        elif requested == "auto":
+            return "offline", None, f"auto: {model} is not installed (brushedit models download {model})"
     if requested == "local":
         return "local", model, None
-    # auto
+    # auto, with the model installed
     if not engine._managed():
         return "offline", None, "auto: no CUDA card (ask for --instructor local to run the VLM on the CPU)"
-    if not engine.config.instructor_settings.get("model_dir") and engine._locate(None, model) is None:
-        from engine.memory import INSTRUCTORS
-
-        others = [m for m in INSTRUCTORS if m != model and engine._locate(None, m) is not None]
-        hint = (f"; {others[0]} is installed: choose it with --instructor-model {others[0]} or in Preferences"
-                if others else "")
-        return "offline", None, f"auto: {model} is not installed (brushedit models download {model}){hint}"
     plan = engine.memory_plan()
     if plan is not None and not plan.fits:
         return "offline", None, f"auto: the memory plan does not fit the card ({plan.summary})"

@@ -82,3 +82,10 @@ def test_the_report_says_who_answered_and_why():
     assert chose.why == "auto: no CUDA card" and fallback_line(chose) is None
     assert instructor_report("offline", "offline", None, None, _plan("offline")).to_json() == {
         "requested": "offline", "used": "offline", "model": None, "ran": False, "why": None}
+
+
+def test_the_report_names_the_instructor_that_loads(models_dir):
+    _fake_install(models_dir, "qwen2-vl-2b")  # only the small one downloaded: it stands in, and says so
+    engine = Engine(EngineConfig(device="cpu", vram_gb=24.0))
+    assert resolve_instructor(engine, "auto") == ("local", "qwen2-vl-2b", None)
+    assert resolve_instructor(engine, "local")[1] == "qwen2-vl-2b"
