@@ -32,6 +32,8 @@ def resolve_instructor(engine, requested: str) -> tuple[str, str | None, str | N
 
         settings = engine.config.instructor_settings
         return "openai", settings.get("model") or os.environ.get("BRUSHEDIT_MODEL") or "gpt-4o", None
+    if requested == "auto" and not engine._managed():  # first: downloading would not make it run here
+        return "offline", None, "auto: no CUDA card (ask for --instructor local to run the VLM on the CPU)"
     model, _precision = engine.instructor_choice()
     if not engine.config.instructor_settings.get("model_dir"):
         path, found = engine._resolve(None, model)  # another installed instructor stands in, as it loads
@@ -41,9 +43,7 @@ def resolve_instructor(engine, requested: str) -> tuple[str, str | None, str | N
             return "offline", None, f"auto: {model} is not installed (brushedit models download {model})"
     if requested == "local":
         return "local", model, None
-    # auto, with the model installed
-    if not engine._managed():
-        return "offline", None, "auto: no CUDA card (ask for --instructor local to run the VLM on the CPU)"
+    # auto, on a card, with the model installed
     plan = engine.memory_plan()
     if plan is not None and not plan.fits:
         return "offline", None, f"auto: the memory plan does not fit the card ({plan.summary})"

@@ -129,3 +129,25 @@ def test_a_remote_tiny_brushnet_edit_gives_the_in_process_pixels(tmp_path):
     assert len(finished.result.candidates) == 2
     for a, b in zip(finished.result.candidates, local.candidates):
         assert a.seed == b.seed and np.array_equal(a.image, b.image)
+
+
+def test_a_remote_plan_says_who_read_the_instruction():
+    """The server's job result carries the instructor report: the default ``auto`` on a machine with no
+    CUDA card is the rule parser, and the report says why."""
+    from skimage import data
+
+    image = np.ascontiguousarray(data.astronaut()[::8, ::8])
+    with ThreadServer(ServerSettings(config=EngineConfig(device="cpu"))) as server:
+        inbox = Inbox()
+        client = RemoteEngine(inbox, server.url)
+        try:
+            client.submit(api.PlanRequest(image, "make it look like winter"))
+            wait_for(lambda: inbox.ends(), 120, "the plan")
+        finally:
+            client.shutdown(2)
+    (finished,) = inbox.ends()
+    assert isinstance(finished, api.JobFinished), finished
+    report = finished.result.instructor
+    assert isinstance(report, api.InstructorReport)
+    assert (report.requested, report.used, report.ran) == ("auto", "offline", False)
+    assert "no CUDA card" in report.why
