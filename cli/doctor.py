@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from cli.doctor_memory import add_memory_options, memory_report, print_memory
-from cli.errors import OK
+from cli.errors import OK, RUNTIME
 
 
 def add_parser(sub, common) -> None:
@@ -19,6 +19,10 @@ def add_parser(sub, common) -> None:
                        description="Python, torch and CUDA, the weights found, free disk, and for "
                                    "each feature whether it can run and why not.")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--smoke", action="store_true",
+                   help="also load each installed model and ask it one tiny question (slow: loads every model)")
+    p.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto",
+                   help="where --smoke runs the models (default: auto = CUDA when available)")
     add_memory_options(p)
     p.set_defaults(run=run)
 
@@ -149,6 +153,11 @@ def collect(args: argparse.Namespace | None = None) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     report = collect(args)
+    if getattr(args, "smoke", False):
+        from engine.dispatch import EngineConfig
+        from engine.smoke import smoke_test
+
+        report["smoke"] = smoke_test(EngineConfig(device=args.device))
     if args.json:
         print(json.dumps(report, indent=2))
         return OK
@@ -178,4 +187,9 @@ def run(args: argparse.Namespace) -> int:
     for f in report["features"]:
         print(f"  [{f['can_run']:^4}] {f['feature']}: {f['why']}")
     print_memory(report["memory"], report["memory_advice"])
-    return OK
+    if "smoke" in report:
+        print("smoke test (one tiny question per installed model):")
+        for check in report["smoke"] or [{"model": "-", "ok": True, "answer": "no model installed", "seconds": 0}]:
+            said = check["answer"] if check["ok"] else f"FAILED: {check['error']}"
+            print(f"  [{'ok' if check['ok'] else 'fail':^4}] {check['model']}: {said} ({check['seconds']} s)")
+    return RUNTIME if any(not c["ok"] for c in report.get("smoke") or ()) else OK

@@ -152,14 +152,20 @@ def run(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     seconds = result.seconds or (time.monotonic() - started)
-    outputs = write_outputs(out, doc, rgba, request, result, Path(args.image).name)
+    outputs = write_outputs(out, doc, rgba, request, result, Path(args.image).name,
+                            _instructor_json(args, plan, instruction, quiet=True))
     summary = {
         "outputs": [str(p) for p in outputs], "engine": result.engine, "model": result.model,
         "seeds": [c.seed for c in result.candidates], "seconds": round(seconds, 2),
         "category": category, "target": target, "prompt": prompt, "instruction": instruction,
         "negative_prompt": request.effective_negative_prompt() if result.engine != "fill" else "",
         "mask_bbox": list(mask_ops.bbox(mask) or ()), "worker": worker_summary(result),
+        "instructor": _instructor_json(args, plan, instruction),
     }
+    from engine.provenance import what_ran
+
+    ran = what_ran(request, result)
+    summary.update({k: ran[k] for k in ("painter", "steps", "guidance", "strength", "samples", "working_size")})
     if args.json:
         print(json.dumps(summary, indent=2))
     elif not args.quiet:
@@ -172,27 +178,18 @@ def run(args: argparse.Namespace) -> int:
     return OK
 
 
-def provenance_of(request, result, candidate, index: int, count: int, source_name: str):
-    """The :class:`~desktop.document.Provenance` of one result."""
+def provenance_of(request, result, candidate, index: int, count: int, source_name: str, instructor=None):
+    """The :class:`~desktop.document.Provenance` of one result (fields from :mod:`engine.provenance`,
+    the builder the editor and the server use too)."""
     from desktop.document import Provenance
+    from engine.provenance import layer_provenance_fields
 
     p = request.params
-    painted = result.engine not in ("fill", "lama")
-    # What ran: a global edit is image-to-image at global_strength with BrushNet scaled out, and a
-    # removal's negative prompt names the removed object (engine.api.InpaintRequest.effective_*).
-    strength, conditioning_scale = request.effective_sampling()
-    return Provenance(
-        instruction=request.instruction, category=request.category, target=request.target,
-        prompt=request.prompt, negative_prompt=request.effective_negative_prompt() if painted else "",
-        seed=int(candidate.seed), steps=p.steps if painted else None,
-        guidance=p.guidance if painted else None,
-        strength=strength if painted else None,
-        conditioning_scale=conditioning_scale if painted else None,
-        engine=result.engine, model=result.model,
-        extra={"source": source_name, "candidate": index + 1, "candidates": count,
-               "working_size": p.working_size, "resolution_mode": p.resolution_mode,
-               "blend": p.blend, "bbox": list(candidate.bbox), "tool": "brushedit edit"},
-    )
+    fields = layer_provenance_fields(request, result, candidate.seed, instructor)
+    fields["extra"].update({"source": source_name, "candidate": index + 1, "candidates": count,
+                            "working_size": p.working_size, "resolution_mode": p.resolution_mode,
+                            "blend": p.blend, "bbox": list(candidate.bbox), "tool": "brushedit edit"})
+    return Provenance(**fields)
 
 
 def _layer_of(candidate, rgba=None, mask=None):
@@ -211,7 +208,22 @@ def _layer_of(candidate, rgba=None, mask=None):
     return np.dstack([crop[..., :3], alpha.astype(np.uint8)]), (x, y)
 
 
-def write_outputs(out: Path, doc, rgba, request, result, source_name: str) -> list[Path]:
+def _instructor_json(args, plan, instruction: str, quiet: bool = False) -> dict | None:
+    """Who read the instruction: the plan's report, or with ``--mask`` the rule parser (no VLM asked)."""
+    if plan is not None:
+        if quiet:
+            report = getattr(plan, "instructor", None)
+            return report.to_json() if report is not None else None
+        from cli.plan import instructor_json
+
+        return instructor_json(plan, args.instructor)
+    if not instruction:
+        return None
+    return {"requested": args.instructor, "used": "offline", "model": None, "ran": False,
+            "why": "a --mask was given: the rule parser read the instruction for its category and caption"}
+
+
+def write_outputs(out: Path, doc, rgba, request, result, source_name: str, instructor=None) -> list[Path]:
     """Write the results: numbered flattened images, or one .ora with one layer per result."""
     from desktop.document import Document
 
@@ -221,7 +233,7 @@ def write_outputs(out: Path, doc, rgba, request, result, source_name: str) -> li
     if out.suffix.lower() == ".ora":
         for i, cand in enumerate(cands):
             crop, offset = _layer_of(cand, rgba, request.mask)
-            prov = provenance_of(request, result, cand, i, len(cands), source_name)
+            prov = provenance_of(request, result, cand, i, len(cands), source_name, instructor)
             text = request.instruction or request.prompt or ("Fill" if result.engine == "fill" else "Edit")
             name = text if len(cands) == 1 else f"{text} #{i + 1} (seed {cand.seed})"
             doc.add_edit(crop, offset=offset, provenance=prov, name=name[:64], mask=request.mask)
@@ -230,7 +242,7 @@ def write_outputs(out: Path, doc, rgba, request, result, source_name: str) -> li
     for i, (cand, path) in enumerate(zip(cands, paths)):
         single = Document.from_array(rgba)
         crop, offset = _layer_of(cand, rgba, request.mask)
-        prov = provenance_of(request, result, cand, i, len(cands), source_name)
+        prov = provenance_of(request, result, cand, i, len(cands), source_name, instructor)
         single.add_edit(crop, offset=offset, provenance=prov, mask=request.mask)
         single.export(path)
     return paths

@@ -36,7 +36,9 @@ def run_chain_edit(args, engine, plan, doc, rgba, rgb, out: Path, progress) -> i
         progress.note(f"step {number} skipped: {reason}")
     if not outcome.steps:
         raise CliError(f"the instructor found nothing to edit for {plan.instruction!r}: give a --mask", USAGE)
-    outputs = write_chain(out, doc, rgba, plan.instruction, outcome, Path(args.image).name)
+    report = getattr(plan, "instructor", None)
+    outputs = write_chain(out, doc, rgba, plan.instruction, outcome, Path(args.image).name,
+                          report.to_json() if report is not None else None)
     summary = {
         "outputs": [str(p) for p in outputs], "instruction": plan.instruction,
         "seconds": round(time.monotonic() - started, 2), "protected": list(plan.protected),
@@ -50,6 +52,15 @@ def run_chain_edit(args, engine, plan, doc, rgba, rgb, out: Path, progress) -> i
     summary.update(engine=first.result.engine, model=first.result.model, category=first.plan.category,
                    target=first.plan.target, prompt=first.request.prompt,
                    seeds=[c.seed for c in first.result.candidates])
+    from cli.plan import instructor_json
+    from engine.provenance import what_ran
+
+    summary["instructor"] = instructor_json(plan, args.instructor)
+    for entry, step in zip(summary["steps"], outcome.steps):
+        ran = what_ran(step.request, step.result)
+        entry.update({k: ran[k] for k in ("painter", "steps", "guidance", "strength", "samples", "working_size")})
+    ran = what_ran(first.request, first.result)  # "steps" stays the chain's list: each entry has its own
+    summary.update({k: ran[k] for k in ("painter", "guidance", "strength", "samples", "working_size")})
     if args.json:
         print(json.dumps(summary, indent=2))
     elif not args.quiet:
@@ -58,7 +69,7 @@ def run_chain_edit(args, engine, plan, doc, rgba, rgb, out: Path, progress) -> i
     return OK
 
 
-def write_chain(out: Path, doc, rgba, instruction: str, outcome, source_name: str) -> list[Path]:
+def write_chain(out: Path, doc, rgba, instruction: str, outcome, source_name: str, instructor=None) -> list[Path]:
     """One .ora layer per step, or the final picture flattened into one image."""
     from cli.edit import provenance_of
     from desktop.document import Document
@@ -68,7 +79,7 @@ def write_chain(out: Path, doc, rgba, instruction: str, outcome, source_name: st
     for k, step in enumerate(outcome.steps):
         cand = step.result.candidates[0]
         x, y, w, h = cand.bbox
-        prov = provenance_of(step.request, step.result, cand, 0, 1, source_name)
+        prov = provenance_of(step.request, step.result, cand, 0, 1, source_name, instructor)
         prov.extra.update({"step": k + 1, "steps": n, "chain_instruction": instruction})
         name = f"{k + 1}/{n}: {step.plan.instruction}"[:64]
         target.add_edit(cand.image[y:y + h, x:x + w], offset=(x, y), provenance=prov, name=name,

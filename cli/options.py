@@ -17,8 +17,9 @@ def add_engine_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--grounding", metavar="DIR", help="GroundingDINO folder, transformers format")
     g.add_argument("--lama", metavar="FILE", help="LaMa weights, .safetensors (default: found; "
                                                   "convert a release with: brushedit models import lama FILE)")
-    g.add_argument("--instructor", choices=("offline", "local", "openai"), default="offline",
-                   help="who reads the instruction (default: offline, the rule-based parser)")
+    g.add_argument("--instructor", choices=("auto", "offline", "local", "openai"), default="auto",
+                   help="who reads the instruction (default: auto = the local VLM when it is installed and "
+                        "fits the CUDA card, else offline, the rule-based parser)")
     g.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto",
                    help="where models run (default: auto = CUDA when available)")
     g.add_argument("--cpu-offload", action="store_true", help="less GPU memory, slower")

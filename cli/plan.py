@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         "mask_area": int((plan.mask > 0).sum()), "alternatives": len(plan.candidate_masks),
     }
     data["protected"] = list(plan.protected)
+    data["instructor"] = instructor_json(plan, args.instructor)
     data["steps"] = _steps_data(plan, mask_path)
     if args.json:
         print(json.dumps(data, indent=2))
@@ -80,6 +81,22 @@ def run(args: argparse.Namespace) -> int:
     if data["protected"]:
         print("keep:       " + ", ".join(data["protected"]))
     return OK
+
+
+def instructor_json(plan, requested: str) -> dict:
+    """The plan's ``"instructor"`` object; its fallback, if any, is one line on stderr."""
+    import sys
+
+    from engine.instructor_choice import fallback_line
+
+    report = getattr(plan, "instructor", None)
+    if report is None:  # an engine that does not report (an older server): say what is known
+        return {"requested": requested, "used": plan.backend, "model": None, "ran": plan.backend != "offline",
+                "why": None}
+    line = fallback_line(report)
+    if line:
+        print(line, file=sys.stderr)
+    return report.to_json()
 
 
 def _steps_data(plan, mask_path: Path) -> list[dict]:

@@ -60,6 +60,8 @@ from engine.api import (  # re-exported for desktop.ui
     request_kind,
 )
 from engine.api import engine_config as _engine_config
+from engine.provenance import layer_provenance_fields, what_ran  # noqa: F401  (one builder: CLI, editor, server)
+from engine.instructor_choice import fallback_line as instructor_fallback_line  # noqa: F401  (never silently)
 from masks import mask_ops  # noqa: F401  (re-exported: numpy-only mask operations, shared with the engine)
 
 APP_VERSION = engine_version()  # re-exported for About

@@ -37,7 +37,7 @@ CATEGORIES: tuple[str, ...] = ("addition", "removal", "local", "global", "backgr
 
 EngineName = Literal["auto", "brushedit", "fill", "lama"]
 ResolutionMode = Literal["crop", "whole"]
-InstructorName = Literal["offline", "local", "openai"]
+InstructorName = Literal["auto", "offline", "local", "openai"]
 
 DEFAULT_NEGATIVE_PROMPT = "ugly, low quality"
 
@@ -186,7 +186,7 @@ class PlanRequest(_Wire):
 
     image: np.ndarray
     instruction: str
-    backend: InstructorName = "offline"
+    backend: InstructorName = "auto"
     job_id: str = field(default_factory=new_job_id)
     #: Objects to keep out of the mask (a later step of a chain re-planned on the previous result).
     protected: tuple[str, ...] = ()
@@ -253,6 +253,26 @@ class EditResult(_Wire):
     worker: "WorkerInfo | None" = None  # the process that painted it (host, pid, device)
 
 
+@dataclass(frozen=True)
+class InstructorReport(_Wire):
+    """Who read an instruction, never silently: ``requested`` (auto, offline, local, openai), ``used``
+    (who answered the plan), ``model`` (the VLM's name, or None), ``ran`` (a VLM produced an answer,
+    even one that was refused), ``why`` (None, or why the VLM's answer was not used)."""
+
+    KIND: ClassVar[str] = "instructor-report"
+
+    requested: str
+    used: str
+    model: str | None = None
+    ran: bool = False
+    why: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``"instructor"`` object of ``plan --json``, ``edit --json`` and provenance."""
+        return {"requested": self.requested, "used": self.used, "model": self.model, "ran": bool(self.ran),
+                "why": self.why}
+
+
 @dataclass(frozen=True, eq=False)
 class EditPlan(_Wire):
     """What the instructor proposes for an instruction, shown to the user before painting.
@@ -280,6 +300,7 @@ class EditPlan(_Wire):
     notes: tuple[str, ...] = ()
     steps: tuple["EditPlan", ...] = ()
     protected: tuple[str, ...] = ()
+    instructor: InstructorReport | None = None  # set by the engine: who read the instruction
 
 
 @dataclass(frozen=True, eq=False)
@@ -553,7 +574,7 @@ class Cancelled(Exception):
 
 _WIRE_CLASSES: tuple[type, ...] = (
     EditParams, InpaintRequest, PlanRequest, SegmentRequest, DownloadRequest, Candidate, EditResult,
-    EditPlan, SegmentResult, ModelStatusRequest, ModelEntry, ModelStatusReport, ModelPathRequest,
+    EditPlan, InstructorReport, SegmentResult, ModelStatusRequest, ModelEntry, ModelStatusReport, ModelPathRequest,
     ModelPathStatus, FolderCheckRequest, FolderCheck, ParseRequest, ParsedInstruction, WorkerInfo,
     JobQueued, JobStarted, Progress, Preview, JobFinished, JobFailed, JobCancelled, EngineStatus,
 )

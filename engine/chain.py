@@ -42,7 +42,7 @@ def steps_of(plan: EditPlan) -> tuple[EditPlan, ...]:
     return tuple(plan.steps) or (plan,)
 
 
-def run_chain(engine, image: np.ndarray, plan: EditPlan, params: EditParams, *, backend: str = "offline",
+def run_chain(engine, image: np.ndarray, plan: EditPlan, params: EditParams, *, backend: str = "auto",
               replan: bool = True, negative_prompt: str | None = None,
               on_progress: Callable | None = None, on_preview: Callable | None = None,
               is_cancelled: Callable[[], bool] | None = None,

@@ -74,8 +74,10 @@ class EngineConfig:
         Explicit weights (a diffusers SD1.5 folder, a BrushNet folder, a SAM ``.pth``/``.safetensors``
         file, a transformers GroundingDINO folder). ``None`` finds them with :mod:`engine.models`
         (user folder, app models folder, Hugging Face cache).
-    instructor : {"offline", "local", "openai"}
-        Default instructor backend (a :class:`~engine.api.PlanRequest` names its own).
+    instructor : {"auto", "offline", "local", "openai"}
+        Default instructor backend (a :class:`~engine.api.PlanRequest` names its own); ``auto`` is the
+        local VLM where it is installed and fits the CUDA card, else the rule parser
+        (:mod:`engine.instructor_choice`).
     instructor_settings : dict
         Keyword settings for the instructor backend (model folder, endpoint, ...). Never logged.
     device : {"auto", "cuda", "cpu"}
@@ -102,7 +104,7 @@ class EngineConfig:
     brushnet_dir: str | Path | None = None
     sam_path: str | Path | None = None
     grounding_dir: str | Path | None = None
-    instructor: str = "offline"
+    instructor: str = "auto"
     instructor_settings: dict = field(default_factory=dict, hash=False, repr=False)
     device: str = "auto"
     cpu_offload: bool = False
@@ -122,8 +124,8 @@ class EngineConfig:
     def __post_init__(self) -> None:
         if self.device not in ("auto", "cuda", "cpu"):
             raise ValueError(f"device must be auto, cuda or cpu, not {self.device!r}")
-        if self.instructor not in ("offline", "local", "openai"):
-            raise ValueError(f"instructor must be offline, local or openai, not {self.instructor!r}")
+        if self.instructor not in ("auto", "offline", "local", "openai"):
+            raise ValueError(f"instructor must be auto, offline, local or openai, not {self.instructor!r}")
         if self.instructor_precision not in ("auto", "16bit", "4bit"):
             raise ValueError(f"instructor_precision must be auto, 16bit or 4bit, not {self.instructor_precision!r}")
 
@@ -145,6 +147,7 @@ def cuda_available() -> bool:
 
 
 THREADS_ENV = "BRUSHEDIT_THREADS"
+STAGED_ENV = "BRUSHEDIT_STAGED"  # "1": the staged model path on any device (see Engine.staged)
 _threads_set = False
 
 
@@ -517,16 +520,19 @@ class Engine:
         on_progress = on_progress or _ignore
         from engine import instructor
 
-        name = request.backend or self.config.instructor
+        from engine.instructor_choice import instructor_report, resolve_instructor
+
+        requested = request.backend or self.config.instructor
+        name, model, why = resolve_instructor(self, requested)  # "auto": the VLM where it fits, else offline
         backend = self.instructor_backend(name, on_progress)
         needs_card = name == "local" or self.grounding_dir() is not None or self.sam_path() is not None
-        if needs_card and self._managed():  # (no torch import for an offline plan without detectors)
+        if needs_card and self.staged():  # (no torch import for an offline plan without detectors)
             # Each stage's model comes onto the card at its first use, not all at once up front.
+            from engine.instructor.backends.base import BackendHandle
             from engine.memory.residency import StagedModel
-            from engine.memory.staged_backend import StagedBackend
 
             if name == "local":
-                backend = StagedBackend(lambda: self.instructor_backend(name), backend.name)
+                backend = BackendHandle(lambda: self.instructor_backend(name), backend.name)
             detector = StagedModel(lambda: self.detector(on_progress)) if self.grounding_dir() else None
             segmenter = StagedModel(lambda: self.segmenter(on_progress)) if self.sam_path() else None
         else:
@@ -536,11 +542,14 @@ class Engine:
             detector=detector, segmenter=segmenter, on_progress=on_progress,
             protected=tuple(getattr(request, "protected", ()) or ()),
         )
-        if name == "local" and self._managed():  # say which instructor the card got, and why
-            from dataclasses import replace
+        from dataclasses import replace
 
+        if name == "local" and self._managed():  # say which instructor the card got, and why
             result = replace(result, notes=tuple(result.notes) + (f"memory plan: {self.memory_plan().summary}",))
-        return result
+        report = instructor_report(requested, name, model, why, result)
+        if report.why and report.used == "offline" and name != "offline":
+            log.warning("instructor %s not used: %s", model or name, report.why)
+        return replace(result, instructor=report)
 
     def instructor_backend(self, name: str, on_progress=None):
         """The loaded instructor backend ``name`` (``offline`` needs no weights)."""
@@ -576,6 +585,11 @@ class Engine:
 
         plan = self.memory_plan() if self._managed() else None
         return instructor_for(self.config, plan)
+
+    def staged(self) -> bool:
+        """Whether the planner gets its models through stand-ins fetched at first use (the path every
+        managed card runs); ``BRUSHEDIT_STAGED=1`` selects it anywhere, the CPU included (tests, doctor)."""
+        return self._managed() or os.environ.get(STAGED_ENV, "").strip().lower() in ("1", "true", "yes")
 
     def _managed(self) -> bool:
         """Whether a memory plan manages this engine's card (CUDA, or a ``vram_gb`` budget)."""

@@ -24,7 +24,7 @@ class ChainRun:
     instruction: str
     steps: list  # StepChoice-like: text, plan (or None), caption (or None)
     params: Any
-    backend: str = "offline"
+    backend: str = "auto"
     protected: tuple[str, ...] = ()
     index: int = 0
     image: Any = None  # the snapshot the current step is planned and painted on

@@ -113,7 +113,7 @@ class EditController(QObject):
 
     # --- planning -------------------------------------------------------------------------------
 
-    def request_plan(self, instruction: str, backend: str = "offline") -> None:
+    def request_plan(self, instruction: str, backend: str = "auto") -> None:
         """Ask the instructor for a plan of ``instruction``; ``plan_ready`` follows."""
         doc = self._require_doc()
         if doc is None:
@@ -344,7 +344,7 @@ class EditController(QObject):
     # --- chains: a compound instruction, one layer per step ------------------------------------
 
     def run_steps(self, steps: list, params: EditParams | None = None, *, instruction: str,
-                  backend: str = "offline", protected: tuple[str, ...] = ()) -> None:
+                  backend: str = "auto", protected: tuple[str, ...] = ()) -> None:
         """Paint ``steps`` (``StepChoice``: text, plan or None, caption or None) in order, each on the
         previous one's result and as its own layer; ``chain_finished`` and ``accepted`` follow."""
         from desktop.ui.edit_chain import ChainRun
@@ -363,7 +363,7 @@ class EditController(QObject):
         self._next_chain_step()
 
     def run_instruction(self, instruction: str, params: EditParams | None = None, *,
-                        backend: str = "offline") -> None:
+                        backend: str = "auto") -> None:
         """Run a compound instruction without a Plan first: plan the whole of it on the picture as it
         is, then paint its steps as :meth:`run_steps` does (each later step found on the previous
         result, each its own layer, one History group). A mask on the document is step 1's mask."""
@@ -749,18 +749,19 @@ class EditController(QObject):
         """What ran: a removal's negative prompt names the removed object, a global edit ran
         image-to-image at ``global_strength`` with BrushNet scaled out; the fill engine reads no
         negative prompt. ``params`` re-make the edit (its negative prompt is the one that ran)."""
+        from desktop.engine_client import layer_provenance_fields
+
         req, p = result.request, result.request.params
-        painted = result.engine != "fill"
-        negative = req.effective_negative_prompt() if painted else ""
-        strength, conditioning_scale = req.effective_sampling()
+        plan = self.plan  # who read the instruction, when this edit came from the shown plan
+        report = getattr(plan, "instructor", None) if plan is not None and req.instruction and \
+            req.instruction in (plan.instruction, *(st.instruction for st in plan.steps)) else None
+        fields = layer_provenance_fields(req, result, seed, report.to_json() if report is not None else None)
+        extra = fields.pop("extra")
         params = dataclasses.asdict(p) | {"seed": int(seed)}
-        if painted:
-            params["negative_prompt"] = negative
+        if fields["steps"] is not None:  # a diffusing painter: re-make it with the prompt that ran
+            params["negative_prompt"] = fields["negative_prompt"]
         return make_provenance(
-            instruction=req.instruction, category=req.category, target=req.target, prompt=req.prompt,
-            negative_prompt=negative, seed=int(seed), steps=p.steps,
-            guidance=p.guidance, strength=strength, conditioning_scale=conditioning_scale,
-            engine=result.engine, model=result.model, blend=p.blend,
+            **fields, painter=extra["painter"], instructor=extra["instructor"], blend=p.blend,
             resolution_mode=p.resolution_mode, working_size=p.working_size,
             params=params,
             worker=_worker_record(getattr(result, "worker", None)),

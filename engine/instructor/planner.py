@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from engine.api import DEFAULT_NEGATIVE_PROMPT, EditPlan, MissingModelsError
-from engine.instructor.backends.base import InstructorBackend
+from engine.instructor.backends.base import BackendHandle, InstructorBackend
 from engine.instructor.intent import Intent
 from engine.segment import category_masks as cm
 from engine.segment import mask_ops as mo
@@ -42,16 +42,24 @@ def _as_rgb(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
-def _resolve_backend(backend) -> InstructorBackend:
+def _resolve_backend(backend) -> "InstructorBackend | BackendHandle":
     from engine.instructor.backends import InstructorBackend as Base, OfflineBackend, load_backend
 
-    if backend is None or backend == "offline":
-        return OfflineBackend()
-    if isinstance(backend, Base):
+    if backend is None or backend in ("offline", "auto"):  # "auto" is resolved by the engine, which
+        return OfflineBackend()                            # knows the card; here it is the parser
+    if isinstance(backend, (Base, BackendHandle)):
         return backend
     if isinstance(backend, str):
         return load_backend(backend)
-    raise TypeError(f"backend must be None, 'offline' or an InstructorBackend, not {type(backend).__name__}")
+    raise TypeError(f"backend must be None, 'offline', an InstructorBackend or a BackendHandle, "
+                    f"not {type(backend).__name__}")
+
+
+def _understand(b, img: np.ndarray, instruction: str):
+    """Ask the backend: a :class:`BackendHandle` is asked for the loaded backend now, and that object
+    answers, exactly as it would unstaged (no stand-in whose attributes could differ from it)."""
+    real = b.loaded() if isinstance(b, BackendHandle) else b
+    return real.understand_steps(img, instruction)
 
 
 def negative_prompt_for(intent: Intent) -> str:
@@ -72,8 +80,10 @@ def plan(image: np.ndarray, instruction: str, backend=None, *, detector=None, se
         ``H x W x 3`` uint8 RGB.
     instruction : str
         What the user typed; "A and B" is a chain of two steps.
-    backend : None, "offline", "local", "openai" or InstructorBackend
-        Who understands the instruction; None means the offline parser.
+    backend : None, "offline", "local", "openai", InstructorBackend or BackendHandle
+        Who understands the instruction; None means the offline parser. A
+        :class:`~engine.instructor.backends.base.BackendHandle` is asked for the loaded backend when
+        the model is asked (the engine's staged path).
     detector : engine.segment.grounding.GroundingDetector, optional
         Finds the target's boxes. Needed (with ``segmenter``) for removal, local and background.
     segmenter : engine.segment.sam.SamSegmenter, optional
@@ -106,7 +116,7 @@ def plan(image: np.ndarray, instruction: str, backend=None, *, detector=None, se
     if on_progress is not None:
         on_progress(0, 4, "understanding the instruction")
     b = _resolve_backend(backend)
-    understood = b.understand_steps(img, instruction)
+    understood = _understand(b, img, instruction)
     notes = list(understood.notes)
     keep = tuple(dict.fromkeys(tuple(understood.protected) + tuple(protected or ())))
     intents = [i.with_(protected=keep) for i in understood.steps]

@@ -1,32 +1,18 @@
-"""The local instructor as the planner sees it when the memory plan may move it off the card."""
+"""The local instructor as the planner gets it when the memory plan may move it off the card.
+
+This used to be ``StagedBackend``, an :class:`~engine.instructor.backends.base.InstructorBackend`
+subclass that forwarded attribute reads to the loaded backend. Its inherited class attributes
+(``box_scale = "auto"``) shadowed the forwarding, and it ran the base class's ``understand_steps`` on
+itself: Qwen2-VL's 0-1000 boxes were read as pixels on every GPU. The planner now asks a
+:class:`~engine.instructor.backends.base.BackendHandle` for the loaded backend and lets that object
+answer, so nothing can drift between the staged path and the direct one. ``StagedBackend`` stays as
+the old name of the handle.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from engine.instructor.backends.base import BackendHandle
 
-import numpy as np
+StagedBackend = BackendHandle
 
-from engine.instructor.backends.base import InstructorBackend, Understanding
-
-
-class StagedBackend(InstructorBackend):
-    """An :class:`InstructorBackend` that fetches the loaded backend at each use (no reference kept).
-
-    The planner holds its backend until the plan is done; through this stand-in the engine can still
-    free a 4-bit instructor once detection starts, and bring an offloaded one back when it is asked.
-    """
-
-    def __init__(self, get: Callable[[], InstructorBackend], name: str = "local") -> None:
-        self._get = get
-        self.name = name
-
-    def __getattr__(self, attr: str) -> Any:  # box_scale, max_side, ... of the real backend
-        if attr.startswith("_"):
-            raise AttributeError(attr)
-        return getattr(self._get(), attr)
-
-    def ask(self, image: np.ndarray, instruction: str, problem: str | None = None):
-        return self._get().ask(image, instruction, problem)
-
-    def understand(self, image: np.ndarray, instruction: str) -> Understanding:
-        return self._get().understand(image, instruction)
+__all__ = ["BackendHandle", "StagedBackend"]

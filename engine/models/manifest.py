@@ -130,22 +130,36 @@ _SD15_FILES = (
     "vae/diffusion_pytorch_model.safetensors",
 )
 _BRUSHNET_FILES = ("config.json", "diffusion_pytorch_model.safetensors")
+# Every file the loaders read, as the Hub repositories publish them (their "Files and versions" pages:
+# Qwen/Qwen2-VL-7B-Instruct at a7a06a1, Qwen/Qwen2-VL-2B-Instruct at 711cc0a; the sharded weights
+# follow). transformers' AutoProcessor reads the chat template from chat_template.json (without it
+# `apply_chat_template` raises), the image processor from preprocessor_config.json, the tokenizer from
+# tokenizer.json + tokenizer_config.json (vocab.json + merges.txt are the slow tokenizer's files).
 _QWEN_FILES = (
+    "chat_template.json",
     "config.json",
     "generation_config.json",
+    "merges.txt",
     "model.safetensors.index.json",
     "preprocessor_config.json",
     "tokenizer.json",
     "tokenizer_config.json",
+    "vocab.json",
 )
+# IDEA-Research/grounding-dino-*: the processor upload (commit 3748bf6 of grounding-dino-tiny) adds
+# tokenizer.json beside the BERT vocab.txt; the fast tokenizer AutoProcessor builds is read from it.
 _GDINO_FILES = (
     "config.json",
     "model.safetensors",
     "preprocessor_config.json",
     "special_tokens_map.json",
+    "tokenizer.json",
     "tokenizer_config.json",
     "vocab.txt",
 )
+# The BrushNet checkpoints are 618,830,080 fp32 parameters: 2.48 GB (the Hub shows 2.48 GB for
+# brushnetX and for the Space's segmentation checkpoint).
+_BRUSHNET_BYTES = 2_480_000_000
 
 
 def _shards(n: int) -> tuple[str, ...]:
@@ -156,8 +170,12 @@ _SPECS = (
     ModelSpec(
         name="brushnet-x", title="BrushNetX (all-in-one masks, BrushEdit)", kind="brushnet",
         repo_id="TencentARC/BrushEdit", revision="main", subfolder="brushnetX",
-        files=_BRUSHNET_FILES, size_bytes=2_900_000_000, license="Apache-2.0",
+        files=_BRUSHNET_FILES, size_bytes=_BRUSHNET_BYTES, license="Apache-2.0",
         features=("inpaint",), vram_gb=1.5, default=True,
+        # The Hub's Git LFS details of brushnetX/diffusion_pytorch_model.safetensors (its one commit,
+        # 0d6ac4a): https://huggingface.co/TencentARC/BrushEdit/blob/ab545bd/brushnetX/...
+        sha256={"diffusion_pytorch_model.safetensors":
+                "089f02196144dc2713d6d833355c1f11a73460155c9b33f86c9e2e73b4a77583"},
         notes="BrushEdit's improved BrushNet, trained on random and segmentation masks",
     ),
     ModelSpec(
@@ -166,7 +184,7 @@ _SPECS = (
         name="brushnet-segmentation", title="BrushNet (segmentation masks)", kind="brushnet",
         repo_id="TencentARC/BrushNet", repo_type="space", revision="main",
         subfolder="data/ckpt/segmentation_mask_brushnet_ckpt",
-        files=_BRUSHNET_FILES, size_bytes=2_900_000_000, license="Apache-2.0",
+        files=_BRUSHNET_FILES, size_bytes=_BRUSHNET_BYTES, license="Apache-2.0",
         features=("inpaint",), vram_gb=1.5,
         notes="best when the mask follows the object's outline (SAM masks); from the BrushNet demo Space",
     ),
@@ -175,7 +193,7 @@ _SPECS = (
         # we could confirm, so the app does not guess one.
         name="brushnet-random", title="BrushNet (random masks)", kind="brushnet",
         repo_id="TencentARC/BrushNet", revision="main", subfolder="random_mask_brushnet_ckpt",
-        files=_BRUSHNET_FILES, size_bytes=2_900_000_000, license="Apache-2.0",
+        files=_BRUSHNET_FILES, size_bytes=_BRUSHNET_BYTES, license="Apache-2.0",
         features=("inpaint",), vram_gb=1.5,
         notes="best for free-hand brush masks and boxes; manual download",
         download_url="https://drive.google.com/drive/folders/1fqmS1CEOvXCxNWFrsSYd_jHYXxrydh1n",

@@ -208,3 +208,86 @@ def save_tiny_qwen2_5_vl(directory: str | Path, seed: int = 0) -> Path:
 def save_tiny_qwen2_vl(directory: str | Path, seed: int = 0) -> Path:
     """Write a tiny Qwen2-VL (model + processor, Hugging Face layout) to ``directory``."""
     return _save_pretrained(directory, *tiny_qwen2_vl(seed))
+
+
+# --- the published file layouts -----------------------------------------------------------------
+# `save_pretrained` of today's transformers writes its own layout (processor_config.json,
+# chat_template.jinja, one model.safetensors). The Hub repositories the manifest downloads from were
+# written by older versions, in another one. These writers produce the published layout, so a test
+# can keep exactly the files the manifest lists and load them through the production loader.
+
+
+def save_sharded_safetensors(model, directory: str | Path, shards: int) -> tuple[str, ...]:
+    """Write ``model``'s weights as ``model-0000i-of-0000N.safetensors`` plus
+    ``model.safetensors.index.json`` (the sharded layout of the Qwen2-VL repositories)."""
+    import json
+    import tempfile
+
+    from safetensors.torch import load_file, save_file
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(tmp)  # drops tied duplicates the way transformers expects them
+        tensors = load_file(str(Path(tmp) / "model.safetensors"))
+        (directory / "config.json").write_text((Path(tmp) / "config.json").read_text())
+        if (Path(tmp) / "generation_config.json").is_file():
+            (directory / "generation_config.json").write_text((Path(tmp) / "generation_config.json").read_text())
+    names = tuple(f"model-{i:05d}-of-{shards:05d}.safetensors" for i in range(1, shards + 1))
+    keys = sorted(tensors)
+    weight_map = {}
+    for i, name in enumerate(names):
+        part = {k: tensors[k].contiguous() for k in keys[i::shards]}
+        save_file(part, str(directory / name), metadata={"format": "pt"})
+        weight_map.update({k: name for k in part})
+    total = sum(t.numel() * t.element_size() for t in tensors.values())
+    index = {"metadata": {"total_size": total}, "weight_map": weight_map}
+    (directory / "model.safetensors.index.json").write_text(json.dumps(index, indent=2))
+    return names + ("model.safetensors.index.json", "config.json")
+
+
+def save_published_qwen2_vl(directory: str | Path, shards: int = 2, seed: int = 0, family: str = "qwen2_vl",
+                            template_in_tokenizer: bool = False) -> Path:
+    """A tiny random Qwen2-VL (or Qwen2.5-VL) in the file layout of ``Qwen/Qwen2-VL-*-Instruct``:
+    ``config.json``, ``generation_config.json``, sharded safetensors and their index,
+    ``preprocessor_config.json``, ``chat_template.json``, ``tokenizer.json``, ``tokenizer_config.json``,
+    ``vocab.json`` and ``merges.txt`` (the repositories' file lists, see docs/design/agent.md).
+
+    ``template_in_tokenizer`` also writes the chat template into ``tokenizer_config.json``.
+    """
+    import json
+
+    directory = Path(directory)
+    model, processor = (tiny_qwen2_vl if family == "qwen2_vl" else tiny_qwen2_5_vl)(seed)
+    save_sharded_safetensors(model, directory, shards)
+    processor.image_processor.save_pretrained(directory)  # preprocessor_config.json
+    tokenizer = processor.tokenizer
+    tokenizer.save_pretrained(directory)  # tokenizer.json, tokenizer_config.json
+    tokenizer.backend_tokenizer.model.save(str(directory))  # vocab.json, merges.txt
+    if template_in_tokenizer:  # the older layout: the template as a key of tokenizer_config.json
+        cfg = json.loads((directory / "tokenizer_config.json").read_text())
+        cfg["chat_template"] = QWEN_CHAT_TEMPLATE
+        (directory / "tokenizer_config.json").write_text(json.dumps(cfg, indent=2))
+    (directory / "chat_template.json").write_text(json.dumps({"chat_template": QWEN_CHAT_TEMPLATE}, indent=2))
+    for extra in ("chat_template.jinja", "processor_config.json"):  # not in the published repositories
+        (directory / extra).unlink(missing_ok=True)
+    return directory
+
+
+def save_published_grounding_dino(directory: str | Path, seed: int = 0) -> Path:
+    """A tiny random GroundingDINO in the layout of ``IDEA-Research/grounding-dino-*``: ``config.json``,
+    ``model.safetensors``, ``preprocessor_config.json``, ``special_tokens_map.json``,
+    ``tokenizer.json``, ``tokenizer_config.json`` and ``vocab.txt``."""
+    import json
+
+    directory = Path(directory)
+    model, processor = tiny_grounding_dino(seed)
+    model.save_pretrained(directory)
+    processor.image_processor.save_pretrained(directory)  # preprocessor_config.json
+    processor.tokenizer.save_pretrained(directory)  # tokenizer.json, tokenizer_config.json
+    (directory / "vocab.txt").write_text("\n".join(_BERT_WORDS) + "\n")
+    (directory / "special_tokens_map.json").write_text(json.dumps(
+        {"cls_token": "[CLS]", "mask_token": "[MASK]", "pad_token": "[PAD]", "sep_token": "[SEP]",
+         "unk_token": "[UNK]"}, indent=2))
+    (directory / "processor_config.json").unlink(missing_ok=True)  # not in the published repositories
+    return directory

@@ -38,9 +38,10 @@ def test_download_from_a_mirror_then_list_verify_where(brushedit, tmp_path, isol
     assert (installed / "diffusion_pytorch_model.safetensors").is_file()
     rows = {row["name"]: row for row in json.loads(brushedit("models", "list", "--json").out)["models"]}
     assert rows["brushnet-x"]["state"] == "installed" and rows["brushnet-x"]["source"] == "app"
-    r = brushedit("models", "verify")
-    assert r.code == 0, r
-    assert "brushnet-x: ok" in r.out
+    # The manifest pins the Hub's SHA-256 of brushnetX: the mirror's tiny stand-in is not it.
+    r = brushedit("models", "verify", "brushnet-x")
+    assert r.code == 3, r
+    assert "does not match the manifest digest" in r.out + r.err
     r = brushedit("models", "where", "brushnet-x")
     assert r.code == 0 and str(installed) in r.out and "config.json" in r.out
     where = json.loads(brushedit("models", "where", "--json").out)

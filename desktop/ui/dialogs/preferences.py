@@ -433,6 +433,8 @@ class PreferencesDialog(QDialog):
             widget.setEnabled(name == "openai")
         self.local_model.setEnabled(name == "local")
         self.instructor_note.setText({
+            "auto": "The local VLM where its weights are installed and it fits the CUDA card; otherwise the "
+                    "rule-based parser. Every plan and layer says which one read the instruction.",
             "offline": "Rule-based: understands common instructions, needs no model and no network.",
             "local": "Qwen2-VL on this machine: set its folder under Models, or download it in Engine ▸ Models…",
             "openai": "Sends the photo and the instruction to the endpoint below (OpenAI or a local server "

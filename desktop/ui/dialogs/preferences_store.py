@@ -15,7 +15,8 @@ from desktop.ui.lazy_engine import engine_config, model_names, model_path_status
 
 DEVICES = (("Auto — the GPU when there is one", "auto"), ("GPU (CUDA)", "cuda"),
            ("CPU — slow: minutes per edit", "cpu"))
-INSTRUCTORS = (("Offline (rules, no model)", "offline"), ("Local VLM (Qwen2-VL)", "local"),
+INSTRUCTORS = (("Auto — the local VLM where it is installed and fits the card, else rules", "auto"),
+               ("Offline (rules, no model)", "offline"), ("Local VLM (Qwen2-VL)", "local"),
                ("OpenAI-compatible endpoint", "openai"))
 # The local VLM and its precision: label, EngineConfig.instructor_model, EngineConfig.instructor_precision.
 # "Auto" lets the engine's memory plan pick the best that fits the GPU (brushedit doctor shows it).
@@ -48,7 +49,7 @@ class Preferences:
     device: str = "auto"
     cpu_offload: bool = False
     model_paths: dict = field(default_factory=dict)  # kind -> folder or file ("" = automatic)
-    instructor: str = "offline"
+    instructor: str = "auto"
     base_url: str = ""
     model: str = ""
     autosave_minutes: int = DEFAULT_AUTOSAVE_MINUTES

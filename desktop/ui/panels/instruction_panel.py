@@ -35,7 +35,7 @@ from desktop.ui.panels.plan_steps import PlanStepsList
 
 _ENGINES = (("Auto (BrushEdit if installed, else fill)", "auto"), ("BrushEdit (BrushNet)", "brushedit"),
             ("Fill (fast, no weights)", "fill"), ("LaMa (removal, any machine)", "lama"))
-_INSTRUCTORS = (("Offline (rules, no model)", "offline"), ("Local VLM (Qwen2-VL)", "local"),
+_INSTRUCTORS = (("Auto (the VLM where it fits, else rules)", "auto"), ("Offline (rules, no model)", "offline"), ("Local VLM (Qwen2-VL)", "local"),
                 ("OpenAI API", "openai"))
 # Short labels that fit a narrow dock (the combo shares its row with the size); the full wording is each
 # item's tooltip.
@@ -219,7 +219,7 @@ class InstructionPanel(QWidget):
         res_layout.setColumnStretch(0, 3)  # the choice's words get the room, the number what it needs
         res_layout.setColumnStretch(1, 2)
         self.engine = _combo(_ENGINES, d.engine)
-        self.instructor = _combo(_INSTRUCTORS, "offline")
+        self.instructor = _combo(_INSTRUCTORS, "auto")
         self.instructor.setToolTip("Who reads instructions; the same setting as Edit ▸ Preferences… ▸ Instructor")
         self.instructor.currentIndexChanged.connect(
             lambda _i: self.instructor_changed.emit(self.instructor.currentData()))
@@ -547,6 +547,11 @@ class InstructionPanel(QWidget):
             text += ("<br><i>Kept your painted mask; pick “Proposed by the instructor” under Mask to use "
                      "its mask instead.</i>")
         self._say("plan", text, escaped=True)
+        from desktop.engine_client import instructor_fallback_line
+
+        fallback = instructor_fallback_line(getattr(plan, "instructor", None))
+        if fallback:  # the VLM was wanted and the rule parser answered: one line, never silently
+            self._say("instructor", fallback)
         if not keep_painted:
             self.controller.apply_plan(plan)
         self.stage.setText("Plan ready: untick, edit or reorder the steps, then Run" if chain else

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -142,3 +143,25 @@ class StepsUnderstanding:
     protected: tuple[str, ...]
     backend: str
     notes: tuple[str, ...] = ()
+
+
+class BackendHandle:
+    """The instructor as the engine hands it to the planner when the memory plan may move it.
+
+    Not an :class:`InstructorBackend`: it answers nothing itself. The planner asks it for the
+    :meth:`loaded` backend at the moment it asks the model, and uses *that* object (its
+    ``understand_steps``, its ``box_scale``, whatever a backend later grows), so the staged path and the
+    direct one run the same code by construction. Between uses it keeps no reference of its own, so
+    the engine can free a 4-bit instructor once detection starts, or bring an offloaded one back.
+    """
+
+    def __init__(self, get: "Callable[[], InstructorBackend]", name: str = "local") -> None:
+        self._get = get
+        self.name = name
+
+    def loaded(self) -> InstructorBackend:
+        """The loaded backend (the engine's cache: the plan stage begins here)."""
+        return self._get()
+
+    def __repr__(self) -> str:
+        return f"BackendHandle(name={self.name!r})"

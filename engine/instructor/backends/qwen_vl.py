@@ -57,6 +57,7 @@ class QwenVLBackend(InstructorBackend):
         self.box_frame = "pixels" if "2_5" in model_type else "1000"
         self.box_scale = "pixels" if self.box_frame == "pixels" else "1000"
         self.name = "local"
+        self.chat_template_source = "folder"  # from_pretrained says where the template came from
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, device: str | None = None, dtype=None,
@@ -88,7 +89,11 @@ class QwenVLBackend(InstructorBackend):
             dtype = getattr(torch, dtype)
         model = Model.from_pretrained(str(directory), dtype=dtype, use_safetensors=True).to(device)
         processor = AutoProcessor.from_pretrained(str(directory))
-        return cls(model, processor, **kwargs)
+        from engine.instructor.backends.chat_template import ensure_chat_template
+
+        backend = cls(model, processor, **kwargs)
+        backend.chat_template_source = ensure_chat_template(processor, model_type)
+        return backend
 
     def seen_size(self, image: np.ndarray) -> tuple[int, int]:
         """``(height, width)`` of ``image`` as the model sees it: after the processor's resize

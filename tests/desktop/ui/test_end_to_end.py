@@ -102,13 +102,15 @@ def test_the_editor_end_to_end(qtbot, make_window, real_client, photo_path, phot
     assert len(doc.history.entries) == n + 1 and doc.history.entries[-1] == "SAM select"
     assert doc.mask.shape == (doc.height, doc.width)
 
-    # Type an instruction, plan it with the offline instructor, see the plan and its mask.
+    # Type an instruction, plan it with the default instructor (auto: the rule parser without a CUDA
+    # card), see the plan, who read it, and its mask.
     panel = window.instruction_panel
     panel.instruction.setPlainText("remove the cat")
-    panel.instructor.setCurrentIndex(panel.instructor.findData("offline"))
+    assert panel.instructor.currentData() == "auto"
     plan, = _wait_signal(qtbot, controller.plan_ready, errors,
                          lambda: qtbot.mouseClick(panel.plan_button, Qt.LeftButton))
     assert plan.category == "removal" and plan.target and "cat" in plan.target
+    assert (plan.instructor.requested, plan.instructor.used) == ("auto", "offline")
     assert panel.plan_box.isVisible() and panel.category_label.text() == "removal"
     if not doc.mask.any():  # the offline plan may propose no mask without a detector: paint one
         doc.set_mask(np.pad(np.full((100, 140), 255, np.uint8), ((100, doc.height - 200), (150, doc.width - 290))))

@@ -132,11 +132,11 @@ def test_apply_sends_the_expected_engine_config(make_window, fake_client, tmp_pa
     assert w._autosaver.timer.interval() == 2 * 60 * 1000
     assert w.instruction_panel.instructor.currentData() == "openai"
 
-    # Back to the defaults: every model found automatically again, the offline instructor.
+    # Back to the defaults: every model found automatically again, the auto instructor (issue 19).
     click(dialog, QDialogButtonBox.StandardButton.RestoreDefaults)
     click(dialog, QDialogButtonBox.StandardButton.Ok)
     config = fake_client.service.config
-    assert (config.device, config.instructor, config.model_dirs) == ("auto", "offline", {})
+    assert (config.device, config.instructor, config.model_dirs) == ("auto", "auto", {})
     assert config.instructor_settings == {"api_key": SECRET}  # the session's key is kept
 
 
@@ -244,7 +244,7 @@ def test_bad_saved_values_fall_back_to_the_defaults(tmp_path):
     s.setValue("preferences/autosave_minutes", "soon")
     s.setValue("instruction/instructor", "oracle")
     p = Preferences.load(s)
-    assert (p.device, p.autosave_minutes, p.instructor) == ("auto", 3, "offline")
+    assert (p.device, p.autosave_minutes, p.instructor) == ("auto", 3, "auto")
     assert p.engine_config().device == "auto"
 
 

@@ -4,8 +4,29 @@ import numpy as np
 import pytest
 
 from engine.api import Cancelled, EditPlan, MissingModelsError
-from engine.instructor import plan
+from engine.instructor import plan as direct_plan
 from engine.segment import mask_ops as mo
+
+
+def _staged_plan(image, instruction, backend=None, *, detector=None, segmenter=None, **kw):
+    """``plan`` as the engine calls it on a managed card: the backend behind a BackendHandle, the
+    detector and SAM behind StagedModel stand-ins fetched at first use."""
+    from engine.instructor.backends import OfflineBackend
+    from engine.instructor.backends.base import BackendHandle
+    from engine.memory.residency import StagedModel
+
+    b = backend if backend is not None and not isinstance(backend, str) else OfflineBackend()
+    return direct_plan(image, instruction, BackendHandle(lambda: b, b.name),
+                       detector=StagedModel(lambda: detector) if detector is not None else None,
+                       segmenter=StagedModel(lambda: segmenter) if segmenter is not None else None, **kw)
+
+
+@pytest.fixture(params=["direct", "staged"], autouse=True)
+def plan(request, monkeypatch):
+    """Every test here runs on both paths: one behaviour on every device."""
+    chosen = direct_plan if request.param == "direct" else _staged_plan
+    monkeypatch.setitem(globals(), "plan", chosen)
+    return chosen
 
 
 def _area(m):

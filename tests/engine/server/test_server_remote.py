@@ -208,3 +208,25 @@ def test_a_dropped_network_fails_the_job_within_the_documented_time_in_one_line(
             gate.release.set()
             client.shutdown(2)
             relay.close()
+
+
+def test_a_remote_plan_says_who_read_the_instruction():
+    """The server's job result carries the instructor report: the default ``auto`` on a machine with no
+    CUDA card is the rule parser, and the report says why."""
+    from skimage import data
+
+    image = np.ascontiguousarray(data.astronaut()[::8, ::8])
+    with ThreadServer(ServerSettings(config=EngineConfig(device="cpu"))) as server:
+        inbox = Inbox()
+        client = RemoteEngine(inbox, server.url)
+        try:
+            client.submit(api.PlanRequest(image, "make it look like winter"))
+            wait_for(lambda: inbox.ends(), 120, "the plan")
+        finally:
+            client.shutdown(2)
+    (finished,) = inbox.ends()
+    assert isinstance(finished, api.JobFinished), finished
+    report = finished.result.instructor
+    assert isinstance(report, api.InstructorReport)
+    assert (report.requested, report.used, report.ran) == ("auto", "offline", False)
+    assert "no CUDA card" in report.why

@@ -1,0 +1,57 @@
+"""What ran for one edit, in one place: the CLI (``edit --json``, .ora layers), the editor's layers and
+the server read it from here, so they never disagree on which painters diffuse.
+
+Only a diffusing painter (BrushNet; BrushNet over LaMa's fill) has steps, guidance, a strength and a
+negative prompt; LaMa and the classical fill read none of them, and their records say None / "".
+Pure Python over :mod:`engine.api` (the bridge re-exports it to the editor).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+NOT_DIFFUSING = ("fill", "lama")  # read no steps, guidance, strength or negative prompt
+
+
+def diffuses(painter: str) -> bool:
+    """Whether ``painter`` (an :attr:`EditResult.engine`) ran a diffusion sampler: every painter but
+    the classical fill and LaMa (BrushNet, BrushNet over LaMa's fill, another diffusion painter)."""
+    return painter not in NOT_DIFFUSING
+
+
+def what_ran(request, result) -> dict[str, Any]:
+    """``painter``, ``steps``, ``guidance``, ``strength``, ``conditioning_scale``, ``negative_prompt``,
+    ``samples`` and ``working_size`` of ``result`` (None where they did not apply).
+
+    ``working_size`` is ``[w, h]`` when the engine's result reports the size it painted at, else None.
+    """
+    p = request.params
+    painter = result.engine
+    diffused = diffuses(painter)
+    strength, conditioning_scale = request.effective_sampling()
+    if painter == "lama+brushedit":  # BrushNet repaints LaMa's fill at the removal strength
+        strength = min(1.0, float(p.removal_strength))
+    working = getattr(result, "working_size", None)
+    return {
+        "painter": painter,
+        "steps": int(p.steps) if diffused else None,
+        "guidance": float(p.guidance) if diffused else None,
+        "strength": float(strength) if diffused else None,
+        "conditioning_scale": float(conditioning_scale) if diffused else None,
+        "negative_prompt": request.effective_negative_prompt() if diffused else "",
+        "samples": len(result.candidates),
+        "working_size": [int(v) for v in working] if working else None,
+    }
+
+
+def layer_provenance_fields(request, result, seed: int, instructor: dict | None = None) -> dict[str, Any]:
+    """The keyword fields of a layer's ``Provenance`` (``desktop.document.Provenance``) for the
+    candidate of ``seed``; ``extra`` holds the instructor's report and the painter."""
+    ran = what_ran(request, result)
+    return {
+        "instruction": request.instruction, "category": request.category, "target": request.target,
+        "prompt": request.prompt, "negative_prompt": ran["negative_prompt"], "seed": int(seed),
+        "steps": ran["steps"], "guidance": ran["guidance"], "strength": ran["strength"],
+        "conditioning_scale": ran["conditioning_scale"], "engine": result.engine, "model": result.model,
+        "extra": {"painter": ran["painter"], "instructor": instructor},
+    }
