@@ -63,6 +63,9 @@ def main() -> int:
     from machine_info import host
 
     from cli.batch_run import LocalExecutor
+    from engine.ray_local import loopback_env
+
+    loopback_env()  # before ray is imported: a local Ray on loopback, as `batch --ray` starts it
     from engine.batch.ray_pool import RayExecutor
     from engine.dispatch import Engine, EngineConfig
 

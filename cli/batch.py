@@ -170,6 +170,10 @@ def run(args: argparse.Namespace) -> int:
     if args.ray is not None:
         if getattr(args, "server", None):
             raise CliError("--ray and --server: choose one place to run", USAGE)
+        if not args.ray:  # a local Ray: its switches are read when ray is first imported
+            from engine.ray_local import loopback_env
+
+            loopback_env()
         from engine.batch.ray_pool import RayExecutor
 
         # It starts when the batch's first photo is read: a bad folder is reported before Ray starts.

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from engine.ray_local import loopback_env, start_ray
+
 ROOT = Path(__file__).resolve().parents[1]
+loopback_env()  # read when ray is first imported, which test modules do at collection
 
 
 @pytest.fixture(scope="session")
@@ -15,8 +18,7 @@ def ray_local():
     the session: the studio server's pool and ``brushedit batch --ray``. Starting Ray costs seconds and
     a second start in the same process is an error, so tests share it and clean up what they deploy."""
     ray = pytest.importorskip("ray")
-    ray.init(_node_ip_address="127.0.0.1", include_dashboard=False, num_cpus=2, log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
+    start_ray(num_cpus=2)
     try:
         yield ray
     finally:

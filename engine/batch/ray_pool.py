@@ -17,11 +17,11 @@ from __future__ import annotations
 import logging
 import os
 import time
-from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import ray
 
+from engine import ray_local
 from engine.api import EngineError, MissingModelsError
 
 log = logging.getLogger("brushedit.batch")
@@ -113,16 +113,7 @@ class RayExecutor:
         started = time.monotonic()
         if self.on_note is not None:
             self.on_note(f"starting {self.workers} Ray workers ...")
-        if not ray.is_initialized():
-            if self.address:
-                ray.init(address=self.address, include_dashboard=False, logging_level=logging.WARNING,
-                         log_to_driver=False)
-            else:  # a local cluster: loopback ports, and this checkout importable by the workers
-                root = str(Path(__file__).resolve().parents[2])
-                path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
-                ray.init(_node_ip_address="127.0.0.1", include_dashboard=False, logging_level=logging.WARNING,
-                         configure_logging=False, log_to_driver=False,
-                         runtime_env={"env_vars": {"PYTHONPATH": path}})
+        ray_local.start_ray(self.address)
         if self.gpus_per_worker is None:
             self.gpus_per_worker = 1.0 if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
         self._actor_cls = ray.remote(num_gpus=self.gpus_per_worker, num_cpus=self.cpus_per_worker,

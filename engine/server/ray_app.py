@@ -24,7 +24,7 @@ import logging
 import os
 from typing import Any, Callable
 
-from engine import api, wire
+from engine import api, ray_local, wire
 from engine.server.app import ServerSettings, create_app
 
 log = logging.getLogger("brushedit.server")
@@ -184,27 +184,8 @@ def build_pool(settings: ServerSettings, replicas: int, gpus_per_replica: float,
 
 
 def start_ray(address: str | None = None) -> bool:
-    """Join ``address`` or start a local Ray whose ports stay on loopback; True when started here.
-
-    A local Ray advertises 127.0.0.1 (``_node_ip_address``), has no dashboard, and exports no
-    Prometheus metrics (``RAY_enable_metrics_collection=0`` unless set): see docs/design/server.md for
-    what still listens where."""
-    if not address:
-        # Read when ray is first imported: on Linux, Ray turns a 127.0.0.1 node address into the host's
-        # address (its agents then bind that); this switch (Ray's local-only mode of macOS/Windows) keeps
-        # loopback. Metrics collection off: no Prometheus endpoints.
-        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-        os.environ.setdefault("RAY_enable_metrics_collection", "0")
-    import ray
-
-    if ray.is_initialized():
-        return False
-    if address:
-        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING)
-        return False
-    ray.init(_node_ip_address="127.0.0.1", include_dashboard=False, logging_level=logging.WARNING,
-             configure_logging=False, log_to_driver=False)
-    return True
+    """Join ``address`` or start a local Ray whose ports stay on loopback (:mod:`engine.ray_local`)."""
+    return ray_local.start_ray(address)
 
 
 def run_pool(settings: ServerSettings, replicas: int, gpus_per_replica: float, address: str | None = None,

@@ -17,7 +17,7 @@ from engine import api  # noqa: E402
 from engine.dispatch import EngineConfig  # noqa: E402
 from engine.server.app import ServerSettings  # noqa: E402
 from engine.server.client import RemoteEngine  # noqa: E402
-from tests.fakes.servers import GateEngine, free_port, wait_for  # noqa: E402
+from tests.fakes.servers import ROOT, GateEngine, free_port, wait_for  # noqa: E402
 
 ENDS = (api.JobFinished, api.JobFailed, api.JobCancelled)
 pytestmark = pytest.mark.slow
