@@ -18,7 +18,14 @@ PROG = "brushedit"
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors as one line (exit 2) instead of usage + message."""
+    """argparse that reports usage errors as one line (exit 2) instead of usage + message.
+
+    Prefix matching is off (``allow_abbrev=False``) for this parser and every sub-parser made from
+    it: ``plan --mask FILE`` once read as ``--mask-out FILE`` and wrote over the user's mask."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # type: ignore[override]
         raise CliError(f"{message} (see: {self.prog} --help)", USAGE)

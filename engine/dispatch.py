@@ -535,6 +535,7 @@ class Engine:
             request.image, request.instruction, backend,
             detector=detector, segmenter=segmenter, on_progress=on_progress,
             protected=tuple(getattr(request, "protected", ()) or ()),
+            painted=getattr(request, "mask", None),
         )
         if name == "local" and self._managed():  # say which instructor the card got, and why
             from dataclasses import replace
