@@ -97,6 +97,9 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
         self.setObjectName("mainWindow")
+        from desktop.ui.dialogs import screen_fit
+
+        screen_fit.install()  # every dialog fits the screen it opens on (100 %, 200 %)
 
         central = QWidget()
         self._central_layout = cl = QVBoxLayout(central)
