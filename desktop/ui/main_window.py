@@ -417,7 +417,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
             c.accepted.connect(lambda _layers: self._hide_failure_banner())
         if self.client is not None:
             for sig, slot in (("failed", self._on_job_failed), ("started", self._on_job_started),
-                              ("status", self._on_engine_status)):
+                              ("status", self._on_engine_status), ("busy_changed", self._on_engine_busy)):
                 if hasattr(self.client, sig):
                     getattr(self.client, sig).connect(slot)
 
@@ -639,6 +639,12 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
 
     def _on_job_started(self, job_id: int, kind: str) -> None:
         self._set_engine_state(f"{kind}…")
+
+    def _on_engine_busy(self, busy: bool) -> None:
+        """The engine's queue ran empty: "idle" (a SAM click's "segment…" stayed for minutes, as the
+        editor's own busy state leaves clicks out)."""
+        if not busy and not getattr(self.controller, "busy", False):
+            self._set_engine_state("idle")
 
     def _on_job_failed(self, job_id: int, error: str, hint: str, kind: str) -> None:
         self._set_engine_state("idle")
