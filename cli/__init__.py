@@ -77,6 +77,7 @@ def main(argv: list[str]) -> int:
         return int(args.run(args) or OK)
     except KeyboardInterrupt:
         sys.stderr.write("brushedit: cancelled\n")
+        _print_json_failure(argv, CliError("cancelled", INTERRUPTED))
         return INTERRUPTED
     except BaseException as exc:  # noqa: BLE001 - every failure becomes one line and an exit code
         if isinstance(exc, SystemExit):
@@ -88,7 +89,19 @@ def main(argv: list[str]) -> int:
         error = from_exception(exc)
         sys.stderr.write(error.line() + "\n")
         sys.stderr.flush()
+        _print_json_failure(argv, error)
         return error.code
+
+
+def _print_json_failure(argv: list[str], error: CliError) -> None:
+    """With ``--json`` a script reads stdout: one JSON object says what failed and the fix (it got
+    nothing when ``plan --json`` could not finish). Nothing else is printed after a failure."""
+    if "--json" not in argv[: argv.index("--") if "--" in argv else len(argv)]:
+        return
+    import json
+
+    sys.stdout.write(json.dumps(error.as_json(), indent=2) + "\n")
+    sys.stdout.flush()
 
 
 def _configure_logging(debug: bool) -> None:
