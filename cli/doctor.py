@@ -84,8 +84,13 @@ def features(statuses: dict, gpu: dict | None) -> list[dict]:
         found = [_installed_of(kind, statuses) for kind, _ in kinds]
         missing = [default for (_, default), names in zip(kinds, found) if not names]
         if missing:
-            return {"feature": feature, "can_run": "no",
-                    "why": "missing weights: run: brushedit models download " + " ".join(missing) + missing_hint}
+            # The same words as models list and the errors: missing, or incomplete/corrupt and which file.
+            from engine.models.states import describe_state, download_command
+
+            absent = [statuses[n] for n in missing]
+            what = ("missing weights" if all(s.state == "missing" for s in absent)
+                    else "; ".join(describe_state(s) for s in absent))
+            return {"feature": feature, "can_run": "no", "why": f"{what}: {download_command(absent)}{missing_hint}"}
         chosen = [names[0] for names in found]
         state, why = gpu_note(chosen)
         return {"feature": feature, "can_run": state, "why": f"{why} ({' + '.join(chosen)})"}

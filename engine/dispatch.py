@@ -49,6 +49,7 @@ from engine.api import (
     PlanRequest,
     SegmentRequest,
 )
+from engine.models.states import explaining_models  # errors that say missing / incomplete / corrupt
 
 log = logging.getLogger("brushedit.engine")
 
@@ -460,6 +461,7 @@ class Engine:
             return self.download(request, on_progress)
         raise ValueError(f"unknown request type {type(request).__name__}")
 
+    @explaining_models
     def inpaint(self, request, on_progress=None, on_preview=None, is_cancelled=None):
         """Paint an :class:`~engine.api.InpaintRequest` with the engine :meth:`choose_engine` picks."""
         on_progress = on_progress or _ignore
@@ -512,6 +514,7 @@ class Engine:
 
         return self._cached("brushnet", key, load, on_progress)
 
+    @explaining_models
     def plan(self, request: PlanRequest, on_progress=None, is_cancelled=None):
         """Ask the instructor for an :class:`~engine.api.EditPlan` (segmentation models if found)."""
         on_progress = on_progress or _ignore
@@ -612,6 +615,7 @@ class Engine:
 
         return self._cached("sam", (str(path), device), load, on_progress)
 
+    @explaining_models
     def segment(self, request: SegmentRequest, on_progress=None):
         """SAM's mask of the clicked object (:class:`~engine.api.SegmentResult`)."""
         segmenter = self.segmenter(on_progress)
