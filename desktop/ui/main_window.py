@@ -343,6 +343,20 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
                                         ("tool_options", "Tool options", Qt.LeftDockWidgetArea, "mdi6.tune-variant"),
                                         ("queue", "Job queue", right, "engine")):
             self._dock(key, title, QWidget(), area, glyph)
+        self._arrange_docks()
+
+    def reset_layout(self) -> None:
+        """View ▸ Reset layout: every panel back in its place and shown (a dock dragged away or
+        closed had no way back but the Panels menu, one at a time)."""
+        right = Qt.RightDockWidgetArea
+        for key, dock in self.docks.items():
+            dock.setFloating(False)
+            self.addDockWidget(Qt.LeftDockWidgetArea if key == "tool_options" else right, dock)
+            dock.show()
+        self._arrange_docks()
+
+    def _arrange_docks(self) -> None:
+        """The default arrangement of the docks (at start, and for View ▸ Reset layout)."""
         self.splitDockWidget(self.docks["instruction"], self.docks["layers"], Qt.Vertical)
         self.tabifyDockWidget(self.docks["layers"], self.docks["history"])
         self.tabifyDockWidget(self.docks["history"], self.docks["queue"])
