@@ -388,8 +388,10 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         # 540 px screen (200 %) the strip of candidates does not push the window past the screen's bottom.
         instruction_area.setMinimumHeight(2 * self.fontMetrics().lineSpacing())
         il.addWidget(instruction_area, 1)
-        il.addWidget(self.instruction_panel.take_footer(), 0)  # Plan / Run stay in view as the panel scrolls
         il.addWidget(self.candidate_strip, 0)  # fixed height: always in view when an edit ends
+        # Plan / Run / Cancel last: in view as the panel scrolls, and where they were when a run starts
+        # (below the strip, Cancel jumped 124 px up as the live preview came in).
+        il.addWidget(self.instruction_panel.take_footer(), 0)
         for key, widget in (("instruction", instruction), ("layers", self.layers_panel),
                             ("history", self.history_panel), ("tool_options", VerticalScrollArea(self.tool_options)),
                             ("queue", self.queue_panel)):
