@@ -58,6 +58,22 @@ class _Prompt(QLineEdit):
         super().__init__()
         self._canvas = canvas
 
+    PLACEHOLDERS = ("What to paint here (empty: remove)", "What to paint (empty: remove)", "Paint what?")
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_placeholder()
+
+    def fit_placeholder(self) -> None:
+        """The longest placeholder that shows whole at the field's width (at 200 % the long one was
+        cut over the picture); the tooltip says it all."""
+        margins = self.textMargins()
+        room = self.width() - margins.left() - margins.right() - 12  # the frame and text margins
+        metrics = self.fontMetrics()
+        text = next((t for t in self.PLACEHOLDERS if metrics.horizontalAdvance(t) <= room), self.PLACEHOLDERS[-1])
+        if self.placeholderText() != text:
+            self.setPlaceholderText(text)
+
     def event(self, event) -> bool:
         if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape:
             event.accept()
@@ -109,18 +125,6 @@ class GenerateBar(QFrame):
         self._settle.timeout.connect(self._measure)
         canvas.repainting.connect(self._on_canvas_repainting)
 
-    PLACEHOLDERS = ("What to paint here (empty: remove)", "What to paint (empty: remove)", "Paint what?")
-
-    def _fit_placeholder(self) -> None:
-        """The longest placeholder the field shows whole (at 200 % the long one was cut over the picture);
-        the tooltip keeps the whole sentence."""
-        margins = self.prompt.textMargins()
-        room = self.prompt.width() - margins.left() - margins.right() - 12  # the frame and text margins
-        metrics = self.prompt.fontMetrics()
-        text = next((t for t in self.PLACEHOLDERS if metrics.horizontalAdvance(t) <= room), self.PLACEHOLDERS[-1])
-        if self.prompt.placeholderText() != text:
-            self.prompt.setPlaceholderText(text)
-
     # --- following the canvas ---------------------------------------------------------------
     def _on_canvas_repainting(self) -> None:
         if self.canvas.document is not self._doc:
@@ -163,7 +167,6 @@ class GenerateBar(QFrame):
         elif self.prompt.minimumWidth() < PROMPT_WIDTH:
             self.prompt.setMinimumWidth(min(PROMPT_WIDTH, self.prompt.minimumWidth() + room - self.width()))
             self.adjustSize()
-        self._fit_placeholder()
         rect = place(self.width(), self.height(), target, self.canvas.width(), self.canvas.height())
         if rect.topLeft() != self.pos():
             self.move(rect.topLeft())

@@ -13,7 +13,6 @@ def test_the_placeholder_shows_whole_however_narrow_the_canvas(make_window, phot
         qtbot.wait(30)
         w.document.mask_op("box", rect=(100, 100, 60 + width // 100, 60))
         qtbot.waitUntil(bar.isVisible, timeout=3000)
-        bar.reposition()
         qtbot.wait(20)
         metrics = bar.prompt.fontMetrics()
         shown = bar.prompt.placeholderText()
