@@ -19,7 +19,14 @@ PROG = "brushedit"
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors as one line (exit 2) instead of usage + message."""
+    """argparse that reports usage errors as one line (exit 2) instead of usage + message.
+
+    Prefix matching is off (``allow_abbrev=False``) for this parser and every sub-parser made from
+    it: ``plan --mask FILE`` once read as ``--mask-out FILE`` and wrote over the user's mask."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # type: ignore[override]
         raise CliError(f"{message} (see: {self.prog} --help)", USAGE)
@@ -73,6 +80,7 @@ def main(argv: list[str]) -> int:
         return int(args.run(args) or OK)
     except KeyboardInterrupt:
         sys.stderr.write("brushedit: cancelled\n")
+        _print_json_failure(argv, CliError("cancelled", INTERRUPTED))
         return INTERRUPTED
     except BaseException as exc:  # noqa: BLE001 - every failure becomes one line and an exit code
         if isinstance(exc, SystemExit):
@@ -84,7 +92,19 @@ def main(argv: list[str]) -> int:
         error = from_exception(exc)
         sys.stderr.write(error.line() + "\n")
         sys.stderr.flush()
+        _print_json_failure(argv, error)
         return error.code
+
+
+def _print_json_failure(argv: list[str], error: CliError) -> None:
+    """With ``--json`` a script reads stdout: one JSON object says what failed and the fix (it got
+    nothing when ``plan --json`` could not finish). Nothing else is printed after a failure."""
+    if "--json" not in argv[: argv.index("--") if "--" in argv else len(argv)]:
+        return
+    import json
+
+    sys.stdout.write(json.dumps(error.as_json(), indent=2) + "\n")
+    sys.stdout.flush()
 
 
 def _configure_logging(debug: bool) -> None:

@@ -75,9 +75,13 @@ def features(statuses: dict, gpu: dict | None) -> list[dict]:
 
     vram = gpu["vram_gb"] if gpu else 0.0
 
-    def gpu_note(names: list[str]) -> tuple[str, str]:
+    def gpu_note(names: list[str], cpu_by_default: bool) -> tuple[str, str]:
         need = sum(MANIFEST[n].vram_gb for n in names)
         if gpu is None:
+            # As the engine does with --device auto: BrushEdit's painter refuses the CPU unless asked;
+            # the instructor, GroundingDINO and SAM run on it (what plan does).
+            if cpu_by_default:
+                return "slow", "no CUDA GPU: runs on the CPU, slower"
             return "slow", "no CUDA GPU: runs on the CPU only when asked (--device cpu), slowly"
         if vram and need > vram:
             return "slow", f"needs about {need:.0f} GB of GPU memory, {gpu['name']} has {vram:.0f} GB: use --cpu-offload"
@@ -88,10 +92,15 @@ def features(statuses: dict, gpu: dict | None) -> list[dict]:
         found = [_installed_of(kind, statuses) for kind, _ in kinds]
         missing = [default for (_, default), names in zip(kinds, found) if not names]
         if missing:
-            return {"feature": feature, "can_run": "no",
-                    "why": "missing weights: run: brushedit models download " + " ".join(missing) + missing_hint}
+            # The same words as models list and the errors: missing, or incomplete/corrupt and which file.
+            from engine.models.states import describe_state, download_command
+
+            absent = [statuses[n] for n in missing]
+            what = ("missing weights" if all(s.state == "missing" for s in absent)
+                    else "; ".join(describe_state(s) for s in absent))
+            return {"feature": feature, "can_run": "no", "why": f"{what}: {download_command(absent)}{missing_hint}"}
         chosen = [names[0] for names in found]
-        state, why = gpu_note(chosen)
+        state, why = gpu_note(chosen, cpu_by_default=feature != "inpaint with BrushEdit")
         return {"feature": feature, "can_run": state, "why": f"{why} ({' + '.join(chosen)})"}
 
     key_var = next((v for v in ("BRUSHEDIT_API_KEY", "OPENAI_API_KEY") if os.environ.get(v)), None)

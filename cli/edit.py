@@ -126,6 +126,9 @@ def run(args: argparse.Namespace) -> int:
             if intent is not None:
                 category, target, caption = intent.category, intent.target, intent.caption
     else:
+        from cli.preflight import check_painter_first
+
+        check_painter_first(engine, args, instruction)  # before GroundingDINO/SAM: fail fast
         plan = engine.plan(PlanRequest(rgb, instruction, backend=args.instructor), progress)
         if len(plan.steps) > 1:  # "A and B": a chain, one result per step
             from cli.edit_chain import run_chain_edit

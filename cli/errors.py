@@ -17,6 +17,11 @@ class CliError(Exception):
         self.code = code
         self.hint = hint
 
+    def as_json(self) -> dict:
+        """The failure as ``--json`` prints it on stdout: what went wrong, the fix, the exit code."""
+        return {"ok": False, "error": " ".join(str(self).split()),
+                "fix": " ".join(self.hint.split()) or None, "exit_code": self.code}
+
     def line(self) -> str:
         """The one line printed on stderr."""
         text = " ".join(str(self).split())

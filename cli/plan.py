@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 from cli.errors import OK, RUNTIME, CliError
 from cli.images import read_image, save_mask
 from cli.options import add_engine_options, engine_config
+from cli.plan_mask import add_mask_option, proposal_path, read_painted
 from cli.remote import add_server_option, closes_connections, engine_for
 from cli.progress import ProgressReporter
 
@@ -22,6 +26,7 @@ def add_parser(sub, common) -> None:
     p.add_argument("instruction", metavar="INSTRUCTION")
     p.add_argument("--mask-out", metavar="PNG",
                    help="where to save the proposed mask (default: IMAGE's folder, <name>.mask.png)")
+    add_mask_option(p)
     p.add_argument("--json", action="store_true", help="print the plan as JSON on stdout")
     add_engine_options(p)
     add_server_option(p)
@@ -39,17 +44,21 @@ def run(args: argparse.Namespace) -> int:
     progress = ProgressReporter(args.quiet)
     config = engine_config(args)
     _, _, rgb = read_image(args.image)
+    out_path = proposal_path(args)  # before any work: never the painted file nor the photo
+    painted = read_painted(args, rgb.shape[1], rgb.shape[0], progress.note)
     try:
         engine = engine_for(args, config)
-        plan = engine.plan(PlanRequest(rgb, instruction, backend=args.instructor), progress)
+        plan = engine.plan(PlanRequest(rgb, instruction, backend=args.instructor, mask=painted), progress)
     finally:
         progress.close()
-    image = Path(args.image)
-    mask_path = Path(args.mask_out) if args.mask_out else image.with_name(image.stem + ".mask.png")
+    # A painted mask is kept as step 1's mask (read, never written); a different proposal goes to out_path.
+    mask_path = Path(args.mask) if painted is not None else out_path
+    proposed = None if painted is not None and np.array_equal(plan.mask > 0, painted > 0) else out_path
     try:
-        save_mask(plan.mask, mask_path)
+        if proposed is not None:
+            save_mask(plan.mask, proposed)
     except OSError as exc:
-        raise CliError(f"cannot write the mask to {mask_path} ({exc.strerror or exc})", RUNTIME,
+        raise CliError(f"cannot write the mask to {proposed} ({exc.strerror or exc})", RUNTIME,
                        "choose another place with --mask-out") from None
     box = mask_ops.bbox(plan.mask)
     data = {
@@ -58,10 +67,15 @@ def run(args: argparse.Namespace) -> int:
         "confidence": round(float(plan.confidence), 3), "backend": plan.backend,
         "notes": list(plan.notes), "mask": str(mask_path), "mask_bbox": list(box) if box else None,
         "mask_area": int((plan.mask > 0).sum()), "alternatives": len(plan.candidate_masks),
+        "mask_source": "painted" if painted is not None else "proposed",
+        "proposed_mask": str(proposed) if proposed is not None else None,
     }
+    if painted is not None:
+        box = mask_ops.bbox(painted)
+        data.update(mask_bbox=list(box) if box else None, mask_area=int((painted > 0).sum()))
     data["protected"] = list(plan.protected)
     data["instructor"] = instructor_json(plan, args.instructor)
-    data["steps"] = _steps_data(plan, mask_path)
+    data["steps"] = _steps_data(plan, mask_path, out_path, painted)
     if args.json:
         print(json.dumps(data, indent=2))
         return OK
@@ -71,7 +85,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"negative:   {data['negative_prompt'] or '-'}")
     print(f"confidence: {data['confidence']}  (backend {data['backend']})")
     print(f"mask:       {mask_path}  bbox {data['mask_bbox']}, {data['mask_area']} px"
-          + (f", {data['alternatives']} alternatives" if data["alternatives"] else ""))
+          + (f", {data['alternatives']} alternatives" if data["alternatives"] else "")
+          + ("  (your painted mask, kept)" if painted is not None else ""))
+    if painted is not None and proposed is not None:
+        print(f"proposed:   {proposed}  (the instructor's mask, for comparison)")
     for note in data["notes"]:
         print(f"note:       {note}")
     if len(data["steps"]) > 1:
@@ -99,14 +116,17 @@ def instructor_json(plan, requested: str) -> dict:
     return report.to_json()
 
 
-def _steps_data(plan, mask_path: Path) -> list[dict]:
-    """One entry per step; step 1's mask is ``mask_path``, later ones ``<stem>.step<N>.png`` beside it."""
+def _steps_data(plan, mask_path: Path, out_path: Path, painted=None) -> list[dict]:
+    """One entry per step; step 1's mask is ``mask_path``, later ones ``<stem>.step<N>.png`` beside
+    ``out_path`` (never beside a painted mask: its folder is the user's)."""
     from cli.images import save_mask
     from engine.segment import mask_ops
 
     out = []
     for k, step in enumerate(plan.steps or (plan,)):
-        path = mask_path if k == 0 else mask_path.with_name(f"{mask_path.stem}.step{k + 1}{mask_path.suffix}")
+        path = mask_path if k == 0 else out_path.with_name(f"{out_path.stem}.step{k + 1}{out_path.suffix}")
+        if k == 0 and painted is not None:
+            step = replace(step, mask=painted)
         if k > 0:
             try:
                 save_mask(step.mask, path)

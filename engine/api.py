@@ -190,6 +190,9 @@ class PlanRequest(_Wire):
     job_id: str = field(default_factory=new_job_id)
     #: Objects to keep out of the mask (a later step of a chain re-planned on the previous result).
     protected: tuple[str, ...] = ()
+    #: The mask the user painted (255 = repaint), or None: it says where step 1 goes, so that step
+    #: needs no GroundingDINO/SAM when they are not installed (the editor and ``plan --mask``).
+    mask: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)

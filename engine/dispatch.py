@@ -49,6 +49,7 @@ from engine.api import (
     PlanRequest,
     SegmentRequest,
 )
+from engine.models.states import explaining_models  # errors that say missing / incomplete / corrupt
 
 log = logging.getLogger("brushedit.engine")
 
@@ -463,6 +464,7 @@ class Engine:
             return self.download(request, on_progress)
         raise ValueError(f"unknown request type {type(request).__name__}")
 
+    @explaining_models
     def inpaint(self, request, on_progress=None, on_preview=None, is_cancelled=None):
         """Paint an :class:`~engine.api.InpaintRequest` with the engine :meth:`choose_engine` picks."""
         on_progress = on_progress or _ignore
@@ -515,6 +517,7 @@ class Engine:
 
         return self._cached("brushnet", key, load, on_progress)
 
+    @explaining_models
     def plan(self, request: PlanRequest, on_progress=None, is_cancelled=None):
         """Ask the instructor for an :class:`~engine.api.EditPlan` (segmentation models if found)."""
         on_progress = on_progress or _ignore
@@ -541,6 +544,7 @@ class Engine:
             request.image, request.instruction, backend,
             detector=detector, segmenter=segmenter, on_progress=on_progress,
             protected=tuple(getattr(request, "protected", ()) or ()),
+            painted=getattr(request, "mask", None),
         )
         from dataclasses import replace
 
@@ -625,6 +629,7 @@ class Engine:
 
         return self._cached("sam", (str(path), device), load, on_progress)
 
+    @explaining_models
     def segment(self, request: SegmentRequest, on_progress=None):
         """SAM's mask of the clicked object (:class:`~engine.api.SegmentResult`)."""
         segmenter = self.segmenter(on_progress)

@@ -50,8 +50,9 @@ def model_status_report(query: ModelStatusRequest) -> ModelStatusReport:
             status = models.model_status(name, settings)
             state = str(status.state)
             installed = bool(status.installed)
-            if not installed and getattr(status, "problem", ""):
-                state += f" ({status.problem})"
+            if not installed and getattr(status, "problem", ""):  # which file, and why (as models list)
+                file = getattr(status, "file", None)
+                state += f": {file}: {status.problem}" if file and file != "." else f": {status.problem}"
         except Exception as exc:  # a broken folder must not break the dialog
             state, installed = f"error: {exc}", False
         enables = "; ".join(features.get(f, f) for f in getattr(spec, "features", ()))

@@ -131,7 +131,9 @@ def failure_of(exc: BaseException, request: object, job_id: int,
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     line = text.splitlines()[0].strip()
-    return line if len(line) <= 300 else line[:297] + "..."
+    import textwrap
+
+    return textwrap.shorten(line, 300, placeholder=" …", break_on_hyphens=False)  # "Re-runn" said nothing
 
 
 def _gui_engine(config: EngineConfig) -> Engine:

@@ -65,6 +65,9 @@ def build_actions(w) -> dict[str, QAction]:
     add("zoom_out", "Zoom &out", lambda: w.canvas.zoom_by(0.8), [QKeySequence.ZoomOut])
     add("fit", "&Fit to window", lambda: w.canvas.fit(), ["Ctrl+0"])
     add("actual_size", "&Actual size (100 %)", lambda: w.canvas.actual_size(), ["Ctrl+1"])
+    add("reset_layout", "&Reset layout", w.reset_layout,
+        tip="Reset layout: every panel back in its place, as at the first start")
+    a["reset_layout"].setIcon(icon("mdi6.view-dashboard-outline"))
     add("compare", "Compare with original (hold \\)", None, checkable=True)
     a["compare"].toggled.connect(lambda on: w.canvas.set_show_original(on))
     add("models", "&Models…", w.show_models_dialog)
@@ -168,6 +171,7 @@ def build_actions(w) -> dict[str, QAction]:
     m.addActions([a["zoom_in"], a["zoom_out"], a["fit"], a["actual_size"], a["compare"]])
     m.addSeparator()
     w.panels_menu = m.addMenu("&Panels")
+    m.addAction(a["reset_layout"])
     m = mb.addMenu("&Image")
     m.addActions([a["resize_image"], a["expand_canvas"], a["crop_to_mask"]])
     m.addSeparator()

@@ -122,8 +122,9 @@ class EditController(QObject):
         if not instruction:
             self.error.emit("Type an instruction first", "For example: remove the cat, or make the sky a sunset")
             return
+        painted = self._user_painted_mask(doc)  # says where: no GroundingDINO/SAM needed for step 1
         self._prepare(doc, None, "plan", doc,
-                      lambda image: PlanRequest(image, instruction, backend=backend))
+                      lambda image: PlanRequest(image, instruction, backend=backend, mask=painted))
 
     def apply_plan(self, plan: EditPlan, alternative: int | None = None) -> None:
         """Show the plan's proposed mask (or ``plan.candidate_masks[alternative]``) on the document,

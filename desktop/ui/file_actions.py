@@ -176,18 +176,21 @@ class FileActionsMixin:
         return Path(str(self.settings.value("files/last_dir", Path.home()))) / f"Untitled{suffix}"
 
     def _suggested_export_path(self) -> Path:
-        """Where Export proposes to write: beside the photo as ``NAME-edited.png``, so that accepting
-        the suggestion never writes over the original photo (a project's export is ``NAME.png``)."""
+        """Where Export proposes to write: ``NAME-edited.png`` beside the project or photo, every time
+        (a project saved as ``NAME.ora`` beside ``NAME.png`` once led Export to suggest the photo
+        itself), and never the open project or the photo it came from."""
         base = self._suggested_path(".png")
         doc = self.document
+        own = {_resolved(p) for p in (getattr(doc, "path", None), getattr(doc, "source_path", None)) if p}
         if self.is_unsaved_recovery():
-            info = getattr(self, "_recovered_info", None) or {}
-            src = recovery_save_path_source(info)
-        else:
-            src = doc.path or getattr(doc, "source_path", None)
-        if src and Path(str(src)).suffix.lower() != ".ora":
-            return base.with_name(f"{base.stem}-edited{base.suffix}")
-        return base
+            own.add(_resolved(recovery_save_path_source(getattr(self, "_recovered_info", None) or {})))
+        stem = base.stem
+        if stem.endswith("-edited"):
+            stem = stem[: -len("-edited")]
+        path, n = base.with_name(f"{stem}-edited.png"), 2
+        while _resolved(path) in own:
+            path, n = base.with_name(f"{stem}-edited-{n}.png"), n + 1
+        return path
 
     def ask_overwrite(self, path) -> bool:
         """Ask before writing over ``path``, an existing file the file dialog did not ask about."""
@@ -292,3 +295,13 @@ class FileActionsMixin:
             menu.addSeparator()
             menu.addAction("Clear list", lambda: (self.settings.setValue("files/recent", []), self._rebuild_recent_menu()))
         menu.setEnabled(bool(recent))
+
+
+def _resolved(path) -> Path | None:
+    """``path`` made absolute (links followed) for comparing files, or None."""
+    if not path:
+        return None
+    try:
+        return Path(str(path)).expanduser().resolve()
+    except OSError:
+        return Path(str(path)).absolute()

@@ -97,6 +97,9 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
         self.setObjectName("mainWindow")
+        from desktop.ui.dialogs import screen_fit
+
+        screen_fit.install()  # every dialog fits the screen it opens on (100 %, 200 %)
 
         central = QWidget()
         self._central_layout = cl = QVBoxLayout(central)
@@ -340,6 +343,20 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
                                         ("tool_options", "Tool options", Qt.LeftDockWidgetArea, "mdi6.tune-variant"),
                                         ("queue", "Job queue", right, "engine")):
             self._dock(key, title, QWidget(), area, glyph)
+        self._arrange_docks()
+
+    def reset_layout(self) -> None:
+        """View ▸ Reset layout: every panel back in its place and shown (a dock dragged away or
+        closed had no way back but the Panels menu, one at a time)."""
+        right = Qt.RightDockWidgetArea
+        for key, dock in self.docks.items():
+            dock.setFloating(False)
+            self.addDockWidget(Qt.LeftDockWidgetArea if key == "tool_options" else right, dock)
+            dock.show()
+        self._arrange_docks()
+
+    def _arrange_docks(self) -> None:
+        """The default arrangement of the docks (at start, and for View ▸ Reset layout)."""
         self.splitDockWidget(self.docks["instruction"], self.docks["layers"], Qt.Vertical)
         self.tabifyDockWidget(self.docks["layers"], self.docks["history"])
         self.tabifyDockWidget(self.docks["history"], self.docks["queue"])
@@ -371,8 +388,10 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
         # 540 px screen (200 %) the strip of candidates does not push the window past the screen's bottom.
         instruction_area.setMinimumHeight(2 * self.fontMetrics().lineSpacing())
         il.addWidget(instruction_area, 1)
-        il.addWidget(self.instruction_panel.take_footer(), 0)  # Plan / Run stay in view as the panel scrolls
         il.addWidget(self.candidate_strip, 0)  # fixed height: always in view when an edit ends
+        # Plan / Run / Cancel last: in view as the panel scrolls, and where they were when a run starts
+        # (below the strip, Cancel jumped 124 px up as the live preview came in).
+        il.addWidget(self.instruction_panel.take_footer(), 0)
         for key, widget in (("instruction", instruction), ("layers", self.layers_panel),
                             ("history", self.history_panel), ("tool_options", VerticalScrollArea(self.tool_options)),
                             ("queue", self.queue_panel)):
@@ -414,7 +433,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
             c.accepted.connect(lambda _layers: self._hide_failure_banner())
         if self.client is not None:
             for sig, slot in (("failed", self._on_job_failed), ("started", self._on_job_started),
-                              ("status", self._on_engine_status)):
+                              ("status", self._on_engine_status), ("busy_changed", self._on_engine_busy)):
                 if hasattr(self.client, sig):
                     getattr(self.client, sig).connect(slot)
 
@@ -636,6 +655,12 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, QMainWin
 
     def _on_job_started(self, job_id: int, kind: str) -> None:
         self._set_engine_state(f"{kind}…")
+
+    def _on_engine_busy(self, busy: bool) -> None:
+        """The engine's queue ran empty: "idle" (a SAM click's "segment…" stayed for minutes, as the
+        editor's own busy state leaves clicks out)."""
+        if not busy and not getattr(self.controller, "busy", False):
+            self._set_engine_state("idle")
 
     def _on_job_failed(self, job_id: int, error: str, hint: str, kind: str) -> None:
         self._set_engine_state("idle")

@@ -71,7 +71,7 @@ def negative_prompt_for(intent: Intent) -> str:
 
 def plan(image: np.ndarray, instruction: str, backend=None, *, detector=None, segmenter=None,
          on_progress: ProgressFn | None = None, removal_dilation: float | None = None,
-         protected: tuple[str, ...] = ()) -> EditPlan:
+         protected: tuple[str, ...] = (), painted: np.ndarray | None = None) -> EditPlan:
     """Propose an edit for ``instruction`` on ``image``: one plan per step of the instruction.
 
     Parameters
@@ -95,6 +95,9 @@ def plan(image: np.ndarray, instruction: str, backend=None, *, detector=None, se
         pixels (default 1.5 % of the diagonal).
     protected : tuple of str
         Objects to keep besides those the instruction names ("don't touch the sky").
+    painted : ndarray, optional
+        The mask the user painted (255 = repaint). It says where the first step goes: without a
+        detector or segmenter that step keeps it (and says so in ``notes``) instead of failing.
 
     Returns
     -------
@@ -127,9 +130,12 @@ def plan(image: np.ndarray, instruction: str, backend=None, *, detector=None, se
         return EditPlan(instruction=str(instruction or ""), category="local", target=None, caption="",
                         negative_prompt=DEFAULT_NEGATIVE_PROMPT, mask=empty, confidence=0.0,
                         backend=understood.backend, notes=tuple(notes), protected=keep)
-    for intent in intents:
+    painted = _painted_mask(painted, shape)
+    for k, intent in enumerate(intents):
         cat = intent.category
         nothing = not intent.confident and not intent.target and cat == "local"  # not understood
+        if k == 0 and painted is not None:
+            continue  # the user's mask says where: nothing to find
         if cat in ("removal", "local", "background") and not nothing and (detector is None or segmenter is None):
             what = f"'{intent.target}'" if intent.target else "the subject"
             missing = [n for n, have in zip(NEEDED_MODELS, (detector, segmenter)) if have is None]
@@ -148,6 +154,14 @@ def plan(image: np.ndarray, instruction: str, backend=None, *, detector=None, se
                 on_progress(k * 4 + step, n * 4, stage if n == 1 else f"step {k + 1} of {n}: {stage}")
 
         step_notes = notes if n == 1 else []
+        if k == 0 and painted is not None and _needs_detectors(intent) and (detector is None or segmenter is None):
+            progress(4, "done")
+            what = f"'{intent.target}'" if intent.target else "the subject"
+            one = _plan(clauses[k] if n > 1 else instruction, intent, painted, (), 1.0 if intent.confident else 0.4,
+                        understood.backend, step_notes + [f"kept your painted mask: finding {what} needs "
+                                                          "GroundingDINO + SAM, which are not installed"])
+            steps.append(one)
+            continue
         one = _plan_step(img, intent, understood.backend, b.name, detector, segmenter, progress,
                          removal_dilation, clauses[k] if n > 1 else instruction, step_notes)
         if keep_mask is not None and one.category != "global":
@@ -159,6 +173,23 @@ def plan(image: np.ndarray, instruction: str, backend=None, *, detector=None, se
         all_notes += tuple(f"step {k + 1}: {note}" for k, st in enumerate(steps) for note in st.notes)
     return replace(first, instruction=str(instruction or ""), notes=all_notes, steps=tuple(steps),
                    protected=keep)
+
+
+def _needs_detectors(intent: Intent) -> bool:
+    """Whether planning ``intent`` needs GroundingDINO + SAM to find its object."""
+    nothing = not intent.confident and not intent.target and intent.category == "local"
+    return intent.category in ("removal", "local", "background") and not nothing
+
+
+def _painted_mask(painted, shape) -> np.ndarray | None:
+    """The user's painted mask at the image's size (uint8, as painted), or None when there is none
+    (or it is empty)."""
+    if painted is None:
+        return None
+    m = mo.as_mask(painted)
+    if m.shape != tuple(shape[:2]):
+        m = mo.resize(m, shape[1], shape[0], smooth=True)
+    return None if mo.is_empty(m) else m
 
 
 def _step_texts(instruction: str, count: int) -> list[str]:

@@ -84,11 +84,29 @@ def check_file(spec: ModelSpec, rel: str, path: Path) -> Problem | None:
         return None
     if rel.endswith(".safetensors"):
         return _check_safetensors(rel, path, size)
-    if rel.endswith((".pth", ".pt", ".ckpt", ".bin")) and expected is None:
-        # torch.save writes a zip; a truncated download loses the zip's central directory.
-        if not zipfile.is_zipfile(path):
-            return Problem("corrupt", rel, "not a complete torch checkpoint (truncated download?)")
+    if rel.endswith((".pth", ".pt", ".ckpt", ".bin")):
+        return _check_torch_file(rel, path, head, size_known=expected is not None)
     return None
+
+
+_ZIP_MAGIC = b"PK\x03\x04"  # torch.save since 1.6 writes a zip archive
+
+
+def _check_torch_file(rel: str, path: Path, head: bytes, size_known: bool) -> Problem | None:
+    """A torch checkpoint starts as a zip (torch.save since 1.6) or a pickle (the legacy format:
+    protocol 2+); a zero-filled file of the published size is neither. A zip also ends with its
+    central directory, which a truncated download loses (read only where the size is not known:
+    a file of the exact published size is not truncated)."""
+    if not head.strip(b"\x00"):
+        return Problem("corrupt", rel, "all zero bytes at its start: not a torch checkpoint")
+    if head.startswith(_ZIP_MAGIC):
+        if not size_known and not zipfile.is_zipfile(path):
+            return Problem("corrupt", rel, "not a complete torch checkpoint (truncated download?)")
+        return None
+    if len(head) > 1 and head[0] == 0x80 and 2 <= head[1] <= 5:  # pickle's PROTO opcode
+        return None
+    return Problem("corrupt", rel, f"not a torch checkpoint (starts with {head[:4].hex()}, "
+                                   "neither a zip nor a pickle)")
 
 
 def _check_safetensors(rel: str, path: Path, size: int) -> Problem | None:

@@ -102,7 +102,7 @@ def download(
         if source is not None:
             out.append(_copy_from_mirror(spec, Path(source), progress))
         else:
-            out.append(_download_from_hub(spec, progress))
+            out.append(_download_from_hub(spec, progress, force=force))
     return out
 
 
@@ -169,7 +169,7 @@ def _copy_resumable(src: Path, dst: Path, done: int, total: int, progress: Progr
     return done
 
 
-def _download_from_hub(spec: ModelSpec, progress: ProgressFn | None) -> Path:
+def _download_from_hub(spec: ModelSpec, progress: ProgressFn | None, force: bool = False) -> Path:
     if spec.manual_steps:
         raise EngineError(f"{spec.name} cannot be downloaded by the app (no Hugging Face copy)",
                           hint=manual_placement(spec), kind="missing-models")
@@ -207,6 +207,9 @@ def _download_from_hub(spec: ModelSpec, progress: ProgressFn | None) -> Path:
                 spec.repo_id, prefix + rel, revision=spec.revision, repo_type=spec.repo_type,
                 cache_dir=str(hf_cache_dir()),
                 tqdm_class=counter.tqdm_class(rel) if progress else None,
+                # The hub client returns a cached file as it is: --force, or a cached copy that is
+                # truncated or corrupt, must fetch the bytes again.
+                force_download=force or _cached_copy_is_broken(spec, prefix + rel, rel),
             )
             fetched.append(rel)
             if snapshot is None:
@@ -253,6 +256,21 @@ def _download_from_hub(spec: ModelSpec, progress: ProgressFn | None) -> Path:
         raise EngineError(f"{spec.name}: downloaded, but {problem}",
                           hint="the repository may have changed; " + manual_placement(spec), kind="error")
     return folder
+
+
+def _cached_copy_is_broken(spec: ModelSpec, repo_path: str, rel: str) -> bool:
+    """Whether the HF cache holds ``repo_path`` of ``spec`` at its revision and that copy fails the
+    cheap check (a truncated or zero-filled file)."""
+    from engine.models.check import check_file
+
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        hit = try_to_load_from_cache(spec.repo_id, repo_path, cache_dir=hf_cache_dir(),
+                                     revision=spec.revision, repo_type=spec.repo_type)
+    except Exception:  # noqa: BLE001 - a damaged cache: let the download itself say what is wrong
+        return False
+    return isinstance(hit, str) and check_file(spec, rel, Path(hit)) is not None
 
 
 class _RetryReporter(logging.Handler):

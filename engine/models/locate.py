@@ -211,6 +211,8 @@ def model_status(name: str, settings: Mapping[str, object] | None = None) -> Mod
             if source == "user" and first_problem is None:
                 first_problem = (path, Problem("incomplete", ".", f"the folder set for {name} does not exist"))
             continue
+        if source != "user" and path.is_dir() and not _holds_any(spec, path):
+            continue  # e.g. sam-vit-h's place in a cache snapshot that holds only sam-vit-b: missing
         location, problem = _as_location(spec, source, path)
         if location is not None:
             return ModelStatus(name, "installed", location=location)
@@ -220,6 +222,12 @@ def model_status(name: str, settings: Mapping[str, object] | None = None) -> Mod
         return ModelStatus(name, "missing", where=app_folder(name))
     where, problem = first_problem
     return ModelStatus(name, problem.state, where=where, file=problem.file, problem=problem.reason)
+
+
+def _holds_any(spec: ModelSpec, folder: Path) -> bool:
+    """Whether ``folder`` holds any file of ``spec`` (a repository's snapshot may hold only another
+    model's files: SAM's three checkpoints share one repository)."""
+    return any((folder / rel).exists() or (folder / (rel + ".part")).exists() for rel in spec.files)
 
 
 def all_status(settings: Mapping[str, object] | None = None) -> list[ModelStatus]:

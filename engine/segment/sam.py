@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from engine.api import MissingModelsError, SegmentRequest, SegmentResult
+from engine.api import EngineError, MissingModelsError, SegmentRequest, SegmentResult
 
 # The published sizes (segment-anything's build_sam.py) plus the tests' tiny one.
 SAM_CONFIGS: dict[str, dict[str, Any]] = {
@@ -129,6 +129,11 @@ def _resolve_config(ckpt: Path, model_type: str | None) -> dict[str, Any]:
                      f"('vit_h', 'vit_l' or 'vit_b') or put a {CONFIG_FILE} beside it")
 
 
+class WeightsRefusedError(EngineError, ValueError):
+    """A checkpoint torch.load(weights_only=True) refuses: damaged, or not plain weights (a models
+    problem, exit 3; still a ValueError for callers that catch bad input)."""
+
+
 def load_sam_state_dict(ckpt: Path) -> dict:
     """Read a SAM state dict safely: safetensors, else ``torch.load(weights_only=True)``."""
     if ckpt.suffix == ".safetensors":
@@ -140,8 +145,16 @@ def load_sam_state_dict(ckpt: Path) -> dict:
     try:
         return torch.load(str(ckpt), map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
-        raise ValueError(f"refusing to load {ckpt.name}: not a plain weights file "
-                         f"(torch.load weights_only): {str(exc).splitlines()[0][:200]}") from exc
+        import textwrap
+
+        # A damaged download (or a file that is not plain weights): a models problem (exit 3), not bad usage.
+        first = textwrap.shorten(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 200,
+                                 placeholder=" …", break_on_hyphens=False)
+        raise WeightsRefusedError(f"{ckpt.name} is corrupt or not a plain weights file (torch.load weights_only "
+                          f"refused it: {first})",
+                          hint="find it with: brushedit models verify; then download it again "
+                               "(brushedit models download --force), or use another file",
+                          kind="missing-models") from exc
 
 
 def load_sam(checkpoint_path: str | Path, model_type: str | None = None, device: str | None = None):

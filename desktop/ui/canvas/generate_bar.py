@@ -58,6 +58,22 @@ class _Prompt(QLineEdit):
         super().__init__()
         self._canvas = canvas
 
+    PLACEHOLDERS = ("What to paint here (empty: remove)", "What to paint (empty: remove)", "Paint what?")
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_placeholder()
+
+    def fit_placeholder(self) -> None:
+        """The longest placeholder that shows whole at the field's width (at 200 % the long one was
+        cut over the picture); the tooltip says it all."""
+        margins = self.textMargins()
+        room = self.width() - margins.left() - margins.right() - 12  # the frame and text margins
+        metrics = self.fontMetrics()
+        text = next((t for t in self.PLACEHOLDERS if metrics.horizontalAdvance(t) <= room), self.PLACEHOLDERS[-1])
+        if self.placeholderText() != text:
+            self.setPlaceholderText(text)
+
     def event(self, event) -> bool:
         if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape:
             event.accept()

@@ -80,7 +80,12 @@ class ModelsDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.itemSelectionChanged.connect(self._update_buttons)
+        # A long status ("incomplete: model-00003-of-00005.safetensors: missing") wraps in a column of
+        # its own width instead of squeezing "Enables" to "…"; rows grow to their wrapped text.
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().sectionResized.connect(lambda *_: self.table.resizeRowsToContents())
         layout.addWidget(self.table, 1)
 
         row = QHBoxLayout()
@@ -135,8 +140,15 @@ class ModelsDialog(QDialog):
                     item.setToolTip(e.description)
                 if c == 2:
                     item.setForeground(Qt.GlobalColor.green if e.installed else Qt.GlobalColor.yellow)
+                    item.setToolTip(str(text))
+                if c == 3:
+                    item.setToolTip(str(text))
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
+        status_width = self.fontMetrics().horizontalAdvance("incomplete: model-00000-of-00000")
+        if self.table.columnWidth(2) > status_width:
+            self.table.setColumnWidth(2, status_width)
+        self.table.resizeRowsToContents()
         missing = [e for e in self.entries if not e.installed]
         if not self.entries:
             self.status.setText(self.status.text() or "No models manifest available")

@@ -70,8 +70,8 @@ def _region(cand) -> np.ndarray:
 class CandidateStrip(QWidget):
     """Thumbnails of the controller's candidates.
 
-    Hover shows a candidate on the canvas (``controller.preview_candidate``); a click selects it,
-    a double click accepts it. "Accept" adds the selected candidates (or the only one) as separate
+    Hover shows a candidate on the canvas (``controller.preview_candidate``); a click selects it
+    alone, Ctrl/Shift-click (or Space) adds it, a double click accepts it. "Accept" adds the selected candidates (or the only one) as separate
     edit layers; "Discard" drops them all. While an edit runs, the live step preview shows here.
     """
 
@@ -81,6 +81,7 @@ class CandidateStrip(QWidget):
         self.buttons: list[QToolButton] = []
         self._shown: list = []  # the candidates the buttons show
         self._hovered: int | None = None
+        self._plain_click = False  # the button's click came from a mouse release without Ctrl/Shift
 
         root = QVBoxLayout(self)
         root.setContentsMargins(6, 0, 6, 6)
@@ -107,7 +108,7 @@ class CandidateStrip(QWidget):
         self.scroll.setWidget(self.row_widget)
         root.addWidget(self.scroll)
 
-        self.hint = QLabel("Candidates appear here after Run. Hover to preview, click to select.")
+        self.hint = QLabel("Candidates appear here after Run. Hover to preview, click to select, Ctrl-click to add.")
         self.hint.setWordWrap(True)
         root.addWidget(self.hint)
 
@@ -156,11 +157,12 @@ class CandidateStrip(QWidget):
             b.setIconSize(QSize(self.thumb, self.thumb))
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
             b.setText(f"seed {cand.seed}")
-            b.setToolTip(f"Candidate {i + 1}, seed {cand.seed}. Double-click or Enter to accept; "
-                         "← → to look through the candidates, Space to select")
+            b.setToolTip(f"Candidate {i + 1}, seed {cand.seed}. Click to select it, Ctrl-click to add it; "
+                         "double-click or Enter to accept; ← → to look through, Space to add")
             b.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             b.installEventFilter(self)
             b.toggled.connect(self._update_actions)
+            b.clicked.connect(lambda _on=False, i=i: self._clicked(i))
             self.row.insertWidget(self.row.count() - 1, b)
             self.buttons.append(b)
         if checked:
@@ -197,6 +199,9 @@ class CandidateStrip(QWidget):
                 self._hover(i)
             elif t == QEvent.Type.Leave:
                 self._hover(None)
+            elif t == QEvent.Type.MouseButtonRelease:
+                adding = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+                self._plain_click = not (event.modifiers() & adding)
             elif t == QEvent.Type.MouseButtonDblClick:
                 self.accept_one(i)
                 return True
@@ -205,6 +210,15 @@ class CandidateStrip(QWidget):
             elif t == QEvent.Type.KeyPress:
                 return self._key(i, event.key())
         return super().eventFilter(obj, event)
+
+    def _clicked(self, index: int) -> None:
+        """A plain click selects that candidate alone (as designers expect); Ctrl- or Shift-click,
+        and Space, add it to (or take it from) the selection."""
+        plain, self._plain_click = self._plain_click, False
+        if not plain:
+            return
+        for i, b in enumerate(self.buttons):
+            b.setChecked(i == index)
 
     def _key(self, index: int, key: int) -> bool:
         """Arrows move through the candidates (previewing each), Enter accepts the selected ones

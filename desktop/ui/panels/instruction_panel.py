@@ -506,11 +506,15 @@ class InstructionPanel(QWidget):
         self.plan = plan
         # A mask painted before planning says where: keep it (as Photoshop's Generative Fill keeps
         # the selection) and offer the instructor's mask as a choice instead of replacing it.
-        keep_painted = getattr(self.controller, "painted_mask", None) is not None
+        painted = getattr(self.controller, "painted_mask", None)
+        keep_painted = painted is not None
+        # Without GroundingDINO/SAM the plan's mask IS the painted one: no second choice to offer.
+        proposed = not keep_painted or not _same_mask(plan.mask, painted)
         self.mask_choice.clear()
         if keep_painted:
             self.mask_choice.addItem("Your painted mask", self.PAINTED)
-        self.mask_choice.addItem("Proposed" if not keep_painted else "Proposed by the instructor", None)
+        if proposed:
+            self.mask_choice.addItem("Proposed" if not keep_painted else "Proposed by the instructor", None)
         for i in range(len(plan.candidate_masks)):
             self.mask_choice.addItem(f"Alternative {i + 1}", i)
         self.mask_choice.setCurrentIndex(0)
@@ -543,7 +547,7 @@ class InstructionPanel(QWidget):
             text += f"<br>keeping: {html.escape(', '.join(plan.protected))}"
         if notes:
             text += f"<br><i>{html.escape(notes)}</i>"
-        if keep_painted:
+        if keep_painted and proposed:
             text += ("<br><i>Kept your painted mask; pick “Proposed by the instructor” under Mask to use "
                      "its mask instead.</i>")
         self._say("plan", text, escaped=True)
@@ -760,3 +764,10 @@ def _select(combo: QComboBox, data) -> None:
     i = combo.findData(data)
     if i >= 0:
         combo.setCurrentIndex(i)
+
+
+def _same_mask(a: Any, b: Any) -> bool:
+    """Whether two masks cover the same pixels (any non-zero value repaints)."""
+    import numpy as np
+
+    return np.shape(a) == np.shape(b) and bool(np.array_equal(np.asarray(a) > 0, np.asarray(b) > 0))

@@ -78,10 +78,35 @@ def provenance_text(layer, rich: bool = True, inline: bool = False) -> str:
     if getattr(prov, "engine", "") == "fill" and getattr(prov, "category", "") != "removal":
         # The fill engine copied the surroundings: the prompt was asked for, never painted.
         rows = [("Prompt (not painted by the fill engine)" if t == "Caption" else t, v) for t, v in rows]
+    if inline:  # a model folder or a caption without spaces wraps in the box, never runs past it
+        rows = [(t, _breakable(v)) for t, v in rows]
     rows = [(t, html.escape(v)) for t, v in rows] if rich else rows
     if not rich:
         return "  ·  ".join(f"{t}: {v}" for t, v in rows)
     return (" · " if inline else "<br>").join(f"<b>{t}</b>: {v}" for t, v in rows)
+
+
+_ZWSP = "\u200b"  # a zero-width space: where Qt may wrap a word
+_LONG_WORD = 16
+
+
+def _breakable(text: str) -> str:
+    """``text`` with a wrap chance after each ``/ _ - .`` and every 16 characters of a longer word."""
+    out = []
+    for word in text.split(" "):
+        if len(word) > _LONG_WORD:
+            for ch in "/_-.":
+                word = word.replace(ch, ch + _ZWSP)
+            parts, run = [], 0
+            for ch in word:
+                run = 0 if ch == _ZWSP else run + 1
+                parts.append(ch)
+                if run >= _LONG_WORD:
+                    parts.append(_ZWSP)
+                    run = 0
+            word = "".join(parts)
+        out.append(word)
+    return " ".join(out)
 
 
 def thumbnail(layer, size: QSize = THUMB) -> QIcon:
@@ -350,8 +375,10 @@ class LayersPanel(QWidget):
         self.inspector_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.inspector_box.setWidget(self.inspector)
         # Three lines, then it scrolls: on a laptop screen the list above keeps three rows (it had two).
-        self.inspector_box.setMaximumHeight(3 * self.fontMetrics().lineSpacing() + 8)
-        self.inspector_box.setMinimumHeight(2 * self.fontMetrics().lineSpacing() + 6)  # two whole lines
+        # Whole lines and the label's 2 px padding above and below: 3 lines + 8 showed a sliver of a
+        # fourth line, the text cut mid-line.
+        self.inspector_box.setMaximumHeight(3 * self.fontMetrics().lineSpacing() + 4)
+        self.inspector_box.setMinimumHeight(2 * self.fontMetrics().lineSpacing() + 4)  # two whole lines
         self.inspector_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         layout.addWidget(self.inspector_box)
         layout.addWidget(self.variations_label)

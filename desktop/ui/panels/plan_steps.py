@@ -43,6 +43,22 @@ def mask_icon(mask, size: int = THUMB) -> QIcon:
     return QIcon(QPixmap.fromImage(image))
 
 
+def _fit_headers(tree) -> None:
+    """Every column at least as wide as its title (in a narrow dock the last, "Caption", was cut to
+    "Capti" past the table's edge): category and object as wide as their words, the step's text and
+    the caption share the rest and elide (their tooltips hold the whole text)."""
+    from PySide6.QtWidgets import QHeaderView
+
+    header = tree.header()
+    metrics = header.fontMetrics()
+    widest = max(metrics.horizontalAdvance(tree.headerItem().text(c)) for c in range(tree.columnCount()))
+    header.setMinimumSectionSize(widest + 24)
+    header.setStretchLastSection(False)
+    for col, mode in enumerate((QHeaderView.ResizeMode.Stretch, QHeaderView.ResizeMode.ResizeToContents,
+                                QHeaderView.ResizeMode.ResizeToContents, QHeaderView.ResizeMode.Stretch)):
+        header.setSectionResizeMode(col, mode)
+
+
 class PlanStepsList(QWidget):
     """The list of a plan's steps; :meth:`choices` gives the ticked ones in the order shown."""
 
@@ -96,9 +112,9 @@ class PlanStepsList(QWidget):
                 item.setIcon(_TEXT, mask_icon(step.mask))
                 item.setData(_TEXT, _ROLE, (k, step))
                 item.setToolTip(_TEXT, "; ".join(step.notes) or step.instruction)
+                item.setToolTip(3, step.caption or "")  # the whole caption, where the column elides it
                 self.tree.addTopLevelItem(item)
-            for col in range(4):
-                self.tree.resizeColumnToContents(col)
+            _fit_headers(self.tree)
         finally:
             self.tree.blockSignals(False)
         kept = ", ".join(getattr(plan, "protected", ()) or ())

@@ -150,4 +150,5 @@ def test_export_of_a_project_suggests_its_name(make_window, photo_path, tmp_path
     assert w.save_as(project)
     asked = _ask_save(monkeypatch, "")
     w.actions["export"].trigger()
-    assert asked[0][0] == str(tmp_path / "work.png")
+    # NAME-edited.png every time (issue 25): a project's NAME.png may be the photo it was made from.
+    assert asked[0][0] == str(tmp_path / "work-edited.png")

@@ -139,3 +139,25 @@ def test_only_the_missing_model_is_named(chelsea, fake_detector, box_segmenter):
     with pytest.raises(MissingModelsError) as err:
         plan(chelsea, "remove the cat", segmenter=box_segmenter)
     assert err.value.names == ("grounding-dino-tiny",)
+
+
+def test_a_painted_mask_stands_in_for_the_missing_detectors(chelsea):
+    """The editor's Plan over a painted table said 'needs GroundingDINO and SAM' although the mask
+    was painted: step 1 keeps the user's mask and says so; a later step still needs the models."""
+    painted = np.zeros(chelsea.shape[:2], np.uint8)
+    painted[40:120, 60:200] = 255
+    p = plan(chelsea, "make the cat blue", painted=painted)
+    assert (p.category, p.target) == ("local", "cat") and "blue" in p.caption
+    assert np.array_equal(p.mask, painted)
+    assert any("painted mask" in n for n in p.notes)
+    with pytest.raises(MissingModelsError):
+        plan(chelsea, "make the cat blue", painted=np.zeros_like(painted))  # an empty mask says nothing
+    with pytest.raises(MissingModelsError):
+        plan(chelsea, "make the cat blue and remove the dog", painted=painted)
+
+
+def test_a_painted_mask_leaves_a_proposal_to_the_detectors(chelsea, fake_detector, box_segmenter):
+    painted = np.zeros(chelsea.shape[:2], np.uint8)
+    painted[0:10, 0:10] = 255
+    p = plan(chelsea, "remove the cat", detector=fake_detector, segmenter=box_segmenter, painted=painted)
+    assert not np.array_equal(p.mask, painted) and not any("painted mask" in n for n in p.notes)

@@ -17,6 +17,7 @@ def sam_file(tmp_path):
     path = tmp_path / "my-sam" / "sam_vit_b_01ec64.pth"
     path.parent.mkdir()
     with open(path, "wb") as fh:
+        fh.write(b"PK\x03\x04")  # a torch.save zip's start: a zero-filled file is corrupt (issue 25)
         fh.truncate(375_042_383)  # the manifest's size, sparse: the check reads headers only
     return path
 
