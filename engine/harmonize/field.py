@@ -14,12 +14,12 @@ import numpy as np
 
 from engine.harmonize import membrane
 
-FIELD_SIDE = 128  # cells on the field's long side: a cast is low-frequency, detail is never touched
+FIELD_SIDE = 64  # cells on the field's long side: a cast is low-frequency, detail is never touched
 BAND = 4  # px: the bands just inside and just outside the hole's edge whose colours are compared
 ALONG = 8.0  # px: at least this far along the edge is averaged into one boundary difference
 EDGE_SIGMA = 10.0  # dE: a step this large between cells of the painted content halves the stiffness ~
 EDGE_FLOOR = 0.05  # ... but never below this, so an object enclosed in the hole still follows a cast
-CONTINUITY = 4.0  # dE: the photo's own step across the edge at which a boundary difference counts half
+CONTINUITY = 12.0  # dE: the photo's own step across the edge beyond which a boundary difference counts for nothing
 ROBUST = 2.5  # Cauchy scale, in robust standard deviations, of a boundary difference's residual
 SCALE_FLOOR = 1.5  # dE: the residual spread is never taken as smaller than this
 IRLS_ROUNDS = 3  # reweighted solves: spikes (a new object at the edge, a shifted edge) lose their say
@@ -150,8 +150,10 @@ def correct_region(original: np.ndarray, painted: np.ndarray, hole: np.ndarray, 
     o_in, _ = _normalized_blur(s_oin, n_in[..., 0], sigma)
     p_in, _ = _normalized_blur(s_pin, n_in[..., 0], sigma)
     jump = np.sqrt(((o_out - o_in) ** 2).sum(axis=-1))
-    base = ((n_in[..., 0] > 0) & (gn_out > 0.05)) / (1.0 + (jump / CONTINUITY) ** 2)
-    base = base.astype(np.float32)
+    # Tukey's biweight: a band the photo did not continue into carries no say at all, so a hole whose
+    # whole edge is an old object's outline (a tight mask) gets no correction rather than its colour.
+    trust = np.clip(1.0 - (jump / CONTINUITY) ** 2, 0.0, 1.0) ** 2
+    base = (((n_in[..., 0] > 0) & (gn_out > 0.05)) * trust).astype(np.float32)
     d = (o_in - p_in) * (base > 0)[..., None]
 
     has_hole = n_hole[..., 0] > 0

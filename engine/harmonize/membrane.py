@@ -15,7 +15,7 @@ import numpy as np
 
 
 def solve(domain: np.ndarray, data: np.ndarray, weight: np.ndarray, edge_x: np.ndarray, edge_y: np.ndarray,
-          *, lam: float = 1.0, eps: float = 1e-3, x0: np.ndarray | None = None, tol: float = 1e-4,
+          *, lam: float = 1.0, eps: float = 1e-3, x0: np.ndarray | None = None, tol: float = 1e-3,
           max_iter: int = 400) -> np.ndarray:
     """The membrane field over ``domain``.
 
