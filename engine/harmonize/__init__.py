@@ -71,19 +71,28 @@ def harmonize(original: np.ndarray, painted: np.ndarray, mask: np.ndarray, stren
     if float(strength) == 0.0 or not hole.any() or hole.all():
         return out  # nothing to match against: the painting as it is
     reach = feather_reach(feather) if feather > 1 else 0
-    hole8 = hole.astype(np.uint8)
     H, W = hole.shape
     margin = reach + 2 * BAND + 16  # the ring, the outside band, and room for the along-edge means
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(
-        cv2.dilate(hole8, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * (reach + _GROUP_GAP) + 1,) * 2)),
-        connectivity=8)
+    # Holes are grouped inside the mask's box only: a small edit of a 24 MP photo stays small.
+    gap = reach + _GROUP_GAP
+    bx, by, bw, bh = cv2.boundingRect(hole.view(np.uint8))
+    ox, oy = max(0, bx - gap), max(0, by - gap)
+    box = np.s_[oy:min(H, by + bh + gap), ox:min(W, bx + bw + gap)]
+    grown = cv2.dilate(hole[box].view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * gap + 1,) * 2))
+    n, box_labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+    del grown
     for g in range(1, n):
         x, y, w, h = (int(v) for v in stats[g, :4])
+        x, y = x + ox, y + oy
         x0, y0 = max(0, x - margin), max(0, y - margin)
         x1, y1 = min(W, x + w + margin), min(H, y + h + margin)
         sub = np.s_[y0:y1, x0:x1]
         crop_hole = hole[sub]
-        mine = crop_hole & (labels[sub] == g)
+        labels = np.zeros(crop_hole.shape, np.int32)  # this crop's view of the group labels
+        ly0, lx0 = max(y0, oy), max(x0, ox)
+        ly1, lx1 = min(y1, oy + box_labels.shape[0]), min(x1, ox + box_labels.shape[1])
+        labels[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0] = box_labels[ly0 - oy:ly1 - oy, lx0 - ox:lx1 - ox]
+        mine = crop_hole & (labels == g)
         if not mine.any():
             continue
         if feather > 1:

@@ -20,10 +20,14 @@ ALONG = 8.0  # px: at least this far along the edge is averaged into one boundar
 EDGE_SIGMA = 10.0  # dE: a step this large between cells of the painted content halves the stiffness ~
 EDGE_FLOOR = 0.05  # ... but never below this, so an object enclosed in the hole still follows a cast
 CONTINUITY = 12.0  # dE: the photo's own step across the edge beyond which a boundary difference counts for nothing
-ROBUST = 2.5  # Cauchy scale, in robust standard deviations, of a boundary difference's residual
+ROBUST = 4.685  # Tukey's cut-off, in robust standard deviations, of a boundary difference's residual
 SCALE_FLOOR = 1.5  # dE: the residual spread is never taken as smaller than this
 IRLS_ROUNDS = 3  # reweighted solves: spikes (a new object at the edge, a shifted edge) lose their say
 RING_TAU = 6.0  # dE: a difference beyond the hole much larger than this is the painter's content, not a cast
+CHROMA_KAPPA = 3.0  # chroma units added to both means of the gain's ratio: near-grey bands stay at 1
+GAIN_SCALE_FLOOR = 0.05  # log units: the spread of the chroma gain's residuals is never taken as smaller
+GAIN_DEADZONE = 0.03  # log units: a chroma gain within ~3 % of 1 is not applied
+MAX_LOG_GAIN = 0.7  # the chroma gain stays within 0.5 .. 2
 DEADZONE = 0.75  # dE: a correction well below a just-noticeable difference is not applied
 STRIP_ROWS = 512  # rows per strip (rounded to whole cells)
 
@@ -58,7 +62,7 @@ def _scatter(s_acc: np.ndarray, n_acc: np.ndarray, gy: np.ndarray, gx: np.ndarra
     """Add ``values`` (N x 3) and ``weights`` (N) into the cells ``(gy, gx)`` of the accumulators."""
     gh, gw = n_acc.shape[:2]
     idx = gy * gw + gx
-    for c in range(3):
+    for c in range(values.shape[1]):
         s_acc[..., c] += np.bincount(idx, values[:, c], minlength=gh * gw).reshape(gh, gw)
     n_acc[..., 0] += np.bincount(idx, weights, minlength=gh * gw).reshape(gh, gw)
 
@@ -79,12 +83,29 @@ def _garrote(c: np.ndarray, t: float) -> np.ndarray:
     return c * np.maximum(0.0, 1.0 - (t * t) / np.maximum(mag2, 1e-12))
 
 
-def _robust_weights(d: np.ndarray, fit: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """Cauchy weights of the data cells (``base > 0``) on the residual ``|d - fit|``."""
+def _robust_weights(d: np.ndarray, fit: np.ndarray, base: np.ndarray, floor: float) -> np.ndarray:
+    """Tukey biweights of the data cells (``base > 0``) on the residual ``|d - fit|``: a difference
+    far from the fit (a new object at the edge) gets no say at all, however much of the edge it holds."""
     r = np.sqrt(((d - fit) ** 2).sum(axis=-1))
     on = base > 0
-    scale = max(SCALE_FLOOR, 1.4826 * float(np.median(r[on]))) if on.any() else SCALE_FLOOR
-    return base / (1.0 + (r / (ROBUST * scale)) ** 2)
+    scale = max(floor, 1.4826 * float(np.median(r[on]))) if on.any() else floor
+    return base * np.clip(1.0 - (r / (ROBUST * scale)) ** 2, 0.0, 1.0) ** 2
+
+
+def _with_chroma(lab: np.ndarray) -> np.ndarray:
+    """N x 3 CIELAB -> N x 4 with the chroma ``sqrt(a^2 + b^2)`` appended."""
+    return np.concatenate([lab, np.sqrt(lab[:, 1:2] ** 2 + lab[:, 2:3] ** 2)], axis=1)
+
+
+def _robust_membrane(d: np.ndarray, base: np.ndarray, domain: np.ndarray, edges, floor: float) -> np.ndarray:
+    """The membrane through the data ``d`` (weights ``base``), reweighted: start from the median
+    difference, then from each fit (``IRLS_ROUNDS`` solves)."""
+    fit = np.broadcast_to(np.median(d[base > 0], axis=0), d.shape)
+    field = np.zeros(d.shape, np.float32)
+    for _ in range(IRLS_ROUNDS):
+        field = membrane.solve(domain, d, _robust_weights(d, fit, base, floor), *edges, x0=field)
+        fit = field
+    return field
 
 
 def correct_region(original: np.ndarray, painted: np.ndarray, hole: np.ndarray, blocked: np.ndarray,
@@ -116,7 +137,7 @@ def correct_region(original: np.ndarray, painted: np.ndarray, hole: np.ndarray, 
 
     # 1. Statistics per cell, strip by strip.
     s_out = np.zeros((gh, gw, 3)); n_out = np.zeros((gh, gw, 1))
-    s_oin = np.zeros((gh, gw, 3)); s_pin = np.zeros((gh, gw, 3)); n_in = np.zeros((gh, gw, 1))
+    s_oin = np.zeros((gh, gw, 4)); s_pin = np.zeros((gh, gw, 4)); n_in = np.zeros((gh, gw, 1))
     s_ring = np.zeros((gh, gw, 3)); n_ring = np.zeros((gh, gw, 1))
     s_rgb = np.zeros((gh, gw, 3)); n_px = np.zeros((gh, gw, 1)); n_hole = np.zeros((gh, gw, 1))
     rows = max(f, STRIP_ROWS // f * f)
@@ -133,8 +154,8 @@ def correct_region(original: np.ndarray, painted: np.ndarray, hole: np.ndarray, 
         ys, xs = np.nonzero(inner[sl])
         if ys.size:
             gy, gx = (r0 + ys) // f, xs // f
-            _scatter(s_oin, n_in, gy, gx, to_lab(original[sl][ys, xs]), np.ones(ys.size))
-            _scatter(s_pin, n_in, gy, gx, to_lab(painted[sl][ys, xs]), np.zeros(ys.size))
+            _scatter(s_oin, n_in, gy, gx, _with_chroma(to_lab(original[sl][ys, xs])), np.ones(ys.size))
+            _scatter(s_pin, n_in, gy, gx, _with_chroma(to_lab(painted[sl][ys, xs])), np.zeros(ys.size))
         ys, xs = np.nonzero(ring[sl])
         if ys.size:
             d = to_lab(original[sl][ys, xs]) - to_lab(painted[sl][ys, xs])
@@ -149,38 +170,41 @@ def correct_region(original: np.ndarray, painted: np.ndarray, hole: np.ndarray, 
     o_out, gn_out = _normalized_blur(s_out, n_out[..., 0], sigma)
     o_in, _ = _normalized_blur(s_oin, n_in[..., 0], sigma)
     p_in, _ = _normalized_blur(s_pin, n_in[..., 0], sigma)
-    jump = np.sqrt(((o_out - o_in) ** 2).sum(axis=-1))
+    jump = np.sqrt(((o_out - o_in[..., :3]) ** 2).sum(axis=-1))
     # Tukey's biweight: a band the photo did not continue into carries no say at all, so a hole whose
     # whole edge is an old object's outline (a tight mask) gets no correction rather than its colour.
     trust = np.clip(1.0 - (jump / CONTINUITY) ** 2, 0.0, 1.0) ** 2
     base = (((n_in[..., 0] > 0) & (gn_out > 0.05)) * trust).astype(np.float32)
-    d = (o_in - p_in) * (base > 0)[..., None]
 
     has_hole = n_hole[..., 0] > 0
     domain = cv2.dilate(has_hole.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     field = np.zeros((gh, gw, 3), np.float32)
+    gain = np.ones((gh, gw, 1), np.float32)
     if base.any():
         cell_rgb = np.clip(s_rgb / np.maximum(n_px, 1.0), 0, 255).astype(np.float32)
         cell_lab = cv2.cvtColor(cell_rgb / 255.0, cv2.COLOR_RGB2Lab)
         dx = ((cell_lab[:, 1:] - cell_lab[:, :-1]) ** 2).sum(-1)
         dy = ((cell_lab[1:] - cell_lab[:-1]) ** 2).sum(-1)
-        edge_x = EDGE_FLOOR + (1 - EDGE_FLOOR) * np.exp(-dx / (2 * EDGE_SIGMA ** 2))
-        edge_y = EDGE_FLOOR + (1 - EDGE_FLOOR) * np.exp(-dy / (2 * EDGE_SIGMA ** 2))
-        # 3. Iteratively reweighted membrane: start from the median difference, then from the fit.
-        on = base > 0
-        fit = np.broadcast_to(np.median(d[on], axis=0), d.shape)
-        for _ in range(IRLS_ROUNDS):
-            weight = _robust_weights(d, fit, base)
-            field = membrane.solve(domain, d, weight, edge_x, edge_y, x0=field)
-            fit = field
-        field = _garrote(field, DEADZONE) * np.float32(strength)
+        edges = (EDGE_FLOOR + (1 - EDGE_FLOOR) * np.exp(-dx / (2 * EDGE_SIGMA ** 2)),
+                 EDGE_FLOOR + (1 - EDGE_FLOOR) * np.exp(-dy / (2 * EDGE_SIGMA ** 2)))
+        # 3a. Chroma gain (a desaturated or oversaturated painting): the log ratio of mean chroma,
+        #     scaling a*b* about the neutral axis; an offset cast is left to 3b.
+        on = (base > 0)[..., None]
+        log_gain = np.log((o_in[..., 3:] + CHROMA_KAPPA) / (p_in[..., 3:] + CHROMA_KAPPA)) * on
+        log_gain = _robust_membrane(log_gain, base, domain, edges, GAIN_SCALE_FLOOR)
+        log_gain = np.clip(_garrote(log_gain, GAIN_DEADZONE), -MAX_LOG_GAIN, MAX_LOG_GAIN) * np.float32(strength)
+        gain = np.exp(log_gain).astype(np.float32)
+        # 3b. The additive CIELAB field on the gain-corrected painting.
+        p_fixed = np.concatenate([p_in[..., :1], p_in[..., 1:3] * gain], axis=-1)
+        d = (o_in[..., :3] - p_fixed) * on
+        field = _garrote(_robust_membrane(d, base, domain, edges, SCALE_FLOOR), DEADZONE) * np.float32(strength)
 
     ring_field = np.zeros((gh, gw, 3), np.float32)
     if n_ring.any():
         ring_mean, gn_ring = _normalized_blur(s_ring, n_ring[..., 0], sigma)
         ring_field = _garrote(ring_mean * (gn_ring > 1e-3)[..., None], DEADZONE) * np.float32(strength)
 
-    if not field.any() and not ring_field.any():
+    if not field.any() and not ring_field.any() and not (gain != 1).any():
         return  # nothing cast: the painting as it is, bit for bit
 
     # 4. Apply, strip by strip: the field upsampled (bilinear) and added in CIELAB.
@@ -192,10 +216,16 @@ def correct_region(original: np.ndarray, painted: np.ndarray, hole: np.ndarray, 
         c0, c1 = max(0, r0 // f - 1), min(gh, math.ceil(r1 / f) + 1)
         ys, xs = np.nonzero(target)
         lab = to_lab(painted[r0:r1][ys, xs])
-        for fld, where in ((field, hole[r0:r1][ys, xs]), (ring_field, ~hole[r0:r1][ys, xs])):
-            if not fld.any() or not where.any():
-                continue
+        off = r0 - c0 * f
+        inside = hole[r0:r1][ys, xs]
+
+        def sample(fld: np.ndarray, where: np.ndarray) -> np.ndarray:
             up = cv2.resize(fld[c0:c1], (gw * f, (c1 - c0) * f), interpolation=cv2.INTER_LINEAR)
-            off = r0 - c0 * f
-            lab[where] += up[ys[where] + off, xs[where]]
+            return up.reshape(up.shape[0], up.shape[1], -1)[ys[where] + off, xs[where]]
+
+        if inside.any() and (gain != 1).any():
+            lab[inside, 1:] *= sample(gain, inside)
+        for fld, where in ((field, inside), (ring_field, ~inside)):
+            if fld.any() and where.any():
+                lab[where] += sample(fld, where)
         out[r0:r1][ys, xs] = from_lab(lab)
