@@ -1,17 +1,18 @@
 """Seamless results: remove a painter's colour and tone cast at the edge of an edit.
 
 ``harmonize(original, painted, mask, strength)`` measures, all along the hole's edge, how the
-painting just inside differs from the photo just outside (local means in CIELAB), interpolates that
-difference over the hole with a robust, edge-aware membrane on a coarse grid, and adds the smooth
-field to the painting. The field only holds low frequencies, so the painted texture and a new
-object's own colours stay; a difference that is the painter's content rather than a cast (a new
-object touching the edge, an edge of the photo that the painting moved a little) is outvoted. The
-feather ring beyond the hole, where the blend still shows some of the painting, gets the painting's
-own cast there removed (the photo minus the painting, low-passed). Pixels beyond the feather are
-never written. See ``docs/design/harmonize.md``.
+painting just inside differs from the photo there (local means in CIELAB, trusted only where the
+photo just inside continued the photo just outside, so an old object's outline or an edge the hole
+runs along says nothing), fits a chroma gain and then an additive CIELAB field to those differences
+with a robust (Tukey-reweighted), edge-aware membrane on a coarse grid, and applies the smooth
+fields to the painting. The fields hold only low frequencies, so the painted texture stays; a
+difference that is the painter's content (a new object at the edge) is outvoted and the object keeps
+its colours. The feather ring beyond the hole, where the blend still shows some of the painting,
+gets the painting's own cast there removed (the photo minus the painting, low-passed). Pixels beyond
+the feather are never written. See ``docs/design/harmonize.md``.
 
-``paste_back(original, painted, mask, kernel=..., harmonize=...)`` is the call every painter makes
-to put its result into the photo: harmonize, then the outward-feathered blend.
+``paste_back(original, painted, mask, kernel=..., harmonize_strength=...)`` is the call a painter
+makes to put its result into the photo: harmonize, then the outward-feathered blend.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from engine.harmonize import membrane
 FIELD_SIDE = 64  # cells on the field's long side: a cast is low-frequency, detail is never touched
 BAND = 4  # px: the bands just inside and just outside the hole's edge whose colours are compared
 ALONG = 8.0  # px: at least this far along the edge is averaged into one boundary difference
-EDGE_SIGMA = 10.0  # dE: a step this large between cells of the painted content halves the stiffness ~
+EDGE_SIGMA = 10.0  # dE: across a step this large between cells of the painting the stiffness falls to e^-1/2
 EDGE_FLOOR = 0.05  # ... but never below this, so an object enclosed in the hole still follows a cast
 CONTINUITY = 12.0  # dE: the photo's own step across the edge beyond which a boundary difference counts for nothing
 ROBUST = 4.685  # Tukey's cut-off, in robust standard deviations, of a boundary difference's residual
