@@ -112,7 +112,7 @@ def median_de(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
 
 def laplacian_corr(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
     def lap(x):
-        return cv2.Laplacian(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).astype(np.float32), cv2.CV_32F)
+        return cv2.Laplacian(cv2.cvtColor(x.astype(np.float32), cv2.COLOR_RGB2GRAY), cv2.CV_32F)  # no 8-bit grey rounding
 
     return float(np.corrcoef(lap(a)[where], lap(b)[where])[0, 1])
 
@@ -229,7 +229,9 @@ def summarize(rows, objects) -> dict:
             "ours_over_before": round(med("ours") / max(med("before"), 1e-9), 3),
             "cases_meeting_target": sum(r["ours"] <= 2.0 and r["ours"] <= r["before"] / 3 for r in sel),
             "cases": len(sel),
+            "detail_ours_median": round(float(np.median([r["detail_ours"] for r in sel])), 4),
             "detail_ours_min": round(float(np.min([r["detail_ours"] for r in sel])), 4),
+            "detail_seamlessclone_median": round(float(np.median([r["detail_seamlessclone"] for r in sel])), 4),
             "detail_seamlessclone_min": round(float(np.min([r["detail_seamlessclone"] for r in sel])), 4),
         }
     out["new_object"] = {
@@ -257,7 +259,8 @@ def main() -> int:
         s = summary[cast]
         print(f"{cast:10s} seam dE median: before {s['before']:.2f}, ours {s['ours']:.2f} (worst {s['ours_worst']:.2f}),"
               f" seamlessClone {s['seamlessclone']:.2f}; target met in {s['cases_meeting_target']}/{s['cases']};"
-              f" detail min ours {s['detail_ours_min']:.3f}, seamlessClone {s['detail_seamlessclone_min']:.3f}")
+              f" detail median/min ours {s['detail_ours_median']:.3f}/{s['detail_ours_min']:.3f},"
+              f" seamlessClone {s['detail_seamlessclone_median']:.3f}/{s['detail_seamlessclone_min']:.3f}")
     print(json.dumps({"machine": machine, "summary": summary, "timing": times, "cases": rows, "objects": objects}))
     return 0
 

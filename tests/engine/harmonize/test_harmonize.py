@@ -66,7 +66,7 @@ def seam_de(a, b, where):
 
 def laplacian_corr(a, b, where):
     def lap(x):
-        return cv2.Laplacian(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).astype(np.float32), cv2.CV_32F)
+        return cv2.Laplacian(cv2.cvtColor(x.astype(np.float32), cv2.COLOR_RGB2GRAY), cv2.CV_32F)  # no 8-bit grey rounding
 
     return float(np.corrcoef(lap(a)[where], lap(b)[where])[0, 1])
 
