@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         "seeds": [c.seed for c in result.candidates], "seconds": round(seconds, 2),
         "category": category, "target": target, "prompt": prompt, "instruction": instruction,
         "negative_prompt": request.effective_negative_prompt() if result.engine != "fill" else "",
-        "mask_bbox": list(mask_ops.bbox(mask) or ()), "worker": worker_summary(result),
+        "mask_bbox": list(mask_ops.bbox(mask) or ()), "worker": worker_summary(result), "harmonize": params.harmonize,
     }
     if args.json:
         print(json.dumps(summary, indent=2))

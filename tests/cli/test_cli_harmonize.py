@@ -49,6 +49,16 @@ def test_the_strength_runs_and_is_recorded(tmp_path, capsys, photo_and_mask, str
     assert prov.extra["harmonize"] == expected
 
 
+def test_json_says_the_strength_that_ran(tmp_path, capsys, photo_and_mask):
+    import json
+
+    photo, mask = photo_and_mask
+    code = main(["edit", str(photo), "--mask", str(mask), "--engine", "fill", "--harmonize", "0.5", "--json",
+                 "-o", str(tmp_path / "o.png")])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["harmonize"] == 0.5
+
+
 def test_a_strength_out_of_range_is_refused(tmp_path, capsys, photo_and_mask):
     photo, mask = photo_and_mask
     from cli.errors import USAGE
