@@ -53,6 +53,10 @@ def add_parser(sub, common) -> None:
                    help="long side the model works at (default 640)")
     p.add_argument("--whole", action="store_true", help="work on the whole image, not a crop around the mask")
     p.add_argument("--no-blend", action="store_true", help="do not feather the result into the original")
+    p.add_argument("--harmonize", type=_closed_unit_float, default=1.0, metavar="S",
+                   help="0..1, how much of the painter's colour cast at the edge of the edit is removed (default 1)")
+    p.add_argument("--no-harmonize", dest="harmonize", action="store_const", const=0.0,
+                   help="paste the painting as it came (same as --harmonize 0)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     add_engine_options(p)
     add_server_option(p)
@@ -145,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
         num_candidates=args.samples, working_size=args.working_size,
         negative_prompt=args.negative if args.negative is not None else (negative or DEFAULT_NEGATIVE_PROMPT),
         blend=not args.no_blend, resolution_mode="whole" if args.whole else "crop", engine=args.engine,
+        harmonize=args.harmonize,
         **({} if args.removal_strength is None else {"removal_strength": args.removal_strength}),
     )
     request = InpaintRequest(rgb, mask, prompt, params, instruction=instruction,
@@ -168,7 +173,8 @@ def run(args: argparse.Namespace) -> int:
     from engine.provenance import what_ran
 
     ran = what_ran(request, result)
-    summary.update({k: ran[k] for k in ("painter", "steps", "guidance", "strength", "samples", "working_size")})
+    summary.update({k: ran[k] for k in ("painter", "steps", "guidance", "strength", "samples", "working_size",
+                                       "harmonize")})
     if args.json:
         print(json.dumps(summary, indent=2))
     elif not args.quiet:

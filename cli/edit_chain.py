@@ -22,7 +22,7 @@ def run_chain_edit(args, engine, plan, doc, rgba, rgb, out: Path, progress) -> i
     params = EditParams(
         steps=args.steps, guidance=args.guidance, strength=args.strength, seed=args.seed,
         num_candidates=1, working_size=args.working_size, blend=not args.no_blend,
-        resolution_mode="whole" if args.whole else "crop", engine=args.engine,
+        resolution_mode="whole" if args.whole else "crop", engine=args.engine, harmonize=args.harmonize,
     )
     if args.samples > 1:
         progress.note("a chain of steps paints one result per step (--samples ignored)")

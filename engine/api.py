@@ -119,6 +119,9 @@ class EditParams(_Wire):
         re-noised before SD1.5 image-to-image repaints it, BrushNet scaled out (0 returns the photo;
         ``strength`` and ``conditioning_scale`` are for masked edits). 0.7: the layout survives,
         colour, light and texture change (see ``docs/design/agent.md``).
+    harmonize : float
+        0..1: how much of the painter's colour/tone cast at the edge of the hole is removed before the
+        blend (:func:`engine.harmonize.harmonize`); 0 pastes the painting as it came.
     """
 
     KIND: ClassVar[str] = "edit-params"
@@ -138,6 +141,7 @@ class EditParams(_Wire):
     engine: EngineName = "auto"
     global_strength: float = 0.7
     removal_strength: float = 0.5
+    harmonize: float = 1.0
 
 
 @dataclass(frozen=True, eq=False)

@@ -21,7 +21,7 @@ def diffuses(painter: str) -> bool:
 
 def what_ran(request, result) -> dict[str, Any]:
     """``painter``, ``steps``, ``guidance``, ``strength``, ``conditioning_scale``, ``negative_prompt``,
-    ``samples`` and ``working_size`` of ``result`` (None where they did not apply).
+    ``samples``, ``working_size`` and ``harmonize`` of ``result`` (None where they did not apply).
 
     ``working_size`` is ``[w, h]`` when the engine's result reports the size it painted at, else None.
     """
@@ -41,6 +41,7 @@ def what_ran(request, result) -> dict[str, Any]:
         "negative_prompt": request.effective_negative_prompt() if diffused else "",
         "samples": len(result.candidates),
         "working_size": [int(v) for v in working] if working else None,
+        "harmonize": float(getattr(p, "harmonize", 1.0)),  # every painter's paste-back matches colours
     }
 
 
@@ -53,5 +54,5 @@ def layer_provenance_fields(request, result, seed: int, instructor: dict | None 
         "prompt": request.prompt, "negative_prompt": ran["negative_prompt"], "seed": int(seed),
         "steps": ran["steps"], "guidance": ran["guidance"], "strength": ran["strength"],
         "conditioning_scale": ran["conditioning_scale"], "engine": result.engine, "model": result.model,
-        "extra": {"painter": ran["painter"], "instructor": instructor},
+        "extra": {"painter": ran["painter"], "instructor": instructor, "harmonize": ran["harmonize"]},
     }

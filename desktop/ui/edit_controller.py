@@ -833,6 +833,9 @@ def _params_from_provenance(prov: Any, seed: int) -> EditParams:
             continue
         if name not in values and getattr(prov, name, None) not in (None, ""):
             values[name] = getattr(prov, name)
+    extra = getattr(prov, "extra", None) or {}
+    if "harmonize" not in values and isinstance(extra.get("harmonize"), (int, float)):  # a CLI-made layer
+        values["harmonize"] = float(extra["harmonize"])
     negative = getattr(prov, "negative_prompt", None) or getattr(prov, "negative", None)
     if negative is not None and "negative_prompt" not in values:
         values["negative_prompt"] = negative

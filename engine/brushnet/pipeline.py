@@ -22,7 +22,8 @@ from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import randn_tensor
 
 from engine.api import DEFAULT_NEGATIVE_PROMPT
-from engine.brushnet.blending import BLEND_KERNEL, blend
+from engine.brushnet.blending import BLEND_KERNEL
+from engine.harmonize import paste_back
 from engine.brushnet.unet_forward import unet_forward_with_brushnet
 from engine.segment import mask_ops
 
@@ -145,6 +146,7 @@ class BrushNetPipeline(DiffusionPipeline):
         latents: torch.Tensor | None = None,
         blend_result: bool = True,
         blend_kernel: int = BLEND_KERNEL,
+        harmonize: float = 1.0,
         output_type: str = "np",
         callback_on_step_end: Callable | None = None,
         callback_on_step_end_tensor_inputs: list[str] | tuple[str, ...] = ("latents",),
@@ -176,6 +178,9 @@ class BrushNetPipeline(DiffusionPipeline):
         blend_result : bool
             Paste back with the mask feathered outward by ``blend_kernel`` (pixels beyond it are the
             original's bit for bit).
+        harmonize : float
+            0..1, how much of the painting's colour cast at the seam is removed before that paste
+            (:func:`engine.harmonize.harmonize`).
         output_type : {"np", "pil", "latent"}
         callback_on_step_end : callable
             ``fn(pipe, step, timestep, tensors) -> dict``; may set ``pipe._interrupt = True``.
@@ -303,7 +308,8 @@ class BrushNetPipeline(DiffusionPipeline):
         for k in range(n):
             out = _resize_rgb(decoded[k], W, H)
             if blend_result:
-                out = blend(src, out, hole_full.astype(np.uint8) * 255, blend_kernel)
+                out = paste_back(src, out, hole_full.astype(np.uint8) * 255, kernel=blend_kernel,
+                                 harmonize_strength=harmonize)
             images.append(out)
         if output_type == "pil":
             from PIL import Image

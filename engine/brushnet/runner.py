@@ -12,8 +12,9 @@ import cv2
 import numpy as np
 
 from engine.api import Cancelled, Candidate, EditResult, EngineError, InpaintRequest
-from engine.brushnet.blending import blend, feather_reach
+from engine.brushnet.blending import feather_reach
 from engine.brushnet.resolution import plan_region
+from engine.harmonize import harmonize, paste_back
 from engine.segment import mask_ops
 
 MIN_IMAGE_SIDE = 64
@@ -208,10 +209,10 @@ def run_inpaint(
             # Only the bbox can change: blend there (the feathered mask is 0 at its edges), which keeps
             # a whole-image edit of a 24 MP photo from mixing 24 MP of floats.
             sub = (slice(by, by + bh), slice(bx, bx + bw))
-            full[sub] = blend(image[sub], back[by - y:by - y + bh, bx - x:bx - x + bw], mask[sub],
-                              region.blend_kernel)
+            full[sub] = paste_back(image[sub], back[by - y:by - y + bh, bx - x:bx - x + bw], mask[sub],
+                                   kernel=region.blend_kernel, harmonize_strength=p.harmonize)
         else:
-            full[y:y + ch, x:x + cw] = back
+            full[y:y + ch, x:x + cw] = harmonize(crop, back, cmask, p.harmonize, feather=0)
         candidates.append(Candidate(image=full, seed=s, bbox=bbox))
     return EditResult(request=request, candidates=tuple(candidates), engine="brushedit",
                       model=getattr(pipe, "model_name", "") or "brushnet", seconds=time.perf_counter() - t0)

@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from engine.api import Cancelled, Candidate, EditResult, InpaintRequest
+from engine.harmonize import harmonize
 from engine.segment import mask_ops
 
 WORK_SIDE = 512  # LaMa's working long side (see the module docstring and benchmarks/lama.py)
@@ -171,7 +172,8 @@ def run_lama(
         crop, cmask = image[y0:y1, x0:x1], mask[y0:y1, x0:x1]
         hole = mask_ops.dilate(cmask, HOLE_GROW) > 0
         filled = fill_crop(model, crop, hole, work_side, is_cancelled)
-        candidates.append(Candidate(image=paste(image, filled, cmask, (x0, y0), bbox, kernel), seed=first + i, bbox=bbox))
+        candidates.append(Candidate(image=paste(image, filled, cmask, (x0, y0), bbox, kernel, p.harmonize),
+                                    seed=first + i, bbox=bbox))
         step(i + 1)
     return EditResult(request=request, candidates=tuple(candidates), engine="lama",
                       model=MODEL_NAME,
@@ -179,10 +181,14 @@ def run_lama(
 
 
 def paste(image: np.ndarray, filled: np.ndarray, cmask: np.ndarray, origin: tuple[int, int],
-          bbox: tuple[int, int, int, int], kernel: int) -> np.ndarray:
-    """``image`` with ``filled`` (the crop at ``origin``) blended in through ``cmask`` feathered
-    outward by ``kernel``; only ``bbox`` is touched and pixels with zero weight stay bit-exact."""
+          bbox: tuple[int, int, int, int], kernel: int, harmonize_strength: float = 1.0) -> np.ndarray:
+    """``image`` with ``filled`` (the crop at ``origin``) harmonized (:func:`engine.harmonize.harmonize`)
+    and blended in through ``cmask`` feathered outward by ``kernel``; only ``bbox`` is touched and
+    pixels with zero weight stay bit-exact."""
     x0, y0 = origin
+    if harmonize_strength > 0:  # on the 8-bit fill, as every painter's result
+        filled = harmonize(image[y0:y0 + cmask.shape[0], x0:x0 + cmask.shape[1]],
+                           np.clip(np.rint(filled), 0, 255).astype(np.uint8), cmask, harmonize_strength, feather=kernel)
     alpha8 = mask_ops.feather_outward(cmask, kernel) if kernel > 1 else cmask
     out = image.copy()
     bx, by, bw, bh = bbox

@@ -21,6 +21,7 @@ import numpy as np
 
 from engine.api import Cancelled, Candidate, EditResult, EngineError, InpaintRequest
 from engine.fill.patch_fill import patch_fill
+from engine.harmonize import harmonize
 from engine.segment import mask_ops
 
 PATCH = "patch"
@@ -172,6 +173,7 @@ def run_fill(
             filled = cv2.inpaint(np.ascontiguousarray(small), smask, radius, DIFFUSION_METHODS[name])
         if filled.shape[:2] != (ch, cw):
             filled = cv2.resize(filled, (cw, ch), interpolation=cv2.INTER_CUBIC)
+        filled = harmonize(crop, filled, cmask, p.harmonize, feather=kernel)  # the seam's colour cast
         # Only the bbox (the mask grown by the feather) can change: blend there, in place in the
         # copy. The crop around it is context for the fill, up to several times the bbox's area.
         out = image.copy()

@@ -205,6 +205,9 @@ class InstructionPanel(QWidget):
         self.blend = QCheckBox("Blend the edges")
         self.blend.setToolTip("Feather the result into the photo outside the mask")
         self.blend.setChecked(d.blend)
+        self.harmonize = _dspin(0.0, 1.0, d.harmonize, 0.1)
+        self.harmonize.setToolTip("How much of the painter's colour and tone cast at the edge of the edit is "
+                                  "removed, so the seam does not show (0 keeps the painting as it came)")
         res_row = QWidget()
         res_layout = QGridLayout(res_row)
         res_layout.setContentsMargins(0, 0, 0, 0)
@@ -232,6 +235,7 @@ class InstructionPanel(QWidget):
         form.addRow("Seed", seed_row)
         form.addRow("Negative prompt", self.negative)
         form.addRow("", self.blend)
+        form.addRow("Match colours", self.harmonize)
         form.addRow("Resolution", res_row)
         res_row.setToolTip("Working resolution: the region around the mask (or the whole image) and the "
                            "long side the model works at")
@@ -336,6 +340,7 @@ class InstructionPanel(QWidget):
             working_size=self.working_size.value(),
             engine=self.engine.currentData(),
             removal_strength=self.removal_strength.value(),
+            harmonize=self.harmonize.value(),
         )
 
     def set_params(self, params: EditParams) -> None:
@@ -352,10 +357,11 @@ class InstructionPanel(QWidget):
         self.working_size.setValue(params.working_size)
         _select(self.engine, params.engine)
         self.removal_strength.setValue(params.removal_strength)
+        self.harmonize.setValue(params.harmonize)
 
     SETTINGS_KEYS = ("candidates", "steps", "guidance", "strength", "seed", "seed_lock", "negative", "blend",
                      "resolution_mode", "working_size", "engine", "instructor", "params_shown", "global_strength",
-                     "removal_strength")
+                     "removal_strength", "harmonize")
 
     def save_settings(self, settings) -> None:
         """Store the parameters in a ``QSettings`` (group "instruction")."""
@@ -365,7 +371,8 @@ class InstructionPanel(QWidget):
                   "negative": p.negative_prompt, "blend": p.blend, "resolution_mode": p.resolution_mode,
                   "working_size": p.working_size, "engine": p.engine,
                   "instructor": self.instructor.currentData(), "params_shown": self.params_toggle.isChecked(),
-                  "global_strength": p.global_strength, "removal_strength": p.removal_strength}
+                  "global_strength": p.global_strength, "removal_strength": p.removal_strength,
+                  "harmonize": p.harmonize}
         for key, value in values.items():
             settings.setValue(f"instruction/{key}", value)
         settings.setValue("instruction/history", list(self.history))
@@ -387,7 +394,8 @@ class InstructionPanel(QWidget):
                                   ("guidance", self.guidance, float), ("strength", self.strength, float),
                                   ("global_strength", self.global_strength, float),
                                   ("seed", self.seed, int), ("working_size", self.working_size, int),
-                                  ("removal_strength", self.removal_strength, float)):
+                                  ("removal_strength", self.removal_strength, float),
+                                  ("harmonize", self.harmonize, float)):
             value = get(key, kind)
             if value is not None:
                 widget.setValue(value)
