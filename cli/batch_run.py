@@ -53,7 +53,7 @@ class BatchSettings:
     mask: Path | None = None
     params: Any = None  # engine.api.EditParams
     base_seed: int | None = None
-    instructor: str = "offline"
+    instructor: str = "auto"
     prompt: str | None = None
     negative: str | None = None
     recursive: bool = False

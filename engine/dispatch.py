@@ -138,8 +138,20 @@ def is_removal(request: InpaintRequest) -> bool:
     return not request.prompt.strip()
 
 
+def _no_nvidia_driver() -> bool:
+    """True on Linux when no NVIDIA kernel driver is loaded (nor WSL's GPU bridge): CUDA cannot run."""
+    import sys
+
+    return sys.platform.startswith("linux") and not any(
+        os.path.exists(p) for p in ("/proc/driver/nvidia/version", "/dev/nvidia0", "/dev/dxg"))
+
+
 def cuda_available() -> bool:
-    """Whether torch sees a CUDA device (imports torch)."""
+    """Whether torch sees a CUDA device. Imports torch, unless torch is not loaded yet and the machine
+    has no NVIDIA driver at all: then the answer is no, and a fill edit or an ``auto`` plan on a CPU
+    machine does not pay torch's start-up to learn it."""
+    if "torch" not in __import__("sys").modules and _no_nvidia_driver():
+        return False
     try:
         import torch
     except ImportError:  # pragma: no cover - torch is a dependency

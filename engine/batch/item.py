@@ -46,7 +46,7 @@ class BatchWork:
     params : EditParams
         The edit's parameters, ``seed`` already derived for this photo.
     instructor : str
-        The instructor backend that plans (``offline``, ``local``, ``openai``).
+        The instructor backend that plans (``auto``, ``offline``, ``local``, ``openai``).
     prompt, negative : str or None
         Overrides of the caption and negative prompt (``--prompt``, ``--negative``).
     """
@@ -56,7 +56,7 @@ class BatchWork:
     mask: np.ndarray | None
     instruction: str
     params: EditParams
-    instructor: str = "offline"
+    instructor: str = "auto"
     prompt: str | None = None
     negative: str | None = None
 
@@ -69,7 +69,7 @@ class BatchDone:
     request: InpaintRequest
     result: EditResult
     caption: str
-    instructor: dict | None  # {"requested", "used"} when the instructor planned this photo
+    instructor: dict | None  # the plan's instructor report when the instructor planned this photo
     seconds: float = 0.0  # plan and paint, where it ran
 
 
@@ -115,7 +115,9 @@ def edit_one(engine: Any, work: BatchWork, on_progress: Callable[..., None] | No
                                      on_progress)
         mask = plan.mask
         category, target, caption, negative = plan.category, plan.target, plan.caption, plan.negative_prompt
-        instructor = {"requested": work.instructor, "used": plan.backend}
+        report = getattr(plan, "instructor", None)  # who read it: {requested, used, model, ran, why}
+        instructor = report.to_json() if report is not None else {"requested": work.instructor,
+                                                                  "used": plan.backend}
     if mask is None or not np.asarray(mask).any():
         raise NothingFound("the mask is empty: nothing to repaint" if work.mask is not None else
                            f"no object found for {work.instruction!r}")

@@ -23,7 +23,8 @@ def test_a_fill_or_lama_layer_records_nothing_it_did_not_use(engine):
     req, res = _result(engine)
     ran = what_ran(req, res)
     assert ran == {"painter": engine, "steps": None, "guidance": None, "strength": None,
-                   "conditioning_scale": None, "negative_prompt": "", "samples": 2, "working_size": None}
+                   "conditioning_scale": None, "negative_prompt": "", "samples": 2, "working_size": None,
+                   "harmonize": 1.0}  # every painter's paste-back matches colours, the fill's and LaMa's too
     fields = layer_provenance_fields(req, res, 7)
     assert (fields["steps"], fields["guidance"], fields["negative_prompt"]) == (None, None, "")
 
