@@ -17,6 +17,7 @@ from pathlib import Path
 from cli.errors import OK, USAGE, CliError, set_oom_context
 from cli.images import check_output, numbered, read_image, read_mask
 from cli.options import add_engine_options, engine_config
+from cli.painter_options import painter_params, painter_summary, what_ran
 from cli.progress import ProgressReporter
 from cli.remote import add_server_option, closes_connections, engine_for, worker_summary
 
@@ -39,7 +40,8 @@ def add_parser(sub, common) -> None:
                         "else the fill engine for removals; a removal uses LaMa when installed "
                         "(with BrushNet on top when BrushEdit is ready); lama: LaMa alone")
     p.add_argument("--seed", type=int, help="seed of the first result (default: random, reported)")
-    p.add_argument("--steps", type=_positive_int, default=50, help="denoising steps (default 50)")
+    p.add_argument("--steps", type=_positive_int, default=None,
+                   help="denoising steps (default: 50 with BrushNet, 4 with klein)")
     p.add_argument("--guidance", type=float, default=7.5, help="guidance scale (default 7.5)")
     p.add_argument("--strength", type=_unit_float, default=1.0, help="0..1, how much to repaint (default 1)")
     p.add_argument("--global-strength", type=_closed_unit_float, default=0.7, metavar="S",
@@ -49,8 +51,8 @@ def add_parser(sub, common) -> None:
                    help="removal with LaMa and BrushNet: how much of LaMa's fill BrushNet repaints, "
                         "0..1 (default 0.5; 0 keeps LaMa's fill)")
     p.add_argument("--samples", type=_positive_int, default=1, help="number of results (default 1)")
-    p.add_argument("--working-size", type=_positive_int, default=640, metavar="PX",
-                   help="long side the model works at (default 640)")
+    p.add_argument("--working-size", type=_positive_int, default=None, metavar="PX",
+                   help="long side the model works at (default: 640 with BrushNet, 1024 with klein)")
     p.add_argument("--whole", action="store_true", help="work on the whole image, not a crop around the mask")
     p.add_argument("--no-blend", action="store_true", help="do not feather the result into the original")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
@@ -115,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     instruction = (args.instruction or "").strip()
     if not args.mask and not instruction:
         raise CliError("nothing to do: give an INSTRUCTION, a --mask, or both", USAGE)
-    set_oom_context(args.samples, args.working_size, args.cpu_offload)
+    set_oom_context(args.samples, args.working_size or 640, args.cpu_offload)
     engine = engine_for(args, config)
 
     category, target, caption, negative, plan = "", None, "", "", None
@@ -137,9 +139,9 @@ def run(args: argparse.Namespace) -> int:
                        f"the instructor found nothing to edit for {instruction!r}: give a --mask", USAGE)
     prompt = args.prompt if args.prompt is not None else caption
     params = EditParams(
-        steps=args.steps, guidance=args.guidance, strength=args.strength, global_strength=args.global_strength,
+        **painter_params(args), guidance=args.guidance, strength=args.strength, global_strength=args.global_strength,
         seed=args.seed,
-        num_candidates=args.samples, working_size=args.working_size,
+        num_candidates=args.samples,
         negative_prompt=args.negative if args.negative is not None else (negative or DEFAULT_NEGATIVE_PROMPT),
         blend=not args.no_blend, resolution_mode="whole" if args.whole else "crop", engine=args.engine,
         **({} if args.removal_strength is None else {"removal_strength": args.removal_strength}),
@@ -160,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
         "negative_prompt": request.effective_negative_prompt() if result.engine != "fill" else "",
         "mask_bbox": list(mask_ops.bbox(mask) or ()), "worker": worker_summary(result),
     }
+    summary.update(painter_summary(result))  # "painter" and what it ran (steps, guidance, working size)
     if args.json:
         print(json.dumps(summary, indent=2))
     elif not args.quiet:
@@ -177,6 +180,7 @@ def provenance_of(request, result, candidate, index: int, count: int, source_nam
     from desktop.document import Provenance
 
     p = request.params
+    ran = what_ran(result)
     painted = result.engine not in ("fill", "lama")
     # What ran: a global edit is image-to-image at global_strength with BrushNet scaled out, and a
     # removal's negative prompt names the removed object (engine.api.InpaintRequest.effective_*).
@@ -184,14 +188,15 @@ def provenance_of(request, result, candidate, index: int, count: int, source_nam
     return Provenance(
         instruction=request.instruction, category=request.category, target=request.target,
         prompt=request.prompt, negative_prompt=request.effective_negative_prompt() if painted else "",
-        seed=int(candidate.seed), steps=p.steps if painted else None,
-        guidance=p.guidance if painted else None,
-        strength=strength if painted else None,
+        seed=int(candidate.seed), steps=ran.get("steps", p.steps) if painted else None,
+        guidance=ran.get("guidance", p.guidance) if painted else None,
+        strength=ran.get("strength", strength) if painted else None,
         conditioning_scale=conditioning_scale if painted else None,
         engine=result.engine, model=result.model,
         extra={"source": source_name, "candidate": index + 1, "candidates": count,
                "working_size": p.working_size, "resolution_mode": p.resolution_mode,
-               "blend": p.blend, "bbox": list(candidate.bbox), "tool": "brushedit edit"},
+               "blend": p.blend, "bbox": list(candidate.bbox), "tool": "brushedit edit",
+               "painter": ran.get("painter", result.engine), "painter_ran": ran},
     )
 
 

@@ -146,12 +146,12 @@ def load_klein(folder: str | Path, device: str = "cpu", dtype=None, stage_encode
                               kind="bad-input")
     if dtype is None:
         dtype = torch.bfloat16 if str(device).startswith("cuda") else torch.float32
-    pipe = Flux2KleinPipeline.from_pretrained(str(folder), torch_dtype=dtype)
+    pipe = Flux2KleinPipeline.from_pretrained(str(folder), dtype=dtype)
     pipe.set_progress_bar_config(disable=True)
     if getattr(pipe.tokenizer, "chat_template", None) is None:
         log.info("klein: the tokenizer folder has no chat template; using Qwen3's user-turn template")
         pipe.tokenizer.chat_template = _QWEN3_TEMPLATE
-    pipes = KleinPipes(pipe, device=str(device), model_name=folder.name or MODEL_NAME,
+    pipes = KleinPipes(pipe, device=str(device), model_name=MODEL_NAME,
                        stage_encoder=stage_encoder)
     pipes.inpaint.set_progress_bar_config(disable=True)
     return pipes

@@ -88,6 +88,11 @@ def write_tiny_klein(folder: str | Path, seed: int = 0) -> Path:
     cfg = json.loads(tok_cfg.read_text("utf-8"))
     cfg["chat_template"] = _CHAT_TEMPLATE  # inline, so the folder needs no chat_template.jinja
     tok_cfg.write_text(json.dumps(cfg, indent=2), "utf-8")
+    # A transformers 5 save writes tokenizer.json only; the published folder also has the slow
+    # tokenizer's vocab.json and merges.txt (this BPE has no merges).
+    vocab = {t: i for t, i in pipe.tokenizer.get_vocab().items() if t not in _SPECIAL}
+    (folder / "tokenizer" / "vocab.json").write_text(json.dumps(vocab), "utf-8")
+    (folder / "tokenizer" / "merges.txt").write_text("#version: 0.2\n", "utf-8")
     wanted = set(get_spec("flux2-klein-4b").files)
     for path in sorted(folder.rglob("*"), reverse=True):
         rel = path.relative_to(folder).as_posix()
