@@ -29,5 +29,8 @@ def painter_summary(result) -> dict:
     """``edit --json``'s painter fields: ``painter``, ``steps``, ``guidance``, ``strength``,
     ``working_size``, ``samples`` (null where they did not apply)."""
     ran = what_ran(result)
-    return {"painter": ran.get("painter", result.engine),
-            **{k: ran.get(k) for k in ("steps", "guidance", "strength", "working_size", "samples")}}
+    out = {"painter": ran.get("painter", result.engine),
+           **{k: ran.get(k) for k in ("steps", "guidance", "strength", "working_size", "samples")}}
+    if ran.get("painter") == "klein":  # step-distilled: no negative prompt ran; the prompt it used
+        out.update(negative_prompt="", painter_prompt=ran.get("prompt"))
+    return out

@@ -61,8 +61,11 @@ def work_size(w: int, h: int, long_side: int) -> tuple[int, int]:
     s = long_side / max(w, h)
     if w * h * s * s > MAX_AREA:
         s = (MAX_AREA / (w * h)) ** 0.5
-    ww = max(4 * MULTIPLE, int(w * s) // MULTIPLE * MULTIPLE)
-    wh = max(4 * MULTIPLE, int(h * s) // MULTIPLE * MULTIPLE)
+    ww = max(4 * MULTIPLE, int(round(w * s / MULTIPLE)) * MULTIPLE)
+    wh = max(4 * MULTIPLE, int(round(h * s / MULTIPLE)) * MULTIPLE)
+    if ww * wh > MAX_AREA:  # rounding up went past 1 MP: round down instead
+        ww = max(4 * MULTIPLE, int(w * s) // MULTIPLE * MULTIPLE)
+        wh = max(4 * MULTIPLE, int(h * s) // MULTIPLE * MULTIPLE)
     return ww, wh
 
 
