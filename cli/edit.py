@@ -39,6 +39,9 @@ def add_parser(sub, common) -> None:
                    help="auto: BrushEdit when its weights and a GPU (or --device cpu) exist, "
                         "else the fill engine for removals; a removal uses LaMa when installed "
                         "(with BrushNet on top when BrushEdit is ready); lama: LaMa alone")
+    p.add_argument("--painter", choices=("auto", "brushnet", "klein"), default="auto",
+                   help="who paints (with --engine auto or brushedit): auto = FLUX.2 [klein] when installed "
+                        "(--klein DIR or found) and the memory plan fits it, else BrushNet")
     p.add_argument("--seed", type=int, help="seed of the first result (default: random, reported)")
     p.add_argument("--steps", type=_positive_int, default=None,
                    help="denoising steps (default: 50 with BrushNet, 4 with klein)")

@@ -18,8 +18,6 @@ def add_engine_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--lama", metavar="FILE", help="LaMa weights, .safetensors (default: found; "
                                                   "convert a release with: brushedit models import lama FILE)")
     g.add_argument("--klein", metavar="DIR", help="FLUX.2 [klein] 4B folder, diffusers layout (default: found)")
-    g.add_argument("--painter", choices=("auto", "brushnet", "klein"), default="auto",
-                   help="who paints: auto = klein when installed and it fits the card, else BrushNet")
     g.add_argument("--instructor", choices=("offline", "local", "openai"), default="offline",
                    help="who reads the instruction (default: offline, the rule-based parser)")
     g.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto",
