@@ -756,10 +756,14 @@ class EditController(QObject):
         params = dataclasses.asdict(p) | {"seed": int(seed)}
         if painted:
             params["negative_prompt"] = negative
+        ran = dict(getattr(result, "ran", None) or {})  # what the painter did (klein: 4 steps, no guidance)
+        if ran.get("painter") == "klein":
+            negative, params["negative_prompt"] = "", p.negative_prompt
         return make_provenance(
             instruction=req.instruction, category=req.category, target=req.target, prompt=req.prompt,
-            negative_prompt=negative, seed=int(seed), steps=p.steps,
-            guidance=p.guidance, strength=strength, conditioning_scale=conditioning_scale,
+            negative_prompt=negative, seed=int(seed), steps=ran.get("steps", p.steps),
+            guidance=ran.get("guidance", p.guidance), strength=ran.get("strength", strength),
+            conditioning_scale=conditioning_scale,
             engine=result.engine, model=result.model, blend=p.blend,
             resolution_mode=p.resolution_mode, working_size=p.working_size,
             params=params,
@@ -834,6 +838,8 @@ def _params_from_provenance(prov: Any, seed: int) -> EditParams:
     negative = getattr(prov, "negative_prompt", None) or getattr(prov, "negative", None)
     if negative is not None and "negative_prompt" not in values:
         values["negative_prompt"] = negative
+    if values.get("engine") == "klein" and "painter" not in values:  # a layer klein painted (CLI-made)
+        values.update(painter="klein", klein_steps=values.pop("steps", 4))
     if values.get("engine") not in ("auto", "brushedit", "fill", "lama"):
         values.pop("engine", None)
     values.update(seed=int(seed), num_candidates=1)
