@@ -131,12 +131,4 @@ def with_ran(result: EditResult, ran: WhatRan) -> EditResult:
     return replace(result, ran=ran.to_dict())
 
 
-def _ignore(*args: Any, **kwargs: Any) -> None:
-    return None
-
-
-def _never() -> bool:
-    return False
-
-
 __all__ = ["PaintJob", "Painted", "Painter", "WhatRan", "with_ran"]

@@ -94,8 +94,13 @@ def paint_if_klein(engine, request, on_progress=None, on_preview=None, is_cancel
     if painter != "klein":
         return None
     plan = klein_plan(engine, request)
-    if plan is not None and engine._residency:
-        engine._residency.after.update(plan.after_stage())  # klein's stage, as the plan says
+    if plan is not None:  # the residency follows klein's plan (what stays on the card after each stage)
+        if engine._residency is None:
+            from engine.memory.residency import Residency
+
+            engine._residency = Residency(plan.after_stage(), engine.device())
+        elif engine._residency:
+            engine._residency.after.update(plan.after_stage())
     from engine.painters.klein import KleinPainter
 
     return KleinPainter(klein_pipes(engine, on_progress)).paint_request(

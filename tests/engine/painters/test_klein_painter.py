@@ -143,3 +143,15 @@ def test_what_ran_travels_on_the_wire(engine, photo, box_mask):
     assert isinstance(back, EditResult)
     assert back.request.params.painter == "klein" and back.request.params.klein_steps == 4
     assert back.ran["painter"] == "klein" and back.ran["steps"] == 4
+
+
+def test_on_a_managed_card_the_residency_follows_klein_plan(klein_dir, photo, box_mask):
+    engine = Engine(EngineConfig(device="cpu", vram_gb=12, klein_dir=klein_dir))
+    mask = box_mask(photo.shape, 90, 60, 60, 50)
+    result = engine.inpaint(InpaintRequest(photo, mask, "a hat", EditParams(painter="klein", **SMALL)))
+    assert result.engine == "klein"
+    from engine.painters.choice import klein_plan
+
+    plan = klein_plan(engine, InpaintRequest(photo, mask, "a hat", EditParams(painter="klein", **SMALL)))
+    assert plan.painter == "klein" and plan.fits
+    assert engine._residency.after["klein"] == plan.after_stage()["klein"]
