@@ -18,6 +18,9 @@ def add_memory_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("memory plan")
     g.add_argument("--vram", type=float, metavar="GB",
                    help="plan for a card with this much memory (default: the detected CUDA card)")
+    g.add_argument("--painter", choices=("brushnet", "klein"), default="brushnet",
+                   help="plan the paint stage for this painter (default brushnet; klein: FLUX.2 [klein] 4B, "
+                        "bf16, staged, at 1024 px)")
     add_instructor_choice(g)
 
 
@@ -43,20 +46,24 @@ def memory_report(args: argparse.Namespace, gpu: dict | None) -> tuple[dict | No
                   instructor_precision=getattr(args, "instructor_precision", "auto") or "auto")
     # The plan for the card as the user can set it up: 4 bits counts as possible (a pip install
     # away); a missing bitsandbytes is said in the advice.
+    painter = getattr(args, "painter", None) or "brushnet"
+    # klein paints in bf16 at its ~1 MP training size; BrushNet in fp16 at 640 px (the defaults).
+    choice.update(painter=painter, **({"paint_dtype": "bf16", "working_size": 1024} if painter == "klein" else {}))
     plan = plan_memory(vram, **choice)
     bnb = bitsandbytes_installed()
     notes = list(plan.notes)
     if plan.instructor_precision == "4bit" and not bnb:
-        fallback = plan_memory(vram, four_bit_available=False, instructor=choice["instructor"])
+        fallback = plan_memory(vram, four_bit_available=False, instructor=choice["instructor"],
+                               painter=painter)
         notes.insert(0, "the 4-bit instructor needs bitsandbytes, not installed here: pip install bitsandbytes "
                         f"(without it: {fallback.instructor} in 16-bit, "
                         f"{'fits' if fallback.fits else 'does not fit'})")
     options = []
     for name, precision in (("qwen2-vl-7b", "16bit"), ("qwen2-vl-7b", "4bit"), ("qwen2-vl-2b", "16bit")):
-        other = plan_memory(vram, instructor=name, instructor_precision=precision)
+        other = plan_memory(vram, **dict(choice, instructor=name, instructor_precision=precision))
         options.append({"instructor": name, "instructor_precision": precision, "fits": other.fits,
                         "peak_gb": round(other.peak_gb, 2)})
-    advice = {"card": source, "summary": plan.summary, "fix": plan.fix, "notes": notes,
+    advice = {"card": source, "painter": painter, "summary": plan.summary, "fix": plan.fix, "notes": notes,
               "after_stage": {s.stage: s.after for s in plan.stages}, "paint_offload": plan.paint_offload,
               "options": options, "estimate": "peaks are estimates: weights counted from the published "
                                               "configs, activations from the working size and batch"}

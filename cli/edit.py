@@ -17,6 +17,7 @@ from pathlib import Path
 from cli.errors import OK, USAGE, CliError, set_oom_context
 from cli.images import check_output, numbered, read_image, read_mask
 from cli.options import add_engine_options, engine_config
+from cli.painter_options import painter_params
 from cli.progress import ProgressReporter
 from cli.remote import add_server_option, closes_connections, engine_for, worker_summary
 
@@ -38,8 +39,12 @@ def add_parser(sub, common) -> None:
                    help="auto: BrushEdit when its weights and a GPU (or --device cpu) exist, "
                         "else the fill engine for removals; a removal uses LaMa when installed "
                         "(with BrushNet on top when BrushEdit is ready); lama: LaMa alone")
+    p.add_argument("--painter", choices=("auto", "brushnet", "klein"), default="auto",
+                   help="who paints (with --engine auto or brushedit): auto = FLUX.2 [klein] when installed "
+                        "(--klein DIR or found) and the memory plan fits it, else BrushNet")
     p.add_argument("--seed", type=int, help="seed of the first result (default: random, reported)")
-    p.add_argument("--steps", type=_positive_int, default=50, help="denoising steps (default 50)")
+    p.add_argument("--steps", type=_positive_int, default=None,
+                   help="denoising steps (default: 50 with BrushNet, 4 with klein)")
     p.add_argument("--guidance", type=float, default=7.5, help="guidance scale (default 7.5)")
     p.add_argument("--strength", type=_unit_float, default=1.0, help="0..1, how much to repaint (default 1)")
     p.add_argument("--global-strength", type=_closed_unit_float, default=0.7, metavar="S",
@@ -49,8 +54,8 @@ def add_parser(sub, common) -> None:
                    help="removal with LaMa and BrushNet: how much of LaMa's fill BrushNet repaints, "
                         "0..1 (default 0.5; 0 keeps LaMa's fill)")
     p.add_argument("--samples", type=_positive_int, default=1, help="number of results (default 1)")
-    p.add_argument("--working-size", type=_positive_int, default=640, metavar="PX",
-                   help="long side the model works at (default 640)")
+    p.add_argument("--working-size", type=_positive_int, default=None, metavar="PX",
+                   help="long side the model works at (default: 640 with BrushNet, 1024 with klein)")
     p.add_argument("--whole", action="store_true", help="work on the whole image, not a crop around the mask")
     p.add_argument("--no-blend", action="store_true", help="do not feather the result into the original")
     p.add_argument("--harmonize", type=_closed_unit_float, default=1.0, metavar="S",
@@ -119,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     instruction = (args.instruction or "").strip()
     if not args.mask and not instruction:
         raise CliError("nothing to do: give an INSTRUCTION, a --mask, or both", USAGE)
-    set_oom_context(args.samples, args.working_size, args.cpu_offload)
+    set_oom_context(args.samples, args.working_size or 640, args.cpu_offload)
     engine = engine_for(args, config)
 
     category, target, caption, negative, plan = "", None, "", "", None
@@ -144,9 +149,9 @@ def run(args: argparse.Namespace) -> int:
                        f"the instructor found nothing to edit for {instruction!r}: give a --mask", USAGE)
     prompt = args.prompt if args.prompt is not None else caption
     params = EditParams(
-        steps=args.steps, guidance=args.guidance, strength=args.strength, global_strength=args.global_strength,
+        **painter_params(args), guidance=args.guidance, strength=args.strength, global_strength=args.global_strength,
         seed=args.seed,
-        num_candidates=args.samples, working_size=args.working_size,
+        num_candidates=args.samples,
         negative_prompt=args.negative if args.negative is not None else (negative or DEFAULT_NEGATIVE_PROMPT),
         blend=not args.no_blend, resolution_mode="whole" if args.whole else "crop", engine=args.engine,
         harmonize=args.harmonize,
@@ -166,7 +171,6 @@ def run(args: argparse.Namespace) -> int:
         "outputs": [str(p) for p in outputs], "engine": result.engine, "model": result.model,
         "seeds": [c.seed for c in result.candidates], "seconds": round(seconds, 2),
         "category": category, "target": target, "prompt": prompt, "instruction": instruction,
-        "negative_prompt": request.effective_negative_prompt() if result.engine != "fill" else "",
         "mask_bbox": list(mask_ops.bbox(mask) or ()), "worker": worker_summary(result),
         "instructor": _instructor_json(args, plan, instruction),
     }
@@ -174,7 +178,9 @@ def run(args: argparse.Namespace) -> int:
 
     ran = what_ran(request, result)
     summary.update({k: ran[k] for k in ("painter", "steps", "guidance", "strength", "samples", "working_size",
-                                       "harmonize")})
+                                       "harmonize", "negative_prompt")})
+    if (getattr(result, "ran", None) or {}).get("prompt"):  # the prompt the painter itself was given
+        summary["painter_prompt"] = result.ran["prompt"]
     if args.json:
         print(json.dumps(summary, indent=2))
     elif not args.quiet:
@@ -197,7 +203,8 @@ def provenance_of(request, result, candidate, index: int, count: int, source_nam
     fields = layer_provenance_fields(request, result, candidate.seed, instructor)
     fields["extra"].update({"source": source_name, "candidate": index + 1, "candidates": count,
                             "working_size": p.working_size, "resolution_mode": p.resolution_mode,
-                            "blend": p.blend, "bbox": list(candidate.bbox), "tool": "brushedit edit"})
+                            "blend": p.blend, "bbox": list(candidate.bbox), "tool": "brushedit edit",
+                            "painter_ran": dict(getattr(result, "ran", None) or {})})
     return Provenance(**fields)
 
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from cli.errors import OK, USAGE, CliError
+from cli.painter_options import painter_params
 
 
 def run_chain_edit(args, engine, plan, doc, rgba, rgb, out: Path, progress) -> int:
@@ -20,8 +21,8 @@ def run_chain_edit(args, engine, plan, doc, rgba, rgb, out: Path, progress) -> i
     from engine.segment import mask_ops
 
     params = EditParams(
-        steps=args.steps, guidance=args.guidance, strength=args.strength, seed=args.seed,
-        num_candidates=1, working_size=args.working_size, blend=not args.no_blend,
+        **painter_params(args), guidance=args.guidance, strength=args.strength, seed=args.seed,
+        num_candidates=1, blend=not args.no_blend,
         resolution_mode="whole" if args.whole else "crop", engine=args.engine, harmonize=args.harmonize,
     )
     if args.samples > 1:

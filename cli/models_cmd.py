@@ -78,7 +78,7 @@ def run_list(args: argparse.Namespace) -> int:
         print(json.dumps({"models": rows}, indent=2))
         return OK
     width = max(len(r["name"]) for r in rows) + 1
-    print(f"{'NAME':<{width}}  {'KIND':<10} {'STATE':<10} {'SIZE':>8}  WHERE")
+    print(f"{'NAME':<{width}}  {'KIND':<10} {'STATE':<10} {'SIZE':>8}  {'LICENCE':<21} WHERE")
     for r in rows:
         name = r["name"] + ("*" if r["default"] else "")
         where = r["path"] if r["state"] != "missing" else "-"
@@ -86,8 +86,10 @@ def run_list(args: argparse.Namespace) -> int:
             where = f"{r['path']}: {r['file']}: {r['problem']}"
         elif r["source"]:
             where = f"{r['path']} ({r['source']})"
-        print(f"{name:<{width}}  {r['kind']:<10} {r['state']:<10} {_gb(r['size_bytes']):>8}  {where}")
-    missing = [r["name"] for r in rows if r["default"] and r["state"] != "installed"]
+        print(f"{name:<{width}}  {r['kind']:<10} {r['state']:<10} {_gb(r['size_bytes']):>8}  "
+              f"{r['license']:<21} {where}")
+    # klein is a second painter a user chooses: its 16 GB are not pushed on everyone.
+    missing = [r["name"] for r in rows if r["default"] and r["state"] != "installed" and r["kind"] != "klein"]
     print("* default model of its kind")
     if missing:
         print("get the defaults: brushedit models download " + " ".join(missing))

@@ -17,6 +17,7 @@ def add_engine_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--grounding", metavar="DIR", help="GroundingDINO folder, transformers format")
     g.add_argument("--lama", metavar="FILE", help="LaMa weights, .safetensors (default: found; "
                                                   "convert a release with: brushedit models import lama FILE)")
+    g.add_argument("--klein", metavar="DIR", help="FLUX.2 [klein] 4B folder, diffusers layout (default: found)")
     g.add_argument("--instructor", choices=("auto", "offline", "local", "openai"), default="auto",
                    help="who reads the instruction (default: auto = the local VLM when it is installed and "
                         "fits the CUDA card, else offline, the rule-based parser)")
@@ -52,11 +53,18 @@ def engine_config(args: argparse.Namespace):
         base_model_dir=base, brushnet_dir=brushnet,
         sam_path=_existing(args.sam, "file", "--sam"),
         grounding_dir=_existing(args.grounding, "folder", "--grounding"),
-        **_lama_option(args),
+        **_lama_option(args), **_klein_option(args),
         instructor=args.instructor, device=args.device, cpu_offload=args.cpu_offload,
         instructor_model=getattr(args, "instructor_model", "auto"),
         instructor_precision=getattr(args, "instructor_precision", "auto"),
     )
+
+
+def _klein_option(args: argparse.Namespace) -> dict:
+    path = _existing(getattr(args, "klein", None), "folder", "--klein")
+    if path is not None and not (path / "model_index.json").is_file():
+        raise CliError(f"--klein: {path} has no model_index.json (a FLUX.2 [klein] diffusers folder expected)", USAGE)
+    return {} if path is None else {"klein_dir": path}
 
 
 def _lama_option(args: argparse.Namespace) -> dict:

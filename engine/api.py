@@ -111,6 +111,13 @@ class EditParams(_Wire):
         Which engine paints: ``auto`` picks BrushEdit when its weights and a device exist, else fill;
         a removal under ``auto`` uses LaMa when it is installed (then BrushNet on top when BrushEdit is
         ready, see ``removal_strength``).
+    painter : {"auto", "brushnet", "klein"}
+        Which diffusion painter paints when the engine is ``auto`` or ``brushedit``: ``auto`` takes
+        FLUX.2 [klein] when it is installed and the memory plan fits it, else BrushNet
+        (:mod:`engine.painters.choice`).
+    klein_steps, klein_working_size : int
+        klein's own defaults (it is step-distilled to 4 steps and trained at about 1024 px):
+        ``steps`` and ``working_size`` are BrushNet's.
     removal_strength : float
         For a removal with LaMa and BrushNet: how much of LaMa's fill BrushNet repaints (0 = keep
         LaMa's fill as it is; 1 = paint from noise, as a plain BrushNet edit).
@@ -142,6 +149,9 @@ class EditParams(_Wire):
     global_strength: float = 0.7
     removal_strength: float = 0.5
     harmonize: float = 1.0
+    painter: str = "auto"
+    klein_steps: int = 4
+    klein_working_size: int = 1024
 
 
 @dataclass(frozen=True, eq=False)
@@ -258,6 +268,7 @@ class EditResult(_Wire):
     model: str = ""
     seconds: float = 0.0
     worker: "WorkerInfo | None" = None  # the process that painted it (host, pid, device)
+    ran: dict = field(default_factory=dict)  # what the painter did (engine.painters.WhatRan.to_dict())
 
 
 @dataclass(frozen=True)

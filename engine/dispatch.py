@@ -121,6 +121,8 @@ class EngineConfig:
     vram_gb: float | None = None
     lama_path: str | Path | None = None
     lama_model: str = DEFAULT_LAMA
+    klein_dir: str | Path | None = None  # FLUX.2 [klein] folder (diffusers layout); None: found
+    klein_model: str = "flux2-klein-4b"
 
     def __post_init__(self) -> None:
         if self.device not in ("auto", "cuda", "cpu"):
@@ -483,6 +485,11 @@ class Engine:
         on_preview = on_preview or _ignore
         is_cancelled = is_cancelled or _never
         _check_inpaint_request(request)
+        from engine.painters.choice import paint_if_klein  # the painter seam: klein when chosen
+
+        painted = paint_if_klein(self, request, on_progress, on_preview, is_cancelled)
+        if painted is not None:
+            return painted
         engine, reason = self.choose_engine(request)
         log.info("job %s: %s", request.job_id, reason)
         if engine == "fill":
@@ -502,10 +509,10 @@ class Engine:
             return run_lama_then_brushnet(lama, self.pipeline(on_progress), request, on_progress=on_progress,
                                           on_preview=on_preview, is_cancelled=is_cancelled)
         pipe = self.pipeline(on_progress)
-        from engine.brushnet import run_inpaint
+        from engine.painters.brushnet import BrushNetPainter  # run_inpaint, saying what ran
 
-        return run_inpaint(
-            pipe, request, on_progress=on_progress, on_preview=on_preview, is_cancelled=is_cancelled
+        return BrushNetPainter(pipe).paint_request(
+            request, on_progress=on_progress, on_preview=on_preview, is_cancelled=is_cancelled
         )
 
     def pipeline(self, on_progress: ProgressFn | None = None):

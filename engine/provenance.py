@@ -11,6 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 NOT_DIFFUSING = ("fill", "lama")  # read no steps, guidance, strength or negative prompt
+NO_NEGATIVE = ("klein",)  # diffusing painters that take no negative prompt (FLUX.2 klein: distilled)
+# The painter behind each engine name of a result that carries no record of its own.
+PAINTER_OF_ENGINE = {"brushedit": "brushnet", "lama+brushedit": "lama+brushnet"}
 
 
 def diffuses(painter: str) -> bool:
@@ -23,26 +26,36 @@ def what_ran(request, result) -> dict[str, Any]:
     """``painter``, ``steps``, ``guidance``, ``strength``, ``conditioning_scale``, ``negative_prompt``,
     ``samples``, ``working_size`` and ``harmonize`` of ``result`` (None where they did not apply).
 
-    ``working_size`` is ``[w, h]`` when the engine's result reports the size it painted at, else None.
+    What the painter recorded itself (``result.ran``, :class:`engine.painters.WhatRan`: klein, BrushNet
+    through its adapter) wins; a result without it (LaMa, the fill, BrushNet over LaMa's fill, an older
+    server) is described from its request. ``working_size`` is ``[w, h]`` as painted, else None.
     """
     p = request.params
-    painter = result.engine
-    diffused = diffuses(painter)
+    recorded = dict(getattr(result, "ran", None) or {})
+    painter = recorded.get("painter") or PAINTER_OF_ENGINE.get(result.engine, result.engine)
+    diffused = diffuses(result.engine) and painter not in NOT_DIFFUSING
     strength, conditioning_scale = request.effective_sampling()
-    if painter == "lama+brushedit":  # BrushNet repaints LaMa's fill at the removal strength
+    if result.engine == "lama+brushedit":  # BrushNet repaints LaMa's fill at the removal strength
         strength = min(1.0, float(p.removal_strength))
-    working = getattr(result, "working_size", None)
-    return {
+    negative = request.effective_negative_prompt() if diffused else ""
+    if painter in NO_NEGATIVE:  # step-distilled, guidance-free: no negative prompt ran, no BrushNet scale
+        negative, conditioning_scale = "", None
+    working = recorded.get("working_size") or getattr(result, "working_size", None)
+    ran = {
         "painter": painter,
         "steps": int(p.steps) if diffused else None,
         "guidance": float(p.guidance) if diffused else None,
         "strength": float(strength) if diffused else None,
-        "conditioning_scale": float(conditioning_scale) if diffused else None,
-        "negative_prompt": request.effective_negative_prompt() if diffused else "",
+        "conditioning_scale": float(conditioning_scale) if diffused and conditioning_scale is not None else None,
+        "negative_prompt": negative,
         "samples": len(result.candidates),
         "working_size": [int(v) for v in working] if working else None,
         "harmonize": float(getattr(p, "harmonize", 1.0)),  # every painter's paste-back matches colours
     }
+    for key in ("steps", "guidance", "strength"):  # the painter's own record: klein's 4 steps, no guidance
+        if key in recorded:
+            ran[key] = recorded[key]
+    return ran
 
 
 def layer_provenance_fields(request, result, seed: int, instructor: dict | None = None) -> dict[str, Any]:

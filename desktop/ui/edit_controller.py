@@ -759,7 +759,7 @@ class EditController(QObject):
         fields = layer_provenance_fields(req, result, seed, report.to_json() if report is not None else None)
         extra = fields.pop("extra")
         params = dataclasses.asdict(p) | {"seed": int(seed)}
-        if fields["steps"] is not None:  # a diffusing painter: re-make it with the prompt that ran
+        if fields["negative_prompt"]:  # a painter that read one: re-make it with the negative that ran
             params["negative_prompt"] = fields["negative_prompt"]
         return make_provenance(
             **fields, painter=extra["painter"], instructor=extra["instructor"], blend=p.blend,
@@ -839,6 +839,8 @@ def _params_from_provenance(prov: Any, seed: int) -> EditParams:
     negative = getattr(prov, "negative_prompt", None) or getattr(prov, "negative", None)
     if negative is not None and "negative_prompt" not in values:
         values["negative_prompt"] = negative
+    if values.get("engine") == "klein" and "painter" not in values:  # a layer klein painted (CLI-made)
+        values.update(painter="klein", klein_steps=values.pop("steps", 4))
     if values.get("engine") not in ("auto", "brushedit", "fill", "lama"):
         values.pop("engine", None)
     values.update(seed=int(seed), num_candidates=1)

@@ -90,3 +90,19 @@ def paint_gb(working_size: int, candidates: int, bytes_per_value: int = 2) -> fl
     denoise = UNET_BRUSHNET_GB_PER_IMAGE_512 * 2 * candidates * scale
     decode = VAE_DECODE_GB_PER_IMAGE_512 * candidates * scale
     return max(denoise, decode)
+
+
+# FLUX.2 [klein] 4B per candidate at 1024 x 1024 in 16 bits. Denoising: 4096 image tokens, as many
+# reference tokens (the photo) and 512 text tokens through 3072-wide blocks with a 3x MLP, about 20
+# live hidden-size tensors with memory-efficient attention (no guidance pass: step-distilled).
+# Decoding: the FLUX.2 VAE has SD's decoder widths, so SD's 512 px figure scaled by area.
+KLEIN_DENOISE_GB_PER_IMAGE_1024 = 20 * (4096 * 2 + 512) * 3072 * 2 / GIB
+KLEIN_ENCODE_GB = 0.3  # Qwen3-4B over 512 tokens with every hidden state kept (37 x 512 x 2560)
+
+
+def klein_gb(working_size: int, candidates: int, bytes_per_value: int = 2) -> float:
+    """klein's paint stage: denoising, decoding or encoding the prompt, whichever is larger."""
+    scale = (working_size / 1024) ** 2 * (bytes_per_value / 2)
+    denoise = KLEIN_DENOISE_GB_PER_IMAGE_1024 * candidates * scale
+    decode = VAE_DECODE_GB_PER_IMAGE_512 * 4 * candidates * scale
+    return max(denoise, decode, KLEIN_ENCODE_GB)

@@ -57,6 +57,9 @@ COMPONENTS: dict[str, Component] = {c.key: c for c in (
     Component("sam-vit-h", "sam_vit_h.json", "sam"),
     Component("sam-vit-l", "sam_vit_l.json", "sam"),
     Component("sam-vit-b", "sam_vit_b.json", "sam"),
+    Component("klein-transformer", "flux2_klein_4b_transformer.json", "flux2-transformer"),
+    Component("klein-vae", "flux2_klein_4b_vae.json", "flux2-vae"),
+    Component("klein-text-encoder", "flux2_klein_4b_text_encoder.json", "qwen3"),
 )}
 
 
@@ -118,9 +121,28 @@ def _sam(cfg: dict):
     return build_sam({k: v for k, v in cfg.items() if not k.startswith("_")})
 
 
+def _flux2_transformer(cfg: dict):
+    from diffusers import Flux2Transformer2DModel
+
+    return Flux2Transformer2DModel.from_config(cfg)
+
+
+def _flux2_vae(cfg: dict):
+    from diffusers import AutoencoderKLFlux2
+
+    return AutoencoderKLFlux2.from_config(cfg)
+
+
+def _qwen3(cfg: dict):
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    return Qwen3ForCausalLM(Qwen3Config(**cfg))
+
+
 _BUILDERS: dict[str, Callable[[dict], object]] = {
     "diffusers-unet": _diffusers_unet, "diffusers-vae": _diffusers_vae, "brushnet": _brushnet,
     "clip-text": _clip_text, "qwen2-vl": _qwen2_vl, "grounding-dino": _grounding_dino, "sam": _sam,
+    "flux2-transformer": _flux2_transformer, "flux2-vae": _flux2_vae, "qwen3": _qwen3,
 }
 
 

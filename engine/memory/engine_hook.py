@@ -23,7 +23,8 @@ def detected_vram_gb() -> float | None:
     return torch.cuda.get_device_properties(0).total_memory / 2**30
 
 
-def plan_for_engine(config, cuda: bool, working_size: int = 640, candidates: int = 1) -> MemoryPlan | None:
+def plan_for_engine(config, cuda: bool, working_size: int = 640, candidates: int = 1,
+                    painter: str = "brushnet") -> MemoryPlan | None:
     """The plan for an :class:`~engine.dispatch.EngineConfig`, or None when no card is managed.
 
     A card is managed on CUDA (its memory, or ``config.vram_gb`` when set), and on the CPU only when
@@ -44,7 +45,7 @@ def plan_for_engine(config, cuda: bool, working_size: int = 640, candidates: int
         grounding=config.grounding_model if config.grounding_model in COMPONENTS else "grounding-dino-tiny",
         sam=config.sam_model if config.sam_model in COMPONENTS else "sam-vit-h",
         paint_dtype=_PAINT_DTYPE.get(config.dtype, "fp16"), working_size=working_size,
-        candidates=candidates, four_bit_available=cuda and bitsandbytes_available())
+        candidates=candidates, four_bit_available=cuda and bitsandbytes_available(), painter=painter)
     global _last_said
     if plan.summary != _last_said:  # the engine asks often; say each new plan once
         _last_said = plan.summary

@@ -27,6 +27,7 @@ from engine.memory import activations as act
 from engine.memory.counts import load_config, param_count
 
 STAGES = ("plan", "detect", "segment", "paint")
+PAINTERS = ("brushnet", "klein")  # what the paint stage holds: SD1.5 + BrushNet, or FLUX.2 [klein] 4B
 INSTRUCTORS = ("qwen2-vl-7b", "qwen2-vl-2b")
 INSTRUCTOR_PRECISIONS = ("auto", "16bit", "4bit")
 
@@ -92,6 +93,7 @@ class MemoryPlan:
     fix: str = ""
     paint_offload: bool = False
     notes: tuple[str, ...] = field(default=())
+    painter: str = "brushnet"
 
     @property
     def peak_gb(self) -> float:
@@ -102,7 +104,8 @@ class MemoryPlan:
 
     def after_stage(self) -> dict[str, str]:
         """Engine cache kind -> ``"keep"``, ``"offload"`` or ``"drop"`` after that kind's stage."""
-        return {ENGINE_KIND[s.stage]: s.after for s in self.stages}
+        kinds = dict(ENGINE_KIND, paint="klein") if self.painter == "klein" else ENGINE_KIND
+        return {kinds[s.stage]: s.after for s in self.stages}
 
     def to_dict(self) -> dict:
         """The ``memory`` object of ``brushedit doctor --json`` (exactly these keys)."""
@@ -121,46 +124,70 @@ def model_gb(component: str, precision: str) -> float:
     return count.total * BYTES[precision] / act.GIB
 
 
+# klein's paint stage in the order it runs: the text encoder encodes the prompt and leaves the card,
+# then the transformer denoises and the VAE decodes (engine.painters.klein stages them so).
+KLEIN_MODELS = ("klein-text-encoder", "klein-transformer", "klein-vae")
+
+
 def _stage_models(instructor: str, precision: str, grounding: str, sam: str,
-                  paint_dtype: str) -> dict[str, tuple[ModelMemory, ...]]:
+                  paint_dtype: str, painter: str = "brushnet") -> dict[str, tuple[ModelMemory, ...]]:
     iprec = "nf4" if precision == "4bit" else "bf16"
+    painters = ("sd15-unet", "brushnet", "sd15-text-encoder", "sd15-vae") if painter == "brushnet" else KLEIN_MODELS
     return {
         "plan": (ModelMemory(instructor, iprec, model_gb(instructor, iprec)),),
         # Our loaders keep GroundingDINO and SAM in the checkpoints' fp32.
         "detect": (ModelMemory(grounding, "fp32", model_gb(grounding, "fp32")),),
         "segment": (ModelMemory(sam, "fp32", model_gb(sam, "fp32")),),
-        "paint": tuple(ModelMemory(name, paint_dtype, model_gb(name, paint_dtype))
-                       for name in ("sd15-unet", "brushnet", "sd15-text-encoder", "sd15-vae")),
+        "paint": tuple(ModelMemory(name, paint_dtype, model_gb(name, paint_dtype)) for name in painters),
     }
 
 
 def _activations(instructor: str, precision: str, grounding: str, sam: str, paint_dtype: str,
-                 working_size: int, candidates: int) -> dict[str, float]:
+                 working_size: int, candidates: int, painter: str = "brushnet") -> dict[str, float]:
+    paint = act.klein_gb if painter == "klein" else act.paint_gb
     return {
         "plan": act.instructor_gb(load_config(instructor), precision == "4bit"),
         "detect": act.grounding_gb(load_config(grounding)),
         "segment": act.sam_gb(load_config(sam)),
-        "paint": act.paint_gb(working_size, candidates, int(BYTES[paint_dtype])),
+        "paint": paint(working_size, candidates, int(BYTES[paint_dtype])),
     }
 
 
 def _offloaded_paint_weights(models: tuple[ModelMemory, ...]) -> float:
-    """With model CPU offload the denoiser pair (UNet + BrushNet) is on the card, the rest visits."""
+    """With model CPU offload the denoiser pair (UNet + BrushNet) is on the card, the rest visits;
+    klein's denoiser is its transformer alone."""
     by = {m.name: m.gb for m in models}
+    if "klein-transformer" in by:
+        return max(by.values())
     return max(by["sd15-unet"] + by["brushnet"], by["sd15-text-encoder"], by["sd15-vae"])
 
 
+def _staged_paint_weights(models: tuple[ModelMemory, ...]) -> tuple[float, float]:
+    """``(peak during the stage, resident after it)``: klein's text encoder leaves the card once the
+    prompt is encoded, so the stage peaks at the larger of the encoder and transformer + VAE, and
+    only transformer + VAE stay. BrushNet's four models are on the card together."""
+    by = {m.name: m.gb for m in models}
+    if "klein-text-encoder" not in by:
+        total = sum(by.values())
+        return total, total
+    resident = by["klein-transformer"] + by["klein-vae"]
+    return max(by["klein-text-encoder"], resident), resident
+
+
 def _try(vram_gb: float, instructor: str, precision: str, grounding: str, sam: str, paint_dtype: str,
-         working_size: int, candidates: int):
+         working_size: int, candidates: int, painter: str = "brushnet"):
     """``(stages, fits, paint_offload)`` for one instructor choice with the best residency that fits."""
-    models = _stage_models(instructor, precision, grounding, sam, paint_dtype)
-    acts = _activations(instructor, precision, grounding, sam, paint_dtype, working_size, candidates)
+    models = _stage_models(instructor, precision, grounding, sam, paint_dtype, painter)
+    acts = _activations(instructor, precision, grounding, sam, paint_dtype, working_size, candidates, painter)
     weights = {s: sum(m.gb for m in models[s]) for s in STAGES}
+    paint_peak, weights["paint"] = _staged_paint_weights(models["paint"])
 
     def peaks(kept: set[str], paint_offload: bool) -> dict[str, float]:
         out = {}
         for s in STAGES:
-            own = _offloaded_paint_weights(models["paint"]) if (s == "paint" and paint_offload) else weights[s]
+            own = weights[s] if s != "paint" else paint_peak
+            if s == "paint" and paint_offload:
+                own = _offloaded_paint_weights(models["paint"])
             others = sum(weights[k] for k in kept if k != s and not (k == "paint" and paint_offload))
             out[s] = own + others + acts[s] + act.RESERVED_GB
         return out
@@ -201,7 +228,7 @@ def _label(instructor: str, precision: str) -> str:
 def plan_memory(vram_gb: float, *, instructor: str = "auto", instructor_precision: str = "auto",
                 grounding: str = "grounding-dino-tiny", sam: str = "sam-vit-h", paint_dtype: str = "fp16",
                 working_size: int = 640, candidates: int = 1,
-                four_bit_available: bool = True) -> MemoryPlan:
+                four_bit_available: bool = True, painter: str = "brushnet") -> MemoryPlan:
     """Plan an agent edit on a card of ``vram_gb`` GiB.
 
     Parameters
@@ -220,6 +247,9 @@ def plan_memory(vram_gb: float, *, instructor: str = "auto", instructor_precisio
         The painter's working size (long side, px) and candidates per run, for its activations.
     four_bit_available : bool
         Whether bitsandbytes can load 4-bit here; without it ``auto`` never picks 4 bits.
+    painter : {"brushnet", "klein"}
+        What paints: SD1.5 + BrushNet (all four models on the card together), or FLUX.2 [klein] 4B
+        staged (its text encoder encodes the prompt and leaves, then transformer + VAE denoise).
 
     Returns
     -------
@@ -229,6 +259,8 @@ def plan_memory(vram_gb: float, *, instructor: str = "auto", instructor_precisio
         raise ValueError(f"instructor must be auto or one of {', '.join(INSTRUCTORS)}, not {instructor!r}")
     if instructor_precision not in INSTRUCTOR_PRECISIONS:
         raise ValueError(f"instructor precision must be auto, 16bit or 4bit, not {instructor_precision!r}")
+    if painter not in PAINTERS:
+        raise ValueError(f"painter must be brushnet or klein, not {painter!r}")
     if paint_dtype not in BYTES:
         raise ValueError(f"paint dtype must be fp16, bf16 or fp32, not {paint_dtype!r}")
     options = [(i, p) for i, p in _INSTRUCTOR_OPTIONS
@@ -242,7 +274,7 @@ def plan_memory(vram_gb: float, *, instructor: str = "auto", instructor_precisio
     args = (grounding, sam, paint_dtype, working_size, candidates)
     tried = []
     for name, precision in options:
-        stages, fits, paint_offload = _try(vram_gb, name, precision, *args)
+        stages, fits, paint_offload = _try(vram_gb, name, precision, *args, painter)
         tried.append((name, precision, stages, fits, paint_offload))
         if fits:
             break
@@ -259,22 +291,27 @@ def plan_memory(vram_gb: float, *, instructor: str = "auto", instructor_precisio
         worst = max(stages, key=lambda s: s.peak_gb)
         summary = (f"does not fit {vram_gb:g} GB: with {label}, the {worst.stage} stage "
                    f"({', '.join(m.name for m in worst.models)}) needs {peak:.1f} GB (estimated)")
-        fix = _fix(vram_gb, instructor, instructor_precision, peak, stages, four_bit_available, args)
+        fix = _fix(vram_gb, instructor, instructor_precision, peak, stages, four_bit_available, args, painter)
+    if painter == "klein":
+        notes.append("klein paints staged: its text encoder encodes the prompt and leaves the card, "
+                     "then transformer + VAE denoise")
     if paint_offload:
-        notes.append("painting with model CPU offload (UNet + BrushNet on the card, the rest visits): slower")
+        what = "the transformer" if painter == "klein" else "UNet + BrushNet"
+        notes.append(f"painting with model CPU offload ({what} on the card, the rest visits): slower")
     return MemoryPlan(vram_gb=float(vram_gb), instructor=name, instructor_precision=precision,
                       stages=stages, fits=fits, summary=summary, fix=fix, paint_offload=paint_offload,
-                      notes=tuple(notes))
+                      notes=tuple(notes), painter=painter)
 
 
-def _fix(vram_gb, instructor, instructor_precision, peak, stages, four_bit_available, args) -> str:
+def _fix(vram_gb, instructor, instructor_precision, peak, stages, four_bit_available, args,
+         painter: str = "brushnet") -> str:
     """What the user can change so the edit fits (tried in the order a user would want them)."""
     grounding, sam, paint_dtype, working_size, candidates = args
     ways = []
     if (instructor, instructor_precision) != ("auto", "auto"):
         auto = plan_memory(vram_gb, grounding=grounding, sam=sam, paint_dtype=paint_dtype,
                            working_size=working_size, candidates=candidates,
-                           four_bit_available=four_bit_available)
+                           four_bit_available=four_bit_available, painter=painter)
         if auto.fits:
             ways.append(f"let the plan choose (--instructor-precision auto: {_label(auto.instructor, auto.instructor_precision)})")
     if not four_bit_available and instructor_precision != "16bit":

@@ -41,9 +41,11 @@ def required_files(spec: ModelSpec, folder: Path) -> list[str]:
                 weight_map = json.loads(index.read_text("utf-8")).get("weight_map", {})
             except (OSError, ValueError, AttributeError):
                 continue
+            # Shards sit beside their index (text_encoder/ of a diffusers folder, the root of a repo).
+            prefix = name.rsplit("/", 1)[0] + "/" if "/" in name else ""
             for shard in sorted(set(weight_map.values())):
-                if isinstance(shard, str) and shard not in files and _is_safe_relative(shard):
-                    files.append(shard)
+                if isinstance(shard, str) and _is_safe_relative(shard) and prefix + shard not in files:
+                    files.append(prefix + shard)
     return files
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-KINDS = ("brushnet", "sd15-base", "instructor", "grounding", "sam", "lama")
+KINDS = ("brushnet", "sd15-base", "instructor", "grounding", "sam", "lama", "klein")
 
 # Features of the app and what they mean; ``ModelSpec.features`` uses these keys.
 FEATURES: Mapping[str, str] = MappingProxyType({
@@ -25,6 +25,7 @@ FEATURES: Mapping[str, str] = MappingProxyType({
     "auto-mask": "find the object an instruction names (GroundingDINO + SAM)",
     "click-select": "select an object by clicking it (SAM)",
     "remove": "remove objects with LaMa (any machine, no GPU needed)",
+    "klein": "paint and edit with FLUX.2 [klein] 4B (a second painter beside BrushNet)",
 })
 
 
@@ -275,6 +276,38 @@ _LAMA = ModelSpec(
                          "brushedit models import lama FILE",
 )
 _SPECS = _SPECS + (_LAMA,)
+
+# FLUX.2 [klein] 4B in the diffusers layout, as black-forest-labs/FLUX.2-klein-4B publishes it
+# (model_index.json and five component folders). Confirmed from the Hub pages: model_index.json, the
+# text encoder's five files (two shards and their index). Not confirmed: whether transformer/ is
+# one file (3.9 B bf16 parameters = 7.8 GB, under diffusers' 10 GB shard size) and the tokenizer's
+# file names (listed as a transformers Qwen2 tokenizer saves them); see docs/design/painters.md.
+_KLEIN_FILES = (
+    "model_index.json",
+    "scheduler/scheduler_config.json",
+    "text_encoder/config.json",
+    "text_encoder/generation_config.json",
+    "text_encoder/model-00001-of-00002.safetensors",
+    "text_encoder/model-00002-of-00002.safetensors",
+    "text_encoder/model.safetensors.index.json",
+    "tokenizer/merges.txt",
+    "tokenizer/tokenizer.json",
+    "tokenizer/tokenizer_config.json",
+    "tokenizer/vocab.json",
+    "transformer/config.json",
+    "transformer/diffusion_pytorch_model.safetensors",
+    "vae/config.json",
+    "vae/diffusion_pytorch_model.safetensors",
+)
+_KLEIN = ModelSpec(
+    name="flux2-klein-4b", title="FLUX.2 [klein] 4B (painter, diffusers)", kind="klein",
+    repo_id="black-forest-labs/FLUX.2-klein-4B", revision="main", subfolder="",
+    files=_KLEIN_FILES, size_bytes=16_000_000_000, license="Apache-2.0", features=("klein",),
+    vram_gb=10.0, default=True,
+    notes="step-distilled (4 steps); Qwen3-4B text encoder staged off the card before denoising; "
+          "pass a folder with --klein",
+)
+_SPECS = _SPECS + (_KLEIN,)
 
 MANIFEST: dict[str, ModelSpec] = {s.name: s for s in _SPECS}
 

@@ -35,7 +35,10 @@ from desktop.ui.panels.plan_steps import PlanStepsList
 
 _ENGINES = (("Auto (BrushEdit if installed, else fill)", "auto"), ("BrushEdit (BrushNet)", "brushedit"),
             ("Fill (fast, no weights)", "fill"), ("LaMa (removal, any machine)", "lama"))
-_INSTRUCTORS = (("Auto (the VLM where it fits, else rules)", "auto"), ("Offline (rules, no model)", "offline"), ("Local VLM (Qwen2-VL)", "local"),
+_PAINTERS = (("Auto (klein if installed and it fits, else BrushNet)", "auto"), ("BrushNet (SD1.5)", "brushnet"),
+             ("FLUX.2 [klein] 4B", "klein"))
+_INSTRUCTORS = (("Auto (the VLM where it fits, else rules)", "auto"), ("Offline (rules, no model)", "offline"),
+                ("Local VLM (Qwen2-VL)", "local"),
                 ("OpenAI API", "openai"))
 # Short labels that fit a narrow dock (the combo shares its row with the size); the full wording is each
 # item's tooltip.
@@ -222,6 +225,9 @@ class InstructionPanel(QWidget):
         res_layout.setColumnStretch(0, 3)  # the choice's words get the room, the number what it needs
         res_layout.setColumnStretch(1, 2)
         self.engine = _combo(_ENGINES, d.engine)
+        self.painter = _combo(_PAINTERS, d.painter)
+        self.painter.setToolTip("Who paints BrushEdit's edits: BrushNet (50 steps at the working size) or "
+                                "FLUX.2 [klein] 4B (4 steps at about 1024 px; whole-image edits from the photo)")
         self.instructor = _combo(_INSTRUCTORS, "auto")
         self.instructor.setToolTip("Who reads instructions; the same setting as Edit ▸ Preferences… ▸ Instructor")
         self.instructor.currentIndexChanged.connect(
@@ -240,6 +246,7 @@ class InstructionPanel(QWidget):
         res_row.setToolTip("Working resolution: the region around the mask (or the whole image) and the "
                            "long side the model works at")
         form.addRow("Engine", self.engine)
+        form.addRow("Painter", self.painter)
         form.addRow("Instructor", self.instructor)
         self.params_box.setVisible(False)
         details_layout.addWidget(self.params_box)
@@ -341,6 +348,7 @@ class InstructionPanel(QWidget):
             engine=self.engine.currentData(),
             removal_strength=self.removal_strength.value(),
             harmonize=self.harmonize.value(),
+            painter=self.painter.currentData(),
         )
 
     def set_params(self, params: EditParams) -> None:
@@ -356,12 +364,13 @@ class InstructionPanel(QWidget):
         _select(self.resolution_mode, params.resolution_mode)
         self.working_size.setValue(params.working_size)
         _select(self.engine, params.engine)
+        _select(self.painter, params.painter)
         self.removal_strength.setValue(params.removal_strength)
         self.harmonize.setValue(params.harmonize)
 
     SETTINGS_KEYS = ("candidates", "steps", "guidance", "strength", "seed", "seed_lock", "negative", "blend",
                      "resolution_mode", "working_size", "engine", "instructor", "params_shown", "global_strength",
-                     "removal_strength", "harmonize")
+                     "removal_strength", "harmonize", "painter")
 
     def save_settings(self, settings) -> None:
         """Store the parameters in a ``QSettings`` (group "instruction")."""
@@ -372,7 +381,7 @@ class InstructionPanel(QWidget):
                   "working_size": p.working_size, "engine": p.engine,
                   "instructor": self.instructor.currentData(), "params_shown": self.params_toggle.isChecked(),
                   "global_strength": p.global_strength, "removal_strength": p.removal_strength,
-                  "harmonize": p.harmonize}
+                  "harmonize": p.harmonize, "painter": p.painter}
         for key, value in values.items():
             settings.setValue(f"instruction/{key}", value)
         settings.setValue("instruction/history", list(self.history))
@@ -407,7 +416,7 @@ class InstructionPanel(QWidget):
         if negative is not None:
             self.negative.setText(negative)
         for key, combo in (("resolution_mode", self.resolution_mode), ("engine", self.engine),
-                           ("instructor", self.instructor)):
+                           ("instructor", self.instructor), ("painter", self.painter)):
             value = get(key, str)
             if value is not None:
                 _select(combo, value)

@@ -16,7 +16,7 @@ REQUIRED = {
 UNPINNED = {
     "brushnet-x", "brushnet-segmentation", "brushnet-random", "sd15-realistic-vision",
     "qwen2-vl-7b", "qwen2-vl-2b", "grounding-dino-tiny", "grounding-dino-base",
-    "sam-vit-h", "sam-vit-l", "sam-vit-b", "lama",
+    "sam-vit-h", "sam-vit-l", "sam-vit-b", "lama", "flux2-klein-4b",
 }
 
 
