@@ -3,7 +3,8 @@
 Without a CUDA GPU and with ``--device auto``, ``edit rocket.jpg "make the sky a sunset"`` ran
 GroundingDINO and SAM for 68 s, then said BrushEdit needs a GPU. The offline reading of the
 instruction (instant, no weights) gives each step's category; the engine's own choice of painter
-(:meth:`engine.dispatch.Engine.choose_engine`, which loads nothing) then says at once whether each
+(:func:`engine.painters.choice.choose_painter`, then :meth:`engine.dispatch.Engine.choose_engine`;
+neither loads anything) then says at once whether each
 step can be painted: missing weights (exit 3) or no device (exit 4), with the fix.
 """
 
@@ -39,9 +40,14 @@ def check_painter_first(engine: Any, args: argparse.Namespace, instruction: str)
 
     probe = np.zeros((8, 8, 3), np.uint8), np.full((8, 8), 255, np.uint8)
     for category in dict.fromkeys(step_categories(instruction)):
-        request = InpaintRequest(*probe, prompt=instruction, params=EditParams(engine=args.engine),
+        params = EditParams(engine=args.engine, painter=getattr(args, "painter", "auto") or "auto")
+        request = InpaintRequest(*probe, prompt=instruction, params=params,
                                  instruction=instruction, category=category)
         try:
+            from engine.painters.choice import choose_painter
+
+            if choose_painter(engine, request)[0]:  # a painter of the seam (klein) paints this step
+                continue
             choose(request)
         except MissingModelsError as exc:
             raise explain(exc, getattr(getattr(engine, "config", None), "model_dirs", None)) from None

@@ -3,6 +3,8 @@ painted records what ran (4 steps, no guidance) and re-runs with klein."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
@@ -46,7 +48,7 @@ def test_a_klein_layer_records_what_ran_and_reruns_with_klein():
            "working_size": [1024, 1024], "seeds": [3], "samples": 1}
     result = EditResult(request, (Candidate(image, 3, (0, 0, 64, 64)),), engine="klein",
                         model="flux2-klein-4b", ran=ran)
-    prov = EditController._provenance(None, result, 3)
+    prov = EditController._provenance(SimpleNamespace(plan=None), result, 3)  # no plan shown
     assert (prov.engine, prov.steps, prov.guidance) == ("klein", 4, None)
     assert prov.negative_prompt == ""  # step-distilled klein paints with no negative prompt
     again = _params_from_provenance(prov, 9)
