@@ -224,10 +224,10 @@ class Level(Field):
         self.K = self.count = None
         if self.known is not None:  # which target-patch pixels count in the distance
             known = cv2.copyMakeBorder(self.known.astype(np.uint8), r, r, r, r, cv2.BORDER_REFLECT_101)
+            self._known_padded = known
             parts = []
             for group in self._groups(self.Np):
-                mx = np.concatenate([bx + ox for _, ox in group])
-                my = np.concatenate([by + oy for oy, _ in group])
+                mx, my = _shifted(bx, by, group)
                 parts.append(cv2.remap(known, mx, my, cv2.INTER_NEAREST))
             self.K = np.concatenate(parts) if len(parts) > 1 else parts[0]
             self.count = self.K.reshape(len(self.offsets), -1).sum(axis=0, dtype=np.float32)
@@ -247,8 +247,7 @@ class Level(Field):
         acc = np.zeros((g * m, self.cw, 3), np.float32)
         row = 0
         for group in groups:
-            mx = np.concatenate([bx + ox for _, ox in group]) if g > 1 else bx + group[0][1]
-            my = np.concatenate([by + oy for oy, _ in group]) if g > 1 else by + group[0][0]
+            mx, my = _shifted(bx, by, group)
             src = cv2.remap(self.padded, mx, my, cv2.INTER_NEAREST)
             rows = src.shape[0]
             diff = cv2.absdiff(self.T[row:row + rows], src)
@@ -264,6 +263,62 @@ class Level(Field):
         d = per_pixel.reshape(g, m * self.cw).sum(axis=0)
         if self.count is not None:  # mean over the known pixels, on the full patch's scale
             d *= len(self.offsets) / np.maximum(self.count, 1.0)
+        return d
+
+    def _try(self, cy: np.ndarray, cx: np.ndarray) -> None:
+        """PatchMatch's step, scoring only the targets whose candidate is valid and new.
+
+        Most propagated candidates equal the current source (a coherent field proposes what it
+        has: 70-85 % of them at the finest level of a 300 px hole), and an invalid one keeps it:
+        neither can be better, so neither is scored. A random search proposes new sources nearly
+        everywhere; that case scores every target from the stored patches (``Field._try``).
+        """
+        ok = self._ok(cy, cx)
+        idx = np.flatnonzero(ok & ((cy != self.sy) | (cx != self.sx)))
+        if idx.size == 0:
+            return
+        if 2 * idx.size > self.N:  # scoring a subset reads two patches per target: then all are cheaper
+            super()._try(cy, cx)
+            return
+        cy, cx = cy[idx], cx[idx]
+        d = self._dist_at(idx, cy, cx)
+        better = d < self.D[idx]
+        i = idx[better]
+        self.sy[i], self.sx[i], self.D[i] = cy[better], cx[better], d[better]
+
+    def _dist_at(self, idx: np.ndarray, sy: np.ndarray, sx: np.ndarray) -> np.ndarray:
+        """:meth:`_dist` for the targets ``idx`` only (their candidates ``sy``, ``sx``).
+
+        The target patches are read again from the padded image (what ``self.T`` holds: the image
+        does not change between refreshes), which is cheaper than gathering ``self.T``'s rows.
+        """
+        r, n = self.r, idx.size
+        cw = min(REMAP_ROW_WIDTH, n)
+        m = -(-n // cw)
+        idx, sy, sx = pad_to(idx, m * cw), pad_to(sy, m * cw), pad_to(sx, m * cw)
+        sy_, sx_ = (sy + r).astype(np.float32).reshape(1, m, cw), (sx + r).astype(np.float32).reshape(1, m, cw)
+        ty_ = (self.ty[idx] + r).astype(np.float32).reshape(1, m, cw)
+        tx_ = (self.tx[idx] + r).astype(np.float32).reshape(1, m, cw)
+        groups = self._groups(m * cw)
+        g = len(groups[0])
+        acc = np.zeros((g * m, cw, 3), np.float32)
+        for group in groups:
+            oy = np.array([o[0] for o in group], np.float32)[:, None, None]
+            ox = np.array([o[1] for o in group], np.float32)[:, None, None]
+            rows = len(group) * m
+            src = cv2.remap(self.padded, (sx_ + ox).reshape(rows, cw), (sy_ + oy).reshape(rows, cw), cv2.INTER_NEAREST)
+            tx_o, ty_o = (tx_ + ox).reshape(rows, cw), (ty_ + oy).reshape(rows, cw)
+            diff = cv2.absdiff(cv2.remap(self.padded, tx_o, ty_o, cv2.INTER_NEAREST), src)
+            known = None if self.known is None else cv2.remap(self._known_padded, tx_o, ty_o, cv2.INTER_NEAREST)
+            if rows == acc.shape[0]:
+                cv2.accumulateSquare(diff, acc, known)
+            else:  # the last, shorter group
+                part = np.zeros(src.shape, np.float32)
+                cv2.accumulateSquare(diff, part, known)
+                acc[:rows] += part
+        d = (acc.reshape(-1, 3) @ np.ones(3, np.float32)).reshape(g, m * cw).sum(axis=0)[:n]
+        if self.count is not None:  # mean over the known pixels, on the full patch's scale
+            d *= len(self.offsets) / np.maximum(self.count[idx[:n]], 1.0)
         return d
 
     def _neighbour(self, dy: int, dx: int) -> np.ndarray:
@@ -349,6 +404,14 @@ class Level(Field):
             self._refresh()
         else:
             self.img[hy[only], hx[only]] = fill[only]
+
+
+def _shifted(bx: np.ndarray, by: np.ndarray, group: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Remap maps ``bx``, ``by`` (``m x cw``) shifted by each offset of ``group``, stacked: ``(g * m) x cw``."""
+    oy = np.array([o[0] for o in group], np.float32)[:, None, None]
+    ox = np.array([o[1] for o in group], np.float32)[:, None, None]
+    m, cw = bx.shape
+    return (bx[None] + ox).reshape(len(group) * m, cw), (by[None] + oy).reshape(len(group) * m, cw)
 
 
 def pad_to(a: np.ndarray, n: int) -> np.ndarray:
