@@ -224,7 +224,7 @@ def _stats(ours: list[float], theirs: list[float]) -> dict:
 
 
 def side_by_side(repeats: int, threads_list: tuple[int, ...], venv: Path, install: bool = True,
-                 model_only: bool = True) -> dict:
+                 model_only: bool = True, whole: bool = True) -> dict:
     """All the figures of the side-by-side (or ``{"iopaint": "skipped: ..."}``)."""
     python, why = ensure_iopaint(venv, install)
     if python is None:
@@ -239,10 +239,10 @@ def side_by_side(repeats: int, threads_list: tuple[int, ...], venv: Path, instal
     files = prepare_images(WORK)
     figures: dict = {"iopaint": why, "same_weights_max_abs_diff": diff, "whole_process": {}, "in_process": {},
                      "forward_same_size": {}}
-    for side in ("ours", "iopaint"):  # once, untimed: the page cache holds both venvs and weights after it
+    for side in ("ours", "iopaint") if whole else ():  # once, untimed: the page cache holds both venvs after it
         whole_process(side, python, files["512x512"], max(threads_list), weights, model_dir, WORK)
     for threads in threads_list:
-        for name, pair in files.items():
+        for name, pair in files.items() if whole else ():
             runs: dict[str, list[float]] = {"ours": [], "iopaint": []}
             for r in range(repeats):
                 for side in (("ours", "iopaint") if r % 2 == 0 else ("iopaint", "ours")):
@@ -276,6 +276,9 @@ def side_by_side(repeats: int, threads_list: tuple[int, ...], venv: Path, instal
         finally:
             for w in workers.values():
                 w.close()
+    if 1 not in threads_list or not whole:
+        figures["acceptance"] = "not measured in this run (needs the whole process at 1 thread)"
+        return figures
     one = {name: figures["whole_process"].get(f"{name} 1t", {}).get("ratio_median") for name in CASES}
     figures["acceptance"] = {
         "what": f"whole process, one core, same weights: ours / IOPaint {IOPAINT_VERSION} <= {TARGET_RATIO}",

@@ -159,6 +159,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--iopaint-venv", type=Path, default=DEFAULT_VENV)
     ap.add_argument("--no-install", action="store_true", help="skip the side-by-side when IOPaint is not installed")
     ap.add_argument("--no-model-only", action="store_true", help="whole-process timings only")
+    ap.add_argument("--no-whole-process", action="store_true", help="model-only timings only")
     ap.add_argument("--no-iopaint", action="store_true", help="leave out the side-by-side")
     ap.add_argument("--with-patch-fill", action="store_true", help="also LaMa against the patch fill, in process")
     ap.add_argument("--device", default="cpu", help="for --with-patch-fill")
@@ -170,7 +171,8 @@ def main(argv=None) -> dict:
     if not args.no_iopaint:
         threads = tuple(int(t) for t in args.threads.split(",") if t.strip())
         figures["side_by_side"] = side_by_side(args.repeats, threads, args.iopaint_venv,
-                                               install=not args.no_install, model_only=not args.no_model_only)
+                                               install=not args.no_install, model_only=not args.no_model_only,
+                                               whole=not args.no_whole_process)
     if args.with_patch_fill:
         figures["patch_fill"] = patch_fill_figures(args.device, args.repeats)
     if hasattr(os, "getloadavg"):
