@@ -260,7 +260,7 @@ def side_by_side(repeats: int, threads_list: tuple[int, ...], venv: Path, instal
             for w in workers.values():
                 w.ask("load")
             tasks = {f"{name} {threads}t": f"remove {ip} {mp}" for name, (ip, mp) in files.items()}
-            forwards = {f"{s}x{s} {threads}t": f"forward {s} {s}" for s in FORWARD_SIDES}
+            forwards = {f"forward {s}x{s} {threads}t": f"forward {s} {s}" for s in FORWARD_SIDES}
             for w in workers.values():
                 w.ask("forward 64 64")  # warm-up (oneDNN's first calls, allocations)
             for key, command in list(tasks.items()) + list(forwards.items()):
