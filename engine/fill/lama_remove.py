@@ -66,8 +66,15 @@ def lama_inpaint(model, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
     import torch
 
     param = next(model.parameters())
+    cpu = param.device.type == "cpu"
+    if cpu and param.ndim == 4 and not param.is_contiguous(memory_format=torch.channels_last):
+        # oneDNN's convolutions are faster channels-last on the CPU (a 600 px pass 8.8 -> 7.5 s on one
+        # core, the output within 1e-7): converted once, in place, on first use.
+        model.to(memory_format=torch.channels_last)
     x = torch.from_numpy(np.ascontiguousarray(image)).to(param.device).permute(2, 0, 1)[None]
     x = x.to(param.dtype) / 255.0
+    if cpu:
+        x = x.contiguous(memory_format=torch.channels_last)
     m = torch.from_numpy(np.ascontiguousarray(hole > 0)).to(param.device)[None, None].to(param.dtype)
     with torch.inference_mode():
         out = model(x, m)

@@ -96,6 +96,10 @@ class _Counting:
     def parameters(self):
         return self.model.parameters()
 
+    def to(self, *args, **kwargs):
+        self.model.to(*args, **kwargs)
+        return self
+
     def __call__(self, image, mask):
         self.sizes.append(tuple(image.shape[-2:]))
         return self.model(image, mask)
