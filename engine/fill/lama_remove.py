@@ -1,17 +1,20 @@
 """``run_lama``: remove what the mask covers with LaMa, on a crop around the mask.
 
-Big-lama was trained on 256 px crops and is used at up to about 512 px (IOPaint's default, the
-reference's ``predict.py`` on the paper's 512 px test sets). We work on the mask's bounding box plus
-a margin of context, resized so its long side is at most :data:`WORK_SIDE` (``benchmarks/lama.py``
-measures the time at that size), then paste the result back with the same rule as the other
-painters: the mask feathered outward only (Gaussian 21 px), every pixel beyond the feather the input's,
-bit for bit.
+We work on the mask's bounding box plus a margin of context and paste the result back with the
+same rule as the other painters: the mask feathered outward only (Gaussian 21 px), every pixel beyond
+the feather the input's, bit for bit.
 
-Coarse to fine. When the crop is much larger than the working size (a big hole on a big photo), one
-pass at 512 px upscaled would be soft. Instead LaMa also runs at twice the scale (and twice again,
-up to :data:`FINE_MAX_SIDE`), and each finer level keeps the coarser level's low frequencies (the
-structure, which needs the global view) and adds only its own high frequencies (the detail):
-``fine_level = upsampled(coarse) + (fine - upsampled(downsampled(fine)))`` inside the hole.
+How many passes. Big-lama was trained on 256 px crops and generalises to higher resolutions (the
+paper's point, thanks to the Fourier units' image-wide receptive field); IOPaint runs it once at the
+crop's own size (padded to a multiple of 8), whatever that size. So a crop whose long side is at most
+:data:`WORK_SIDE` (4 x the training side) runs **once, at its own size**: nothing is downscaled, so a
+finer pass would have no detail to add, and a second pass would only cost time. A larger crop (a big
+hole on a big photo) runs coarse to fine: the finest level at the crop's size (at most
+:data:`FINE_MAX_SIDE`), and below it levels of half the side until one is at most ``WORK_SIDE``;
+each finer level keeps the coarser level's low frequencies (the structure, decided where the hole
+is at most a few training crops across) and adds only its own high frequencies (the detail):
+``fine_level = upsampled(coarse) + (fine - upsampled(downsampled(fine)))`` inside the hole. The
+rule, the measurements behind it and its cost are in ``docs/design/lama.md``.
 
 LaMa is deterministic: the same crop gives the same pixels. So the "seed" picks the amount of
 context instead: candidate ``i`` of a request with seed ``s`` (0 when unset) uses variant ``s + i``
@@ -32,8 +35,8 @@ from engine.api import Cancelled, Candidate, EditResult, InpaintRequest
 from engine.harmonize import harmonize
 from engine.segment import mask_ops
 
-WORK_SIDE = 512  # LaMa's working long side (see the module docstring and benchmarks/lama.py)
-FINE_MAX_SIDE = 1536  # the finest coarse-to-fine level works at most at this long side
+WORK_SIDE = 1024  # a crop up to this long side runs once at its own size; above, the coarsest level's at most
+FINE_MAX_SIDE = 1536  # the finest coarse-to-fine level works at most at this long side (then upscaled)
 BLEND_KERNEL = 21  # the same feather as the BrushNet path and the fill engine
 HOLE_GROW = 2  # px the hole grows beyond the mask, over the object's anti-aliased fringe
 CONTEXT = 0.5  # margin around the mask's box, as a fraction of its long side
@@ -64,8 +67,15 @@ def lama_inpaint(model, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
     import torch
 
     param = next(model.parameters())
+    cpu = param.device.type == "cpu"
+    if cpu and param.ndim == 4 and not param.is_contiguous(memory_format=torch.channels_last):
+        # oneDNN's convolutions are faster channels-last on the CPU (a 600 px pass 8.8 -> 7.5 s on one
+        # core, the output within 1e-7): converted once, in place, on first use.
+        model.to(memory_format=torch.channels_last)
     x = torch.from_numpy(np.ascontiguousarray(image)).to(param.device).permute(2, 0, 1)[None]
     x = x.to(param.dtype) / 255.0
+    if cpu:
+        x = x.contiguous(memory_format=torch.channels_last)
     m = torch.from_numpy(np.ascontiguousarray(hole > 0)).to(param.device)[None, None].to(param.dtype)
     with torch.inference_mode():
         out = model(x, m)
@@ -79,16 +89,14 @@ def _resize(a: np.ndarray, w: int, h: int, down: bool) -> np.ndarray:
 
 
 def _level_sizes(cw: int, ch: int, work_side: int) -> list[tuple[int, int]]:
-    """Working sizes from coarse to fine: ``work_side``, then doubling up to the crop (or FINE_MAX_SIDE)."""
+    """Working sizes, coarse to fine: the crop's own size when its long side is at most ``work_side``
+    (one pass); else the finest at the crop's size (at most ``FINE_MAX_SIDE``) below which each level
+    halves the side until one is at most ``work_side``."""
     long = max(cw, ch)
-    sizes = []
-    side = min(long, work_side)
-    while True:
-        s = side / long
-        sizes.append((max(16, int(round(cw * s))), max(16, int(round(ch * s)))))
-        if side >= min(long, FINE_MAX_SIDE):
-            return sizes
-        side = min(long, FINE_MAX_SIDE, side * 2)
+    sides = [min(long, max(FINE_MAX_SIDE, work_side))]
+    while sides[0] > work_side:
+        sides.insert(0, sides[0] / 2)
+    return [(max(16, int(round(cw * side / long))), max(16, int(round(ch * side / long)))) for side in sides]
 
 
 def fill_crop(model, crop: np.ndarray, hole: np.ndarray, work_side: int = WORK_SIDE,
@@ -134,7 +142,7 @@ def run_lama(
     on_progress, is_cancelled : callable, optional
         ``on_progress(step, total)`` per candidate; ``is_cancelled`` is checked between passes.
     work_side : int
-        The coarsest level's long side.
+        The longest side LaMa runs at in one pass (see :func:`_level_sizes`).
 
     Returns
     -------

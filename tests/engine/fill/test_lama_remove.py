@@ -71,11 +71,50 @@ def test_candidates_differ_by_context_and_are_reproducible(lama):
     assert more.seed == 1 and np.array_equal(more.image, b)
 
 
-def test_level_sizes_go_coarse_to_fine_up_to_the_cap():
-    assert _level_sizes(300, 200, 512) == [(300, 200)]
-    sizes = _level_sizes(4000, 3000, 512)
-    assert sizes[0] == (512, 384) and max(sizes[-1]) == lama_remove.FINE_MAX_SIDE
-    assert [max(s) for s in sizes] == sorted(max(s) for s in sizes)
+def test_a_crop_up_to_the_work_side_runs_once_at_its_own_size():
+    side = lama_remove.WORK_SIDE
+    assert _level_sizes(300, 200, side) == [(300, 200)]
+    assert _level_sizes(side, side - 301, side) == [(side, side - 301)]  # no downscale, no second pass
+
+
+def test_a_larger_crop_halves_down_to_the_work_side_and_keeps_the_cap():
+    side, cap = lama_remove.WORK_SIDE, lama_remove.FINE_MAX_SIDE
+    assert _level_sizes(side + 100, 800, side) == [((side + 100) // 2, 400), (side + 100, 800)]
+    sizes = _level_sizes(4000, 3000, side)
+    assert max(sizes[-1]) == cap and max(sizes[0]) <= side
+    for (w0, h0), (w1, h1) in zip(sizes, sizes[1:]):
+        assert abs(w1 / w0 - 2) < 0.01 and abs(h1 / h0 - 2) < 0.01  # each level twice the one below
+    assert max(sizes[0]) > side / 2  # and no level more than needed
+
+
+class _Counting:
+    """Wraps a LaMa: records the size of every forward (what ``fill_crop`` paid for)."""
+
+    def __init__(self, model):
+        self.model, self.sizes = model, []
+
+    def parameters(self):
+        return self.model.parameters()
+
+    def to(self, *args, **kwargs):
+        self.model.to(*args, **kwargs)
+        return self
+
+    def __call__(self, image, mask):
+        self.sizes.append(tuple(image.shape[-2:]))
+        return self.model(image, mask)
+
+
+def test_fill_crop_pays_one_forward_at_the_crop_size_below_the_work_side(lama):
+    crop = _photo(600, 600)  # a 300 px hole with its context on a 2048 x 1536 photo
+    hole = np.zeros((600, 600), bool)
+    hole[150:450, 150:450] = True
+    counting = _Counting(lama)
+    out = fill_crop(counting, crop, hole)
+    assert counting.sizes == [(600, 600)] and out.shape == (600, 600, 3)
+    counting.sizes.clear()
+    fill_crop(counting, _photo(700, 1100), np.pad(hole, ((50, 50), (250, 250))))
+    assert counting.sizes == [(350, 550), (700, 1100)]
 
 
 def test_coarse_to_fine_keeps_the_coarse_low_frequencies(lama, monkeypatch):
