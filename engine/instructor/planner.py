@@ -275,6 +275,6 @@ def _addition(img, intent: Intent, detector, progress):
             notes.append(f"could not find '{intent.anchor}'; placed the new object in a default region")
     if box is None:
         box = cm.default_addition_box(shape, intent.spatial)
-    ellipse = cm.addition_mask(shape, box, "ellipse")
-    rect = cm.addition_mask(shape, box, "box")
-    return ellipse, [ellipse, rect], notes
+    rect = cm.addition_mask(shape, box, "box")  # the reference's mask: the whole box
+    around = cm.addition_mask(shape, box, "ellipse")  # a rounder alternative that still holds the box
+    return rect, [rect, around], notes
