@@ -48,9 +48,12 @@ def add_parser(sub, common) -> None:
     p.add_argument("--removal-strength", type=_closed_unit_float, default=None, metavar="S",
                    help="removal with LaMa and BrushNet: how much of LaMa's fill BrushNet repaints, "
                         "0..1 (default 0.5; 0 keeps LaMa's fill)")
-    p.add_argument("--samples", type=_positive_int, default=1, help="number of results (default 1)")
+    p.add_argument("--samples", type=_samples, default=0, metavar="N|auto",
+                   help="number of results, painted in one batch (default auto: 4 where the card's "
+                        "memory plan fits them, else fewer; 1 on the CPU)")
     p.add_argument("--working-size", type=_positive_int, default=640, metavar="PX",
-                   help="long side the model works at (default 640)")
+                   help="short side of the frame the model paints (default 640, as BrushEdit; SD1.5 "
+                        "was trained at 512); the long side is capped near 1024")
     p.add_argument("--whole", action="store_true", help="work on the whole image, not a crop around the mask")
     p.add_argument("--no-blend", action="store_true", help="do not feather the result into the original")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
@@ -67,6 +70,11 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
     return value
+
+
+def _samples(text: str) -> int:
+    """``auto`` (0: the engine picks, see engine.api.AUTO_CANDIDATES) or a whole number >= 1."""
+    return 0 if text.strip().lower() == "auto" else _positive_int(text)
 
 
 def _unit_float(text: str) -> float:
@@ -159,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
         "category": category, "target": target, "prompt": prompt, "instruction": instruction,
         "negative_prompt": request.effective_negative_prompt() if result.engine != "fill" else "",
         "mask_bbox": list(mask_ops.bbox(mask) or ()), "worker": worker_summary(result),
+        "working_size": list(result.work_size) if result.work_size else None,  # what was painted
     }
     if args.json:
         print(json.dumps(summary, indent=2))
