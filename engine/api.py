@@ -289,6 +289,9 @@ class EditPlan(_Wire):
     notes: tuple[str, ...] = ()
     steps: tuple["EditPlan", ...] = ()
     protected: tuple[str, ...] = ()
+    #: What ``caption`` describes: "region" (what the mask shows after the edit: the painter crops)
+    #: or "image" (the whole picture: the painter paints the whole frame). See docs/design/agent.md.
+    caption_of: str = "region"
 
 
 @dataclass(frozen=True, eq=False)
