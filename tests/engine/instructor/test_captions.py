@@ -13,9 +13,33 @@ from engine.instructor.captions import paints_whole_frame
 from engine.instructor.prompts import system_prompt
 from engine.segment import mask_ops as mo
 
-from conftest import BoxSegmenter, FakeDetector
+from engine.segment.select import Detection
 
 WHOLE = "a cosy living room with a grey sofa, a floor lamp and a potted plant"
+
+
+class FakeDetector:
+    """Scripted boxes per query word."""
+
+    def __init__(self, boxes):
+        self.boxes = boxes
+
+    def detect(self, image, text, thresholds=None):
+        for word, dets in self.boxes.items():
+            if word in text:
+                return [Detection(tuple(map(float, b)), s, word) for b, s in dets]
+        return []
+
+
+class BoxSegmenter:
+    """A SAM stand-in whose mask is exactly the box."""
+
+    def set_image(self, image, key=None):
+        self.shape = image.shape[:2]
+        return True
+
+    def masks_from_boxes(self, boxes):
+        return [mo.box_mask(self.shape, (int(x0), int(y0), int(x1 - x0), int(y1 - y0))) for x0, y0, x1, y1 in boxes]
 
 
 class Scripted(InstructorBackend):
