@@ -31,8 +31,10 @@ def paints_whole_frame(mask: np.ndarray) -> bool:
 def caption_for(intent: Intent, mask: np.ndarray) -> tuple[str, str]:
     """``(caption, caption_of)`` to paint ``mask`` for ``intent``: ``"image"`` when the frame is whole
     and the intent has a caption of the whole image, else ``"region"`` (the region's caption)."""
+    if intent.category == "global":  # the region is the whole image
+        return intent.caption, "image"
     if intent.caption_of == "image":
-        if intent.category == "global" or paints_whole_frame(mask):
+        if paints_whole_frame(mask):
             return intent.caption, "image"
         return intent.region_caption or intent.caption, "region"
     return intent.caption, "region"

@@ -123,3 +123,8 @@ def test_paints_whole_frame_follows_the_painters_crop_policy():
     most = mo.box_mask((1500, 2000), (50, 50, 1900, 1400))
     assert not paints_whole_frame(small) and paints_whole_frame(most)
     assert not paints_whole_frame(np.zeros((100, 100), np.uint8))
+
+
+def test_an_offline_global_plan_is_captioned_as_the_image(room):
+    p = plan(room, "make it look like winter")
+    assert p.category == "global" and p.caption_of == "image" and "winter" in p.caption
