@@ -6,13 +6,21 @@ encoder), 512 x 512 by default. Prints:
 - seconds per denoising step (BrushNet + UNet, guidance batched: batch 2 per candidate) and the same
   for a plain 9-channel SD1.5 inpainting UNet (the baseline, same run) and their ratio;
 - seconds per full edit (text encoding, VAE encode, steps, VAE decode) for 1 and 4 candidates;
+- the product path (``run_inpaint``: crop, resize, paint, blend) with 1 candidate, 4 candidates in
+  ONE batched call (what the editor and ``edit --samples auto`` run) and 4 one-candidate calls in a
+  row (what not batching would cost), each with ``--candidate-steps`` real steps (never extrapolated),
+  and their ratios to one candidate (``batched_4_over_1``: the reference's 4 candidates should cost
+  less than 2.5 x one);
 - peak GPU memory on CUDA.
 
 On CUDA it runs the whole 50-step edits (fp16/bf16, SDPA attention; ``--compile`` adds
 torch.compile). On a CPU a 50-step edit takes many minutes, so it times a few steps and reports the
 50-step figures *extrapolated* (``"extrapolated": true`` in the JSON). The last line is a JSON object.
 
-Usage: ``python benchmarks/brushnet.py [--device cuda|cpu] [--steps 50] [--size 512] [--compile]``
+Usage: ``python benchmarks/brushnet.py [--device cuda|cpu] [--steps 50] [--size 512] [--compile]
+[--candidate-steps 4] [--candidates-only [--model sd15|tiny]]``. On a CPU at small size, only the
+candidates comparison: ``--device cpu --candidates-only --size 64`` (SD1.5 shapes) or ``--model tiny``
+(the tests' tiny random components, seconds; per-call overhead weighs more there than at SD1.5 size).
 """
 
 from __future__ import annotations
@@ -87,7 +95,15 @@ def main(argv=None) -> dict:
     ap.add_argument("--size", type=int, default=512, help="square image size in pixels (multiple of 8)")
     ap.add_argument("--repeat", type=int, default=None, help="timed repeats per figure (default 5 CUDA, 1 CPU)")
     ap.add_argument("--compile", action="store_true", help="torch.compile the per-step blocks (CUDA)")
+    ap.add_argument("--candidate-steps", type=int, default=None,
+                    help="real steps per edit in the candidates comparison (default: --steps on CUDA, 4 on CPU)")
+    ap.add_argument("--candidates-only", action="store_true",
+                    help="only the product-path comparison of 1, 4 batched and 4 one-by-one candidates")
+    ap.add_argument("--model", choices=("sd15", "tiny"), default="sd15",
+                    help="with --candidates-only: SD1.5-shaped random weights, or the tests' tiny components")
     args = ap.parse_args(argv)
+    if args.candidates_only:
+        return candidates_only(args)
 
     device, dtype = default_device_dtype(args.device, None)
     cuda = device.type == "cuda"
@@ -190,6 +206,8 @@ def main(argv=None) -> dict:
     print(f"{edit_steps}-step edit, 4 candidates: {edit4:.3f} s ({edit4 / edit1:.2f}x one)")
     if cuda:
         print(f"peak GPU memory: {peak1:.2f} GiB (1 candidate), {peak4:.2f} GiB (4 candidates)")
+    cand = candidates_comparison(pipe, image, mask, size, args.candidate_steps or (steps if cuda else 4),
+                                 device, repeat)
     result = {
         "machine": machine(device), "device": device.type, "dtype": str(dtype).replace("torch.", ""),
         "size": size, "compile": bool(args.compile),
@@ -203,9 +221,73 @@ def main(argv=None) -> dict:
         "edit_4_over_1": round(edit4 / edit1, 3), "extrapolated": extrapolated,
         "peak_gpu_gib_1": None if peak1 is None else round(peak1, 3),
         "peak_gpu_gib_4": None if peak4 is None else round(peak4, 3),
+        **cand,
     }
     print(json.dumps(result))
     return result
+
+
+def candidates_only(args) -> dict:
+    """The candidates comparison alone (``--candidates-only``), on SD1.5-shaped or tiny weights."""
+    import numpy as np
+    import torch
+
+    from engine.brushnet import BrushNetModel, BrushNetPipeline
+    from engine.brushnet.loading import default_device_dtype
+
+    device, dtype = default_device_dtype(args.device, None)
+    cuda = device.type == "cuda"
+    repeat = args.repeat or (5 if cuda else 1)
+    size = args.size // 8 * 8
+    torch.manual_seed(0)
+    if args.model == "tiny":
+        from engine.brushnet.testing import tiny_pipeline
+
+        pipe = tiny_pipeline(seed=0).to(device)
+    else:
+        comps = sd15_components(device, dtype)
+        pipe = BrushNetPipeline(brushnet=BrushNetModel.from_unet(comps["unet"]).eval(), **comps)
+    pipe.set_progress_bar_config(disable=True)
+    print(f"machine: {machine(device)}; dtype {dtype}; model {args.model}; size {size}x{size}", flush=True)
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+    mask = np.zeros((size, size), np.uint8)
+    mask[size // 4: 3 * size // 4, size // 4: 3 * size // 4] = 255
+    steps = args.candidate_steps or (args.steps or 50 if cuda else 4)
+    result = {"machine": machine(device), "device": device.type, "dtype": str(dtype).replace("torch.", ""),
+              "model": args.model, "size": size, "repeat": repeat,
+              **candidates_comparison(pipe, image, mask, size, steps, device, repeat)}
+    print(json.dumps(result))
+    return result
+
+
+def candidates_comparison(pipe, image, mask, size: int, steps: int, device, repeat: int) -> dict:
+    """The product path with 1 candidate, 4 in one batched call and 4 calls of one (same seeds)."""
+    from engine.api import EditParams, InpaintRequest
+    from engine.brushnet import run_inpaint
+
+    calls: list[int] = []
+    hook = pipe.unet.conv_out.register_forward_hook(lambda _m, _i, out: calls.append(int(out.shape[0])))
+
+    def paint(n, seed):
+        params = EditParams(steps=steps, seed=seed, num_candidates=n, working_size=size, resolution_mode="whole")
+        return run_inpaint(pipe, InpaintRequest(image, mask, "a photo", params))
+
+    try:
+        one = timed(lambda: paint(1, 0), device, repeat)
+        calls.clear()
+        batched = timed(lambda: paint(4, 0), device, repeat)
+        passes_batched = len(calls) // (repeat + 1)  # UNet passes per batched edit (one per step)
+        sequential = timed(lambda: [paint(1, s) for s in range(4)], device, repeat)
+    finally:
+        hook.remove()
+    print(f"product path, {steps} real steps at {size}px: 1 candidate {one:.3f} s; 4 batched (one call, "
+          f"{passes_batched} UNet passes) {batched:.3f} s = {batched / one:.2f}x one; 4 calls of one "
+          f"{sequential:.3f} s = {sequential / one:.2f}x one", flush=True)
+    return {"candidate_steps": steps, "product_edit_s_1": round(one, 4),
+            "product_edit_s_4_batched": round(batched, 4), "product_edit_s_4_sequential": round(sequential, 4),
+            "batched_4_over_1": round(batched / one, 3), "sequential_4_over_1": round(sequential / one, 3),
+            "batched_unet_passes_per_edit": passes_batched}
 
 
 if __name__ == "__main__":

@@ -53,9 +53,13 @@ def add_parser(sub, common) -> None:
     p.add_argument("--removal-strength", type=_closed_unit_float, default=None, metavar="S",
                    help="removal with LaMa and BrushNet: how much of LaMa's fill BrushNet repaints, "
                         "0..1 (default 0.5; 0 keeps LaMa's fill)")
-    p.add_argument("--samples", type=_positive_int, default=1, help="number of results (default 1)")
+    p.add_argument("--samples", type=_samples, default=0, metavar="N|auto",
+                   help="number of results, painted in one batch (default auto: 4 where the card's "
+                        "memory plan fits them, else fewer; 1 on the CPU)")
     p.add_argument("--working-size", type=_positive_int, default=None, metavar="PX",
-                   help="long side the model works at (default: 640 with BrushNet, 1024 with klein)")
+                   help="the frame the painter works at: with BrushNet its short side (default 640, as "
+                        "BrushEdit; SD1.5 was trained at 512; the long side is capped near 1024), with klein "
+                        "its long side (default 1024)")
     p.add_argument("--whole", action="store_true", help="work on the whole image, not a crop around the mask")
     p.add_argument("--no-blend", action="store_true", help="do not feather the result into the original")
     p.add_argument("--harmonize", type=_closed_unit_float, default=1.0, metavar="S",
@@ -76,6 +80,11 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
     return value
+
+
+def _samples(text: str) -> int:
+    """``auto`` (0: the engine picks, see engine.api.AUTO_CANDIDATES) or a whole number >= 1."""
+    return 0 if text.strip().lower() == "auto" else _positive_int(text)
 
 
 def _unit_float(text: str) -> float:

@@ -67,7 +67,7 @@ def set_oom_context(samples: int, working_size: int, cpu_offload: bool) -> None:
 
 def _oom_hint() -> str:
     tips = []
-    if _oom_context.get("samples", 1) > 1:
+    if _oom_context.get("samples", 1) != 1:  # 0: auto, which may be 4
         tips.append("fewer candidates (--samples 1)")
     if _oom_context.get("working_size", 640) > 512:
         tips.append("a smaller working size (--working-size 512)")

@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         data.update(mask_bbox=list(box) if box else None, mask_area=int((painted > 0).sum()))
     data["protected"] = list(plan.protected)
     data["instructor"] = instructor_json(plan, args.instructor)
+    data["caption_of"] = plan.caption_of  # "region" (the painter crops) or "image" (the whole frame)
     data["steps"] = _steps_data(plan, mask_path, out_path, painted)
     if args.json:
         print(json.dumps(data, indent=2))
@@ -134,7 +135,8 @@ def _steps_data(plan, mask_path: Path, out_path: Path, painted=None) -> list[dic
                 raise CliError(f"cannot write the mask to {path} ({exc.strerror or exc})", RUNTIME) from None
         box = mask_ops.bbox(step.mask)
         out.append({"instruction": step.instruction, "category": step.category, "target": step.target,
-                    "caption": step.caption, "negative_prompt": step.negative_prompt,
+                    "caption": step.caption, "caption_of": step.caption_of,
+                    "negative_prompt": step.negative_prompt,
                     "confidence": round(float(step.confidence), 3), "notes": list(step.notes),
                     "mask": str(path), "mask_bbox": list(box) if box else None,
                     "mask_area": int((step.mask > 0).sum())})

@@ -40,6 +40,9 @@ ResolutionMode = Literal["crop", "whole"]
 InstructorName = Literal["auto", "offline", "local", "openai"]
 
 DEFAULT_NEGATIVE_PROMPT = "ugly, low quality"
+#: ``EditParams.num_candidates`` meaning "as many as the card allows": 4 (the reference's) where the
+#: memory plan fits them, else 2 or 1; 1 on the CPU. The engine replaces it with the count it paints.
+AUTO_CANDIDATES = 0
 
 _job_ids = itertools.count(1)
 _JOB_PREFIX = os.urandom(4).hex()  # ids stay unique across the processes that talk to one server
@@ -97,7 +100,9 @@ class EditParams(_Wire):
         Seed of the first candidate; candidate ``i`` uses ``seed + i``. ``None`` picks one at random
         (the chosen seeds are reported in the result, so any candidate can be re-made alone).
     num_candidates : int
-        How many candidates to paint (batched).
+        How many candidates to paint, in one batched call; ``AUTO_CANDIDATES`` (0, the default): 4
+        where the memory plan fits them, else fewer (1 on the CPU). The result's request holds the
+        count that was painted.
     negative_prompt : str
         The negative prompt.
     blend : bool
@@ -106,7 +111,9 @@ class EditParams(_Wire):
         ``"crop"`` works on the mask's bounding box plus context at SD1.5's native size;
         ``"whole"`` resizes the whole image to the working size.
     working_size : int
-        Long side, in pixels, at which the model works (rounded to a multiple of 8).
+        Short side, in pixels, of the frame the model paints (640: the BrushEdit demo's size; SD1.5
+        was trained at 512). The long side is capped near 1024 px; both are multiples of 8
+        (``engine.brushnet.resolution.fit_work_size``; a 4:3 crop is painted at 856 x 640).
     engine : {"auto", "brushedit", "fill", "lama"}
         Which engine paints: ``auto`` picks BrushEdit when its weights and a device exist, else fill;
         a removal under ``auto`` uses LaMa when it is installed (then BrushNet on top when BrushEdit is
@@ -140,7 +147,7 @@ class EditParams(_Wire):
     control_guidance_start: float = 0.0
     control_guidance_end: float = 1.0
     seed: int | None = None
-    num_candidates: int = 1
+    num_candidates: int = AUTO_CANDIDATES
     negative_prompt: str = DEFAULT_NEGATIVE_PROMPT
     blend: bool = True
     resolution_mode: ResolutionMode = "crop"
@@ -269,6 +276,8 @@ class EditResult(_Wire):
     seconds: float = 0.0
     worker: "WorkerInfo | None" = None  # the process that painted it (host, pid, device)
     ran: dict = field(default_factory=dict)  # what the painter did (engine.painters.WhatRan.to_dict())
+    #: ``(width, height)`` of the frame the diffusion model painted; None where none ran (fill, LaMa).
+    work_size: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -319,6 +328,9 @@ class EditPlan(_Wire):
     steps: tuple["EditPlan", ...] = ()
     protected: tuple[str, ...] = ()
     instructor: InstructorReport | None = None  # set by the engine: who read the instruction
+    #: What ``caption`` describes: "region" (what the mask shows after the edit: the painter crops)
+    #: or "image" (the whole picture: the painter paints the whole frame). See docs/design/agent.md.
+    caption_of: str = "region"
 
 
 @dataclass(frozen=True, eq=False)

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -492,6 +492,7 @@ class Engine:
             return painted
         engine, reason = self.choose_engine(request)
         log.info("job %s: %s", request.job_id, reason)
+        request = self.resolve_candidates(request, diffusion=engine not in ("fill", "lama"))
         if engine == "fill":
             from engine.fill import run_fill
 
@@ -514,6 +515,26 @@ class Engine:
         return BrushNetPainter(pipe).paint_request(
             request, on_progress=on_progress, on_preview=on_preview, is_cancelled=is_cancelled
         )
+
+    def resolve_candidates(self, request: InpaintRequest, diffusion: bool = True) -> InpaintRequest:
+        """``request`` with ``num_candidates=AUTO_CANDIDATES`` replaced by the count to paint: 4 where
+        the memory plan fits them, else fewer (:func:`engine.memory.candidates.auto_candidates`); 1
+        for the fill engine and LaMa alone."""
+        from engine.api import AUTO_CANDIDATES
+
+        p = request.params
+        if p.num_candidates != AUTO_CANDIDATES:
+            return request
+        n, why = 1, "a fill paints one candidate unless asked for more"
+        if diffusion:
+            from engine.memory.candidates import auto_candidates
+            from engine.memory.engine_hook import plan_for_engine
+
+            cuda = self.config.device != "cpu" and cuda_available()
+            n, why = auto_candidates(lambda k: plan_for_engine(self.config, cuda, int(p.working_size), k,
+                                                               quiet=True))
+        log.info("job %s: %d candidate(s): %s", request.job_id, n, why)
+        return replace(request, params=replace(p, num_candidates=n))
 
     def pipeline(self, on_progress: ProgressFn | None = None):
         """The BrushNet pipeline for the current configuration (loaded once, then cached)."""

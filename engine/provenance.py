@@ -40,7 +40,7 @@ def what_ran(request, result) -> dict[str, Any]:
     negative = request.effective_negative_prompt() if diffused else ""
     if painter in NO_NEGATIVE:  # step-distilled, guidance-free: no negative prompt ran, no BrushNet scale
         negative, conditioning_scale = "", None
-    working = recorded.get("working_size") or getattr(result, "working_size", None)
+    working = getattr(result, "work_size", None) or recorded.get("working_size")
     ran = {
         "painter": painter,
         "steps": int(p.steps) if diffused else None,

@@ -75,4 +75,5 @@ def run_lama_then_brushnet(
                           is_cancelled=is_cancelled)
     candidates = tuple(replace(c, bbox=_union(c.bbox, fill.bbox)) for c in painted.candidates)
     return EditResult(request=request, candidates=candidates, engine="lama+brushedit",
-                      model=f"big-lama + {painted.model}", seconds=first.seconds + painted.seconds)
+                      model=f"big-lama + {painted.model}", seconds=first.seconds + painted.seconds,
+                      work_size=painted.work_size)

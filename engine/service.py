@@ -102,8 +102,8 @@ def out_of_memory_hint(request: object, config: EngineConfig | None = None) -> s
     tips = []
     if isinstance(request, InpaintRequest):
         p = request.params
-        if p.num_candidates > 1:
-            tips.append(f"fewer candidates (now {p.num_candidates})")
+        if p.num_candidates != 1:  # 0 is auto: up to 4 where the plan thought they fit
+            tips.append(f"fewer candidates (now {p.num_candidates or 'auto'})")
         if p.resolution_mode == "whole" or p.working_size > 512:
             tips.append(f"a smaller working size (now {p.working_size})")
     if config is None or not config.cpu_offload:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import secrets
 import time
 import warnings
+from dataclasses import replace
 from typing import Callable
 
 import cv2
 import numpy as np
 
-from engine.api import Cancelled, Candidate, EditResult, EngineError, InpaintRequest
+from engine.api import AUTO_CANDIDATES, Cancelled, Candidate, EditResult, EngineError, InpaintRequest
 from engine.brushnet.blending import feather_reach
 from engine.brushnet.resolution import plan_region
 from engine.harmonize import harmonize, paste_back
@@ -145,6 +146,8 @@ def run_inpaint(
     from engine.brushnet.preview import latents_to_rgb
 
     t0 = time.perf_counter()
+    if request.params.num_candidates == AUTO_CANDIDATES:  # no memory plan here (the Engine resolves it)
+        request = replace(request, params=replace(request.params, num_candidates=1))
     image = check_image(request.image)
     mask = check_mask(request.mask, image.shape)
     p = request.params
@@ -215,4 +218,5 @@ def run_inpaint(
             full[y:y + ch, x:x + cw] = harmonize(crop, back, cmask, p.harmonize, feather=0)
         candidates.append(Candidate(image=full, seed=s, bbox=bbox))
     return EditResult(request=request, candidates=tuple(candidates), engine="brushedit",
-                      model=getattr(pipe, "model_name", "") or "brushnet", seconds=time.perf_counter() - t0)
+                      model=getattr(pipe, "model_name", "") or "brushnet", seconds=time.perf_counter() - t0,
+                      work_size=(int(ww), int(wh)))

@@ -52,7 +52,8 @@ def _json_objects(text: str):
 
 
 _KV_RE = re.compile(r"^\s*[\"'*_-]*\s*(category|type|edit[ _]type|target|object|caption|prompt|"
-                    r"box|bbox|target[ _]caption)\s*[\"'*_]*\s*[:=]\s*(.+?)\s*,?\s*$", re.I | re.M)
+                    r"box|bbox|target[ _]caption|region[ _]caption|region)\s*[\"'*_]*\s*[:=]\s*(.+?)\s*,?\s*$",
+                    re.I | re.M)
 
 
 def _text_fields(text: str) -> dict:
@@ -60,7 +61,7 @@ def _text_fields(text: str) -> dict:
     for key, value in _KV_RE.findall(text):
         k = key.lower().replace(" ", "_")
         k = {"type": "category", "edit_type": "category", "object": "target", "prompt": "caption",
-             "bbox": "box", "target_caption": "caption"}.get(k, k)
+             "bbox": "box", "target_caption": "caption", "region_caption": "region"}.get(k, k)
         out.setdefault(k, value.strip().strip("\"'`"))
     return out
 
@@ -197,17 +198,28 @@ def interpret_answer(raw, instruction: str, shape, fallback: Intent, box_scale: 
             target = fallback.target
         else:
             raise AnswerError(f"a {cat} edit needs a target object")
+    region = _field(fields, "region") or _field(fields, "region_caption")
     if cat == "removal":
         noun = (target or "").lower().split()[-1:] if target else []
-        if not caption or (noun and re.search(rf"\b{re.escape(noun[0])}", caption.lower())):
+
+        def names_it(text):
+            return bool(noun and re.search(rf"\b{re.escape(noun[0])}", text.lower()))
+
+        if not caption or names_it(caption):
             caption = fallback.caption if same else removal_caption(None)
+        if region and names_it(region):
+            region = None
     if not caption:
         caption = fallback.caption if same and fallback.caption else (target or "")
+    if not region:  # a model that gave no region caption: the parser's phrase of the region, if it agrees
+        region = (fallback.caption if same and fallback.caption else removal_caption(None) if cat == "removal"
+                  else target if cat == "addition" and target else caption)
     return Intent(cat, target, replacement=fallback.replacement if same else None, caption=caption,
                   confident=True, spatial=fallback.spatial,
                   subject=fallback.subject if same else None,
                   anchor=fallback.anchor if same else None,
-                  relation=fallback.relation if same else None, box=box, instruction=instruction)
+                  relation=fallback.relation if same else None, box=box, instruction=instruction,
+                  region_caption=region, caption_of="image")
 
 
 # --- several steps ---------------------------------------------------------------------------------

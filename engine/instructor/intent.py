@@ -21,7 +21,14 @@ class Intent:
     replacement : str or None
         What the target becomes ("a tiger", "red"), or the new background / look, if said.
     caption : str
-        The inpainting prompt: for removal what fills the hole (never the removed object).
+        The inpainting prompt: for removal what fills the hole (never the removed object). Of the
+        whole picture after the edit when ``caption_of == "image"`` (a vision-language model's
+        answer), else of what the edited region shows (the offline parser's phrases).
+    region_caption : str
+        What the edited region shows after the edit (for a removal: the background that remains
+        there), when ``caption`` is of the whole image; the planner paints a crop with it.
+    caption_of : {"region", "image"}
+        What ``caption`` describes.
     confident : bool
         False when the text matched no known phrasing (the parser then guessed ``local``).
     spatial : str or None
@@ -55,6 +62,8 @@ class Intent:
     box: tuple[float, float, float, float] | None = None
     instruction: str = ""
     protected: tuple[str, ...] = ()
+    region_caption: str = ""
+    caption_of: str = "region"
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:

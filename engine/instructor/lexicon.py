@@ -48,13 +48,13 @@ REMOVE_VERBS = alt(
     "drop|lose|omit|discard|strip away|strip|extract|exclude|ditch|kill|destroy|eradicate|"
     "expunge|obliterate|scrub out|scrub|clean up|clean out|clean away|hide|dispose of|"
     "make disappear|vanish|purge|get out|throw away|throw out|pull out|pluck out|edit out|"
-    "photoshop out|paint out|retouch out|crop out|blot out|white out|efface|excise|banish|"
+    "photoshop out|paint out|retouch out|crop out|blot out|white out|efface|excise|banish|expel|evict|nix|oust|"
     "entfernen|entferne|quitar|quita|eliminar|elimina|supprimer|supprime|enlever|enlève|rimuovi|"
     "togli|remover|remova")
 
 ADD_VERBS = alt(
     "add|adds|adding|put|place|insert|inserting|include|attach|draw|produce|craft|design|compose|sketch in|plant|hang|stick|"
-    "drop in|sprinkle|scatter|introduce|bring in|bring|throw in|slip in|pop in|"
+    "drop in|sprinkle|scatter|introduce|bring in|bring|throw in|slip in|pop in|pop|"
     "position|set|station|incorporate|append|overlay|superimpose|embed|integrate|"
     "create|generate|spawn|paste|lay|install|mount|affix|pin|perch|seat|park|"
     "hinzufügen|füge|añadir|añade|agregar|agrega|ajouter|ajoute|aggiungi|adicionar|adicione")

@@ -24,6 +24,7 @@ from engine.instructor.phrases import (analyze_object, background_caption, globa
                                        is_image_ref, is_scene, local_caption, looks_like_adjectives,
                                        removal_caption, strip_determiners, strip_image_refs, tidy,
                                        with_article)
+from engine.instructor.whole_image import refine
 
 
 def _clean(text: str) -> str:
@@ -118,7 +119,7 @@ def _parse_one(s: str) -> Intent | None:
     m = WISH_RE.match(s)
     if m:
         wish, s = True, _clean(s[m.end():])
-    for rule in (_rule_arrow, _rule_instead, _rule_replace, _rule_remove, _rule_add, _rule_background,
+    for rule in (_rule_arrow, _rule_instead, refine, _rule_replace, _rule_remove, _rule_add, _rule_background,
                  _rule_place_subject, _rule_color_of, _rule_color_words, _rule_wear, _rule_change,
                  _rule_be,
                  _rule_global):

@@ -88,7 +88,7 @@ STYLE_RE = re.compile(r"(?:\bstyle\b|\bpainting\b|\bpainted\b|\bin\s+the\s+(?:ma
 GLOBAL_VERB_RE = re.compile(
     r"^(?:brighten|darken|lighten|dim|enhance|sharpen|saturate|desaturate|colori[sz]e|stylize|"
     r"stylise|cartoonize|cartoonise|animate|anime-?fy|age|warm|cool|relight|re-light|"
-    r"increase|decrease|reduce|boost|raise|lower)\b(?:\s+up)?\s*(?P<x>.*)$", I)
+    r"increase|decrease|reduce|boost|raise|lower)\b(?:\s+(?:up|down))?\s*(?P<x>.*)$", I)
 GLOBAL_VERB_LOOK = {"brighten": "brighter", "darken": "darker", "lighten": "lighter", "dim": "dimmer",
                      "enhance": "enhanced, high quality", "sharpen": "sharper", "warm": "warmer tones",
                      "cool": "cooler tones", "saturate": "more saturated colors",

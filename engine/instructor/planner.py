@@ -15,6 +15,7 @@ import numpy as np
 
 from engine.api import DEFAULT_NEGATIVE_PROMPT, EditPlan, MissingModelsError
 from engine.instructor.backends.base import BackendHandle, InstructorBackend
+from engine.instructor.captions import caption_for
 from engine.instructor.intent import Intent
 from engine.segment import category_masks as cm
 from engine.segment import mask_ops as mo
@@ -295,10 +296,11 @@ def _plan_step(img, intent: Intent, answered_by: str, asked: str, detector, segm
 
 
 def _plan(instruction, intent, mask, candidates, confidence, backend, notes) -> EditPlan:
+    caption, caption_of = caption_for(intent, mask)  # of the region when the painter crops
     return EditPlan(instruction=str(instruction or ""), category=intent.category, target=intent.target,
-                    caption=intent.caption, negative_prompt=negative_prompt_for(intent), mask=mask,
+                    caption=caption, negative_prompt=negative_prompt_for(intent), mask=mask,
                     candidate_masks=tuple(candidates), confidence=float(max(0.0, min(1.0, confidence))),
-                    backend=backend, notes=tuple(notes))
+                    backend=backend, notes=tuple(notes), caption_of=caption_of)
 
 
 def _addition(img, intent: Intent, detector, progress):
@@ -316,6 +318,6 @@ def _addition(img, intent: Intent, detector, progress):
             notes.append(f"could not find '{intent.anchor}'; placed the new object in a default region")
     if box is None:
         box = cm.default_addition_box(shape, intent.spatial)
-    ellipse = cm.addition_mask(shape, box, "ellipse")
-    rect = cm.addition_mask(shape, box, "box")
-    return ellipse, [ellipse, rect], notes
+    rect = cm.addition_mask(shape, box, "box")  # the reference's mask: the whole box
+    around = cm.addition_mask(shape, box, "ellipse")  # a rounder alternative that still holds the box
+    return rect, [rect, around], notes

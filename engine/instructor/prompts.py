@@ -25,7 +25,7 @@ _BOX_IN = {
 }
 
 SYSTEM_PROMPT = """You are the planning step of an image editor. The user gives an image and an \
-editing instruction. Work in four steps and answer with ONE JSON object, nothing else:
+editing instruction. Work in five steps and answer with ONE JSON object, nothing else:
 1. "category": exactly one of: "addition" (put a new object in), "removal" (take an object out), \
 "local" (change an existing object's colour, material or kind, or swap it for another), \
 "global" (change the whole image: style, season, time of day, lighting), "background" (replace \
@@ -37,8 +37,13 @@ the object to add; for global and background: null).
 scene, its main objects and their look), as a photo caption. Mention only what remains in the \
 image: for removal never name the removed object (for example "a grandmother in a garden" after \
 "remove her mask").
+5. "region": a short phrase of only what the edited region shows after the edit, as a photo caption \
+of that part: for addition the new object ("a straw hat"); for removal the background that is \
+left where the object was, never the object ("a wooden floor", "a clear blue sky"); for local the \
+changed object ("a red sports car"); for background the new scene ("a sandy beach at sunset"); for \
+global the same as caption.
 Example: {{"category": "local", "target": "car", "box": null, "caption": "a red sports car parked on a \
-city street"}}"""
+city street", "region": "a red sports car"}}"""
 
 # Several edits in one instruction: a list of the objects above, plus what the user said to keep.
 STEPS_PROMPT = """
@@ -51,7 +56,7 @@ the sky", "keep the dog", "not the pear"), which are never steps. An object whos
 USER_PROMPT = "Instruction: {instruction}"
 
 RETRY_PROMPT = ("Your previous answer could not be used ({problem}). Answer again with only the "
-                "JSON object: category (one of " + ", ".join(CATEGORIES) + "), target, box, caption.")
+                "JSON object: category (one of " + ", ".join(CATEGORIES) + "), target, box, caption, region.")
 
 
 RETRY_STEPS_PROMPT = ' For several edits: {{"steps": [...], "keep": [...]}}.'

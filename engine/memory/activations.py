@@ -85,10 +85,18 @@ VAE_DECODE_GB_PER_IMAGE_512 = 0.5
 
 
 def paint_gb(working_size: int, candidates: int, bytes_per_value: int = 2) -> float:
-    """Denoising (2 x candidates with guidance) or decoding (candidates), whichever is larger."""
-    scale = (working_size / 512) ** 2 * (bytes_per_value / 2)
+    """Denoising (2 x candidates with guidance, one batch) or decoding, whichever is larger.
+
+    ``working_size`` is the short side painted; the frame budgeted is the largest it gives (a 1.6:1
+    crop at the long-side cap: 1024 x 640 at the default, see
+    :func:`engine.brushnet.resolution.largest_work_pixels`). On a card the pipeline decodes the
+    candidates one at a time, so the decode holds one image's maps whatever the count.
+    """
+    from engine.brushnet.resolution import largest_work_pixels
+
+    scale = largest_work_pixels(working_size) / 512**2 * (bytes_per_value / 2)
     denoise = UNET_BRUSHNET_GB_PER_IMAGE_512 * 2 * candidates * scale
-    decode = VAE_DECODE_GB_PER_IMAGE_512 * candidates * scale
+    decode = VAE_DECODE_GB_PER_IMAGE_512 * scale
     return max(denoise, decode)
 
 

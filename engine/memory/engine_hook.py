@@ -24,11 +24,12 @@ def detected_vram_gb() -> float | None:
 
 
 def plan_for_engine(config, cuda: bool, working_size: int = 640, candidates: int = 1,
-                    painter: str = "brushnet") -> MemoryPlan | None:
+                    painter: str = "brushnet", quiet: bool = False) -> MemoryPlan | None:
     """The plan for an :class:`~engine.dispatch.EngineConfig`, or None when no card is managed.
 
     A card is managed on CUDA (its memory, or ``config.vram_gb`` when set), and on the CPU only when
-    ``config.vram_gb`` is set (a budget to plan for: what tests and dry runs use).
+    ``config.vram_gb`` is set (a budget to plan for: what tests and dry runs use). ``quiet``: a
+    trial plan (how many candidates fit), not logged.
     """
     vram = getattr(config, "vram_gb", None)
     if vram is None:
@@ -47,7 +48,7 @@ def plan_for_engine(config, cuda: bool, working_size: int = 640, candidates: int
         paint_dtype=_PAINT_DTYPE.get(config.dtype, "fp16"), working_size=working_size,
         candidates=candidates, four_bit_available=cuda and bitsandbytes_available(), painter=painter)
     global _last_said
-    if plan.summary != _last_said:  # the engine asks often; say each new plan once
+    if not quiet and plan.summary != _last_said:  # the engine asks often; say each new plan once
         _last_said = plan.summary
         if not plan.fits:
             log.warning("memory plan: %s; fix: %s", plan.summary, plan.fix)

@@ -2,7 +2,8 @@
 
 - removal: the object grown by about 1.5 % of the image diagonal, to take edges and shadow along;
 - local: the object grown a little;
-- addition: a box (or ellipse) where the new object goes: the model's box, or a default region;
+- addition: the box where the new object goes (the model's box, or a default region), or an ellipse
+  that holds that box;
 - background: everything but the subject (grown a little so its edge is kept);
 - global: the whole image. (BrushEdit's code leaves this mask empty, so its global edits do
   nothing.)
@@ -132,13 +133,26 @@ def default_addition_box(shape: tuple[int, ...], spatial: str | None = None,
     return clamp_box(box, shape) or (0, 0, w, h)
 
 
-def addition_mask(shape: tuple[int, ...], box, shape_kind: str = "ellipse") -> np.ndarray:
-    """A box or ellipse mask over ``box`` ``(x0, y0, x1, y1)`` (validated and clamped)."""
+def addition_mask(shape: tuple[int, ...], box, shape_kind: str = "box") -> np.ndarray:
+    """The region for a new object over ``box`` ``(x0, y0, x1, y1)`` (validated and clamped).
+
+    ``"box"``: the box itself, as the reference paints an addition (BrushNet fills the mask's shape,
+    so the object gets the whole box). ``"ellipse"``: the ellipse through the box's corners (semi-axes
+    sqrt(2) x the box's halves), clipped to the image: a rounder edge that still holds the whole box.
+    The ellipse *inscribed* in the box, which we used to paint, loses 21 % of it (1 - pi / 4).
+    """
     b = clamp_box(box, shape)
     if b is None:
         b = default_addition_box(shape)
     x0, y0, x1, y1 = b
     rect = (x0, y0, x1 - x0, y1 - y0)
+    inside = mo.box_mask(shape[:2], rect)
     if shape_kind == "box":
-        return mo.box_mask(shape[:2], rect)
-    return mo.ellipse_mask(shape[:2], rect)
+        return inside
+    if shape_kind != "ellipse":
+        raise ValueError(f"unknown addition shape {shape_kind!r}: 'box' or 'ellipse'")
+    w, h = x1 - x0, y1 - y0
+    grow = np.sqrt(2.0)
+    around = (int(np.floor(x0 - (grow - 1) * w / 2)), int(np.floor(y0 - (grow - 1) * h / 2)),
+              int(np.ceil(grow * w)) + 1, int(np.ceil(grow * h)) + 1)
+    return mo.union(mo.ellipse_mask(shape[:2], around), inside)  # the union: rasterising never nibbles it

@@ -38,6 +38,8 @@ def test_auto_removal_without_weights_uses_the_fill_engine(brushedit, photos, tm
     assert r.code == 0, r
     summary = json.loads(r.out)
     assert summary["engine"] == "fill" and summary["category"] == "removal"
+    assert summary["working_size"] is None  # no diffusion ran
+    assert len(summary["seeds"]) == 1  # --samples auto: the fill engine paints one
     assert "resizing the mask" in r.err  # same aspect ratio, half size: resized, and said so
     from desktop.document import Document
 
@@ -74,6 +76,8 @@ def test_tiny_brushnet_png_samples_keep_far_pixels(brushedit, photos, tmp_path, 
     assert r.code == 0, r
     summary = json.loads(r.out)
     assert summary["engine"] == "brushedit" and summary["seeds"] == [11, 12]
+    # The frame painted: the 451 x 300 photo (the crop would cover most of it) with its SHORT side at 256.
+    assert summary["working_size"] == [384, 256]
     paths = [tmp_path / "dog-1.png", tmp_path / "dog-2.png"]
     assert summary["outputs"] == [str(p) for p in paths]
     before = read_rgb(photos / "cat.png")

@@ -34,6 +34,7 @@ def test_plan_of_a_global_edit_needs_no_weights(brushedit, photos, tmp_path):
     assert r.code == 0, r
     plan = json.loads(r.out)
     assert plan["category"] == "global" and "winter" in plan["caption"]
+    assert plan["caption_of"] == "image"  # a global caption is of the whole picture
     mask = read_rgb(tmp_path / "cat.mask.png")[..., 0]
     assert mask.shape == read_rgb(image).shape[:2] and (mask == 255).all()
 

@@ -286,6 +286,8 @@ def test_out_of_memory_hint_fits_the_request():
     f = failure_of(MemoryError("out of memory"), small, 1, EngineConfig(cpu_offload=True))
     assert "fewer candidates" not in f.hint and "working size" not in f.hint
     assert "CPU offload" not in f.hint
+    auto = InpaintRequest(np.zeros((8, 8, 3), np.uint8), np.full((8, 8), 255, np.uint8), params=EditParams())
+    assert "fewer candidates (now auto)" in failure_of(MemoryError("out of memory"), auto, 1, None).hint
 
 
 def test_torch_out_of_memory_error_is_recognised():

@@ -180,7 +180,10 @@ class InstructionPanel(QWidget):
         form = QFormLayout(self.params_box)
         form.setContentsMargins(0, 0, 0, 0)
         d = EditParams()
-        self.candidates = _spin(1, 8, d.num_candidates)
+        self.candidates = _spin(0, 8, d.num_candidates)
+        self.candidates.setSpecialValueText("Auto")  # 0 = AUTO_CANDIDATES
+        self.candidates.setToolTip("Results per run, painted in one batch. Auto: 4 where the card's memory "
+                                   "allows (as BrushEdit), else fewer; 1 on the CPU")
         self.steps = _spin(1, 150, d.steps)
         self.guidance = _dspin(0.0, 30.0, d.guidance, 0.5)
         self.strength = _dspin(0.0, 1.0, d.strength, 0.05)
@@ -220,6 +223,7 @@ class InstructionPanel(QWidget):
         self.working_size = _spin(256, 2048, d.working_size)
         self.working_size.setSingleStep(64)
         self.working_size.setSuffix(" px")
+        self.working_size.setToolTip("Short side of the frame the model paints (SD1.5 was trained at 512)")
         res_layout.addWidget(self.resolution_mode, 0, 0)
         res_layout.addWidget(self.working_size, 0, 1)
         res_layout.setColumnStretch(0, 3)  # the choice's words get the room, the number what it needs
@@ -244,7 +248,7 @@ class InstructionPanel(QWidget):
         form.addRow("Match colours", self.harmonize)
         form.addRow("Resolution", res_row)
         res_row.setToolTip("Working resolution: the region around the mask (or the whole image) and the "
-                           "long side the model works at")
+                           "short side the model paints it at (640 as BrushEdit; long side at most ~1024)")
         form.addRow("Engine", self.engine)
         form.addRow("Painter", self.painter)
         form.addRow("Instructor", self.instructor)

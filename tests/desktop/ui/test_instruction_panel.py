@@ -538,3 +538,15 @@ def test_queue_panel_keeps_a_history_of_finished_failed_and_cancelled_jobs_with_
     assert queue.list.count() == 0  # the live list stays for live jobs only
     qtbot.mouseClick(queue.clear_history_button, Qt.LeftButton)
     assert queue.history_list.count() == 0
+
+
+def test_candidates_default_to_auto_and_say_so(ui):
+    from desktop.engine_client import EditParams
+
+    panel = ui[3]
+    assert panel.candidates.value() == 0 and panel.candidates.text() == "Auto"
+    assert panel.params().num_candidates == EditParams().num_candidates == 0  # the engine picks: 4 where it fits
+    assert "4" in panel.candidates.toolTip()
+    assert "short side" in panel.working_size.toolTip().lower()
+    panel.candidates.setValue(3)
+    assert panel.params().num_candidates == 3

@@ -44,7 +44,7 @@ def recorder(tiny_pipe, monkeypatch):
 
 def _global(img, **params):
     # Worked at the photo's own size (96 x 64), so its latents can be compared.
-    params.setdefault("working_size", max(img.shape[:2]))
+    params.setdefault("working_size", min(img.shape[:2]))
     return InpaintRequest(img, _whole(img), "a watercolor painting of a cat", EditParams(seed=3, **params),
                           category="global")
 

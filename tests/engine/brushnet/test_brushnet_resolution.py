@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.brushnet.blending import blend
-from engine.brushnet.resolution import plan_region
+from engine.brushnet.resolution import LONG_SIDE_CAP, fit_work_size, largest_work_pixels, plan_region
 from engine.segment import mask_ops
 
 
@@ -16,7 +16,7 @@ def test_small_mask_in_a_big_photo_gets_a_crop_with_context():
     x, y, w, h = r.rect
     assert x < 3000 and y < 2000 and x + w > 3100 and y + h > 2060
     assert w * h < 0.05 * 6000 * 4000
-    assert max(r.work_size) == 640 and all(v % 8 == 0 for v in r.work_size)
+    assert min(r.work_size) == 640 and all(v % 8 == 0 for v in r.work_size)
     assert r.blend_kernel % 2 == 1 and r.blend_kernel >= 21
 
 
@@ -35,8 +35,40 @@ def test_whole_mode_and_feather_scale_with_the_downscale():
     mask = mask_ops.box_mask((4000, 6000), (3000, 2000, 100, 60))
     r = plan_region((4000, 6000, 3), mask, "whole", 600)
     assert r.rect == (0, 0, 6000, 4000)
-    assert r.work_size == (600, 400)
-    assert r.blend_kernel >= 21 * 10 - 1
+    assert r.work_size == (896, 600)  # 3:2, short side 600 (900 rounded to a multiple of 8)
+    assert r.blend_kernel >= 21 * (6000 / 896) - 1
+
+
+@pytest.mark.parametrize("size,working,expected", [
+    ((4000, 3000), 640, (856, 640)),   # a 4:3 photo: short side 640 (it was 640 x 480)
+    ((3000, 4000), 640, (640, 856)),   # portrait
+    ((2000, 1000), 640, (1024, 512)),  # a 2:1 frame: long side capped at 1024, short side 512 (was 640 x 320)
+    ((1920, 1080), 640, (1024, 576)),  # 16:9: capped
+    ((1000, 1000), 512, (512, 512)),
+    ((3000, 2000), 512, (768, 512)),
+    ((300, 200), 640, (960, 640)),     # a small photo is painted at the trained size, not below it
+    ((3000, 1000), 640, (1536, 512)),  # a panorama keeps SD1.5's 512 px short side past the cap
+    ((4000, 3000), 1024, (1368, 1024)),  # asked for more: the cap grows with it
+])
+def test_the_working_size_is_the_short_side_and_the_long_side_is_capped(size, working, expected):
+    w, h = size
+    assert fit_work_size(w, h, working) == expected
+    r = plan_region((h, w, 3), mask_ops.box_mask((h, w), (0, 0, w, h)), "whole", working)
+    assert r.work_size == expected and all(v % 8 == 0 for v in r.work_size)
+
+
+@pytest.mark.parametrize("box", [(2000, 1500, 400, 300), (1000, 1000, 800, 400), (100, 2000, 60, 900)])
+def test_a_crop_is_painted_at_no_less_than_the_trained_size(box):
+    mask = mask_ops.box_mask((3000, 4000), box)
+    r = plan_region((3000, 4000, 3), mask, "crop", 640)
+    assert r.rect != (0, 0, 4000, 3000)
+    assert min(r.work_size) >= 512 and max(r.work_size) <= LONG_SIDE_CAP
+    assert min(r.work_size) == 640 or max(r.work_size) == LONG_SIDE_CAP
+
+
+def test_the_memory_plan_budgets_the_largest_frame():
+    assert largest_work_pixels(640) == 1024 * 640
+    assert largest_work_pixels(512) == 1024 * 512
 
 
 def test_empty_mask_and_bad_mode_are_refused():

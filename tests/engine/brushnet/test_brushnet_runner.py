@@ -146,7 +146,9 @@ def test_mask_of_another_size_is_resized_with_a_warning(tiny_pipe, chelsea):
     assert 150 < x + w / 2 < 300 and 80 < y + h / 2 < 140  # the mask landed where it was drawn
 
 
-@pytest.mark.parametrize("params", [dict(steps=0), dict(num_candidates=0), dict(working_size=16)])
+# num_candidates=0 is AUTO_CANDIDATES (the engine picks; run_inpaint alone paints one): -1 and 17 are bad.
+@pytest.mark.parametrize("params", [dict(steps=0), dict(num_candidates=-1), dict(num_candidates=17),
+                                    dict(working_size=16)])
 def test_bad_parameters_are_bad_input(tiny_pipe, chelsea, box_mask, params):
     with pytest.raises(EngineError) as err:
         run_inpaint(tiny_pipe, _req(chelsea, box_mask(chelsea.shape, 10, 10, 30, 30), **params))

@@ -102,7 +102,8 @@ def test_qwen2_5_vl_box_drives_the_addition_mask(astronaut, monkeypatch):
                             '"caption": "a moon"}')
     photo = _photo(astronaut, 2048, 1536)  # seen as 756 x 588
     p = plan(photo, "add a moon", b)
-    x, y, bw, bh = mo.bbox(p.candidate_masks[1])
+    x, y, bw, bh = mo.bbox(p.mask)  # the addition mask is the box itself
+    assert np.array_equal(p.mask, p.candidate_masks[0]) and int((p.mask > 0).sum()) == bw * bh
     assert p.backend == "local"
     assert abs(x - 1024) <= 1 and abs(y - 384) <= 1 and abs(x + bw - 1536) <= 1 and abs(y + bh - 1152) <= 1
 

@@ -99,7 +99,8 @@ def test_accuracy_on_the_shared_development_set():
 @pytest.mark.parametrize("name, cat_floor, tgt_floor", [
     ("i2ebench_paraphrases_heldout.jsonl", 0.97, 0.95),
     ("instructpix2pix_examples_heldout.jsonl", 0.9, 0.9),
-    ("i2ebench_2nd_heldout.jsonl", 0.91, 0.80),  # blind set: never tuned on
+    ("i2ebench_2nd_heldout.jsonl", 0.96, 0.85),  # blind set: never tuned on (92.8 % -> 97.0 % with issue 19)
+    ("designer_dev.jsonl", 0.98, 0.97),  # our own wordings, tuned on (issue 19: 79.2 % before)
 ])
 def test_accuracy_on_collected_public_instructions(name, cat_floor, tgt_floor):
     rows = load(DATA / name)

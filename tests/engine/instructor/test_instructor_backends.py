@@ -44,7 +44,7 @@ def test_good_json_answer_is_used(chelsea, fake_detector, box_segmenter):
 def test_model_box_places_the_addition(chelsea):
     b = Scripted({"category": "addition", "target": "balloon", "box": [20, 30, 120, 150], "caption": "a red balloon"})
     p = plan(chelsea, "add a balloon", b)
-    assert p.backend == "scripted" and mo.bbox(p.candidate_masks[1]) == (20, 30, 100, 120)
+    assert p.backend == "scripted" and mo.bbox(p.candidate_masks[0]) == (20, 30, 100, 120)
 
 
 def test_malformed_answer_is_retried_once_with_the_problem(chelsea):
@@ -235,7 +235,7 @@ def test_tiny_qwen_answer_goes_through_the_real_processor(chelsea, tiny_qwen_dir
     assert p.backend == "local" and p.caption == "a full moon"
     assert "pixel_values" in seen and "image_grid_thw" in seen
     # Qwen2-VL's 0..1000 grid -> pixels of the 451 x 300 image.
-    x, y, w, h = mo.bbox(p.candidate_masks[1])
+    x, y, w, h = mo.bbox(p.candidate_masks[0])
     assert abs(x - 45) <= 1 and abs(y - 30) <= 1 and abs(w - 90) <= 2 and abs(h - 60) <= 2
 
 
@@ -254,4 +254,4 @@ def test_tiny_qwen2_5_boxes_are_pixels_of_the_image_it_saw(tmp_path, monkeypatch
     ids = b.processor.tokenizer(answer, return_tensors="pt")["input_ids"]
     monkeypatch.setattr(b.model, "generate", lambda **kw: torch.cat([kw["input_ids"], ids], dim=1))
     p = plan(image, "add a moon", b)
-    assert p.backend == "local" and mo.bbox(p.candidate_masks[1]) == (128, 64, 128, 128)
+    assert p.backend == "local" and mo.bbox(p.candidate_masks[0]) == (128, 64, 128, 128)

@@ -44,8 +44,11 @@ def test_addition_offline_gives_a_default_region(chelsea):
     h, w = chelsea.shape[:2]
     assert p.category == "addition" and p.target == "red balloon" and p.caption == "a red balloon"
     assert 0.03 * h * w < _area(p.mask) < 0.2 * h * w
-    assert len(p.candidate_masks) == 2  # ellipse and box
-    assert _area(p.candidate_masks[1]) > _area(p.candidate_masks[0])
+    assert len(p.candidate_masks) == 2  # the box, then an ellipse that holds it
+    x, y, bw, bh = mo.bbox(p.mask)
+    assert _area(p.mask) == bw * bh and np.array_equal(p.mask, p.candidate_masks[0])  # the whole box
+    around = p.candidate_masks[1] > 0
+    assert around[p.mask > 0].all() and _area(p.candidate_masks[1]) > _area(p.mask)
     left = plan(chelsea, "add a red balloon on the left")
     assert mo.bbox(left.mask)[0] < mo.bbox(p.mask)[0]
 

@@ -86,7 +86,12 @@ def test_candidates_and_working_size_raise_the_paint_peak():
     one = plan_memory(24).stage("paint").activations_gb
     four = plan_memory(24, candidates=4).stage("paint").activations_gb
     big = plan_memory(24, working_size=1024).stage("paint").activations_gb
-    assert four == pytest.approx(4 * one) and big == pytest.approx(one * (1024 / 640) ** 2)
+    # The working size is the short side; the plan budgets the largest frame it paints (1024 x 640
+    # at 640, 1640 x 1024 at 1024: the long-side cap grows with it).
+    from engine.brushnet.resolution import largest_work_pixels
+
+    assert four == pytest.approx(4 * one) and big == pytest.approx(one * (1640 * 1024) / (1024 * 640))
+    assert largest_work_pixels(640) == 1024 * 640 and largest_work_pixels(1024) == 1640 * 1024
 
 
 def test_the_painting_peak_in_fp16_stays_under_6_gb():

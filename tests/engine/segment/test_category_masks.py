@@ -49,7 +49,19 @@ def test_addition_regions():
     assert beside[0] >= 200
     under = cm.default_addition_box(SHAPE, None, (100, 100, 200, 200), "under")
     assert under[1] >= 200
-    ell = cm.addition_mask(SHAPE, (50, 50, 150, 150))
-    box = cm.addition_mask(SHAPE, (50, 50, 150, 150), "box")
-    assert mo.bbox(box) == (50, 50, 100, 100) and 0 < (ell > 0).sum() < (box > 0).sum()
+    box = cm.addition_mask(SHAPE, (50, 50, 150, 150))
+    assert mo.bbox(box) == (50, 50, 100, 100) and (box > 0).sum() == 100 * 100  # the whole box, as the reference
     assert (cm.addition_mask(SHAPE, (900, 900, 950, 950)) > 0).any()  # bad box -> default region
+
+
+def test_the_addition_ellipse_holds_the_whole_box():
+    for b in [(50, 50, 150, 150), (10, 120, 390, 180), (0, 0, 60, 300), (330, 240, 400, 300)]:
+        box = cm.addition_mask(SHAPE, b, "box") > 0
+        around = cm.addition_mask(SHAPE, b, "ellipse") > 0
+        assert around[box].all()  # nothing of the box is lost (the inscribed ellipse lost 21 %)
+        x, y, w, h = mo.bbox(around.astype(np.uint8) * 255)
+        assert around.sum() > box.sum() and x >= 0 and y >= 0 and x + w <= SHAPE[1] and y + h <= SHAPE[0]
+    inscribed = mo.ellipse_mask(SHAPE, (50, 50, 100, 100)) > 0
+    assert abs(1 - inscribed.sum() / 100**2 - (1 - np.pi / 4)) < 0.02  # what the old mask gave up
+    around = cm.addition_mask(SHAPE, (100, 100, 200, 200), "ellipse") > 0
+    assert around.sum() / 100**2 < 2.0  # about pi/2 of the box: a margin, not a land grab
