@@ -516,7 +516,8 @@ class Engine:
             request, on_progress=on_progress, on_preview=on_preview, is_cancelled=is_cancelled
         )
 
-    def resolve_candidates(self, request: InpaintRequest, diffusion: bool = True) -> InpaintRequest:
+    def resolve_candidates(self, request: InpaintRequest, diffusion: bool = True,
+                           painter: str = "brushnet") -> InpaintRequest:
         """``request`` with ``num_candidates=AUTO_CANDIDATES`` replaced by the count to paint: 4 where
         the memory plan fits them, else fewer (:func:`engine.memory.candidates.auto_candidates`); 1
         for the fill engine and LaMa alone."""
@@ -531,7 +532,8 @@ class Engine:
             from engine.memory.engine_hook import plan_for_engine
 
             cuda = self.config.device != "cpu" and cuda_available()
-            n, why = auto_candidates(lambda k: plan_for_engine(self.config, cuda, int(p.working_size), k,
+            size = int(p.klein_working_size if painter == "klein" else p.working_size)
+            n, why = auto_candidates(lambda k: plan_for_engine(self.config, cuda, size, k, painter=painter,
                                                                quiet=True))
         log.info("job %s: %d candidate(s): %s", request.job_id, n, why)
         return replace(request, params=replace(p, num_candidates=n))

@@ -72,7 +72,8 @@ class PaintJob:
         return cls(photo=np.asarray(request.image), mask=np.asarray(request.mask), prompt=request.prompt,
                    request=request, negative=request.effective_negative_prompt(), strength=strength,
                    steps=int(steps if steps is not None else p.steps), seed=p.seed,
-                   samples=int(p.num_candidates), category=request.category or "")
+                   samples=int(p.num_candidates) or 1,  # auto (0) unresolved: one, as run_inpaint
+                   category=request.category or "")
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,8 @@ def klein_plan(engine, request):
 
     cuda = engine.config.device != "cpu" and cuda_available()
     p = request.params
-    return plan_for_engine(engine.config, cuda, int(p.klein_working_size), int(p.num_candidates), painter="klein")
+    return plan_for_engine(engine.config, cuda, int(p.klein_working_size), max(1, int(p.num_candidates)),
+                           painter="klein")
 
 
 def choose_painter(engine, request) -> tuple[str, str]:
@@ -93,6 +94,7 @@ def paint_if_klein(engine, request, on_progress=None, on_preview=None, is_cancel
     log.info("job %s: painter %s (%s)", request.job_id, painter or "from the engine", why)
     if painter != "klein":
         return None
+    request = engine.resolve_candidates(request, painter="klein")  # "auto": as many as the card allows
     plan = klein_plan(engine, request)
     if plan is not None:  # the residency follows klein's plan (what stays on the card after each stage)
         if engine._residency is None:

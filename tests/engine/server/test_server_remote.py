@@ -184,6 +184,9 @@ def test_a_dropped_network_fails_the_job_within_the_documented_time_in_one_line(
     from tests.fakes.servers import GateEngine, gate_workers
 
     caplog.set_level(logging.INFO)
+    # In-process CLI tests quieten "brushedit" for their stderr; the remote client's own level is what a
+    # user of the client library has.
+    caplog.set_level(logging.INFO, logger="brushedit")
     gate = GateEngine()
     with ThreadServer(ServerSettings(config=EngineConfig(device="cpu")), gate_workers(gate)) as server:
         relay = _Blackhole(server.settings.port)
