@@ -13,7 +13,7 @@ import json
 import sys
 import time
 
-from cli.edit import _closed_unit_float, _positive_int, _unit_float
+from cli.painter_options import _positive_int, add_painting_options
 from cli.errors import OK, USAGE, CliError
 
 SOME_FAILED = 5  # the batch ran, and at least one photo was not edited (see report.jsonl)
@@ -56,29 +56,7 @@ def add_parser(sub, common) -> None:
     g = p.add_argument_group("painting (as brushedit edit)")
     g.add_argument("--prompt", metavar="TEXT", help="what to paint (default: each photo's caption)")
     g.add_argument("--negative", metavar="TEXT", help="negative prompt")
-    g.add_argument("--engine", choices=("auto", "brushedit", "fill", "lama"), default="auto",
-                   help="painter, as for edit (default auto)")
-    g.add_argument("--painter", choices=("auto", "brushnet", "klein"), default="auto",
-                   help="who paints BrushEdit's edits, as for edit (default auto: klein where installed and it "
-                        "fits, else BrushNet)")
-    g.add_argument("--seed", type=int, help="base seed; each photo's derives from it (default: random, recorded)")
-    g.add_argument("--steps", type=_positive_int, default=None,
-                   help="denoising steps (default: 50 with BrushNet, 4 with klein)")
-    g.add_argument("--guidance", type=float, default=7.5, help="guidance scale (default 7.5)")
-    g.add_argument("--strength", type=_unit_float, default=1.0, help="0..1, how much to repaint (default 1)")
-    g.add_argument("--global-strength", type=_closed_unit_float, default=0.7, metavar="S",
-                   help="0..1, how far a global edit re-noises the photo (default 0.7)")
-    g.add_argument("--removal-strength", type=_closed_unit_float, default=None, metavar="S",
-                   help="removal with LaMa and BrushNet: how much of LaMa's fill BrushNet repaints")
-    g.add_argument("--working-size", type=_positive_int, default=None, metavar="PX",
-                   help="the frame the painter works at: BrushNet's short side (default 640), klein's long "
-                        "side (default 1024)")
-    g.add_argument("--whole", action="store_true", help="work on the whole image, not a crop around the mask")
-    g.add_argument("--no-blend", action="store_true", help="do not feather the result into the original")
-    g.add_argument("--harmonize", type=_closed_unit_float, default=1.0, metavar="S",
-                   help="0..1, how much of the painter's colour cast at the edge of the edit is removed (default 1)")
-    g.add_argument("--no-harmonize", dest="harmonize", action="store_const", const=0.0,
-                   help="paste the painting as it came (same as --harmonize 0)")
+    add_painting_options(g, seed_help="base seed; each photo's derives from it (default: random, recorded)")
     r = p.add_argument_group("a Ray cluster")
     r.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
                    help="run on Ray: the cluster at ADDRESS, or a local one without it")

@@ -17,7 +17,13 @@ from pathlib import Path
 from cli.errors import OK, USAGE, CliError, set_oom_context
 from cli.images import check_output, numbered, read_image, read_mask
 from cli.options import add_engine_options, engine_config
-from cli.painter_options import painter_params
+from cli.painter_options import (  # noqa: F401 - the validators' old home; cli.batch imported them here
+    _closed_unit_float,
+    _positive_int,
+    _unit_float,
+    add_painting_options,
+    painter_params,
+)
 from cli.progress import ProgressReporter
 from cli.remote import add_server_option, closes_connections, engine_for, worker_summary
 
@@ -35,77 +41,19 @@ def add_parser(sub, common) -> None:
     p.add_argument("--mask", metavar="MASK", help="mask image, white = repaint (same size or aspect)")
     p.add_argument("--prompt", metavar="TEXT", help="what to paint in the mask (default: from the instruction)")
     p.add_argument("--negative", metavar="TEXT", help="negative prompt")
-    p.add_argument("--engine", choices=("auto", "brushedit", "fill", "lama"), default="auto",
-                   help="auto: BrushEdit when its weights and a GPU (or --device cpu) exist, "
-                        "else the fill engine for removals; a removal uses LaMa when installed "
-                        "(with BrushNet on top when BrushEdit is ready); lama: LaMa alone")
-    p.add_argument("--painter", choices=("auto", "brushnet", "klein"), default="auto",
-                   help="who paints (with --engine auto or brushedit): auto = FLUX.2 [klein] when installed "
-                        "(--klein DIR or found) and the memory plan fits it, else BrushNet")
-    p.add_argument("--seed", type=int, help="seed of the first result (default: random, reported)")
-    p.add_argument("--steps", type=_positive_int, default=None,
-                   help="denoising steps (default: 50 with BrushNet, 4 with klein)")
-    p.add_argument("--guidance", type=float, default=7.5, help="guidance scale (default 7.5)")
-    p.add_argument("--strength", type=_unit_float, default=1.0, help="0..1, how much to repaint (default 1)")
-    p.add_argument("--global-strength", type=_closed_unit_float, default=0.7, metavar="S",
-                   help="0..1, how far a global edit (style, season, light) re-noises the photo; "
-                        "lower keeps more of it (default 0.7)")
-    p.add_argument("--removal-strength", type=_closed_unit_float, default=None, metavar="S",
-                   help="removal with LaMa and BrushNet: how much of LaMa's fill BrushNet repaints, "
-                        "0..1 (default 0.5; 0 keeps LaMa's fill)")
+    add_painting_options(p, seed_help="seed of the first result (default: random, reported)")
     p.add_argument("--samples", type=_samples, default=0, metavar="N|auto",
                    help="number of results, painted in one batch (default auto: 4 where the card's "
                         "memory plan fits them, else fewer; 1 on the CPU)")
-    p.add_argument("--working-size", type=_positive_int, default=None, metavar="PX",
-                   help="the frame the painter works at: with BrushNet its short side (default 640, as "
-                        "BrushEdit; SD1.5 was trained at 512; the long side is capped near 1024), with klein "
-                        "its long side (default 1024)")
-    p.add_argument("--whole", action="store_true", help="work on the whole image, not a crop around the mask")
-    p.add_argument("--no-blend", action="store_true", help="do not feather the result into the original")
-    p.add_argument("--harmonize", type=_closed_unit_float, default=1.0, metavar="S",
-                   help="0..1, how much of the painter's colour cast at the edge of the edit is removed (default 1)")
-    p.add_argument("--no-harmonize", dest="harmonize", action="store_const", const=0.0,
-                   help="paste the painting as it came (same as --harmonize 0)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     add_engine_options(p)
     add_server_option(p)
     p.set_defaults(run=run)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
-    return value
-
-
 def _samples(text: str) -> int:
     """``auto`` (0: the engine picks, see engine.api.AUTO_CANDIDATES) or a whole number >= 1."""
     return 0 if text.strip().lower() == "auto" else _positive_int(text)
-
-
-def _unit_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 < value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1]: {value}")
-    return value
-
-
-def _closed_unit_float(text: str) -> float:
-    """0..1 inclusive: a global strength of 0 keeps the photo as it is, a removal strength of 0 keeps LaMa's fill."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1]: {value}")
-    return value
 
 
 def _intent(instruction: str):
