@@ -191,6 +191,14 @@ class BatchDialog(QDialog):
             return
         self.lines, self.summary = [], None
         self.table.setRowCount(0)
+        self.progress.reset()
+        from cli.batch_files import REPORT, STATE
+
+        if not settings.resume and any((settings.out_dir / name).exists() for name in (STATE, REPORT)):
+            # The runner would refuse in the CLI's words (-o, --resume); say it in the dialog's.
+            self.status.setText(f"{settings.out_dir} holds a batch already: tick \u201cResume a stopped "
+                                "batch\u201d to finish it, or choose another output folder.")
+            return
         self.runner = ClientRunner(self.client, self)
         self.thread = BatchThread(settings, self.runner, self)
         self.runner.progressed.connect(lambda step, total, stage: self.stage.setText(f"{stage} {step}/{total}"))

@@ -33,15 +33,18 @@ from desktop.ui.error_text import for_display
 from desktop.ui.panels.vertical_scroll import VerticalScrollArea
 from desktop.ui.panels.plan_steps import PlanStepsList
 
-_ENGINES = (("Auto (BrushEdit if installed, else fill)", "auto"), ("BrushEdit (BrushNet)", "brushedit"),
+# Short labels that fit a narrow dock (about 30 characters at 1366x768; a combo may share its row); the
+# full wording is each item's tooltip.
+_ENGINES = (("Auto (BrushEdit, else fill)", "auto", "Auto: BrushEdit if installed, else the fill engine"),
+            ("BrushEdit (BrushNet)", "brushedit"),
             ("Fill (fast, no weights)", "fill"), ("LaMa (removal, any machine)", "lama"))
-_PAINTERS = (("Auto (klein if installed and it fits, else BrushNet)", "auto"), ("BrushNet (SD1.5)", "brushnet"),
-             ("FLUX.2 [klein] 4B", "klein"))
-_INSTRUCTORS = (("Auto (the VLM where it fits, else rules)", "auto"), ("Offline (rules, no model)", "offline"),
-                ("Local VLM (Qwen2-VL)", "local"),
+_PAINTERS = (("Auto (klein, else BrushNet)", "auto",
+              "Auto: FLUX.2 [klein] 4B if installed and it fits the card, else BrushNet"),
+             ("BrushNet (SD1.5)", "brushnet"), ("FLUX.2 [klein] 4B", "klein"))
+_INSTRUCTORS = (("Auto (VLM where it fits)", "auto",
+                 "Auto: the local VLM where it is installed and fits the card, else the rules"),
+                ("Offline (rules, no model)", "offline"), ("Local VLM (Qwen2-VL)", "local"),
                 ("OpenAI API", "openai"))
-# Short labels that fit a narrow dock (the combo shares its row with the size); the full wording is each
-# item's tooltip.
 _RESOLUTIONS = (("Crop", "crop", "Crop around the mask: work on the region around it"),
                 ("Whole image", "whole", "Whole image: work on the whole picture"))
 

@@ -87,6 +87,23 @@ def test_the_batch_runs_through_the_client_and_opens_a_result(qtbot, tmp_path, c
     assert dialog.sheet_button.isEnabled() and (out / "index.html").is_file()
 
 
+def test_start_twice_says_how_to_continue_in_the_dialogs_words(qtbot, tmp_path, client_of):
+    """A second Start on the same output folder is refused in the dialog's words (the CLI's '-o' and
+    '--resume' mean nothing here), with the last run's bar cleared, and nothing is overwritten."""
+    photos, masks = _folder(tmp_path)
+    dialog = _dialog(qtbot, client_of(steps=2, step_delay=0.001), photos, masks, tmp_path / "out", [])
+    dialog.show()
+    qtbot.mouseClick(dialog.start_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: dialog.summary is not None and dialog.start_button.isEnabled(), timeout=60_000)
+    report = (tmp_path / "out" / "report.jsonl").read_bytes()
+    qtbot.mouseClick(dialog.start_button, Qt.LeftButton)
+    text = dialog.status.text()
+    assert "holds a batch already" in text and "Resume a stopped batch" in text
+    assert "--resume" not in text and "-o " not in text
+    assert dialog.progress.value() == -1 and dialog.start_button.isEnabled()  # reset, not 4/4
+    assert (tmp_path / "out" / "report.jsonl").read_bytes() == report
+
+
 def test_cancel_stops_the_batch_and_resume_finishes_it(qtbot, tmp_path, client_of):
     photos, masks = _folder(tmp_path, n=4)
     slow = client_of(steps=400, step_delay=0.01)  # a photo takes seconds: cancel lands mid-photo
