@@ -60,12 +60,14 @@ def what_ran(request, result) -> dict[str, Any]:
 
 def layer_provenance_fields(request, result, seed: int, instructor: dict | None = None) -> dict[str, Any]:
     """The keyword fields of a layer's ``Provenance`` (``desktop.document.Provenance``) for the
-    candidate of ``seed``; ``extra`` holds the instructor's report and the painter."""
+    candidate of ``seed``; ``extra`` holds the painter, the instructor's report, the colour-match strength
+    and the frame painted (``painted_size`` [w, h], None where no diffusion ran)."""
     ran = what_ran(request, result)
     return {
         "instruction": request.instruction, "category": request.category, "target": request.target,
         "prompt": request.prompt, "negative_prompt": ran["negative_prompt"], "seed": int(seed),
         "steps": ran["steps"], "guidance": ran["guidance"], "strength": ran["strength"],
         "conditioning_scale": ran["conditioning_scale"], "engine": result.engine, "model": result.model,
-        "extra": {"painter": ran["painter"], "instructor": instructor, "harmonize": ran["harmonize"]},
+        "extra": {"painter": ran["painter"], "instructor": instructor, "harmonize": ran["harmonize"],
+                  "painted_size": ran["working_size"]},  # [w, h] as painted; "working_size" is the setting
     }

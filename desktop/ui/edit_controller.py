@@ -762,7 +762,7 @@ class EditController(QObject):
         if fields["negative_prompt"]:  # a painter that read one: re-make it with the negative that ran
             params["negative_prompt"] = fields["negative_prompt"]
         return make_provenance(
-            **fields, painter=extra["painter"], instructor=extra["instructor"], blend=p.blend,
+            **fields, **extra, blend=p.blend,  # extra: painter, instructor, harmonize, painted_size
             resolution_mode=p.resolution_mode, working_size=p.working_size,
             params=params,
             worker=_worker_record(getattr(result, "worker", None)),

@@ -27,6 +27,7 @@ def test_a_fill_or_lama_layer_records_nothing_it_did_not_use(engine):
                    "harmonize": 1.0}  # every painter's paste-back matches colours, the fill's and LaMa's too
     fields = layer_provenance_fields(req, res, 7)
     assert (fields["steps"], fields["guidance"], fields["negative_prompt"]) == (None, None, "")
+    assert fields["extra"]["painted_size"] is None and fields["extra"]["harmonize"] == 1.0
 
 
 def test_brushnet_records_what_ran():
@@ -37,3 +38,6 @@ def test_brushnet_records_what_ran():
     assert what_ran(*_result("lama+brushedit"))["strength"] == 0.4  # BrushNet over LaMa's fill
     req, res = _result("brushedit", category="global")
     assert what_ran(req, res)["strength"] == 0.7  # global_strength: image-to-image
+    painted = EditResult(req, res.candidates, "brushedit", work_size=(856, 640))
+    assert what_ran(req, painted)["painter"] == "brushnet"  # the painter, not the engine's name
+    assert layer_provenance_fields(req, painted, 7)["extra"]["painted_size"] == [856, 640]
