@@ -34,6 +34,7 @@ class ChainRun:
     cancelled: bool = False
     failed: bool = False
     first_mask: Any = None  # the mask the user painted before a Run without a Plan: step 1 paints it
+    instructor: Any = None  # the report of the plan the current step came from (who read it, and why)
 
     @property
     def label(self) -> str:

@@ -403,6 +403,7 @@ class EditController(QObject):
             self._finish_chain()
             return
         run.protected = tuple(getattr(plan, "protected", ()) or ())
+        run.instructor = getattr(plan, "instructor", None)
         run.steps = steps_from_plan(plan, run.first_mask)
         self.chain_planned.emit(plan)
         self._chain_plan_done(run, run.steps[0].plan)
@@ -435,6 +436,7 @@ class EditController(QObject):
     def _chain_plan_done(self, run, plan) -> None:
         if run is not self._chain:
             return
+        run.instructor = getattr(plan, "instructor", None) or run.instructor  # a later step's own plan
         step = (getattr(plan, "steps", ()) or (plan,))[0]
         if step.mask is None or mask_ops.is_empty(step.mask) or step.mask.shape != run.image.shape[:2]:
             run.skipped.append((run.index + 1, f"nothing found for “{step.target or run.steps[run.index].text}”"))
@@ -457,6 +459,8 @@ class EditController(QObject):
             prov = self._provenance(result, cand.seed)
             extra = dict(getattr(prov, "extra", None) or {}) | {
                 "step": run.index + 1, "steps": len(run.steps), "chain_instruction": run.instruction}
+            if extra.get("instructor") is None and run.instructor is not None:  # who read this step
+                extra["instructor"] = run.instructor.to_json()
             prov = dataclasses.replace(prov, extra=extra)
             text = run.steps[run.index].text
             name = f"{run.index + 1}. {text if len(text) <= 40 else text[:39] + '…'}"

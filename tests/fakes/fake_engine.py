@@ -27,6 +27,7 @@ from engine.api import (
     EngineError,
     EngineStatus,
     InpaintRequest,
+    InstructorReport,
     JobCancelled,
     JobFailed,
     JobFinished,
@@ -278,7 +279,10 @@ def _plan(request: PlanRequest) -> EditPlan:
     if len(texts) <= 1:
         texts = [text] if not keep or not texts else texts
     steps = tuple(_plan_clause(request, t, k) for k, t in enumerate(texts))
-    return dataclasses.replace(steps[0], instruction=text, steps=steps, protected=keep)
+    # As the engine does, the plan says who read the instruction (here always the rules).
+    report = InstructorReport(request.backend, "offline", None, False,
+                              None if request.backend == "offline" else "the fake engine reads with rules")
+    return dataclasses.replace(steps[0], instruction=text, steps=steps, protected=keep, instructor=report)
 
 
 def _plan_clause(request: PlanRequest, text: str, index: int = 0) -> EditPlan:

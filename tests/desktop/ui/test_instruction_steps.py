@@ -177,6 +177,9 @@ def test_run_without_plan_paints_every_step_as_its_own_layer_and_one_undo(ui, qt
     assert len(layers) == 2 and not skipped and not cancelled
     assert [layer.provenance.instruction for layer in _edit_layers(doc)] == ["remove the flag", "make the helmet gold"]
     assert [layer.provenance.extra["step"] for layer in _edit_layers(doc)] == [1, 2]
+    # Each step's layer says who read the instruction (the plan's report), as a single edit's does.
+    reports = [layer.provenance.extra["instructor"] for layer in _edit_layers(doc)]
+    assert [(r["requested"], r["used"]) for r in reports] == [("auto", "offline")] * 2, reports
     assert doc.history.entries[len(entries_before):doc.history.index] == [
         "Instruction: remove the flag and make the helmet gold"]
     # The whole was planned once on the picture as it is, step 2 again on step 1's result.
