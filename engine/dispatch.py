@@ -493,15 +493,14 @@ class Engine:
         engine, reason = self.choose_engine(request)
         log.info("job %s: %s", request.job_id, reason)
         request = self.resolve_candidates(request, diffusion=engine not in ("fill", "lama"))
-        if engine == "fill":
-            from engine.fill import run_fill
+        if engine in ("fill", "lama"):  # the seam's painters (engine.painters): their result says what ran
+            from engine.painters import PaintJob
+            from engine.painters.fill import FillPainter
+            from engine.painters.lama import LamaPainter
 
-            return run_fill(request, on_progress=on_progress, is_cancelled=is_cancelled)
-        if engine == "lama":
-            from engine.fill.lama_remove import run_lama
-
-            return run_lama(self.lama(on_progress), request, on_progress=on_progress,
-                            is_cancelled=is_cancelled)
+            painter = FillPainter() if engine == "fill" else LamaPainter(self.lama(on_progress))
+            return painter.paint(PaintJob.from_request(request), on_progress=on_progress,
+                                 is_cancelled=is_cancelled).result
         self._plan_paint(request.params)
         if engine == "lama+brushedit":
             from engine.removal import run_lama_then_brushnet
