@@ -32,6 +32,7 @@ from desktop.engine_client import DEFAULT_NEGATIVE_PROMPT, EditParams, parse_ins
 from desktop.ui.error_text import for_display
 from desktop.ui.panels.vertical_scroll import VerticalScrollArea
 from desktop.ui.panels.plan_steps import PlanStepsList
+from desktop.ui.wheel_guard import guard_wheel
 
 # Short labels that fit a narrow dock (about 30 characters at 1366x768; a combo may share its row); the
 # full wording is each item's tooltip.
@@ -759,7 +760,7 @@ def _spin(lo: int, hi: int, value: int) -> QSpinBox:
     s = QSpinBox()
     s.setRange(lo, hi)
     s.setValue(value)
-    return s
+    return guard_wheel(s)
 
 
 def _dspin(lo: float, hi: float, value: float, step: float) -> QDoubleSpinBox:
@@ -768,7 +769,7 @@ def _dspin(lo: float, hi: float, value: float, step: float) -> QDoubleSpinBox:
     s.setSingleStep(step)
     s.setDecimals(2)
     s.setValue(value)
-    return s
+    return guard_wheel(s)
 
 
 def _combo(items, current) -> QComboBox:
@@ -781,7 +782,7 @@ def _combo(items, current) -> QComboBox:
         if tip:
             c.setItemData(c.count() - 1, tip[0], Qt.ItemDataRole.ToolTipRole)
     _select(c, current)
-    return c
+    return guard_wheel(c)
 
 
 def _select(combo: QComboBox, data) -> None:
