@@ -25,13 +25,3 @@ def chelsea() -> np.ndarray:
     from skimage import data
 
     return data.chelsea()  # 300 x 451 x 3
-
-
-@pytest.fixture()
-def box_mask():
-    def make(shape, x, y, w, h):
-        m = np.zeros(shape[:2], np.uint8)
-        m[y:y + h, x:x + w] = 255
-        return m
-
-    return make

@@ -30,13 +30,3 @@ def photo() -> np.ndarray:
     from skimage import data
 
     return data.chelsea()[:200, :280].copy()  # 280 x 200
-
-
-@pytest.fixture()
-def box_mask():
-    def make(shape, x, y, w, h):
-        m = np.zeros(shape[:2], np.uint8)
-        m[y:y + h, x:x + w] = 255
-        return m
-
-    return make
