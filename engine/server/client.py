@@ -175,6 +175,18 @@ class RemoteEngine:
         self.connected = threading.Event()
         self._ws: Any = None
         self._threads: list[threading.Thread] = []
+        self._form: str | None = None  # the frame form the server reads (see _frame_form)
+
+    def _frame_form(self) -> str:
+        """``"msgpack"`` (``BEW2``) when the server's ``/v1/health`` lists it among the frames it reads,
+        else ``"json"`` (``BEW1``): a server from before msgpack frames answered them 4xx. Asked once."""
+        if self._form is None:
+            try:
+                frames = health(self.url, self.timeout).get("frames") or ()
+            except (ServerError, ValueError, OSError):
+                return "msgpack"  # not reachable now: the request fails on its own; ask again next time
+            self._form = "msgpack" if "BEW2" in frames else "json"
+        return self._form
 
     def __repr__(self) -> str:  # never show the token
         return f"RemoteEngine({self.url!r}, client_id={self.client_id!r})"
@@ -225,7 +237,8 @@ class RemoteEngine:
         """Ask the server a query (its own disk's model status, ...), synchronously."""
         http_ = _Http(self.url, self._headers(), self.timeout)
         try:
-            status, body = http_.request("POST", "/v1/answer", wire.pack({"query": api.to_dict(query)}))
+            status, body = http_.request("POST", "/v1/answer",
+                                         wire.pack({"query": api.to_dict(query)}, self._frame_form()))
         except OSError as exc:
             raise ServerError(f"cannot reach the studio server at {self.url}: {exc}", 0,
                               "check the URL and that `brushedit serve` runs there", "server-gone") from None
@@ -319,7 +332,7 @@ class RemoteEngine:
         with self._lock:
             if job_id not in self._inflight:
                 return  # it already ended here (the connection dropped before it was sent)
-        frame = wire.pack({"request": api.to_dict(request)})
+        frame = wire.pack({"request": api.to_dict(request)}, self._frame_form())
         status, body = http_.request("POST", "/v1/jobs", frame)
         if status == 429 and self._defer(request, http_.retry_after):
             return

@@ -85,7 +85,7 @@ async def health(request: Request) -> dict[str, Any]:
     board = _board(request)
     return {"status": "stopping" if board.stopping else "ok", "version": api.engine_version(),
             "device": _settings(request).device, "queue": board.queue_length, "jobs_done": board.jobs_done,
-            "held": board.held}
+            "held": board.held, "frames": ["BEW1", "BEW2"]}
 
 
 @router.post("/jobs", status_code=202)

@@ -110,7 +110,7 @@ def test_health_needs_no_token_and_reports_queue_and_jobs(gated):
     info = json.loads(body)
     assert status == 200
     assert info == {"status": "ok", "version": api.engine_version(), "device": "cpu", "queue": 0, "jobs_done": 0,
-                    "held": 0}
+                    "held": 0, "frames": ["BEW1", "BEW2"]}  # the frame forms it reads (msgpack since BEW2)
 
 
 def test_a_wrong_or_missing_token_gets_401_and_runs_nothing(gated, gate, photo, mask):

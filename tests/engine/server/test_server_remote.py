@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("websockets")
 
-from engine import api  # noqa: E402
+from engine import api, wire  # noqa: E402
 from engine.dispatch import Engine, EngineConfig  # noqa: E402
 from engine.server.app import ServerSettings  # noqa: E402
 from engine.server.client import RemoteEngine  # noqa: E402
@@ -233,3 +233,18 @@ def test_a_remote_plan_says_who_read_the_instruction():
     assert isinstance(report, api.InstructorReport)
     assert (report.requested, report.used, report.ran) == ("auto", "offline", False)
     assert "no CUDA card" in report.why
+
+
+def test_a_client_speaks_json_frames_to_a_server_that_does_not_list_msgpack(monkeypatch):
+    """A server from before msgpack frames (its /v1/health lists no "frames") answered BEW2 with 4xx:
+    the client sends it the first form, BEW1, and msgpack to a server that lists it."""
+    import engine.server.client as client_module
+
+    answers = iter([{"status": "ok", "version": "0.1.0"},
+                    {"status": "ok", "version": "0.2.0", "frames": ["BEW1", "BEW2"]}])
+    monkeypatch.setattr(client_module, "health", lambda url, timeout=5.0: next(answers))
+    old, new = (RemoteEngine(lambda m: None, "http://127.0.0.1:9") for _ in range(2))
+    assert (old._frame_form(), new._frame_form()) == ("json", "msgpack")
+    assert old._frame_form() == "json"  # asked once per client
+    frame = wire.pack({"query": 1}, old._frame_form())
+    assert frame[:4] == wire.MAGIC and wire.unpack(frame) == {"query": 1}
