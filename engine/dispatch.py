@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -142,8 +143,6 @@ def is_removal(request: InpaintRequest) -> bool:
 
 def _no_nvidia_driver() -> bool:
     """True on Linux when no NVIDIA kernel driver is loaded (nor WSL's GPU bridge): CUDA cannot run."""
-    import sys
-
     return sys.platform.startswith("linux") and not any(
         os.path.exists(p) for p in ("/proc/driver/nvidia/version", "/dev/nvidia0", "/dev/dxg"))
 
@@ -152,7 +151,7 @@ def cuda_available() -> bool:
     """Whether torch sees a CUDA device. Imports torch, unless torch is not loaded yet and the machine
     has no NVIDIA driver at all: then the answer is no, and a fill edit or an ``auto`` plan on a CPU
     machine does not pay torch's start-up to learn it."""
-    if "torch" not in __import__("sys").modules and _no_nvidia_driver():
+    if "torch" not in sys.modules and _no_nvidia_driver():
         return False
     try:
         import torch
