@@ -65,6 +65,18 @@ def build_pyramid(img: np.ndarray, hole: np.ndarray, r: int) -> list[tuple[np.nd
 
 
 
+def _accumulate_square(acc: np.ndarray, diff: np.ndarray, known: np.ndarray | None) -> None:
+    """``acc[:rows] += diff ** 2`` (only where ``known``, when given); ``rows`` is ``diff``'s, which is
+    ``acc``'s but for the last, shorter group of offsets."""
+    rows = diff.shape[0]
+    if rows == acc.shape[0]:
+        cv2.accumulateSquare(diff, acc, known)
+    else:  # the last, shorter group
+        part = np.zeros(diff.shape, np.float32)
+        cv2.accumulateSquare(diff, part, known)
+        acc[:rows] += part
+
+
 class Field:
     """A nearest-neighbour field (source centres ``sy``, ``sx`` and distances ``D`` per target) that
     keeps a proposed source where it is valid (``_ok``) and closer (``_dist``): PatchMatch's step."""
@@ -251,18 +263,17 @@ class Level(Field):
             src = cv2.remap(self.padded, mx, my, cv2.INTER_NEAREST)
             rows = src.shape[0]
             diff = cv2.absdiff(self.T[row:row + rows], src)
-            known = None if self.K is None else self.K[row:row + rows]
-            if rows == acc.shape[0]:
-                cv2.accumulateSquare(diff, acc, known)
-            else:  # the last, shorter group
-                part = np.zeros(src.shape, np.float32)
-                cv2.accumulateSquare(diff, part, known)
-                acc[:rows] += part
+            _accumulate_square(acc, diff, None if self.K is None else self.K[row:row + rows])
             row += rows
-        per_pixel = acc.reshape(-1, 3) @ np.ones(3, np.float32)
-        d = per_pixel.reshape(g, m * self.cw).sum(axis=0)
-        if self.count is not None:  # mean over the known pixels, on the full patch's scale
-            d *= len(self.offsets) / np.maximum(self.count, 1.0)
+        return self._patch_sums(acc, g, m * self.cw, self.count)
+
+    def _patch_sums(self, acc: np.ndarray, g: int, width: int, count: np.ndarray | None) -> np.ndarray:
+        """Each target's distance from ``acc`` (``g`` offset rows of ``width`` targets, squared RGB
+        differences): summed over its patch; with a known-pixel ``count``, the mean over the known
+        pixels on the full patch's scale."""
+        d = (acc.reshape(-1, 3) @ np.ones(3, np.float32)).reshape(g, width).sum(axis=0)
+        if count is not None:
+            d *= len(self.offsets) / np.maximum(count, 1.0)
         return d
 
     def _try(self, cy: np.ndarray, cx: np.ndarray) -> None:
@@ -310,16 +321,8 @@ class Level(Field):
             tx_o, ty_o = (tx_ + ox).reshape(rows, cw), (ty_ + oy).reshape(rows, cw)
             diff = cv2.absdiff(cv2.remap(self.padded, tx_o, ty_o, cv2.INTER_NEAREST), src)
             known = None if self.known is None else cv2.remap(self._known_padded, tx_o, ty_o, cv2.INTER_NEAREST)
-            if rows == acc.shape[0]:
-                cv2.accumulateSquare(diff, acc, known)
-            else:  # the last, shorter group
-                part = np.zeros(src.shape, np.float32)
-                cv2.accumulateSquare(diff, part, known)
-                acc[:rows] += part
-        d = (acc.reshape(-1, 3) @ np.ones(3, np.float32)).reshape(g, m * cw).sum(axis=0)[:n]
-        if self.count is not None:  # mean over the known pixels, on the full patch's scale
-            d *= len(self.offsets) / np.maximum(self.count[idx[:n]], 1.0)
-        return d
+            _accumulate_square(acc, diff, known)
+        return self._patch_sums(acc, g, m * cw, None if self.count is None else self.count[idx])[:n]
 
     def _neighbour(self, dy: int, dx: int) -> np.ndarray:
         """Index of the target at (y + dy, x + dx) for every target, -1 where there is none."""
