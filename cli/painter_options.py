@@ -19,11 +19,15 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _unit_float(text: str) -> float:
+def _number(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def _unit_float(text: str) -> float:
+    value = _number(text)
     if not 0.0 < value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be in (0, 1]: {value}")
     return value
@@ -31,10 +35,7 @@ def _unit_float(text: str) -> float:
 
 def _closed_unit_float(text: str) -> float:
     """0..1 inclusive: a global strength of 0 keeps the photo as it is, a removal strength of 0 keeps LaMa's fill."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    value = _number(text)
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be in [0, 1]: {value}")
     return value
