@@ -42,6 +42,27 @@ def fake_client():
 
 
 @pytest.fixture
+def panel_ui(qtbot):
+    """An Instruction panel and its controller on the fake engine, over a 128 px astronaut document:
+    ``(client, controller, doc, panel, services)``."""
+    from skimage import data
+
+    from desktop.document import Document
+    from desktop.ui.edit_controller import EditController
+    from desktop.ui.panels.instruction_panel import InstructionPanel
+    from tests.fakes.fake_engine import fake_engine_client
+
+    client, services = fake_engine_client(steps=2, step_delay=0.001)
+    doc = Document.from_array(np.ascontiguousarray(data.astronaut()[::4, ::4]))
+    controller = EditController(client, lambda: doc)
+    panel = InstructionPanel(controller)
+    qtbot.addWidget(panel)
+    panel.show()
+    yield client, controller, doc, panel, services
+    client.shutdown()
+
+
+@pytest.fixture
 def make_window(qtbot, ini_settings, fake_client):
     """``make_window(**kw)`` -> a shown MainWindow (on the fake engine unless ``client`` is given);
     ``unsaved`` answers the unsaved prompt."""

@@ -5,23 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from desktop.document import Document, Provenance
-from desktop.ui.edit_controller import EditController
+from desktop.document import Provenance
 from desktop.ui.panels.instruction_panel import InstructionPanel
-from tests.fakes.fake_engine import fake_engine_client
 
 
 @pytest.fixture
-def setup(qtbot):
-    from skimage import data
-
-    client, services = fake_engine_client(steps=2, step_delay=0.001)
-    doc = Document.from_array(np.ascontiguousarray(data.astronaut()[::5, ::5]))
-    controller = EditController(client, lambda: doc)
-    panel = InstructionPanel(controller)
-    qtbot.addWidget(panel)
-    yield controller, doc, panel, services
-    client.shutdown()
+def setup(panel_ui):
+    _client, controller, doc, panel, services = panel_ui
+    return controller, doc, panel, services
 
 
 def test_the_panel_carries_the_strength_and_restores_it(setup, qtbot, tmp_path):

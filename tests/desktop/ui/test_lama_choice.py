@@ -6,24 +6,14 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.document import Document
-from tests.fakes.fake_engine import fake_engine_client
-from desktop.ui.edit_controller import EditController, _params_from_provenance
+from desktop.ui.edit_controller import _params_from_provenance
 from desktop.ui.panels.instruction_panel import InstructionPanel
 
 
 @pytest.fixture
-def panel_and_service(qtbot):
-    from skimage import data
-
-    client, services = fake_engine_client(steps=2, step_delay=0.001)
-    doc = Document.from_array(np.ascontiguousarray(data.astronaut()[::4, ::4]))
-    controller = EditController(client, lambda: doc)
-    panel = InstructionPanel(controller)
-    qtbot.addWidget(panel)
-    panel.show()
-    yield doc, controller, panel, services
-    client.shutdown()
+def panel_and_service(panel_ui):
+    _client, controller, doc, panel, services = panel_ui
+    return doc, controller, panel, services
 
 
 def test_lama_is_offered_and_reaches_the_request(panel_and_service, qtbot):
