@@ -12,50 +12,38 @@ from typing import Any
 
 NOT_DIFFUSING = ("fill", "lama")  # read no steps, guidance, strength or negative prompt
 NO_NEGATIVE = ("klein",)  # diffusing painters that take no negative prompt (FLUX.2 klein: distilled)
-# The painter behind each engine name of a result that carries no record of its own.
-PAINTER_OF_ENGINE = {"brushedit": "brushnet", "lama+brushedit": "lama+brushnet"}
-
-
-def diffuses(painter: str) -> bool:
-    """Whether ``painter`` (an :attr:`EditResult.engine`) ran a diffusion sampler: every painter but
-    the classical fill and LaMa (BrushNet, BrushNet over LaMa's fill, another diffusion painter)."""
-    return painter not in NOT_DIFFUSING
 
 
 def what_ran(request, result) -> dict[str, Any]:
     """``painter``, ``steps``, ``guidance``, ``strength``, ``conditioning_scale``, ``negative_prompt``,
     ``samples``, ``working_size`` and ``harmonize`` of ``result`` (None where they did not apply).
 
-    What the painter recorded itself (``result.ran``, :class:`engine.painters.WhatRan`: klein, BrushNet
-    through its adapter) wins; a result without it (LaMa, the fill, BrushNet over LaMa's fill, an older
-    server) is described from its request. ``working_size`` is ``[w, h]`` as painted, else None.
+    Steps, guidance and strength are what the painter recorded itself (``result.ran``,
+    :class:`engine.painters.WhatRan`: klein's 4 steps and no guidance), or for a result without a
+    record (BrushNet over LaMa's fill, an older server) what :func:`engine.painters.what_ran` describes
+    from its request. ``working_size`` is ``[w, h]`` as painted, else None.
     """
-    p = request.params
-    recorded = dict(getattr(result, "ran", None) or {})
-    painter = recorded.get("painter") or PAINTER_OF_ENGINE.get(result.engine, result.engine)
-    diffused = diffuses(result.engine) and painter not in NOT_DIFFUSING
-    strength, conditioning_scale = request.effective_sampling()
-    if result.engine == "lama+brushedit":  # BrushNet repaints LaMa's fill at the removal strength
-        strength = min(1.0, float(p.removal_strength))
+    from engine.painters import what_ran as painter_record
+
+    recorded = painter_record(result)
+    painter = recorded.get("painter") or result.engine
+    diffused = painter not in NOT_DIFFUSING
+    _strength, conditioning_scale = request.effective_sampling()
     negative = request.effective_negative_prompt() if diffused else ""
     if painter in NO_NEGATIVE:  # step-distilled, guidance-free: no negative prompt ran, no BrushNet scale
         negative, conditioning_scale = "", None
     working = getattr(result, "work_size", None) or recorded.get("working_size")
-    ran = {
+    return {
         "painter": painter,
-        "steps": int(p.steps) if diffused else None,
-        "guidance": float(p.guidance) if diffused else None,
-        "strength": float(strength) if diffused else None,
+        "steps": recorded.get("steps") if diffused else None,
+        "guidance": recorded.get("guidance") if diffused else None,
+        "strength": recorded.get("strength") if diffused else None,
         "conditioning_scale": float(conditioning_scale) if diffused and conditioning_scale is not None else None,
         "negative_prompt": negative,
         "samples": len(result.candidates),
         "working_size": [int(v) for v in working] if working else None,
-        "harmonize": float(getattr(p, "harmonize", 1.0)),  # every painter's paste-back matches colours
+        "harmonize": float(getattr(request.params, "harmonize", 1.0)),  # every painter's paste-back matches colours
     }
-    for key in ("steps", "guidance", "strength"):  # the painter's own record: klein's 4 steps, no guidance
-        if key in recorded:
-            ran[key] = recorded[key]
-    return ran
 
 
 def layer_provenance_fields(request, result, seed: int, instructor: dict | None = None) -> dict[str, Any]:
