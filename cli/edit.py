@@ -56,18 +56,6 @@ def _samples(text: str) -> int:
     return 0 if text.strip().lower() == "auto" else _positive_int(text)
 
 
-def _intent(instruction: str):
-    """The offline parser's reading of ``instruction`` (category, target, caption), or ``None``."""
-    try:
-        from engine.instructor import parse_instruction
-    except ImportError:  # the instructor package is optional for mask-only edits
-        return None
-    try:
-        return parse_instruction(instruction)
-    except ValueError:
-        return None
-
-
 @closes_connections
 def run(args: argparse.Namespace) -> int:
     from engine.api import DEFAULT_NEGATIVE_PROMPT, EditParams, InpaintRequest, PlanRequest
@@ -88,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
     if args.mask:
         mask = read_mask(args.mask, width, height, note=progress.note)
         if instruction:
-            intent = _intent(instruction)
+            from engine.instructor import parse_instruction_or_none
+
+            intent = parse_instruction_or_none(instruction)
             if intent is not None:
                 category, target, caption = intent.category, intent.target, intent.caption
     else:

@@ -80,17 +80,6 @@ class NothingFound(EngineError):
         super().__init__(message, "give this photo a mask", "nothing-found")
 
 
-def _intent(instruction: str):
-    try:
-        from engine.instructor import parse_instruction
-    except ImportError:  # pragma: no cover - the instructor package is optional for masks
-        return None
-    try:
-        return parse_instruction(instruction)
-    except ValueError:
-        return None
-
-
 def edit_one(engine: Any, work: BatchWork, on_progress: Callable[..., None] | None = None,
              is_cancelled: Callable[[], bool] | None = None) -> BatchDone:
     """Plan (without a mask) and paint one photo on ``engine`` (anything with ``plan`` and ``inpaint``
@@ -107,7 +96,9 @@ def edit_one(engine: Any, work: BatchWork, on_progress: Callable[..., None] | No
     category, target, caption, negative, instructor = "", None, "", "", None
     if work.mask is not None:
         mask = work.mask
-        intent = _intent(work.instruction) if work.instruction else None
+        from engine.instructor import parse_instruction_or_none
+
+        intent = parse_instruction_or_none(work.instruction) if work.instruction else None
         if intent is not None:
             category, target, caption = intent.category, intent.target, intent.caption
     else:

@@ -47,6 +47,15 @@ def _sentences(text: str) -> list[str]:
     return parts or [text]
 
 
+def parse_instruction_or_none(text: str) -> Intent | None:
+    """:func:`parse_instruction`, or ``None`` where it cannot read ``text`` (the CLI and batch then take
+    the category and caption from the user's options and mask)."""
+    try:
+        return parse_instruction(text)
+    except ValueError:
+        return None
+
+
 def parse_instruction(text: str) -> Intent:
     """Parse an editing instruction into an :class:`Intent`, offline and without a model.
 
