@@ -5,57 +5,20 @@ from __future__ import annotations
 
 import secrets
 import time
-import warnings
 from dataclasses import replace
 from typing import Callable
 
-import cv2
 import numpy as np
 
 from engine.api import AUTO_CANDIDATES, Cancelled, Candidate, EditResult, EngineError, InpaintRequest
 from engine.brushnet.blending import feather_reach
 from engine.brushnet.resolution import plan_region
 from engine.harmonize import harmonize, paste_back
+from engine.inputs import MAX_CANDIDATES, MIN_IMAGE_SIDE, check_image, check_mask, resize_image  # noqa: F401
 from engine.segment import mask_ops
 
-MIN_IMAGE_SIDE = 64
-MAX_CANDIDATES = 16
-
-
-def check_image(image) -> np.ndarray:
-    """Return ``image`` as ``H x W x 3`` uint8, or raise ``EngineError(kind="bad-input")``."""
-    arr = np.asarray(image)
-    if arr.ndim == 2:
-        arr = np.repeat(arr[..., None], 3, axis=2)
-    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
-        raise EngineError(f"the image must be H x W x 3, got shape {arr.shape}", kind="bad-input")
-    if arr.dtype != np.uint8:
-        raise EngineError(f"the image must be 8-bit (uint8), got {arr.dtype}", kind="bad-input")
-    h, w = arr.shape[:2]
-    if min(h, w) < MIN_IMAGE_SIDE:
-        raise EngineError(f"the image is {w} x {h} px; at least {MIN_IMAGE_SIDE} px on each side is needed",
-                          kind="bad-input")
-    return np.ascontiguousarray(arr[..., :3])
-
-
-def check_mask(mask, shape: tuple[int, ...]) -> np.ndarray:
-    """Return a binary (0/255) ``H x W`` mask for an image of ``shape``.
-
-    A mask of another size is resized with a warning; an empty mask raises ``EngineError``.
-    """
-    try:
-        m = mask_ops.as_mask(mask)
-    except ValueError as exc:
-        raise EngineError(f"bad mask: {exc}", kind="bad-input") from exc
-    h, w = int(shape[0]), int(shape[1])
-    if m.shape != (h, w):
-        warnings.warn(f"mask is {m.shape[1]} x {m.shape[0]} px, image {w} x {h} px: resizing the mask",
-                      stacklevel=3)
-        m = mask_ops.resize(m, w, h, smooth=True)
-    m = np.where(m > 0, np.uint8(255), np.uint8(0))  # uint8 throughout: 24 MP masks stay cheap
-    if not m.any():
-        raise EngineError("the mask is empty: paint or select the region to change", kind="bad-input")
-    return m
+# The shared input checks moved to engine.inputs; their old names here stay importable.
+_resize = resize_image
 
 
 def sampling_for(request: InpaintRequest) -> tuple[float, float]:
@@ -86,13 +49,6 @@ def check_params(params) -> None:
         raise EngineError(f"working size must be at least 64 px, got {params.working_size}", kind="bad-input")
     if params.resolution_mode not in ("crop", "whole"):
         raise EngineError(f"unknown resolution mode {params.resolution_mode!r}", kind="bad-input")
-
-
-def _resize(img: np.ndarray, w: int, h: int) -> np.ndarray:
-    if img.shape[1] == w and img.shape[0] == h:
-        return img
-    shrink = w <= img.shape[1] and h <= img.shape[0]
-    return cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
 
 
 def grown_bbox(mask: np.ndarray, reach: int, within: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
@@ -168,7 +124,7 @@ def run_inpaint(
     x, y, cw, ch = region.rect
     ww, wh = region.work_size
     crop, cmask = image[y:y + ch, x:x + cw], mask[y:y + ch, x:x + cw]
-    work_img = _resize(crop, ww, wh)
+    work_img = resize_image(crop, ww, wh)
     # Area-resize then any-coverage threshold keeps thin strokes that nearest-neighbour would drop.
     work_mask = np.where(mask_ops.resize(cmask, ww, wh, smooth=True) > 0, 255, 0).astype(np.uint8)
 
@@ -206,7 +162,7 @@ def run_inpaint(
     candidates = []
     bx, by, bw, bh = bbox
     for s, painted in zip(seeds, out.images):
-        back = _resize(painted, cw, ch)
+        back = resize_image(painted, cw, ch)
         full = image.copy()
         if p.blend:
             # Only the bbox can change: blend there (the feathered mask is 0 at its edges), which keeps

@@ -28,11 +28,11 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-import cv2
 import numpy as np
 
 from engine.api import Cancelled, Candidate, EditResult, InpaintRequest
 from engine.harmonize import harmonize
+from engine.inputs import check_image, check_mask, resize_image
 from engine.segment import mask_ops
 
 WORK_SIDE = 1024  # a crop up to this long side runs once at its own size; above, the coarsest level's at most
@@ -53,8 +53,6 @@ def context_factor(variant: int) -> float:
 
 
 def _check(request: InpaintRequest) -> tuple[np.ndarray, np.ndarray]:
-    from engine.brushnet.runner import check_image, check_mask
-
     image = check_image(request.image)
     return image, check_mask(request.mask, image.shape)
 
@@ -82,12 +80,6 @@ def lama_inpaint(model, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
     return out[0].permute(1, 2, 0).float().cpu().numpy()
 
 
-def _resize(a: np.ndarray, w: int, h: int, down: bool) -> np.ndarray:
-    if a.shape[1] == w and a.shape[0] == h:
-        return a
-    return cv2.resize(a, (w, h), interpolation=cv2.INTER_AREA if down else cv2.INTER_CUBIC)
-
-
 def _level_sizes(cw: int, ch: int, work_side: int) -> list[tuple[int, int]]:
     """Working sizes, coarse to fine: the crop's own size when its long side is at most ``work_side``
     (one pass); else the finest at the crop's size (at most ``FINE_MAX_SIDE``) below which each level
@@ -108,7 +100,7 @@ def fill_crop(model, crop: np.ndarray, hole: np.ndarray, work_side: int = WORK_S
     for ww, wh in _level_sizes(cw, ch, work_side):
         if is_cancelled is not None and is_cancelled():
             raise Cancelled()
-        small = _resize(crop, ww, wh, down=True)
+        small = resize_image(crop, ww, wh, shrink=True)
         # Any coverage counts: a thin stroke must not vanish at the working size.
         shole = mask_ops.resize(hole, ww, wh, smooth=True) > 0
         if (ww, wh) != (cw, ch):
@@ -116,11 +108,11 @@ def fill_crop(model, crop: np.ndarray, hole: np.ndarray, work_side: int = WORK_S
         fine = lama_inpaint(model, small, shole) * 255.0
         if previous is not None:
             pw, ph = previous.shape[1], previous.shape[0]
-            low = _resize(_resize(fine, pw, ph, down=True), ww, wh, down=False)
-            fine = np.where(shole[..., None], _resize(previous, ww, wh, down=False) + (fine - low), fine)
+            low = resize_image(resize_image(fine, pw, ph, shrink=True), ww, wh, shrink=False)
+            fine = np.where(shole[..., None], resize_image(previous, ww, wh, shrink=False) + (fine - low), fine)
         previous = fine
         result = fine
-    return _resize(result, cw, ch, down=False)
+    return resize_image(result, cw, ch, shrink=False)
 
 
 def run_lama(

@@ -22,6 +22,7 @@ import numpy as np
 from engine.api import Cancelled, Candidate, EditResult, EngineError, InpaintRequest
 from engine.fill.patch_fill import patch_fill
 from engine.harmonize import harmonize
+from engine.inputs import MIN_IMAGE_SIDE, check_image, check_mask, resize_image  # noqa: F401 - MIN_IMAGE_SIDE: old name
 from engine.segment import mask_ops
 
 PATCH = "patch"
@@ -31,7 +32,6 @@ DEFAULT_METHOD = PATCH  # benchmarks/fill.py: copies texture (Telea smears), PSN
 BLEND_KERNEL = 21
 HOLE_GROW = 2  # px the hole grows beyond the mask (at full resolution) before filling
 PROGRESS_PER_FILL = 20  # progress steps per patch-fill candidate
-MIN_IMAGE_SIDE = 64
 MAX_WORK_SIDE = 768  # the crop is filled at most at this long side, then resized back
 WORK_RADIUS = 5  # px at working resolution; Telea's cost grows with its square
 PATCH_CONTEXT = 0.5  # the patch fill copies from a margin of this fraction of the hole's size
@@ -42,9 +42,6 @@ MIN_KNOWN_FRACTION = 0.01  # below this share of unmasked pixels there is nothin
 
 
 def _check(request: InpaintRequest) -> tuple[np.ndarray, np.ndarray]:
-    # Shared with the BrushNet path would mean importing it; the checks are small enough to mirror.
-    from engine.brushnet.runner import check_image, check_mask
-
     image = check_image(request.image)
     mask = check_mask(request.mask, image.shape)
     if np.count_nonzero(mask == 0) < MIN_KNOWN_FRACTION * mask.size:
@@ -141,7 +138,7 @@ def run_fill(
     full_hole = mask_ops.dilate(cmask, HOLE_GROW)
     if s < 1.0:
         ww, wh = max(8, int(round(cw * s))), max(8, int(round(ch * s)))
-        small = cv2.resize(crop, (ww, wh), interpolation=cv2.INTER_AREA)
+        small = resize_image(crop, ww, wh, shrink=True)
         smask = np.where(mask_ops.resize(full_hole, ww, wh, smooth=True) > 0, 255, 0).astype(np.uint8)
         # Grow the hole a little so no original pixel under the mask leaks into the fill.
         smask = mask_ops.dilate(smask, 1)
@@ -171,8 +168,7 @@ def run_fill(
                                 on_progress=inner(i), detail=detail)
         else:
             filled = cv2.inpaint(np.ascontiguousarray(small), smask, radius, DIFFUSION_METHODS[name])
-        if filled.shape[:2] != (ch, cw):
-            filled = cv2.resize(filled, (cw, ch), interpolation=cv2.INTER_CUBIC)
+        filled = resize_image(filled, cw, ch, shrink=False)
         filled = harmonize(crop, filled, cmask, p.harmonize, feather=kernel)  # the seam's colour cast
         # Only the bbox (the mask grown by the feather) can change: blend there, in place in the
         # copy. The crop around it is context for the fill, up to several times the bbox's area.

@@ -189,7 +189,7 @@ class KleinPainter:
     def paint(self, job: PaintJob, *, on_progress=None, on_preview=None, is_cancelled=None) -> Painted:
         import torch
 
-        from engine.brushnet.runner import MAX_CANDIDATES, check_image, check_mask
+        from engine.inputs import MAX_CANDIDATES, check_image, check_mask
 
         t0 = time.perf_counter()
         image = check_image(job.photo)
@@ -222,7 +222,7 @@ class KleinPainter:
                 return self._done(job, cands, seeds, t0, strength, size, prompt, notes)
         x, y, cw, ch = rect
         ww, wh = size
-        from engine.brushnet.runner import _resize
+        from engine.inputs import resize_image as _resize
         from engine.segment import mask_ops
 
         crop = image[y:y + ch, x:x + cw]
@@ -286,7 +286,8 @@ class KleinPainter:
 
     def _paste(self, image, mask, painted, rect, kernel, seeds, params) -> tuple[Candidate, ...]:
         from engine.brushnet.blending import BLEND_KERNEL, feather_reach, odd_kernel
-        from engine.brushnet.runner import _resize, grown_bbox
+        from engine.brushnet.runner import grown_bbox
+        from engine.inputs import resize_image as _resize
         from engine.harmonize import paste_back
 
         blend_on = params.blend

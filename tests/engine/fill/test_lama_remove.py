@@ -121,6 +121,8 @@ def test_coarse_to_fine_keeps_the_coarse_low_frequencies(lama, monkeypatch):
     """The fine level adds detail to the coarse fill; its own low frequencies are replaced."""
     import cv2
 
+    from engine.inputs import resize_image
+
     crop = _photo(700, 900)
     hole = np.zeros((700, 900), bool)
     hole[200:500, 300:650] = True
@@ -133,9 +135,9 @@ def test_coarse_to_fine_keeps_the_coarse_low_frequencies(lama, monkeypatch):
         return cv2.resize(cv2.resize(a, small, interpolation=cv2.INTER_AREA), (900, 700),
                           interpolation=cv2.INTER_CUBIC)
 
-    coarse = lama_remove._resize(lama_remove.lama_inpaint(lama, cv2.resize(crop, small, interpolation=cv2.INTER_AREA),
-                                                           mask_ops.dilate(np.where(mask_ops.resize(hole, *small, smooth=True) > 0, 255, 0).astype(np.uint8), 1) > 0) * 255.0,
-                                 900, 700, down=False)
+    coarse = resize_image(lama_remove.lama_inpaint(lama, cv2.resize(crop, small, interpolation=cv2.INTER_AREA),
+                                                   mask_ops.dilate(np.where(mask_ops.resize(hole, *small, smooth=True) > 0, 255, 0).astype(np.uint8), 1) > 0) * 255.0,
+                          900, 700, shrink=False)
     inner = mask_ops.erode(hole, 40) > 0
     err_two = np.abs(low(two_levels) - low(coarse))[inner].mean()
     err_one = np.abs(low(coarse_only) - low(coarse))[inner].mean()
