@@ -99,9 +99,9 @@ def run_inpaint(
     """
     import torch
 
-    from engine.brushnet.preview import latents_to_rgb
-
     t0 = time.perf_counter()
+    model = getattr(pipe, "model_name", "") or "brushnet"
+    # 1. Check inputs
     if request.params.num_candidates == AUTO_CANDIDATES:  # no memory plan here (the Engine resolves it)
         request = replace(request, params=replace(request.params, num_candidates=1))
     image = check_image(request.image)
@@ -111,68 +111,87 @@ def run_inpaint(
     if is_cancelled is not None and is_cancelled():
         raise Cancelled()
 
+    # 2. Seeds and sampling
     seed = int(p.seed) if p.seed is not None else secrets.randbelow(2**31 - 1 - MAX_CANDIDATES)
     seeds = [seed + i for i in range(p.num_candidates)]
     strength, conditioning_scale = sampling_for(request)
     if int(p.steps * strength) == 0:  # nothing to repaint: the photo, bit for bit
         whole = (0, 0, image.shape[1], image.shape[0])
         candidates = tuple(Candidate(image=image.copy(), seed=s, bbox=whole) for s in seeds)
-        return EditResult(request=request, candidates=candidates, engine="brushedit",
-                          model=getattr(pipe, "model_name", "") or "brushnet",
+        return EditResult(request=request, candidates=candidates, engine="brushedit", model=model,
                           seconds=time.perf_counter() - t0)
+
+    # 3. The region painted, at its working size
     region = plan_region(image.shape, mask, p.resolution_mode, p.working_size)
     x, y, cw, ch = region.rect
     ww, wh = region.work_size
-    crop, cmask = image[y:y + ch, x:x + cw], mask[y:y + ch, x:x + cw]
-    work_img = resize_image(crop, ww, wh)
+    work_img = resize_image(image[y:y + ch, x:x + cw], ww, wh)
     # Area-resize then any-coverage threshold keeps thin strokes that nearest-neighbour would drop.
-    work_mask = np.where(mask_ops.resize(cmask, ww, wh, smooth=True) > 0, 255, 0).astype(np.uint8)
+    work_mask = np.where(mask_ops.resize(mask[y:y + ch, x:x + cw], ww, wh, smooth=True) > 0, 255, 0).astype(np.uint8)
+    _tile_vae_above_1024(pipe.vae, ww, wh)
 
-    vae = pipe.vae
-    if max(ww, wh) > 1024 and hasattr(vae, "enable_tiling"):
-        vae.enable_tiling()
-    elif hasattr(vae, "disable_tiling"):
-        vae.disable_tiling()
-
-    def on_step(pipe_, i, t, tensors):
-        total = getattr(pipe_, "_num_timesteps", p.steps)
-        if on_progress is not None:
-            on_progress(i + 1, total)
-        if on_preview is not None and "latents" in tensors:
-            on_preview(latents_to_rgb(tensors["latents"][0]), i + 1, region.rect)
-        if is_cancelled is not None and is_cancelled():
-            pipe_._interrupt = True
-        return {}
-
-    generators = [torch.Generator("cpu").manual_seed(s) for s in seeds]
+    # 4. Paint
     out = pipe(
         prompt=request.prompt, image=work_img, mask=work_mask, negative_prompt=negative_prompt_for(request),
         num_inference_steps=p.steps, guidance_scale=p.guidance, brushnet_conditioning_scale=conditioning_scale,
         control_guidance_start=p.control_guidance_start, control_guidance_end=p.control_guidance_end,
-        strength=strength, num_images_per_prompt=p.num_candidates, generator=generators,
-        blend_result=False, output_type="np", callback_on_step_end=on_step,
+        strength=strength, num_images_per_prompt=p.num_candidates,
+        generator=[torch.Generator("cpu").manual_seed(s) for s in seeds], blend_result=False, output_type="np",
+        callback_on_step_end=_step_callback(p.steps, region.rect, on_progress, on_preview, is_cancelled),
     )
     if out.interrupted:
         raise Cancelled()
 
-    if p.blend:
+    # 5. Paste back into the full photo
+    candidates = _paste_candidates(image, mask, region, out.images, seeds, p)
+    return EditResult(request=request, candidates=candidates, engine="brushedit", model=model,
+                      seconds=time.perf_counter() - t0, work_size=(int(ww), int(wh)))
+
+
+def _tile_vae_above_1024(vae, width: int, height: int) -> None:
+    if max(width, height) > 1024 and hasattr(vae, "enable_tiling"):
+        vae.enable_tiling()
+    elif hasattr(vae, "disable_tiling"):
+        vae.disable_tiling()
+
+
+def _step_callback(steps: int, rect, on_progress, on_preview, is_cancelled):
+    """The pipeline's ``callback_on_step_end``: progress, a preview of the first candidate, cancel."""
+    from engine.brushnet.preview import latents_to_rgb
+
+    def on_step(pipe_, i, t, tensors):
+        total = getattr(pipe_, "_num_timesteps", steps)
+        if on_progress is not None:
+            on_progress(i + 1, total)
+        if on_preview is not None and "latents" in tensors:
+            on_preview(latents_to_rgb(tensors["latents"][0]), i + 1, rect)
+        if is_cancelled is not None and is_cancelled():
+            pipe_._interrupt = True
+        return {}
+
+    return on_step
+
+
+def _paste_candidates(image, mask, region, painted, seeds, params) -> tuple[Candidate, ...]:
+    """Each painted working-size image back at the region's size, pasted into a copy of ``image``."""
+    x, y, cw, ch = region.rect
+    crop, cmask = image[y:y + ch, x:x + cw], mask[y:y + ch, x:x + cw]
+    if params.blend:
         bbox = grown_bbox(mask, feather_reach(region.blend_kernel), region.rect)
     else:
         bbox = region.rect
     candidates = []
     bx, by, bw, bh = bbox
-    for s, painted in zip(seeds, out.images):
-        back = resize_image(painted, cw, ch)
+    for s, work_painted in zip(seeds, painted):
+        back = resize_image(work_painted, cw, ch)
         full = image.copy()
-        if p.blend:
+        if params.blend:
             # Only the bbox can change: blend there (the feathered mask is 0 at its edges), which keeps
             # a whole-image edit of a 24 MP photo from mixing 24 MP of floats.
             sub = (slice(by, by + bh), slice(bx, bx + bw))
             full[sub] = paste_back(image[sub], back[by - y:by - y + bh, bx - x:bx - x + bw], mask[sub],
-                                   kernel=region.blend_kernel, harmonize_strength=p.harmonize)
+                                   kernel=region.blend_kernel, harmonize_strength=params.harmonize)
         else:
-            full[y:y + ch, x:x + cw] = harmonize(crop, back, cmask, p.harmonize, feather=0)
+            full[y:y + ch, x:x + cw] = harmonize(crop, back, cmask, params.harmonize, feather=0)
         candidates.append(Candidate(image=full, seed=s, bbox=bbox))
-    return EditResult(request=request, candidates=tuple(candidates), engine="brushedit",
-                      model=getattr(pipe, "model_name", "") or "brushnet", seconds=time.perf_counter() - t0,
-                      work_size=(int(ww), int(wh)))
+    return tuple(candidates)

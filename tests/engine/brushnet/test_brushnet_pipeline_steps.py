@@ -8,6 +8,7 @@ import torch
 
 from engine.api import DEFAULT_NEGATIVE_PROMPT
 
+
 def _gens(*seeds):
     return [torch.Generator().manual_seed(s) for s in seeds]
 
