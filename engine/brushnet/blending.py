@@ -25,6 +25,16 @@ def feather_reach(kernel: int) -> int:
     return kernel // 2 + 1
 
 
+def grown_bbox(mask: np.ndarray, reach: int, within: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """The mask's bounding box grown by ``reach`` px (a feather's, :func:`feather_reach`) and clipped to
+    the rectangle ``within``: the only pixels a feathered paste-back can change."""
+    x, y, w, h = mask_ops.bbox(mask)
+    x0, y0 = max(within[0], x - reach), max(within[1], y - reach)
+    x1 = min(within[0] + within[2], x + w + reach)
+    y1 = min(within[1] + within[3], y + h + reach)
+    return x0, y0, x1 - x0, y1 - y0
+
+
 def blend(original: np.ndarray, painted: np.ndarray, mask: np.ndarray, kernel: int = BLEND_KERNEL) -> np.ndarray:
     """Mix ``painted`` into ``original`` through ``mask`` (255 = hole) feathered outward by ``kernel``.
 

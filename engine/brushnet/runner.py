@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 
 from engine.api import AUTO_CANDIDATES, Cancelled, Candidate, EditResult, EngineError, InpaintRequest
-from engine.brushnet.blending import feather_reach
+from engine.brushnet.blending import feather_reach, grown_bbox
 from engine.brushnet.resolution import plan_region
 from engine.harmonize import harmonize, paste_back
 from engine.inputs import MAX_CANDIDATES, MIN_IMAGE_SIDE, check_image, check_mask, resize_image  # noqa: F401
@@ -49,15 +49,6 @@ def check_params(params) -> None:
         raise EngineError(f"working size must be at least 64 px, got {params.working_size}", kind="bad-input")
     if params.resolution_mode not in ("crop", "whole"):
         raise EngineError(f"unknown resolution mode {params.resolution_mode!r}", kind="bad-input")
-
-
-def grown_bbox(mask: np.ndarray, reach: int, within: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
-    """The mask's bounding box grown by ``reach`` px and clipped to the rectangle ``within``."""
-    x, y, w, h = mask_ops.bbox(mask)
-    x0, y0 = max(within[0], x - reach), max(within[1], y - reach)
-    x1 = min(within[0] + within[2], x + w + reach)
-    y1 = min(within[1] + within[3], y + h + reach)
-    return x0, y0, x1 - x0, y1 - y0
 
 
 def run_inpaint(

@@ -285,10 +285,9 @@ class KleinPainter:
         return region.rect, size, kernel
 
     def _paste(self, image, mask, painted, rect, kernel, seeds, params) -> tuple[Candidate, ...]:
-        from engine.brushnet.blending import BLEND_KERNEL, feather_reach, odd_kernel
-        from engine.brushnet.runner import grown_bbox
-        from engine.inputs import resize_image as _resize
+        from engine.brushnet.blending import BLEND_KERNEL, feather_reach, grown_bbox, odd_kernel
         from engine.harmonize import paste_back
+        from engine.inputs import resize_image as _resize
 
         blend_on = params.blend
 
