@@ -64,7 +64,7 @@ def sd15_components(device, dtype):
     from diffusers import AutoencoderKL, UNet2DConditionModel, UniPCMultistepScheduler
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    from engine.brushnet.testing import tiny_tokenizer
+    from tests.builders.brushnet import tiny_tokenizer
 
     with torch.device(device):
         unet = UNet2DConditionModel(sample_size=64, cross_attention_dim=768, attention_head_dim=8)  # SD1.5 defaults
@@ -241,7 +241,7 @@ def candidates_only(args) -> dict:
     size = args.size // 8 * 8
     torch.manual_seed(0)
     if args.model == "tiny":
-        from engine.brushnet.testing import tiny_pipeline
+        from tests.builders.brushnet import tiny_pipeline
 
         pipe = tiny_pipeline(seed=0).to(device)
     else:

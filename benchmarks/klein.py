@@ -100,7 +100,7 @@ def main(argv=None) -> dict:
 
     from engine.api import EditParams, InpaintRequest
     from engine.brushnet import run_inpaint
-    from engine.brushnet.testing import tiny_pipeline
+    from tests.builders.brushnet import tiny_pipeline
     from engine.painters.klein import KleinPainter, load_klein
     from tiny_klein import write_tiny_klein
 

@@ -3,7 +3,8 @@
 Each photo gets its own plan from the INSTRUCTION (the object found, its mask, the caption), or its
 mask from ``--mask`` (one file for all, or a folder of masks matched by file name). Outputs go to
 OUT_DIR under the input's name; ``OUT_DIR/report.jsonl`` says what happened to every photo and
-``OUT_DIR/index.html`` shows them. See :mod:`cli.batch_run` for what makes it safe to kill and resume.
+``OUT_DIR/index.html`` shows them. See :mod:`engine.batch.run` (the run this face drives, shared with
+the editor's File ▸ Batch…) for what makes it safe to kill and resume.
 """
 
 from __future__ import annotations
@@ -69,12 +70,12 @@ def add_parser(sub, common) -> None:
 
 
 def settings_from(args: argparse.Namespace):
-    """The :class:`cli.batch_run.BatchSettings` of the parsed options."""
+    """The :class:`engine.batch.run.BatchSettings` of the parsed options."""
     from pathlib import Path
 
-    from cli.batch_run import BatchSettings
     from cli.painter_options import painter_params
     from engine.api import EditParams
+    from engine.batch.run import BatchSettings
 
     instruction = (args.instruction or "").strip()
     if not args.mask and not instruction:

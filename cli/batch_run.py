@@ -1,336 +1,40 @@
-"""The batch runner behind ``brushedit batch`` (and the editor's File > Batch...): Qt-free.
+"""The batch run of ``brushedit batch``: :mod:`engine.batch.run` with the document's files.
 
-It lists the photos, derives each one's seed, reads it (and its mask), hands the work to an
-*executor* (this process's engine, a Ray pool, or the editor's engine client), writes each output
-atomically, appends one report line per photo, and at the end writes the contact sheet.
-
-Nothing lost, nothing silent
-----------------------------
-- Every file lands through :func:`desktop.document.safe_write.atomic_write` (temporary file, fsync,
-  rename): a kill leaves the previous file or none, never half of one; ``--resume`` removes the
-  temporary files a killed run left in OUT_DIR.
-- ``OUT_DIR/report.jsonl`` gets one line per finished photo, appended with a single ``write`` and
-  fsynced, so a kill leaves every earlier line whole (a torn last line is ignored on reading). At the
-  end of a run it is rewritten atomically with exactly one line per input, in input order.
-- ``OUT_DIR/batch.json`` records the settings that decide the pixels and the base seed, so a resumed
-  run paints exactly what the uninterrupted one would have (it refuses different settings).
+The run itself (settings, the loop, the local executor, the report and state files) is the engine's
+(:mod:`engine.batch.run`), shared with the editor's File ▸ Batch…; the CLI hands it
+:class:`~desktop.document.result_files.DocumentFiles` for the photos and outputs. The old names stay
+importable from here for outside code (benchmarks, tests).
 """
 
 from __future__ import annotations
 
-import json
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable
 
-from cli.batch_files import (  # noqa: F401 - re-exported: the batch's public names live here
+from engine.batch.run import (  # noqa: F401 - re-exported: the batch's public names, as before
     IMAGE_INPUTS,
     REPORT,
     SHEET,
     STATE,
     THUMBS,
     WRITABLE,
+    BatchError,
+    BatchSettings,
+    BatchSummary,
     Item,
+    LocalExecutor,
     ReportWriter,
-    _base_seed,
-    _start_state,
-    _write_text,
     check_folders,
     list_items,
     read_report,
+    thumb_name,
 )
-from cli.errors import USAGE, CliError
-
-
-@dataclass
-class BatchSettings:
-    """What a batch does. ``params.seed`` is ignored: each photo's seed derives from ``base_seed``."""
-
-    in_dir: Path
-    out_dir: Path
-    instruction: str = ""
-    mask: Path | None = None
-    params: Any = None  # engine.api.EditParams
-    base_seed: int | None = None
-    instructor: str = "auto"
-    prompt: str | None = None
-    negative: str | None = None
-    recursive: bool = False
-    fmt: str | None = None  # ".png", ... or None: the input's
-    ora: bool = False
-    max_pixels: int = 100_000_000
-    resume: bool = False
-
-    def pixel_settings(self) -> dict:
-        """The settings a resumed run must share with the first one (they decide the pixels)."""
-        p = self.params
-        return {"instruction": self.instruction, "mask": str(self.mask) if self.mask else None,
-                "instructor": self.instructor, "prompt": self.prompt, "negative": self.negative,
-                "format": self.fmt, "ora": self.ora,
-                "params": {k: v for k, v in _params_dict(p).items() if k not in ("seed", "negative_prompt")}}
-
-
-def _params_dict(params: Any) -> dict:
-    import dataclasses
-
-    return {f.name: getattr(params, f.name) for f in dataclasses.fields(params)}
-
-
-@dataclass
-class BatchSummary:
-    total: int = 0
-    ok: int = 0
-    failed: int = 0
-    skipped_done: int = 0
-    ignored: list[str] = field(default_factory=list)
-    lines: list[dict] = field(default_factory=list)
-    workers: list[dict] = field(default_factory=list)
-    base_seed: int = 0
-    cancelled: bool = False
-    report: Path | None = None
-    sheet: Path | None = None
-
-
-# --- the run -------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Read:
-    item: Item
-    doc: Any
-    rgba: Any
-    work: Any
+from engine.batch.run import run_batch as _run_batch
 
 
 def run_batch(s: BatchSettings, executor: Any, on_line: Callable[[dict, int, int], None] | None = None,
               is_cancelled: Callable[[], bool] | None = None,
               on_start: Callable[[int, int], None] | None = None) -> BatchSummary:
-    """Run the batch ``s`` on ``executor`` (see :class:`LocalExecutor`); returns what happened.
+    """:func:`engine.batch.run.run_batch` over the document's files (same arguments, as before)."""
+    from desktop.document.result_files import DocumentFiles
 
-    ``on_line(line, done, total)`` is told each report line as it is written; ``on_start(todo, total)``
-    once the items are known. Raises :class:`~engine.api.MissingModelsError` (after reporting the photo)
-    when the engine lacks weights, since every other photo would fail the same way.
-    """
-    from engine.api import Cancelled, MissingModelsError
-
-    s.in_dir, s.out_dir = check_folders(s.in_dir, s.out_dir, s.mask)
-    if s.instruction:
-        _check_single_step(s.instruction)
-    base = _base_seed(s)
-    items, ignored = list_items(s, base)
-    if not items:
-        raise CliError(f"IN_DIR {s.in_dir}: no photos ({', '.join(IMAGE_INPUTS)})"
-                       + ("" if s.recursive else "; --recursive looks in sub-folders too"), USAGE)
-    _start_state(s, base)
-    previous = read_report(s.out_dir / REPORT) if s.resume else {}
-    summary = BatchSummary(total=len(items), ignored=ignored, base_seed=base, report=s.out_dir / REPORT)
-    done_lines: dict[str, dict] = {}
-    todo: list[Item] = []
-    for item in items:
-        old = previous.get(item.key)
-        if old and old.get("status") == "ok" and old.get("seed") == item.seed and Path(old["output"]).is_file():
-            done_lines[item.key] = old
-        else:
-            todo.append(item)
-    summary.skipped_done = len(done_lines)
-    if on_start is not None:
-        on_start(len(todo), len(items))
-    writer = ReportWriter(s.out_dir / REPORT)
-    reads: dict[str, _Read] = {}
-    started: dict[str, float] = {}
-
-    def record(line: dict) -> None:
-        done_lines[line["key"]] = line  # first: a Ctrl+C right after the append must not lose it
-        writer.append(line)
-        if on_line is not None:
-            on_line(line, len(done_lines) - summary.skipped_done, len(todo))
-
-    def works() -> Iterator[Any]:
-        for item in todo:
-            if is_cancelled is not None and is_cancelled():
-                summary.cancelled = True
-                return
-            started[item.key] = time.monotonic()
-            if item.problem:
-                record(_line(s, item, "skipped", item.problem, started))
-                continue
-            try:
-                read = _read(s, item)
-            except Exception as exc:  # noqa: BLE001 - a bad file is reported, the rest carry on
-                record(_line(s, item, "bad-input", _reason(exc), started))
-                continue
-            reads[item.key] = read
-            yield read.work
-
-    by_key = {item.key: item for item in todo}
-
-    def consume() -> None:
-        for key, outcome in executor.map(works(), is_cancelled):
-            item, read = by_key[key], reads.pop(key, None)
-            if isinstance(outcome, BaseException):
-                kind = getattr(outcome, "kind", "") or "error"
-                status = kind if kind in ("nothing-found", "worker-lost") else "failed"
-                record(_line(s, item, status, _reason(outcome), started))
-                if isinstance(outcome, MissingModelsError) or kind == "missing-models":
-                    raise outcome  # every other photo would fail the same way
-                continue
-            try:
-                line = _write_item(s, item, read, outcome, started)
-            except Exception as exc:  # noqa: BLE001 - a full disk on one output is reported
-                line = _line(s, item, "failed", f"cannot write the output: {_reason(exc)}", started)
-            record(line)
-            if is_cancelled is not None and is_cancelled():
-                return
-
-    try:
-        consume()
-    except Cancelled:
-        summary.cancelled = True
-    finally:
-        writer.close()
-        if is_cancelled is not None and is_cancelled():
-            summary.cancelled = True
-        # The appended lines (an earlier run's too: the last word on each photo), this run's over them.
-        known = {**read_report(s.out_dir / REPORT), **done_lines}
-        ordered = [known[i.key] for i in items if i.key in known]
-        _write_text(s.out_dir / REPORT, "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in ordered))
-        from cli.batch_sheet import write_sheet
-
-        summary.sheet = write_sheet(s, ordered, len(items))
-        summary.lines = ordered
-    summary.ok = sum(1 for line in ordered if line["status"] == "ok")
-    summary.failed = len(ordered) - summary.ok
-    workers = {(w["host"], w["pid"]): w for line in ordered if (w := line.get("worker"))}
-    summary.workers = list(workers.values())
-    return summary
-
-
-def _check_single_step(instruction: str) -> None:
-    try:
-        from engine.instructor import parse_steps
-    except ImportError:  # pragma: no cover
-        return
-    try:
-        steps = parse_steps(instruction)
-    except ValueError:
-        return
-    if len(steps) > 1:
-        raise CliError(f"batch runs one edit per photo and {instruction!r} reads as {len(steps)} steps: "
-                       "run one batch per step (the first batch's OUT_DIR as the next one's IN_DIR)", USAGE)
-
-
-def _reason(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    hint = getattr(exc, "hint", "")
-    return f"{text} ({hint})" if hint and hint not in text else text
-
-
-def _read(s: BatchSettings, item: Item) -> _Read:
-    from dataclasses import replace
-
-    from cli.images import read_mask
-    from desktop.document import Document
-    from engine.batch import BatchWork
-
-    doc = Document.open(item.path, max_pixels=s.max_pixels)
-    import numpy as np
-
-    rgba = np.asarray(doc.flatten())
-    if rgba.shape[2] == 4:
-        alpha = rgba[..., 3:4].astype(np.float32) / 255.0
-        rgb = np.clip(np.rint(rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)), 0, 255).astype(np.uint8)
-    else:
-        rgb = np.ascontiguousarray(rgba)
-    _thumb(rgb, s.out_dir, item.key, "before")
-    mask = None
-    if item.mask_path is not None:
-        h, w = rgb.shape[:2]
-        mask = read_mask(item.mask_path, w, h)
-    work = BatchWork(item.key, rgb, mask, s.instruction, replace(s.params, seed=item.seed), s.instructor,
-                     s.prompt, s.negative)
-    return _Read(item, doc, rgba, work)
-
-
-def _write_item(s: BatchSettings, item: Item, read: _Read, done: Any, started: dict) -> dict:
-    from cli.edit import write_outputs
-    from engine.segment import mask_ops
-
-    item.output.parent.mkdir(parents=True, exist_ok=True)
-    write_outputs(item.output, read.doc, read.rgba, done.request, done.result, item.path.name)
-    ora = None
-    if s.ora:
-        ora = item.output.with_suffix(".ora")
-        write_outputs(ora, read.doc, read.rgba, done.request, done.result, item.path.name)
-    cand = done.result.candidates[0]
-    _thumb(cand.image, s.out_dir, item.key, "after")
-    line = _line(s, item, "ok", "", started)
-    line.update(output=str(item.output), ora=str(ora) if ora else None, seed=int(cand.seed),
-                seconds=round(getattr(done, "seconds", 0.0) or done.result.seconds or line["seconds"], 3),
-                engine=done.result.engine, painter=done.result.engine, model=done.result.model,
-                category=done.request.category, target=done.request.target, caption=done.caption,
-                instructor=done.instructor, mask_bbox=list(mask_ops.bbox(done.request.mask) or ()),
-                worker=_worker(done.result))
-    return line
-
-
-def _worker(result: Any) -> dict:
-    from cli.remote import worker_summary
-
-    return worker_summary(result)
-
-
-def _line(s: BatchSettings, item: Item, status: str, reason: str, started: dict) -> dict:
-    seconds = time.monotonic() - started.get(item.key, time.monotonic())
-    mask = (str(item.mask_path) if item.mask_path else ("planned" if s.instruction else None))
-    return {"key": item.key, "input": str(item.path), "output": None, "status": status, "reason": reason,
-            "seconds": round(seconds, 3), "seed": item.seed, "mask": mask, "engine": None, "painter": None,
-            "instructor": None, "worker": None}
-
-
-def thumb_name(key: str, which: str) -> str:
-    """The contact sheet's thumbnail file of ``key`` (a hash: any file name maps to a safe one)."""
-    import hashlib
-
-    return f"{hashlib.sha1(key.encode('utf-8')).hexdigest()[:16]}-{which}.jpg"
-
-
-THUMB_SIDE = 320
-
-
-def _thumb(rgb: Any, out_dir: Path, key: str, which: str) -> None:
-    from PIL import Image
-
-    from desktop.document.safe_write import atomic_write
-
-    folder = out_dir / THUMBS
-    folder.mkdir(exist_ok=True)
-    im = Image.fromarray(rgb[..., :3])
-    im.thumbnail((THUMB_SIDE, THUMB_SIDE))
-    with atomic_write(folder / thumb_name(key, which)) as f:
-        im.save(f, format="JPEG", quality=85)
-
-
-# --- executors -----------------------------------------------------------------------------------------
-
-
-class LocalExecutor:
-    """Runs each photo on ``engine`` in this thread, one after the other."""
-
-    def __init__(self, engine: Any, progress: Callable[..., None] | None = None) -> None:
-        self.engine = engine
-        self.progress = progress
-
-    def map(self, works: Iterable[Any], is_cancelled: Callable[[], bool] | None = None
-            ) -> Iterator[tuple[str, Any]]:
-        from engine.batch import edit_one
-
-        for work in works:
-            try:
-                yield work.key, edit_one(self.engine, work, self.progress, is_cancelled)
-            except Exception as exc:  # noqa: BLE001 - the runner reports it and carries on
-                from engine.api import Cancelled
-
-                if isinstance(exc, Cancelled):
-                    raise
-                yield work.key, exc
+    return _run_batch(s, executor, DocumentFiles(), on_line=on_line, is_cancelled=is_cancelled, on_start=on_start)

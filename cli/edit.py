@@ -14,8 +14,9 @@ import json
 import time
 from pathlib import Path
 
+from cli.edit_outputs import provenance_of, write_outputs  # noqa: F401 - provenance_of: its old home
 from cli.errors import OK, USAGE, CliError, set_oom_context
-from cli.images import check_output, numbered, read_image, read_mask
+from cli.images import check_output, read_image, read_mask
 from cli.options import add_engine_options, engine_config
 from cli.painter_options import (  # noqa: F401 - the validators' old home; cli.batch imported them here
     _closed_unit_float,
@@ -140,37 +141,6 @@ def run(args: argparse.Namespace) -> int:
     return OK
 
 
-def provenance_of(request, result, candidate, index: int, count: int, source_name: str, instructor=None):
-    """The :class:`~desktop.document.Provenance` of one result (fields from :mod:`engine.provenance`,
-    the builder the editor and the server use too)."""
-    from desktop.document import Provenance
-    from engine.provenance import layer_provenance_fields
-
-    p = request.params
-    fields = layer_provenance_fields(request, result, candidate.seed, instructor)
-    fields["extra"].update({"source": source_name, "candidate": index + 1, "candidates": count,
-                            "working_size": p.working_size, "resolution_mode": p.resolution_mode,
-                            "blend": p.blend, "bbox": list(candidate.bbox), "tool": "brushedit edit",
-                            "painter_ran": dict(getattr(result, "ran", None) or {})})
-    return Provenance(**fields)
-
-
-def _layer_of(candidate, rgba=None, mask=None):
-    """The edit layer of ``candidate``: its box of pixels and where it goes.
-
-    Where the photo is not opaque, only the mask is painted: the engine saw those pixels over white,
-    and an opaque layer there would put that white over the photo's transparency (outside the mask
-    the photo's alpha stays exactly as it was)."""
-    x, y, w, h = candidate.bbox
-    crop = candidate.image[y:y + h, x:x + w]
-    if rgba is None or mask is None or rgba.shape[2] < 4 or bool((rgba[y:y + h, x:x + w, 3] == 255).all()):
-        return crop, (x, y)
-    import numpy as np
-
-    alpha = np.where((mask[y:y + h, x:x + w] > 0) | (rgba[y:y + h, x:x + w, 3] == 255), 255, 0)
-    return np.dstack([crop[..., :3], alpha.astype(np.uint8)]), (x, y)
-
-
 def _instructor_json(args, plan, instruction: str, quiet: bool = False) -> dict | None:
     """Who read the instruction: the plan's report, or with ``--mask`` the rule parser (no VLM asked)."""
     if plan is not None:
@@ -184,28 +154,3 @@ def _instructor_json(args, plan, instruction: str, quiet: bool = False) -> dict 
         return None
     return {"requested": args.instructor, "used": "offline", "model": None, "ran": False,
             "why": "a --mask was given: the rule parser read the instruction for its category and caption"}
-
-
-def write_outputs(out: Path, doc, rgba, request, result, source_name: str, instructor=None) -> list[Path]:
-    """Write the results: numbered flattened images, or one .ora with one layer per result."""
-    from desktop.document import Document
-
-    cands = result.candidates
-    if not cands:
-        raise CliError("the engine returned no result", 4)
-    if out.suffix.lower() == ".ora":
-        for i, cand in enumerate(cands):
-            crop, offset = _layer_of(cand, rgba, request.mask)
-            prov = provenance_of(request, result, cand, i, len(cands), source_name, instructor)
-            text = request.instruction or request.prompt or ("Fill" if result.engine == "fill" else "Edit")
-            name = text if len(cands) == 1 else f"{text} #{i + 1} (seed {cand.seed})"
-            doc.add_edit(crop, offset=offset, provenance=prov, name=name[:64], mask=request.mask)
-        return [doc.save(out)]
-    paths = numbered(out, len(cands))
-    for i, (cand, path) in enumerate(zip(cands, paths)):
-        single = Document.from_array(rgba)
-        crop, offset = _layer_of(cand, rgba, request.mask)
-        prov = provenance_of(request, result, cand, i, len(cands), source_name, instructor)
-        single.add_edit(crop, offset=offset, provenance=prov, mask=request.mask)
-        single.export(path)
-    return paths

@@ -72,7 +72,7 @@ def run_chain_edit(args, engine, plan, doc, rgba, rgb, out: Path, progress) -> i
 
 def write_chain(out: Path, doc, rgba, instruction: str, outcome, source_name: str, instructor=None) -> list[Path]:
     """One .ora layer per step, or the final picture flattened into one image."""
-    from cli.edit import provenance_of
+    from cli.edit_outputs import provenance_of
     from desktop.document import Document
 
     target = doc if out.suffix.lower() == ".ora" else Document.from_array(rgba)

@@ -111,10 +111,7 @@ class RemoteRunner:
 
 def worker_summary(result: Any) -> dict:
     """``edit --json``'s ``"worker"``: the process that painted (host, pid, device); this one when
-    the result names none (an in-process edit)."""
-    worker = getattr(result, "worker", None)
-    if worker is None:
-        from engine.service import worker_info, engine_status
+    the result names none (an in-process edit); one definition with the batch report's."""
+    from engine.batch.run import worker_summary as summary
 
-        worker = worker_info(engine_status().device)
-    return {"host": worker.host, "pid": worker.pid, "device": worker.device}
+    return summary(result)

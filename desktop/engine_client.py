@@ -494,3 +494,7 @@ def _fit_int32(step: int, total: int) -> tuple[int, int]:
 
 def _engine_error(msg: JobFailed) -> EngineError:
     return EngineError(msg.error, msg.hint, kind=msg.kind)
+
+
+# --- the batch run (File ▸ Batch…): the engine's, shared with ``brushedit batch``; the editor's way in ---
+from engine.batch.run import REPORT, STATE, BatchSettings, LocalExecutor, run_batch  # noqa: E402,F401

@@ -1,7 +1,8 @@
 """The batch runner's engine in the editor: ``plan``/``inpaint`` that go through the EngineClient.
 
-:func:`cli.batch_run.run_batch` runs on a :class:`BatchThread` (reading photos and writing outputs off
-the GUI thread); each photo's jobs are submitted to the editor's own engine through
+:func:`engine.batch.run.run_batch` (the run ``brushedit batch`` drives too, reached through the bridge)
+runs on a :class:`BatchThread` (reading photos and writing outputs off the GUI thread, through the
+document's :class:`~desktop.document.result_files.DocumentFiles`); each photo's jobs are submitted to the editor's own engine through
 :class:`~desktop.engine_client.EngineClient` (on the GUI thread, where the client lives), so the
 batch shares the loaded models and the one thread that owns the GPU, and the UI reaches the engine
 only through the bridge. The batch thread waits for each job's end; a cancel cancels the running job.
@@ -123,7 +124,7 @@ class ClientRunner(QObject):
 
 
 class BatchThread(QThread):
-    """Runs :func:`cli.batch_run.run_batch` with ``settings`` on ``runner``; signals on the GUI thread."""
+    """Runs :func:`engine.batch.run.run_batch` with ``settings`` on ``runner``; signals on the GUI thread."""
 
     began = Signal(int, int)  # photos to do now, photos in the folder
     line = Signal(object, int, int)  # a report line, done, to do
@@ -144,10 +145,11 @@ class BatchThread(QThread):
         return self._cancel.is_set()
 
     def run(self) -> None:  # noqa: D401 - QThread's entry
-        from cli.batch_run import LocalExecutor, run_batch
+        from desktop.document.result_files import DocumentFiles
+        from desktop.engine_client import LocalExecutor, run_batch
 
         try:
-            summary = run_batch(self.settings, LocalExecutor(self.runner), on_line=self.line.emit,
+            summary = run_batch(self.settings, LocalExecutor(self.runner), DocumentFiles(), on_line=self.line.emit,
                                 is_cancelled=self._cancel.is_set, on_start=self.began.emit)
         except Exception as exc:  # noqa: BLE001 - shown in the dialog as one line
             self.crashed.emit(" ".join(str(exc).split()) or type(exc).__name__)

@@ -70,7 +70,7 @@ def _failure(data: dict) -> Exception:
 
 
 class RayExecutor:
-    """``map(works)`` over ``workers`` :class:`BatchActor` s (see :class:`cli.batch_run.LocalExecutor`).
+    """``map(works)`` over ``workers`` :class:`BatchActor` s (see :class:`engine.batch.run.LocalExecutor`).
 
     Parameters
     ----------

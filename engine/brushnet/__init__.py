@@ -7,7 +7,7 @@
 - :func:`load_pipeline` (``loading.py``): checked loading from an SD1.5 folder + a BrushNet folder.
 - :func:`run_inpaint` (``runner.py``): InpaintRequest -> EditResult (crop-to-mask, candidates,
   outward-feathered blending, progress/preview/cancel).
-- ``testing.py``: tiny random components and folders for tests.
+- Tiny random components and folders for tests: ``tests/builders/brushnet.py`` (test code, not product).
 
 Names are imported lazily so ``import engine.brushnet`` stays cheap (no torch) until one is used.
 """

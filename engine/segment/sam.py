@@ -230,7 +230,7 @@ class SamSegmenter:
     Parameters
     ----------
     model : segment_anything.modeling.Sam
-        From :func:`load_sam` (or :func:`engine.segment.testing.tiny_sam`).
+        From :func:`load_sam` (or :func:`tests.builders.segment.tiny_sam`).
     device : str, optional
         Move the model there; default: where it already is.
     cache_size : int

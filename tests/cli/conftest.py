@@ -75,7 +75,7 @@ def photos(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_weights(tmp_path_factory):
     """Tiny random SD1.5-style base + BrushNet folders in diffusers format."""
-    from engine.brushnet.testing import save_tiny_weights
+    from tests.builders.brushnet import save_tiny_weights
 
     return save_tiny_weights(tmp_path_factory.mktemp("weights"))
 

@@ -194,7 +194,7 @@ def test_killed_mid_way_and_resumed_gives_the_same_pixels(brushedit, isolated_en
 
 @pytest.fixture(scope="module")
 def tiny_detectors(tmp_path_factory):
-    from engine.segment.testing import save_tiny_grounding_dino, save_tiny_sam
+    from tests.builders.segment import save_tiny_grounding_dino, save_tiny_sam
 
     root = tmp_path_factory.mktemp("detectors")
     return save_tiny_sam(root / "sam" / "tiny_sam.pth"), save_tiny_grounding_dino(root / "gdino")

@@ -21,10 +21,10 @@ def _copy(spec, full, folder):
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
-    from engine.brushnet.testing import save_tiny_weights
+    from tests.builders.brushnet import save_tiny_weights
     from engine.fill.lama import save_lama, tiny_lama
     from engine.models import MANIFEST
-    from engine.segment.testing import save_published_grounding_dino, save_published_qwen2_vl
+    from tests.builders.segment import save_published_grounding_dino, save_published_qwen2_vl
 
     root = tmp_path_factory.mktemp("smoke")
     models = root / "models"

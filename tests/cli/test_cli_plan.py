@@ -14,7 +14,7 @@ from cli_helpers import read_rgb
 @pytest.fixture(scope="module")
 def tiny_detectors(tmp_path_factory):
     """A tiny random SAM checkpoint and a tiny GroundingDINO folder (transformers format)."""
-    from engine.segment.testing import save_tiny_grounding_dino, save_tiny_sam
+    from tests.builders.segment import save_tiny_grounding_dino, save_tiny_sam
 
     root = tmp_path_factory.mktemp("detectors")
     return save_tiny_sam(root / "sam" / "tiny_sam.pth"), save_tiny_grounding_dino(root / "gdino")

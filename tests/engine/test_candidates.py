@@ -15,7 +15,7 @@ from engine.memory.candidates import auto_candidates
 
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
-    from engine.brushnet.testing import save_tiny_weights
+    from tests.builders.brushnet import save_tiny_weights
 
     return save_tiny_weights(tmp_path_factory.mktemp("weights"))
 

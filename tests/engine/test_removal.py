@@ -56,7 +56,7 @@ def test_prompts_paint_the_background_and_forbid_the_object(cat):
 
 def test_lama_then_brushnet_paints_from_lamas_fill_and_keeps_far_pixels(cat, lama, monkeypatch):
     from engine.brushnet import runner
-    from engine.brushnet.testing import tiny_pipeline
+    from tests.builders.brushnet import tiny_pipeline
 
     seen = {}
     real = runner.run_inpaint
@@ -87,7 +87,7 @@ def test_lama_then_brushnet_paints_from_lamas_fill_and_keeps_far_pixels(cat, lam
 
 
 def test_strength_zero_is_lamas_fill_alone(cat, lama):
-    from engine.brushnet.testing import tiny_pipeline
+    from tests.builders.brushnet import tiny_pipeline
     from engine.fill.lama_remove import run_lama
 
     request = _req(cat, params={"removal_strength": 0.0})

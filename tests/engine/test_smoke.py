@@ -8,7 +8,7 @@ from engine.smoke import CHECKS, smoke_test
 
 
 def test_sam_answers_one_point(tmp_path):
-    from engine.segment.testing import save_tiny_sam
+    from tests.builders.segment import save_tiny_sam
 
     sam = save_tiny_sam(tmp_path / "sam" / "tiny_sam.pth")
     answer = CHECKS["sam"](Engine(EngineConfig(device="cpu", sam_path=sam)), "sam-vit-b")

@@ -1,7 +1,7 @@
 """File > Batch...: one instruction or one mask set over a folder, with progress, cancel and the report.
 
-The same batch as ``brushedit batch`` (:mod:`cli.batch_run`): outputs into the output folder under the
-inputs' names, ``report.jsonl`` and ``index.html`` there, ``Resume`` continues a batch that stopped. The
+The same batch as ``brushedit batch`` (:mod:`engine.batch.run`, reached through the bridge): outputs
+into the output folder under the inputs' names, ``report.jsonl`` and ``index.html`` there, ``Resume`` continues a batch that stopped. The
 photos are painted by the editor's engine through the engine client (:mod:`desktop.ui.batch_bridge`).
 Double-click an edited photo (or Open) to open it as a document.
 """
@@ -160,9 +160,8 @@ class BatchDialog(QDialog):
     # --- running ------------------------------------------------------------------------------------
 
     def settings(self) -> Any:
-        """The batch's :class:`cli.batch_run.BatchSettings` from the form (raises ValueError)."""
-        from cli.batch_run import BatchSettings
-        from desktop.engine_client import EditParams
+        """The batch's :class:`engine.batch.run.BatchSettings` from the form (raises ValueError)."""
+        from desktop.engine_client import BatchSettings, EditParams
 
         in_dir, out_dir = self.in_dir.text().strip(), self.out_dir.text().strip()
         instruction, masks = self.instruction.text().strip(), self.masks.text().strip()
@@ -192,7 +191,7 @@ class BatchDialog(QDialog):
         self.lines, self.summary = [], None
         self.table.setRowCount(0)
         self.progress.reset()
-        from cli.batch_files import REPORT, STATE
+        from desktop.engine_client import REPORT, STATE
 
         if not settings.resume and any((settings.out_dir / name).exists() for name in (STATE, REPORT)):
             # The runner would refuse in the CLI's words (-o, --resume); say it in the dialog's.

@@ -42,9 +42,11 @@ def fake_client():
 
 
 @pytest.fixture
-def panel_ui(qtbot):
-    """An Instruction panel and its controller on the fake engine, over a 128 px astronaut document:
-    ``(client, controller, doc, panel, services)``."""
+def make_panel_ui(qtbot):
+    """``make_panel_ui(step_delay=0.001, image=None, panel=True, show=True)`` -> ``(client, controller, doc,
+    panel, services)``: an edit controller on the fake engine (2 steps of ``step_delay`` s) over ``image``
+    (default: the 128 px astronaut), and an Instruction panel on it (None with ``panel=False``), shown unless
+    ``show=False``. Every client made is shut down after the test."""
     from skimage import data
 
     from desktop.document import Document
@@ -52,14 +54,32 @@ def panel_ui(qtbot):
     from desktop.ui.panels.instruction_panel import InstructionPanel
     from tests.fakes.fake_engine import fake_engine_client
 
-    client, services = fake_engine_client(steps=2, step_delay=0.001)
-    doc = Document.from_array(np.ascontiguousarray(data.astronaut()[::4, ::4]))
-    controller = EditController(client, lambda: doc)
-    panel = InstructionPanel(controller)
-    qtbot.addWidget(panel)
-    panel.show()
-    yield client, controller, doc, panel, services
-    client.shutdown()
+    clients = []
+
+    def make(step_delay=0.001, image=None, panel=True, show=True):
+        client, services = fake_engine_client(steps=2, step_delay=step_delay)
+        clients.append(client)
+        pixels = data.astronaut()[::4, ::4] if image is None else image
+        doc = Document.from_array(np.ascontiguousarray(pixels))
+        controller = EditController(client, lambda: doc)
+        widget = None
+        if panel:
+            widget = InstructionPanel(controller)
+            qtbot.addWidget(widget)
+            if show:
+                widget.show()
+        return client, controller, doc, widget, services
+
+    yield make
+    for client in clients:
+        client.shutdown()
+
+
+@pytest.fixture
+def panel_ui(make_panel_ui):
+    """An Instruction panel and its controller on the fake engine, over a 128 px astronaut document:
+    ``(client, controller, doc, panel, services)``."""
+    return make_panel_ui()
 
 
 @pytest.fixture

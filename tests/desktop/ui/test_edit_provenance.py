@@ -6,23 +6,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from desktop.document import Document, Provenance
+from desktop.document import Provenance
 from desktop.engine_client import EditParams
-from tests.fakes.fake_engine import fake_engine_client
-from desktop.ui.edit_controller import EditController
 
 
 @pytest.fixture
-def setup(qtbot):
+def setup(make_panel_ui):
+    """The conftest's controller (no panel) on a 103 x 103 astronaut, and the errors it reported."""
     from skimage import data
 
-    client, services = fake_engine_client(steps=2, step_delay=0.001)
-    holder = {"doc": Document.from_array(np.ascontiguousarray(data.astronaut()[::5, ::5]))}  # 103 x 103
-    controller = EditController(client, lambda: holder["doc"])
+    _client, controller, doc, _panel, services = make_panel_ui(image=data.astronaut()[::5, ::5], panel=False)
     errors = []
     controller.error.connect(lambda m, h: errors.append((m, h)))
-    yield controller, holder["doc"], services, errors
-    client.shutdown()
+    return controller, doc, services, errors
 
 
 def _mask(doc, whole=False):

@@ -21,8 +21,8 @@ LONG = 180_000  # ms: model loading on a busy 2-core CI machine
 
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory):
-    from engine.brushnet.testing import save_tiny_weights
-    from engine.segment.testing import save_tiny_grounding_dino, save_tiny_sam
+    from tests.builders.brushnet import save_tiny_weights
+    from tests.builders.segment import save_tiny_grounding_dino, save_tiny_sam
 
     root = tmp_path_factory.mktemp("tiny-models")
     base, brushnet = save_tiny_weights(root)

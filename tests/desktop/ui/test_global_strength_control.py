@@ -7,25 +7,14 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.document import Document
 from desktop.engine_client import EditParams, EditPlan
-from tests.fakes.fake_engine import fake_engine_client
-from desktop.ui.edit_controller import EditController
 from desktop.ui.panels.instruction_panel import InstructionPanel
 
 
 @pytest.fixture
-def ui(qtbot):
-    from skimage import data
-
-    client, services = fake_engine_client(steps=2, step_delay=0.001)
-    doc = Document.from_array(np.ascontiguousarray(data.astronaut()[::4, ::4]))  # 128 x 128
-    controller = EditController(client, lambda: doc)
-    panel = InstructionPanel(controller)
-    qtbot.addWidget(panel)
-    panel.show()
-    yield controller, doc, panel, services
-    client.shutdown()
+def ui(panel_ui):
+    _client, controller, doc, panel, services = panel_ui  # a 128 x 128 astronaut
+    return controller, doc, panel, services
 
 
 def _global_plan(doc) -> EditPlan:

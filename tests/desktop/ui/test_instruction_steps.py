@@ -14,17 +14,9 @@ from desktop.ui.panels.instruction_panel import InstructionPanel
 
 
 @pytest.fixture
-def ui(qtbot):
-    from skimage import data
-
-    client, services = fake_engine_client(steps=2, step_delay=0.002)
-    doc = Document.from_array(np.ascontiguousarray(data.astronaut()[::4, ::4]))  # 128 x 128
-    controller = EditController(client, lambda: doc)
-    panel = InstructionPanel(controller)
-    qtbot.addWidget(panel)
-    panel.show()
-    yield client, controller, doc, panel, services
-    client.shutdown()
+def ui(make_panel_ui):
+    """The conftest's panel on a 128 x 128 astronaut, with 2 ms fake steps (room to cancel between them)."""
+    return make_panel_ui(step_delay=0.002)
 
 
 def _plan(panel, controller, qtbot, text):

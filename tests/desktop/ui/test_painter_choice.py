@@ -9,21 +9,14 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 
-from desktop.document import Document
 from desktop.engine_client import EditParams
 from desktop.ui.edit_controller import EditController, _params_from_provenance
-from desktop.ui.panels.instruction_panel import InstructionPanel
-from tests.fakes.fake_engine import fake_engine_client
 
 
 @pytest.fixture
-def panel(qtbot):
-    client, _ = fake_engine_client(steps=2, step_delay=0.001)
-    doc = Document.from_array(np.zeros((64, 64, 3), np.uint8))
-    panel = InstructionPanel(EditController(client, lambda: doc))
-    qtbot.addWidget(panel)
-    yield panel
-    client.shutdown()
+def panel(make_panel_ui):
+    """The conftest's Instruction panel (not shown) over a black 64 x 64 document."""
+    return make_panel_ui(image=np.zeros((64, 64, 3), np.uint8), show=False)[3]
 
 
 def test_the_panel_sends_the_painter_and_keeps_it(panel, tmp_path):

@@ -8,14 +8,14 @@ import pytest
 
 @pytest.fixture(scope="session")
 def tiny_pipe():
-    from engine.brushnet.testing import tiny_pipeline
+    from tests.builders.brushnet import tiny_pipeline
 
     return tiny_pipeline(seed=0)
 
 
 @pytest.fixture(scope="session")
 def components():
-    from engine.brushnet.testing import tiny_components
+    from tests.builders.brushnet import tiny_components
 
     return tiny_components(seed=0)
 

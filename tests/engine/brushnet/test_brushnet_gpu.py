@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(),
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
-    from engine.brushnet.testing import save_tiny_weights
+    from tests.builders.brushnet import save_tiny_weights
 
     return save_tiny_weights(tmp_path_factory.mktemp("gpu-weights"))
 

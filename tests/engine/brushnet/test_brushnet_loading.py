@@ -14,7 +14,7 @@ from engine.brushnet import BrushNetPipeline, load_pipeline, run_inpaint
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
-    from engine.brushnet.testing import save_tiny_weights
+    from tests.builders.brushnet import save_tiny_weights
 
     return save_tiny_weights(tmp_path_factory.mktemp("weights"))
 

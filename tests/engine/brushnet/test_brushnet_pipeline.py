@@ -131,7 +131,7 @@ def test_mismatched_generators_and_mask_size_are_refused(tiny_pipe, chelsea, box
 
 def test_diffusers_from_pretrained_with_a_brushnet_component(tmp_path):
     from engine.brushnet import BrushNetModel, BrushNetPipeline
-    from engine.brushnet.testing import save_tiny_weights
+    from tests.builders.brushnet import save_tiny_weights
 
     base, bn_dir = save_tiny_weights(tmp_path)
     pipe = BrushNetPipeline.from_pretrained(base, brushnet=BrushNetModel.from_pretrained(bn_dir))

@@ -9,7 +9,7 @@ import torch
 
 @pytest.fixture(scope="module")
 def bf16_pipe():
-    from engine.brushnet.testing import tiny_pipeline
+    from tests.builders.brushnet import tiny_pipeline
 
     pipe = tiny_pipeline(seed=0)
     pipe.to(torch.bfloat16)  # bf16 runs on any CPU; fp16 convolutions may not

@@ -42,7 +42,7 @@ def hole(photo):
 
 @pytest.fixture(scope="module")
 def tiny_pipe():
-    from engine.brushnet.testing import tiny_pipeline
+    from tests.builders.brushnet import tiny_pipeline
 
     return tiny_pipeline(seed=0)
 

@@ -31,7 +31,7 @@ def _photo(astronaut, w, h):
 def _backend(family):
     from transformers import Qwen2VLImageProcessor
 
-    from engine.segment.testing import tiny_qwen2_5_vl, tiny_qwen2_vl
+    from tests.builders.segment import tiny_qwen2_5_vl, tiny_qwen2_vl
 
     model, processor = (tiny_qwen2_vl if family == "qwen2_vl" else tiny_qwen2_5_vl)()
     # The released models' pixel budget, so the frame the model sees is the real one.

@@ -209,7 +209,7 @@ def test_injected_transport(chelsea):
 
 @pytest.fixture(scope="module")
 def tiny_qwen_dir(tmp_path_factory):
-    from engine.segment.testing import save_tiny_qwen2_vl
+    from tests.builders.segment import save_tiny_qwen2_vl
     return save_tiny_qwen2_vl(tmp_path_factory.mktemp("qwen"))
 
 
@@ -243,7 +243,7 @@ def test_tiny_qwen2_5_boxes_are_pixels_of_the_image_it_saw(tmp_path, monkeypatch
     import torch
     from skimage import data
 
-    from engine.segment.testing import save_tiny_qwen2_5_vl
+    from tests.builders.segment import save_tiny_qwen2_5_vl
 
     image = data.astronaut()  # 512 x 512, sent at 256 px, seen by the tiny processor at 112 px
     b = QwenVLBackend.from_pretrained(save_tiny_qwen2_5_vl(tmp_path / "q25"), device="cpu",

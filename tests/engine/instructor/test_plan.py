@@ -124,7 +124,7 @@ def test_progress_and_cancel(chelsea, fake_detector, box_segmenter):
 def test_end_to_end_with_tiny_grounding_dino_and_sam(chelsea):
     from engine.segment.grounding import GroundingDetector
     from engine.segment.sam import SamSegmenter
-    from engine.segment.testing import tiny_grounding_dino, tiny_sam
+    from tests.builders.segment import tiny_grounding_dino, tiny_sam
 
     det = GroundingDetector(*tiny_grounding_dino())
     seg = SamSegmenter(tiny_sam())

@@ -62,8 +62,8 @@ def test_each_stage_runs_on_tiny_models_of_the_same_classes(bench):
     """The stage code (inputs shaped as at real size) works with the real classes; tiny widths on the CPU."""
     import torch
 
-    from engine.brushnet.testing import tiny_components
-    from engine.segment.testing import tiny_qwen2_vl, tiny_sam
+    from tests.builders.brushnet import tiny_components
+    from tests.builders.segment import tiny_qwen2_vl, tiny_sam
 
     cpu = torch.device("cpu")
     model, _ = tiny_qwen2_vl()

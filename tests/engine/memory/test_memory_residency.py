@@ -34,7 +34,7 @@ def test_move_model_moves_sam_with_its_cached_embeddings():
     from skimage import data
 
     from engine.segment.sam import SamSegmenter
-    from engine.segment.testing import tiny_sam
+    from tests.builders.segment import tiny_sam
 
     seg = SamSegmenter(tiny_sam(), device="cpu")
     seg.set_image(data.astronaut())
@@ -98,8 +98,8 @@ def tiny_engine(monkeypatch, tmp_path):
     import engine.instructor.backends as backends
     import engine.segment.grounding as grounding
     import engine.segment.sam as sam_mod
-    from engine.brushnet.testing import tiny_pipeline
-    from engine.segment.testing import tiny_grounding_dino, tiny_sam
+    from tests.builders.brushnet import tiny_pipeline
+    from tests.builders.segment import tiny_grounding_dino, tiny_sam
 
     log: list[tuple] = []
     engines: list[Engine] = []

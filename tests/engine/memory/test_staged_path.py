@@ -27,7 +27,7 @@ MODES = ["direct", "staged-switch", "staged-vram-budget"]
 
 @pytest.fixture(scope="module")
 def installed_qwen(tmp_path_factory):
-    from engine.segment.testing import save_published_qwen2_vl
+    from tests.builders.segment import save_published_qwen2_vl
 
     root = tmp_path_factory.mktemp("qwen")
     full = save_published_qwen2_vl(root / "published", shards=2)

@@ -47,7 +47,7 @@ def _engine(**config):
 def test_qwen2_vl_from_the_manifest_files_answers_a_plan(name, tmp_path, isolated_model_dirs, photo, monkeypatch):
     import torch
 
-    from engine.segment.testing import save_published_qwen2_vl
+    from tests.builders.segment import save_published_qwen2_vl
 
     spec = MANIFEST[name]
     shards = sum(1 for f in spec.files if f.startswith("model-") and f.endswith(".safetensors"))
@@ -70,7 +70,7 @@ def test_qwen2_vl_from_the_manifest_files_answers_a_plan(name, tmp_path, isolate
 def test_qwen2_vl_without_a_template_takes_the_tokenizers_else_the_shipped_one(tmp_path):
     from engine.instructor.backends import QwenVLBackend
     from engine.instructor.backends.chat_template import QWEN2_VL_CHAT_TEMPLATE
-    from engine.segment.testing import QWEN_CHAT_TEMPLATE, save_published_qwen2_vl
+    from tests.builders.segment import QWEN_CHAT_TEMPLATE, save_published_qwen2_vl
 
     with_tok = save_published_qwen2_vl(tmp_path / "tok", shards=1, template_in_tokenizer=True)
     (with_tok / "chat_template.json").unlink()
@@ -90,7 +90,7 @@ def test_qwen2_vl_without_a_template_takes_the_tokenizers_else_the_shipped_one(t
 
 @pytest.mark.parametrize("name", ["grounding-dino-tiny", "grounding-dino-base"])
 def test_grounding_dino_from_the_manifest_files_finds_a_box(name, tmp_path, isolated_model_dirs, photo):
-    from engine.segment.testing import save_published_grounding_dino
+    from tests.builders.segment import save_published_grounding_dino
 
     spec = MANIFEST[name]
     full = save_published_grounding_dino(tmp_path / "published")
@@ -105,7 +105,7 @@ def test_grounding_dino_from_the_manifest_files_finds_a_box(name, tmp_path, isol
 def _published_sd15(root: Path) -> tuple[Path, Path]:
     """The tiny SD1.5 + BrushNet, the base folder in the published layout (the slow CLIP tokenizer's
     vocab.json, merges.txt, special_tokens_map.json and tokenizer_config.json)."""
-    from engine.brushnet.testing import save_tiny_weights
+    from tests.builders.brushnet import save_tiny_weights
 
     base, brushnet = save_tiny_weights(root)
     (base / "tokenizer" / "special_tokens_map.json").write_text(json.dumps(

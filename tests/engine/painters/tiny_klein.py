@@ -26,7 +26,7 @@ def _tokenizer():
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     from transformers import Qwen2TokenizerFast
 
-    from engine.brushnet.testing import _bytes_to_unicode
+    from tests.builders.brushnet import _bytes_to_unicode
 
     chars = sorted(set(_bytes_to_unicode().values()))
     vocab = {c: i for i, c in enumerate(chars)}

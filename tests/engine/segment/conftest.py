@@ -10,11 +10,11 @@ def chelsea():
 
 @pytest.fixture(scope="session")
 def tiny_sam_model():
-    from engine.segment.testing import tiny_sam
+    from tests.builders.segment import tiny_sam
     return tiny_sam()
 
 
 @pytest.fixture(scope="session")
 def tiny_gdino():
-    from engine.segment.testing import tiny_grounding_dino
+    from tests.builders.segment import tiny_grounding_dino
     return tiny_grounding_dino()

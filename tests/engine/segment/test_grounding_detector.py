@@ -2,7 +2,7 @@ import pytest
 
 from engine.api import MissingModelsError
 from engine.segment.grounding import GroundingDetector, load_grounding_dino, prompt_text
-from engine.segment.testing import save_tiny_grounding_dino
+from tests.builders.segment import save_tiny_grounding_dino
 
 
 def test_prompt_text_is_lower_case_phrases_ended_by_dots():
@@ -51,7 +51,7 @@ def test_save_and_load_folder(tmp_path, chelsea):
 def test_a_pickle_only_folder_is_refused(tmp_path):
     """Weights load only from safetensors: a folder holding just pytorch_model.bin is not unpickled."""
     from engine.segment.grounding import load_grounding_dino
-    from engine.segment.testing import tiny_grounding_dino
+    from tests.builders.segment import tiny_grounding_dino
 
     import torch
 

@@ -5,7 +5,7 @@ import pytest
 
 from engine.api import MissingModelsError, SegmentRequest
 from engine.segment.sam import SamSegmenter, build_sam, load_sam, sam_config
-from engine.segment.testing import save_tiny_sam, tiny_sam
+from tests.builders.segment import save_tiny_sam, tiny_sam
 
 
 def _count_encoder_calls(model):

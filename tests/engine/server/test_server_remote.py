@@ -103,7 +103,7 @@ def test_a_killed_server_fails_the_job_at_once_and_the_client_reconnects_after_a
 
 @pytest.mark.slow
 def test_a_remote_tiny_brushnet_edit_gives_the_in_process_pixels(tmp_path):
-    from engine.brushnet.testing import save_tiny_weights
+    from tests.builders.brushnet import save_tiny_weights
 
     base, brushnet = save_tiny_weights(tmp_path)
     config = EngineConfig(device="cpu", base_model_dir=base, brushnet_dir=brushnet)

@@ -1,29 +1,34 @@
 """The files of a batch: which photos and masks, where each output goes, the state and the report.
 
-Used by :mod:`cli.batch_run`; see its docstring for why every write is atomic and how ``--resume`` stays
-exact.
+Plain ``os`` and ``json`` over paths: the photos' pixels and the outputs go through the caller's
+:class:`~engine.batch.settings.BatchFiles` (the document side). See :mod:`engine.batch.run` for why every write
+is atomic and how ``--resume`` stays exact.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from cli.errors import USAGE, CliError
+from engine.api import EngineError
+from engine.batch.settings import BatchFiles, BatchSettings
 
-if TYPE_CHECKING:
-    from cli.batch_run import BatchSettings
+
+class BatchError(EngineError):
+    """A batch that cannot start (a bad folder, an existing batch, changed settings on resume): bad input,
+    one line fit to show the user (the CLI exits 2)."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message, hint, "bad-input")
+
 
 IMAGE_INPUTS = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 WRITABLE = (".png", ".jpg", ".jpeg", ".webp")  # what Document.export writes; others become .png
 REPORT, STATE, SHEET, THUMBS = "report.jsonl", "batch.json", "index.html", "thumbs"
 MASK_SUFFIXES = ("", ".mask", "_mask", "-mask")  # cat.png's mask: cat.png, cat.mask.png, cat_mask.png, ...
-_PART = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.part")  # atomic_write's temporary files
 
 
 @dataclass
@@ -46,19 +51,19 @@ def check_folders(in_dir: Path, out_dir: Path, mask: Path | None) -> tuple[Path,
     """Resolve and check IN_DIR and OUT_DIR (created); OUT_DIR may not be IN_DIR."""
     src = Path(in_dir).expanduser()
     if not src.is_dir():
-        raise CliError(f"IN_DIR {in_dir}: not a folder", USAGE)
+        raise BatchError(f"IN_DIR {in_dir}: not a folder")
     out = Path(out_dir).expanduser()
     if out.exists() and not out.is_dir():
-        raise CliError(f"-o {out_dir}: exists and is not a folder", USAGE)
+        raise BatchError(f"-o {out_dir}: exists and is not a folder")
     if out.resolve() == src.resolve():
-        raise CliError(f"-o {out_dir}: the output folder is the input folder; the inputs would be "
-                       "overwritten, choose another folder", USAGE)
+        raise BatchError(f"-o {out_dir}: the output folder is the input folder; the inputs would be "
+                         "overwritten, choose another folder")
     if mask is not None and not Path(mask).exists():
-        raise CliError(f"--mask {mask}: not found", USAGE)
+        raise BatchError(f"--mask {mask}: not found")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise CliError(f"-o {out_dir}: cannot create the folder ({exc.strerror or exc})", USAGE) from None
+        raise BatchError(f"-o {out_dir}: cannot create the folder ({exc.strerror or exc})") from None
     return src.resolve(), out.resolve()
 
 
@@ -132,13 +137,6 @@ def _find_mask(index: dict[str, Path], key: str) -> Path | None:
 # --- state, report -------------------------------------------------------------------------------------
 
 
-def _write_text(path: Path, text: str) -> None:
-    from desktop.document.safe_write import atomic_write
-
-    with atomic_write(path) as f:
-        f.write(text.encode("utf-8"))
-
-
 def read_report(path: Path) -> dict[str, dict]:
     """The last line per input of a report (a torn last line, from a kill, is ignored)."""
     lines: dict[str, dict] = {}
@@ -178,24 +176,24 @@ class ReportWriter:
             self._fd = -1
 
 
-def _base_seed(s: BatchSettings) -> int:
+def resolve_base_seed(s: BatchSettings) -> int:
     """The base seed: new (given or random) for a new batch, the recorded one for ``--resume``."""
     state_path = s.out_dir / STATE
     if not s.resume:
         if state_path.exists() or (s.out_dir / REPORT).exists():
-            raise CliError(f"-o {s.out_dir}: holds a batch already; --resume continues it, or choose "
-                           "another folder", USAGE)
+            raise BatchError(f"-o {s.out_dir}: holds a batch already; --resume continues it, or choose "
+                             "another folder")
         base = s.base_seed if s.base_seed is not None else secrets.randbelow(2**31 - 1)
     else:
         try:
             state = json.loads(state_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise CliError(f"--resume: {s.out_dir} holds no batch to resume ({STATE} is missing)", USAGE) from None
+            raise BatchError(f"--resume: {s.out_dir} holds no batch to resume ({STATE} is missing)") from None
         except ValueError:
-            raise CliError(f"--resume: {state_path} is not readable JSON", USAGE) from None
+            raise BatchError(f"--resume: {state_path} is not readable JSON") from None
         base = int(state["base_seed"])
         if s.base_seed is not None and s.base_seed != base:
-            raise CliError(f"--resume: --seed {s.base_seed} differs from the batch's base seed {base}", USAGE)
+            raise BatchError(f"--resume: --seed {s.base_seed} differs from the batch's base seed {base}")
         theirs, ours = state.get("settings", {}), json.loads(json.dumps(s.pixel_settings()))
         changed = sorted(k for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k))
         if "params" in changed:
@@ -203,16 +201,15 @@ def _base_seed(s: BatchSettings) -> int:
             changed += sorted(f"--{k.replace('_', '-')}" for k in set(theirs["params"]) | set(ours["params"])
                               if theirs["params"].get(k) != ours["params"].get(k))
         if changed:
-            raise CliError("--resume: these settings differ from the batch being resumed, so its photos "
-                           "would not match: " + ", ".join(changed), USAGE)
+            raise BatchError("--resume: these settings differ from the batch being resumed, so its photos "
+                             "would not match: " + ", ".join(changed))
     return base
 
 
-def _start_state(s: BatchSettings, base: int) -> None:
+def start_state(s: BatchSettings, base: int, files: BatchFiles) -> None:
     """Record the batch in OUT_DIR/batch.json; on resume, first remove a killed run's temporary files."""
     if s.resume:
-        for path in s.out_dir.rglob("*.part"):
-            if _PART.fullmatch(path.name):
-                path.unlink(missing_ok=True)
-    _write_text(s.out_dir / STATE, json.dumps({"version": 1, "in_dir": str(s.in_dir), "base_seed": base,
-                                               "settings": s.pixel_settings()}, indent=2) + "\n")
+        files.remove_parts(s.out_dir)
+    text = json.dumps({"version": 1, "in_dir": str(s.in_dir), "base_seed": base,
+                       "settings": s.pixel_settings()}, indent=2) + "\n"
+    files.write_bytes(s.out_dir / STATE, text.encode("utf-8"))

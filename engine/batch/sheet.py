@@ -1,4 +1,5 @@
-"""``OUT_DIR/index.html``: the batch's contact sheet, before and after side by side.
+"""``OUT_DIR/index.html``: the batch's contact sheet, before and after side by side (the page and the
+thumbnails' bytes; :mod:`engine.batch.run` writes them through its caller's files).
 
 Self-contained: one HTML file with its style inline and the thumbnails as files in ``OUT_DIR/thumbs``
 (hashed names, so no file name reaches a URL). Every text that came from a user or a file (names,
@@ -7,10 +8,14 @@ captions, reasons) is HTML-escaped: a photo called ``<script>.png`` is shown, ne
 
 from __future__ import annotations
 
+import hashlib
 import html
+import io
 import os
 from pathlib import Path
 from typing import Any
+
+from engine.batch.files import THUMBS
 
 _STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;background:#1e1f22;color:#ddd}
@@ -28,10 +33,27 @@ background:#3a8f4b;color:#fff;margin-left:6px}.bad .status{background:#c0453a}
 """
 
 
-def write_sheet(settings: Any, lines: list[dict], total: int) -> Path:
-    """Write ``OUT_DIR/index.html`` for the report ``lines`` (one per photo done) atomically."""
-    from cli.batch_run import SHEET, THUMBS, _write_text, thumb_name
+THUMB_SIDE = 320  # the longer side of a contact sheet thumbnail
 
+
+def thumb_name(key: str, which: str) -> str:
+    """The contact sheet's thumbnail file of ``key`` (a hash: any file name maps to a safe one)."""
+    return f"{hashlib.sha1(key.encode('utf-8')).hexdigest()[:16]}-{which}.jpg"
+
+
+def thumbnail_jpeg(rgb: Any) -> bytes:
+    """``rgb`` (H x W x 3+ uint8) as a JPEG at most :data:`THUMB_SIDE` px on its longer side."""
+    from PIL import Image
+
+    im = Image.fromarray(rgb[..., :3])
+    im.thumbnail((THUMB_SIDE, THUMB_SIDE))
+    buf = io.BytesIO()
+    im.save(buf, format="JPEG", quality=85)
+    return buf.getvalue()
+
+
+def sheet_html(settings: Any, lines: list[dict], total: int) -> str:
+    """The page of ``OUT_DIR/index.html`` for the report ``lines`` (one per photo done)."""
     out_dir = Path(settings.out_dir)
     ok = sum(1 for line in lines if line["status"] == "ok")
     what = settings.instruction or ("mask " + str(settings.mask) if settings.mask else "")
@@ -71,6 +93,4 @@ def write_sheet(settings: Any, lines: list[dict], total: int) -> Path:
             f"<h1>Batch: {html.escape(what) or '-'}</h1>"
             f'<p class="sum">{ok} of {total} edited, {len(lines) - ok} not · {html.escape(str(settings.in_dir))} '
             f"→ {html.escape(str(out_dir))}</p><div class=\"grid\">{''.join(cards)}</div></body></html>\n")
-    path = out_dir / SHEET
-    _write_text(path, page)
-    return path
+    return page
