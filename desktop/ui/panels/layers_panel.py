@@ -219,13 +219,12 @@ class LayersPanel(QWidget):
             self._refresh_timer.start()  # coalesce bursts of events into one refresh
 
     def _on_active_changed(self, _event=None) -> None:
-        """The document's active layer changed (after a step, or set by anyone): select its row,
-        refreshing the rows first when they are not the document's yet."""
+        """The document's active layer changed (after a step, or set by anyone): select its row;
+        when the rows are not the document's yet, the refresh they wait for selects it."""
         layer = self.current_layer()
         item = next((i for i in self.layer_items() if i.data(0, Qt.UserRole) is layer), None)
         if item is None or self._refresh_timer.isActive():
-            self._refresh_timer.stop()
-            self.refresh()
+            self._refresh_timer.start()  # as a stack change does: one refresh, on the next loop turn
         elif self.tree.currentItem() is not item:
             self.tree.setCurrentItem(item)
 

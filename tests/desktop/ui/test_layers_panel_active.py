@@ -32,6 +32,12 @@ def _selected(panel):
     return None if item is None else item.data(0, Qt.UserRole)
 
 
+def _follows(qtbot, panel, layer):
+    """The document answers at once; the row follows on the panel's refresh (the next loop turn)."""
+    assert panel.current_layer() is layer
+    qtbot.waitUntil(lambda: _selected(panel) is layer)
+
+
 def _row(panel, layer):
     return next(item for item in panel.layer_items() if item.data(0, Qt.UserRole) is layer)
 
@@ -66,15 +72,17 @@ def test_the_documents_change_selects_the_row(bound, qtbot):
     # The buttons follow it: A, in the middle, can go up and down
     assert panel.buttons["up"].isEnabled() and panel.buttons["down"].isEnabled()
     doc.remove_layer(a)  # the active one: the top layer takes over, and its row
-    assert panel.current_layer() is b and _selected(panel) is b
+    _follows(qtbot, panel, b)
     doc.undo()  # A is back, and active again
-    assert panel.current_layer() is a and _selected(panel) is a
+    _follows(qtbot, panel, a)
     doc.redo()
-    assert _selected(panel) is b
+    _follows(qtbot, panel, b)
     painted = doc.paint_stroke(None, [(3, 3), (20, 20)], size=4, color=(255, 0, 0))
-    assert _selected(panel) is painted and changed[-1] is painted
+    _follows(qtbot, panel, painted)
+    assert changed[-1] is painted
     doc.undo()
-    assert _selected(panel) is doc.layers[-1] is b
+    _follows(qtbot, panel, doc.layers[-1])
+    assert doc.layers[-1] is b
     assert [item.data(0, Qt.UserRole) for item in panel.layer_items()] == list(reversed(doc.layers))
 
 
@@ -87,7 +95,8 @@ def test_select_layer_and_buttons_act_on_the_active_layer(bound, qtbot):
     assert doc.active_layer is bg
     panel.duplicate_current()
     copy = doc.layers[1]
-    assert copy.name == "Background copy" and doc.active_layer is copy and _selected(panel) is copy
+    assert copy.name == "Background copy"
+    _follows(qtbot, panel, copy)
     panel.move_current(+1)
     assert doc.layers[2] is copy and doc.active_layer is copy
     qtbot.waitUntil(lambda: _selected(panel) is copy and panel.tree.indexOfTopLevelItem(_row(panel, copy)) == 1)
