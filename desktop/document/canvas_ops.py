@@ -1,37 +1,89 @@
-"""Whole-image operations: resize (resample), rotate by 90/180 degrees, flip.
+"""Whole-canvas operations: crop / expand (canvas size), resize (resample), rotate by 90/180
+degrees, flip.
 
-Each changes the canvas size and every layer (its pixels and place, an edit layer's mask and
-variations), and the edit mask, as ONE undoable :class:`CanvasTransform`. Layers stay layers: a
-layer covering part of the canvas still covers the same part of the picture afterwards. The
-command keeps references to the old arrays (never copies them) and the new ones it made.
+Each function takes plain data (the layers, the canvas size, the edit mask), checks the request
+and RETURNS the one undoable command that does it (None when nothing would change); the document
+runs that command. A canvas size change moves every layer by the shift of the origin (nothing is
+cut, so undo is exact); a transform replaces every layer's snapshot (its pixels and place, an edit
+layer's mask and variations) and the edit mask. Layers stay layers: a layer covering part of the
+canvas still covers the same part of the picture afterwards. The commands keep references to the
+old arrays (never copies) and the new ones made here.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 from PIL import Image
 
-from .edit_mask import EditMask
+from masks import mask_ops
+
 from .errors import DocumentError
+from .geometry import MAX_SIDE, Rect, recrop
 from .history import Command
 from .layers import EditLayer, Layer, as_rgba
 
-Rect = tuple[int, int, int, int]
 RESAMPLE = {"lanczos": Image.Resampling.LANCZOS, "bicubic": Image.Resampling.BICUBIC,
             "bilinear": Image.Resampling.BILINEAR, "nearest": Image.Resampling.NEAREST}
 # Rotations clockwise, in degrees, and the flips, by the name the document's methods take.
 TURNS = {90: -1, 180: 2, 270: 1, -90: 1}
 
 
-class CanvasTransform(Command):
+class _CanvasCommand(Command):
+    """A new canvas size and edit mask, and every layer changed with it."""
+
+    def __init__(self, label: str, old_size, new_size, old_mask: np.ndarray, new_mask: np.ndarray) -> None:
+        self.label, self.old_size, self.new_size = label, old_size, new_size
+        self.old_mask, self.new_mask = old_mask, new_mask
+
+    def _layers_to(self, doc, which: int) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def _apply(self, doc, which: int) -> None:
+        doc.set_canvas(self.new_size if which else self.old_size, self.new_mask if which else self.old_mask)
+        self._layers_to(doc, which)
+        doc.events.emit("size")
+        doc.events.emit("layers")
+        doc.events.emit("mask")
+
+    def undo(self, doc) -> None:
+        self._apply(doc, 0)
+
+    def redo(self, doc) -> None:
+        self._apply(doc, 1)
+
+
+class CanvasSize(_CanvasCommand):
+    """A new canvas size (crop or expand): the edit mask is swapped whole, every layer moves by
+    the shift of the origin and keeps its pixels, so undo gives back exactly what was there."""
+
+    def __init__(self, label: str, old_size, new_size, origin, old_mask, new_mask) -> None:
+        super().__init__(label, old_size, new_size, old_mask, new_mask)
+        self.origin = origin  # the new canvas's top-left in the old canvas's coordinates
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.old_mask.nbytes + self.new_mask.nbytes)
+
+    def _layers_to(self, doc, which: int) -> None:
+        dx, dy = (-self.origin[0], -self.origin[1]) if which else self.origin
+        for layer in doc.layers:
+            state = layer._snapshot()
+            x, y = state["offset"]
+            state["offset"] = (x + dx, y + dy)
+            if state.get("variants"):
+                state["variants"] = tuple(v.moved(dx, dy) for v in state["variants"])
+            layer._restore(state)
+
+
+class CanvasTransform(_CanvasCommand):
     """A new canvas size with every layer and the edit mask replaced (resize, rotate, flip)."""
 
     def __init__(self, label: str, old_size, new_size, old_mask: np.ndarray, new_mask: np.ndarray,
                  layers: list[tuple[Layer, dict, dict]]) -> None:
-        self.label, self.old_size, self.new_size = label, old_size, new_size
-        self.old_mask, self.new_mask, self.layers = old_mask, new_mask, layers
+        super().__init__(label, old_size, new_size, old_mask, new_mask)
+        self.layers = layers
 
     @property
     def nbytes(self) -> int:
@@ -42,21 +94,67 @@ class CanvasTransform(Command):
                 total += sum(v.pixels.nbytes for v in state.get("variants", ()))
         return int(total)
 
-    def _apply(self, doc, size, mask, which: int) -> None:
-        doc._w, doc._h = size
-        doc._edit_mask = EditMask(size[1], size[0])
-        doc._edit_mask.array[...] = mask  # a copy: strokes change the live array in place
+    def _layers_to(self, doc, which: int) -> None:
         for layer, *states in self.layers:
             layer._restore(states[which])
-        doc._emit("size")
-        doc._emit("layers")
-        doc._emit("mask")
 
-    def undo(self, doc) -> None:
-        self._apply(doc, self.old_size, self.old_mask, 0)
 
-    def redo(self, doc) -> None:
-        self._apply(doc, self.new_size, self.new_mask, 1)
+# --------------------------------------------------------------------------- canvas size
+def _check_size(w: int, h: int, max_pixels: int | None, what: str = "canvas") -> None:
+    if not (1 <= w <= MAX_SIDE and 1 <= h <= MAX_SIDE):
+        raise DocumentError(f"{what} size {w} x {h} is out of range (1..{MAX_SIDE})")
+    if max_pixels is not None and w * h > max_pixels:
+        prefix = "canvas " if what == "canvas" else ""
+        raise DocumentError(f"{prefix}{w} x {h} is over the limit of {max_pixels / 1e6:g} megapixels")
+
+
+def resize_canvas(size: tuple[int, int], mask: np.ndarray, rect, label: str | None = None,
+                  max_pixels: int | None = None, new_mask: np.ndarray | None = None) -> CanvasSize | None:
+    """The canvas made the rectangle ``rect = (x, y, w, h)`` of the current one (``size``, edit
+    mask ``mask``): inside it crops, past it it expands; ``new_mask`` (default: ``mask`` cut or
+    extended with zeros) becomes the edit mask. None when ``rect`` is the canvas."""
+    try:
+        x, y, w, h = (int(v) for v in rect)
+    except (TypeError, ValueError):
+        raise DocumentError(f"canvas rectangle must be (x, y, w, h), got {rect!r}") from None
+    _check_size(w, h, max_pixels)
+    if (x, y, w, h) == (0, 0, *size):
+        return None
+    if label is None:
+        inside = x >= 0 and y >= 0 and x + w <= size[0] and y + h <= size[1]
+        label = "Crop canvas" if inside else "Canvas size"
+    old_mask = np.array(mask)
+    if new_mask is None:
+        new_mask = recrop(old_mask, (0, 0, *size), (x, y, w, h))
+    return CanvasSize(label, tuple(size), (w, h), (x, y), old_mask, new_mask)
+
+
+def expand_canvas(size: tuple[int, int], mask: np.ndarray, left: int = 0, top: int = 0, right: int = 0,
+                  bottom: int = 0, *, mask_new_area: bool = False,
+                  max_pixels: int | None = None) -> CanvasSize | None:
+    """Transparent borders (px per side); with ``mask_new_area`` the edit mask becomes the new area."""
+    try:
+        left, top, right, bottom = (int(v) for v in (left, top, right, bottom))
+    except (TypeError, ValueError):
+        raise DocumentError("expand_canvas takes whole numbers of px per side") from None
+    if min(left, top, right, bottom) < 0:
+        raise DocumentError("expand_canvas adds space: every side must be 0 or more px")
+    w, h = size
+    new_mask = None
+    if mask_new_area:
+        new_mask = np.full((h + top + bottom, w + left + right), 255, np.uint8)
+        new_mask[top:top + h, left:left + w] = 0
+    return resize_canvas(size, mask, (-left, -top, w + left + right, h + top + bottom), "Expand canvas",
+                         max_pixels, new_mask)
+
+
+def crop_to_mask(size: tuple[int, int], mask: np.ndarray, margin: int = 0) -> CanvasSize | None:
+    """The canvas cropped to the edit mask's bounding box grown by ``margin`` px."""
+    if not mask.any():
+        raise DocumentError("the mask is empty: paint or select the area to keep first")
+    x, y, w, h = mask_ops.bbox(mask)
+    rect = mask_ops.clamp_rect((x - margin, y - margin, w + 2 * margin, h + 2 * margin), *size)
+    return resize_canvas(size, mask, rect, "Crop to mask")
 
 
 # -------------------------------------------------------------------------------- geometry
@@ -129,52 +227,50 @@ def _layer_state(layer: Layer, place: Callable, pixels: Callable, mask: Callable
     return new
 
 
-def _run(doc, label: str, new_size: tuple[int, int], place, pixels, mask) -> None:
-    doc._finish_stroke()
-    layers = [(layer, layer._snapshot(), _layer_state(layer, place, pixels, mask))
-              for layer in doc._layers]
-    old_mask = doc._edit_mask.array.copy()
-    new_mask = np.ascontiguousarray(mask(old_mask, (0, 0, *new_size)))
+def _transform(layers: Sequence[Layer], size, mask: np.ndarray, label: str, new_size: tuple[int, int],
+               place, pixels, mask_fn) -> CanvasTransform:
+    states = [(layer, layer._snapshot(), _layer_state(layer, place, pixels, mask_fn)) for layer in layers]
+    old_mask = np.array(mask)
+    new_mask = np.ascontiguousarray(mask_fn(old_mask, (0, 0, *new_size)))
     if new_mask.shape != (new_size[1], new_size[0]):
         raise DocumentError("internal: the mask does not fit the new canvas")
-    doc._run(CanvasTransform(label, (doc._w, doc._h), new_size, old_mask, new_mask, layers))
+    return CanvasTransform(label, tuple(size), new_size, old_mask, new_mask, states)
 
 
-def rotate(doc, degrees: int) -> None:
-    """Rotate the image by 90 (clockwise), -90/270 (counter-clockwise) or 180 degrees."""
+def rotate(layers: Sequence[Layer], size, mask: np.ndarray, degrees: int) -> CanvasTransform:
+    """The image rotated by 90 (clockwise), -90/270 (counter-clockwise) or 180 degrees."""
     if int(degrees) not in TURNS:
         raise DocumentError(f"rotate by 90, 180 or 270 degrees, not {degrees!r}")
-    fn, place, size = _turned(TURNS[int(degrees)], None, doc.size)
+    fn, place, new_size = _turned(TURNS[int(degrees)], None, size)
     label = {90: "Rotate 90° clockwise", 180: "Rotate 180°"}.get(int(degrees), "Rotate 90° counter-clockwise")
-    _run(doc, label, size, lambda x, y, w, h: (*place(x, y, w, h), *_wh(fn, w, h)),
-         lambda a, _r: fn(a), lambda a, _r: fn(a))
+    return _transform(layers, size, mask, label, new_size,
+                      lambda x, y, w, h: (*place(x, y, w, h), *_wh(fn, w, h)),
+                      lambda a, _r: fn(a), lambda a, _r: fn(a))
 
 
-def flip(doc, horizontal: bool = True) -> None:
-    """Mirror the image left-right (``horizontal``) or top-bottom."""
-    fn, place, size = _turned(0, "h" if horizontal else "v", doc.size)
-    _run(doc, "Flip horizontal" if horizontal else "Flip vertical", size,
-         lambda x, y, w, h: (*place(x, y, w, h), w, h), lambda a, _r: fn(a), lambda a, _r: fn(a))
+def flip(layers: Sequence[Layer], size, mask: np.ndarray, horizontal: bool = True) -> CanvasTransform:
+    """The image mirrored left-right (``horizontal``) or top-bottom."""
+    fn, place, new_size = _turned(0, "h" if horizontal else "v", size)
+    return _transform(layers, size, mask, "Flip horizontal" if horizontal else "Flip vertical", new_size,
+                      lambda x, y, w, h: (*place(x, y, w, h), w, h), lambda a, _r: fn(a), lambda a, _r: fn(a))
 
 
-def resize_image(doc, width: int, height: int, resample: str = "lanczos",
-                 max_pixels: int | None = None) -> None:
-    """Scale the whole image (every layer, the mask) to ``width x height`` px."""
-    from .document import MAX_SIDE
+def resize_image(layers: Sequence[Layer], size, mask: np.ndarray, width: int, height: int,
+                 resample: str = "lanczos", max_pixels: int | None = None) -> CanvasTransform | None:
+    """The whole image (every layer, the mask) scaled to ``width x height`` px; None when it is
+    that size already."""
     try:
         width, height = int(width), int(height)
     except (TypeError, ValueError):
         raise DocumentError("the new size must be whole numbers of px") from None
     if resample not in RESAMPLE:
         raise DocumentError(f"resample must be one of {', '.join(RESAMPLE)}, not {resample!r}")
-    if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):
-        raise DocumentError(f"image size {width} x {height} is out of range (1..{MAX_SIDE})")
-    if max_pixels is not None and width * height > max_pixels:
-        raise DocumentError(f"{width} x {height} is over the limit of {max_pixels / 1e6:g} megapixels")
-    if (width, height) == doc.size:
-        return
-    box, pixels, mask = _scaled(doc.size, (width, height), resample)
-    _run(doc, f"Resize image to {width} × {height}", (width, height), box, pixels, mask)
+    _check_size(width, height, max_pixels, "image")
+    if (width, height) == tuple(size):
+        return None
+    box, pixels, mask_fn = _scaled(tuple(size), (width, height), resample)
+    return _transform(layers, size, mask, f"Resize image to {width} × {height}", (width, height),
+                      box, pixels, mask_fn)
 
 
 def _wh(fn, w: int, h: int) -> tuple[int, int]:

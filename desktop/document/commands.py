@@ -1,15 +1,25 @@
-"""The document's undoable commands. Each stores only what it changed (tiles, or layer references)."""
+"""The document's undoable commands. Each stores only what it changed (tiles, or layer references).
+
+A command changes the document through the small surface the document opens to its commands
+(:attr:`Document.stack`, :attr:`Document.edit_mask`, :meth:`Document.set_canvas`,
+:attr:`Document.events`), never through its private fields. The operations that build commands
+live beside them: :mod:`.layer_stack` (the stack), :mod:`.pixel_ops` (a layer's pixels),
+:mod:`.canvas_ops` (the canvas).
+"""
 
 from __future__ import annotations
 
-from .edit_mask import EditMask
-from .history import Command
-from .layers import EditLayer, Layer
+from .geometry import clip, union
+from .history import Command, Compound
+from .layers import Layer
 from .patches import TilePatch
+
+__all__ = ["AddLayer", "Command", "Compound", "LayerProps", "MaskPatch", "MoveContent",
+           "MoveLayer", "RemoveLayer", "ReplacePixels"]
 
 
 def _canvas_rect(doc, layer: Layer):
-    return doc._clip(layer.bbox)
+    return clip(layer.bbox, doc.size)
 
 
 class MaskPatch(Command):
@@ -24,7 +34,7 @@ class MaskPatch(Command):
         return self.patch.nbytes
 
     def undo(self, doc) -> None:
-        doc._emit("mask", self.patch.swap(doc._edit_mask.array))
+        doc.events.emit("mask", self.patch.swap(doc.edit_mask.array))
 
     redo = undo  # the swap is its own inverse
 
@@ -38,12 +48,12 @@ class AddLayer(Command):
         return self.layer.nbytes
 
     def undo(self, doc) -> None:
-        doc._layers.remove(self.layer)
-        doc._emit("layers", _canvas_rect(doc, self.layer))
+        doc.stack.remove(self.layer)
+        doc.events.emit("layers", _canvas_rect(doc, self.layer))
 
     def redo(self, doc) -> None:
-        doc._layers.insert(self.index, self.layer)
-        doc._emit("layers", _canvas_rect(doc, self.layer))
+        doc.stack.insert(self.index, self.layer)
+        doc.events.emit("layers", _canvas_rect(doc, self.layer))
 
 
 class RemoveLayer(AddLayer):
@@ -60,9 +70,8 @@ class MoveLayer(Command):
         self.layer, self.old, self.new = layer, old, new
 
     def _go(self, doc, index: int) -> None:
-        doc._layers.remove(self.layer)
-        doc._layers.insert(index, self.layer)
-        doc._emit("layers", _canvas_rect(doc, self.layer))
+        doc.stack.move(self.layer, index)
+        doc.events.emit("layers", _canvas_rect(doc, self.layer))
 
     def undo(self, doc) -> None:
         self._go(doc, self.old)
@@ -79,11 +88,11 @@ class LayerProps(Command):
 
     def undo(self, doc) -> None:
         self.layer._set_props(self.old)
-        doc._emit("layers", _canvas_rect(doc, self.layer))
+        doc.events.emit("layers", _canvas_rect(doc, self.layer))
 
     def redo(self, doc) -> None:
         self.layer._set_props(self.new)
-        doc._emit("layers", _canvas_rect(doc, self.layer))
+        doc.events.emit("layers", _canvas_rect(doc, self.layer))
 
     def merge(self, other: Command) -> bool:
         if (isinstance(other, LayerProps) and other.layer is self.layer
@@ -107,7 +116,7 @@ class ReplacePixels(Command):
         before = _canvas_rect(doc, self.layer)
         self.layer._restore(state)
         after = _canvas_rect(doc, self.layer)
-        doc._emit("pixels", doc._union(before, after))
+        doc.events.emit("pixels", union(before, after))
 
     def undo(self, doc) -> None:
         self._apply(doc, self.old)
@@ -130,54 +139,3 @@ class MoveContent(ReplacePixels):
             return True
         return False
 
-
-class Compound(Command):
-    """Several commands that undo and redo as one step (merge down, flatten)."""
-
-    def __init__(self, label: str, commands: list[Command]) -> None:
-        self.label, self.commands = label, list(commands)
-
-    @property
-    def nbytes(self) -> int:
-        return sum(c.nbytes for c in self.commands)
-
-    def undo(self, doc) -> None:
-        for c in reversed(self.commands):
-            c.undo(doc)
-
-    def redo(self, doc) -> None:
-        for c in self.commands:
-            c.redo(doc)
-
-
-class CanvasSize(Command):
-    """A new canvas size (crop or expand): the edit mask is swapped whole, every layer moves by
-    the shift of the origin and keeps its pixels, so undo gives back exactly what was there."""
-
-    def __init__(self, label: str, old_size, new_size, origin, old_mask, new_mask) -> None:
-        self.label, self.old_size, self.new_size = label, old_size, new_size
-        self.origin = origin  # the new canvas's top-left in the old canvas's coordinates
-        self.old_mask, self.new_mask = old_mask, new_mask
-
-    @property
-    def nbytes(self) -> int:
-        return int(self.old_mask.nbytes + self.new_mask.nbytes)
-
-    def _apply(self, doc, size, mask, dx: int, dy: int) -> None:
-        doc._w, doc._h = size
-        doc._edit_mask = EditMask(size[1], size[0])
-        doc._edit_mask.array[...] = mask  # a copy: strokes change the live array in place
-        for layer in doc._layers:
-            px, (x, y) = layer._geom
-            layer._set_pixels(px, (x + dx, y + dy))
-            if isinstance(layer, EditLayer) and layer._variants:
-                layer._variants = tuple(v.moved(dx, dy) for v in layer._variants)
-        doc._emit("size")
-        doc._emit("layers")
-        doc._emit("mask")
-
-    def undo(self, doc) -> None:
-        self._apply(doc, self.old_size, self.old_mask, self.origin[0], self.origin[1])
-
-    def redo(self, doc) -> None:
-        self._apply(doc, self.new_size, self.new_mask, -self.origin[0], -self.origin[1])

@@ -1,4 +1,6 @@
-"""The document's edit mask (``H x W`` uint8, 255 = repaint): brush strokes and whole-mask operations."""
+"""The document's edit mask (``H x W`` uint8, 255 = repaint) and the brush stroke in progress.
+
+Whole-mask operations (grow, invert, shapes...) are the document's methods (:mod:`.mask_editing`)."""
 
 from __future__ import annotations
 
@@ -10,47 +12,6 @@ from .brush import StrokePath, dab, dab_rect, stamp
 from .patches import TileBackup, TilePatch, diff_patch
 
 Rect = tuple[int, int, int, int]
-
-# name -> (function of (mask, shape, kwargs), label). Each is one undo command in the document.
-MASK_OPS = {
-    "dilate": (lambda m, kw: mask_ops.dilate(m, int(kw.get("px", 8))), "Grow mask"),
-    "erode": (lambda m, kw: mask_ops.erode(m, int(kw.get("px", 8))), "Shrink mask"),
-    "feather": (lambda m, kw: mask_ops.feather(m, float(kw.get("px", 15))), "Feather mask"),
-    "move": (lambda m, kw: mask_ops.move(m, int(kw.get("dx", 0)), int(kw.get("dy", 0))), "Move mask"),
-    "invert": (lambda m, kw: mask_ops.invert(m), "Invert mask"),
-    "clear": (lambda m, kw: np.zeros_like(m), "Clear mask"),
-    "fill": (lambda m, kw: np.full_like(m, 255), "Fill mask"),
-    "to_box": (lambda m, kw: mask_ops.to_box(m), "Mask to box"),
-    "to_ellipse": (lambda m, kw: mask_ops.to_ellipse(m), "Mask to ellipse"),
-    "box": (lambda m, kw: _combine(m, mask_ops.box_mask(m.shape, _rect(kw)), kw), "Box mask"),
-    "ellipse": (lambda m, kw: _combine(m, mask_ops.ellipse_mask(m.shape, _rect(kw)), kw), "Ellipse mask"),
-    "polygon": (lambda m, kw: _combine(m, mask_ops.polygon_mask(m.shape, _points(kw)), kw), "Lasso mask"),
-    "threshold": (lambda m, kw: mask_ops.threshold(m, int(kw.get("level", 127))), "Harden mask"),
-}
-
-
-def _rect(kw: dict) -> tuple[int, int, int, int]:
-    rect = kw.get("rect")
-    if rect is None or len(rect) != 4:
-        raise ValueError("box/ellipse need rect=(x, y, w, h)")
-    return tuple(int(round(v)) for v in rect)
-
-
-def _points(kw: dict) -> np.ndarray:
-    pts = np.asarray(kw.get("points", ()), np.float64)
-    if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) < 3:
-        raise ValueError("polygon needs points=[(x, y), ...] with at least 3 points")
-    return pts
-
-
-def _combine(m: np.ndarray, shape: np.ndarray, kw: dict) -> np.ndarray:
-    """A shape op: replace the mask (or ``add=True``: add to it, ``subtract=True``: cut)."""
-    if kw.get("subtract"):
-        return mask_ops.subtract(m, shape)
-    if kw.get("add"):
-        return mask_ops.union(m, shape)
-    return shape
-
 
 class EditMask:
     """The mask array plus the state of the stroke in progress."""
@@ -113,9 +74,3 @@ class EditMask:
         if patch is not None:
             self.array[...] = new
         return patch
-
-    def apply_op(self, name: str, **kw) -> tuple[TilePatch | None, str]:
-        if name not in MASK_OPS:
-            raise ValueError(f"unknown mask operation {name!r}; one of {', '.join(MASK_OPS)}")
-        fn, label = MASK_OPS[name]
-        return self.replace(fn(self.array, kw)), label

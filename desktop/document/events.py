@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Callable, Literal
 
-EventKind = Literal["layers", "pixels", "mask", "history", "path", "size"]
+EventKind = Literal["layers", "pixels", "mask", "history", "path", "size", "active"]
 Rect = tuple[int, int, int, int]
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,9 @@ class DocumentEvent:
     pixels changed in ``rect``; ``mask``: the edit mask changed in ``rect``; ``history``: the undo
     stack moved; ``path``: the document was saved or opened under a new path (or its dirty flag
     changed); ``size``: the canvas was cropped or expanded (views reset; ``layers`` and ``mask``
-    follow).
+    follow). ``active``: the active layer changed; it comes on the document's own
+    ``active_events`` (napari keeps the selection's events apart from the list's), not on
+    ``events``, so a view of the pixels never hears of it.
     """
 
     kind: EventKind

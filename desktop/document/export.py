@@ -25,6 +25,17 @@ EXIF_IFD = 0x8769
 TAG_DESCRIPTION, TAG_SOFTWARE, TAG_USER_COMMENT = 0x010E, 0x0131, 0x9286
 
 
+def edit_summary(layers) -> tuple[str, list[dict]]:
+    """The export's description of the visible edit layers among ``layers``: one line, and the
+    history (each edit's provenance and layer name) for the metadata."""
+    edits = [layer for layer in layers if getattr(layer, "provenance", None) is not None and layer.visible]
+    summary = "Edited with BrushEdit Studio"
+    if edits:
+        summary += f" ({len(edits)} edit{'s' if len(edits) > 1 else ''}): " + "; ".join(
+            f"{i + 1}) {layer.provenance.summary()}" for i, layer in enumerate(edits))
+    return summary, [dict(layer.provenance.to_dict(), layer=layer.name) for layer in edits]
+
+
 def user_comment(text: str) -> bytes:
     """EXIF UserComment bytes: the 8-byte character-code prefix, then the text."""
     try:

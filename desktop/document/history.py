@@ -32,6 +32,25 @@ class Command:
         return 0
 
 
+class Compound(Command):
+    """Several commands that undo and redo as one step (merge down, flatten, a squashed gesture)."""
+
+    def __init__(self, label: str, commands: list[Command]) -> None:
+        self.label, self.commands = label, list(commands)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(c.nbytes for c in self.commands)
+
+    def undo(self, doc) -> None:
+        for c in reversed(self.commands):
+            c.undo(doc)
+
+    def redo(self, doc) -> None:
+        for c in self.commands:
+            c.redo(doc)
+
+
 class History:
     """The document's undo stack (read ``entries``/``index``; move with ``goto``/undo/redo)."""
 
@@ -94,6 +113,18 @@ class History:
         self._trim()
         self._changed()
 
+    def merge_into_top(self, command: Command) -> bool:
+        """Fold an already applied ``command`` into the newest entry when nothing is left to redo
+        and that entry takes it (its ``merge``: an opacity drag, one move drag). True when merged:
+        the entry keeps its place and state id."""
+        top = self.top
+        if top is None or self._index != len(self._commands) or not hasattr(top, "merge"):
+            return False
+        if not top.merge(command):
+            return False
+        self._changed()
+        return True
+
     def squash(self, since_state: int, label: str) -> bool:
         """Make every command applied after state ``since_state`` one step named ``label`` (a
         gesture the user sees as one action, e.g. a Remove-brush stroke: its mask, its layer and
@@ -130,8 +161,6 @@ class History:
     def _fold(self, start: int, label: str) -> None:
         """Make the applied commands from ``start`` on one entry labelled ``label``, with the state id
         of the last of them (the same content); the redo tail goes, as with any new command."""
-        from .commands import Compound  # commands build on this module
-
         group = Compound(label, self._commands[start:self._index])
         last_id = self._ids[self._index - 1]
         del self._commands[start:]

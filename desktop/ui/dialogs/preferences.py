@@ -50,9 +50,9 @@ from desktop.ui.dialogs.preferences_store import (
 from desktop.ui.dialogs.studio_server import add_studio_server_box
 from desktop.ui.icons import icon
 
-from desktop.ui.dialogs.preferences_mixin import PreferencesMixin  # noqa: E402  (its old home, kept)
-
-__all__ = ["Preferences", "PreferencesDialog", "PreferencesMixin", "has_saved_preferences"]
+# The window's side (PreferencesMixin) lives in preferences_mixin.py, which imports this module
+# when the dialog first opens; this module does not import it back (no import circle).
+__all__ = ["Preferences", "PreferencesDialog", "has_saved_preferences"]
 
 log = logging.getLogger(__name__)
 

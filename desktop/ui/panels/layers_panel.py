@@ -6,16 +6,19 @@ Top of the list = top of the stack. Layers reorder with the up/down buttons or b
 and offer re-run with a new seed, re-run with a changed prompt and "show its mask" (signals the
 window wires to the edit controller / document). An edit layer kept from several candidates shows
 them as variations under the list: a click makes the layer show that one (one undo step).
+
+The selected row is the document's active layer (:attr:`Document.active_layer`), both ways:
+selecting a row makes its layer active, and the document's change of it (a new layer, a delete,
+an undo) selects that layer's row. What the buttons allow and the provenance text come from
+:mod:`desktop.document.layer_info`; the list itself is :class:`~.layer_tree.LayerTree`.
 """
 
 from __future__ import annotations
 
-import os
-
 import cv2
 import numpy as np
-from PySide6.QtCore import QByteArray, QEvent, QMimeData, QPoint, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QDragMoveEvent, QIcon, QPixmap
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -29,84 +32,22 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSlider,
     QToolButton,
-    QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.document.blend_modes import BLEND_MODES, TITLES
+from desktop.document.layer_info import abilities, is_edit_layer, provenance_text  # noqa: F401 (old home)
 
 BLEND_VISIBLE_ITEMS = 8  # rows the blend-mode list shows before it scrolls
 from desktop.ui.canvas.tile_cache import array_to_qimage
 from desktop.ui.icons import icon
+from desktop.ui.panels.layer_tree import LAYER_ROW_MIME, LayerTree  # noqa: F401 (old home)
 from desktop.ui.theme import THUMBNAIL_CHOICES_QSS
 
 THUMB = QSize(48, 36)
 VARIATION_THUMB = QSize(56, 42)
-
-
-def is_edit_layer(layer) -> bool:
-    return getattr(layer, "provenance", None) is not None
-
-
-def provenance_text(layer, rich: bool = True, inline: bool = False) -> str:
-    """A short description of how an edit layer was made ("" for other layers): one line per item,
-    or with ``inline`` (rich) the items in a row that wraps, for the inspector under the list."""
-    prov = getattr(layer, "provenance", None)
-    if prov is None:
-        return ""
-    rows = []
-    # The fill engine has no steps or guidance: listing the defaults it ignored would mislead.
-    diffusion_only = ("steps", "guidance") if getattr(prov, "engine", "") in ("fill", "lama") else ()
-    for key, title in (
-        ("instruction", "Instruction"),
-        ("category", "Category"),
-        ("target", "Target"),
-        ("prompt", "Caption"),
-        ("seed", "Seed"),
-        ("model", "Model"),
-        ("engine", "Engine"),
-        ("steps", "Steps"),
-        ("guidance", "Guidance"),
-    ):
-        value = getattr(prov, key, None)
-        if value not in (None, "") and key not in diffusion_only:
-            rows.append((title, str(value)))
-    import html
-
-    if getattr(prov, "engine", "") == "fill" and getattr(prov, "category", "") != "removal":
-        # The fill engine copied the surroundings: the prompt was asked for, never painted.
-        rows = [("Prompt (not painted by the fill engine)" if t == "Caption" else t, v) for t, v in rows]
-    if inline:  # a model folder or a caption without spaces wraps in the box, never runs past it
-        rows = [(t, _breakable(v)) for t, v in rows]
-    rows = [(t, html.escape(v)) for t, v in rows] if rich else rows
-    if not rich:
-        return "  ·  ".join(f"{t}: {v}" for t, v in rows)
-    return (" · " if inline else "<br>").join(f"<b>{t}</b>: {v}" for t, v in rows)
-
-
-_ZWSP = "\u200b"  # a zero-width space: where Qt may wrap a word
-_LONG_WORD = 16
-
-
-def _breakable(text: str) -> str:
-    """``text`` with a wrap chance after each ``/ _ - .`` and every 16 characters of a longer word."""
-    out = []
-    for word in text.split(" "):
-        if len(word) > _LONG_WORD:
-            for ch in "/_-.":
-                word = word.replace(ch, ch + _ZWSP)
-            parts, run = [], 0
-            for ch in word:
-                run = 0 if ch == _ZWSP else run + 1
-                parts.append(ch)
-                if run >= _LONG_WORD:
-                    parts.append(_ZWSP)
-                    run = 0
-            word = "".join(parts)
-        out.append(word)
-    return " ".join(out)
 
 
 def thumbnail(layer, size: QSize = THUMB) -> QIcon:
@@ -122,131 +63,6 @@ def thumbnail(layer, size: QSize = THUMB) -> QIcon:
         a = small[..., 3:4].astype(np.float32) / 255
         small = (small[..., :3] * a + checker * (1 - a)).astype(np.uint8)
     return QIcon(QPixmap.fromImage(array_to_qimage(small)))
-
-
-LAYER_ROW_MIME = "application/x-brushedit-layer-row"
-
-
-class LayerTree(QTreeWidget):
-    """The flat layer list, with drag-to-reorder that never moves its own items.
-
-    A drag carries only "which row of which list" (never the layer: pickling its pixels would stall
-    the GUI). A drop is accepted with ``IgnoreAction`` so Qt neither moves nor removes items, and is
-    reported as ``row_dropped(source_row, target_row)``: the row the dragged layer should end up on
-    (0 = top). The owner applies it to the document and rebuilds the list. Drops from elsewhere
-    (files, another list, another process) are ignored here so they reach the window.
-    """
-
-    row_dropped = Signal(int, int)
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self._token = f"{os.getpid()}:{id(self)}"
-        self.setDragEnabled(True)
-        self.setAcceptDrops(True)
-        # DragDrop, not InternalMove: we filter foreign drags ourselves and never let Qt move items.
-        self.setDragDropMode(QAbstractItemView.DragDrop)
-        self.setDefaultDropAction(Qt.MoveAction)
-        self.setDropIndicatorShown(True)
-        self.setDragDropOverwriteMode(False)
-
-    # --- what a drag carries ------------------------------------------------------------
-    def mimeTypes(self) -> list[str]:
-        return [LAYER_ROW_MIME]
-
-    def mimeData(self, items) -> QMimeData:
-        mime = QMimeData()
-        rows = [self.indexOfTopLevelItem(item) for item in items]
-        if len(rows) == 1 and rows[0] >= 0:
-            mime.setData(LAYER_ROW_MIME, QByteArray(f"{self._token}:{rows[0]}".encode()))
-        return mime
-
-    def dragged_row(self, mime) -> int | None:
-        """The row a drag from this very list carries; None for anything else."""
-        if mime is None or not mime.hasFormat(LAYER_ROW_MIME):
-            return None
-        token, _, row = bytes(mime.data(LAYER_ROW_MIME)).decode(errors="replace").rpartition(":")
-        if token != self._token or not row.isdigit():
-            return None
-        row = int(row)
-        return row if row < self.topLevelItemCount() else None
-
-    # --- where it lands -----------------------------------------------------------------
-    def target_row(self, source: int, row: int, position) -> int | None:
-        """The final row of the layer dragged from ``source`` when dropped at ``position``
-        (a ``DropIndicatorPosition``) of ``row``; None when it would not move."""
-        n = self.topLevelItemCount()
-        if not (0 <= source < n and 0 <= row < n):
-            return None
-        Pos = QAbstractItemView.DropIndicatorPosition
-        if position == Pos.OnItem:
-            target = row  # "place here": take that row's place, never become its child
-        elif position in (Pos.AboveItem, Pos.BelowItem):
-            gap = row + (position == Pos.BelowItem)  # the line between rows gap-1 and gap
-            target = gap - 1 if gap > source else gap
-        else:
-            return None
-        return target if target != source else None
-
-    def _drop_at(self, pos):
-        """(row, indicator position) under the viewport point ``pos``; row -1 when nowhere.
-
-        Rows are not drop targets, so Qt shows a line above or below the row under the cursor
-        (split at the middle); this is the same rule, so the drop lands where the line was. The
-        empty space under the last row means "to the bottom", like in Krita."""
-        Pos = QAbstractItemView.DropIndicatorPosition
-        item = self.itemAt(pos)
-        if item is None:
-            n = self.topLevelItemCount()
-            last = self.topLevelItem(n - 1) if n else None
-            if last is not None and pos.y() > self.visualItemRect(last).bottom():
-                return n - 1, Pos.BelowItem
-            return -1, Pos.OnViewport
-        rect = self.visualItemRect(item)
-        return self.indexOfTopLevelItem(item), Pos.AboveItem if pos.y() < rect.center().y() else Pos.BelowItem
-
-    # --- drag and drop events -----------------------------------------------------------
-    def dragEnterEvent(self, event) -> None:
-        if self.dragged_row(event.mimeData()) is None:
-            event.ignore()  # files from the desktop: the main window's job
-            return
-        super().dragEnterEvent(event)
-
-    def dragMoveEvent(self, event) -> None:
-        if self.dragged_row(event.mimeData()) is None:
-            event.ignore()
-            return
-        pos = event.position().toPoint()
-        row, position = self._drop_at(pos)
-        if row >= 0 and self.itemAt(pos) is None:
-            # Under the last row: let Qt draw the line below it, not a frame round the list.
-            rect = self.visualItemRect(self.topLevelItem(row))
-            moved = QDragMoveEvent(QPoint(pos.x(), rect.bottom() - 1), event.possibleActions(),
-                                   event.mimeData(), event.buttons(), event.modifiers())
-            super().dragMoveEvent(moved)
-        else:
-            super().dragMoveEvent(event)  # draws the indicator line
-        if row < 0:
-            event.ignore()
-        else:
-            event.setDropAction(Qt.MoveAction)
-            event.accept()
-
-    def dropEvent(self, event) -> None:
-        source = self.dragged_row(event.mimeData())
-        if source is None:
-            event.ignore()
-            return
-        row, position = self._drop_at(event.position().toPoint())
-        target = self.target_row(source, row, position)
-        # IgnoreAction: Qt must not move (or, after the drag, remove) any item itself.
-        event.setDropAction(Qt.IgnoreAction)
-        event.accept()
-        self.stopAutoScroll()
-        self.setState(QAbstractItemView.State.NoState)
-        self.viewport().update()  # clear the indicator line
-        if target is not None:
-            self.row_dropped.emit(source, target)
 
 
 class LayersPanel(QWidget):
@@ -276,12 +92,11 @@ class LayersPanel(QWidget):
         self.tree.setMinimumHeight(2 * (THUMB.height() + 8))  # at least two rows stay in view
         self._eyes: dict[bool, QIcon] = {}
         self._thumbs: dict[int, tuple] = {}  # id(layer) -> (layer, its pixels, icon)
-        self._known: set[int] = set()
         self.tree.setContextMenuPolicy(Qt.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.itemClicked.connect(self._on_item_clicked)
         self.tree.itemChanged.connect(self._on_item_changed)
-        self.tree.currentItemChanged.connect(lambda *_: self._update_controls())
+        self.tree.currentItemChanged.connect(self._on_row_selected)
         # Del / Backspace in the list deletes the selected layer (Photoshop, Krita); a key filter,
         # not a window shortcut, so it never fires while a text field elsewhere has focus.
         self.tree.installEventFilter(self)
@@ -390,17 +205,36 @@ class LayersPanel(QWidget):
 
     # --- document -------------------------------------------------------------------------
     def set_document(self, doc) -> None:
-        if self.document is not None:
-            self.document.events.disconnect(self._on_event)  # a no-op if not connected
+        if self.document is not None:  # a no-op if not connected
+            self.document.events.disconnect(self._on_document_event)
+            self.document.active_events.disconnect(self._on_active_changed)
         self.document = doc
-        self._known = set()
         if doc is not None:
-            doc.events.connect(self._on_event)
+            doc.events.connect(self._on_document_event)
+            doc.active_events.connect(self._on_active_changed)
         self.refresh()
 
-    def _on_event(self, event) -> None:
+    def _on_document_event(self, event) -> None:
         if event.kind in ("layers", "pixels"):
             self._refresh_timer.start()  # coalesce bursts of events into one refresh
+
+    def _on_active_changed(self, _event=None) -> None:
+        """The document's active layer changed (after a step, or set by anyone): select its row;
+        when the rows are not the document's yet, the refresh they wait for selects it."""
+        layer = self.current_layer()
+        item = next((i for i in self.layer_items() if i.data(0, Qt.UserRole) is layer), None)
+        if item is None or self._refresh_timer.isActive():
+            self._refresh_timer.start()  # as a stack change does: one refresh, on the next loop turn
+        elif self.tree.currentItem() is not item:
+            self.tree.setCurrentItem(item)
+
+    def _on_row_selected(self, item, _previous=None) -> None:
+        """A row was selected (a click, the keyboard, a drag's press): its layer becomes active."""
+        if not self._refreshing and item is not None and self.document is not None:
+            layer = item.data(0, Qt.UserRole)
+            if any(layer is other for other in self.document.layers):  # not a row of a removed layer
+                self.document.set_active_layer(layer)
+        self._update_controls()
 
     def _eye(self, visible: bool) -> QIcon:
         """The eye icon padded to a narrow cell (the tree's icon size is the thumbnails')."""
@@ -421,11 +255,6 @@ class LayersPanel(QWidget):
     def refresh(self) -> None:
         doc = self.document
         current = self.current_layer()
-        known = self._known
-        self._known = {id(layer) for layer in doc.layers} if doc is not None else set()
-        added = [layer for layer in (doc.layers if doc is not None else []) if id(layer) not in known]
-        if known and len(added) == 1:
-            current = added[0]  # a new layer (an accepted edit, a duplicate) becomes the selection
         self._refreshing = True
         self.tree.clear()
         if doc is not None:
@@ -445,8 +274,6 @@ class LayersPanel(QWidget):
                 self.tree.addTopLevelItem(item)
                 if layer is current:
                     self.tree.setCurrentItem(item)
-            if self.tree.currentItem() is None and self.tree.topLevelItemCount():
-                self.tree.setCurrentItem(self.tree.topLevelItem(0))
         self._refreshing = False
         alive = {id(layer) for layer in (doc.layers if doc is not None else [])}
         self._thumbs = {k: v for k, v in self._thumbs.items() if k in alive}
@@ -463,13 +290,14 @@ class LayersPanel(QWidget):
         return icon_
 
     def current_layer(self):
-        item = self.tree.currentItem()
-        return item.data(0, Qt.UserRole) if item is not None else None
+        """The selected layer: the document's active layer (None without a document)."""
+        return self.document.active_layer if self.document is not None else None
 
     def select_layer(self, layer) -> None:
-        for item in self.layer_items():
-            if item.data(0, Qt.UserRole) is layer:
-                self.tree.setCurrentItem(item)
+        """Make ``layer`` the document's active layer (its row follows); ignored for a layer the
+        document does not hold."""
+        if self.document is not None and any(layer is other for other in self.document.layers):
+            self.document.set_active_layer(layer)
 
     def _update_controls(self) -> None:
         layer = self.current_layer()
@@ -541,16 +369,8 @@ class LayersPanel(QWidget):
         self._show_variations(layer)
 
     def abilities(self, layer) -> dict[str, bool]:
-        """What ``layer`` can do now, by button name, plus ``selected`` (it is a layer of the
-        document), ``merge_down`` and ``flatten``: the buttons here and the window's Layer menu grey
-        out from this one answer."""
-        layers = self.document.layers if self.document is not None else []
-        n = len(layers)
-        index = next((i for i, item in enumerate(layers) if item is layer), -1) if layer is not None else -1
-        has, edit = index >= 0, index >= 0 and is_edit_layer(layer)
-        return {"selected": has, "up": has and index < n - 1, "down": index > 0, "duplicate": has, "delete": has and n > 1,
-                "new_seed": edit, "new_prompt": edit, "show_mask": edit,
-                "merge_down": index > 0 and layer.visible and layers[index - 1].visible, "flatten": n > 1}
+        """What ``layer`` can do now (:func:`desktop.document.layer_info.abilities`)."""
+        return abilities(self.document, layer)
 
     def can_merge_down(self, layer=None) -> bool:
         """True when ``layer`` (default: the selected one) and the layer below it are both shown."""

@@ -347,7 +347,8 @@ def test_an_edit_kept_from_several_candidates_offers_its_variations(qtbot, photo
         variants.append((px, (50, 40), np.full((30, 40), 255, np.uint8), Provenance(prompt="paint", seed=20 + i)))
     px, off, mask, prov = variants[1]
     layer = doc.add_edit(px, off, prov, mask=mask, variants=variants, variant=1)
-    qtbot.waitUntil(lambda: panel.current_layer() is layer)
+    # current_layer() is the document's active layer at once; the row follows on the refresh
+    qtbot.waitUntil(lambda: panel.current_layer() is layer and panel.tree.currentItem().data(0, Qt.UserRole) is layer)
     assert panel.variations.isVisible()
     buttons = panel.variation_buttons
     assert [b.text() for b in buttons] == ["seed 20", "seed 21", "seed 22"]
