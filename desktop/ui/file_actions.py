@@ -269,6 +269,18 @@ class FileActionsMixin:
             return self.save()
         return choice == "discard"
 
+    # --- drag and drop (a photo or project dropped on the window opens) --------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.ensure_built()  # dropped before a staged window's body exists
+            self.open_path(files[0])
+
     # --- recent files ---------------------------------------------------------------------
     def recent_files(self) -> list[str]:
         value = self.settings.value("files/recent", [])

@@ -1,5 +1,5 @@
-"""File ▸ New, Layer ▸ New empty layer and the Image menu's whole-image operations (resize,
-rotate, flip), plus the export-quality question. Mixed into the main window; every dialog is
+"""File ▸ New, Layer ▸ New empty layer and the Image menu (resize, rotate, flip, expand canvas,
+crop to mask), plus the export-quality question. Mixed into the main window; every dialog is
 opened with ``open()``, so nothing blocks, and every change is one undo step of the document."""
 
 from __future__ import annotations
@@ -106,6 +106,43 @@ class ImageActionsMixin:
         if self.document is not None:
             self.size_label.setText(f"{self.document.width} × {self.document.height} px")
 
+    def expand_canvas_dialog(self) -> None:
+        """Ask how much to add on each side (non-blocking), then expand in one undo step."""
+        if self.document is None:
+            return
+        from desktop.document.document import MAX_SIDE
+        from desktop.ui.dialogs.canvas_dialog import ExpandCanvasDialog
+
+        dialog = ExpandCanvasDialog(self.document.width, self.document.height, MAX_SIDE, self)
+        dialog.accepted.connect(lambda: self.expand_canvas(**dialog.values(),
+                                                           mask_new_area=dialog.mask_new.isChecked()))
+        dialog.open()
+        self._canvas_dialog = dialog
+
+    def expand_canvas(self, left=0, top=0, right=0, bottom=0, mask_new_area=True) -> None:
+        if self.document is None:
+            return
+        from desktop.document import DocumentError
+
+        try:
+            self.document.expand_canvas(left, top, right, bottom, mask_new_area=mask_new_area)
+        except DocumentError as e:
+            self.show_error("Cannot expand the canvas", str(e))
+            return
+        if mask_new_area:
+            self.statusBar().showMessage("The new area is masked: Run fills it (or describe what it "
+                                         "should show first)", 8000)
+
+    def crop_to_mask(self) -> None:
+        if self.document is None:
+            return
+        from desktop.document import DocumentError
+
+        try:
+            self.document.crop_to_mask()
+        except DocumentError as e:
+            self.statusBar().showMessage(str(e).capitalize(), 5000)
+
     # --- export quality --------------------------------------------------------------------
     def export_quality(self) -> int:
         try:
@@ -144,14 +181,3 @@ class ImageActionsMixin:
         panel = self.instruction_panel
         panel.instruction.setPlainText(prompt)
         panel.run()
-
-    # --- Models dialog: "Use a file I already have" -----------------------------------------
-    def use_model_path(self, kind: str, path: str) -> None:
-        """Keep ``path`` as the model of ``kind`` (what Preferences ▸ Models sets), and apply."""
-        from dataclasses import replace
-
-        paths = dict(self.preferences.model_paths)
-        paths[kind] = str(path)
-        self.apply_preferences(replace(self.preferences, model_paths=paths))
-        if kind == "sam" and getattr(self, "_own_client", False):
-            self.update_sam_tool()

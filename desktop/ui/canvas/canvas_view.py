@@ -5,44 +5,27 @@ middle button, hold Backslash to see the original photo without edits (Krita's c
 Only the tiles under the viewport are drawn, at the pyramid level that matches the zoom, and a
 document event re-renders only the tiles its dirty rect touches.
 
-The mask's edge is drawn as "marching ants" over its tint. The outline is traced off the GUI
-thread, once the mask has been still for a moment (not on every brush dab), at a resolution picked
-from the zoom, and kept as a path in image coordinates; the ants' timer only repaints it.
+Zoom and pan are the :class:`~desktop.ui.canvas.camera.Camera`'s (plain numbers); the mask's edge is
+drawn as marching ants by :class:`~desktop.ui.canvas.marching_ants.MarchingAnts`.
 """
 
 from __future__ import annotations
 
-import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QRegion, QTransform
+from PySide6.QtGui import QColor, QImage, QPainter, QRegion
 from PySide6.QtWidgets import QWidget
 
-from desktop.ui import gui_thread, theme
-from desktop.ui.canvas.outline import MaskOutline, covered_cells, outline_scale
-from desktop.ui.canvas.stand_in import (
-    MAX_ZOOM,
-    MIN_ZOOM,
-    PLACEHOLDER,
-    centred_offset,
-    draw_image_frame,
-    draw_placeholder,
-    fit_zoom,
-)
+from desktop.ui import theme
+from desktop.ui.canvas.camera import Camera
+from desktop.ui.canvas.marching_ants import MarchingAnts
+from desktop.ui.canvas.outline import MaskOutline
+from desktop.ui.canvas.stand_in import PLACEHOLDER, draw_image_frame, draw_placeholder
 from desktop.ui.canvas.tile_cache import TILE, TileCache, level_for_zoom
 
-log = logging.getLogger(__name__)
-
 WHEEL_STEP = 1.2
-OUTLINE_DELAY_MS = 120  # trace the mask's outline once the mask has been still this long
-ANTS_INTERVAL_MS = 110  # the ants march one pixel per tick (about 9 a second)
-ANTS_DASH = 4  # pixels of each colour
-ANTS_REPAINT_CELL = 32  # the ants repaint the squares of this many widget pixels the outline crosses
-
-_tracer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mask-outline")
 
 
 def mask_tint(region: np.ndarray, color: QColor = theme.MASK_TINT) -> QImage:
@@ -77,9 +60,7 @@ class CanvasView(QWidget):
         self.setMinimumSize(200, 150)
         self.document = None
         self.tool = None
-        self._zoom = 1.0
-        self._offset = QPointF(0, 0)  # widget position of the image's top-left corner
-        self._fit_mode = True
+        self.camera = Camera()  # zoom and pan
         self._preview: np.ndarray | None = None
         self._live: tuple | None = None  # (QImage, (x, y, w, h)) while the engine paints
         self._show_original = False
@@ -100,19 +81,7 @@ class CanvasView(QWidget):
         self.mask_tiles = TileCache(self._mask_source, mask_tint)
         self.preview_tiles = TileCache(self._preview_source)
         self.original_tiles = TileCache(self._original_source)
-        # The mask's outline: traced after OUTLINE_DELAY_MS without mask changes, in a thread.
-        self._show_outline = True
-        self._outline: MaskOutline | None = None
-        self._outline_gen = 0  # bumped by every change the traced outline does not show yet
-        self._outline_dirty = False
-        self._outline_busy = False
-        self._outline_scale = 1
-        self._outline_timer = QTimer(self, singleShot=True, interval=OUTLINE_DELAY_MS)
-        self._outline_timer.timeout.connect(self._trace_outline)
-        gui_thread.ensure()
-        self._ants_phase = 0
-        self._ants_timer = QTimer(self, interval=ANTS_INTERVAL_MS)
-        self._ants_timer.timeout.connect(self._march_ants)
+        self.ants = MarchingAnts(self)  # the mask's outline
 
     # --- document -------------------------------------------------------------------------
     def set_document(self, doc) -> None:
@@ -132,10 +101,10 @@ class CanvasView(QWidget):
         for cache in self._caches():
             cache.reset(w, h)
         self._preview = None
-        self._outline = None
+        self.ants.clear()
         self.fit()
-        self._invalidate_outline()
-        self._update_ants_timer()
+        self.ants.invalidate()
+        self.ants.update_timer()
         self.update()
 
     def set_preview(self, image) -> None:
@@ -149,7 +118,7 @@ class CanvasView(QWidget):
                 image = cv2.resize(image, (self.document.width, self.document.height), interpolation=cv2.INTER_LINEAR)
         self._preview = image if self.document is not None else None
         self.preview_tiles.invalidate()
-        self._update_ants_timer()
+        self.ants.update_timer()
         self.update()
 
     def set_live_preview(self, image, rect=None) -> None:
@@ -191,7 +160,7 @@ class CanvasView(QWidget):
         """Show the bottom layer alone (the photo without edits) while ``on``."""
         if on != self._show_original:
             self._show_original = on
-            self._update_ants_timer()
+            self.ants.update_timer()
             self.update()
 
     @property
@@ -204,7 +173,7 @@ class CanvasView(QWidget):
         on = bool(on)
         if on != self._mask_visible:
             self._mask_visible = on
-            self._update_ants_timer()
+            self.ants.update_timer()
             self.update()
 
     @property
@@ -219,175 +188,55 @@ class CanvasView(QWidget):
             self._tint_hidden = True
             self.update()
 
-    # --- mask outline ("marching ants") ---------------------------------------------------
+    @property
+    def showing_original(self) -> bool:
+        """Whether the bottom layer is shown alone (the compare key held)."""
+        return self._show_original
+
+    # --- mask outline ("marching ants", see marching_ants.py) ------------------------------
     @property
     def show_outline(self) -> bool:
-        return self._show_outline
+        return self.ants.enabled
 
     def set_show_outline(self, on: bool) -> None:
         """Draw the mask's edge as marching ants over its tint (the default) or not."""
         on = bool(on)
-        if on != self._show_outline:
-            self._show_outline = on
-            self._update_ants_timer()
+        if on != self.ants.enabled:
+            self.ants.enabled = on
+            self.ants.update_timer()
             self.update()
 
     @property
     def mask_outline(self) -> MaskOutline | None:
         """The traced outline (image coordinates) the canvas draws; it lags a mask change until
         the next trace (see :attr:`outline_pending`)."""
-        return self._outline
+        return self.ants.outline
 
     @property
     def outline_pending(self) -> bool:
         """Whether a newer outline is still to be traced or on its way."""
-        return self._outline_dirty or self._outline_busy
+        return self.ants.pending
 
     @property
     def ants_marching(self) -> bool:
         """Whether the ants' animation timer runs."""
-        return self._ants_timer.isActive()
+        return self.ants.marching
 
     def flush_outline(self) -> None:
         """Trace the outline now, in this thread, if it is out of date (tests, screenshots)."""
-        if not self._outline_dirty:
-            return
-        self._outline_timer.stop()
-        self._outline_gen += 1  # whatever the tracing thread is doing is stale now
-        self._accept_outline(self._trace(self.document, self._outline_scale))
-
-    def _invalidate_outline(self) -> None:
-        """The mask (or the resolution the outline needs) changed: trace again once it is still."""
-        self._outline_gen += 1
-        self._outline_dirty = True
-        self._outline_scale = self._wanted_outline_scale()
-        self._outline_timer.start()  # restarts: a stroke's dabs trace once, after the stroke
-
-    def _wanted_outline_scale(self) -> int:
-        return outline_scale(self._zoom * self.devicePixelRatioF())
-
-    def _check_outline_scale(self) -> None:
-        if self.document is not None and self._wanted_outline_scale() != self._outline_scale:
-            self._invalidate_outline()
-
-    @staticmethod
-    def _trace(doc, scale: int) -> MaskOutline | None:
-        if doc is None:
-            return None
-        try:
-            outline = MaskOutline.trace(doc.mask, scale)
-        except Exception:  # a bug here must not take the canvas down: no ants, the tint still shows
-            log.exception("tracing the mask outline failed")
-            return None
-        return None if outline.empty else outline
-
-    def _trace_outline(self) -> None:
-        if not self._outline_dirty or self._outline_busy:
-            return  # a trace in flight: its result (stale) starts the next one
-        if self.document is None:
-            self._accept_outline(None)
-            return
-        self._outline_busy = True
-        gen, doc, scale = self._outline_gen, self.document, self._outline_scale
-        trace = CanvasView._trace
-
-        def work():
-            outline = trace(doc, scale)
-            # Through the relay, not a signal of this canvas: the canvas may be deleted meanwhile.
-            gui_thread.post(self, lambda canvas: canvas._on_outline_traced(gen, outline))
-
-        # The mask is read while the GUI thread may paint into it: a torn read is harmless, as
-        # every change bumps the generation and so discards the result.
-        _tracer.submit(work)
-
-    def _on_outline_traced(self, gen: int, outline) -> None:
-        self._outline_busy = False
-        if gen == self._outline_gen:
-            self._accept_outline(outline)
-        elif self._outline_dirty and not self._outline_timer.isActive():
-            self._trace_outline()
-
-    def _accept_outline(self, outline: MaskOutline | None) -> None:
-        old = self._outline_widget_rect()
-        self._outline = outline
-        self._outline_dirty = False
-        new = self._outline_widget_rect()
-        if not old.isEmpty() or not new.isEmpty():
-            self.update(old.united(new))
-        self._update_ants_timer()
-
-    def _outline_shown(self) -> bool:
-        return (self._outline is not None and self._show_outline and self._mask_visible
-                and self.document is not None and not self._show_original and self._preview is None)
-
-    def _update_ants_timer(self) -> None:
-        """Run the ants' timer only while they are on screen."""
-        if self._outline_shown() and self.isVisible() and not self.window().isMinimized():
-            if not self._ants_timer.isActive():
-                self._ants_timer.start()
-        else:
-            self._ants_timer.stop()
-
-    def _march_ants(self) -> None:
-        if self.window().isMinimized():  # still "visible" to Qt; nothing to see though
-            return
-        self._ants_phase = (self._ants_phase + 1) % (2 * ANTS_DASH)
-        region = self.outline_widget_region()
-        if not region.isEmpty():
-            self.update(region)  # a repaint of cached tiles along the outline, never a trace
+        self.ants.flush()
 
     def outline_widget_region(self) -> QRegion:
-        """The squares of the widget the outline passes through: what each step of the ants
-        repaints (not the whole bounding rect of a big mask)."""
-        region = QRegion()
-        if self._outline is None:
-            return region
-        cell = ANTS_REPAINT_CELL
-        grid = covered_cells(self._outline.boxes, (self._zoom, self._offset.x(), self._offset.y()),
-                             (self.width(), self.height()), cell)
-        padded = np.zeros((grid.shape[0], grid.shape[1] + 2), np.int8)
-        padded[:, 1:-1] = grid
-        for row, line in enumerate(np.diff(padded, axis=1)):
-            starts, ends = np.flatnonzero(line == 1), np.flatnonzero(line == -1)
-            for c0, c1 in zip(starts, ends):
-                region = region.united(QRect(int(c0) * cell, row * cell, int(c1 - c0) * cell, cell))
-        return region
-
-    def _outline_widget_rect(self) -> QRect:
-        """The widget rect the outline covers (clipped to the widget), empty without one."""
-        if self._outline is None:
-            return QRect()
-        rect = self.image_rect_to_widget(self._outline.bounds.getRect()).toAlignedRect()
-        return rect.adjusted(-2, -2, 2, 2).intersected(self.rect())
-
-    def _draw_outline(self, p: QPainter) -> None:
-        """The ants: a 1 px light line under dark dashes, in widget pixels at any zoom."""
-        p.save()
-        p.setRenderHint(QPainter.Antialiasing, False)
-        p.setTransform(QTransform(self._zoom, 0, 0, self._zoom, self._offset.x(), self._offset.y()))
-        p.setBrush(Qt.NoBrush)
-        # A cosmetic pen's width counts device pixels: one logical pixel is dpr of them, so the ants
-        # (and their dashes, measured in pen widths) look the same on a HiDPI screen.
-        width = max(1.0, round(self.devicePixelRatioF()))
-        light = QPen(theme.MASK_OUTLINE_LIGHT, width)
-        light.setCosmetic(True)
-        p.setPen(light)
-        p.drawPath(self._outline.path)
-        dark = QPen(theme.MASK_OUTLINE_DARK, width)
-        dark.setCosmetic(True)
-        dark.setDashPattern([ANTS_DASH, ANTS_DASH])
-        dark.setDashOffset(self._ants_phase)
-        p.setPen(dark)
-        p.drawPath(self._outline.path)
-        p.restore()
+        """The squares of the widget the outline passes through (what each step of the ants repaints)."""
+        return self.ants.widget_region()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        self._update_ants_timer()
+        self.ants.update_timer()
 
     def hideEvent(self, event) -> None:
         super().hideEvent(event)
-        self._update_ants_timer()
+        self.ants.update_timer()
 
     def set_tool(self, tool) -> None:
         if self.tool is not None:
@@ -442,7 +291,7 @@ class CanvasView(QWidget):
                 self._tint_hidden = False
                 rect = None  # the whole tint comes back
             self.mask_tiles.invalidate(rect)
-            self._invalidate_outline()
+            self.ants.invalidate()
         elif kind in ("pixels", "layers"):
             self.image_tiles.invalidate(rect)
             self.original_tiles.invalidate(rect)
@@ -453,45 +302,37 @@ class CanvasView(QWidget):
         else:
             self.update(self.image_rect_to_widget(rect).toAlignedRect().adjusted(-2, -2, 2, 2))
 
-    # --- geometry -------------------------------------------------------------------------
+    # --- geometry (the camera's numbers as Qt points and rects) --------------------------------
     def zoom(self) -> float:
-        return self._zoom
+        return self.camera.zoom
 
     def widget_to_image(self, pos) -> QPointF:
         p = QPointF(pos)
-        return QPointF((p.x() - self._offset.x()) / self._zoom, (p.y() - self._offset.y()) / self._zoom)
+        return QPointF(*self.camera.to_image(p.x(), p.y()))
 
     def image_to_widget(self, pt) -> QPointF:
         p = QPointF(pt)
-        return QPointF(p.x() * self._zoom + self._offset.x(), p.y() * self._zoom + self._offset.y())
+        return QPointF(*self.camera.to_view(p.x(), p.y()))
 
     def image_rect_to_widget(self, rect) -> QRectF:
-        x, y, w, h = rect
-        return QRectF(self.image_to_widget(QPointF(x, y)), self.image_to_widget(QPointF(x + w, y + h)))
+        return QRectF(*self.camera.rect_to_view(rect))
+
+    def _image_size(self) -> tuple[int, int] | None:
+        return (self.document.width, self.document.height) if self.document is not None else None
 
     def set_zoom(self, z: float, anchor=None) -> None:
         """Zoom to ``z`` keeping the image point under ``anchor`` (widget coords; centre) still."""
-        z = float(min(MAX_ZOOM, max(MIN_ZOOM, z)))
         anchor = QPointF(anchor) if anchor is not None else QPointF(self.width() / 2, self.height() / 2)
-        fixed = self.widget_to_image(anchor)
-        self._zoom = z
-        self._offset = QPointF(anchor.x() - fixed.x() * z, anchor.y() - fixed.y() * z)
-        self._fit_mode = False
-        self._check_outline_scale()
+        z = self.camera.set_zoom(z, (anchor.x(), anchor.y()))
+        self.ants.check_scale()
         self.zoom_changed.emit(z)
         self.update()
 
     def fit(self) -> None:
         """Fit the whole image in the view, centred."""
-        self._fit_mode = True
-        if self.document is None:
-            self._zoom = 1.0
-            self._offset = QPointF(0, 0)
-        else:
-            self._zoom = fit_zoom(self.width(), self.height(), self.document.width, self.document.height)
-            self._center()
-        self._check_outline_scale()
-        self.zoom_changed.emit(self._zoom)
+        z = self.camera.fit((self.width(), self.height()), self._image_size())
+        self.ants.check_scale()
+        self.zoom_changed.emit(z)
         self.update()
 
     def actual_size(self) -> None:
@@ -499,19 +340,14 @@ class CanvasView(QWidget):
         self.set_zoom(1.0 / max(1.0, self.devicePixelRatioF()))
 
     def zoom_by(self, factor: float, anchor=None) -> None:
-        self.set_zoom(self._zoom * factor, anchor)
+        self.set_zoom(self.camera.zoom * factor, anchor)
 
     def pan_by(self, dx: float, dy: float) -> None:
-        self._offset += QPointF(dx, dy)
-        self._fit_mode = False
+        self.camera.pan_by(dx, dy)
         self.update()
 
-    def _center(self) -> None:
-        self._offset = centred_offset(self.width(), self.height(), self.document.width, self.document.height,
-                                      self._zoom)
-
     def resizeEvent(self, event) -> None:
-        if self._fit_mode:
+        if self.camera.fit_mode:
             self.fit()
         super().resizeEvent(event)
         self.repainting.emit()
@@ -521,14 +357,7 @@ class CanvasView(QWidget):
         """The image rect under the viewport (clipped to the image), or ``None``."""
         if self.document is None:
             return None
-        tl = self.widget_to_image(QPointF(0, 0))
-        br = self.widget_to_image(QPointF(self.width(), self.height()))
-        x0, y0 = max(0, int(np.floor(tl.x()))), max(0, int(np.floor(tl.y())))
-        x1 = min(self.document.width, int(np.ceil(br.x())))
-        y1 = min(self.document.height, int(np.ceil(br.y())))
-        if x1 <= x0 or y1 <= y0:
-            return None
-        return x0, y0, x1 - x0, y1 - y0
+        return self.camera.image_rect_under(0, 0, self.width(), self.height(), self._image_size())
 
     def paintEvent(self, event) -> None:
         self.repainting.emit()
@@ -544,8 +373,8 @@ class CanvasView(QWidget):
             if area is not None:
                 frame = self.image_rect_to_widget((0, 0, self.document.width, self.document.height))
                 draw_image_frame(p, frame)
-                level = level_for_zoom(self._zoom * self.devicePixelRatioF())
-                p.setRenderHint(QPainter.SmoothPixmapTransform, self._zoom < 2.0)
+                level = level_for_zoom(self.camera.zoom * self.devicePixelRatioF())
+                p.setRenderHint(QPainter.SmoothPixmapTransform, self.camera.zoom < 2.0)
                 if self._show_original:
                     cache, fallback = self.original_tiles, self.image_tiles
                 elif self._preview is not None:
@@ -559,8 +388,8 @@ class CanvasView(QWidget):
                     live, rect = self._live
                     p.setRenderHint(QPainter.SmoothPixmapTransform, True)
                     p.drawImage(self.image_rect_to_widget(rect), live)
-                if self._outline_shown():
-                    self._draw_outline(p)
+                if self.ants.shown():
+                    self.ants.draw(p)
         if self.tool is not None:
             self.tool.paint(p, self)
         p.end()
@@ -574,14 +403,9 @@ class CanvasView(QWidget):
             self._pending_timer.start()
 
     def widget_to_image_rect(self, rect: QRect):
-        tl = self.widget_to_image(QPointF(rect.left(), rect.top()))
-        br = self.widget_to_image(QPointF(rect.right() + 1, rect.bottom() + 1))
-        x0, y0 = max(0, int(np.floor(tl.x()))), max(0, int(np.floor(tl.y())))
-        x1 = min(self.document.width, int(np.ceil(br.x())))
-        y1 = min(self.document.height, int(np.ceil(br.y())))
-        if x1 <= x0 or y1 <= y0:
-            return None
-        return x0, y0, x1 - x0, y1 - y0
+        """The image pixels under widget rect ``rect`` (clipped to the image), or ``None``."""
+        return self.camera.image_rect_under(rect.left(), rect.top(), rect.right() + 1, rect.bottom() + 1,
+                                            self._image_size())
 
     def _within_budget(self) -> bool:
         """Render another tile in this paint? Always the first one (so every round progresses),

@@ -4,7 +4,7 @@ The editor's first frame comes before numpy, OpenCV, the document model and the 
 imported (together some 300 ms at start-up): :class:`PhotoStandIn` decodes the photo with Qt's own
 image readers, at the size the view shows it, and paints it where :class:`CanvasView` will once the
 document is open, so the swap to the real canvas does not move a pixel of the picture. It only
-shows; it takes no input. Both use :func:`fit_zoom` and :func:`centred_offset`, so they agree.
+shows; it takes no input. Both place the image with :mod:`desktop.ui.canvas.camera`, so they agree.
 """
 
 from __future__ import annotations
@@ -16,21 +16,16 @@ from PySide6.QtGui import QColor, QImage, QImageIOHandler, QImageReader, QPainte
 from PySide6.QtWidgets import QWidget
 
 from desktop.ui import theme
+from desktop.ui.canvas import camera
+from desktop.ui.canvas.camera import FIT_MARGIN, MAX_ZOOM, MIN_ZOOM, fit_zoom  # noqa: F401  (their old home)
 
-MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
-FIT_MARGIN = 16  # px of canvas background around a fitted image
 PLACEHOLDER = "Open a photo (Ctrl+O), drop one here, or paste one (Ctrl+V)"
 
 
-def fit_zoom(view_w: int, view_h: int, image_w: int, image_h: int) -> float:
-    """The zoom that fits an ``image_w x image_h`` image in the view, inside :data:`FIT_MARGIN`."""
-    w, h = max(1, view_w - 2 * FIT_MARGIN), max(1, view_h - 2 * FIT_MARGIN)
-    return max(MIN_ZOOM, min(MAX_ZOOM, min(w / image_w, h / image_h)))
-
-
 def centred_offset(view_w: int, view_h: int, image_w: int, image_h: int, zoom: float) -> QPointF:
-    """The widget position of the top-left corner of an image centred in the view at ``zoom``."""
-    return QPointF((view_w - image_w * zoom) / 2, (view_h - image_h * zoom) / 2)
+    """The widget position of the top-left corner of an image centred in the view at ``zoom``
+    (:func:`desktop.ui.canvas.camera.centred_offset` as a point)."""
+    return QPointF(*camera.centred_offset(view_w, view_h, image_w, image_h, zoom))
 
 
 def draw_image_frame(p: QPainter, frame: QRectF) -> None:

@@ -258,11 +258,11 @@ def test_a_rectangular_mask_gets_an_outline_on_its_edges(canvas, qtbot):
 
 
 def test_painting_the_mask_starts_the_ants_and_undo_updates_the_outline(canvas, qtbot, monkeypatch):
-    from desktop.ui.canvas import canvas_view
+    from desktop.ui.canvas import marching_ants
 
     traces = []
-    real = canvas_view.MaskOutline.trace.__func__
-    monkeypatch.setattr(canvas_view.MaskOutline, "trace",
+    real = marching_ants.MaskOutline.trace.__func__
+    monkeypatch.setattr(marching_ants.MaskOutline, "trace",
                         classmethod(lambda cls, *a, **kw: traces.append(1) or real(cls, *a, **kw)))
     doc = canvas.document
     _traced(canvas, qtbot)
@@ -307,7 +307,7 @@ def test_the_ants_are_drawn_dark_and_light_on_the_edge_and_march(canvas, qtbot):
     r = canvas.image_rect_to_widget(rect)
     assert region.contains(r.topLeft().toPoint()) and region.contains(r.bottomRight().toPoint())
     assert not region.contains(r.center().toPoint())
-    canvas._march_ants()  # what the timer does: the dashes move, the outline is not traced again
+    canvas.ants.march()  # what the timer does: the dashes move, the outline is not traced again
     marched = _grab_rgb(canvas)
     assert canvas.mask_outline is outline and not canvas.outline_pending
     assert not np.array_equal(marched[band], with_ants[band])
@@ -376,7 +376,7 @@ def test_the_ants_are_one_logical_pixel_wide_on_any_screen(canvas, qtbot, monkey
     img.fill(0)
     img.setDevicePixelRatio(dpr)
     p = QPainter(img)
-    canvas._draw_outline(p)
+    canvas.ants.draw(p)
     p.end()
     a = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.width(), 4)[..., 3]
     top = canvas.image_rect_to_widget((40, 30, 200, 120))
