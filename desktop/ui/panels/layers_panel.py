@@ -219,12 +219,19 @@ class LayersPanel(QWidget):
             self._refresh_timer.start()  # coalesce bursts of events into one refresh
 
     def _on_active_changed(self, _event=None) -> None:
-        """The document's active layer changed (after a step, or set by anyone): select its row;
-        when the rows are not the document's yet, the refresh they wait for selects it."""
+        """The document's active layer changed (after a step, or set by anyone): select its row.
+
+        When the rows are not the document's yet (a step that added or removed layers), the
+        buttons, opacity, blend mode and the window's Layer menu (``current_changed``) follow at
+        once, so nothing offers what the active layer cannot do; the rows, the inspector and the
+        variations wait for the one refresh on the next loop turn, as before (showing the
+        inspector inside the step, with the candidate strip still up, left the window's minimum
+        height too tall: ``test_window_fit``)."""
         layer = self.current_layer()
         item = next((i for i in self.layer_items() if i.data(0, Qt.UserRole) is layer), None)
         if item is None or self._refresh_timer.isActive():
-            self._refresh_timer.start()  # as a stack change does: one refresh, on the next loop turn
+            self._refresh_timer.start()
+            self._update_controls(layout=False)
         elif self.tree.currentItem() is not item:
             self.tree.setCurrentItem(item)
 
@@ -299,7 +306,9 @@ class LayersPanel(QWidget):
         if self.document is not None and any(layer is other for other in self.document.layers):
             self.document.set_active_layer(layer)
 
-    def _update_controls(self) -> None:
+    def _update_controls(self, layout: bool = True) -> None:
+        """The controls for the active layer; with ``layout`` False only what does not change the
+        panel's layout (the inspector and the variations wait for the next refresh)."""
         layer = self.current_layer()
         has = layer is not None
         edit = has and is_edit_layer(layer)
@@ -313,11 +322,12 @@ class LayersPanel(QWidget):
         can = self.abilities(layer)
         for name, button in self.buttons.items():
             button.setEnabled(can[name])
-        # In a wrapping row, not a line per item: nine lines would squeeze the list to two rows.
-        self.inspector.setText(provenance_text(layer, inline=True) if edit else "")
-        self.inspector.setVisible(bool(edit))
-        self.inspector_box.setVisible(bool(edit))
-        self._show_variations(layer if edit else None)
+        if layout:
+            # In a wrapping row, not a line per item: nine lines would squeeze the list to two rows.
+            self.inspector.setText(provenance_text(layer, inline=True) if edit else "")
+            self.inspector.setVisible(bool(edit))
+            self.inspector_box.setVisible(bool(edit))
+            self._show_variations(layer if edit else None)
         self.current_changed.emit(layer)
 
     def _show_variations(self, layer) -> None:
