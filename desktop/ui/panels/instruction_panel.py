@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.engine_client import DEFAULT_NEGATIVE_PROMPT, EditParams, parse_instruction
+from desktop.engine_client import DEFAULT_NEGATIVE_PROMPT, EditParams
+from desktop.model.run_text import is_compound, prompt_from_text  # noqa: F401  (moved; old names kept)
 from desktop.ui.error_text import for_display
 from desktop.ui.panels.vertical_scroll import VerticalScrollArea
 from desktop.ui.panels.plan_steps import PlanStepsList
@@ -478,33 +479,23 @@ class InstructionPanel(QWidget):
         self.controller.request_plan(text, backend=self.instructor.currentData())
 
     def run(self) -> None:
+        """Run what the typed text means: the model decides (the plan shown, a chain, or one edit)."""
         text = self.instruction.toPlainText().strip()
         self.remember(text)
-        if self.plan is not None and text and text != self.plan.instruction:
+        decision = self.controller.decide_run(text, self.plan)
+        if decision.drops_plan:
             self.clear_plan()  # a new text typed after planning: it is the prompt now
-        if self.plan is not None and len(getattr(self.plan, "steps", ()) or ()) > 1:
-            # A chain: the ticked steps in the order shown, each its own layer.
-            self.controller.run_steps(self.steps_list.choices(), self.params(), instruction=self.plan.instruction,
-                                      backend=self.instructor.currentData(),
-                                      protected=tuple(getattr(self.plan, "protected", ()) or ()))
-        elif self.plan is not None:
-            prompt = self.caption.text()
-            self.controller.run(prompt, self.params(), instruction=self.plan.instruction,
-                                category=self.plan.category, target=self.plan.target)
-        elif text and is_compound(text):
-            # Run without Plan on several edits: plan the whole, then paint each step as its own layer.
+        if self.plan is None and text:
             self._say("you", text)
+        if decision.action == "chain":
             self._say("plan", "several edits: planning them, then painting each as its own layer")
-            self.controller.run_instruction(text, self.params(), backend=self.instructor.currentData())
-        else:
-            if text:
-                self._say("you", text)
-            parse = getattr(getattr(self.controller, "client", None), "parse_instruction", None)
-            prompt, category, target = prompt_from_text(text, parse)
-            if prompt != text:
-                self._say("plan", f"painting “{prompt}” ({category}; your text read as an instruction)")
-            self.controller.run(prompt, self.params(), instruction=text if prompt != text else "",
-                                category=category, target=target)
+        elif decision.read_as_instruction:
+            self._say("plan", f"painting “{decision.prompt}” ({decision.category}; your text read as an "
+                              "instruction)")
+        self.controller.run_decision(
+            decision, self.params(), plan=self.plan, caption=self.caption.text(),
+            steps=self.steps_list.choices() if decision.action == "steps" else None,
+            backend=self.instructor.currentData())
         self.run_requested.emit()
 
     def clear_plan(self) -> None:
@@ -714,31 +705,6 @@ class InstructionPanel(QWidget):
     def _say(self, who: str, text: str, escaped: bool = False) -> None:
         body = text if escaped else html.escape(text)
         self.transcript.append(f"<p><b>{html.escape(who)}:</b> {body}</p>")
-
-
-def prompt_from_text(text: str, parse: Callable[[str], Any] | None = None) -> tuple[str, str, str | None]:
-    """What to paint when Run is pressed without a plan: ``(prompt, category, target)``.
-
-    A plain prompt ("a wooden bench") is painted as typed. An instruction ("remove the man",
-    "turn the cat into a tiger") is read by the offline parser, so its caption ("empty background",
-    "a tiger") is painted rather than the words of the instruction. Global edits keep the text:
-    over a painted mask the user's words are the better prompt.
-
-    ``parse`` reads the text (default: this process's offline parser); the panel passes its
-    client's, so a studio server reads it with the parser of the engine that will paint it.
-    """
-    if not text:
-        return "", "", None
-    intent = (parse or parse_instruction)(text)
-    caption = (intent.caption or "").strip()
-    if intent.confident and intent.category != "global" and caption and caption.lower() != text.lower():
-        return caption, intent.category, intent.target
-    return text, "", None
-
-
-def is_compound(text: str) -> bool:
-    """Whether the offline parser reads ``text`` as several edits ("remove the cat and make the sky pink")."""
-    return int(getattr(parse_instruction(text), "step_count", 1) or 1) > 1
 
 
 def describe_candidates(candidates: list, engine: str = "", model: str = "") -> str:
