@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
@@ -37,6 +36,8 @@ from desktop.ui.panels.edit_params_form import (  # noqa: F401  (_spin, _dspin, 
     restore_widgets,
     save_widgets,
 )
+from desktop.ui.panels import instruction_text as texts
+from desktop.ui.panels.instruction_text import describe_candidates  # noqa: F401  (old name kept)
 from desktop.ui.panels.plan_steps import PlanStepsList
 from desktop.ui.panels.vertical_scroll import VerticalScrollArea
 
@@ -357,7 +358,7 @@ class InstructionPanel(QWidget):
 
     # --- controller signals ---------------------------------------------------------------------------
 
-    PAINTED = "painted"  # the mask_choice entry for the mask the user painted before planning
+    PAINTED = texts.PAINTED  # the mask_choice entry for the mask the user painted before planning
 
     def _choose_mask(self, index: int) -> None:
         if self.plan is None:
@@ -370,19 +371,11 @@ class InstructionPanel(QWidget):
 
     def _on_plan(self, plan) -> None:
         self.plan = plan
-        # A mask painted before planning says where: keep it (as Photoshop's Generative Fill keeps
-        # the selection) and offer the instructor's mask as a choice instead of replacing it.
         painted = getattr(self.controller, "painted_mask", None)
-        keep_painted = painted is not None
-        # Without GroundingDINO/SAM the plan's mask IS the painted one: no second choice to offer.
-        proposed = not keep_painted or not _same_mask(plan.mask, painted)
+        choices = texts.mask_choices(plan, painted)
         self.mask_choice.clear()
-        if keep_painted:
-            self.mask_choice.addItem("Your painted mask", self.PAINTED)
-        if proposed:
-            self.mask_choice.addItem("Proposed" if not keep_painted else "Proposed by the instructor", None)
-        for i in range(len(plan.candidate_masks)):
-            self.mask_choice.addItem(f"Alternative {i + 1}", i)
+        for label, data in choices:
+            self.mask_choice.addItem(label, data)
         self.mask_choice.setCurrentIndex(0)
         self.mask_choice.setEnabled(self.mask_choice.count() > 1)
         self.category_label.setText(plan.category or "—")
@@ -399,30 +392,14 @@ class InstructionPanel(QWidget):
             self._plan_form.setRowVisible(widget, not chain)
         self.plan_box.setVisible(True)
         self._finish_progress()
-        notes = "; ".join(plan.notes)
-        text = f"<b>{html.escape(plan.category)}</b>"
-        if plan.target:
-            text += f" · {html.escape(plan.target)}"
-        if plan.caption:
-            text += f" → “{html.escape(plan.caption)}”"
-        if chain:
-            text = f"{len(plan.steps)} steps, each its own layer: " + "; ".join(
-                f"<b>{html.escape(st.category)}</b>" + (f" · {html.escape(st.target)}" if st.target else "")
-                for st in plan.steps)
-        if getattr(plan, "protected", ()):
-            text += f"<br>keeping: {html.escape(', '.join(plan.protected))}"
-        if notes:
-            text += f"<br><i>{html.escape(notes)}</i>"
-        if keep_painted and proposed:
-            text += ("<br><i>Kept your painted mask; pick “Proposed by the instructor” under Mask to use "
-                     "its mask instead.</i>")
-        self._say("plan", text, escaped=True)
+        kept_over_proposed = painted is not None and any(data is None for _label, data in choices)
+        self._say("plan", texts.plan_summary(plan, kept_over_proposed), escaped=True)
         from desktop.engine_client import instructor_fallback_line
 
         fallback = instructor_fallback_line(getattr(plan, "instructor", None))
         if fallback:  # the VLM was wanted and the rule parser answered: one line, never silently
             self._say("instructor", fallback)
-        if not keep_painted:
+        if painted is None:
             self.controller.apply_plan(plan)
         self.stage.setText("Plan ready: untick, edit or reorder the steps, then Run" if chain else
                            "Plan ready: adjust the mask or caption, then Run")
@@ -533,47 +510,11 @@ class InstructionPanel(QWidget):
 
     def _on_chain_planned(self, plan) -> None:
         """Run without Plan: the steps about to be painted (as Plan would have listed them)."""
-        steps = getattr(plan, "steps", ()) or (plan,)
-        text = f"{len(steps)} step{'s' if len(steps) != 1 else ''}, each its own layer: " + "; ".join(
-            f"<b>{html.escape(st.category)}</b>" + (f" · {html.escape(st.target)}" if st.target else "")
-            for st in steps)
-        if getattr(plan, "protected", ()):
-            text += f"<br>keeping: {html.escape(', '.join(plan.protected))}"
-        self._say("plan", text, escaped=True)
+        self._say("plan", texts.chain_planned(plan), escaped=True)
 
     def _on_chain_finished(self, layers: list, skipped: list, cancelled: bool) -> None:
-        if layers:
-            text = f"{len(layers)} step{'s' if len(layers) != 1 else ''} painted, each its own layer"
-            if cancelled:
-                text += " (cancelled: the finished steps are kept)"
-        else:  # failed or cancelled before any step: no layer, no History entry, nothing to undo
-            text = "Nothing was painted" + (" (cancelled)" if cancelled else "")
-        for number, why in skipped:
-            text += f"<br><i>step {int(number)} skipped: {html.escape(str(why))}</i>"
-        self._say("engine", text + (". One undo takes the chain back." if layers else "."), escaped=True)
+        self._say("engine", texts.chain_finished(layers, skipped, cancelled), escaped=True)
 
     def _say(self, who: str, text: str, escaped: bool = False) -> None:
         body = text if escaped else html.escape(text)
         self.transcript.append(f"<p><b>{html.escape(who)}:</b> {body}</p>")
-
-
-def describe_candidates(candidates: list, engine: str = "", model: str = "") -> str:
-    """One transcript line naming who painted: ``"fill: 2 candidates, seeds 0-1"``,
-    ``"brushedit (brushnet-x): 1 candidate, seed 42"``."""
-    seeds = [int(c.seed) for c in candidates]
-    n = len(seeds)
-    if n > 2 and seeds == list(range(seeds[0], seeds[0] + n)) or n == 2 and seeds[1] == seeds[0] + 1:
-        seed_text = f"seeds {seeds[0]}-{seeds[-1]}"
-    else:
-        seed_text = ("seed " if n == 1 else "seeds ") + ", ".join(map(str, seeds))
-    who = engine or "engine"
-    if model and model != engine:
-        who += f" ({model})"
-    return f"{who}: {n} candidate{'s' if n != 1 else ''}, {seed_text}"
-
-
-def _same_mask(a: Any, b: Any) -> bool:
-    """Whether two masks cover the same pixels (any non-zero value repaints)."""
-    import numpy as np
-
-    return np.shape(a) == np.shape(b) and bool(np.array_equal(np.asarray(a) > 0, np.asarray(b) > 0))
