@@ -194,3 +194,30 @@ def _add_layer(model: Any, run: ChainRun, result: Any) -> bool:
     run.layers.append(layer)
     run.commands.append(doc.history.top)
     return True
+
+
+def start(model: Any, run: ChainRun) -> None:
+    """Start ``run`` as ``model``'s chain: busy at once (also while a step's snapshot is taken), its
+    coroutine a task on Qt's event loop."""
+    from desktop.model import aio
+
+    model._chain = run
+    model.jobs.hold(id(run))
+    model._chain_task = aio.start(run_chain(model, run))
+
+
+def finish(model: Any, run: ChainRun) -> None:
+    """The chain ``run`` ended (done, cancelled or failed): one History entry, the outcome said."""
+    if run is not model._chain:
+        return
+    model._chain, model._chain_task = None, None
+    if run.commands and model._doc() is run.doc:
+        run.doc.history.group(run.commands, run.label)
+    if not run.cancelled and not run.failed:
+        model.progress_changed.emit(0, 0, "done")
+    elif run.cancelled and not run.failed:
+        model.progress_changed.emit(0, 0, "cancelled")
+    model.jobs.release(id(run))
+    model.chain_finished.emit(list(run.layers), list(run.skipped), bool(run.cancelled))
+    if run.layers:
+        model.accepted.emit(list(run.layers))

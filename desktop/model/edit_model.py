@@ -25,8 +25,6 @@ from desktop.engine_client import (
     EngineClient,
     InpaintRequest,
     PlanRequest,
-    SegmentRequest,
-    SegmentResult,
     mask_ops,
 )
 from desktop.model import run_text as texts
@@ -38,6 +36,7 @@ from desktop.model.apply_result import (
     params_from_provenance,
 )
 from desktop.model.jobs import Job, JobQueue
+from desktop.model.segment import SegmentClicks
 
 if TYPE_CHECKING:  # pragma: no cover
     from desktop.document import Document
@@ -88,9 +87,6 @@ class EditModel(QObject):
         self._plan_mask: np.ndarray | None = None  # what apply_plan last put on the document
         self.result: EditResult | None = None
         self.candidates: list = []
-        self._segment_seq = 0
-        self._segment_size: tuple[int, int] | None = None  # the canvas the latest click was on
-        self._segment_job: Job | None = None
         self._chain = None  # the compound instruction being painted (desktop.model.chain.ChainRun)
         self._chain_task = None
         self.jobs = JobQueue(client, document_getter, self)
@@ -99,6 +95,7 @@ class EditModel(QObject):
         self.jobs.live_preview.connect(self.live_preview)
         self.jobs.busy_changed.connect(self.busy_changed)
         self.jobs.error.connect(self.error)
+        self._clicks = SegmentClicks(self)
 
     # --- what Run does with the typed text ------------------------------------------------------
 
@@ -493,72 +490,22 @@ class EditModel(QObject):
         return True
 
     def _start_chain(self, run) -> None:
-        from desktop.model import aio
-        from desktop.model.chain import run_chain
+        from desktop.model.chain import start
 
-        self._chain = run
-        self.jobs.hold(id(run))  # busy at once, also while a step's snapshot is taken
-        self._chain_task = aio.start(run_chain(self, run))
+        start(self, run)
 
     def _finish_chain(self, run) -> None:
-        """The chain ``run`` ended (done, cancelled or failed): one History entry, the outcome said."""
-        if run is not self._chain:
-            return
-        self._chain, self._chain_task = None, None
-        if run.commands and self._doc() is run.doc:
-            run.doc.history.group(run.commands, run.label)
-        if not run.cancelled and not run.failed:
-            self.progress_changed.emit(0, 0, "done")
-        elif run.cancelled and not run.failed:
-            self.progress_changed.emit(0, 0, "cancelled")
-        self.jobs.release(id(run))
-        self.chain_finished.emit(list(run.layers), list(run.skipped), bool(run.cancelled))
-        if run.layers:
-            self.accepted.emit(list(run.layers))
+        from desktop.model.chain import finish
 
-    # --- SAM --------------------------------------------------------------------------------------
+        finish(self, run)
+
+    # --- SAM ---------------------------------------------------------------------------------------
 
     def segment_click(self, points, labels, box=None) -> None:
         """Ask SAM for the object under ``points``; the mask lands via ``doc.set_mask("SAM select")``."""
         doc = self._require_doc()
-        if doc is None:
-            return
-        if self._segment_job is not None and self._segment_job.id is not None:
-            self.client.cancel(self._segment_job.id)  # only the latest click counts
-        self._segment_seq += 1
-        seq = self._segment_seq
-        self._segment_size = (doc.height, doc.width)
-        points = tuple((float(x), float(y)) for x, y in points)
-        labels = tuple(int(v) for v in labels)
-        box = None if box is None else tuple(float(v) for v in box)
-        key = self.jobs.snapshots.key(doc)
-        job = Job("segment", background=True)
-        job.on_done = lambda result: self._segment_done(job, doc, result)
-        job.on_failed = job.on_cancelled = lambda *_: self._forget_segment(job)
-        self._segment_job = job
-
-        def make(image):
-            if seq != self._segment_seq:
-                return None  # a newer click came while the image was composited
-            return SegmentRequest(image=image, points=points, labels=labels, box=box, image_key=key)
-
-        self.jobs.prepare(doc, None, job, make)
-
-    def _forget_segment(self, job: Job) -> None:
-        if job is self._segment_job:
-            self._segment_job = None
-
-    def _segment_done(self, job: Job, doc: Any, result: SegmentResult) -> None:
-        if job is not self._segment_job:
-            return
-        self._segment_job = None
-        if not self._still_current(doc) or self._segment_size != (doc.height, doc.width):
-            return  # another document, or the canvas was cropped or expanded since the click
-        mask = mask_ops.as_mask(result.mask)
-        if mask.shape != (doc.height, doc.width):
-            mask = mask_ops.resize(mask, doc.width, doc.height)
-        doc.set_mask(mask, label="SAM select")
-        self.segment_ready.emit(result)
+        if doc is not None:
+            self._clicks.click(doc, points, labels, box)
 
     # --- internals --------------------------------------------------------------------------------
 
