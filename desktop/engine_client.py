@@ -319,14 +319,13 @@ class EngineClient(QObject):
 
     # --- jobs ------------------------------------------------------------------------------------
 
-    def submit(self, request: Any, handle: Any = None, *, _future: Any = None) -> int:
+    def submit(self, request: Any, handle: Any = None) -> int:
         """Queue ``request`` (an engine.api request snapshot) and return its job id.
 
         ``handle``: anything the submitter wants back with the job (:meth:`job`, :attr:`ended`)."""
         self.start()
         job_id = request.job_id
-        self._jobs[job_id] = JobInfo(job_id, request_kind(request), _describe(request), handle=handle,
-                                     future=_future)
+        self._jobs[job_id] = JobInfo(job_id, request_kind(request), _describe(request), handle=handle)
         try:
             returned = self._service.submit(request)
         except BaseException:
@@ -411,6 +410,14 @@ class EngineClient(QObject):
         """The job ``job_id`` while it is in flight."""
         return self._jobs.get(job_id)
 
+    def attach(self, job_id: Any, handle: Any = None, future: Any = None) -> None:
+        """Attach the submitter's ``handle`` (and an awaiter's ``future``) to a job just submitted (its
+        messages reach this thread later, through the event loop, so none is missed)."""
+        job = self._jobs.get(job_id)
+        if job is not None:
+            job.handle = handle if handle is not None else job.handle
+            job.future = future if future is not None else job.future
+
     async def run(self, request: Any, handle: Any = None) -> Any:
         """Submit ``request`` and wait for its result (use under a qasync event loop).
 
@@ -422,7 +429,8 @@ class EngineClient(QObject):
             The job was cancelled. Cancelling the awaiting task cancels the job.
         """
         future = asyncio.get_running_loop().create_future()
-        job_id = self.submit(request, handle, _future=future)
+        job_id = self.submit(request)
+        self.attach(job_id, handle, future)
         try:
             return await future
         except asyncio.CancelledError:

@@ -87,7 +87,7 @@ class JobQueue(QObject):
         self.update_busy()
 
         def ready(image: np.ndarray | None) -> None:
-            if self._preparing.pop(token, None) is None:
+            if token not in self._preparing:
                 return  # cancelled meanwhile
             try:
                 if image is None:
@@ -99,6 +99,7 @@ class JobQueue(QObject):
                 if request is not None:
                     self.submit(request, job)
             finally:
+                self._preparing.pop(token, None)  # only now: busy does not blink between snapshot and job
                 self.update_busy()
 
         self.snapshots.take(doc, below, ready)
@@ -113,7 +114,8 @@ class JobQueue(QObject):
         """Queue ``request`` as ``job``; its id, or None (and an error) when the engine refuses it."""
         self.adopt(request, job)
         try:
-            job.id = self.client.submit(request, job)
+            job.id = self.client.submit(request)
+            self.client.attach(job.id, job)  # the record rides on the bridge's own table
         except Exception as exc:  # e.g. the engine was shut down: say so, keep going
             log.exception("submit failed")
             self.error.emit(f"The engine did not take the job: {exc}", "Restart BrushEdit Studio if this persists")
