@@ -60,3 +60,12 @@ print(type(QCoreApplication.instance()).__name__, out.get("n"), "desktop.ui" in 
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split()[-4:] == ["QCoreApplication", "2", "False", "False"], proc.stdout + proc.stderr[-2000:]
+
+
+def test_the_contract_catches_a_model_module_importing_the_widgets(tmp_path):
+    from tests.test_architecture import _lint_tree
+
+    proc = _lint_tree(tmp_path, {"desktop/model/leak.py": "import desktop.ui\n"})
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "the editor's model layer imports no widgets BROKEN" in proc.stdout
+    assert "desktop.model.leak -> desktop.ui" in proc.stdout
