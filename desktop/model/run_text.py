@@ -107,6 +107,18 @@ def painter_problem(client: Any, params: Any, instruction: str, categories: list
     return None
 
 
+def ignored_prompt_note(result: Any) -> str | None:
+    """What to say when an eraser (the fill engine, LaMa) ran for a prompt it cannot paint; None when
+    the painter painted what was asked (or it was a removal)."""
+    engine = getattr(result, "engine", "")
+    request = getattr(result, "request", None)
+    prompt, category = getattr(request, "prompt", ""), getattr(request, "category", "")
+    if engine not in ("fill", "lama") or not prompt or category == "removal":
+        return None
+    who = "fill engine" if engine == "fill" else "LaMa remover"
+    return f"The {who} only erases the region; it does not paint “{prompt}”. That needs BrushEdit (Engine ▸ Models…)."
+
+
 AUTO_MASK_MODELS = ("grounding-dino-tiny", "sam-vit-h")  # what finds the object an instruction names
 
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from desktop.engine_client import EditParams
 from desktop.model import settings_keys
+from desktop.model.run_text import ignored_prompt_note
 from desktop.model.run_text import is_compound, prompt_from_text  # noqa: F401  (moved; old names kept)
 from desktop.ui.error_text import for_display
 from desktop.ui.panels.edit_params_form import (  # noqa: F401  (_spin, _dspin, _combo: old names kept)
@@ -491,13 +492,9 @@ class InstructionPanel(QWidget):
         result = getattr(self.controller, "result", None)
         engine = getattr(result, "engine", "")
         self._say("engine", describe_candidates(candidates, engine, getattr(result, "model", "")))
-        prompt = getattr(getattr(result, "request", None), "prompt", "")
-        category = getattr(getattr(result, "request", None), "category", "")
-        if engine in ("fill", "lama") and prompt and category != "removal" and not self._fill_noticed:
-            # The fill engine only erases: say so rather than let "winter" come back unchanged.
-            who = "fill engine" if engine == "fill" else "LaMa remover"
-            self._say("note", f"<i>The {who} only erases the region; it does not paint “"
-                      f"{html.escape(prompt)}”. That needs BrushEdit (Engine ▸ Models…).</i>", escaped=True)
+        note = None if self._fill_noticed else ignored_prompt_note(result)
+        if note:  # the fill engine only erases: said rather than let "winter" come back unchanged
+            self._say("note", f"<i>{html.escape(note)}</i>", escaped=True)
         self._fill_noticed = False
         if not self.seed_lock.isChecked():
             self.seed.setValue(int(candidates[0].seed) % (2**31))

@@ -136,3 +136,18 @@ def test_empty_text_and_no_mask_says_what_is_missing(make_model):
     model.error.connect(lambda message, hint: errors.append(message))
     assert model.run_text("").action == "paint"
     assert errors == ["Nothing to repaint: the mask is empty"] and service.submitted == []
+
+
+def test_an_eraser_that_ran_for_a_prompt_is_said():
+    from types import SimpleNamespace as NS
+
+    from desktop.model.run_text import ignored_prompt_note
+
+    def result(engine, prompt, category=""):
+        return NS(engine=engine, request=NS(prompt=prompt, category=category))
+
+    assert "fill engine only erases" in ignored_prompt_note(result("fill", "winter"))
+    assert "LaMa remover" in ignored_prompt_note(result("lama", "a red rose"))
+    assert ignored_prompt_note(result("fill", "", "removal")) is None
+    assert ignored_prompt_note(result("lama", "empty background", "removal")) is None
+    assert ignored_prompt_note(result("brushedit", "winter")) is None
