@@ -88,3 +88,29 @@ def test_a_second_chain_waits_for_the_first(make_model, qtbot):
         model.run_text(TEXT)
         model.run_instruction("remove the rock and remove the flag")
     assert errors == ["A chain of steps is already running"]
+
+
+def test_under_the_apps_qasync_loop_the_chain_is_a_task_of_that_loop(make_model, qapp):
+    """The editor runs a qasync loop (desktop.ui.app): the chain's coroutine runs on it, not on the
+    Qt-stepped loop the tests without a running loop use."""
+    import asyncio
+
+    import qasync
+
+    model, doc, service = make_model()
+    loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(loop)
+    try:
+        async def main():
+            done = asyncio.get_running_loop().create_future()
+            model.chain_finished.connect(lambda *args: done.done() or done.set_result(args))
+            model.run_text(TEXT)
+            task = model._chain_task
+            layers, _skipped, cancelled = await asyncio.wait_for(done, 20)
+            return task, layers, cancelled
+
+        task, layers, cancelled = loop.run_until_complete(main())
+        assert task.get_loop() is loop and task.done() and len(layers) == 3 and not cancelled
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
