@@ -206,7 +206,12 @@ def parse_instruction(text: str) -> ParsedInstruction:
 
 @dataclass
 class JobInfo:
-    """A job the client knows about: ``state`` is "waiting" or "running"."""
+    """A job the client knows about: ``state`` is "waiting" or "running".
+
+    This table is the one record of the jobs in flight: ``handle`` is what the submitter attached
+    (the model's :class:`desktop.model.jobs.Job`: how to apply the result), ``future`` the awaiter of
+    :meth:`EngineClient.run`.
+    """
 
     job_id: str
     kind: str
@@ -215,6 +220,8 @@ class JobInfo:
     step: int = 0
     total: int = 0
     stage: str = ""
+    handle: Any = None
+    future: Any = None
 
 
 class EngineClient(QObject):
@@ -238,6 +245,9 @@ class EngineClient(QObject):
     finished = Signal(object, object)
     failed = Signal(object, str, str, str)
     cancelled = Signal(object)
+    # A job ended (JobFinished, JobFailed or JobCancelled): its JobInfo (with the submitter's handle)
+    # and the message; emitted before finished / failed / cancelled.
+    ended = Signal(object, object)
     busy_changed = Signal(bool)
     queue_changed = Signal()
     # An EngineStatus after each job: the device and its GPU memory.
@@ -252,8 +262,7 @@ class EngineClient(QObject):
         super().__init__(parent)
         self._factory = service_factory or default_service_factory()
         self._service: EngineBackend | None = None
-        self._jobs: dict[Any, JobInfo] = {}
-        self._futures: dict[Any, asyncio.Future] = {}
+        self._jobs: dict[Any, JobInfo] = {}  # the one table of jobs in flight (see JobInfo)
         self._busy = False
         self._closed = False
         self.last_status: EngineStatus | None = None
@@ -301,8 +310,8 @@ class EngineClient(QObject):
                 service.shutdown(timeout)
             except TypeError:
                 service.shutdown()
-        for job_id in list(self._futures):
-            self._resolve(job_id, exc=Cancelled("engine shut down"))
+        for job in list(self._jobs.values()):
+            _resolve(job, exc=Cancelled("engine shut down"))
         if self._jobs:
             self._jobs.clear()
             self.queue_changed.emit()
@@ -310,11 +319,13 @@ class EngineClient(QObject):
 
     # --- jobs ------------------------------------------------------------------------------------
 
-    def submit(self, request: Any) -> int:
-        """Queue ``request`` (an engine.api request snapshot) and return its job id."""
+    def submit(self, request: Any, handle: Any = None) -> int:
+        """Queue ``request`` (an engine.api request snapshot) and return its job id.
+
+        ``handle``: anything the submitter wants back with the job (:meth:`job`, :attr:`ended`)."""
         self.start()
         job_id = request.job_id
-        self._jobs[job_id] = JobInfo(job_id, request_kind(request), _describe(request))
+        self._jobs[job_id] = JobInfo(job_id, request_kind(request), _describe(request), handle=handle)
         try:
             returned = self._service.submit(request)
         except BaseException:
@@ -381,7 +392,33 @@ class EngineClient(QObject):
         if self._service is not None and job_id in self._jobs:
             self._service.cancel(job_id)
 
-    async def run(self, request: Any) -> Any:
+    def check_paint(self, request: Any) -> EngineError | None:
+        """What painting ``request`` would raise at once (missing weights, no usable device), asked of
+        the engine before anything slow (planning) runs; ``None`` when it can paint, or when the engine
+        cannot be asked (it then says so when the job runs, as before)."""
+        self.start()
+        check = getattr(self._service, "check_paint", None)
+        if check is None:
+            return None
+        try:
+            problem = check(request)
+        except EngineError as exc:
+            return exc
+        return problem if isinstance(problem, EngineError) else None
+
+    def job(self, job_id: Any) -> JobInfo | None:
+        """The job ``job_id`` while it is in flight."""
+        return self._jobs.get(job_id)
+
+    def attach(self, job_id: Any, handle: Any = None, future: Any = None) -> None:
+        """Attach the submitter's ``handle`` (and an awaiter's ``future``) to a job just submitted (its
+        messages reach this thread later, through the event loop, so none is missed)."""
+        job = self._jobs.get(job_id)
+        if job is not None:
+            job.handle = handle if handle is not None else job.handle
+            job.future = future if future is not None else job.future
+
+    async def run(self, request: Any, handle: Any = None) -> Any:
         """Submit ``request`` and wait for its result (use under a qasync event loop).
 
         Raises
@@ -391,19 +428,14 @@ class EngineClient(QObject):
         Cancelled
             The job was cancelled. Cancelling the awaiting task cancels the job.
         """
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        self._futures[request.job_id] = future
+        future = asyncio.get_running_loop().create_future()
         job_id = self.submit(request)
-        if job_id != request.job_id:  # pragma: no cover - defensive
-            self._futures[job_id] = self._futures.pop(request.job_id)
+        self.attach(job_id, handle, future)
         try:
             return await future
         except asyncio.CancelledError:
             self.cancel(job_id)
             raise
-        finally:
-            self._futures.pop(job_id, None)
 
     def jobs(self) -> list[JobInfo]:
         """The running job first, then waiting ones in submission order."""
@@ -446,21 +478,20 @@ class EngineClient(QObject):
         elif isinstance(msg, Preview):
             self.preview.emit(msg.job_id, msg.image)
             self.preview_region.emit(msg.job_id, msg.image, msg.rect)
-        elif isinstance(msg, JobFinished):
+        elif isinstance(msg, (JobFinished, JobFailed, JobCancelled)):
             self._jobs.pop(msg.job_id, None)
-            self.finished.emit(msg.job_id, msg.result)
-            self._resolve(msg.job_id, result=msg.result)
-            self.queue_changed.emit()
-        elif isinstance(msg, JobFailed):
-            self._jobs.pop(msg.job_id, None)
-            log.warning("job %s failed: %s (%s)", msg.job_id, msg.error, msg.hint)
-            self.failed.emit(msg.job_id, msg.error, msg.hint, msg.kind)
-            self._resolve(msg.job_id, exc=_engine_error(msg))
-            self.queue_changed.emit()
-        elif isinstance(msg, JobCancelled):
-            self._jobs.pop(msg.job_id, None)
-            self.cancelled.emit(msg.job_id)
-            self._resolve(msg.job_id, exc=Cancelled(f"job {msg.job_id} cancelled"))
+            if job is not None:
+                self.ended.emit(job, msg)
+            if isinstance(msg, JobFinished):
+                self.finished.emit(msg.job_id, msg.result)
+                _resolve(job, result=msg.result)
+            elif isinstance(msg, JobFailed):
+                log.warning("job %s failed: %s (%s)", msg.job_id, msg.error, msg.hint)
+                self.failed.emit(msg.job_id, msg.error, msg.hint, msg.kind)
+                _resolve(job, exc=_engine_error(msg))
+            else:
+                self.cancelled.emit(msg.job_id)
+                _resolve(job, exc=Cancelled(f"job {msg.job_id} cancelled"))
             self.queue_changed.emit()
         elif isinstance(msg, EngineStatus):
             self.last_status = msg
@@ -469,19 +500,21 @@ class EngineClient(QObject):
             self.message.emit(msg)
         self._set_busy(bool(self._jobs))
 
-    def _resolve(self, job_id: Any, result: Any = None, exc: BaseException | None = None) -> None:
-        future = self._futures.get(job_id)
-        if future is None or future.done():
-            return
-        if exc is not None:
-            future.set_exception(exc)
-        else:
-            future.set_result(result)
-
     def _set_busy(self, busy: bool) -> None:
         if busy != self._busy:
             self._busy = busy
             self.busy_changed.emit(busy)
+
+
+def _resolve(job: JobInfo | None, result: Any = None, exc: BaseException | None = None) -> None:
+    """Hand a job's outcome to its :meth:`EngineClient.run` awaiter, if it has one still waiting."""
+    future = getattr(job, "future", None)
+    if future is None or future.done():
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
 
 
 def _fit_int32(step: int, total: int) -> tuple[int, int]:

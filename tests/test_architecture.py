@@ -21,7 +21,7 @@ def _lint_tree(tmp_path, files: dict[str, str]):
 
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     for pkg in ("engine", "engine/segment", "engine/models", "engine/instructor", "engine/brushnet", "engine/fill",
-                "engine/server", "desktop", "desktop/document", "desktop/ui", "cli", "masks"):
+                "engine/server", "desktop", "desktop/document", "desktop/model", "desktop/ui", "cli", "masks"):
         (tmp_path / pkg).mkdir(parents=True, exist_ok=True)
         (tmp_path / pkg / "__init__.py").write_text("")
     for module in ("engine/segment/mask_ops.py", "masks/mask_ops.py", "desktop/engine_client.py", "engine/api.py",

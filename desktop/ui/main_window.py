@@ -216,14 +216,15 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, LayerAct
             c.live_preview.connect(self.canvas.set_live_preview)
             c.error.connect(self._on_controller_error)
             c.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
-            c.busy_changed.connect(lambda busy: self._set_engine_state("busy" if busy else "idle"))
-            c.progress_changed.connect(self._on_progress)
             c.accepted.connect(lambda _layers: self.canvas.hide_mask_tint())
             c.candidates_changed.connect(lambda cands: self._hide_failure_banner() if cands else None)
             c.accepted.connect(lambda _layers: self._hide_failure_banner())
+        from desktop.model.engine_state import EngineState
+
+        self.engine_state = EngineState(self.client, c, self)  # decides the "Engine: ..." words
+        self.engine_state.text_changed.connect(self._set_engine_state)
         if self.client is not None:
-            for sig, slot in (("failed", self._on_job_failed), ("started", self._on_job_started),
-                              ("status", self._on_engine_status), ("busy_changed", self._on_engine_busy)):
+            for sig, slot in (("failed", self._on_job_failed), ("status", self._on_engine_status)):
                 if hasattr(self.client, sig):
                     getattr(self.client, sig).connect(slot)
 
@@ -337,21 +338,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, LayerAct
     def _set_engine_state(self, state: str) -> None:
         self.engine_label.setText(f"Engine: {state}")
 
-    def _on_progress(self, step: int, total: int, stage: str) -> None:
-        text = f"{stage} {step}/{total}" if total else (stage or "working")
-        self._set_engine_state(text.strip())
-
-    def _on_job_started(self, job_id: int, kind: str) -> None:
-        self._set_engine_state(f"{kind}…")
-
-    def _on_engine_busy(self, busy: bool) -> None:
-        """The engine's queue ran empty: "idle" (a SAM click's "segment…" stayed for minutes, as the
-        editor's own busy state leaves clicks out)."""
-        if not busy and not getattr(self.controller, "busy", False):
-            self._set_engine_state("idle")
-
     def _on_job_failed(self, job_id: int, error: str, hint: str, kind: str) -> None:
-        self._set_engine_state("idle")
         if kind == "missing-models":
             message, hint = (html.escape(t.rstrip(".")) for t in for_display(error, hint))
             fix = f" {hint}" + ("" if hint.endswith("…") else ".") if hint else ""
@@ -371,7 +358,6 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, LayerAct
 
         Missing weights are not a box to click away: the banner says what is missing, next to its
         Download button (the transcript keeps the line too)."""
-        self._set_engine_state("idle")
         missing = missing_model_names(hint)
         if any(name.startswith("sam-") for name in missing):
             # The click selected nothing: its marker must not stay on the canvas as if it had.

@@ -324,3 +324,40 @@ def test_download_progress_in_bytes_past_2_gib_keeps_its_ratio(make_client, qtbo
     client._dispatch(Progress(7, 3 * 2**30, 6 * 2**30, "brushnet-x: model.safetensors"))
     (job, step, total, stage), = got
     assert total <= 2**31 - 1 and step / total == 0.5 and stage.startswith("brushnet-x")
+
+
+
+def test_the_job_table_carries_the_submitters_handle_to_the_end(make_client, qtbot):
+    """One table of jobs in flight: what the submitter attached comes back with the job's end."""
+    client = make_client()
+    ended = []
+    client.ended.connect(lambda info, message: ended.append((info.handle, type(message).__name__)))
+    handle = object()
+    job_id = client.submit(_inpaint(seed=1), handle)
+    assert client.job(job_id).handle is handle
+    qtbot.waitUntil(lambda: bool(ended), timeout=5000)
+    assert ended == [(handle, "JobFinished")] and client.job(job_id) is None
+
+
+def test_the_painter_check_asks_the_engine_and_says_nothing_when_it_cannot(make_client):
+    from desktop.engine_client import EngineError
+
+    client = make_client(paint_check=EngineError("needs a GPU", "pass --device cpu", "no-device"))
+    problem = client.check_paint(_inpaint())
+    assert isinstance(problem, EngineError) and problem.kind == "no-device"
+    assert client.services[0].checked and client.services[0].checked[0].prompt == "a red ball"
+
+    class Unasked:  # an engine that cannot be asked beforehand (a studio server today)
+        def __init__(self, on_message):
+            self.inner = FakeEngineService(on_message)
+
+        def __getattr__(self, name):
+            if name == "check_paint":
+                raise AttributeError(name)
+            return getattr(self.inner, name)
+
+    other = EngineClient(Unasked)
+    try:
+        assert other.check_paint(_inpaint()) is None
+    finally:
+        other.shutdown()

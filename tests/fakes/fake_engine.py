@@ -68,6 +68,9 @@ class FakeEngineService:
         of sleeping only.
     status : EngineStatus, optional
         What the fake reports after each job that ran (default: the CPU), like the real service.
+    paint_check : EngineError or callable, optional
+        What :meth:`check_paint` answers (``paint_check(request) -> EngineError | None``): a painter
+        that cannot run, said before anything is planned. Default: every request can be painted.
     """
 
     def __init__(
@@ -79,6 +82,7 @@ class FakeEngineService:
         fail_with: Any = None,
         busy_work: bool = False,
         status: EngineStatus | None = None,
+        paint_check: Any = None,
     ) -> None:
         self.on_message = on_message
         self.steps = steps
@@ -89,6 +93,8 @@ class FakeEngineService:
         self.config: Any = None
         self.submitted: list[Any] = []
         self.answered: list[Any] = []
+        self.paint_check = paint_check
+        self.checked: list[Any] = []  # the requests check_paint was asked about
         self._queue: queue.Queue = queue.Queue()
         self._pending: list[Any] = []
         self._cancelled: set[Any] = set()
@@ -142,6 +148,12 @@ class FakeEngineService:
         """Queries are answered as the real service does: in this process, at once."""
         self.answered.append(query)
         return answer_locally(query)
+
+    def check_paint(self, request: Any) -> EngineError | None:
+        """Whether ``request`` could be painted (missing weights, no device), answered at once."""
+        self.checked.append(request)
+        check = self.paint_check
+        return check(request) if callable(check) and not isinstance(check, BaseException) else check
 
     def pending(self) -> list[Any]:
         with self._lock:

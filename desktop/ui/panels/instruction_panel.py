@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import html
-from typing import Any, Callable
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -21,33 +17,34 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QTextBrowser,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.engine_client import DEFAULT_NEGATIVE_PROMPT, EditParams, parse_instruction
+from desktop.engine_client import EditParams
+from desktop.model import settings_keys
+from desktop.model.run_text import ignored_prompt_note
+from desktop.model.run_text import is_compound, prompt_from_text  # noqa: F401  (moved; old names kept)
 from desktop.ui.error_text import for_display
-from desktop.ui.panels.vertical_scroll import VerticalScrollArea
+from desktop.ui.panels.edit_params_form import (  # noqa: F401  (_spin, _dspin, _combo: old names kept)
+    EditParamsForm,
+    _combo,
+    _dspin,
+    _select,
+    _spin,
+    restore_widgets,
+    save_widgets,
+)
+from desktop.ui.panels import instruction_text as texts
+from desktop.ui.panels.instruction_text import describe_candidates  # noqa: F401  (old name kept)
 from desktop.ui.panels.plan_steps import PlanStepsList
-from desktop.ui.wheel_guard import guard_wheel
+from desktop.ui.panels.vertical_scroll import VerticalScrollArea
 
-# Short labels that fit a narrow dock (about 30 characters at 1366x768; a combo may share its row); the
-# full wording is each item's tooltip.
-_ENGINES = (("Auto (BrushEdit, else fill)", "auto", "Auto: BrushEdit if installed, else the fill engine"),
-            ("BrushEdit (BrushNet)", "brushedit"),
-            ("Fill (fast, no weights)", "fill"), ("LaMa (removal, any machine)", "lama"))
-_PAINTERS = (("Auto (klein, else BrushNet)", "auto",
-              "Auto: FLUX.2 [klein] 4B if installed and it fits the card, else BrushNet"),
-             ("BrushNet (SD1.5)", "brushnet"), ("FLUX.2 [klein] 4B", "klein"))
-_INSTRUCTORS = (("Auto (VLM where it fits)", "auto",
-                 "Auto: the local VLM where it is installed and fits the card, else the rules"),
-                ("Offline (rules, no model)", "offline"), ("Local VLM (Qwen2-VL)", "local"),
-                ("OpenAI API", "openai"))
-_RESOLUTIONS = (("Crop", "crop", "Crop around the mask: work on the region around it"),
-                ("Whole image", "whole", "Whole image: work on the whole picture"))
+_FORM_FIELDS = ("candidates", "steps", "guidance", "strength", "global_strength", "removal_strength", "seed",
+                "seed_lock", "negative", "blend", "harmonize", "resolution_mode", "working_size", "engine",
+                "painter", "instructor")
 
 
 class InstructionPanel(QWidget):
@@ -180,82 +177,10 @@ class InstructionPanel(QWidget):
         self.params_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.params_toggle.setArrowType(Qt.ArrowType.RightArrow)
         details_layout.addWidget(self.params_toggle)
-        self.params_box = QWidget()
-        form = QFormLayout(self.params_box)
-        form.setContentsMargins(0, 0, 0, 0)
-        d = EditParams()
-        self.candidates = _spin(0, 8, d.num_candidates)
-        self.candidates.setSpecialValueText("Auto")  # 0 = AUTO_CANDIDATES
-        self.candidates.setToolTip("Results per run, painted in one batch. Auto: 4 where the card's memory "
-                                   "allows (as BrushEdit), else fewer; 1 on the CPU")
-        self.steps = _spin(1, 150, d.steps)
-        self.guidance = _dspin(0.0, 30.0, d.guidance, 0.5)
-        self.strength = _dspin(0.0, 1.0, d.strength, 0.05)
-        self.strength.setToolTip("For masked edits: how much of the masked region is repainted "
-                                 "(1 paints it anew, as BrushNet was trained)")
-        # A global plan (style, season, time of day) repaints the whole photo image-to-image at
-        # EditParams.global_strength, BrushNet scaled out; Strength is for masked edits.
-        self.global_strength = _dspin(0.0, 1.0, d.global_strength, 0.05)
-        self.global_strength.setToolTip(
-            "For global edits (“make it a watercolor”, “turn it into winter”): how far the "
-            "whole photo is repainted. Lower keeps more of the photo (0 returns it unchanged), higher "
-            "changes more and lets the layout go. Strength is for masked edits.")
-        self.removal_strength = _dspin(0.0, 1.0, d.removal_strength, 0.05)
-        self.removal_strength.setToolTip("Removal with LaMa and BrushEdit: how much of LaMa's fill BrushNet "
-                                         "repaints (0 keeps LaMa's fill; higher invents more)")
-        seed_row = QWidget()
-        seed_layout = QHBoxLayout(seed_row)
-        seed_layout.setContentsMargins(0, 0, 0, 0)
-        self.seed = _spin(0, 2**31 - 1, 0)
-        self.seed_lock = QCheckBox("Lock")
-        self.seed_lock.setToolTip("Locked: every run uses this seed. Unlocked: a new random seed each run")
-        seed_layout.addWidget(self.seed, 1)
-        seed_layout.addWidget(self.seed_lock)
-        self.negative = QLineEdit(DEFAULT_NEGATIVE_PROMPT)
-        self.blend = QCheckBox("Blend the edges")
-        self.blend.setToolTip("Feather the result into the photo outside the mask")
-        self.blend.setChecked(d.blend)
-        self.harmonize = _dspin(0.0, 1.0, d.harmonize, 0.1)
-        self.harmonize.setToolTip("How much of the painter's colour and tone cast at the edge of the edit is "
-                                  "removed, so the seam does not show (0 keeps the painting as it came)")
-        res_row = QWidget()
-        res_layout = QGridLayout(res_row)
-        res_layout.setContentsMargins(0, 0, 0, 0)
-        self.resolution_mode = _combo(_RESOLUTIONS, d.resolution_mode)
-        self.resolution_mode.setToolTip("Crop: work on the region around the mask (sharper for small edits). "
-                                        "Whole image: work on the whole picture")
-        self.working_size = _spin(256, 2048, d.working_size)
-        self.working_size.setSingleStep(64)
-        self.working_size.setSuffix(" px")
-        self.working_size.setToolTip("Short side of the frame the model paints (SD1.5 was trained at 512)")
-        res_layout.addWidget(self.resolution_mode, 0, 0)
-        res_layout.addWidget(self.working_size, 0, 1)
-        res_layout.setColumnStretch(0, 3)  # the choice's words get the room, the number what it needs
-        res_layout.setColumnStretch(1, 2)
-        self.engine = _combo(_ENGINES, d.engine)
-        self.painter = _combo(_PAINTERS, d.painter)
-        self.painter.setToolTip("Who paints BrushEdit's edits: BrushNet (50 steps at the working size) or "
-                                "FLUX.2 [klein] 4B (4 steps at about 1024 px; whole-image edits from the photo)")
-        self.instructor = _combo(_INSTRUCTORS, "auto")
-        self.instructor.setToolTip("Who reads instructions; the same setting as Edit ▸ Preferences… ▸ Instructor")
-        self.instructor.currentIndexChanged.connect(
-            lambda _i: self.instructor_changed.emit(self.instructor.currentData()))
-        form.addRow("Candidates", self.candidates)
-        form.addRow("Steps", self.steps)
-        form.addRow("Guidance", self.guidance)
-        form.addRow("Strength", self.strength)
-        form.addRow("Global strength", self.global_strength)
-        form.addRow("Removal repaint", self.removal_strength)
-        form.addRow("Seed", seed_row)
-        form.addRow("Negative prompt", self.negative)
-        form.addRow("", self.blend)
-        form.addRow("Match colours", self.harmonize)
-        form.addRow("Resolution", res_row)
-        res_row.setToolTip("Working resolution: the region around the mask (or the whole image) and the "
-                           "short side the model paints it at (640 as BrushEdit; long side at most ~1024)")
-        form.addRow("Engine", self.engine)
-        form.addRow("Painter", self.painter)
-        form.addRow("Instructor", self.instructor)
+        self.params_box = self.params_form = EditParamsForm()
+        self.params_form.instructor_changed.connect(self.instructor_changed)
+        for name in _FORM_FIELDS:  # the form's fields, as the panel's own (the window and tests use them)
+            setattr(self, name, getattr(self.params_form, name))
         self.params_box.setVisible(False)
         details_layout.addWidget(self.params_box)
         self.details = VerticalScrollArea(details)
@@ -342,99 +267,27 @@ class InstructionPanel(QWidget):
 
     def params(self) -> EditParams:
         """The parameters as set in the panel."""
-        return EditParams(
-            steps=self.steps.value(),
-            guidance=self.guidance.value(),
-            strength=self.strength.value(),
-            global_strength=self.global_strength.value(),
-            seed=self.seed.value() if self.seed_lock.isChecked() else None,
-            num_candidates=self.candidates.value(),
-            negative_prompt=self.negative.text(),
-            blend=self.blend.isChecked(),
-            resolution_mode=self.resolution_mode.currentData(),
-            working_size=self.working_size.value(),
-            engine=self.engine.currentData(),
-            removal_strength=self.removal_strength.value(),
-            harmonize=self.harmonize.value(),
-            painter=self.painter.currentData(),
-        )
+        return self.params_form.params()
 
     def set_params(self, params: EditParams) -> None:
-        self.steps.setValue(params.steps)
-        self.guidance.setValue(params.guidance)
-        self.strength.setValue(params.strength)
-        self.global_strength.setValue(params.global_strength)
-        if params.seed is not None:
-            self.seed.setValue(params.seed)
-        self.candidates.setValue(params.num_candidates)
-        self.negative.setText(params.negative_prompt)
-        self.blend.setChecked(params.blend)
-        _select(self.resolution_mode, params.resolution_mode)
-        self.working_size.setValue(params.working_size)
-        _select(self.engine, params.engine)
-        _select(self.painter, params.painter)
-        self.removal_strength.setValue(params.removal_strength)
-        self.harmonize.setValue(params.harmonize)
+        self.params_form.set_params(params)
 
-    SETTINGS_KEYS = ("candidates", "steps", "guidance", "strength", "seed", "seed_lock", "negative", "blend",
-                     "resolution_mode", "working_size", "engine", "instructor", "params_shown", "global_strength",
-                     "removal_strength", "harmonize", "painter")
+    SETTINGS_KEYS = tuple(settings_keys.INSTRUCTION_SETTINGS)
+
+    def _setting_widgets(self) -> dict:
+        return {**self.params_form.setting_widgets(), "params_shown": self.params_toggle}
 
     def save_settings(self, settings) -> None:
         """Store the parameters in a ``QSettings`` (group "instruction")."""
-        p = self.params()
-        values = {"candidates": p.num_candidates, "steps": p.steps, "guidance": p.guidance,
-                  "strength": p.strength, "seed": self.seed.value(), "seed_lock": self.seed_lock.isChecked(),
-                  "negative": p.negative_prompt, "blend": p.blend, "resolution_mode": p.resolution_mode,
-                  "working_size": p.working_size, "engine": p.engine,
-                  "instructor": self.instructor.currentData(), "params_shown": self.params_toggle.isChecked(),
-                  "global_strength": p.global_strength, "removal_strength": p.removal_strength,
-                  "harmonize": p.harmonize, "painter": p.painter}
-        for key, value in values.items():
-            settings.setValue(f"instruction/{key}", value)
-        settings.setValue("instruction/history", list(self.history))
+        save_widgets(settings, self._setting_widgets())
+        settings.setValue(settings_keys.HISTORY, list(self.history))
 
     def restore_settings(self, settings) -> None:
         """Restore what :meth:`save_settings` stored (missing or bad values keep the defaults)."""
-        def get(key, kind):
-            value = settings.value(f"instruction/{key}")
-            if value is None:
-                return None
-            try:
-                if kind is bool:
-                    return value if isinstance(value, bool) else str(value).lower() in ("true", "1")
-                return kind(value)
-            except (TypeError, ValueError):
-                return None
-
-        for key, widget, kind in (("candidates", self.candidates, int), ("steps", self.steps, int),
-                                  ("guidance", self.guidance, float), ("strength", self.strength, float),
-                                  ("global_strength", self.global_strength, float),
-                                  ("seed", self.seed, int), ("working_size", self.working_size, int),
-                                  ("removal_strength", self.removal_strength, float),
-                                  ("harmonize", self.harmonize, float)):
-            value = get(key, kind)
-            if value is not None:
-                widget.setValue(value)
-        for key, widget in (("seed_lock", self.seed_lock), ("blend", self.blend)):
-            value = get(key, bool)
-            if value is not None:
-                widget.setChecked(value)
-        negative = get("negative", str)
-        if negative is not None:
-            self.negative.setText(negative)
-        for key, combo in (("resolution_mode", self.resolution_mode), ("engine", self.engine),
-                           ("instructor", self.instructor), ("painter", self.painter)):
-            value = get(key, str)
-            if value is not None:
-                _select(combo, value)
-        if get("params_shown", bool):
-            self.params_toggle.setChecked(True)
-        history = settings.value("instruction/history")
-        if isinstance(history, str):  # an INI file gives a one-item list back as its item
-            history = [history]
-        if isinstance(history, (list, tuple)):
-            self.history = [str(h) for h in history if str(h).strip()][-self.HISTORY_MAX:]
+        restore_widgets(settings, self._setting_widgets())
+        history = settings_keys.read_history(settings, self.HISTORY_MAX)
+        if history is not None:
+            self.history = history
 
     # --- instruction history ------------------------------------------------------------------------
 
@@ -478,33 +331,23 @@ class InstructionPanel(QWidget):
         self.controller.request_plan(text, backend=self.instructor.currentData())
 
     def run(self) -> None:
+        """Run what the typed text means: the model decides (the plan shown, a chain, or one edit)."""
         text = self.instruction.toPlainText().strip()
         self.remember(text)
-        if self.plan is not None and text and text != self.plan.instruction:
+        decision = self.controller.decide_run(text, self.plan)
+        if decision.drops_plan:
             self.clear_plan()  # a new text typed after planning: it is the prompt now
-        if self.plan is not None and len(getattr(self.plan, "steps", ()) or ()) > 1:
-            # A chain: the ticked steps in the order shown, each its own layer.
-            self.controller.run_steps(self.steps_list.choices(), self.params(), instruction=self.plan.instruction,
-                                      backend=self.instructor.currentData(),
-                                      protected=tuple(getattr(self.plan, "protected", ()) or ()))
-        elif self.plan is not None:
-            prompt = self.caption.text()
-            self.controller.run(prompt, self.params(), instruction=self.plan.instruction,
-                                category=self.plan.category, target=self.plan.target)
-        elif text and is_compound(text):
-            # Run without Plan on several edits: plan the whole, then paint each step as its own layer.
+        if self.plan is None and text:
             self._say("you", text)
+        if decision.action == "chain":
             self._say("plan", "several edits: planning them, then painting each as its own layer")
-            self.controller.run_instruction(text, self.params(), backend=self.instructor.currentData())
-        else:
-            if text:
-                self._say("you", text)
-            parse = getattr(getattr(self.controller, "client", None), "parse_instruction", None)
-            prompt, category, target = prompt_from_text(text, parse)
-            if prompt != text:
-                self._say("plan", f"painting “{prompt}” ({category}; your text read as an instruction)")
-            self.controller.run(prompt, self.params(), instruction=text if prompt != text else "",
-                                category=category, target=target)
+        elif decision.read_as_instruction:
+            self._say("plan", f"painting “{decision.prompt}” ({decision.category}; your text read as an "
+                              "instruction)")
+        self.controller.run_decision(
+            decision, self.params(), plan=self.plan, caption=self.caption.text(),
+            steps=self.steps_list.choices() if decision.action == "steps" else None,
+            backend=self.instructor.currentData())
         self.run_requested.emit()
 
     def clear_plan(self) -> None:
@@ -516,7 +359,7 @@ class InstructionPanel(QWidget):
 
     # --- controller signals ---------------------------------------------------------------------------
 
-    PAINTED = "painted"  # the mask_choice entry for the mask the user painted before planning
+    PAINTED = texts.PAINTED  # the mask_choice entry for the mask the user painted before planning
 
     def _choose_mask(self, index: int) -> None:
         if self.plan is None:
@@ -529,19 +372,11 @@ class InstructionPanel(QWidget):
 
     def _on_plan(self, plan) -> None:
         self.plan = plan
-        # A mask painted before planning says where: keep it (as Photoshop's Generative Fill keeps
-        # the selection) and offer the instructor's mask as a choice instead of replacing it.
         painted = getattr(self.controller, "painted_mask", None)
-        keep_painted = painted is not None
-        # Without GroundingDINO/SAM the plan's mask IS the painted one: no second choice to offer.
-        proposed = not keep_painted or not _same_mask(plan.mask, painted)
+        choices = texts.mask_choices(plan, painted)
         self.mask_choice.clear()
-        if keep_painted:
-            self.mask_choice.addItem("Your painted mask", self.PAINTED)
-        if proposed:
-            self.mask_choice.addItem("Proposed" if not keep_painted else "Proposed by the instructor", None)
-        for i in range(len(plan.candidate_masks)):
-            self.mask_choice.addItem(f"Alternative {i + 1}", i)
+        for label, data in choices:
+            self.mask_choice.addItem(label, data)
         self.mask_choice.setCurrentIndex(0)
         self.mask_choice.setEnabled(self.mask_choice.count() > 1)
         self.category_label.setText(plan.category or "—")
@@ -558,30 +393,14 @@ class InstructionPanel(QWidget):
             self._plan_form.setRowVisible(widget, not chain)
         self.plan_box.setVisible(True)
         self._finish_progress()
-        notes = "; ".join(plan.notes)
-        text = f"<b>{html.escape(plan.category)}</b>"
-        if plan.target:
-            text += f" · {html.escape(plan.target)}"
-        if plan.caption:
-            text += f" → “{html.escape(plan.caption)}”"
-        if chain:
-            text = f"{len(plan.steps)} steps, each its own layer: " + "; ".join(
-                f"<b>{html.escape(st.category)}</b>" + (f" · {html.escape(st.target)}" if st.target else "")
-                for st in plan.steps)
-        if getattr(plan, "protected", ()):
-            text += f"<br>keeping: {html.escape(', '.join(plan.protected))}"
-        if notes:
-            text += f"<br><i>{html.escape(notes)}</i>"
-        if keep_painted and proposed:
-            text += ("<br><i>Kept your painted mask; pick “Proposed by the instructor” under Mask to use "
-                     "its mask instead.</i>")
-        self._say("plan", text, escaped=True)
+        kept_over_proposed = painted is not None and any(data is None for _label, data in choices)
+        self._say("plan", texts.plan_summary(plan, kept_over_proposed), escaped=True)
         from desktop.engine_client import instructor_fallback_line
 
         fallback = instructor_fallback_line(getattr(plan, "instructor", None))
         if fallback:  # the VLM was wanted and the rule parser answered: one line, never silently
             self._say("instructor", fallback)
-        if not keep_painted:
+        if painted is None:
             self.controller.apply_plan(plan)
         self.stage.setText("Plan ready: untick, edit or reorder the steps, then Run" if chain else
                            "Plan ready: adjust the mask or caption, then Run")
@@ -673,13 +492,9 @@ class InstructionPanel(QWidget):
         result = getattr(self.controller, "result", None)
         engine = getattr(result, "engine", "")
         self._say("engine", describe_candidates(candidates, engine, getattr(result, "model", "")))
-        prompt = getattr(getattr(result, "request", None), "prompt", "")
-        category = getattr(getattr(result, "request", None), "category", "")
-        if engine in ("fill", "lama") and prompt and category != "removal" and not self._fill_noticed:
-            # The fill engine only erases: say so rather than let "winter" come back unchanged.
-            who = "fill engine" if engine == "fill" else "LaMa remover"
-            self._say("note", f"<i>The {who} only erases the region; it does not paint “"
-                      f"{html.escape(prompt)}”. That needs BrushEdit (Engine ▸ Models…).</i>", escaped=True)
+        note = None if self._fill_noticed else ignored_prompt_note(result)
+        if note:  # the fill engine only erases: said rather than let "winter" come back unchanged
+            self._say("note", f"<i>{html.escape(note)}</i>", escaped=True)
         self._fill_noticed = False
         if not self.seed_lock.isChecked():
             self.seed.setValue(int(candidates[0].seed) % (2**31))
@@ -692,107 +507,11 @@ class InstructionPanel(QWidget):
 
     def _on_chain_planned(self, plan) -> None:
         """Run without Plan: the steps about to be painted (as Plan would have listed them)."""
-        steps = getattr(plan, "steps", ()) or (plan,)
-        text = f"{len(steps)} step{'s' if len(steps) != 1 else ''}, each its own layer: " + "; ".join(
-            f"<b>{html.escape(st.category)}</b>" + (f" · {html.escape(st.target)}" if st.target else "")
-            for st in steps)
-        if getattr(plan, "protected", ()):
-            text += f"<br>keeping: {html.escape(', '.join(plan.protected))}"
-        self._say("plan", text, escaped=True)
+        self._say("plan", texts.chain_planned(plan), escaped=True)
 
     def _on_chain_finished(self, layers: list, skipped: list, cancelled: bool) -> None:
-        if layers:
-            text = f"{len(layers)} step{'s' if len(layers) != 1 else ''} painted, each its own layer"
-            if cancelled:
-                text += " (cancelled: the finished steps are kept)"
-        else:  # failed or cancelled before any step: no layer, no History entry, nothing to undo
-            text = "Nothing was painted" + (" (cancelled)" if cancelled else "")
-        for number, why in skipped:
-            text += f"<br><i>step {int(number)} skipped: {html.escape(str(why))}</i>"
-        self._say("engine", text + (". One undo takes the chain back." if layers else "."), escaped=True)
+        self._say("engine", texts.chain_finished(layers, skipped, cancelled), escaped=True)
 
     def _say(self, who: str, text: str, escaped: bool = False) -> None:
         body = text if escaped else html.escape(text)
         self.transcript.append(f"<p><b>{html.escape(who)}:</b> {body}</p>")
-
-
-def prompt_from_text(text: str, parse: Callable[[str], Any] | None = None) -> tuple[str, str, str | None]:
-    """What to paint when Run is pressed without a plan: ``(prompt, category, target)``.
-
-    A plain prompt ("a wooden bench") is painted as typed. An instruction ("remove the man",
-    "turn the cat into a tiger") is read by the offline parser, so its caption ("empty background",
-    "a tiger") is painted rather than the words of the instruction. Global edits keep the text:
-    over a painted mask the user's words are the better prompt.
-
-    ``parse`` reads the text (default: this process's offline parser); the panel passes its
-    client's, so a studio server reads it with the parser of the engine that will paint it.
-    """
-    if not text:
-        return "", "", None
-    intent = (parse or parse_instruction)(text)
-    caption = (intent.caption or "").strip()
-    if intent.confident and intent.category != "global" and caption and caption.lower() != text.lower():
-        return caption, intent.category, intent.target
-    return text, "", None
-
-
-def is_compound(text: str) -> bool:
-    """Whether the offline parser reads ``text`` as several edits ("remove the cat and make the sky pink")."""
-    return int(getattr(parse_instruction(text), "step_count", 1) or 1) > 1
-
-
-def describe_candidates(candidates: list, engine: str = "", model: str = "") -> str:
-    """One transcript line naming who painted: ``"fill: 2 candidates, seeds 0-1"``,
-    ``"brushedit (brushnet-x): 1 candidate, seed 42"``."""
-    seeds = [int(c.seed) for c in candidates]
-    n = len(seeds)
-    if n > 2 and seeds == list(range(seeds[0], seeds[0] + n)) or n == 2 and seeds[1] == seeds[0] + 1:
-        seed_text = f"seeds {seeds[0]}-{seeds[-1]}"
-    else:
-        seed_text = ("seed " if n == 1 else "seeds ") + ", ".join(map(str, seeds))
-    who = engine or "engine"
-    if model and model != engine:
-        who += f" ({model})"
-    return f"{who}: {n} candidate{'s' if n != 1 else ''}, {seed_text}"
-
-
-def _spin(lo: int, hi: int, value: int) -> QSpinBox:
-    s = QSpinBox()
-    s.setRange(lo, hi)
-    s.setValue(value)
-    return guard_wheel(s)
-
-
-def _dspin(lo: float, hi: float, value: float, step: float) -> QDoubleSpinBox:
-    s = QDoubleSpinBox()
-    s.setRange(lo, hi)
-    s.setSingleStep(step)
-    s.setDecimals(2)
-    s.setValue(value)
-    return guard_wheel(s)
-
-
-def _combo(items, current) -> QComboBox:
-    c = QComboBox()
-    # Narrow when the dock is (a laptop, 200 %): the open list still shows the whole labels.
-    c.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    c.setMinimumContentsLength(8)
-    for label, data, *tip in items:
-        c.addItem(label, data)
-        if tip:
-            c.setItemData(c.count() - 1, tip[0], Qt.ItemDataRole.ToolTipRole)
-    _select(c, current)
-    return guard_wheel(c)
-
-
-def _select(combo: QComboBox, data) -> None:
-    i = combo.findData(data)
-    if i >= 0:
-        combo.setCurrentIndex(i)
-
-
-def _same_mask(a: Any, b: Any) -> bool:
-    """Whether two masks cover the same pixels (any non-zero value repaints)."""
-    import numpy as np
-
-    return np.shape(a) == np.shape(b) and bool(np.array_equal(np.asarray(a) > 0, np.asarray(b) > 0))

@@ -343,7 +343,7 @@ def test_snapshots_are_cached_until_the_pixels_change(setup, qtbot):
 def test_big_documents_are_composited_off_the_gui_thread(setup, qtbot, monkeypatch):
     import threading
 
-    import desktop.ui.edit_snapshots as snaps
+    import desktop.model.snapshots as snaps
 
     client, controller, holder, errors, services = setup
     doc = holder["doc"]
@@ -367,7 +367,7 @@ def test_big_documents_are_composited_off_the_gui_thread(setup, qtbot, monkeypat
 def test_cancel_while_the_snapshot_is_taken_submits_nothing(setup, qtbot, monkeypatch):
     import threading
 
-    import desktop.ui.edit_snapshots as snaps
+    import desktop.model.snapshots as snaps
 
     client, controller, holder, errors, services = setup
     doc = holder["doc"]
