@@ -102,7 +102,7 @@ class FileActionsMixin:
         doc = self.document
         if doc is None:
             return False
-        layer = None if merged else self.layers_panel.current_layer()
+        layer = None if merged else self.active_layer()
         if not merged and layer is None:
             return False
         got = doc.copy_pixels(layer)

@@ -54,7 +54,7 @@ class ImageActionsMixin:
         doc = self.document
         if doc is None:
             return None
-        current = self.layers_panel.current_layer()
+        current = self.active_layer()
         layers = doc.layers
         index = layers.index(current) + 1 if current in layers else len(layers)
         names = {layer.name for layer in layers}

@@ -25,7 +25,7 @@ class LayerActionsMixin:
 
     def erase_masked(self, keep: bool = False) -> None:
         """Erase the masked area from the selected layer (``keep``: erase everything else)."""
-        doc, layer = self.document, self.layers_panel.current_layer()
+        doc, layer = self.document, self.active_layer()
         if doc is None or layer is None:
             return
         if not doc.mask.any():
@@ -46,7 +46,7 @@ class LayerActionsMixin:
 
     def mask_from_layer_pixels(self, layer=None) -> None:
         """The selected layer's pixels (their alpha) become the mask (Ctrl+click a thumbnail)."""
-        layer = layer if layer is not None else self.layers_panel.current_layer()
+        layer = layer if layer is not None else self.active_layer()
         if self.document is not None and layer is not None:
             self.document.mask_from_layer(layer, alpha=True)
 

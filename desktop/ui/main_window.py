@@ -209,7 +209,7 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, LayerAct
         # The Move tool outlines the selected layer: redraw when the selection changes.
         self.layers_panel.current_changed.connect(
             lambda _layer: self.canvas.update() if self.canvas.tool is self.tools["move_layer"] else None)
-        self._update_layer_actions(self.layers_panel.current_layer())
+        self._update_layer_actions(self.active_layer())
         c = self.controller
         if c is not None:
             c.preview_changed.connect(self.canvas.set_preview)
@@ -242,6 +242,10 @@ class MainWindow(PreferencesMixin, FileActionsMixin, ImageActionsMixin, LayerAct
         recovery.offer_recovery(self, path)
 
     # --- documents ------------------------------------------------------------------------
+    def active_layer(self):
+        """The layer the user works on: the document's active layer (None without a document)."""
+        return self.document.active_layer if self.document is not None else None
+
     def set_document(self, doc) -> None:
         replaced = self.document is not None  # text typed before any photo was open is kept
         old_side = max(self.document.width, self.document.height) if replaced else None

@@ -21,8 +21,8 @@ def make_tools(window) -> dict:
         "box": ShapeMaskTool("box"),
         "ellipse": ShapeMaskTool("ellipse"),
         "lasso": LassoMaskTool(),
-        "move_layer": MoveTool(lambda: window.layers_panel.current_layer()),
-        "paint": PaintTool(lambda: window.layers_panel.current_layer()),
+        "move_layer": MoveTool(window.active_layer),
+        "paint": PaintTool(window.active_layer),
         "remove": RemoveBrushTool(lambda since=None: window.controller.quick_remove(window.instruction_panel.params(),
                                                                                     since=since)),
     }
