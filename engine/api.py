@@ -386,6 +386,13 @@ class Cancelled(Exception):
 JOB_REQUESTS: tuple[type, ...] = (InpaintRequest, PlanRequest, SegmentRequest, DownloadRequest)
 
 
+def is_removal(request: InpaintRequest) -> bool:
+    """True when the request erases (the fill engine can do it): a removal, or a bare painted mask."""
+    if request.category:
+        return request.category == "removal"
+    return not request.prompt.strip()
+
+
 def request_kind(request: Any) -> str:
     """The job kind of a request ("inpaint", "plan", "segment", "download"), as JobQueued reports it."""
     return getattr(type(request), "KIND", "") or type(request).__name__.lower()

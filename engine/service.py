@@ -40,7 +40,8 @@ from engine.api import (
 )
 from engine.api import JOB_REQUESTS, EditResult
 from engine.api import request_kind as api_request_kind
-from engine.dispatch import Engine, EngineConfig, empty_cuda_cache
+from engine.device import empty_cuda_cache
+from engine.dispatch import Engine, EngineConfig
 from engine.queries import answer as answer_locally  # the cheap questions, answered on the caller's thread
 
 __all__ = ["Engine", "EngineConfig", "EngineService", "engine_status", "failure_of", "request_kind"]

@@ -17,6 +17,8 @@ import gc
 import logging
 from typing import Any, Callable
 
+from engine.device import empty_cuda_cache
+
 log = logging.getLogger("brushedit.engine")
 
 
@@ -65,14 +67,6 @@ def move_model(obj: Any, device: str) -> bool:
     return True
 
 
-def _empty_cuda_cache() -> None:
-    import sys
-
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_available():
-        torch.cuda.empty_cache()
-
-
 class Residency:
     """Where each loaded kind is (``"device"`` or ``"cpu"``) and the moves the plan asked for.
 
@@ -116,7 +110,7 @@ class Residency:
         self.current = kind
         if freed:
             gc.collect()  # a model in a reference cycle is freed now, not at the next collection
-            _empty_cuda_cache()
+            empty_cuda_cache()
 
     def forget(self, kind: str) -> None:
         """``kind`` was unloaded or replaced by the engine."""

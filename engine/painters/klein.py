@@ -125,7 +125,7 @@ class KleinPipes:
             if staged:
                 te.to("cpu")
                 self.moves.append("encoder->cpu")
-                from engine.memory.residency import _empty_cuda_cache
+                from engine.device import empty_cuda_cache as _empty_cuda_cache
 
                 _empty_cuda_cache()
         return embeds.to(self.edit.transformer.dtype)
