@@ -254,7 +254,7 @@ def _read(s: BatchSettings, item: Item) -> _Read:
 
 def _write_item(s: BatchSettings, item: Item, read: _Read, done: Any, started: dict) -> dict:
     from cli.edit import write_outputs
-    from engine.segment import mask_ops
+    from masks import mask_ops
 
     item.output.parent.mkdir(parents=True, exist_ok=True)
     write_outputs(item.output, read.doc, read.rgba, done.request, done.result, item.path.name)

@@ -35,7 +35,7 @@ def read_mask(path: str | Path, width: int, height: int, note=None) -> np.ndarra
     """
     from desktop.document.errors import DocumentError
     from desktop.document.image_import import open_image
-    from engine.segment import mask_ops
+    from masks import mask_ops
 
     try:
         rgba, _ = open_image(path)

@@ -25,7 +25,7 @@ from engine.api import DEFAULT_NEGATIVE_PROMPT
 from engine.brushnet.blending import BLEND_KERNEL
 from engine.harmonize import paste_back
 from engine.brushnet.unet_forward import unet_forward_with_brushnet
-from engine.segment import mask_ops
+from masks import mask_ops
 
 
 @dataclass

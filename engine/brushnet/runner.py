@@ -16,7 +16,7 @@ from engine.api import AUTO_CANDIDATES, Cancelled, Candidate, EditResult, Engine
 from engine.brushnet.blending import feather_reach
 from engine.brushnet.resolution import plan_region
 from engine.harmonize import harmonize, paste_back
-from engine.segment import mask_ops
+from masks import mask_ops
 
 MIN_IMAGE_SIDE = 64
 MAX_CANDIDATES = 16

@@ -22,7 +22,7 @@ import numpy as np
 from engine.api import Cancelled, Candidate, EditResult, EngineError, InpaintRequest
 from engine.fill.patch_fill import patch_fill
 from engine.harmonize import harmonize
-from engine.segment import mask_ops
+from masks import mask_ops
 
 PATCH = "patch"
 DIFFUSION_METHODS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS, "navier-stokes": cv2.INPAINT_NS}

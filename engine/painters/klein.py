@@ -223,7 +223,7 @@ class KleinPainter:
         x, y, cw, ch = rect
         ww, wh = size
         from engine.brushnet.runner import _resize
-        from engine.segment import mask_ops
+        from masks import mask_ops
 
         crop = image[y:y + ch, x:x + cw]
         work_img = _resize(crop, ww, wh)

@@ -119,7 +119,7 @@ def test_the_real_engine_behind_the_service(cat):
     result = seen[ok].result
     assert isinstance(result, EditResult) and result.engine == "fill"
     image, mask = cat
-    far = __import__("engine.segment.mask_ops", fromlist=["dilate"]).dilate(mask, 21) == 0
+    far = __import__("masks.mask_ops", fromlist=["dilate"]).dilate(mask, 21) == 0
     assert np.array_equal(result.candidates[0].image[far], image[far])
     failed = seen[bad]
     assert isinstance(failed, JobFailed) and failed.kind == "missing-models"

@@ -14,7 +14,7 @@ from engine.instructor.answer import AnswerError, extract_fields, interpret_answ
 from engine.instructor.backends import (InstructorBackend, OfflineBackend, OpenAICompatBackend,
                                         QwenVLBackend, load_backend)
 from engine.instructor import parse_instruction
-from engine.segment import mask_ops as mo
+from masks import mask_ops as mo
 
 SECRET = "sk-test-secret-value-123"
 
