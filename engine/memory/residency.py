@@ -1,7 +1,7 @@
 """Apply a memory plan to loaded models: off the card after their stage unless the plan keeps them.
 
-:class:`Residency` is what :class:`engine.dispatch.Engine` consults whenever a stage begins (a model
-of one kind is asked for): every *other* loaded model whose plan says ``offload`` is moved to the
+:class:`Residency` is what the model cache (:class:`engine.memory.cache.ModelCache`) consults whenever a
+stage begins (a model of one kind is asked for): every *other* loaded model whose plan says ``offload`` is moved to the
 CPU, one that says ``drop`` (or cannot move, such as a bitsandbytes 4-bit model) is forgotten, and
 the model asked for is moved back to the card if it was offloaded. Moving lazily, when the next
 stage starts, means a stage that repeats (click after click with SAM) moves nothing.
