@@ -38,7 +38,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.fill import lama_remove  # noqa: E402
-from engine.segment import mask_ops  # noqa: E402
+from masks import mask_ops  # noqa: E402
 from machine_info import host  # noqa: E402
 
 # (photo, shape, centre x, centre y as fractions, hole side in px)

@@ -60,7 +60,7 @@ def _samples(text: str) -> int:
 @closes_connections
 def run(args: argparse.Namespace) -> int:
     from engine.api import DEFAULT_NEGATIVE_PROMPT, EditParams, InpaintRequest, PlanRequest
-    from engine.segment import mask_ops
+    from masks import mask_ops
 
     progress = ProgressReporter(args.quiet, default_stage="painting")
     out = check_output(args.output)

@@ -18,7 +18,7 @@ from cli.painter_options import painter_params
 def run_chain_edit(args, engine, plan, doc, rgba, rgb, out: Path, progress) -> int:
     from engine.api import EditParams
     from engine.chain import run_chain
-    from engine.segment import mask_ops
+    from masks import mask_ops
 
     params = EditParams(
         **painter_params(args), guidance=args.guidance, strength=args.strength, seed=args.seed,

@@ -38,7 +38,7 @@ def _existing(path: str | None, what: str, option: str) -> Path | None:
 
 def engine_config(args: argparse.Namespace):
     """An :class:`engine.service.EngineConfig` from the parsed options (checks given paths)."""
-    from engine.dispatch import EngineConfig
+    from engine.config import EngineConfig
 
     base = _existing(args.base_model, "folder", "--base-model")
     brushnet = _existing(args.brushnet, "folder", "--brushnet")

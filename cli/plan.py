@@ -36,7 +36,7 @@ def add_parser(sub, common) -> None:
 @closes_connections
 def run(args: argparse.Namespace) -> int:
     from engine.api import PlanRequest
-    from engine.segment import mask_ops
+    from masks import mask_ops
 
     instruction = args.instruction.strip()
     if not instruction:
@@ -121,7 +121,7 @@ def _steps_data(plan, mask_path: Path, out_path: Path, painted=None) -> list[dic
     """One entry per step; step 1's mask is ``mask_path``, later ones ``<stem>.step<N>.png`` beside
     ``out_path`` (never beside a painted mask: its folder is the user's)."""
     from cli.images import save_mask
-    from engine.segment import mask_ops
+    from masks import mask_ops
 
     out = []
     for k, step in enumerate(plan.steps or (plan,)):

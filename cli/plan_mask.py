@@ -46,7 +46,7 @@ def read_painted(args: argparse.Namespace, width: int, height: int, note=None) -
     if not getattr(args, "mask", None):
         return None
     from cli.images import read_mask
-    from engine.segment import mask_ops
+    from masks import mask_ops
 
     mask = read_mask(args.mask, width, height, note=note)
     if mask_ops.is_empty(mask):

@@ -55,11 +55,11 @@ class RemoteRunner:
     offers them, run on the studio server at ``url``."""
 
     def __init__(self, url: str, token: str | None = None) -> None:
-        from engine.server.client import RemoteEngine
+        from engine.connect import remote_engine
 
         self._messages: list[Any] = []
         self._arrived = threading.Condition()
-        self.engine = RemoteEngine(self._on_message, url, token if token is not None else os.environ.get(TOKEN_ENV))
+        self.engine = remote_engine(self._on_message, url, token if token is not None else os.environ.get(TOKEN_ENV))
         self.engine.start()
 
     def _on_message(self, message: Any) -> None:

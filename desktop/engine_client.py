@@ -53,13 +53,10 @@ from engine.api import (  # re-exported for desktop.ui
     SegmentRequest,
     SegmentResult,
     WorkerInfo,
-    answer_locally,
-    check_server,
-    engine_version,
-    local_engine,
     request_kind,
 )
-from engine.api import engine_config as _engine_config
+from engine.connect import answer_locally, check_server, engine_version, local_engine
+from engine.connect import engine_config as _engine_config
 from engine.provenance import layer_provenance_fields, what_ran  # noqa: F401  (one builder: CLI, editor, server)
 from engine.instructor_choice import fallback_line as instructor_fallback_line  # noqa: F401  (never silently)
 from masks import mask_ops  # noqa: F401  (re-exported: numpy-only mask operations, shared with the engine)
@@ -139,7 +136,7 @@ def remote_service_factory(url: str, token: str | None = None, **kwargs: Any) ->
     """A factory that connects to a studio server (``brushedit serve``) at ``url``."""
 
     def factory(on_message: Callable[[object], None]) -> EngineBackend:
-        from engine.api import remote_engine
+        from engine.connect import remote_engine
 
         return remote_engine(on_message, url, token, **kwargs)
 

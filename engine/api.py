@@ -1,17 +1,23 @@
-"""Frozen request, result and message dataclasses: everything ``desktop`` imports from ``engine``.
+"""Frozen request and result dataclasses and the engine's errors: the contract at the bottom of the engine.
 
 A request is a *snapshot* (krita-ai-diffusion's ``backend/api.py`` habit): numpy pixels, a mask and
 parameters, never live document objects, so the engine thread can work on it while the user keeps
 editing. Results come back as messages that the editor applies on the GUI thread.
 
-This module imports only the standard library and numpy; it must stay cheap to import.
+This module imports only the standard library, numpy, :mod:`engine.wire` and :mod:`engine.protocol`
+(the backend interface, its queries and its messages, re-exported here so ``from engine.api import
+JobQueued`` keeps working); it must stay cheap to import.
 
 Every class has a ``KIND`` class constant and one wire form, ``to_dict()`` / ``Class.from_dict(d)``
 (module-level :func:`to_dict` / :func:`from_dict` dispatch on it): arrays become PNG bytes (bit-exact,
 bool masks included), never pickles; :mod:`engine.wire` packs such a dict into one binary frame.
-The constant is ``KIND``, not ``kind``: ``JobQueued``, ``JobStarted`` and ``JobFailed`` already
-have a ``kind`` field. :class:`EngineBackend` is the one interface the editor and the CLI drive: the
-in-process service, the studio server's client and the tests' fake all implement it.
+Each class registers itself by subclassing :class:`engine.wire.Record`.
+
+What creates an engine (``local_engine``, ``remote_engine``, ``engine_config``, ``check_server``,
+``answer_locally``, ``engine_version``) lives on top of the house, in :mod:`engine.connect`. The old
+path ``engine.api.local_engine`` and its siblings still works (the compatibility path): this module's
+``__getattr__`` looks them up in :mod:`engine.connect` at first use, so nothing at the bottom of the
+engine imports its top.
 
 Conventions
 -----------
@@ -23,14 +29,39 @@ Conventions
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import os
-from dataclasses import dataclass, field, fields
-from typing import Any, Callable, ClassVar, Literal, Protocol, Union, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, Union
 
 import numpy as np
 
-from engine import wire
+from engine.protocol import (  # noqa: F401  (re-exported: the old import path of the protocol's names)
+    QUERIES,
+    EngineBackend,
+    EngineStatus,
+    FolderCheck,
+    FolderCheckRequest,
+    JobCancelled,
+    JobFailed,
+    JobFinished,
+    JobQueued,
+    JobStarted,
+    Message,
+    MessageSink,
+    ModelEntry,
+    ModelPathRequest,
+    ModelPathStatus,
+    ModelStatusReport,
+    ModelStatusRequest,
+    ParsedInstruction,
+    ParseRequest,
+    Preview,
+    Progress,
+    Query,
+)
+from engine.wire import Record, from_dict, to_dict  # noqa: F401  (to_dict / from_dict: any api object)
 
 Category = Literal["addition", "removal", "local", "global", "background"]
 CATEGORIES: tuple[str, ...] = ("addition", "removal", "local", "global", "background")
@@ -54,36 +85,8 @@ def new_job_id() -> str:
     return f"{_JOB_PREFIX}-{next(_job_ids):07d}"
 
 
-class _Wire:
-    """The wire form shared by every api class: ``to_dict`` / ``from_dict`` keyed by ``KIND``."""
-
-    KIND: ClassVar[str] = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict (``bytes`` for array data): ``{"type": KIND, field: value, ...}``."""
-        out: dict[str, Any] = {"type": self.KIND}
-        for f in fields(self):  # type: ignore[arg-type]
-            out[f.name] = wire.encode_value(getattr(self, f.name))
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], *, max_pixels: int | None = None) -> Any:
-        """Rebuild from :meth:`to_dict`'s dict; unknown keys are ignored (newer peers may add fields).
-
-        ``max_pixels`` refuses images larger than that (a :class:`engine.wire.WireError`).
-        """
-        if data.get("type") != cls.KIND:
-            raise wire.WireError(f"expected a {cls.KIND!r}, got {data.get('type')!r}")
-        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-        values = {k: wire.decode_value(v, _REGISTRY, max_pixels) for k, v in data.items() if k in names}
-        try:
-            return cls(**values)
-        except TypeError as exc:
-            raise wire.WireError(f"malformed {cls.KIND!r}: {exc}") from None
-
-
 @dataclass(frozen=True)
-class EditParams(_Wire):
+class EditParams(Record):
     """Parameters of one inpainting edit (defaults as the BrushNet paper).
 
     Parameters
@@ -162,7 +165,7 @@ class EditParams(_Wire):
 
 
 @dataclass(frozen=True, eq=False)
-class InpaintRequest(_Wire):
+class InpaintRequest(Record):
     """Paint ``mask`` of ``image`` following ``prompt``.
 
     ``instruction``, ``category`` and ``target`` are carried for provenance only.
@@ -200,7 +203,7 @@ class InpaintRequest(_Wire):
 
 
 @dataclass(frozen=True, eq=False)
-class PlanRequest(_Wire):
+class PlanRequest(Record):
     """Ask the instructor for an :class:`EditPlan` of ``instruction`` on ``image``."""
 
     KIND: ClassVar[str] = "plan"
@@ -217,7 +220,7 @@ class PlanRequest(_Wire):
 
 
 @dataclass(frozen=True, eq=False)
-class SegmentRequest(_Wire):
+class SegmentRequest(Record):
     """Ask SAM for the mask of the object under the clicks.
 
     ``points`` are ``(x, y)`` pixels, ``labels`` 1 (add) or 0 (subtract), ``box`` ``(x0, y0, x1, y1)``.
@@ -235,7 +238,7 @@ class SegmentRequest(_Wire):
 
 
 @dataclass(frozen=True, eq=False)
-class DownloadRequest(_Wire):
+class DownloadRequest(Record):
     """Download the named models of the weights manifest."""
 
     KIND: ClassVar[str] = "download"
@@ -248,7 +251,7 @@ Request = Union[InpaintRequest, PlanRequest, SegmentRequest, DownloadRequest]
 
 
 @dataclass(frozen=True, eq=False)
-class Candidate(_Wire):
+class Candidate(Record):
     """One painted result.
 
     ``image`` is the full-size ``H x W x 3`` uint8 result; ``bbox`` ``(x, y, w, h)`` is the region
@@ -264,7 +267,7 @@ class Candidate(_Wire):
 
 
 @dataclass(frozen=True, eq=False)
-class EditResult(_Wire):
+class EditResult(Record):
     """The candidates of one :class:`InpaintRequest` and how they were made."""
 
     KIND: ClassVar[str] = "edit-result"
@@ -281,7 +284,7 @@ class EditResult(_Wire):
 
 
 @dataclass(frozen=True)
-class InstructorReport(_Wire):
+class InstructorReport(Record):
     """Who read an instruction, never silently: ``requested`` (auto, offline, local, openai), ``used``
     (who answered the plan), ``model`` (the VLM's name, or None), ``ran`` (a VLM produced an answer,
     even one that was refused), ``why`` (None, or why the VLM's answer was not used)."""
@@ -301,7 +304,7 @@ class InstructorReport(_Wire):
 
 
 @dataclass(frozen=True, eq=False)
-class EditPlan(_Wire):
+class EditPlan(Record):
     """What the instructor proposes for an instruction, shown to the user before painting.
 
     ``mask`` is ``H x W`` uint8 (255 = repaint); ``candidate_masks`` are the alternatives (for
@@ -334,7 +337,7 @@ class EditPlan(_Wire):
 
 
 @dataclass(frozen=True, eq=False)
-class SegmentResult(_Wire):
+class SegmentResult(Record):
     """SAM's answer: the best mask (uint8, 255 = object), its score, and alternatives."""
 
     KIND: ClassVar[str] = "segment-result"
@@ -344,133 +347,8 @@ class SegmentResult(_Wire):
     alternatives: tuple[np.ndarray, ...] = ()
 
 
-
-# --- queries: cheap questions the engine answers at once (no job, no torch) -----------------
-
-
 @dataclass(frozen=True)
-class ModelStatusRequest(_Wire):
-    """Ask for the weights manifest with each entry's install status, on the engine's disk.
-
-    ``model_dirs`` are per-model user folders ``((manifest name, folder), ...)``; ``names`` limits
-    the answer to those entries (empty: all).
-    """
-
-    KIND: ClassVar[str] = "model-status"
-
-    model_dirs: tuple[tuple[str, str], ...] = ()
-    names: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ModelEntry(_Wire):
-    """What the Models dialog shows about one manifest entry."""
-
-    KIND: ClassVar[str] = "model-entry"
-
-    name: str
-    size_bytes: int | None
-    installed: bool
-    status: str
-    enables: str
-    description: str
-    default: bool = False
-    model_kind: str = ""  # "sd15-base", "brushnet", "sam", "grounding", "instructor", ...
-
-
-@dataclass(frozen=True)
-class ModelStatusReport(_Wire):
-    """The answer to a :class:`ModelStatusRequest`, in manifest order."""
-
-    KIND: ClassVar[str] = "model-status-report"
-
-    entries: tuple[ModelEntry, ...] = ()
-
-    def names(self, model_kind: str) -> list[str]:
-        """Manifest names of one kind, the default first."""
-        specs = [e for e in self.entries if e.model_kind == model_kind]
-        return [e.name for e in sorted(specs, key=lambda e: not e.default)]
-
-
-@dataclass(frozen=True)
-class ModelPathRequest(_Wire):
-    """Does ``path`` (a folder or checkpoint file; empty: the automatic search) hold a ``model_kind`` model?"""
-
-    KIND: ClassVar[str] = "model-path"
-
-    model_kind: str
-    path: str = ""
-
-
-@dataclass(frozen=True)
-class ModelPathStatus(_Wire):
-    """Whether a model path (or the automatic search, for an empty path) gives a usable model.
-
-    ``name`` is the manifest name the path holds (or the automatic copy found); empty when none.
-    """
-
-    KIND: ClassVar[str] = "model-path-status"
-
-    usable: bool
-    text: str
-    name: str = ""
-
-
-@dataclass(frozen=True)
-class FolderCheckRequest(_Wire):
-    """Check ``folder`` as a copy of manifest model ``name``."""
-
-    KIND: ClassVar[str] = "check-folder"
-
-    name: str
-    folder: str
-
-
-@dataclass(frozen=True)
-class FolderCheck(_Wire):
-    """The first problem of a folder (``ok`` when complete): which file, and why."""
-
-    KIND: ClassVar[str] = "folder-check"
-
-    ok: bool
-    file: str = ""
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class ParseRequest(_Wire):
-    """The offline (rule-based, no model) reading of an instruction."""
-
-    KIND: ClassVar[str] = "parse"
-
-    instruction: str
-
-
-@dataclass(frozen=True)
-class ParsedInstruction(_Wire):
-    """The offline parser's reading (the fields of ``engine.instructor.Intent``)."""
-
-    KIND: ClassVar[str] = "parsed-instruction"
-
-    category: str
-    target: str | None
-    replacement: str | None = None
-    caption: str = ""
-    confident: bool = True
-    spatial: str | None = None
-    subject: str | None = None
-    anchor: str | None = None
-    relation: str | None = None
-    box: tuple[float, float, float, float] | None = None
-    instruction: str = ""
-    step_count: int = 1  # how many edits the whole instruction reads as (a compound one: more than 1)
-
-
-Query = Union[ModelStatusRequest, ModelPathRequest, FolderCheckRequest, ParseRequest]
-
-
-@dataclass(frozen=True)
-class WorkerInfo(_Wire):
+class WorkerInfo(Record):
     """The process that painted a result: recorded in provenance and ``edit --json``."""
 
     KIND: ClassVar[str] = "worker"
@@ -479,103 +357,6 @@ class WorkerInfo(_Wire):
     pid: int
     device: str = ""
 
-
-# --- messages: engine thread -> listeners -------------------------------------------------
-
-
-@dataclass(frozen=True)
-class JobQueued(_Wire):
-    KIND: ClassVar[str] = "queued"
-
-    job_id: str
-    kind: str
-    position: int
-
-
-@dataclass(frozen=True)
-class JobStarted(_Wire):
-    KIND: ClassVar[str] = "started"
-
-    job_id: str
-    kind: str
-
-
-@dataclass(frozen=True)
-class Progress(_Wire):
-    """Progress of a job. ``stage`` names what is happening ("loading models", "denoising", ...)."""
-
-    KIND: ClassVar[str] = "progress"
-
-    job_id: str
-    step: int
-    total: int
-    stage: str = ""
-
-
-@dataclass(frozen=True, eq=False)
-class Preview(_Wire):
-    """A cheap live preview (``H x W x 3`` uint8, any size) of the image being painted.
-
-    ``rect`` ``(x, y, w, h)`` is the region of the full image the preview shows (the worked crop,
-    upscaled to it); ``None`` means the whole image.
-    """
-
-    KIND: ClassVar[str] = "preview"
-
-    job_id: str
-    image: np.ndarray
-    step: int = 0
-    rect: tuple[int, int, int, int] | None = None
-
-
-@dataclass(frozen=True, eq=False)
-class JobFinished(_Wire):
-    """A job ended well; ``result`` is an :class:`EditResult`, :class:`EditPlan`,
-    :class:`SegmentResult` or, for downloads, a tuple of installed folders."""
-
-    KIND: ClassVar[str] = "finished"
-
-    job_id: str
-    result: object
-
-
-@dataclass(frozen=True)
-class JobFailed(_Wire):
-    """A job failed. ``error`` is one clear line; ``hint`` says what the user can do about it."""
-
-    KIND: ClassVar[str] = "failed"
-
-    job_id: str
-    error: str
-    hint: str = ""
-    kind: str = "error"  # "missing-models", "out-of-memory", "bad-input", "error"
-
-
-@dataclass(frozen=True)
-class JobCancelled(_Wire):
-    KIND: ClassVar[str] = "cancelled"
-
-    job_id: str
-
-
-@dataclass(frozen=True)
-class EngineStatus(_Wire):
-    """Where the engine runs and how much GPU memory it holds, sent after each job ends.
-
-    ``device`` is ``"cuda"`` or ``"cpu"``; ``gpu_name`` the CUDA device's name (empty on CPU);
-    ``gpu_used_bytes`` the memory torch has allocated on it and ``gpu_total_bytes`` the device's
-    capacity (``None`` when unknown or on CPU).
-    """
-
-    KIND: ClassVar[str] = "status"
-
-    device: str
-    gpu_name: str = ""
-    gpu_used_bytes: int | None = None
-    gpu_total_bytes: int | None = None
-
-
-Message = Union[JobQueued, JobStarted, Progress, Preview, JobFinished, JobFailed, JobCancelled, EngineStatus]
 
 
 class EngineError(RuntimeError):
@@ -602,33 +383,14 @@ class Cancelled(Exception):
     """Raised inside a job when the user cancelled it."""
 
 
-_WIRE_CLASSES: tuple[type, ...] = (
-    EditParams, InpaintRequest, PlanRequest, SegmentRequest, DownloadRequest, Candidate, EditResult,
-    EditPlan, InstructorReport, SegmentResult, ModelStatusRequest, ModelEntry, ModelStatusReport, ModelPathRequest,
-    ModelPathStatus, FolderCheckRequest, FolderCheck, ParseRequest, ParsedInstruction, WorkerInfo,
-    JobQueued, JobStarted, Progress, Preview, JobFinished, JobFailed, JobCancelled, EngineStatus,
-)
-_REGISTRY: dict[str, type] = {cls.KIND: cls for cls in _WIRE_CLASSES}
-assert len(_REGISTRY) == len(_WIRE_CLASSES), "two api classes share a KIND"
 JOB_REQUESTS: tuple[type, ...] = (InpaintRequest, PlanRequest, SegmentRequest, DownloadRequest)
-QUERIES: tuple[type, ...] = (ModelStatusRequest, ModelPathRequest, FolderCheckRequest, ParseRequest)
 
 
-def to_dict(obj: Any) -> dict[str, Any]:
-    """The wire dict of any api object (see :class:`_Wire`)."""
-    if type(obj) not in _WIRE_CLASSES:
-        raise wire.WireError(f"{type(obj).__name__} is not an engine.api object")
-    return obj.to_dict()
-
-
-def from_dict(data: Any, *, max_pixels: int | None = None) -> Any:
-    """The api object of a wire dict, chosen by its ``"type"``; :class:`engine.wire.WireError` if unknown."""
-    if not isinstance(data, dict):
-        raise wire.WireError("expected a dict")
-    cls = _REGISTRY.get(data.get("type"))  # type: ignore[arg-type]
-    if cls is None:
-        raise wire.WireError(f"unknown type {data.get('type')!r}")
-    return cls.from_dict(data, max_pixels=max_pixels)
+def is_removal(request: InpaintRequest) -> bool:
+    """True when the request erases (the fill engine can do it): a removal, or a bare painted mask."""
+    if request.category:
+        return request.category == "removal"
+    return not request.prompt.strip()
 
 
 def request_kind(request: Any) -> str:
@@ -636,78 +398,21 @@ def request_kind(request: Any) -> str:
     return getattr(type(request), "KIND", "") or type(request).__name__.lower()
 
 
-# --- the one interface to an engine ----------------------------------------------------------
+# --- the compatibility path: the factory's old names -------------------------------------------
 
-MessageSink = Callable[[Any], None]
+_CONNECT_NAMES = frozenset(
+    {"local_engine", "remote_engine", "engine_config", "check_server", "answer_locally", "engine_version"})
 
 
-@runtime_checkable
-class EngineBackend(Protocol):
-    """What the editor and the CLI drive: ``engine.service.EngineService`` (in process),
-    ``engine.server.client.RemoteEngine`` (a studio server) and the tests' fake implement it.
+def __getattr__(name: str) -> Any:
+    """``engine.api.local_engine`` and its siblings: :mod:`engine.connect`'s, looked up at first use.
 
-    Messages go to the ``on_message`` callable given at construction, on a thread of the backend's.
+    Outside code (and older callers) reach the factory through ``engine.api``; new code imports
+    :mod:`engine.connect`. Resolved through :mod:`importlib` so the contract at the bottom of the
+    house never imports its top (import-linter's layers contract checks it).
     """
-
-    def start(self) -> None:
-        """Start working (idempotent)."""
-
-    def submit(self, request: Any) -> str:
-        """Queue a job request; return its id at once (a :class:`JobQueued` follows)."""
-
-    def cancel(self, job_id: str) -> bool:
-        """Cancel a queued or running job; False when unknown."""
-
-    def set_config(self, config: Any) -> None:
-        """The configuration of the next jobs (a remote engine keeps the server's)."""
-
-    def answer(self, query: Any) -> Any:
-        """Answer a :data:`Query` at once (model status, path checks, the offline parse)."""
-
-    def pending(self) -> list[str]:
-        """Ids of the running and the queued jobs."""
-
-    def shutdown(self, timeout: float = 5.0) -> bool:
-        """Cancel everything and stop; True when stopped."""
-
-
-def engine_config(**kwargs: Any) -> Any:
-    """An ``engine.dispatch.EngineConfig`` (imported lazily: it is not cheap)."""
-    from engine.dispatch import EngineConfig
-
-    return EngineConfig(**kwargs)
-
-
-def local_engine(on_message: MessageSink, config: Any = None) -> EngineBackend:
-    """The in-process engine: an ``engine.service.EngineService`` (its module is imported lazily)."""
-    from engine.service import EngineService
-
-    return EngineService(on_message, config=config)
-
-
-def remote_engine(on_message: MessageSink, url: str, token: str | None = None, **kwargs: Any) -> EngineBackend:
-    """A studio server's engine: an ``engine.server.client.RemoteEngine`` (imported lazily)."""
-    from engine.server.client import RemoteEngine
-
-    return RemoteEngine(on_message, url, token=token, **kwargs)
-
-
-def check_server(url: str, token: str | None = None, timeout: float = 5.0) -> tuple[bool, str]:
-    """Whether a studio server answers at ``url`` and takes ``token``: ``(ok, one line for the user)``."""
-    from engine.server.client import test_connection
-
-    return test_connection(url, token, timeout)
-
-
-def answer_locally(query: Any) -> Any:
-    """Answer a :data:`Query` in this process (``engine.queries``, imported lazily; no torch)."""
-    from engine.queries import answer
-
-    return answer(query)
-
-
-def engine_version() -> str:
-    """The version of the engine in this process."""
-    from engine.version import __version__
-
-    return __version__
+    if name in _CONNECT_NAMES:
+        value = getattr(importlib.import_module("engine.connect"), name)
+        globals()[name] = value  # the next look-up is a plain attribute
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

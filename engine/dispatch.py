@@ -1,8 +1,16 @@
-"""The engine dispatcher: turns one request into one result, owning the loaded models.
+"""The engine's owner: turns one request into one result, composing the parts that keep its models.
 
 :class:`Engine` is what the worker thread of :mod:`engine.service` drives, and what the headless CLI
-calls directly. It loads models lazily on first use and keeps them (one of each kind) until the
-configuration changes. Nothing here imports torch at module import time.
+calls directly. It composes, as InvokeAI's model manager does (store / load / cache):
+
+- the configuration, :class:`engine.config.EngineConfig` (importable from here too);
+- where torch runs and with how many threads, :mod:`engine.device`;
+- where the weights are, :class:`engine.models.weights.WeightLocator`;
+- the loaded models and the memory plan's residency, :class:`engine.memory.cache.ModelCache`;
+- the routing of requests, :data:`HANDLERS` (``{request type: handler}``).
+
+It loads models lazily on first use and keeps them (one of each kind) until the configuration changes.
+Nothing here imports torch at module import time.
 
 Choosing the painter (``EditParams.engine``)
 --------------------------------------------
@@ -24,33 +32,48 @@ Choosing the painter (``EditParams.engine``)
     :class:`~engine.api.MissingModelsError` naming the weights to download (or an
     :class:`~engine.api.EngineError` saying there is no usable device).
 
-CPU threads in the editor
--------------------------
-The editor's engine (``Engine(..., leave_core_for_gui=True)``, as :mod:`engine.service` builds it)
-sets ``torch.set_num_threads(cores - 1)`` once, the first time a model loads on the CPU, so the
-window keeps a core and stays responsive while the CPU paints. ``BRUSHEDIT_THREADS=N`` sets the
-count instead; with ``OMP_NUM_THREADS`` set, torch's own choice is left alone. The CLI uses every
-core.
+CPU threads in the editor: see :mod:`engine.device` (``Engine(..., leave_core_for_gui=True)``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
+from engine import device as devices
 from engine.api import (
+    AUTO_CANDIDATES,
     DownloadRequest,
     EngineError,
     InpaintRequest,
     MissingModelsError,
     PlanRequest,
     SegmentRequest,
+    is_removal,
 )
+from engine.config import (  # noqa: F401  (EngineConfig and the defaults stay importable from engine.dispatch)
+    DEFAULT_BASE,
+    DEFAULT_BRUSHNET,
+    DEFAULT_GROUNDING,
+    DEFAULT_INSTRUCTOR_MODEL,
+    DEFAULT_LAMA,
+    DEFAULT_SAM,
+    EngineConfig,
+)
+from engine.device import (  # noqa: F401  (re-exported: their old home)
+    THREADS_ENV,
+    cpu_thread_count,
+    cuda_available,
+    empty_cuda_cache,
+    limit_cpu_threads,
+)
+from engine.loaders import ModelLoaders
+from engine.memory.cache import ModelCache
 from engine.models.states import explaining_models  # errors that say missing / incomplete / corrupt
+from engine.models.weights import WeightLocator
 
 log = logging.getLogger("brushedit.engine")
 
@@ -58,154 +81,10 @@ ProgressFn = Callable[..., None]
 PreviewFn = Callable[..., None]
 CancelledFn = Callable[[], bool]
 
-DEFAULT_BASE = "sd15-realistic-vision"
-DEFAULT_BRUSHNET = "brushnet-x"
-DEFAULT_SAM = "sam-vit-h"
-DEFAULT_GROUNDING = "grounding-dino-tiny"
-DEFAULT_INSTRUCTOR_MODEL = "qwen2-vl-7b"
-DEFAULT_LAMA = "lama"
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Everything the engine needs to know to find and load its models.
-
-    Parameters
-    ----------
-    base_model_dir, brushnet_dir, sam_path, grounding_dir : str or Path or None
-        Explicit weights (a diffusers SD1.5 folder, a BrushNet folder, a SAM ``.pth``/``.safetensors``
-        file, a transformers GroundingDINO folder). ``None`` finds them with :mod:`engine.models`
-        (user folder, app models folder, Hugging Face cache).
-    instructor : {"auto", "offline", "local", "openai"}
-        Default instructor backend (a :class:`~engine.api.PlanRequest` names its own); ``auto`` is the
-        local VLM where it is installed and fits the CUDA card, else the rule parser
-        (:mod:`engine.instructor_choice`).
-    instructor_settings : dict
-        Keyword settings for the instructor backend (model folder, endpoint, ...). Never logged.
-    device : {"auto", "cuda", "cpu"}
-        Where torch work runs; ``"auto"`` means CUDA when available.
-    cpu_offload : bool
-        Keep model parts on the CPU until needed (less GPU memory, slower).
-    dtype : {"float16", "bfloat16", "float32"} or None
-        Weights dtype; ``None`` lets the loader choose (half on CUDA, float32 on CPU).
-    base_model, brushnet_model, sam_model, grounding_model, instructor_model : str
-        Manifest names used when the matching path is ``None``.
-    model_dirs : dict
-        Per-model user folders (manifest name -> folder), as saved in the settings.
-    download_source : str or Path or None
-        A local mirror (``<repo_id>/<subfolder>/`` layout) that downloads copy from instead of the
-        Hub: for air-gapped sites.
-    instructor_precision : {"auto", "16bit", "4bit"}
-        The local instructor's weights; ``auto`` (and ``instructor_model="auto"``) lets the memory
-        plan (:mod:`engine.memory`) pick the best instructor that fits the card.
-    vram_gb : float or None
-        The GPU memory to plan for; ``None`` reads the card (no plan on the CPU unless set).
-    """
-
-    base_model_dir: str | Path | None = None
-    brushnet_dir: str | Path | None = None
-    sam_path: str | Path | None = None
-    grounding_dir: str | Path | None = None
-    instructor: str = "auto"
-    instructor_settings: dict = field(default_factory=dict, hash=False, repr=False)
-    device: str = "auto"
-    cpu_offload: bool = False
-    dtype: str | None = None
-    base_model: str = DEFAULT_BASE
-    brushnet_model: str = DEFAULT_BRUSHNET
-    sam_model: str = DEFAULT_SAM
-    grounding_model: str = DEFAULT_GROUNDING
-    instructor_model: str = "auto"
-    model_dirs: dict = field(default_factory=dict, hash=False)
-    download_source: str | Path | None = None
-    instructor_precision: str = "auto"
-    vram_gb: float | None = None
-    lama_path: str | Path | None = None
-    lama_model: str = DEFAULT_LAMA
-    klein_dir: str | Path | None = None  # FLUX.2 [klein] folder (diffusers layout); None: found
-    klein_model: str = "flux2-klein-4b"
-
-    def __post_init__(self) -> None:
-        if self.device not in ("auto", "cuda", "cpu"):
-            raise ValueError(f"device must be auto, cuda or cpu, not {self.device!r}")
-        if self.instructor not in ("auto", "offline", "local", "openai"):
-            raise ValueError(f"instructor must be auto, offline, local or openai, not {self.instructor!r}")
-        if self.instructor_precision not in ("auto", "16bit", "4bit"):
-            raise ValueError(f"instructor_precision must be auto, 16bit or 4bit, not {self.instructor_precision!r}")
-
-
-def is_removal(request: InpaintRequest) -> bool:
-    """True when the request erases (the fill engine can do it): a removal, or a bare painted mask."""
-    if request.category:
-        return request.category == "removal"
-    return not request.prompt.strip()
-
-
-def _no_nvidia_driver() -> bool:
-    """True on Linux when no NVIDIA kernel driver is loaded (nor WSL's GPU bridge): CUDA cannot run."""
-    return sys.platform.startswith("linux") and not any(
-        os.path.exists(p) for p in ("/proc/driver/nvidia/version", "/dev/nvidia0", "/dev/dxg"))
-
-
-def cuda_available() -> bool:
-    """Whether torch sees a CUDA device. Imports torch, unless torch is not loaded yet and the machine
-    has no NVIDIA driver at all: then the answer is no, and a fill edit or an ``auto`` plan on a CPU
-    machine does not pay torch's start-up to learn it."""
-    if "torch" not in sys.modules and _no_nvidia_driver():
-        return False
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency
-        return False
-    return bool(torch.cuda.is_available())
-
-
-THREADS_ENV = "BRUSHEDIT_THREADS"
 STAGED_ENV = "BRUSHEDIT_STAGED"  # "1": the staged model path on any device (see Engine.staged)
-_threads_set = False
 
 
-def cpu_thread_count(cpu_count: int | None = None, environ: Any = None) -> int | None:
-    """The torch thread count for an engine that shares the machine with the editor, or ``None``.
-
-    ``BRUSHEDIT_THREADS`` (a positive integer) wins; when ``OMP_NUM_THREADS`` is set the user (or
-    their launcher) chose already, so torch is left alone (``None``); otherwise every core but one,
-    so the window keeps a core to repaint and stays responsive while the CPU paints.
-    """
-    environ = os.environ if environ is None else environ
-    wanted = str(environ.get(THREADS_ENV, "")).strip()
-    if wanted:
-        try:
-            return max(1, int(wanted))
-        except ValueError:
-            log.warning("%s=%r is not a number; ignored", THREADS_ENV, wanted)
-    if str(environ.get("OMP_NUM_THREADS", "")).strip():
-        return None
-    count = os.cpu_count() if cpu_count is None else cpu_count
-    return max(1, (count or 2) - 1)
-
-
-def limit_cpu_threads() -> int | None:
-    """Apply :func:`cpu_thread_count` to torch, once per process; returns the count set (or ``None``).
-
-    Called by an engine that runs on the CPU inside the editor (not by the CLI, which may take every
-    core). Imports torch: only call it when torch work is about to run anyway.
-    """
-    global _threads_set
-    if _threads_set:
-        return None
-    _threads_set = True
-    threads = cpu_thread_count()
-    if threads is None:
-        return None
-    import torch
-
-    torch.set_num_threads(threads)
-    log.info("CPU engine: %d torch threads (one core left to the editor)", threads)
-    return threads
-
-
-class Engine:
+class Engine(ModelLoaders):
     """Dispatch requests to the painters, the instructor and SAM; own the loaded models.
 
     Parameters
@@ -214,7 +93,8 @@ class Engine:
         Where the weights are and where to run.
     leave_core_for_gui : bool
         Running inside the editor: when the device is the CPU, use one torch thread fewer than the
-        cores (see :func:`cpu_thread_count`; ``BRUSHEDIT_THREADS`` or ``OMP_NUM_THREADS`` override it).
+        cores (see :func:`engine.device.cpu_thread_count`; ``BRUSHEDIT_THREADS`` or
+        ``OMP_NUM_THREADS`` override it).
 
     Notes
     -----
@@ -224,8 +104,8 @@ class Engine:
     def __init__(self, config: EngineConfig | None = None, *, leave_core_for_gui: bool = False) -> None:
         self.config = config or EngineConfig()
         self.leave_core_for_gui = leave_core_for_gui
-        self._cache: dict[str, tuple[Any, Any]] = {}  # kind -> (key, loaded object)
-        self._residency: Any = None  # engine.memory.residency.Residency, False when no card is managed
+        self.weights = WeightLocator(self.config)
+        self.models = ModelCache(self.memory_plan, self.device)
         self._paint_size = (640, 1)  # (working size, candidates) of the last paint, for the plan
 
     # --- configuration --------------------------------------------------------------------
@@ -233,17 +113,30 @@ class Engine:
     def set_config(self, config: EngineConfig) -> None:
         """Use ``config`` from the next request on; loaded models whose key changed are dropped."""
         old, self.config = self.config, config
+        self.weights = WeightLocator(config)
         # Cache keys include paths and device, so stale entries would simply miss; a device or
         # dtype change drops them now to free memory instead of at the next load of each kind.
         if (old.device, old.dtype, old.cpu_offload) != (config.device, config.dtype, config.cpu_offload):
             self.unload()
-        self._residency = None  # re-planned at the next stage, for the new configuration
+        self.models.replan()  # re-planned at the next stage, for the new configuration
 
     def unload(self) -> None:
         """Forget every loaded model (and free GPU memory when torch is loaded)."""
-        self._cache.clear()
-        self._residency = None
-        empty_cuda_cache()
+        self.models.clear()
+
+    @property
+    def _cache(self) -> dict[str, tuple[Any, Any]]:
+        """The loaded models, kind -> ``(key, model)`` (:attr:`ModelCache.entries`)."""
+        return self.models.entries
+
+    @property
+    def _residency(self) -> Any:
+        """The memory plan's residency (:attr:`ModelCache.residency`): None, False or a Residency."""
+        return self.models.residency
+
+    @_residency.setter
+    def _residency(self, value: Any) -> None:
+        self.models.residency = value
 
     # --- memory plan ------------------------------------------------------------------------
 
@@ -252,108 +145,64 @@ class Engine:
         CPU (unless ``vram_gb`` is set): which instructor runs, and what leaves the card after its stage."""
         from engine.memory.engine_hook import plan_for_engine
 
-        cuda = self.config.device != "cpu" and cuda_available()
-        return plan_for_engine(self.config, cuda, *self._paint_size)
-
-    def _enter_stage(self, kind: str) -> None:
-        """A model of ``kind`` is about to be used: apply the plan to the other loaded models."""
-        import sys
-
-        if self._residency is None and "torch" not in sys.modules:
-            return  # no torch, so no model on a card yet: plan when the first one loads
-        if self._residency is None:
-            plan = self.memory_plan()
-            from engine.memory.residency import Residency
-
-            self._residency = Residency(plan.after_stage(), self.device()) if plan is not None else False
-        if self._residency:
-            self._residency.enter(kind, self._cache)
+        return plan_for_engine(self.config, devices.wants_cuda(self.config), *self._paint_size)
 
     def _plan_paint(self, params) -> None:
         """Re-plan when a paint's working size or candidates change what fits beside the painter."""
         size = (int(params.working_size), int(params.num_candidates))
         if size != self._paint_size:
             self._paint_size = size
-            if self._residency:
-                self._residency.after = self.memory_plan().after_stage()
+            if self.models.residency:
+                self.models.residency.after = self.memory_plan().after_stage()
 
-    # --- locating weights -----------------------------------------------------------------
+    def _managed(self) -> bool:
+        """Whether a memory plan manages this engine's card (CUDA, or a ``vram_gb`` budget)."""
+        if self.config.vram_gb is not None:
+            return True
+        return devices.wants_cuda(self.config)
+
+    def staged(self) -> bool:
+        """Whether the planner gets its models through stand-ins fetched at first use (the path every
+        managed card runs); ``BRUSHEDIT_STAGED=1`` selects it anywhere, the CPU included (tests, doctor)."""
+        return self._managed() or os.environ.get(STAGED_ENV, "").strip().lower() in ("1", "true", "yes")
+
+    # --- locating weights (engine.models.weights) -----------------------------------------------
 
     def _resolve(self, explicit: str | Path | None, name: str) -> tuple[Path | None, str]:
-        """``(path, manifest name)``: the explicit path, else ``name``, else another installed model
-        of the same kind (defaults first), so a user with only ``sam-vit-b`` still gets SAM."""
-        if explicit:
-            return Path(explicit).expanduser(), ""
-        from engine.models import MANIFEST, find_model
-
-        found = find_model(name, self.config.model_dirs)
-        if found is not None:
-            return found.path, name
-        spec = MANIFEST.get(name)
-        if spec is None:
-            return None, name
-        others = sorted((s for s in MANIFEST.values() if s.kind == spec.kind and s.name != name),
-                        key=lambda s: not s.default)
-        for other in others:
-            found = find_model(other.name, self.config.model_dirs)
-            if found is not None:
-                log.info("%s not found, using %s", name, other.name)
-                return found.path, other.name
-        return None, name
+        return self.weights.resolve(explicit, name)
 
     def _locate(self, explicit: str | Path | None, name: str) -> Path | None:
-        return self._resolve(explicit, name)[0]
+        return self.weights.locate(explicit, name)
 
     def base_model_dir(self) -> Path | None:
         """The SD1.5 base folder to use, or ``None`` when not found."""
-        return self._locate(self.config.base_model_dir, self.config.base_model)
+        return self.weights.base_model_dir()
 
     def brushnet_dir(self) -> Path | None:
         """The BrushNet folder to use, or ``None`` when not found."""
-        return self._locate(self.config.brushnet_dir, self.config.brushnet_model)
+        return self.weights.brushnet_dir()
 
     def sam_checkpoint(self) -> tuple[Path | None, str | None]:
         """``(checkpoint, segment_anything model type or None)`` of the SAM to use."""
-        path, name = self._resolve(self.config.sam_path, self.config.sam_model)
-        from engine.models import MANIFEST
-
-        spec = MANIFEST.get(name) if name else None
-        if path is not None and path.is_dir() and spec is not None:
-            path = path / spec.files[0]
-        return path, (spec.sam_type or None) if spec is not None else None
+        return self.weights.sam_checkpoint()
 
     def sam_path(self) -> Path | None:
         """The SAM checkpoint to use, or ``None`` when not found."""
-        return self.sam_checkpoint()[0]
+        return self.weights.sam_checkpoint()[0]
 
     def grounding_dir(self) -> Path | None:
         """The GroundingDINO folder to use, or ``None`` when not found."""
-        return self._locate(self.config.grounding_dir, self.config.grounding_model)
+        return self.weights.grounding_dir()
 
     def lama_path(self) -> Path | None:
         """The LaMa safetensors file to use, or ``None`` when not installed."""
-        path = self._locate(self.config.lama_path, self.config.lama_model)
-        if path is not None and path.is_dir():
-            from engine.models import MANIFEST
+        return self.weights.lama_path()
 
-            path = path / MANIFEST[self.config.lama_model].files[0]
-        return path
+    def brushedit_missing(self) -> list[str]:
+        """Manifest names of the BrushEdit weights that are not found (empty when ready)."""
+        return self.weights.brushedit_missing()
 
-    def lama(self, on_progress: ProgressFn | None = None):
-        """The loaded LaMa (cached); float32 unless the configuration sets a dtype."""
-        path = self.lama_path()
-        if path is None:
-            raise MissingModelsError([self.config.lama_model],
-                                     message="LaMa is not installed: brushedit models import lama FILE")
-        device = self.device()
-        dtype = self.config.dtype or "float32"  # half only when asked: its CUDA parity is unmeasured here
-
-        def load():
-            from engine.fill.lama import load_lama
-
-            return load_lama(path, device=device, dtype=_torch_dtype(dtype))
-
-        return self._cached("lama", (str(path), device, dtype), load, on_progress)
+    # --- device (engine.device) -----------------------------------------------------------------
 
     def device(self) -> str:
         """The torch device requests run on: ``"cuda"`` or ``"cpu"`` (imports torch unless ``cpu``).
@@ -363,33 +212,13 @@ class Engine:
         EngineError
             ``device="cuda"`` and no CUDA device (kind ``"no-device"``).
         """
-        if self.config.device == "auto":
-            device = "cuda" if cuda_available() else "cpu"
-        elif self.config.device == "cuda" and not cuda_available():
-            raise EngineError("device cuda was asked for, but no CUDA GPU is available",
-                              hint="use device cpu (slow), or check the NVIDIA driver with: brushedit doctor",
-                              kind="no-device")
-        else:
-            device = self.config.device
-        if device == "cpu" and self.leave_core_for_gui:
-            # Every model loader asks for the device first: the one place torch work on CPU begins.
-            limit_cpu_threads()
-        return device
+        return devices.pick_device(self.config, self.leave_core_for_gui)
 
     def has_usable_device(self) -> bool:
         """Whether ``auto`` may pick BrushEdit: a CUDA GPU, or the CPU when set explicitly."""
-        if self.config.device == "cpu":
-            return True
-        return cuda_available()
+        return devices.has_usable_device(self.config)
 
-    def brushedit_missing(self) -> list[str]:
-        """Manifest names of the BrushEdit weights that are not found (empty when ready)."""
-        missing = []
-        if self.brushnet_dir() is None:
-            missing.append(self.config.brushnet_model)
-        if self.base_model_dir() is None:
-            missing.append(self.config.base_model)
-        return missing
+    # --- choosing the painter -------------------------------------------------------------------
 
     def choose_engine(self, request: InpaintRequest) -> tuple[str, str]:
         """Return ``(engine, reason)`` for ``request``; raise when nothing can paint it.
@@ -445,7 +274,7 @@ class Engine:
         on_preview: PreviewFn | None = None,
         is_cancelled: CancelledFn | None = None,
     ) -> object:
-        """Run one request and return its result.
+        """Run one request with its handler (:data:`HANDLERS`) and return its result.
 
         Parameters
         ----------
@@ -464,18 +293,8 @@ class Engine:
         EditResult, EditPlan, SegmentResult or tuple of Path
             The result (downloads return the installed folders).
         """
-        on_progress = on_progress or _ignore
-        on_preview = on_preview or _ignore
-        is_cancelled = is_cancelled or _never
-        if isinstance(request, InpaintRequest):
-            return self.inpaint(request, on_progress, on_preview, is_cancelled)
-        if isinstance(request, PlanRequest):
-            return self.plan(request, on_progress, is_cancelled)
-        if isinstance(request, SegmentRequest):
-            return self.segment(request, on_progress)
-        if isinstance(request, DownloadRequest):
-            return self.download(request, on_progress)
-        raise ValueError(f"unknown request type {type(request).__name__}")
+        handler = handler_of(request)
+        return handler(self, request, on_progress or _ignore, on_preview or _ignore, is_cancelled or _never)
 
     @explaining_models
     def inpaint(self, request, on_progress=None, on_preview=None, is_cancelled=None):
@@ -519,8 +338,6 @@ class Engine:
         """``request`` with ``num_candidates=AUTO_CANDIDATES`` replaced by the count to paint: 4 where
         the memory plan fits them, else fewer (:func:`engine.memory.candidates.auto_candidates`); 1
         for the fill engine and LaMa alone."""
-        from engine.api import AUTO_CANDIDATES
-
         p = request.params
         if p.num_candidates != AUTO_CANDIDATES:
             return request
@@ -529,33 +346,12 @@ class Engine:
             from engine.memory.candidates import auto_candidates
             from engine.memory.engine_hook import plan_for_engine
 
-            cuda = self.config.device != "cpu" and cuda_available()
+            cuda = devices.wants_cuda(self.config)
             size = int(p.klein_working_size if painter == "klein" else p.working_size)
             n, why = auto_candidates(lambda k: plan_for_engine(self.config, cuda, size, k, painter=painter,
                                                                quiet=True))
         log.info("job %s: %d candidate(s): %s", request.job_id, n, why)
         return replace(request, params=replace(p, num_candidates=n))
-
-    def pipeline(self, on_progress: ProgressFn | None = None):
-        """The BrushNet pipeline for the current configuration (loaded once, then cached)."""
-        missing = self.brushedit_missing()
-        if missing:
-            raise MissingModelsError(missing)
-        base, brushnet = self.base_model_dir(), self.brushnet_dir()
-        device = self.device()
-        plan = self.memory_plan() if self._managed() else None
-        cpu_offload = self.config.cpu_offload or bool(plan is not None and plan.paint_offload)
-        key = (str(base), str(brushnet), device, self.config.dtype, cpu_offload)
-
-        def load():
-            from engine.brushnet import load_pipeline
-
-            return load_pipeline(
-                base, brushnet, device=device, dtype=_torch_dtype(self.config.dtype),
-                cpu_offload=cpu_offload,
-            )
-
-        return self._cached("brushnet", key, load, on_progress)
 
     @explaining_models
     def plan(self, request: PlanRequest, on_progress=None, is_cancelled=None):
@@ -586,88 +382,12 @@ class Engine:
             protected=tuple(getattr(request, "protected", ()) or ()),
             painted=getattr(request, "mask", None),
         )
-        from dataclasses import replace
-
         if name == "local" and self._managed():  # say which instructor the card got, and why
             result = replace(result, notes=tuple(result.notes) + (f"memory plan: {self.memory_plan().summary}",))
         report = instructor_report(requested, name, model, why, result)
         if report.why and report.used == "offline" and name != "offline":
             log.warning("instructor %s not used: %s", model or name, report.why)
         return replace(result, instructor=report)
-
-    def instructor_backend(self, name: str, on_progress=None):
-        """The loaded instructor backend ``name`` (``offline`` needs no weights)."""
-        settings = dict(self.config.instructor_settings)
-        model_name, precision = self.instructor_choice() if name == "local" else ("", "")
-        if name == "local" and not settings.get("model_dir"):
-            found = self._locate(None, model_name)
-            if found is None:
-                raise MissingModelsError([model_name])
-            settings["model_dir"] = str(found)
-        if name == "local":
-            settings.setdefault("device", self.device())
-            if precision == "4bit":
-                settings["quantization"] = "nf4"
-        key = (name, repr(sorted((k, str(v)) for k, v in settings.items())))
-
-        def load():
-            if settings.pop("quantization", None) == "nf4":
-                from engine.memory.quantize import load_instructor_4bit
-
-                extra = {k: settings[k] for k in ("max_new_tokens", "max_side") if k in settings}
-                return load_instructor_4bit(settings["model_dir"], settings["device"], **extra)
-            from engine.instructor.backends import load_backend
-
-            return load_backend(name, **settings)
-
-        return self._cached("instructor", key, load, on_progress)
-
-    def instructor_choice(self) -> tuple[str, str]:
-        """``(manifest name, "16bit" | "4bit")`` of the local instructor: the memory plan's pick on a
-        managed card, else the configured model (the 7B for ``auto``) in 16 bits."""
-        from engine.memory.engine_hook import instructor_for
-
-        plan = self.memory_plan() if self._managed() else None
-        return instructor_for(self.config, plan)
-
-    def staged(self) -> bool:
-        """Whether the planner gets its models through stand-ins fetched at first use (the path every
-        managed card runs); ``BRUSHEDIT_STAGED=1`` selects it anywhere, the CPU included (tests, doctor)."""
-        return self._managed() or os.environ.get(STAGED_ENV, "").strip().lower() in ("1", "true", "yes")
-
-    def _managed(self) -> bool:
-        """Whether a memory plan manages this engine's card (CUDA, or a ``vram_gb`` budget)."""
-        if self.config.vram_gb is not None:
-            return True
-        return self.config.device != "cpu" and cuda_available()
-
-    def detector(self, on_progress=None):
-        """The GroundingDINO detector, or ``None`` when its weights are not found."""
-        path = self.grounding_dir()
-        if path is None:
-            return None
-        device = self.device()
-
-        def load():
-            from engine.segment.grounding import load_grounding_dino
-
-            return load_grounding_dino(path, device=device)
-
-        return self._cached("grounding", (str(path), device), load, on_progress)
-
-    def segmenter(self, on_progress=None):
-        """The SAM segmenter, or ``None`` when its checkpoint is not found."""
-        path, model_type = self.sam_checkpoint()
-        if path is None:
-            return None
-        device = self.device()
-
-        def load():
-            from engine.segment.sam import SamSegmenter, load_sam
-
-            return SamSegmenter(load_sam(path, model_type=model_type, device=device), device=device)
-
-        return self._cached("sam", (str(path), device), load, on_progress)
 
     @explaining_models
     def segment(self, request: SegmentRequest, on_progress=None):
@@ -684,27 +404,34 @@ class Engine:
         return tuple(download(list(request.names), progress=on_progress, settings=self.config.model_dirs,
                               source=self.config.download_source))
 
-    # --- helpers -----------------------------------------------------------------------------
 
-    def _cached(self, kind: str, key: Any, load: Callable[[], Any], on_progress=None) -> Any:
-        if kind != "instructor" or key[0] == "local":  # the offline/OpenAI instructors hold no GPU memory
-            self._enter_stage(kind)  # the memory plan moves the other stages' models off the card first
-        held = self._cache.get(kind)
-        if held is not None and held[0] == key:
-            return held[1]
-        if held is not None:  # a different model of this kind: free it before loading the next
-            del self._cache[kind]
-            held = None
-            if self._residency:
-                self._residency.forget(kind)
-            empty_cuda_cache()
-        if on_progress is not None:
-            on_progress(0, 1, f"loading {kind}")
-        obj = load()
-        self._cache[kind] = (key, obj)
-        if on_progress is not None:
-            on_progress(1, 1, f"loading {kind}")
-        return obj
+
+Handler = Callable[[Engine, Any, ProgressFn, PreviewFn, CancelledFn], object]
+
+#: ``{request type: handler}``: what :meth:`Engine.handle` runs for each job request
+#: (``handler(engine, request, on_progress, on_preview, is_cancelled)``).
+HANDLERS: dict[type, Handler] = {
+    InpaintRequest: lambda engine, request, progress, preview, cancelled:
+        engine.inpaint(request, progress, preview, cancelled),
+    PlanRequest: lambda engine, request, progress, preview, cancelled: engine.plan(request, progress, cancelled),
+    SegmentRequest: lambda engine, request, progress, preview, cancelled: engine.segment(request, progress),
+    DownloadRequest: lambda engine, request, progress, preview, cancelled: engine.download(request, progress),
+}
+
+
+def handler_of(request: object) -> Handler:
+    """The handler of ``request``'s type (or of the nearest base class that has one).
+
+    Raises
+    ------
+    ValueError
+        No handler takes this type.
+    """
+    for cls in type(request).__mro__:
+        handler = HANDLERS.get(cls)
+        if handler is not None:
+            return handler
+    raise ValueError(f"unknown request type {type(request).__name__}")
 
 
 def _check_inpaint_request(request: InpaintRequest) -> None:
@@ -720,31 +447,9 @@ def _check_inpaint_request(request: InpaintRequest) -> None:
         raise ValueError("the mask is empty: paint or select the region to edit")
 
 
-def _torch_dtype(name: str | None):
-    if name is None:
-        return None
-    import torch
-
-    return {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}[name]
-
-
-def empty_cuda_cache() -> None:
-    """Return cached CUDA memory to the driver when torch is loaded (never imports torch)."""
-    import sys
-
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        try:
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-        except Exception:  # pragma: no cover - best effort
-            pass
-
-
 def _ignore(*args: Any, **kwargs: Any) -> None:
     return None
 
 
 def _never() -> bool:
     return False
-

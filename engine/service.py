@@ -37,11 +37,12 @@ from engine.api import (
     Preview,
     Progress,
     WorkerInfo,
-    answer_locally,
 )
 from engine.api import JOB_REQUESTS, EditResult
 from engine.api import request_kind as api_request_kind
-from engine.dispatch import Engine, EngineConfig, empty_cuda_cache
+from engine.device import empty_cuda_cache
+from engine.dispatch import Engine, EngineConfig
+from engine.queries import answer as answer_locally  # the cheap questions, answered on the caller's thread
 
 __all__ = ["Engine", "EngineConfig", "EngineService", "engine_status", "failure_of", "request_kind"]
 
@@ -227,7 +228,7 @@ class EngineService:
         return job.job_id
 
     def answer(self, query: object) -> object:
-        """Answer an :data:`engine.api.Query` at once, on the caller's thread (no job, no torch)."""
+        """Answer an :data:`engine.protocol.Query` at once, on the caller's thread (no job, no torch)."""
         return answer_locally(query)
 
     def cancel(self, job_id: str) -> bool:

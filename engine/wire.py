@@ -20,8 +20,9 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from dataclasses import fields
 from pathlib import PurePath
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -283,6 +284,76 @@ def decode_value(value: Any, registry: dict[str, type], max_pixels: int | None =
     if cls is None:
         raise WireError(f"unknown type {name!r}")
     return cls.from_dict(value, max_pixels=max_pixels)
+
+
+# --- records: the api classes that travel ----------------------------------------------------
+
+_REGISTRY: dict[str, type] = {}  # KIND -> class, filled as each Record subclass is defined
+
+
+class Record:
+    """The wire form of every :mod:`engine.api` / :mod:`engine.protocol` dataclass, keyed by ``KIND``.
+
+    A subclass that sets ``KIND`` registers itself when it is defined (no hand-kept list), so
+    :func:`from_dict` can rebuild it; two classes with one ``KIND`` are refused. The constant is
+    ``KIND``, not ``kind``: ``JobQueued``, ``JobStarted`` and ``JobFailed`` have a ``kind`` field.
+    """
+
+    KIND: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        kind = cls.__dict__.get("KIND", "")
+        if not kind:
+            return
+        held = _REGISTRY.get(kind)
+        if held is not None and (held.__module__, held.__qualname__) != (cls.__module__, cls.__qualname__):
+            raise TypeError(f"{cls.__qualname__} and {held.__qualname__} share the KIND {kind!r}")
+        _REGISTRY[kind] = cls  # (the same class again: its module was reloaded)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (``bytes`` for array data): ``{"type": KIND, field: value, ...}``."""
+        out: dict[str, Any] = {"type": self.KIND}
+        for f in fields(self):  # type: ignore[arg-type]
+            out[f.name] = encode_value(getattr(self, f.name))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, max_pixels: int | None = None) -> Any:
+        """Rebuild from :meth:`to_dict`'s dict; unknown keys are ignored (newer peers may add fields).
+
+        ``max_pixels`` refuses images larger than that (a :class:`WireError`).
+        """
+        if data.get("type") != cls.KIND:
+            raise WireError(f"expected a {cls.KIND!r}, got {data.get('type')!r}")
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        values = {k: decode_value(v, _REGISTRY, max_pixels) for k, v in data.items() if k in names}
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            raise WireError(f"malformed {cls.KIND!r}: {exc}") from None
+
+
+def record_classes() -> tuple[type, ...]:
+    """Every registered :class:`Record` class, in the order they were defined."""
+    return tuple(_REGISTRY.values())
+
+
+def to_dict(obj: Any) -> dict[str, Any]:
+    """The wire dict of any registered record (see :class:`Record`)."""
+    if _REGISTRY.get(getattr(type(obj), "KIND", None)) is not type(obj):
+        raise WireError(f"{type(obj).__name__} is not an engine.api object")
+    return obj.to_dict()
+
+
+def from_dict(data: Any, *, max_pixels: int | None = None) -> Any:
+    """The record of a wire dict, chosen by its ``"type"``; :class:`WireError` if unknown."""
+    if not isinstance(data, dict):
+        raise WireError("expected a dict")
+    cls = _REGISTRY.get(data.get("type"))  # type: ignore[arg-type]
+    if cls is None:
+        raise WireError(f"unknown type {data.get('type')!r}")
+    return cls.from_dict(data, max_pixels=max_pixels)
 
 
 # --- frames ---------------------------------------------------------------------------------

@@ -14,21 +14,35 @@ def test_import_contracts_hold():
     assert "broken" not in proc.stdout.lower().replace("0 broken", ""), proc.stdout
 
 
+def _contract_modules() -> set[str]:
+    """Every internal module the contracts in pyproject.toml name (sources, forbidden, layers)."""
+    import re
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    roots = tuple(config["root_packages"])
+    names: set[str] = set()
+    for contract in config["contracts"]:
+        for key in ("source_modules", "forbidden_modules", "layers"):
+            for entry in contract.get(key, ()):
+                names.update(n for n in re.split(r"\s*[|:]\s*", entry.strip("() ")) if n.split(".")[0] in roots)
+    return names
+
+
 def _lint_tree(tmp_path, files: dict[str, str]):
-    """Run the project's contracts over a skeleton tree with ``files`` added."""
+    """Run the project's contracts over a skeleton tree (each module the contracts name, as an empty
+    package) with ``files`` added."""
     import os
     import shutil
 
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    for pkg in ("engine", "engine/segment", "engine/models", "engine/instructor", "engine/brushnet", "engine/fill",
-                "engine/server", "desktop", "desktop/document", "desktop/model", "desktop/ui", "cli", "masks"):
-        (tmp_path / pkg).mkdir(parents=True, exist_ok=True)
-        (tmp_path / pkg / "__init__.py").write_text("")
-    for module in ("engine/segment/mask_ops.py", "masks/mask_ops.py", "desktop/engine_client.py", "engine/api.py",
-                   "engine/wire.py", "engine/service.py", "engine/dispatch.py", "engine/queries.py", "engine/version.py",
-                   "engine/server/client.py", "engine/server/codec.py"):
-        (tmp_path / module).write_text("")
+    for name in _contract_modules() | {"engine.segment.mask_ops", "desktop.document", "desktop.ui"}:
+        parts = name.split(".")
+        for depth in range(1, len(parts) + 1):
+            (tmp_path.joinpath(*parts[:depth])).mkdir(exist_ok=True)
+            (tmp_path.joinpath(*parts[:depth]) / "__init__.py").touch()
     for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     env = dict(os.environ, PYTHONPATH=str(tmp_path))
     lint = Path(sys.executable).with_name("lint-imports")
@@ -47,16 +61,42 @@ def test_the_one_seam_is_enforced(tmp_path):
     """The document may no longer reach the engine for mask operations, nor the bridge past engine.api."""
     proc = _lint_tree(tmp_path, {
         "desktop/document/old.py": "from engine.segment import mask_ops\n",
-        "desktop/engine_client.py": "import engine.api\nimport engine.service\n",
+        "desktop/engine_client/__init__.py": "import engine.api\nimport engine.connect\nimport engine.service\n",
         "masks/leaky.py": "import engine\n",
-        "engine/server/client.py": "import ray\n",
+        "engine/server/client/__init__.py": "import ray\n",
     })
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "the document is plain Python: no Qt, no torch, no engine BROKEN" in proc.stdout
-    assert "the bridge reaches the engine only through engine.api BROKEN" in proc.stdout
+    assert "the bridge reaches the engine only through api, protocol and connect BROKEN" in proc.stdout
     assert "the shared mask operations belong to neither side BROKEN" in proc.stdout
     assert "desktop.engine_client -> engine.service" in proc.stdout
     assert "only the server needs Ray and FastAPI BROKEN" in proc.stdout  # the editor's client never needs Ray
+    assert "desktop.engine_client -> engine.connect" not in proc.stdout  # the factory is the bridge's to use
+
+
+def test_the_engine_house_runs_one_way(tmp_path):
+    """The layers contract: the contract at the bottom never reaches up (not even lazily, as the old
+    engine.api factory did), the owner does not import its server, independent siblings stay apart; the
+    same modules importing downward are fine."""
+    house = "the engine's house: the factory on top, the contract below"
+    lazy_up = "def local_engine():\n    import engine.service\n"
+    proc = _lint_tree(tmp_path, {
+        "engine/api/__init__.py": "import engine.wire\n" + lazy_up,
+        "engine/dispatch/__init__.py": "import engine.painters\nimport engine.server\n",
+        "engine/painters/__init__.py": "import engine.models\nimport engine.loaders\n",
+        "engine/connect/__init__.py": "import engine.service\nimport engine.server\n",
+    })
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"{house} BROKEN" in proc.stdout
+    assert "engine.api -> engine.service" in proc.stdout
+    assert "engine.dispatch -> engine.server" in proc.stdout
+    assert "engine.painters -> engine.loaders" in proc.stdout  # siblings in one layer, independent
+    for fine in ("engine.connect -> engine.service", "engine.dispatch -> engine.painters",
+                 "engine.painters -> engine.models", "engine.api -> engine.wire"):
+        assert fine not in proc.stdout, fine
+    (tmp_path / "clean").mkdir()
+    clean = _lint_tree(tmp_path / "clean", {})  # the skeleton alone keeps every contract
+    assert clean.returncode == 0, clean.stdout + clean.stderr
 
 
 def test_engine_api_is_cheap_to_import():

@@ -35,7 +35,7 @@ class BatchActor:
 
     def __init__(self, config: Any = None, engine_factory: Callable[[Any], Any] | None = None) -> None:
         from engine.dispatch import Engine
-        from engine.server.workers import resolve_device
+        from engine.device import resolve_device
 
         self.device = resolve_device(config)
         self.engine = (engine_factory or Engine)(config)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.segment import mask_ops
+from masks import mask_ops
 
 BLEND_KERNEL = 21
 

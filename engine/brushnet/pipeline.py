@@ -32,7 +32,7 @@ from engine.brushnet.blending import BLEND_KERNEL
 from engine.brushnet.unet_forward import unet_forward_with_brushnet
 from engine.harmonize import paste_back
 from engine.inputs import resize_image, rgb_array
-from engine.segment import mask_ops
+from masks import mask_ops
 
 
 @dataclass

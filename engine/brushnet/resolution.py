@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.brushnet.blending import BLEND_KERNEL, feather_reach, odd_kernel
-from engine.segment import mask_ops
+from masks import mask_ops
 
 MIN_CROP = 384  # px: below this a crop shows the model too little context
 WHOLE_IF_COVERS = 0.8  # a crop covering this much of the image is no better than the whole image

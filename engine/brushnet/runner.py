@@ -15,7 +15,7 @@ from engine.brushnet.blending import feather_reach, grown_bbox
 from engine.brushnet.resolution import plan_region
 from engine.harmonize import harmonize, paste_back
 from engine.inputs import MAX_CANDIDATES, MIN_IMAGE_SIDE, check_image, check_mask, resize_image  # noqa: F401
-from engine.segment import mask_ops
+from masks import mask_ops
 
 # The shared input checks moved to engine.inputs; their old names here stay importable.
 _resize = resize_image

@@ -33,7 +33,7 @@ import numpy as np
 from engine.api import Cancelled, Candidate, EditResult, InpaintRequest
 from engine.harmonize import harmonize
 from engine.inputs import check_image, check_mask, resize_image
-from engine.segment import mask_ops
+from masks import mask_ops
 
 WORK_SIDE = 1024  # a crop up to this long side runs once at its own size; above, the coarsest level's at most
 FINE_MAX_SIDE = 1536  # the finest coarse-to-fine level works at most at this long side (then upscaled)

@@ -23,7 +23,7 @@ from engine.api import Cancelled, Candidate, EditResult, EngineError, InpaintReq
 from engine.fill.patch_fill import patch_fill
 from engine.harmonize import harmonize
 from engine.inputs import MIN_IMAGE_SIDE, check_image, check_mask, resize_image  # noqa: F401 - MIN_IMAGE_SIDE: old name
-from engine.segment import mask_ops
+from masks import mask_ops
 
 PATCH = "patch"
 DIFFUSION_METHODS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS, "navier-stokes": cv2.INPAINT_NS}

@@ -6,8 +6,7 @@ and returns an :class:`engine.api.EditPlan`. Importing this package does not imp
 """
 
 from engine.instructor.intent import Intent
-from engine.instructor.parser import parse_instruction, parse_instruction_or_none
-from engine.instructor.steps import Reading, parse_steps, read_instruction
+from engine.instructor.steps import Reading, parse_instruction, parse_instruction_or_none, parse_steps, read_instruction
 
 __all__ = ["Intent", "Reading", "parse_instruction", "parse_instruction_or_none", "parse_steps", "plan", "read_instruction"]
 

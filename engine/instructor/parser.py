@@ -4,6 +4,10 @@ Rules over regular expressions, tried in order: removal, replacement, addition, 
 change (local or whole-image), then softer phrasings ("the cat should be red", "a hat on the
 dog", "Van Gogh style"). Unknown text becomes a low-confidence ``local`` edit of the whole phrase.
 It never raises: it is the fallback of every model backend.
+
+This module reads one clause (:func:`parse_clause`) or the whole text as one edit
+(:func:`parse_instruction_single`); :mod:`engine.instructor.steps` splits an instruction into clauses
+with it and gives ``parse_instruction`` / ``parse_steps`` (the package exports them).
 """
 
 from __future__ import annotations
@@ -45,50 +49,6 @@ def _clean(text: str) -> str:
 def _sentences(text: str) -> list[str]:
     parts = [p for p in re.split(r"(?<=[.!?;。！？])\s+|\n+", text) if p.strip()]
     return parts or [text]
-
-
-def parse_instruction_or_none(text: str) -> Intent | None:
-    """:func:`parse_instruction`, or ``None`` where it cannot read ``text`` (the CLI and batch then take
-    the category and caption from the user's options and mask)."""
-    try:
-        return parse_instruction(text)
-    except ValueError:
-        return None
-
-
-def parse_instruction(text: str) -> Intent:
-    """Parse an editing instruction into an :class:`Intent`, offline and without a model.
-
-    The first step of :func:`engine.instructor.parse_steps` (the first one understood, if any).
-
-    Parameters
-    ----------
-    text : str
-        What the user typed ("remove the red car on the left", "can you put a hat on the dog?",
-        "swap the cat for a tiger", "sky -> sunset", "make it look like winter").
-
-    Returns
-    -------
-    Intent
-        Never raises: unknown or empty text gives ``category="local"`` with the whole phrase as
-        target and ``confident=False``.
-    """
-    raw = "" if text is None else str(text)
-    try:
-        from engine.instructor.steps import read_instruction
-
-        reading = read_instruction(raw)
-        for step in reading.steps:
-            if step.confident:
-                return step
-        if reading.steps:
-            return reading.steps[0]
-        if reading.protected:
-            return Intent("local", None, caption="", confident=False, instruction=raw,
-                          protected=reading.protected)
-    except Exception:  # noqa: BLE001 -- a parser bug must never fail an edit
-        pass
-    return parse_instruction_single(raw)
 
 
 def parse_clause(clause: str) -> Intent | None:

@@ -18,7 +18,7 @@ from engine.instructor.backends.base import BackendHandle, InstructorBackend
 from engine.instructor.captions import caption_for
 from engine.instructor.intent import Intent
 from engine.segment import category_masks as cm
-from engine.segment import mask_ops as mo
+from masks import mask_ops as mo
 from engine.segment.grounding import phrases
 from engine.segment.select import Detection, rank_detections
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from engine.instructor.intent import Intent
 from engine.instructor.lexicon import ADD_VERBS, CHANGE_VERBS, REMOVE_VERBS, REPLACE_VERBS, alt
 from engine.instructor.oddities import looks_foreign, looks_like_injection
+from engine.instructor.parser import parse_clause as parse_one_clause
+from engine.instructor.parser import parse_instruction_single
 from engine.instructor.patterns import I, LOOK_RE, MAX_CHARS
 from engine.instructor.phrases import analyze_object, strip_determiners, tidy
 
@@ -199,9 +201,7 @@ def read_instruction(text, parse_clause=None) -> Reading:
     ``parse_clause`` reads one clause (default: the offline parser's single-clause rules); a step
     that does not parse confidently on its own is joined to the step before it and read again.
     """
-    from engine.instructor import parser
-
-    parse_clause = parse_clause or parser.parse_clause
+    parse_clause = parse_clause or parse_one_clause
     raw = "" if text is None else str(text)
     notes: list[str] = []
     if looks_like_injection(raw):
@@ -345,5 +345,46 @@ def parse_steps(text) -> list[Intent]:
     try:
         return list(read_instruction(text).steps)
     except Exception:  # noqa: BLE001 -- a parser bug must never fail an edit
-        from engine.instructor.parser import parse_instruction_single
         return [parse_instruction_single(text)]
+
+
+def parse_instruction_or_none(text: str) -> Intent | None:
+    """:func:`parse_instruction`, or ``None`` where it cannot read ``text`` (the CLI and batch then take
+    the category and caption from the user's options and mask)."""
+    try:
+        return parse_instruction(text)
+    except ValueError:
+        return None
+
+
+def parse_instruction(text: str) -> Intent:
+    """Parse an editing instruction into an :class:`Intent`, offline and without a model.
+
+    The first step of :func:`engine.instructor.parse_steps` (the first one understood, if any).
+
+    Parameters
+    ----------
+    text : str
+        What the user typed ("remove the red car on the left", "can you put a hat on the dog?",
+        "swap the cat for a tiger", "sky -> sunset", "make it look like winter").
+
+    Returns
+    -------
+    Intent
+        Never raises: unknown or empty text gives ``category="local"`` with the whole phrase as
+        target and ``confident=False``.
+    """
+    raw = "" if text is None else str(text)
+    try:
+        reading = read_instruction(raw)
+        for step in reading.steps:
+            if step.confident:
+                return step
+        if reading.steps:
+            return reading.steps[0]
+        if reading.protected:
+            return Intent("local", None, caption="", confident=False, instruction=raw,
+                          protected=reading.protected)
+    except Exception:  # noqa: BLE001 -- a parser bug must never fail an edit
+        pass
+    return parse_instruction_single(raw)

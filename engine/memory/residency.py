@@ -1,7 +1,7 @@
 """Apply a memory plan to loaded models: off the card after their stage unless the plan keeps them.
 
-:class:`Residency` is what :class:`engine.dispatch.Engine` consults whenever a stage begins (a model
-of one kind is asked for): every *other* loaded model whose plan says ``offload`` is moved to the
+:class:`Residency` is what the model cache (:class:`engine.memory.cache.ModelCache`) consults whenever a
+stage begins (a model of one kind is asked for): every *other* loaded model whose plan says ``offload`` is moved to the
 CPU, one that says ``drop`` (or cannot move, such as a bitsandbytes 4-bit model) is forgotten, and
 the model asked for is moved back to the card if it was offloaded. Moving lazily, when the next
 stage starts, means a stage that repeats (click after click with SAM) moves nothing.
@@ -16,6 +16,8 @@ from __future__ import annotations
 import gc
 import logging
 from typing import Any, Callable
+
+from engine.device import empty_cuda_cache
 
 log = logging.getLogger("brushedit.engine")
 
@@ -65,14 +67,6 @@ def move_model(obj: Any, device: str) -> bool:
     return True
 
 
-def _empty_cuda_cache() -> None:
-    import sys
-
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_available():
-        torch.cuda.empty_cache()
-
-
 class Residency:
     """Where each loaded kind is (``"device"`` or ``"cpu"``) and the moves the plan asked for.
 
@@ -116,7 +110,7 @@ class Residency:
         self.current = kind
         if freed:
             gc.collect()  # a model in a reference cycle is freed now, not at the next collection
-            _empty_cuda_cache()
+            empty_cuda_cache()
 
     def forget(self, kind: str) -> None:
         """``kind`` was unloaded or replaced by the engine."""

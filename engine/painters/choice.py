@@ -31,7 +31,7 @@ def klein_plan(engine, request):
     """The memory plan with klein painting (``None`` on an unmanaged CPU)."""
     if not engine._managed():
         return None
-    from engine.dispatch import cuda_available
+    from engine.device import cuda_available
     from engine.memory.engine_hook import plan_for_engine
 
     cuda = engine.config.device != "cpu" and cuda_available()
@@ -42,7 +42,7 @@ def klein_plan(engine, request):
 
 def choose_painter(engine, request) -> tuple[str, str]:
     """``(painter, why)``: ``"klein"`` or ``""`` (the engine's own path decides)."""
-    from engine.dispatch import is_removal
+    from engine.api import is_removal
 
     p = request.params
     wanted = getattr(p, "painter", "auto") or "auto"
@@ -80,7 +80,7 @@ def klein_pipes(engine, on_progress=None):
     dtype = engine.config.dtype
 
     def load():
-        from engine.dispatch import _torch_dtype
+        from engine.device import torch_dtype as _torch_dtype
         from engine.painters.klein import load_klein
 
         return load_klein(folder, device=device, dtype=_torch_dtype(dtype))

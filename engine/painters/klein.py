@@ -125,7 +125,7 @@ class KleinPipes:
             if staged:
                 te.to("cpu")
                 self.moves.append("encoder->cpu")
-                from engine.memory.residency import _empty_cuda_cache
+                from engine.device import empty_cuda_cache as _empty_cuda_cache
 
                 _empty_cuda_cache()
         return embeds.to(self.edit.transformer.dtype)
@@ -223,7 +223,7 @@ class KleinPainter:
         x, y, cw, ch = rect
         ww, wh = size
         from engine.inputs import resize_image as _resize
-        from engine.segment import mask_ops
+        from masks import mask_ops
 
         crop = image[y:y + ch, x:x + cw]
         work_img = _resize(crop, ww, wh)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.segment import mask_ops as mo
+from masks import mask_ops as mo
 
 REMOVAL_DILATION = 0.015  # fraction of the image diagonal
 LOCAL_DILATION = 0.005

@@ -40,7 +40,7 @@ class ReplicaEngine:
 
     def __init__(self, config: Any = None, engine_factory: Callable[[Any], Any] | None = None) -> None:
         from engine.dispatch import Engine
-        from engine.server.workers import resolve_device
+        from engine.device import resolve_device
         from engine.service import EngineService
 
         self.device = resolve_device(config)

@@ -15,7 +15,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from engine import api, wire
+from engine import api, queries, wire
+from engine.version import __version__ as ENGINE_VERSION
 from engine.server import codec, confine, intake
 from engine.server.security import CLIENT_HEADER, client_id_of, token_allows
 
@@ -83,7 +84,7 @@ async def read_limited(request: Request, limit: int, timeout: float | None = Non
 async def health(request: Request) -> dict[str, Any]:
     """Open to all (a reverse proxy or the editor's Test connection asks it)."""
     board = _board(request)
-    return {"status": "stopping" if board.stopping else "ok", "version": api.engine_version(),
+    return {"status": "stopping" if board.stopping else "ok", "version": ENGINE_VERSION,
             "device": _settings(request).device, "queue": board.queue_length, "jobs_done": board.jobs_done,
             "held": board.held, "frames": ["BEW1", "BEW2"]}
 
@@ -147,7 +148,7 @@ async def answer(request: Request, client: str = Depends(authorized_client)) -> 
     query, reply = confine.confined(as_this_server_sees_it(query, settings.config), roots)
     if reply is None:
         try:
-            reply = await run_in_threadpool(api.answer_locally, query)
+            reply = await run_in_threadpool(queries.answer, query)
         except (ValueError, KeyError, OSError) as exc:
             raise HTTPException(422, f"cannot answer that question ({type(exc).__name__})") from None
     return Response(wire.pack({"answer": api.to_dict(reply)}, wire.form_of(body)), media_type=codec.FRAME_TYPE)

@@ -46,7 +46,7 @@ def _field_type(hint: Any) -> Any:
     """The pydantic type of one api field's type hint (the wire form of that value)."""
     if hint is np.ndarray:
         return ArrayForm
-    if isinstance(hint, type) and issubclass(hint, api._Wire):
+    if isinstance(hint, type) and issubclass(hint, wire.Record):
         return model_of(hint)
     if hint is str:
         return Text

@@ -6,17 +6,9 @@ import logging
 import threading
 from typing import Any, Callable
 
+from engine.device import resolve_device  # its old home was here: still importable from this module
+
 log = logging.getLogger("brushedit.server")
-
-
-def resolve_device(config: Any) -> str:
-    """The device the engine will use: ``config.device``, or for ``auto`` whether CUDA exists."""
-    device = str(getattr(config, "device", "auto") or "auto")
-    if device != "auto":
-        return device
-    from engine.dispatch import cuda_available
-
-    return "cuda" if cuda_available() else "cpu"
 
 
 class LocalWorker:

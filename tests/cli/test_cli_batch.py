@@ -32,7 +32,7 @@ def test_masks_folder_with_two_bad_files(brushedit, tmp_path):
     assert lines["notes.png"]["status"] == "bad-input" and "not an image" in lines["notes.png"]["reason"]
     assert lines["cut.png"]["status"] == "bad-input" and "truncated" in lines["cut.png"]["reason"]
     from engine.batch import derive_seed
-    from engine.segment import mask_ops
+    from masks import mask_ops
 
     for i in range(4):
         key = f"shot{i:02d}" + (".jpg" if i % 3 == 2 else ".png")

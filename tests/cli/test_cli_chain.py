@@ -17,7 +17,7 @@ import cli
 from cli_helpers import read_rgb
 from engine.api import SegmentResult
 from engine.dispatch import Engine
-from engine.segment import mask_ops as mo
+from masks import mask_ops as mo
 from engine.segment.select import Detection
 
 BOXES = {"cat": (60, 40, 200, 200), "pot": (300, 180, 360, 240), "salt and pepper shakers": (380, 20, 440, 80),

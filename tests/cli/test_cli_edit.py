@@ -13,7 +13,7 @@ FEATHER = 21  # BrushNet's blending kernel: pixels further than this from the ma
 
 
 def far_from(mask_path, shape):
-    from engine.segment import mask_ops
+    from masks import mask_ops
 
     mask = read_rgb(mask_path)[..., 0]
     assert mask.shape == shape

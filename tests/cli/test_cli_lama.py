@@ -22,7 +22,7 @@ def tiny_lama_file(tmp_path_factory):
 
 
 def _far(mask):
-    from engine.segment import mask_ops
+    from masks import mask_ops
 
     return mask_ops.dilate(mask, FEATHER) == 0
 

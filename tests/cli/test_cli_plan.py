@@ -64,7 +64,7 @@ def test_plan_and_instruction_only_edit_with_tiny_detectors(brushedit, photos, t
     summary = json.loads(r.out)
     assert summary["engine"] == "fill" and summary["category"] == "removal"
     before, after = read_rgb(image), read_rgb(out)
-    from engine.segment import mask_ops
+    from masks import mask_ops
 
     far = mask_ops.dilate(mask, 21) == 0
     assert np.array_equal(after[far], before[far])

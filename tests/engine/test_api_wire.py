@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import api, wire
+from engine import api, connect, protocol, wire
 
 
 def _rng():
@@ -86,13 +86,28 @@ def test_every_wire_class_has_an_example_and_a_unique_kind():
     import dataclasses
     import inspect
 
+    registered = set(wire.record_classes())
     covered = {type(o) for o in _examples()}
-    assert covered == set(api._WIRE_CLASSES)
-    # A dataclass added to engine.api later must travel too: a _Wire base, a KIND, a place in _WIRE_CLASSES.
-    declared = {cls for _, cls in inspect.getmembers(api, inspect.isclass)
-                if dataclasses.is_dataclass(cls) and cls.__module__ == api.__name__}
-    assert declared == set(api._WIRE_CLASSES), declared ^ set(api._WIRE_CLASSES)
-    assert len({cls.KIND for cls in api._WIRE_CLASSES}) == len(api._WIRE_CLASSES)
+    assert covered == registered
+    # A dataclass added to engine.api or engine.protocol later must travel too: a Record base and a KIND
+    # register it, with no list to keep by hand.
+    declared = {cls for module in (api, protocol) for _, cls in inspect.getmembers(module, inspect.isclass)
+                if dataclasses.is_dataclass(cls) and cls.__module__ == module.__name__}
+    assert declared == registered, declared ^ registered
+    assert len({cls.KIND for cls in registered}) == len(registered)
+
+
+def test_two_records_with_one_kind_are_refused():
+    from dataclasses import dataclass
+    from typing import ClassVar
+
+    with pytest.raises(TypeError, match="share the KIND 'inpaint'"):
+        @dataclass(frozen=True)
+        class Impostor(wire.Record):
+            KIND: ClassVar[str] = "inpaint"
+    assert wire.from_dict(api.to_dict(api.DownloadRequest(("x",)))).names == ("x",)
+    with pytest.raises(wire.WireError, match="not an engine.api object"):
+        api.to_dict(object())
 
 
 @pytest.mark.parametrize("array", [
@@ -167,6 +182,31 @@ def test_the_service_and_the_fake_implement_the_one_protocol():
 
     for backend in (EngineService(lambda m: None), FakeEngineService(lambda m: None)):
         assert isinstance(backend, api.EngineBackend)
+        assert isinstance(backend, protocol.EngineBackend)
+
+
+def test_the_old_factory_names_on_engine_api_are_engine_connects():
+    """Outside code calls engine.api.local_engine & co. (the compatibility path): the same objects."""
+    for name in ("local_engine", "remote_engine", "engine_config", "check_server", "answer_locally",
+                 "engine_version"):
+        assert getattr(api, name) is getattr(connect, name), name
+    from engine.api import engine_config, local_engine  # the from-import form works too
+
+    assert engine_config is connect.engine_config and local_engine is connect.local_engine
+    assert api.EngineBackend is protocol.EngineBackend and api.MessageSink is protocol.MessageSink
+    assert api.JobQueued is protocol.JobQueued and api.Query is protocol.Query
+    assert api.engine_version() == connect.engine_version()
+    from engine.dispatch import EngineConfig
+
+    assert api.engine_config(device="cpu") == EngineConfig(device="cpu")
+    events = []
+    service = api.local_engine(events.append)
+    try:
+        assert type(service).__name__ == "EngineService" and isinstance(service, api.EngineBackend)
+    finally:
+        service.shutdown()
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        api.no_such_name  # noqa: B018
 
 
 def test_queries_are_answered_locally_without_torch():

@@ -17,7 +17,7 @@ from engine.api import (
     MissingModelsError,
     SegmentRequest,
 )
-from engine.dispatch import Engine, EngineConfig, cpu_thread_count, is_removal
+from engine.dispatch import Engine, EngineConfig, is_removal
 from engine.service import EngineService
 
 
@@ -72,15 +72,15 @@ def test_auto_with_weights_needs_a_usable_device(cat, tmp_path, monkeypatch):
     # Explicit CPU counts as usable: BrushEdit for everything.
     assert Engine(EngineConfig(device="cpu", **cfg)).choose_engine(request(cat, "a dog"))[0] == "brushedit"
     # device auto without CUDA: removals fall back to fill, other edits say why not.
-    import engine.dispatch as dispatch
+    import engine.device as devices
 
-    monkeypatch.setattr(dispatch, "cuda_available", lambda: False)
+    monkeypatch.setattr(devices, "cuda_available", lambda: False)
     auto = Engine(EngineConfig(device="auto", **cfg))
     assert auto.choose_engine(request(cat, category="removal"))[0] == "fill"
     with pytest.raises(EngineError) as err:
         auto.choose_engine(request(cat, "a dog"))
     assert err.value.kind == "no-device" and "--device cpu" in err.value.hint
-    monkeypatch.setattr(dispatch, "cuda_available", lambda: True)
+    monkeypatch.setattr(devices, "cuda_available", lambda: True)
     assert auto.choose_engine(request(cat, "a dog"))[0] == "brushedit"
 
 
@@ -119,7 +119,7 @@ def test_the_real_engine_behind_the_service(cat):
     result = seen[ok].result
     assert isinstance(result, EditResult) and result.engine == "fill"
     image, mask = cat
-    far = __import__("engine.segment.mask_ops", fromlist=["dilate"]).dilate(mask, 21) == 0
+    far = __import__("masks.mask_ops", fromlist=["dilate"]).dilate(mask, 21) == 0
     assert np.array_equal(result.candidates[0].image[far], image[far])
     failed = seen[bad]
     assert isinstance(failed, JobFailed) and failed.kind == "missing-models"
@@ -188,33 +188,25 @@ def test_a_download_job_through_the_service(tmp_path):
 
 
 def test_cuda_asked_without_a_gpu_says_so(monkeypatch):
-    import engine.dispatch as dispatch
+    import engine.device as devices
 
-    monkeypatch.setattr(dispatch, "cuda_available", lambda: False)
+    monkeypatch.setattr(devices, "cuda_available", lambda: False)
     with pytest.raises(EngineError) as err:
         Engine(EngineConfig(device="cuda")).device()
     assert err.value.kind == "no-device" and "cpu" in err.value.hint
     assert Engine(EngineConfig(device="auto")).device() == "cpu"
 
 
-def test_cpu_thread_count_leaves_a_core_unless_the_user_chose():
-    assert cpu_thread_count(8, {}) == 7
-    assert cpu_thread_count(1, {}) == 1 and cpu_thread_count(None, {}) >= 1
-    assert cpu_thread_count(8, {"OMP_NUM_THREADS": "4"}) is None  # the user's choice stands
-    assert cpu_thread_count(8, {"BRUSHEDIT_THREADS": "3", "OMP_NUM_THREADS": "4"}) == 3
-    assert cpu_thread_count(8, {"BRUSHEDIT_THREADS": "many"}) == 7
-
-
 def test_an_engine_in_the_editor_on_cpu_sets_torch_threads_once(monkeypatch):
-    import engine.dispatch as dispatch
+    import engine.device as devices
 
     torch = pytest.importorskip("torch")
     calls = []
-    monkeypatch.setattr(dispatch, "_threads_set", False)
+    monkeypatch.setattr(devices, "_threads_set", False)
     monkeypatch.setattr(torch, "set_num_threads", calls.append)
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.delenv("BRUSHEDIT_THREADS", raising=False)
-    monkeypatch.setattr(dispatch.os, "cpu_count", lambda: 6)
+    monkeypatch.setattr(devices.os, "cpu_count", lambda: 6)
     assert Engine(EngineConfig(device="cpu")).device() == "cpu"
     assert calls == []  # the CLI's engine keeps every core
     gui = Engine(EngineConfig(device="cpu"), leave_core_for_gui=True)
@@ -225,3 +217,51 @@ def test_an_engine_in_the_editor_on_cpu_sets_torch_threads_once(monkeypatch):
 def test_the_service_engine_leaves_a_core_for_the_editor():
     svc = EngineService(lambda m: None, EngineConfig(device="cpu"))
     assert svc._factory(EngineConfig(device="cpu")).leave_core_for_gui
+
+
+def test_requests_are_routed_by_the_handler_table(cat):
+    """Every job request has a handler (no isinstance chain); a new type is routed once registered."""
+    from dataclasses import dataclass
+
+    from engine import dispatch
+    from engine.api import JOB_REQUESTS
+
+    assert set(dispatch.HANDLERS) == set(JOB_REQUESTS)
+    engine = Engine(EngineConfig(device="cpu"))
+    seen = []
+
+    @dataclass(frozen=True)
+    class Ping:
+        text: str
+
+    with pytest.raises(ValueError, match="unknown request type Ping"):
+        engine.handle(Ping("hi"))
+    try:
+        dispatch.HANDLERS[Ping] = lambda eng, req, progress, preview, cancelled: seen.append(
+            (eng, req, cancelled())) or "pong"
+        assert engine.handle(Ping("hi")) == "pong"  # the defaults are passed in: cancelled() is False
+        assert seen == [(engine, Ping("hi"), False)]
+    finally:
+        del dispatch.HANDLERS[Ping]
+    # A fill removal goes through the table to the painters and comes back as an EditResult.
+    result = engine.handle(request(cat, category="removal", engine="fill", num_candidates=1))
+    assert isinstance(result, EditResult) and result.engine == "fill"
+
+
+def test_the_owner_composes_its_parts(tmp_path):
+    """Engine keeps the config, locates weights through engine.models.weights and caches through
+    engine.memory.cache: a new configuration gets a new locator; unload empties the cache."""
+    from engine.memory.cache import ModelCache
+    from engine.models.weights import WeightLocator
+
+    base, bn = tmp_path / "b", tmp_path / "n"
+    engine = Engine(EngineConfig(device="cpu"))
+    assert isinstance(engine.weights, WeightLocator) and isinstance(engine.models, ModelCache)
+    assert engine.base_model_dir() is None
+    engine.set_config(EngineConfig(device="cpu", base_model_dir=base, brushnet_dir=bn))
+    assert engine.weights.config is engine.config and engine.base_model_dir() == base
+    assert engine.brushedit_missing() == []
+    engine._cached("sam", ("k",), object)
+    assert set(engine._cache) == {"sam"} and engine._cache is engine.models.entries
+    engine.unload()
+    assert engine._cache == {} and engine._residency is None

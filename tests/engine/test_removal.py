@@ -10,7 +10,7 @@ from engine.api import EditParams, InpaintRequest, MissingModelsError
 from engine.dispatch import Engine, EngineConfig
 from engine.fill.lama import save_lama, tiny_lama
 from engine.removal import BACKGROUND_CAPTION, DEFAULT_REMOVAL_STRENGTH, removal_prompts, run_lama_then_brushnet
-from engine.segment import mask_ops
+from masks import mask_ops
 
 
 @pytest.fixture(autouse=True)

@@ -38,8 +38,8 @@ from engine.api import (
     Progress,
     SegmentRequest,
     SegmentResult,
-    answer_locally,
 )
+from engine.connect import answer_locally
 from masks import mask_ops
 
 _KINDS = {InpaintRequest: "inpaint", PlanRequest: "plan", SegmentRequest: "segment", DownloadRequest: "download"}

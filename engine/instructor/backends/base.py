@@ -12,7 +12,7 @@ import numpy as np
 from engine.instructor.answer import AnswerError, echoes, extract_steps, interpret_answer
 from engine.instructor.intent import Intent
 from engine.instructor.oddities import looks_like_injection
-from engine.instructor.parser import parse_instruction
+from engine.instructor.steps import parse_instruction
 from engine.instructor.steps import read_instruction
 
 log = logging.getLogger(__name__)

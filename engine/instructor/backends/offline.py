@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.instructor.backends.base import InstructorBackend, StepsUnderstanding, Understanding
-from engine.instructor.parser import parse_instruction
+from engine.instructor.steps import parse_instruction
 from engine.instructor.steps import read_instruction
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from desktop.document import Document, DocumentError
-from engine.segment import mask_ops
+from masks import mask_ops
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from desktop.engine_client import (
     default_service_factory,
     model_path_status,
 )
-from engine.api import answer_locally
+from engine.connect import answer_locally
 from tests.fakes.fake_engine import FakeEngineService
 
 

@@ -30,7 +30,7 @@ def _request(**params):
 @pytest.mark.parametrize("options", [{}, {"cpu_offload": True}, {"compile": True}])
 def test_cuda_pipeline_paints_in_half_precision(saved, options):
     from engine.brushnet import load_pipeline, run_inpaint
-    from engine.segment import mask_ops
+    from masks import mask_ops
 
     pipe = load_pipeline(*saved, **options)
     assert pipe.unet.dtype in (torch.float16, torch.bfloat16)

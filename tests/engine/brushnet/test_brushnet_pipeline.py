@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.segment import mask_ops
+from masks import mask_ops
 
 
 def _gens(*seeds):

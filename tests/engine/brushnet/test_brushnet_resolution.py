@@ -7,7 +7,7 @@ import pytest
 
 from engine.brushnet.blending import blend
 from engine.brushnet.resolution import LONG_SIDE_CAP, fit_work_size, largest_work_pixels, plan_region
-from engine.segment import mask_ops
+from masks import mask_ops
 
 
 def test_small_mask_in_a_big_photo_gets_a_crop_with_context():

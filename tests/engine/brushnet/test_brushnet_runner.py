@@ -8,7 +8,7 @@ import pytest
 
 from engine.api import Cancelled, EditParams, EngineError, InpaintRequest
 from engine.brushnet import run_inpaint
-from engine.segment import mask_ops
+from masks import mask_ops
 
 FAST = dict(steps=2, working_size=128)
 

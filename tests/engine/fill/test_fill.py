@@ -8,7 +8,7 @@ import pytest
 
 from engine.api import Cancelled, EditParams, EngineError, InpaintRequest
 from engine.fill import run_fill
-from engine.segment import mask_ops
+from masks import mask_ops
 
 
 @pytest.fixture(scope="module")

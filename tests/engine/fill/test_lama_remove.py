@@ -9,7 +9,7 @@ from engine.api import Cancelled, EditParams, InpaintRequest
 from engine.fill import lama_remove
 from engine.fill.lama import tiny_lama
 from engine.fill.lama_remove import _level_sizes, fill_crop, run_lama
-from engine.segment import mask_ops
+from masks import mask_ops
 
 FEATHER = 21
 

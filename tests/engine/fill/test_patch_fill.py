@@ -9,7 +9,7 @@ import pytest
 from engine.api import Cancelled, EditParams, InpaintRequest
 from engine.fill import run_fill
 from engine.fill.patch_fill import patch_fill
-from engine.segment import mask_ops
+from masks import mask_ops
 from test_fill import outside_bbox
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from engine.api import SegmentResult
-from engine.segment import mask_ops as mo
+from masks import mask_ops as mo
 from engine.segment.select import Detection
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from engine.instructor.backends import OpenAICompatBackend, QwenVLBackend
-from engine.segment import mask_ops as mo
+from masks import mask_ops as mo
 
 # (width, height) of the test photos: square, landscape and portrait.
 PHOTO_SIZES = [(512, 512), (2048, 1536), (1536, 2048)]

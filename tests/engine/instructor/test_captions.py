@@ -11,7 +11,7 @@ from engine.instructor import plan
 from engine.instructor.backends import InstructorBackend
 from engine.instructor.captions import paints_whole_frame
 from engine.instructor.prompts import system_prompt
-from engine.segment import mask_ops as mo
+from masks import mask_ops as mo
 
 from engine.segment.select import Detection
 

@@ -13,8 +13,8 @@ from engine.instructor import plan
 from engine.instructor.answer import AnswerError, extract_fields, interpret_answer, parse_box
 from engine.instructor.backends import (InstructorBackend, OfflineBackend, OpenAICompatBackend,
                                         QwenVLBackend, load_backend)
-from engine.instructor.parser import parse_instruction
-from engine.segment import mask_ops as mo
+from engine.instructor import parse_instruction
+from masks import mask_ops as mo
 
 SECRET = "sk-test-secret-value-123"
 

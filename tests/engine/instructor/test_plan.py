@@ -5,7 +5,7 @@ import pytest
 
 from engine.api import Cancelled, EditPlan, MissingModelsError
 from engine.instructor import plan as direct_plan
-from engine.segment import mask_ops as mo
+from masks import mask_ops as mo
 
 
 def _staged_plan(image, instruction, backend=None, *, detector=None, segmenter=None, **kw):

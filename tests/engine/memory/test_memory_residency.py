@@ -10,7 +10,7 @@ import torch
 from engine.api import EditParams, InpaintRequest, PlanRequest
 from engine.dispatch import Engine, EngineConfig
 from engine.instructor.backends.base import InstructorBackend, Understanding
-from engine.instructor.parser import parse_instruction
+from engine.instructor import parse_instruction
 from engine.memory.residency import Residency, StagedModel, move_model
 
 

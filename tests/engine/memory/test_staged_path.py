@@ -18,7 +18,7 @@ import pytest
 from engine.api import PlanRequest
 from engine.dispatch import Engine, EngineConfig
 from engine.models import MANIFEST
-from engine.segment import mask_ops as mo
+from masks import mask_ops as mo
 
 ANSWER = ('{"category": "addition", "target": "moon", "box": [300, 200, 500, 400], '
           '"caption": "a woman under a moon"}')

@@ -1,7 +1,7 @@
 import numpy as np
 
 from engine.segment import category_masks as cm
-from engine.segment import mask_ops as mo
+from masks import mask_ops as mo
 
 SHAPE = (300, 400)
 

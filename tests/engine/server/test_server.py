@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("websockets")
 
-from engine import api, wire  # noqa: E402
+from engine import api, connect, wire  # noqa: E402
 from engine.dispatch import Engine, EngineConfig  # noqa: E402
 from engine.server.app import ServerSettings  # noqa: E402
 from engine.server.client import RemoteEngine, test_connection  # noqa: E402
@@ -109,7 +109,7 @@ def test_health_needs_no_token_and_reports_queue_and_jobs(gated):
     status, body = _raw(gated, "GET", "/v1/health")
     info = json.loads(body)
     assert status == 200
-    assert info == {"status": "ok", "version": api.engine_version(), "device": "cpu", "queue": 0, "jobs_done": 0,
+    assert info == {"status": "ok", "version": connect.engine_version(), "device": "cpu", "queue": 0, "jobs_done": 0,
                     "held": 0, "frames": ["BEW1", "BEW2"]}  # the frame forms it reads (msgpack since BEW2)
 
 

@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("websockets")
 
-from engine import api  # noqa: E402
+from engine import api, connect  # noqa: E402
 from engine.server.routes import as_this_server_sees_it  # noqa: E402
 
 
@@ -50,4 +50,4 @@ def test_a_server_started_with_a_sam_checkpoint_says_sam_is_usable(sam_file, tmp
             assert status.usable and status.name == "sam-vit-b"
         finally:
             engine.shutdown(2)
-    assert not api.answer_locally(api.ModelPathRequest("sam", "")).usable  # the automatic search finds none
+    assert not connect.answer_locally(api.ModelPathRequest("sam", "")).usable  # the automatic search finds none
