@@ -29,25 +29,20 @@ def step_categories(instruction: str) -> list[str]:
 
 def check_painter_first(engine: Any, args: argparse.Namespace, instruction: str) -> None:
     """Raise what painting would raise, before any planning, for every step the offline reading is
-    sure of. A studio server (no ``choose_engine`` here) decides on its own side."""
-    choose = getattr(engine, "choose_engine", None)
-    if choose is None:
+    sure of (:func:`engine.painters.choice.paint_problem`, which the editor's Run asks too). A studio
+    server (no ``choose_engine`` here) decides on its own side."""
+    if getattr(engine, "choose_engine", None) is None:
         return
     import numpy as np
 
-    from engine.api import EditParams, InpaintRequest, MissingModelsError
-    from engine.models.states import explain
+    from engine.api import EditParams, InpaintRequest
+    from engine.painters.choice import paint_problem
 
     probe = np.zeros((8, 8, 3), np.uint8), np.full((8, 8), 255, np.uint8)
     for category in dict.fromkeys(step_categories(instruction)):
         params = EditParams(engine=args.engine, painter=getattr(args, "painter", "auto") or "auto")
         request = InpaintRequest(*probe, prompt=instruction, params=params,
                                  instruction=instruction, category=category)
-        try:
-            from engine.painters.choice import choose_painter
-
-            if choose_painter(engine, request)[0]:  # a painter of the seam (klein) paints this step
-                continue
-            choose(request)
-        except MissingModelsError as exc:
-            raise explain(exc, getattr(getattr(engine, "config", None), "model_dirs", None)) from None
+        problem = paint_problem(engine, request)
+        if problem is not None:
+            raise problem from None

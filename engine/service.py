@@ -231,6 +231,17 @@ class EngineService:
         """Answer an :data:`engine.protocol.Query` at once, on the caller's thread (no job, no torch)."""
         return answer_locally(query)
 
+    def check_paint(self, request: object) -> EngineError | None:
+        """What painting ``request`` would raise at once (missing weights, no usable device), answered
+        without loading a model (:func:`engine.painters.choice.paint_problem`): the editor asks it before
+        planning, as ``brushedit edit`` does. ``None`` when it can be painted."""
+        from engine.painters.choice import paint_problem
+
+        engine = self._engine
+        if engine is None or self._engine_config != self._config:
+            engine = self._factory(self._config)  # cheap: an engine loads its models on first use
+        return paint_problem(engine, request)
+
     def cancel(self, job_id: str) -> bool:
         """Cancel a job: a queued one is dropped, a running one stops within one step.
 

@@ -107,3 +107,26 @@ def paint_if_klein(engine, request, on_progress=None, on_preview=None, is_cancel
 
     return KleinPainter(klein_pipes(engine, on_progress)).paint_request(
         request, on_progress=on_progress, on_preview=on_preview, is_cancelled=is_cancelled)
+
+
+def paint_problem(engine, request):
+    """What painting ``request`` on ``engine`` would raise at once (missing or damaged weights, no usable
+    device), without loading anything; ``None`` when it can be painted. Asked before planning, so that an
+    edit that cannot be painted fails before GroundingDINO and SAM run (``brushedit edit`` and the
+    editor's Run ask the same question). An engine that cannot tell (no ``choose_engine``: a studio
+    server decides on its own side) answers ``None``."""
+    from engine.api import EngineError
+    from engine.models.states import explain
+
+    choose = getattr(engine, "choose_engine", None)
+    if choose is None:
+        return None
+    try:
+        if choose_painter(engine, request)[0]:  # a painter of the seam (klein) paints this step
+            return None
+        choose(request)
+    except MissingModelsError as exc:
+        return explain(exc, getattr(getattr(engine, "config", None), "model_dirs", None))
+    except EngineError as exc:
+        return exc
+    return None

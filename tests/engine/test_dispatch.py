@@ -265,3 +265,25 @@ def test_the_owner_composes_its_parts(tmp_path):
     assert set(engine._cache) == {"sam"} and engine._cache is engine.models.entries
     engine.unload()
     assert engine._cache == {} and engine._residency is None
+
+
+def test_the_service_says_before_planning_whether_an_edit_can_be_painted(cat, tmp_path, monkeypatch):
+    """EngineService.check_paint (the editor's Run asks it before GroundingDINO/SAM, as `edit` does):
+    missing weights named with the fix, no usable device with its hint, a removal the fill can do passes;
+    nothing is loaded and no job is queued."""
+    messages = []
+    service = EngineService(messages.append, EngineConfig(device="cpu"))
+    problem = service.check_paint(request(cat, "a dog", category="local"))
+    assert isinstance(problem, MissingModelsError)
+    assert problem.names == ("brushnet-x", "sd15-realistic-vision") and "models download" in problem.hint
+    assert service.check_paint(request(cat, category="removal")) is None
+
+    import engine.device as devices
+
+    base, brushnet = tmp_path / "base", tmp_path / "bn"
+    base.mkdir(), brushnet.mkdir()
+    monkeypatch.setattr(devices, "cuda_available", lambda: False)
+    service.set_config(EngineConfig(device="auto", base_model_dir=base, brushnet_dir=brushnet))
+    problem = service.check_paint(request(cat, "a dog", category="local"))
+    assert isinstance(problem, EngineError) and problem.kind == "no-device"
+    assert service.pending() == [] and messages == [] and service._engine is None
