@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 from typing import Any
 
-from engine.api import EngineError
+from engine.api import EngineError, EngineStatus, WorkerInfo
 
 log = logging.getLogger("brushedit.engine")
 
@@ -150,3 +151,33 @@ def empty_cuda_cache() -> None:
                 torch.cuda.empty_cache()
         except Exception:  # pragma: no cover - best effort
             pass
+
+
+def worker_info(device: str = "") -> WorkerInfo:
+    """This process, as provenance records the painter: host name, pid and device."""
+    return WorkerInfo(socket.gethostname(), os.getpid(), device)
+
+
+def engine_status() -> EngineStatus:
+    """Where torch work runs now and the GPU memory it holds, without importing torch.
+
+    Reports ``"cuda"`` only once torch is imported *and* has initialised CUDA (a job used the GPU):
+    asking an uninitialised driver would create a CUDA context just to answer. Anything else is
+    ``"cpu"``. Never raises: a failing driver query leaves the figures unknown.
+    """
+    torch = sys.modules.get("torch")
+    cuda = getattr(torch, "cuda", None) if torch is not None else None
+    try:
+        if cuda is None or not cuda.is_initialized():
+            return EngineStatus("cpu")
+    except Exception:  # pragma: no cover - a half-imported torch
+        return EngineStatus("cpu")
+    name, used, total = "", None, None
+    try:
+        index = cuda.current_device()
+        name = str(cuda.get_device_name(index))
+        used = int(cuda.memory_allocated(index))
+        total = int(cuda.mem_get_info(index)[1])
+    except Exception:  # pragma: no cover - driver trouble: show what is known
+        logging.getLogger("brushedit.engine").debug("GPU memory query failed", exc_info=True)
+    return EngineStatus("cuda", name, used, total)

@@ -16,8 +16,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import logging
-import os
-import socket
 import sys
 import threading
 from typing import Any, Callable
@@ -25,7 +23,6 @@ from typing import Any, Callable
 from engine.api import (
     Cancelled,
     EngineError,
-    EngineStatus,
     InpaintRequest,
     JobCancelled,
     JobFailed,
@@ -36,11 +33,10 @@ from engine.api import (
     MissingModelsError,
     Preview,
     Progress,
-    WorkerInfo,
 )
 from engine.api import JOB_REQUESTS, EditResult
 from engine.api import request_kind as api_request_kind
-from engine.device import empty_cuda_cache
+from engine.device import empty_cuda_cache, engine_status, worker_info  # noqa: F401 - their old home
 from engine.dispatch import Engine, EngineConfig
 from engine.queries import answer as answer_locally  # the cheap questions, answered on the caller's thread
 
@@ -56,36 +52,6 @@ def request_kind(request: object) -> str:
     if isinstance(request, JOB_REQUESTS):
         return api_request_kind(request)
     raise ValueError(f"not an engine request: {type(request).__name__}")
-
-
-def worker_info(device: str = "") -> WorkerInfo:
-    """This process, as provenance records the painter: host name, pid and device."""
-    return WorkerInfo(socket.gethostname(), os.getpid(), device)
-
-
-def engine_status() -> EngineStatus:
-    """Where torch work runs now and the GPU memory it holds, without importing torch.
-
-    Reports ``"cuda"`` only once torch is imported *and* has initialised CUDA (a job used the GPU):
-    asking an uninitialised driver would create a CUDA context just to answer. Anything else is
-    ``"cpu"``. Never raises: a failing driver query leaves the figures unknown.
-    """
-    torch = sys.modules.get("torch")
-    cuda = getattr(torch, "cuda", None) if torch is not None else None
-    try:
-        if cuda is None or not cuda.is_initialized():
-            return EngineStatus("cpu")
-    except Exception:  # pragma: no cover - a half-imported torch
-        return EngineStatus("cpu")
-    name, used, total = "", None, None
-    try:
-        index = cuda.current_device()
-        name = str(cuda.get_device_name(index))
-        used = int(cuda.memory_allocated(index))
-        total = int(cuda.mem_get_info(index)[1])
-    except Exception:  # pragma: no cover - driver trouble: show what is known
-        log.debug("GPU memory query failed", exc_info=True)
-    return EngineStatus("cuda", name, used, total)
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:

@@ -249,7 +249,7 @@ def worker_summary(result: Any) -> dict:
     """The process that painted ``result`` (host, pid, device); this one when the result names none."""
     worker = getattr(result, "worker", None)
     if worker is None:
-        from engine.service import engine_status, worker_info
+        from engine.device import engine_status, worker_info
 
         worker = worker_info(engine_status().device)
     return {"host": worker.host, "pid": worker.pid, "device": worker.device}
