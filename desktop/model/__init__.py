@@ -8,5 +8,5 @@ SAM clicks), :mod:`~desktop.model.run_text` (what a typed text runs, decided onc
 :mod:`~desktop.model.apply_result` (results into layers and provenance, Qt-free),
 :mod:`~desktop.model.segment` (SAM clicks), :mod:`~desktop.model.engine_state` (the status bar's words
 about the engine) and :mod:`~desktop.model.settings_keys` (the stored settings, declared once).
-See ``docs/design/house-model.md``.
+See ``docs/design/house.md`` (the editor's model layer).
 """
