@@ -7,7 +7,7 @@ be (``restoreState`` included), so nothing moves when the body fills them.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QVBoxLayout, QWidget
 
 from desktop.ui.icons import icon
@@ -70,6 +70,20 @@ class DockLayout:
             dock.setWidget(widget)
 
 
+def keep_in_view(area, field) -> None:
+    """Scroll ``area`` (a scroll area) the least that brings ``field`` into view: all of it when it fits,
+    else its top. Nothing moves when it is in view already."""
+    if not field.isVisible():
+        return
+    bar, seen = area.verticalScrollBar(), area.viewport().height()
+    top = field.mapTo(area.widget(), field.rect().topLeft()).y()
+    bottom = top + field.height()
+    if top < bar.value() or seen < field.height():
+        bar.setValue(top)
+    elif bottom > bar.value() + seen:
+        bar.setValue(bottom - seen)
+
+
 def instruction_dock(panel, strip, line_spacing: int) -> QWidget:
     """The Instruction dock's content: the panel scrolling as a whole, the candidate strip below it,
     then the panel's Plan / Run / Cancel row."""
@@ -88,6 +102,9 @@ def instruction_dock(panel, strip, line_spacing: int) -> QWidget:
     instruction_area.setMinimumHeight(2 * line_spacing)
     il.addWidget(instruction_area, 1)
     il.addWidget(strip, 0)  # fixed height: always in view when an edit ends
+    # When the thumbnails come in, the panel above loses their height: on a short screen (1920x1080 at
+    # 200 %) that scrolled the instruction field out of view; keep it in view (the log folds first).
+    strip.row_shown.connect(lambda: QTimer.singleShot(0, lambda: keep_in_view(instruction_area, panel.instruction)))
     # Plan / Run / Cancel last: in view as the panel scrolls, and where they were when a run starts
     # (below the strip, Cancel jumped 124 px up as the live preview came in).
     il.addWidget(panel.take_footer(), 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from desktop.ui.theme import THUMBNAIL_CHOICES_QSS
 
 THUMB = 96
-SMALL_THUMB = 64  # on a short screen (1920x1080 at 200 % is 540 px): the strip must leave the window on it
+SMALL_THUMB = 48  # on a short screen (1920x1080 at 200 % is 540 px): the strip must leave room for the field
 
 
 def thumb_size(screen_height: int) -> int:
@@ -36,8 +36,11 @@ def screen_height(widget) -> int:
     return screen.availableGeometry().height() if screen is not None else 1080
 
 
-def thumbnail(image: np.ndarray, size: int = THUMB) -> QPixmap:
-    """A ``size``-px (long side) pixmap of an ``H x W x 3|4`` uint8 array."""
+def thumbnail(image: np.ndarray, size: int = THUMB, ratio: float = 1.0) -> QPixmap:
+    """A ``size``-px (long side, logical) pixmap of an ``H x W x 3|4`` uint8 array, drawn with ``ratio``
+    device pixels per logical pixel so that it stays crisp on a 200 % display."""
+    ratio = max(1.0, float(ratio))
+    logical, size = size, max(1, round(size * ratio))
     h, w = image.shape[:2]
     step = max(1, max(h, w) // (size * 3))
     if step > 1:  # subsample first: area-resizing a full photo costs tens of ms on the GUI thread
@@ -50,7 +53,10 @@ def thumbnail(image: np.ndarray, size: int = THUMB) -> QPixmap:
     h, w = image.shape[:2]
     fmt = QImage.Format.Format_RGBA8888 if image.shape[2] == 4 else QImage.Format.Format_RGB888
     qimage = QImage(image.data, w, h, image.strides[0], fmt).copy()  # copy: own the buffer
-    return QPixmap.fromImage(qimage)
+    pixmap = QPixmap.fromImage(qimage)
+    if size != logical:
+        pixmap.setDevicePixelRatio(ratio)
+    return pixmap
 
 
 def _region(cand) -> np.ndarray:
@@ -73,7 +79,13 @@ class CandidateStrip(QWidget):
     Hover shows a candidate on the canvas (``controller.preview_candidate``); a click selects it
     alone, Ctrl/Shift-click (or Space) adds it, a double click accepts it. "Accept" adds the selected candidates (or the only one) as separate
     edit layers; "Discard" drops them all. While an edit runs, the live step preview shows here.
+
+    Signals
+    -------
+    row_shown(): the row of thumbnails (or the live preview) appeared, taking height from the panel above.
     """
+
+    row_shown = Signal()
 
     def __init__(self, controller, parent=None):
         super().__init__(parent)
@@ -93,7 +105,7 @@ class CandidateStrip(QWidget):
         # candidates bring in a narrow dock (without it the bar would cover the labels).
         bar = self.scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         self.thumb = thumb_size(screen_height(self))
-        self.scroll.setFixedHeight(self.thumb + 2 * self.fontMetrics().height() + 14 + bar)
+        self.scroll.setFixedHeight(self._button_height() + 2 + bar)
         self.row_widget = QWidget()
         self.row_widget.setStyleSheet(THUMBNAIL_CHOICES_QSS)
         self.row = QHBoxLayout(self.row_widget)
@@ -134,6 +146,20 @@ class CandidateStrip(QWidget):
         controller.busy_changed.connect(self._on_busy)
         self._update_actions()
 
+    def _button_height(self) -> int:
+        """The height a candidate's button takes (thumbnail, its seed line, border and padding), measured
+        on a button styled as the real ones: no guessed room for a second line of text."""
+        probe = QToolButton()
+        probe.setStyleSheet(THUMBNAIL_CHOICES_QSS)
+        probe.setFont(self.font())
+        probe.setIcon(QIcon(QPixmap(self.thumb, self.thumb)))
+        probe.setIconSize(QSize(self.thumb, self.thumb))
+        probe.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+        probe.setText("seed 0000000000")
+        height = probe.sizeHint().height()
+        probe.deleteLater()
+        return height
+
     # --- public ---------------------------------------------------------------------------------------
 
     def set_candidates(self, candidates: list) -> None:
@@ -153,7 +179,7 @@ class CandidateStrip(QWidget):
         for i, cand in enumerate(candidates):
             b = QToolButton()
             b.setCheckable(True)
-            b.setIcon(QIcon(thumbnail(_region(cand), self.thumb)))
+            b.setIcon(QIcon(thumbnail(_region(cand), self.thumb, self.devicePixelRatioF())))
             b.setIconSize(QSize(self.thumb, self.thumb))
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
             b.setText(f"seed {cand.seed}")
@@ -250,9 +276,9 @@ class CandidateStrip(QWidget):
             self.controller.preview_candidate(index)
 
     def _on_step_preview(self, image) -> None:
-        self.live.setPixmap(thumbnail(np.asarray(image), self.thumb))
+        self.live.setPixmap(thumbnail(np.asarray(image), self.thumb, self.devicePixelRatioF()))
         self.live.setVisible(True)
-        self.scroll.setVisible(True)
+        self._show_row(True)
         self.hint.setVisible(False)  # the preview is in its place (and a short window has no room for both)
 
     def _on_busy(self, busy: bool) -> None:
@@ -269,4 +295,10 @@ class CandidateStrip(QWidget):
         self.more_button.setEnabled(have and not getattr(self.controller, "busy", False))
         self.hint.setVisible(not have and self.live.isHidden())
         # No empty box: the strip shows only with candidates or a live preview.
-        self.scroll.setVisible(have or not self.live.isHidden())
+        self._show_row(have or not self.live.isHidden())
+
+    def _show_row(self, on: bool) -> None:
+        was = self.scroll.isVisibleTo(self)
+        self.scroll.setVisible(on)
+        if on and not was:
+            self.row_shown.emit()
