@@ -122,7 +122,6 @@ def canvas_figures(steps: int = 40) -> dict:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     sys.path.insert(0, str(ROOT))
     import cv2
-    import numpy as np
     from PySide6.QtCore import QPointF
     from PySide6.QtWidgets import QApplication
     from skimage import data

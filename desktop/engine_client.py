@@ -43,7 +43,6 @@ from engine.api import (  # re-exported for desktop.ui
     ModelEntry,
     ModelPathRequest,
     ModelPathStatus,
-    ModelStatusReport,
     ModelStatusRequest,
     ParsedInstruction,
     ParseRequest,

@@ -178,7 +178,7 @@ def _classify_change(x: str, y: str) -> Intent:
     if is_scene(xs) and ART_STYLE_RE.search(y) and (not looks_like_adjectives(y) or re.match(r"^(?:an?|the)\s", tidy(y), I)):
         return _global(y)  # a style on a named scene: "make the city look like a Van Gogh painting"
     if re.search(rf"\b{BG}\b", xs, I):
-        subj = re.search(rf"\b(?:behind|of|around)\s+(?P<s>.+)$", xs, I)
+        subj = re.search(r"\b(?:behind|of|around)\s+(?P<s>.+)$", xs, I)
         return _background(y, subj.group("s") if subj else None)
     if is_scene(xs) and not looks_like_adjectives(y):
         return _background(y)
@@ -287,8 +287,8 @@ def _rule_background(s: str) -> Intent | None:
         return _background(m.group("y"), m.group("s"))
     m = re.search(rf"(?:^|\s)(?P<y>(?:(?:a|an)\s+)?(?:[\w'-]+\s+){{1,4}}?){BG}\b", s2, I)
     if m:
-        y = re.sub(rf"^.*\b(?:to|into|with|as|of|reflect|show|depict|showcase|convey|give\s+\w+|"
-                   rf"add|use|put|place|make|want|need)\s+", "", m.group("y"), flags=I)
+        y = re.sub(r"^.*\b(?:to|into|with|as|of|reflect|show|depict|showcase|convey|give\s+\w+|"
+                   r"add|use|put|place|make|want|need)\s+", "", m.group("y"), flags=I)
         y = strip_determiners(y) if re.match(r"^(?:the|this|that|its|their)\b", y, I) else y
         if tidy(y) and not re.match(r"^(?:change|replace|modify|alter|edit|new|different|swap|"
                                     r"switch|the|this)$", tidy(y), I):

@@ -60,9 +60,9 @@ CHANGE_RE = re.compile(
     rf"\s+(?:like|as\s+(?:if|though)\s+(?:it\s+)?(?:were|was)|to\s+be)?|(?:in\s*to|into|to\s+be|to\s+look\s+like|"
     rf"to\s+resemble|to\s+become|to|as\s+if\s+(?:it\s+)?(?:were|was|is)|as|like|resemble|become|"
     rf"becomes|be|with|from\s+[\w\s]+?\s+to))\s+(?P<y>.+)$", I)
-MAKE_ADJ_RE = re.compile(rf"^(?:make|render|get|have|let|keep|turn)\s+(?P<x>.+?)\s+(?P<y>(?:a|an)\s+.+|"
-                          rf"(?:more|less|very|much|extra|super|really|slightly|a\s+bit|a\s+little)\s+.+|"
-                          rf"[\w-]+(?:\s*(?:and|,)\s*[\w-]+)?)$", I)
+MAKE_ADJ_RE = re.compile(r"^(?:make|render|get|have|let|keep|turn)\s+(?P<x>.+?)\s+(?P<y>(?:a|an)\s+.+|"
+                          r"(?:more|less|very|much|extra|super|really|slightly|a\s+bit|a\s+little)\s+.+|"
+                          r"[\w-]+(?:\s*(?:and|,)\s*[\w-]+)?)$", I)
 PLACE_SUBJECT_RE = re.compile(
     rf"^(?:make|put|place|move|set|show|have|transport|take|bring|send|teleport|relocate|let|"
     rf"drop|depict|display|picture|imagine|see)\s+(?P<x>{DEF}\s+.+?|(?:him|her|them|it))\s+"
@@ -76,8 +76,8 @@ WEAR_RE = re.compile(
     rf"hold|holds|holding|carry|carries|carrying|put\s+on|puts\s+on|sport|sporting|don|donning|"
     rf"grow|grows)\s+(?P<x>(?:{INDEF}\s+)?.+)|(?:have|has|having|with|get|gets)\s+(?P<x2>{INDEF}\s+.+))$", I)
 THERE_BE_RE = re.compile(
-    rf"^(?:(?:let|make\s+sure)\s+)?there\s+(?:should\s+be|must\s+be|will\s+be|needs\s+to\s+be|be|is|are|'s)"
-    rf"\s+(?:also\s+)?(?P<x>.+)$", I)
+    r"^(?:(?:let|make\s+sure)\s+)?there\s+(?:should\s+be|must\s+be|will\s+be|needs\s+to\s+be|be|is|are|'s)"
+    r"\s+(?:also\s+)?(?P<x>.+)$", I)
 ADD_RE = re.compile(rf"^(?P<v>{ADD_VERBS})\b\s*(?:in\s+|on\s+)?(?P<x>.+)$", I)
 SUBJ_BE_RE = re.compile(
     rf"^(?P<x>(?:{DEF}\s+)?.+?)\s+(?:should|must|needs?\s+to|has\s+to|have\s+to|shall|will|to|"

@@ -20,7 +20,7 @@ _SPATIAL_PHRASE_RE = re.compile(
     rf"(?:\s+(?:side|corner|part|edge|half|end|area|portion|region|hand side))?"
     rf"(?:\s+of\s+(?:the\s+)?(?:{IMAGE_WORDS}))?\b(?!\s*-?\s*of\b)(?!\s+\w+\s+of\b)", I)
 _SPATIAL_ADJ_RE = re.compile(rf"^(?P<sp>{SPATIAL_ADJ})\s+(?=\S)", I)
-_TAIL_SPATIAL_RE = re.compile(rf"\s*,?\s*(?P<sp>leftmost|rightmost|left-most|right-most|topmost|bottommost)$", I)
+_TAIL_SPATIAL_RE = re.compile(r"\s*,?\s*(?P<sp>leftmost|rightmost|left-most|right-most|topmost|bottommost)$", I)
 _PREP_RE = re.compile(rf"\s+(?P<prep>{LOCATION_PREPS})\b", I)
 _FILLER_TAIL_RE = re.compile(
     r"\s*\b(?:completely|entirely|altogether|fully|totally|here|there|visible|shown|present|"

@@ -4,7 +4,7 @@ the box and ellipse tools do."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPainterPath, QPen, QPolygonF
 
 from desktop.ui.tools.base import Tool

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPointF, Qt
 
 from desktop.ui.canvas.canvas_view import CanvasView
 from desktop.ui.canvas.tile_cache import TILE, TileCache, level_for_zoom
