@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli.errors import INTERRUPTED, OK, USAGE, CliError, from_exception
+from cli.errors import BROKEN_PIPE, INTERRUPTED, OK, USAGE, CliError, from_exception
 
 PROG = "brushedit"
 
@@ -78,6 +78,13 @@ def main(argv: list[str]) -> int:
             return USAGE
         _configure_logging(debug)
         return int(args.run(args) or OK)
+    except BrokenPipeError:
+        # The reader went away (``brushedit doctor --json | head``): stop quietly, as ls or cat do, not
+        # with two tracebacks. Later writes (and the interpreter's final flush) go to /dev/null.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE
     except KeyboardInterrupt:
         sys.stderr.write("brushedit: cancelled\n")
         _print_json_failure(argv, CliError("cancelled", INTERRUPTED))

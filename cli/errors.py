@@ -7,6 +7,7 @@ USAGE = 2  # bad usage or bad input
 MISSING_MODELS = 3
 RUNTIME = 4
 INTERRUPTED = 130
+BROKEN_PIPE = 141  # the reader of stdout closed it (128 + SIGPIPE, as a shell reports it)
 
 
 class CliError(Exception):

@@ -89,3 +89,26 @@ def test_disk_full_and_read_only_targets_are_runtime_failures(tmp_path, monkeypa
     monkeypatch.setattr("desktop.document.safe_write.tempfile.mkstemp", mkstemp)
     code = main(["edit", str(photo), "--mask", str(mask), "--engine", "fill", "-q", "-o", str(tmp_path / "out.ora")])
     assert code == RUNTIME and "Read-only" in capsys.readouterr().err
+
+
+def test_a_reader_that_closes_stdout_ends_the_command_quietly(tmp_path):
+    """``brushedit doctor --json | head`` printed two tracebacks (BrokenPipeError, then again while
+    printing the JSON failure); it stops with 141 (128 + SIGPIPE, as a shell reports it) and says nothing."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from cli.errors import BROKEN_PIPE
+
+    root = Path(__file__).resolve().parents[2]
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first byte: every write fails, deterministically
+    try:
+        done = subprocess.run([sys.executable, str(root / "main.py"), "doctor", "--vram", "12", "--json"],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120,
+                              env=dict(os.environ, PYTHONPATH=str(root)), cwd=tmp_path)
+    finally:
+        os.close(write_end)
+    assert done.returncode == BROKEN_PIPE, done.stderr
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
