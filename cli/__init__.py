@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="BrushEdit Studio from the shell: instruction-driven photo editing with BrushNet.",
         epilog="exit codes: 0 ok, 2 bad usage/input, 3 missing models, 4 runtime failure, "
-               "5 batch: some photos not edited",
+               "5 batch: some photos not edited, 130 interrupted, 141 stdout closed by its reader",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
