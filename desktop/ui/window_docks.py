@@ -105,6 +105,9 @@ def instruction_dock(panel, strip, line_spacing: int) -> QWidget:
     # When the thumbnails come in, the panel above loses their height: on a short screen (1920x1080 at
     # 200 %) that scrolled the instruction field out of view; keep it in view (the log folds first).
     strip.row_shown.connect(lambda: QTimer.singleShot(0, lambda: keep_in_view(instruction_area, panel.instruction)))
+    # A plan is the news after Plan: on a laptop (1366x768) its steps sat below the fold; bring them in view.
+    panel.controller.plan_ready.connect(
+        lambda _plan: QTimer.singleShot(0, lambda: keep_in_view(instruction_area, panel.plan_box)))
     # Plan / Run / Cancel last: in view as the panel scrolls, and where they were when a run starts
     # (below the strip, Cancel jumped 124 px up as the live preview came in).
     il.addWidget(panel.take_footer(), 0)

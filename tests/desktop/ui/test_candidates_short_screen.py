@@ -51,3 +51,27 @@ def test_thumbnails_are_drawn_at_the_displays_pixel_ratio(qapp):
     assert crisp.devicePixelRatio() == 2.0 and crisp.height() == 96  # 96 device px shown as 48 logical
     plain = thumbnail(image, 48)
     assert plain.devicePixelRatio() == 1.0 and plain.height() == 48
+
+
+def test_a_compound_plan_is_brought_into_view_on_a_laptop(make_window, photo_path, qtbot):
+    """At 1366x768 the steps of a compound plan sat below the fold of the Instruction panel (the log and
+    the field above them); after Plan they are in view."""
+    w = make_window()
+    w.setWindowState(w.windowState() & ~Qt.WindowMaximized)
+    w.resize(1366, 740)
+    w.open_path(photo_path)
+    panel = w.instruction_panel
+    area = panel.parentWidget().parentWidget()
+    for _ in range(2):  # as a designer would: twice
+        panel.instruction.setPlainText("make the sky a sunset and remove the flag")
+        with qtbot.waitSignal(w.controller.plan_ready, timeout=10000):
+            panel.request_plan()
+        qtbot.waitUntil(lambda: panel.steps_list.isVisible())
+        qtbot.wait(30)
+        tree = panel.steps_list.tree
+        assert tree.topLevelItemCount() == 2
+        last = tree.visualItemRect(tree.topLevelItem(1))  # the second step's row, in the tree's viewport
+        bottom = tree.viewport().mapTo(area.widget(), last.bottomLeft()).y() - area.verticalScrollBar().value()
+        top = tree.mapTo(area.widget(), tree.rect().topLeft()).y() - area.verticalScrollBar().value()
+        assert 0 <= top and bottom <= area.viewport().height(), (top, bottom, area.viewport().height())
+        panel.clear_plan_button.click()
