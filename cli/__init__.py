@@ -77,7 +77,9 @@ def main(argv: list[str]) -> int:
             parser.print_help(sys.stderr)
             return USAGE
         _configure_logging(debug)
-        return int(args.run(args) or OK)
+        code = int(args.run(args) or OK)
+        sys.stdout.flush()  # here, not at exit: a reader that went away is answered below, not by a traceback
+        return code
     except BrokenPipeError:
         # The reader went away (``brushedit doctor --json | head``): stop quietly, as ls or cat do, not
         # with two tracebacks. Later writes (and the interpreter's final flush) go to /dev/null.

@@ -91,7 +91,8 @@ def test_disk_full_and_read_only_targets_are_runtime_failures(tmp_path, monkeypa
     assert code == RUNTIME and "Read-only" in capsys.readouterr().err
 
 
-def test_a_reader_that_closes_stdout_ends_the_command_quietly(tmp_path):
+@pytest.mark.parametrize("unbuffered", ["", "1"])  # CI's stdout is block-buffered, a dev shell's may not be
+def test_a_reader_that_closes_stdout_ends_the_command_quietly(tmp_path, unbuffered):
     """``brushedit doctor --json | head`` printed two tracebacks (BrokenPipeError, then again while
     printing the JSON failure); it stops with 141 (128 + SIGPIPE, as a shell reports it) and says nothing."""
     import os
@@ -107,7 +108,7 @@ def test_a_reader_that_closes_stdout_ends_the_command_quietly(tmp_path):
     try:
         done = subprocess.run([sys.executable, str(root / "main.py"), "doctor", "--vram", "12", "--json"],
                               stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120,
-                              env=dict(os.environ, PYTHONPATH=str(root)), cwd=tmp_path)
+                              env=dict(os.environ, PYTHONPATH=str(root), PYTHONUNBUFFERED=unbuffered), cwd=tmp_path)
     finally:
         os.close(write_end)
     assert done.returncode == BROKEN_PIPE, done.stderr
