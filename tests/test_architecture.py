@@ -108,3 +108,27 @@ def test_engine_api_is_cheap_to_import():
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_no_import_circle_among_the_projects_packages():
+    """No circle among engine, desktop, cli and masks, counting every import, lazy ones too (issue 20: a
+    33-module circle through engine.api's factory, and four small ones, grew while each contract held)."""
+    from tests.import_graph import circles, import_graph
+
+    graph = import_graph(ROOT)
+    assert len(graph) > 200 and "engine.api" in graph and "desktop.model.edit_model" in graph
+    assert circles(graph) == []
+
+
+def test_the_circle_check_sees_lazy_and_relative_imports(tmp_path):
+    from tests.import_graph import circles, import_graph
+
+    (tmp_path / "engine" / "sub").mkdir(parents=True)
+    (tmp_path / "engine" / "__init__.py").write_text("")
+    (tmp_path / "engine" / "sub" / "__init__.py").write_text("")
+    (tmp_path / "engine" / "a.py").write_text("def f():\n    from engine.sub import b\n")  # lazy
+    (tmp_path / "engine" / "sub" / "b.py").write_text("from ..a import f\n")  # relative
+    (tmp_path / "engine" / "c.py").write_text("import engine.a\n")  # into the circle, not part of it
+    assert circles(import_graph(tmp_path, ("engine",))) == [["engine.a", "engine.sub.b"]]
+    (tmp_path / "engine" / "sub" / "b.py").write_text("X = 1\n")
+    assert circles(import_graph(tmp_path, ("engine",))) == []
