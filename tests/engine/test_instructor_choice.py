@@ -20,24 +20,10 @@ def models_dir(tmp_path, monkeypatch):
 
 def _fake_install(models_dir, name):
     """Well-formed stand-ins of the manifest's files: enough for the locator (nothing is loaded)."""
-    import json
-
-    from safetensors.numpy import save_file
-
     from engine.models import MANIFEST
+    from tests.engine.models.models_helpers import make_model_folder
 
-    folder = models_dir / name
-    for rel in MANIFEST[name].files:
-        path = folder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if rel.endswith(".index.json"):
-            path.write_text(json.dumps({"weight_map": {}}))
-        elif rel.endswith(".json"):
-            path.write_text(json.dumps({"name": rel}))
-        elif rel.endswith(".safetensors"):
-            save_file({"w": np.zeros((2, 2), np.float32)}, str(path))
-        else:
-            path.write_text("x\n")
+    make_model_folder(models_dir / name, MANIFEST[name])
 
 
 def test_auto_without_a_cuda_card_is_the_rule_parser(models_dir):
