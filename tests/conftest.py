@@ -23,3 +23,17 @@ def ray_local():
         yield ray
     finally:
         ray.shutdown()
+
+
+@pytest.fixture
+def no_installed_models(tmp_path, monkeypatch):
+    """This computer has no model weights: an empty models folder and Hugging Face home, no hub cache
+    and no per-model path overrides (``BRUSHEDIT_MODEL_*``)."""
+    import os
+
+    monkeypatch.setenv("BRUSHEDIT_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    for key in [k for k in os.environ if k.startswith("BRUSHEDIT_MODEL_")]:
+        monkeypatch.delenv(key)
+    return tmp_path / "models"

@@ -22,12 +22,8 @@ from engine.service import EngineService
 
 
 @pytest.fixture(autouse=True)
-def no_real_weights(tmp_path, monkeypatch):
-    monkeypatch.setenv("BRUSHEDIT_MODELS_DIR", str(tmp_path / "models"))
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
-    for key in [k for k in __import__("os").environ if k.startswith("BRUSHEDIT_MODEL_")]:
-        monkeypatch.delenv(key)
+def no_real_weights(no_installed_models):
+    """Every test here runs on a computer without model weights (tests/conftest.py)."""
 
 
 @pytest.fixture(scope="module")

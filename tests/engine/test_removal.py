@@ -14,10 +14,8 @@ from masks import mask_ops
 
 
 @pytest.fixture(autouse=True)
-def no_real_weights(tmp_path, monkeypatch):
-    monkeypatch.setenv("BRUSHEDIT_MODELS_DIR", str(tmp_path / "models"))
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+def no_real_weights(no_installed_models):
+    """Every test here runs on a computer without model weights (tests/conftest.py)."""
 
 
 @pytest.fixture(scope="module")

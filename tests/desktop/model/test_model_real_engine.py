@@ -5,19 +5,9 @@ planned with GroundingDINO/SAM first, and only then said the painter was missing
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 
-@pytest.fixture
-def no_models(tmp_path, monkeypatch):
-    monkeypatch.setenv("BRUSHEDIT_MODELS_DIR", str(tmp_path / "no-models"))
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
-    for key in [k for k in __import__("os").environ if k.startswith("BRUSHEDIT_MODEL_")]:
-        monkeypatch.delenv(key)
-
-
-def test_run_without_plan_refuses_before_planning_on_the_real_engine(qapp, qtbot, no_models, monkeypatch):
+def test_run_without_plan_refuses_before_planning_on_the_real_engine(qapp, qtbot, no_installed_models, monkeypatch):
     from skimage import data
 
     from desktop.document import Document
