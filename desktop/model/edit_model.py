@@ -144,12 +144,8 @@ class EditModel(QObject):
 
     def request_plan(self, instruction: str, backend: str = "auto") -> None:
         """Ask the instructor for a plan of ``instruction``; ``plan_ready`` follows."""
-        doc = self._require_doc()
+        doc, instruction = self._doc_and_instruction(instruction)
         if doc is None:
-            return
-        instruction = instruction.strip()
-        if not instruction:
-            self.error.emit("Type an instruction first", "For example: remove the cat, or make the sky a sunset")
             return
         painted = self._user_painted_mask(doc)  # says where: no GroundingDINO/SAM needed for step 1
         self.jobs.prepare(doc, None, Job("plan", on_done=lambda plan: self._plan_done(doc, plan)),
@@ -466,12 +462,8 @@ class EditModel(QObject):
         ``categories``: the steps' edit types the offline reading is sure of (checked before planning)."""
         from desktop.model.chain import ChainRun
 
-        doc = self._require_doc()
+        doc, instruction = self._doc_and_instruction(instruction)
         if doc is None:
-            return
-        instruction = instruction.strip()
-        if not instruction:
-            self.error.emit("Type an instruction first", "For example: remove the cat, or make the sky a sunset")
             return
         params = params or EditParams()
         if categories is None:
@@ -512,6 +504,18 @@ class EditModel(QObject):
     @property
     def busy(self) -> bool:
         return self.jobs.busy
+
+    def _doc_and_instruction(self, instruction: str) -> tuple[Any, str]:
+        """The open document and the typed instruction (stripped); ``(None, "")`` after saying which is
+        missing."""
+        doc = self._require_doc()
+        if doc is None:
+            return None, ""
+        instruction = instruction.strip()
+        if not instruction:
+            self.error.emit("Type an instruction first", "For example: remove the cat, or make the sky a sunset")
+            return None, ""
+        return doc, instruction
 
     def _require_doc(self):
         doc = self._doc()
