@@ -151,3 +151,12 @@ def test_an_eraser_that_ran_for_a_prompt_is_said():
     assert ignored_prompt_note(result("fill", "", "removal")) is None
     assert ignored_prompt_note(result("lama", "empty background", "removal")) is None
     assert ignored_prompt_note(result("brushedit", "winter")) is None
+
+
+def test_plan_and_run_without_plan_ask_for_an_instruction_first(make_model):
+    model, doc, service = make_model()
+    errors = []
+    model.error.connect(lambda message, hint: errors.append(message))
+    model.request_plan("   ")
+    model.run_instruction("")
+    assert errors == ["Type an instruction first"] * 2 and service.submitted == []
