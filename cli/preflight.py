@@ -33,16 +33,11 @@ def check_painter_first(engine: Any, args: argparse.Namespace, instruction: str)
     server (no ``choose_engine`` here) decides on its own side."""
     if getattr(engine, "choose_engine", None) is None:
         return
-    import numpy as np
-
-    from engine.api import EditParams, InpaintRequest
+    from engine.api import EditParams, paint_probe
     from engine.painters.choice import paint_problem
 
-    probe = np.zeros((8, 8, 3), np.uint8), np.full((8, 8), 255, np.uint8)
+    params = EditParams(engine=args.engine, painter=getattr(args, "painter", "auto") or "auto")
     for category in dict.fromkeys(step_categories(instruction)):
-        params = EditParams(engine=args.engine, painter=getattr(args, "painter", "auto") or "auto")
-        request = InpaintRequest(*probe, prompt=instruction, params=params,
-                                 instruction=instruction, category=category)
-        problem = paint_problem(engine, request)
+        problem = paint_problem(engine, paint_probe(instruction, params, category))
         if problem is not None:
             raise problem from None

@@ -53,6 +53,7 @@ from engine.api import (  # re-exported for desktop.ui
     SegmentRequest,
     SegmentResult,
     WorkerInfo,
+    paint_probe,
     request_kind,
 )
 from engine.connect import answer_locally, check_server, engine_version, local_engine
@@ -93,6 +94,7 @@ __all__ = [
     "model_names",
     "model_path_status",
     "model_status",
+    "paint_probe",
     "parse_instruction",
     "remote_service_factory",
     "request_kind",

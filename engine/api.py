@@ -386,6 +386,14 @@ class Cancelled(Exception):
 JOB_REQUESTS: tuple[type, ...] = (InpaintRequest, PlanRequest, SegmentRequest, DownloadRequest)
 
 
+def paint_probe(instruction: str, params: EditParams, category: str) -> InpaintRequest:
+    """A stand-in job for asking an engine whether a step of ``instruction`` (its ``category``) can be
+    painted before anything is planned (``check_paint``; ``brushedit edit``'s preflight): 8 x 8 px, all
+    repainted. Nothing reads its pixels: the answer depends on the parameters, the category and the disk."""
+    return InpaintRequest(np.zeros((8, 8, 3), np.uint8), np.full((8, 8), 255, np.uint8), prompt=instruction,
+                          params=params, instruction=instruction, category=category)
+
+
 def is_removal(request: InpaintRequest) -> bool:
     """True when the request erases (the fill engine can do it): a removal, or a bare painted mask."""
     if request.category:

@@ -92,16 +92,13 @@ def painter_problem(client: Any, params: Any, instruction: str, categories: list
     """What painting would raise for each of ``categories`` (the steps the reading is sure of),
     asked of the engine before any planning (``cli/preflight.py``'s check, for the editor); None
     when every step can be painted or the engine cannot tell beforehand."""
-    from desktop.engine_client import InpaintRequest
-    import numpy as np
+    from desktop.engine_client import paint_probe
 
     check = getattr(client, "check_paint", None)
     if check is None:
         return None
-    image, mask = np.zeros((8, 8, 3), np.uint8), np.full((8, 8), 255, np.uint8)
     for category in dict.fromkeys(c for c in categories if c):
-        problem = check(InpaintRequest(image, mask, prompt=instruction, params=params,
-                                       instruction=instruction, category=category))
+        problem = check(paint_probe(instruction, params, category))
         if problem is not None:
             return problem
     return None
