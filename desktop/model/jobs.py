@@ -132,7 +132,7 @@ class JobQueue(QObject):
 
     def jobs(self) -> list[Job]:
         """This queue's jobs in flight (the bridge's table, filtered)."""
-        return [j.handle for j in self.client.jobs() if isinstance(j.handle, Job) and j.handle.queue is self]
+        return [j.handle for j in self.client.jobs() if self._owns(j.handle)]
 
     @property
     def busy(self) -> bool:
@@ -169,10 +169,13 @@ class JobQueue(QObject):
 
     # --- the engine's answers --------------------------------------------------------------------
 
+    def _owns(self, handle: Any) -> bool:
+        """Whether a job table entry's handle is one of this queue's jobs."""
+        return isinstance(handle, Job) and handle.queue is self
+
     def _mine(self, job_id: Any) -> Job | None:
-        info = self.client.job(job_id)
-        job = getattr(info, "handle", None)
-        return job if isinstance(job, Job) and job.queue is self else None
+        job = getattr(self.client.job(job_id), "handle", None)
+        return job if self._owns(job) else None
 
     def _on_progress(self, job_id: Any, step: int, total: int, stage: str) -> None:
         job = self._mine(job_id)
@@ -192,7 +195,7 @@ class JobQueue(QObject):
 
     def _on_ended(self, info: Any, message: Any) -> None:
         job = getattr(info, "handle", None)
-        if not isinstance(job, Job) or job.queue is not self:
+        if not self._owns(job):
             return
         if self._live_job == info.job_id:
             self._live_job = None
