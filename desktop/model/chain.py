@@ -60,7 +60,7 @@ class ChainRun:
         return f"step {self.index + 1} of {len(self.steps)}: {stage}" if stage else f"step {self.index + 1}"
 
 
-def step_request(run: ChainRun, image, plan, choice, InpaintRequest):
+def step_request(run: ChainRun, image, plan, choice):
     """The paint request of the current step, on ``image`` with ``plan``'s mask."""
     step = (getattr(plan, "steps", ()) or (plan,))[0]
     params = run.params
@@ -151,7 +151,7 @@ async def run_chain(model: Any, run: ChainRun) -> None:
                 run.skipped.append((run.index + 1, f"nothing found for “{step.target or choice.text}”"))
                 run.index += 1
                 continue
-            _step, request = step_request(run, image, plan, choice, InpaintRequest)
+            _step, request = step_request(run, image, plan, choice)
             result = await job(request, "chain-paint", paints=True)
             if not result.candidates or not model._still_current(run.doc, result) or not _add_layer(model, run, result):
                 run.failed = True
