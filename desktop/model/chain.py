@@ -62,7 +62,7 @@ class ChainRun:
 
 def step_request(run: ChainRun, image, plan, choice):
     """The paint request of the current step, on ``image`` with ``plan``'s mask."""
-    step = (getattr(plan, "steps", ()) or (plan,))[0]
+    step = _first_step(plan)
     params = run.params
     seed = None if params.seed is None else int(params.seed) + run.index
     params = dataclasses.replace(params, seed=seed, num_candidates=1,
